@@ -1,0 +1,1 @@
+//! proto-core (in progress)

@@ -1,0 +1,1 @@
+#![doc = "Internet Message Format and MIME (work in progress)."]

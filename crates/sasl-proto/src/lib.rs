@@ -1,0 +1,1 @@
+#![doc = "SASL mechanisms (work in progress)."]

@@ -1,1 +1,8 @@
 #![doc = "Internet Message Format and MIME (work in progress)."]
+#![forbid(unsafe_code)]
+
+pub mod address;
+pub mod date;
+
+pub use address::{Address, Group, Mailbox};
+pub use date::DateTime;

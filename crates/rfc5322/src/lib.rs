@@ -6,3 +6,4 @@ pub mod date;
 
 pub use address::{Address, Group, Mailbox};
 pub use date::DateTime;
+pub mod encode;

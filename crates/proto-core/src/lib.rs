@@ -1,1 +1,19 @@
-//! proto-core (in progress)
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod buffer;
+pub mod decision;
+pub mod dot;
+pub mod line;
+pub mod machine;
+pub mod timer;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use buffer::{InputBuffer, OutputBuffer};
+pub use decision::{Decision, Decisions, UnknownDecision};
+pub use dot::{DotError, DotStuffer, DotUnstuffer, StuffConfig, Unstuffed};
+pub use line::{BareLineEnding, LineError, LineFramer};
+pub use machine::{CommandId, CommandIds, Compression, Machine, TlsInfo, TransportAction};
+pub use timer::Timer;

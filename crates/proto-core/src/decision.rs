@@ -1,0 +1,126 @@
+//! Decision tokens: how a server machine asks the application for a judgement.
+//!
+//! An event that needs the application's answer (MAIL FROM, RCPT TO, an AUTH identity, the end
+//! of DATA, a POP3 login, an IMAP command) carries a [`Decision`]. The application answers it now
+//! or later through the machine (`accept(token)`, `reject(token, reply)`); the token is consumed,
+//! so a decision is answered once. Machines keep their open decisions in [`Decisions`], which also
+//! refuses a token that belongs to another machine or was already answered.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+// Ids are unique in the process, so a token handed to the wrong machine is recognised.
+static NEXT_DECISION: AtomicU64 = AtomicU64::new(1);
+
+/// A question the application must answer before the machine can go on.
+///
+/// Not `Clone`: answering consumes it.
+#[derive(Debug, PartialEq, Eq, Hash)]
+#[must_use = "a machine waits until its decision is answered"]
+pub struct Decision {
+    id: u64,
+}
+
+impl Decision {
+    /// A number that identifies this decision in logs.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+/// The token given back was not one of this machine's open decisions.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("decision {id} is not open on this machine (answered already, or another machine's)")]
+pub struct UnknownDecision {
+    /// The id of the token.
+    pub id: u64,
+}
+
+/// The open decisions of a machine, each with what the machine needs to finish it.
+#[derive(Debug)]
+pub struct Decisions<C> {
+    open: VecDeque<(u64, C)>,
+}
+
+impl<C> Default for Decisions<C> {
+    fn default() -> Self {
+        Self {
+            open: VecDeque::new(),
+        }
+    }
+}
+
+impl<C> Decisions<C> {
+    /// No open decision.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Opens a decision that carries `context` until it is answered.
+    pub fn open(&mut self, context: C) -> Decision {
+        let id = NEXT_DECISION.fetch_add(1, Ordering::Relaxed);
+        self.open.push_back((id, context));
+        Decision { id }
+    }
+
+    /// Closes the decision, giving back its context.
+    pub fn close(&mut self, decision: Decision) -> Result<C, UnknownDecision> {
+        let index = self
+            .open
+            .iter()
+            .position(|(id, _)| *id == decision.id)
+            .ok_or(UnknownDecision { id: decision.id })?;
+        self.open
+            .remove(index)
+            .map(|(_, context)| context)
+            .ok_or(UnknownDecision { id: decision.id })
+    }
+
+    /// The context of the oldest open decision.
+    pub fn oldest(&self) -> Option<&C> {
+        self.open.front().map(|(_, context)| context)
+    }
+
+    /// Number of open decisions.
+    pub fn len(&self) -> usize {
+        self.open.len()
+    }
+
+    /// True when no decision is open.
+    pub fn is_empty(&self) -> bool {
+        self.open.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_decision_closes_once_with_its_context() {
+        let mut decisions = Decisions::new();
+        let a = decisions.open("mail");
+        let b = decisions.open("rcpt");
+        assert_eq!(decisions.len(), 2);
+        let b_id = b.id();
+        assert_eq!(decisions.close(b), Ok("rcpt"));
+        assert_eq!(decisions.oldest(), Some(&"mail"));
+        assert_eq!(decisions.close(a), Ok("mail"));
+        assert!(decisions.is_empty());
+        // A forged token with an answered id is refused.
+        assert_eq!(
+            decisions.close(Decision { id: b_id }),
+            Err(UnknownDecision { id: b_id })
+        );
+    }
+
+    #[test]
+    fn another_machines_token_is_refused() {
+        let mut one = Decisions::new();
+        let mut two: Decisions<()> = Decisions::new();
+        let token = one.open(());
+        let id = token.id();
+        assert_eq!(two.close(token), Err(UnknownDecision { id }));
+        assert_eq!(one.len(), 1);
+    }
+}

@@ -1,0 +1,383 @@
+//! Line framing: CRLF-terminated lines cut from a `BytesMut` with a length limit.
+//!
+//! SMTP (RFC 5321 2.3.8), POP3 (RFC 1939 3) and IMAP (RFC 3501 2.2) all send lines ended by
+//! CRLF. [`LineFramer`] finds them with memchr, never buffers past its limit (a line that passes
+//! it is reported once and skipped up to its end, so the peer can be answered and the session
+//! resynchronised), and applies a [`BareLineEnding`] policy to a lone LF or CR.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+/// What a receiver does with a line end that is not CRLF: a bare LF, or a CR not followed by LF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum BareLineEnding {
+    /// Report an error for the line (or data) that holds it. The default of servers: RFC 5321
+    /// 2.3.8 forbids bare CR and LF, and accepting them enables SMTP smuggling.
+    #[default]
+    Reject,
+    /// A bare LF ends a line like CRLF; a bare CR is ordinary data. What clients use for replies
+    /// and bodies from servers that get line ends wrong.
+    Accept,
+    /// A bare LF or a bare CR ends a line; in data both become CRLF.
+    Normalize,
+}
+
+/// A line could not be framed. The framer has skipped (or will skip) the offending line and
+/// goes on with the next one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LineError {
+    /// No line end within the limit (which counts the CRLF).
+    #[error("line longer than {limit} octets ({seen} octets seen)")]
+    TooLong {
+        /// The limit in force, in octets including the line end.
+        limit: usize,
+        /// How many octets of the line had arrived when it was refused.
+        seen: usize,
+    },
+    /// A line ended by LF alone.
+    #[error("line ended by a bare LF at octet {at}")]
+    BareLf {
+        /// Offset of the LF in the line.
+        at: usize,
+    },
+    /// A CR not followed by LF inside a line.
+    #[error("bare CR at octet {at} of a line")]
+    BareCr {
+        /// Offset of the CR in the line.
+        at: usize,
+    },
+}
+
+/// Cuts lines from the front of a buffer.
+#[derive(Debug, Clone)]
+pub struct LineFramer {
+    max_len: usize,
+    endings: BareLineEnding,
+    /// Bytes at the front of the buffer already searched without finding a line end.
+    scanned: usize,
+    /// Skipping the rest of a refused line, up to and including its LF.
+    discarding: bool,
+}
+
+/// Where the line at the front of the buffer ends.
+enum Found {
+    /// The line's content is `..content`; the line with its end is `..consumed`.
+    Line { content: usize, consumed: usize },
+    /// A refused line end; the line through `consumed` is dropped.
+    Refused { error: LineError, consumed: usize },
+    /// A bare CR was refused; the rest of the line up to its LF is skipped.
+    RefusedThenSkip { error: LineError, consumed: usize },
+    /// No line end yet; bytes `..scanned` hold none. `cr_last` when the buffer ends with a CR
+    /// that may end a line by itself (the `Normalize` policy).
+    Incomplete { scanned: usize, cr_last: bool },
+}
+
+impl LineFramer {
+    /// A framer for lines of at most `max_len` octets, line end included.
+    pub fn new(max_len: usize, endings: BareLineEnding) -> Self {
+        Self {
+            max_len: max_len.max(2),
+            endings,
+            scanned: 0,
+            discarding: false,
+        }
+    }
+
+    /// The limit in octets, line end included.
+    pub fn max_len(&self) -> usize {
+        self.max_len
+    }
+
+    /// Changes the limit, for example when an SMTP extension raises the command line length.
+    pub fn set_max_len(&mut self, max_len: usize) {
+        self.max_len = max_len.max(2);
+    }
+
+    /// The policy for bare line ends.
+    pub fn endings(&self) -> BareLineEnding {
+        self.endings
+    }
+
+    /// Forgets any partial scan: call after taking bytes from the buffer yourself (an IMAP
+    /// literal, a BDAT chunk).
+    pub fn reset(&mut self) {
+        self.scanned = 0;
+        self.discarding = false;
+    }
+
+    /// The next complete line without its line end, or an error for a refused line.
+    ///
+    /// `None` means more input is needed; bytes of an incomplete line stay in `buf`.
+    pub fn poll_line(&mut self, buf: &mut BytesMut) -> Option<Result<Bytes, LineError>> {
+        if self.discarding && !self.skip_refused(buf) {
+            return None;
+        }
+        match self.find(buf) {
+            Found::Line { content, consumed } => {
+                self.scanned = 0;
+                let line = buf.split_to(content).freeze();
+                buf.advance(consumed.saturating_sub(content));
+                Some(Ok(line))
+            }
+            Found::Refused { error, consumed } => {
+                self.scanned = 0;
+                buf.advance(consumed);
+                Some(Err(error))
+            }
+            Found::RefusedThenSkip { error, consumed } => {
+                self.scanned = 0;
+                buf.advance(consumed);
+                self.discarding = true;
+                self.skip_refused(buf);
+                Some(Err(error))
+            }
+            Found::Incomplete { scanned, cr_last } => {
+                self.scanned = scanned;
+                // At exactly the limit, a final CR may still end the line by itself.
+                let may_fit = cr_last && buf.len() == self.max_len;
+                if buf.len() >= self.max_len && !may_fit {
+                    Some(Err(self.refuse_long(buf)))
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    /// Drops bytes up to and including the next LF; true once the refused line is gone.
+    fn skip_refused(&mut self, buf: &mut BytesMut) -> bool {
+        match memchr::memchr(b'\n', buf) {
+            Some(lf) => {
+                buf.advance(lf + 1);
+                self.discarding = false;
+                self.scanned = 0;
+                true
+            }
+            None => {
+                buf.clear();
+                false
+            }
+        }
+    }
+
+    fn refuse_long(&mut self, buf: &mut BytesMut) -> LineError {
+        let seen = match memchr::memchr(b'\n', buf) {
+            Some(lf) => {
+                buf.advance(lf + 1);
+                lf + 1
+            }
+            None => {
+                let seen = buf.len();
+                buf.clear();
+                self.discarding = true;
+                seen
+            }
+        };
+        self.scanned = 0;
+        LineError::TooLong {
+            limit: self.max_len,
+            seen,
+        }
+    }
+
+    fn find(&self, buf: &[u8]) -> Found {
+        // A line end is valid only if its last octet lies within the limit.
+        let window = buf.get(..self.max_len.min(buf.len())).unwrap_or(buf);
+        let start = self.scanned.min(window.len());
+        let rest = window.get(start..).unwrap_or_default();
+        match self.endings {
+            BareLineEnding::Accept => match memchr::memchr(b'\n', rest) {
+                Some(i) => {
+                    let lf = start + i;
+                    let content = if lf > 0 && buf.get(lf - 1) == Some(&b'\r') {
+                        lf - 1
+                    } else {
+                        lf
+                    };
+                    Found::Line {
+                        content,
+                        consumed: lf + 1,
+                    }
+                }
+                None => Found::Incomplete {
+                    scanned: window.len(),
+                    cr_last: false,
+                },
+            },
+            BareLineEnding::Reject | BareLineEnding::Normalize => self.find_strict(buf, window, start),
+        }
+    }
+
+    fn find_strict(&self, buf: &[u8], window: &[u8], start: usize) -> Found {
+        let rest = window.get(start..).unwrap_or_default();
+        let Some(i) = memchr::memchr2(b'\r', b'\n', rest) else {
+            return Found::Incomplete {
+                scanned: window.len(),
+                cr_last: false,
+            };
+        };
+        let at = start + i;
+        let normalize = self.endings == BareLineEnding::Normalize;
+        if buf.get(at) == Some(&b'\n') {
+            return if normalize {
+                Found::Line {
+                    content: at,
+                    consumed: at + 1,
+                }
+            } else {
+                Found::Refused {
+                    error: LineError::BareLf { at },
+                    consumed: at + 1,
+                }
+            };
+        }
+        // A CR: look at the octet after it.
+        match buf.get(at + 1) {
+            // CRLF within the limit (the LF must be inside the window too).
+            Some(b'\n') if at + 1 < window.len() => Found::Line {
+                content: at,
+                consumed: at + 2,
+            },
+            // CRLF whose LF lies past the limit: too long, once the caller sees the length.
+            Some(b'\n') => Found::Incomplete {
+                scanned: at,
+                cr_last: false,
+            },
+            Some(_) if normalize => Found::Line {
+                content: at,
+                consumed: at + 1,
+            },
+            // A bare CR at the last octet the limit allows: no line end can fit, so the line is
+            // too long whatever follows (and reported as such at any split of the input).
+            Some(_) if at + 1 >= window.len() => Found::Incomplete {
+                scanned: at,
+                cr_last: false,
+            },
+            Some(_) => Found::RefusedThenSkip {
+                error: LineError::BareCr { at },
+                consumed: at + 1,
+            },
+            // Unknown yet whether an LF follows: look at this CR again next time.
+            None => Found::Incomplete {
+                scanned: at,
+                cr_last: normalize,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(framer: &mut LineFramer, input: &[u8]) -> Vec<Result<Vec<u8>, LineError>> {
+        let mut buf = BytesMut::from(input);
+        let mut out = Vec::new();
+        while let Some(line) = framer.poll_line(&mut buf) {
+            out.push(line.map(|b| b.to_vec()));
+        }
+        out
+    }
+
+    #[test]
+    fn crlf_lines_and_a_partial_one() {
+        let mut framer = LineFramer::new(100, BareLineEnding::Reject);
+        let mut buf = BytesMut::from(&b"one\r\n\r\ntwo\r"[..]);
+        assert_eq!(framer.poll_line(&mut buf), Some(Ok(Bytes::from_static(b"one"))));
+        assert_eq!(framer.poll_line(&mut buf), Some(Ok(Bytes::new())));
+        assert_eq!(framer.poll_line(&mut buf), None);
+        buf.extend_from_slice(b"\nthree");
+        assert_eq!(framer.poll_line(&mut buf), Some(Ok(Bytes::from_static(b"two"))));
+        assert_eq!(framer.poll_line(&mut buf), None);
+        assert_eq!(&buf[..], b"three");
+    }
+
+    #[test]
+    fn limit_is_inclusive_of_crlf() {
+        // A 10-octet limit admits 8 octets of content plus CRLF, and refuses 9.
+        let mut framer = LineFramer::new(10, BareLineEnding::Reject);
+        assert_eq!(lines(&mut framer, b"12345678\r\n"), vec![Ok(b"12345678".to_vec())]);
+        assert_eq!(
+            lines(&mut framer, b"123456789\r\nnext\r\n"),
+            vec![Err(LineError::TooLong { limit: 10, seen: 11 }), Ok(b"next".to_vec())]
+        );
+        // Accept mode: 9 octets plus a bare LF is 10 and fits.
+        let mut framer = LineFramer::new(10, BareLineEnding::Accept);
+        assert_eq!(lines(&mut framer, b"123456789\n"), vec![Ok(b"123456789".to_vec())]);
+        assert_eq!(
+            lines(&mut framer, b"1234567890\n"),
+            vec![Err(LineError::TooLong { limit: 10, seen: 11 })]
+        );
+    }
+
+    #[test]
+    fn a_long_line_is_skipped_without_buffering_it() {
+        let mut framer = LineFramer::new(8, BareLineEnding::Reject);
+        let mut buf = BytesMut::from(&b"0123456789"[..]);
+        assert_eq!(
+            framer.poll_line(&mut buf),
+            Some(Err(LineError::TooLong { limit: 8, seen: 10 }))
+        );
+        assert!(buf.is_empty(), "refused bytes are dropped, not kept");
+        buf.extend_from_slice(b"more of the same long line");
+        assert_eq!(framer.poll_line(&mut buf), None);
+        assert!(buf.is_empty());
+        buf.extend_from_slice(b"tail\r\nNOOP\r\n");
+        assert_eq!(framer.poll_line(&mut buf), Some(Ok(Bytes::from_static(b"NOOP"))));
+    }
+
+    #[test]
+    fn crlf_straddling_the_limit_is_too_long() {
+        let mut framer = LineFramer::new(5, BareLineEnding::Reject);
+        assert_eq!(
+            lines(&mut framer, b"abcd\r\nok\r\n"),
+            vec![Err(LineError::TooLong { limit: 5, seen: 6 }), Ok(b"ok".to_vec())]
+        );
+        // Exactly at the limit, arriving byte by byte: the CR is held, then the LF completes it.
+        let mut buf = BytesMut::new();
+        for &b in b"abc\r" {
+            buf.extend_from_slice(&[b]);
+            assert_eq!(framer.poll_line(&mut buf), None);
+        }
+        buf.extend_from_slice(b"\n");
+        assert_eq!(framer.poll_line(&mut buf), Some(Ok(Bytes::from_static(b"abc"))));
+    }
+
+    #[test]
+    fn bare_line_ends_by_policy() {
+        let input = b"a\nb\rc\r\nd\r\n";
+        let mut reject = LineFramer::new(100, BareLineEnding::Reject);
+        assert_eq!(
+            lines(&mut reject, input),
+            vec![
+                Err(LineError::BareLf { at: 1 }),
+                Err(LineError::BareCr { at: 1 }),
+                Ok(b"d".to_vec())
+            ]
+        );
+        let mut accept = LineFramer::new(100, BareLineEnding::Accept);
+        assert_eq!(
+            lines(&mut accept, input),
+            vec![Ok(b"a".to_vec()), Ok(b"b\rc".to_vec()), Ok(b"d".to_vec())]
+        );
+        let mut normalize = LineFramer::new(100, BareLineEnding::Normalize);
+        assert_eq!(
+            lines(&mut normalize, input),
+            vec![
+                Ok(b"a".to_vec()),
+                Ok(b"b".to_vec()),
+                Ok(b"c".to_vec()),
+                Ok(b"d".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn set_max_len_applies_to_the_next_line() {
+        let mut framer = LineFramer::new(6, BareLineEnding::Reject);
+        framer.set_max_len(12);
+        assert_eq!(framer.max_len(), 12);
+        assert_eq!(lines(&mut framer, b"0123456789\r\n"), vec![Ok(b"0123456789".to_vec())]);
+    }
+}

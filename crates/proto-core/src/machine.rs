@@ -1,0 +1,217 @@
+//! The trait every client and server machine implements, and the values it hands a driver.
+
+use std::time::Instant;
+
+/// A sans-IO protocol machine: bytes in, bytes out, events, transport actions and timers.
+///
+/// Every client and server of the workspace (SMTP, POP3, IMAP) implements this trait, so that one
+/// blocking driver and one async driver serve them all. The machine never touches a socket, a
+/// clock or a thread; the driver owns those and runs this loop:
+///
+/// ```text
+/// loop {
+///     // 1. Bytes out: write everything the machine holds, then tell it how much went.
+///     while !m.transmit().is_empty() { let n = socket.write(m.transmit())?; m.advance_transmit(n); }
+///     // 2. Transport: act only after step 1 has flushed what came before the action.
+///     match m.poll_transport() {
+///         Some(TransportAction::StartTls) => { handshake; m.tls_established(info); continue }
+///         Some(TransportAction::Compress(_)) => { wrap the stream in DEFLATE; continue }
+///         Some(TransportAction::Close) => break,
+///         _ => {}
+///     }
+///     // 3. Events: drain until None. Answer decisions now or later.
+///     while let Some(event) = m.poll_event() { handle(event?) }
+///     // 4. Bytes in, only while the machine wants them (backpressure), until the next timeout.
+///     if m.wants_input() {
+///         match socket.read_until(m.poll_timeout(), m.input_buffer())? {
+///             Read(0) => m.receive_eof(),
+///             Read(n) => m.commit_input(n),
+///             TimedOut => m.handle_timeout(Instant::now()),
+///         }
+///     }
+/// }
+/// ```
+///
+/// Ordering rules a driver must keep:
+/// - Write everything [`transmit`](Machine::transmit) holds before acting on a
+///   [`TransportAction`]: the bytes before a `StartTls` are the last plaintext ones.
+/// - After [`TransportAction::StartTls`], feed no byte that was received in plaintext: a byte
+///   that arrived after the go-ahead line is an attack (the CVE-2011-0411 class), and the machine
+///   reports it as a protocol error before asking for the upgrade. Call
+///   [`tls_established`](Machine::tls_established) once the handshake is done.
+/// - Parsing happens when events are polled: after feeding bytes, drain
+///   [`poll_event`](Machine::poll_event) until it returns `None`.
+pub trait Machine {
+    /// What the machine reports: replies, requests, body chunks, decisions to make.
+    type Event;
+    /// The fatal error of this protocol: the peer broke the protocol.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Hands the machine bytes received from the peer (copied into its input buffer).
+    ///
+    /// Everything given is kept, even past the input limit: a driver that respects
+    /// [`wants_input`](Machine::wants_input) never gives more than the limit.
+    fn receive(&mut self, data: &[u8]);
+
+    /// A region of the input buffer to read into without a copy; follow with
+    /// [`commit_input`](Machine::commit_input). Empty while the buffer is at its limit.
+    fn input_buffer(&mut self) -> &mut [u8];
+
+    /// Says how many bytes of the region [`input_buffer`](Machine::input_buffer) returned were
+    /// filled by the read.
+    fn commit_input(&mut self, n: usize);
+
+    /// Tells the machine that the peer closed its side of the connection.
+    fn receive_eof(&mut self);
+
+    /// False while the input buffer is at its limit or decisions are pending: stop reading.
+    fn wants_input(&self) -> bool;
+
+    /// The bytes to write to the peer; empty when there is nothing to send.
+    fn transmit(&self) -> &[u8];
+
+    /// Drops the first `n` bytes of [`transmit`](Machine::transmit) after they were written.
+    fn advance_transmit(&mut self, n: usize);
+
+    /// The next event, parsing buffered input as needed; `None` when there is nothing more now.
+    ///
+    /// Negative replies of the peer are events with data, not errors. `Some(Err(_))` is fatal:
+    /// the machine closes after it.
+    fn poll_event(&mut self) -> Option<Result<Self::Event, Self::Error>>;
+
+    /// The next thing the driver must do to the transport, after writing all of
+    /// [`transmit`](Machine::transmit).
+    fn poll_transport(&mut self) -> Option<TransportAction>;
+
+    /// Tells the machine the TLS handshake it asked for is done.
+    ///
+    /// Every state learned before TLS (capabilities, the EHLO or CAPA result) is forgotten.
+    fn tls_established(&mut self, info: TlsInfo);
+
+    /// When the machine next needs [`handle_timeout`](Machine::handle_timeout), if ever.
+    fn poll_timeout(&self) -> Option<Instant>;
+
+    /// Lets the machine act on a timer that has expired at `now`.
+    fn handle_timeout(&mut self, now: Instant);
+}
+
+/// What a driver must do to the transport on a machine's behalf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportAction {
+    /// Start a TLS handshake (STARTTLS, STLS) now; then call
+    /// [`Machine::tls_established`].
+    StartTls,
+    /// Wrap both directions in the given compression from the next byte on (IMAP COMPRESS).
+    Compress(Compression),
+    /// Close the connection.
+    Close,
+}
+
+/// A compression a machine can ask the transport for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Compression {
+    /// Raw DEFLATE (RFC 1951), as IMAP COMPRESS=DEFLATE (RFC 4978) uses.
+    Deflate,
+}
+
+/// What the driver learned from a finished TLS handshake.
+///
+/// The channel-binding bytes feed the SASL -PLUS mechanisms.
+#[derive(Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TlsInfo {
+    /// The `tls-exporter` channel binding (RFC 9266): 32 bytes exported with the label
+    /// "EXPORTER-Channel-Binding" and an empty context.
+    pub tls_exporter: Option<Vec<u8>>,
+    /// The `tls-server-end-point` channel binding (RFC 5929): the hash of the server's
+    /// certificate.
+    pub tls_server_end_point: Option<Vec<u8>>,
+    /// The negotiated protocol version, for logs (for example "TLSv1.3").
+    pub protocol_version: Option<String>,
+    /// The negotiated ALPN protocol, if any.
+    pub alpn: Option<Vec<u8>>,
+}
+
+impl TlsInfo {
+    /// An empty description: no channel binding known.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the `tls-exporter` channel-binding bytes.
+    pub fn with_tls_exporter(mut self, bytes: Vec<u8>) -> Self {
+        self.tls_exporter = Some(bytes);
+        self
+    }
+
+    /// Sets the `tls-server-end-point` channel-binding bytes.
+    pub fn with_tls_server_end_point(mut self, bytes: Vec<u8>) -> Self {
+        self.tls_server_end_point = Some(bytes);
+        self
+    }
+
+    /// Sets the negotiated protocol version.
+    pub fn with_protocol_version(mut self, version: impl Into<String>) -> Self {
+        self.protocol_version = Some(version.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for TlsInfo {
+    // Channel-binding bytes are secrets of the session: show only whether they are known.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsInfo")
+            .field("tls_exporter", &self.tls_exporter.as_ref().map(|_| "<redacted>"))
+            .field(
+                "tls_server_end_point",
+                &self.tls_server_end_point.as_ref().map(|_| "<redacted>"),
+            )
+            .field("protocol_version", &self.protocol_version)
+            .field("alpn", &self.alpn)
+            .finish()
+    }
+}
+
+/// Names one command a client queued, so that its result can be matched to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CommandId(u64);
+
+impl CommandId {
+    /// The id with the given number.
+    pub const fn new(n: u64) -> Self {
+        Self(n)
+    }
+
+    /// The number of this id.
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for CommandId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// Hands out [`CommandId`]s in increasing order.
+#[derive(Debug, Clone, Default)]
+pub struct CommandIds {
+    next: u64,
+}
+
+impl CommandIds {
+    /// Starts at 0.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The next id.
+    pub fn next_id(&mut self) -> CommandId {
+        let id = CommandId(self.next);
+        self.next = self.next.wrapping_add(1);
+        id
+    }
+}

@@ -1,0 +1,326 @@
+//! Dot-stuffing and un-stuffing: the edges of RFC 5321 4.5.2 and RFC 1939 3, the bogus
+//! end-of-data forms, the policies for bare line ends, and round trips at any chunking.
+
+use bytes::BytesMut;
+use proptest::prelude::*;
+use proto_core::{BareLineEnding, DotError, DotStuffer, DotUnstuffer, StuffConfig, Unstuffed};
+
+/// What un-stuffing produced: the data, the errors in order, whether it ended, and what is left.
+#[derive(Debug, PartialEq, Eq)]
+struct Outcome {
+    data: Vec<u8>,
+    errors: Vec<DotError>,
+    ended: bool,
+    rest: Vec<u8>,
+}
+
+fn unstuff_chunks<'a>(
+    endings: BareLineEnding,
+    chunks: impl IntoIterator<Item = &'a [u8]>,
+) -> Outcome {
+    let mut unstuffer = DotUnstuffer::new(endings);
+    let mut buf = BytesMut::new();
+    let mut outcome = Outcome {
+        data: Vec::new(),
+        errors: Vec::new(),
+        ended: false,
+        rest: Vec::new(),
+    };
+    for chunk in chunks {
+        buf.extend_from_slice(chunk);
+        while let Some(step) = unstuffer.poll(&mut buf) {
+            match step {
+                Ok(Unstuffed::Data(data)) => {
+                    assert!(!data.is_empty(), "no empty chunks");
+                    outcome.data.extend_from_slice(&data);
+                }
+                Ok(Unstuffed::End) => outcome.ended = true,
+                Err(e) => outcome.errors.push(e),
+            }
+        }
+    }
+    outcome.rest = buf.to_vec();
+    outcome
+}
+
+fn unstuff(endings: BareLineEnding, input: &[u8]) -> Outcome {
+    let whole = unstuff_chunks(endings, [input]);
+    let bytewise = unstuff_chunks(endings, input.chunks(1));
+    assert_eq!(
+        whole, bytewise,
+        "byte-by-byte feeding must give the same outcome"
+    );
+    whole
+}
+
+fn stuff(config: StuffConfig, chunks: &[&[u8]]) -> Result<Vec<u8>, DotError> {
+    let mut stuffer = DotStuffer::new(config);
+    let mut out = BytesMut::new();
+    for chunk in chunks {
+        stuffer.write(chunk, &mut out)?;
+    }
+    stuffer.finish(&mut out)?;
+    Ok(out.to_vec())
+}
+
+#[test]
+fn dot_alone_on_the_first_line_ends_empty_data() {
+    let outcome = unstuff(BareLineEnding::Reject, b".\r\nQUIT\r\n");
+    assert_eq!(
+        outcome,
+        Outcome {
+            data: vec![],
+            errors: vec![],
+            ended: true,
+            rest: b"QUIT\r\n".to_vec()
+        }
+    );
+}
+
+#[test]
+fn a_leading_dot_is_removed_from_lines_with_more_characters() {
+    let outcome = unstuff(BareLineEnding::Reject, b"..\r\n.x\r\n...y\r\nz.\r\n.\r\n");
+    assert_eq!(outcome.data, b".\r\nx\r\n..y\r\nz.\r\n");
+    assert!(outcome.ended && outcome.errors.is_empty() && outcome.rest.is_empty());
+}
+
+#[test]
+fn bytes_after_the_terminator_stay_in_the_buffer() {
+    let outcome = unstuff(BareLineEnding::Reject, b"body\r\n.\r\nMAIL FROM:<a@b>\r\n");
+    assert_eq!(outcome.data, b"body\r\n");
+    assert_eq!(outcome.rest, b"MAIL FROM:<a@b>\r\n");
+}
+
+/// The forms some servers once took as the end of data (SMTP smuggling). None ends it here.
+const BOGUS_ENDS: [(&str, &[u8]); 8] = [
+    ("LF.LF", b"\n.\n"),
+    ("LF.CRLF", b"\n.\r\n"),
+    ("CRLF.LF", b"\r\n.\n"),
+    ("CR.CR", b"\r.\r"),
+    ("CRLF.CR", b"\r\n.\r"),
+    ("CR.CRLF", b"\r.\r\n"),
+    ("LF.CR", b"\n.\r"),
+    ("CRLF.CRCRLF", b"\r\n.\r\r\n"),
+];
+
+#[test]
+fn bogus_end_forms_never_end_the_data() {
+    for (name, form) in BOGUS_ENDS {
+        let mut input = b"smuggle".to_vec();
+        input.extend_from_slice(form);
+        input.extend_from_slice(b"MAIL FROM:<evil@example>\r\n.\r\nNEXT");
+        for endings in [
+            BareLineEnding::Reject,
+            BareLineEnding::Accept,
+            BareLineEnding::Normalize,
+        ] {
+            let outcome = unstuff(endings, &input);
+            assert!(
+                outcome.ended,
+                "{name} {endings:?}: the real terminator ends the data"
+            );
+            assert_eq!(
+                outcome.rest, b"NEXT",
+                "{name} {endings:?}: ended at the real terminator only"
+            );
+            assert!(
+                outcome.data.ends_with(b"MAIL FROM:<evil@example>\r\n"),
+                "{name} {endings:?}: the smuggled line is data"
+            );
+            match endings {
+                BareLineEnding::Reject => {
+                    assert!(!outcome.errors.is_empty(), "{name}: bare line end reported")
+                }
+                _ => assert!(outcome.errors.is_empty(), "{name} {endings:?}: no error"),
+            }
+        }
+    }
+}
+
+#[test]
+fn bare_line_ends_in_data_by_policy() {
+    let input = b"a\nb\rc\r\n.\r\n";
+    let reject = unstuff(BareLineEnding::Reject, input);
+    // Reported, then passed on as data so that a server can drain to the end and refuse.
+    assert_eq!(
+        reject.errors,
+        vec![
+            DotError::BareLf { offset: 1 },
+            DotError::BareCr { offset: 3 }
+        ]
+    );
+    assert_eq!(reject.data, b"a\nb\rc\r\n");
+    assert!(reject.ended);
+    let accept = unstuff(BareLineEnding::Accept, input);
+    assert_eq!(accept.data, b"a\nb\rc\r\n");
+    assert!(accept.errors.is_empty() && accept.ended);
+    let normalize = unstuff(BareLineEnding::Normalize, input);
+    assert_eq!(normalize.data, b"a\r\nb\r\nc\r\n");
+    assert!(normalize.errors.is_empty() && normalize.ended);
+}
+
+#[test]
+fn unfinished_data_waits() {
+    for input in [&b""[..], b".", b".\r", b"x\r\n.", b"x\r\n.\r", b"x\r"] {
+        let outcome = unstuff(BareLineEnding::Reject, input);
+        assert!(!outcome.ended, "{input:?} is not the end yet");
+    }
+    // The held back octets are not lost: the data so far plus what waits is the input.
+    let outcome = unstuff(BareLineEnding::Reject, b"x\r\n.\r");
+    assert_eq!(outcome.data, b"x\r\n");
+    assert_eq!(outcome.rest, b".\r");
+}
+
+#[test]
+fn stuffer_normalises_stuffs_and_terminates() {
+    let out = stuff(StuffConfig::new(), &[b".a\n..b\r", b"\nc\rd"]).unwrap();
+    assert_eq!(out, b"..a\r\n...b\r\nc\r\nd\r\n.\r\n");
+    assert_eq!(stuff(StuffConfig::new(), &[]).unwrap(), b".\r\n");
+    assert_eq!(
+        stuff(StuffConfig::new(), &[b"x\r\n"]).unwrap(),
+        b"x\r\n.\r\n"
+    );
+    assert_eq!(
+        stuff(StuffConfig::new(), &[b"x\r", b""]).unwrap(),
+        b"x\r\n.\r\n"
+    );
+    assert_eq!(stuff(StuffConfig::new(), &[b"."]).unwrap(), b"..\r\n.\r\n");
+}
+
+#[test]
+fn stuffer_refuses_bare_line_ends_when_told() {
+    let reject = StuffConfig::new().endings(BareLineEnding::Reject);
+    assert_eq!(
+        stuff(reject, &[b"ab\ncd"]),
+        Err(DotError::BareLf { offset: 2 })
+    );
+    assert_eq!(
+        stuff(reject, &[b"ab\rcd"]),
+        Err(DotError::BareCr { offset: 2 })
+    );
+    assert_eq!(
+        stuff(reject, &[b"ab\r", b"cd"]),
+        Err(DotError::BareCr { offset: 2 })
+    );
+    let accept = StuffConfig::new().endings(BareLineEnding::Accept);
+    assert_eq!(stuff(accept, &[b"a\nb\rc"]).unwrap(), b"a\nb\rc\r\n.\r\n");
+}
+
+#[test]
+fn stuffer_line_limit_at_edge() {
+    let config = StuffConfig::new().max_line_len(Some(998));
+    let ok = vec![b'a'; 998];
+    assert!(stuff(config, &[&ok, b"\r\n", &ok]).is_ok());
+    let long = vec![b'a'; 999];
+    assert_eq!(
+        stuff(config, &[&long]),
+        Err(DotError::LineTooLong {
+            limit: 998,
+            offset: 999
+        })
+    );
+    // Split across chunks, the line is still counted whole.
+    assert!(matches!(
+        stuff(config, &[&ok[..500], &long[..499]]),
+        Err(DotError::LineTooLong { .. })
+    ));
+}
+
+#[test]
+fn stuffer_checks_eight_bit_and_nul_declarations() {
+    let seven_bit = StuffConfig::new().allow_8bit(false);
+    assert_eq!(
+        stuff(seven_bit, &[b"ab", "é".as_bytes()]),
+        Err(DotError::EightBit { offset: 2 })
+    );
+    assert!(stuff(StuffConfig::new(), &["é".as_bytes()]).is_ok());
+    let no_nul = StuffConfig::new().allow_nul(false);
+    assert_eq!(stuff(no_nul, &[b"a\0"]), Err(DotError::Nul { offset: 1 }));
+}
+
+/// Bare CR and bare LF become CRLF; a non-empty result ends with CRLF.
+fn normalise(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(&b) = input.get(i) {
+        match b {
+            b'\r' if input.get(i + 1) == Some(&b'\n') => {
+                out.extend_from_slice(b"\r\n");
+                i += 1;
+            }
+            b'\r' | b'\n' => out.extend_from_slice(b"\r\n"),
+            _ => out.push(b),
+        }
+        i += 1;
+    }
+    if !out.is_empty() && !out.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+fn split<'a>(data: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
+    let mut points: Vec<usize> = cuts.iter().map(|c| c % (data.len() + 1)).collect();
+    points.sort_unstable();
+    let mut chunks = Vec::new();
+    let mut last = 0;
+    for p in points.into_iter().chain([data.len()]) {
+        chunks.push(&data[last..p]);
+        last = p;
+    }
+    chunks
+}
+
+fn body_bytes() -> impl Strategy<Value = Vec<u8>> {
+    // Lines, dots, CR and LF are what matter; weight them.
+    prop::collection::vec(
+        prop_oneof![
+            4 => Just(b'.'),
+            3 => Just(b'\r'),
+            3 => Just(b'\n'),
+            6 => any::<u8>(),
+        ],
+        0..300,
+    )
+}
+
+proptest! {
+    #[test]
+    fn unstuff_of_stuff_is_the_normalised_body(
+        body in body_bytes(),
+        in_cuts in prop::collection::vec(any::<usize>(), 0..8),
+        out_cuts in prop::collection::vec(any::<usize>(), 0..8),
+        trailing in prop::collection::vec(any::<u8>(), 0..10),
+    ) {
+        let stuffed = stuff(StuffConfig::new(), &split(&body, &in_cuts)).unwrap();
+        let mut wire = stuffed.clone();
+        wire.extend_from_slice(&trailing);
+        let outcome = unstuff_chunks(BareLineEnding::Reject, split(&wire, &out_cuts));
+        prop_assert!(outcome.errors.is_empty());
+        prop_assert!(outcome.ended);
+        prop_assert_eq!(outcome.data, normalise(&body));
+        prop_assert_eq!(outcome.rest, trailing);
+    }
+
+    #[test]
+    fn unstuffer_is_split_invariant_on_any_input(
+        input in body_bytes(),
+        cuts in prop::collection::vec(any::<usize>(), 0..8),
+        endings in prop_oneof![
+            Just(BareLineEnding::Reject),
+            Just(BareLineEnding::Accept),
+            Just(BareLineEnding::Normalize),
+        ],
+    ) {
+        let whole = unstuff_chunks(endings, [&input[..]]);
+        let pieces = unstuff_chunks(endings, split(&input, &cuts));
+        prop_assert_eq!(whole, pieces);
+    }
+
+    #[test]
+    fn stuffer_is_split_invariant(body in body_bytes(), cuts in prop::collection::vec(any::<usize>(), 0..8)) {
+        let whole = stuff(StuffConfig::new(), &[&body]).unwrap();
+        let pieces = stuff(StuffConfig::new(), &split(&body, &cuts)).unwrap();
+        prop_assert_eq!(whole, pieces);
+    }
+}

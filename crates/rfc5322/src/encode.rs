@@ -18,8 +18,8 @@
 //! Every writer refuses CR and LF inside a value with [`EncodeError::LineBreak`]: a value can
 //! never start a new header field (header injection).
 
-mod body;
-mod fold;
+pub(crate) mod body;
+pub(crate) mod fold;
 mod param;
 mod word;
 

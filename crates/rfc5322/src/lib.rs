@@ -7,3 +7,6 @@ pub mod date;
 pub use address::{Address, Group, Mailbox};
 pub use date::DateTime;
 pub mod encode;
+pub mod builder;
+
+pub use builder::MessageBuilder;

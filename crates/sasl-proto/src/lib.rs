@@ -1,1 +1,27 @@
-#![doc = "SASL mechanisms (work in progress)."]
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod client;
+pub mod codec;
+mod error;
+mod limits;
+pub mod md5;
+pub mod mechanism;
+mod nonce;
+pub mod scram;
+pub mod secret;
+pub mod server;
+pub mod store;
+
+pub use client::{Client, ClientConfig, ClientStep, Credentials, OAuthError};
+pub use codec::{CodecError, StepResponse};
+pub use error::Error;
+pub use limits::Limits;
+pub use mechanism::{Mechanism, MechanismError};
+#[cfg(feature = "getrandom")]
+pub use nonce::OsNonce;
+pub use nonce::{ChannelBinding, FixedNonce, NonceSource};
+pub use scram::{ScramHash, ScramKeys};
+pub use secret::{Secret, SecretBytes};
+pub use server::{Server, ServerConfig, ServerStep, StoredSecret, TokenVerdict};
+pub use store::{CredentialStore, MemoryStore};

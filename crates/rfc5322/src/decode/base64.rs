@@ -1,0 +1,178 @@
+//! Base64 decoding of bodies and encoded words (RFC 2045 section 6.8) in one pass: line
+//! breaks and white space are skipped inline, other characters outside the alphabet are
+//! skipped and reported.
+
+const INVALID: u8 = 0xFF;
+const SPACE: u8 = 0xFE;
+const PAD: u8 = 0xFD;
+
+const fn table() -> [u8; 256] {
+    let mut t = [INVALID; 256];
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut i = 0;
+    while i < 64 {
+        t[alphabet[i] as usize] = i as u8;
+        i += 1;
+    }
+    t[b' ' as usize] = SPACE;
+    t[b'\t' as usize] = SPACE;
+    t[b'\r' as usize] = SPACE;
+    t[b'\n' as usize] = SPACE;
+    t[b'=' as usize] = PAD;
+    t
+}
+
+static TABLE: [u8; 256] = table();
+
+/// What went wrong while decoding (the output is still produced).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Base64Report {
+    /// Characters outside the alphabet (other than white space), skipped.
+    pub bad_chars: usize,
+    /// Offset of the first such character.
+    pub first_bad: Option<usize>,
+    /// The data did not end on a four-character boundary or had data after padding.
+    pub bad_padding: bool,
+}
+
+/// Decodes base64, appending to `out`.
+pub fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Base64Report {
+    let mut report = Base64Report::default();
+    out.reserve(input.len() / 4 * 3 + 3);
+    let mut i = 0usize;
+    let mut acc: u32 = 0;
+    let mut n = 0u32; // sextets in acc
+    let mut padded = false;
+    while i < input.len() {
+        // Fast path: eight alphabet characters at once while aligned on a quantum.
+        if n == 0 && !padded {
+            if let Some(chunk) = input
+                .get(i..i + 8)
+                .and_then(|c| <&[u8; 8]>::try_from(c).ok())
+            {
+                let v: [u8; 8] = [
+                    TABLE[usize::from(chunk[0])],
+                    TABLE[usize::from(chunk[1])],
+                    TABLE[usize::from(chunk[2])],
+                    TABLE[usize::from(chunk[3])],
+                    TABLE[usize::from(chunk[4])],
+                    TABLE[usize::from(chunk[5])],
+                    TABLE[usize::from(chunk[6])],
+                    TABLE[usize::from(chunk[7])],
+                ];
+                if v.iter().fold(0u8, |a, &b| a | b) < 64 {
+                    let w = (u64::from(v[0]) << 42)
+                        | (u64::from(v[1]) << 36)
+                        | (u64::from(v[2]) << 30)
+                        | (u64::from(v[3]) << 24)
+                        | (u64::from(v[4]) << 18)
+                        | (u64::from(v[5]) << 12)
+                        | (u64::from(v[6]) << 6)
+                        | u64::from(v[7]);
+                    let b = w.to_be_bytes();
+                    out.extend_from_slice(&[b[2], b[3], b[4], b[5], b[6], b[7]]);
+                    i += 8;
+                    continue;
+                }
+            }
+        }
+        let c = input.get(i).copied().unwrap_or(b'=');
+        let v = TABLE[usize::from(c)];
+        i += 1;
+        match v {
+            SPACE => {}
+            PAD => {
+                padded = true;
+            }
+            INVALID => {
+                report.bad_chars += 1;
+                if report.first_bad.is_none() {
+                    report.first_bad = Some(i - 1);
+                }
+            }
+            _ => {
+                if padded {
+                    // Data after padding: a concatenation of encodings. Flush and go on.
+                    report.bad_padding = true;
+                    padded = false;
+                    flush(acc, n, out);
+                    acc = 0;
+                    n = 0;
+                }
+                acc = (acc << 6) | u32::from(v);
+                n += 1;
+                if n == 4 {
+                    let b = acc.to_be_bytes();
+                    out.extend_from_slice(&[b[1], b[2], b[3]]);
+                    acc = 0;
+                    n = 0;
+                }
+            }
+        }
+    }
+    if n == 1 {
+        report.bad_padding = true;
+    } else if n > 1 && !padded {
+        report.bad_padding = true;
+    }
+    flush(acc, n, out);
+    report
+}
+
+fn flush(acc: u32, n: u32, out: &mut Vec<u8>) {
+    match n {
+        2 => out.push(((acc >> 4) & 0xFF) as u8),
+        3 => {
+            let v = acc >> 2;
+            out.extend_from_slice(&[((v >> 8) & 0xFF) as u8, (v & 0xFF) as u8]);
+        }
+        _ => {}
+    }
+}
+
+/// Decodes base64 into a new vector.
+pub fn decode(input: &[u8]) -> (Vec<u8>, Base64Report) {
+    let mut out = Vec::new();
+    let r = decode_into(input, &mut out);
+    (out, r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_answers() {
+        // RFC 4648 section 10.
+        for (e, d) in [
+            ("", ""),
+            ("Zg==", "f"),
+            ("Zm8=", "fo"),
+            ("Zm9v", "foo"),
+            ("Zm9vYg==", "foob"),
+            ("Zm9vYmE=", "fooba"),
+            ("Zm9vYmFy", "foobar"),
+        ] {
+            let (out, r) = decode(e.as_bytes());
+            assert_eq!(out, d.as_bytes(), "{e}");
+            assert_eq!(r, Base64Report::default(), "{e}");
+        }
+    }
+
+    #[test]
+    fn line_breaks_and_bad_chars() {
+        let (out, r) = decode(b"Zm9v\r\nYmFy\r\nYmF6\n");
+        assert_eq!(out, b"foobarbaz");
+        assert_eq!(r.bad_chars, 0);
+        let (out, r) = decode(b"Zm9v*YmFy");
+        assert_eq!(out, b"foobar");
+        assert_eq!(r.bad_chars, 1);
+        assert_eq!(r.first_bad, Some(4));
+        let (out, r) = decode(b"Zm9vY");
+        assert_eq!(out, b"foo");
+        assert!(r.bad_padding);
+        let (out, r) = decode(b"Zg==Zg==");
+        assert_eq!(out, b"ff");
+        assert!(r.bad_padding);
+    }
+}

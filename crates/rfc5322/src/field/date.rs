@@ -1,0 +1,180 @@
+//! Date-time (RFC 5322 section 3.3 and the obsolete forms of section 4.3): comments
+//! anywhere, optional seconds and day name, two- and three-digit years, obsolete zone names.
+
+use crate::date::DateTime;
+use crate::field::lex::{Lexer, is_ws};
+
+fn month(w: &[u8]) -> Option<u8> {
+    let w = w.get(..3)?;
+    const M: [&[u8; 3]; 12] = [
+        b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
+        b"dec",
+    ];
+    M.iter()
+        .position(|m| w.eq_ignore_ascii_case(&m[..]))
+        .and_then(|i| u8::try_from(i + 1).ok())
+}
+
+fn is_day_name(w: &[u8]) -> bool {
+    w.len() >= 3
+        && w.get(..3).is_some_and(|p| {
+            [b"mon", b"tue", b"wed", b"thu", b"fri", b"sat", b"sun"]
+                .iter()
+                .any(|d| p.eq_ignore_ascii_case(&d[..]))
+        })
+}
+
+fn num(w: &[u8]) -> Option<u32> {
+    if w.is_empty() || w.len() > 9 || !w.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(w).ok()?.parse().ok()
+}
+
+/// Zone: `(offset minutes, unknown)`.
+fn zone(w: &[u8]) -> Option<(i16, bool)> {
+    if let (Some(&s), Some(d)) = (w.first(), w.get(1..5)) {
+        if (s == b'+' || s == b'-') && d.iter().all(u8::is_ascii_digit) {
+            let n = i16::try_from(num(d)?).ok()?;
+            let (h, m) = (n / 100, n % 100);
+            if m >= 60 {
+                return None;
+            }
+            let v = h * 60 + m;
+            return Some(if s == b'-' { (-v, v == 0) } else { (v, false) });
+        }
+    }
+    let alpha: Vec<u8> = w
+        .iter()
+        .take_while(|b| b.is_ascii_alphabetic())
+        .map(u8::to_ascii_uppercase)
+        .collect();
+    let h = match alpha.as_slice() {
+        b"UT" | b"GMT" | b"UTC" => return Some((0, false)),
+        b"Z" => return Some((0, false)),
+        b"EDT" => -4,
+        b"EST" | b"CDT" => -5,
+        b"CST" | b"MDT" => -6,
+        b"MST" | b"PDT" => -7,
+        b"PST" => -8,
+        // Military zones and anything unknown: -0000 (section 4.3).
+        _ => return Some((0, true)),
+    };
+    Some((h * 60, false))
+}
+
+fn parse_tokens(raw: &[u8], max_depth: usize) -> Option<DateTime> {
+    let mut lx = Lexer::new(raw, max_depth, 0);
+    let mut toks: Vec<&[u8]> = Vec::new();
+    loop {
+        lx.skip_cfws(None);
+        if lx.at_end() {
+            break;
+        }
+        if lx.peek() == Some(b',') {
+            lx.pos += 1;
+            continue;
+        }
+        let t = lx.take_while(|b| !is_ws(b) && b != b',' && b != b'(');
+        if t.is_empty() {
+            lx.pos += 1;
+        } else {
+            toks.push(t);
+        }
+        if toks.len() > 16 {
+            break;
+        }
+    }
+    if lx
+        .defects
+        .iter()
+        .any(|d| d.kind == crate::DefectKind::Unterminated)
+    {
+        return None;
+    }
+    let mut it = toks.into_iter().peekable();
+    if it.peek().is_some_and(|t| is_day_name(t)) {
+        it.next();
+    }
+    let day = num(it.next()?)?;
+    let mon = month(it.next()?)?;
+    let yt = it.next()?;
+    let y = num(yt)?;
+    let year = match yt.len() {
+        1 | 2 if y < 50 => 2000 + y,
+        1 | 2 => 1900 + y,
+        3 => 1900 + y,
+        _ => y,
+    };
+    let time = it.next()?;
+    let mut hms = time.split(|&b| b == b':');
+    let hour = num(hms.next()?)?;
+    let minute = num(hms.next()?)?;
+    let second = match hms.next() {
+        Some(s) => num(s)?,
+        None => 0,
+    };
+    let (off, unknown) = match it.next() {
+        Some(z) => zone(z)?,
+        None => (0, true),
+    };
+    let dt = DateTime {
+        year: u16::try_from(year).ok()?,
+        month: mon,
+        day: u8::try_from(day).ok()?,
+        hour: u8::try_from(hour).ok()?,
+        minute: u8::try_from(minute).ok()?,
+        second: u8::try_from(second).ok()?,
+        offset_minutes: off,
+        offset_unknown: unknown,
+    };
+    dt.is_valid().then_some(dt)
+}
+
+/// Parses a date-time. `None` when it cannot be read. Text before a `;` is skipped when the
+/// whole does not parse (the date of a Received field).
+pub fn parse_date(raw: &[u8], max_depth: usize) -> Option<DateTime> {
+    parse_tokens(raw, max_depth).or_else(|| {
+        let i = memchr::memrchr(b';', raw)?;
+        parse_tokens(raw.get(i + 1..)?, max_depth)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> DateTime {
+        parse_date(s.as_bytes(), 32).unwrap()
+    }
+
+    #[test]
+    fn rfc5322_appendix_a() {
+        let x = d("Fri, 21 Nov 1997 09:55:06 -0600");
+        assert_eq!(
+            (x.year, x.month, x.day, x.hour, x.minute, x.second),
+            (1997, 11, 21, 9, 55, 6)
+        );
+        assert_eq!(x.offset_minutes, -360);
+        let x = d(
+            "Thu,\r\n      13\r\n        Feb\r\n          1969\r\n      23:32\r\n               -0330 (Newfoundland Time)",
+        );
+        assert_eq!((x.year, x.second, x.offset_minutes), (1969, 0, -210));
+        let x = d("21 Nov 97 09:55:06 GMT");
+        assert_eq!(
+            (x.year, x.offset_minutes, x.offset_unknown),
+            (1997, 0, false)
+        );
+        let x = d("Fri, 21 Nov 49 09:55:06 EST");
+        assert_eq!((x.year, x.offset_minutes), (2049, -300));
+        let x = d("Fri, 21 Nov 103 09:55:06 Q");
+        assert_eq!(
+            (x.year, x.offset_minutes, x.offset_unknown),
+            (2003, 0, true)
+        );
+        let x = d("Fri, 21 Nov 2003 09:55:06 -0000");
+        assert!(x.offset_unknown);
+        assert!(parse_date(b"13 zzz 2021 09:55:06 +0200", 32).is_none());
+        assert!(parse_date(b"31 Feb 2021 09:55:06 +0200", 32).is_none());
+    }
+}

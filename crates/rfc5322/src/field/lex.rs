@@ -1,0 +1,155 @@
+//! A small scanner for structured field values (RFC 5322 section 3.2): CFWS with nested
+//! comments (depth-limited), quoted strings, atoms. Line breaks count as white space, which
+//! is what unfolding gives for structured fields.
+
+use crate::defect::{Defect, DefectKind};
+
+pub(crate) fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+pub(crate) struct Lexer<'a> {
+    pub s: &'a [u8],
+    pub pos: usize,
+    pub max_depth: usize,
+    pub offset: usize,
+    pub defects: Vec<Defect>,
+}
+
+impl<'a> Lexer<'a> {
+    pub fn new(s: &'a [u8], max_depth: usize, offset: usize) -> Self {
+        Lexer {
+            s,
+            pos: 0,
+            max_depth,
+            offset,
+            defects: Vec::new(),
+        }
+    }
+
+    pub fn peek(&self) -> Option<u8> {
+        self.s.get(self.pos).copied()
+    }
+
+    pub fn at_end(&self) -> bool {
+        self.pos >= self.s.len()
+    }
+
+    pub fn defect(&mut self, kind: DefectKind) {
+        let d = Defect::new(kind, self.offset + self.pos);
+        if !self.defects.contains(&d) {
+            self.defects.push(d);
+        }
+    }
+
+    pub fn skip_ws(&mut self) {
+        while self.peek().is_some_and(is_ws) {
+            self.pos += 1;
+        }
+    }
+
+    /// Skips white space and comments; the comment texts are pushed to `comments`.
+    pub fn skip_cfws(&mut self, mut comments: Option<&mut Vec<String>>) {
+        loop {
+            self.skip_ws();
+            if self.peek() == Some(b'(') {
+                let c = self.comment();
+                if let Some(v) = comments.as_deref_mut() {
+                    v.push(c);
+                }
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// Reads a comment starting at `(`; returns its text (nested parentheses kept, quoted
+    /// pairs resolved, white space runs collapsed).
+    pub fn comment(&mut self) -> String {
+        let mut depth = 0usize;
+        let mut out: Vec<u8> = Vec::new();
+        let mut too_deep = false;
+        while let Some(b) = self.peek() {
+            self.pos += 1;
+            match b {
+                b'(' => {
+                    depth += 1;
+                    if depth > self.max_depth && !too_deep {
+                        too_deep = true;
+                        self.defect(DefectKind::GroupDepthLimit);
+                    }
+                    if depth > 1 {
+                        out.push(b);
+                    }
+                }
+                b')' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return finish_text(&out);
+                    }
+                    out.push(b);
+                }
+                b'\\' => {
+                    if let Some(n) = self.peek() {
+                        self.pos += 1;
+                        out.push(n);
+                    }
+                }
+                b'\r' | b'\n' => {}
+                _ => out.push(b),
+            }
+        }
+        self.defect(DefectKind::Unterminated);
+        finish_text(&out)
+    }
+
+    /// Reads a quoted string starting at `"`; returns its content (quoted pairs resolved,
+    /// line breaks of folding removed).
+    pub fn quoted(&mut self) -> Vec<u8> {
+        self.pos += 1;
+        let mut out = Vec::new();
+        while let Some(b) = self.peek() {
+            self.pos += 1;
+            match b {
+                b'"' => return out,
+                b'\\' => {
+                    if let Some(n) = self.peek() {
+                        self.pos += 1;
+                        out.push(n);
+                    }
+                }
+                b'\r' | b'\n' => {}
+                _ => out.push(b),
+            }
+        }
+        self.defect(DefectKind::Unterminated);
+        out
+    }
+
+    /// Reads bytes while `f` holds.
+    pub fn take_while(&mut self, f: impl Fn(u8) -> bool) -> &'a [u8] {
+        let start = self.pos;
+        while self.peek().is_some_and(&f) {
+            self.pos += 1;
+        }
+        self.s.get(start..self.pos).unwrap_or(&[])
+    }
+}
+
+fn finish_text(b: &[u8]) -> String {
+    let s = crate::decode::charset::bytes_to_text(b);
+    let mut out = String::with_capacity(s.len());
+    let mut ws = false;
+    for c in s.chars() {
+        if c == ' ' || c == '\t' {
+            ws = true;
+        } else {
+            if ws && !out.is_empty() {
+                out.push(' ');
+            }
+            ws = false;
+            out.push(c);
+        }
+    }
+    out
+}

@@ -1,0 +1,298 @@
+//! Header fields as spans of the input (RFC 5322 sections 2.2 and 3.6, obsolete syntax of
+//! section 4.5): the structural scan and the [`Field`] accessor.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use crate::defect::{Defect, DefectKind};
+use crate::limits::Limits;
+
+/// Where a field lies in the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FieldSpan {
+    /// First byte of the name.
+    pub start: usize,
+    /// End of the name (the colon or the white space before it).
+    pub name_end: usize,
+    /// First byte after the colon.
+    pub value_start: usize,
+    /// End of the value, before the line break that ends the field.
+    pub value_end: usize,
+    /// End of the field, after its line break.
+    pub end: usize,
+}
+
+/// The result of scanning one header block.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HeaderScan {
+    /// Where the header block ends (the start of the blank line, or of the first line that is
+    /// no header line).
+    pub header_end: usize,
+    /// Where the body starts (after the blank line).
+    pub body_start: usize,
+}
+
+/// Splits `data[start..end]` into lines: returns (content end, next line start).
+fn line_at(data: &[u8], pos: usize, end: usize) -> (usize, usize) {
+    let hay = data.get(pos..end).unwrap_or(&[]);
+    match memchr::memchr(b'\n', hay) {
+        Some(i) => {
+            let nl = pos + i;
+            let content_end = if nl > pos && data.get(nl - 1) == Some(&b'\r') {
+                nl - 1
+            } else {
+                nl
+            };
+            (content_end, nl + 1)
+        }
+        None => (end, end),
+    }
+}
+
+fn is_field_name_byte(b: u8) -> bool {
+    (33..=126).contains(&b) && b != b':'
+}
+
+/// Scans the header block starting at `start`, appending the fields to `fields`.
+pub(crate) fn scan_header(
+    data: &[u8],
+    start: usize,
+    end: usize,
+    is_root: bool,
+    limits: &Limits,
+    fields: &mut Vec<FieldSpan>,
+    defects: &mut Vec<Defect>,
+) -> HeaderScan {
+    let first_field = fields.len();
+    let mut pos = start;
+    let mut current: Option<FieldSpan> = None;
+    let mut long_line_seen = false;
+    let mut too_many = false;
+    let mut too_large = false;
+    let mut count = 0usize;
+    let block_limit_end = start.saturating_add(limits.max_header_block);
+    let push = |f: FieldSpan,
+                fields: &mut Vec<FieldSpan>,
+                defects: &mut Vec<Defect>,
+                count: &mut usize,
+                too_many: &mut bool,
+                too_large: &mut bool| {
+        if f.end > block_limit_end {
+            if !*too_large {
+                *too_large = true;
+                defects.push(Defect::new(DefectKind::HeaderBlockTooLarge, f.start));
+            }
+        } else if *count >= limits.max_fields {
+            if !*too_many {
+                *too_many = true;
+                defects.push(Defect::new(DefectKind::TooManyFields, f.start));
+            }
+        } else {
+            *count += 1;
+            fields.push(f);
+        }
+    };
+    let scan = loop {
+        if pos >= end {
+            break HeaderScan {
+                header_end: end,
+                body_start: end,
+            };
+        }
+        let (content_end, next) = line_at(data, pos, end);
+        if content_end - pos > limits.max_line_length && !long_line_seen {
+            long_line_seen = true;
+            defects.push(Defect::new(DefectKind::LineTooLong, pos));
+        }
+        if content_end == pos && next > pos {
+            // The blank line.
+            break HeaderScan {
+                header_end: pos,
+                body_start: next,
+            };
+        }
+        let first = data.get(pos).copied().unwrap_or(b' ');
+        if first == b' ' || first == b'\t' {
+            match current.as_mut() {
+                Some(f) => {
+                    f.value_end = content_end;
+                    f.end = next;
+                }
+                None => defects.push(Defect::new(DefectKind::FirstLineContinuation, pos)),
+            }
+            pos = next;
+            continue;
+        }
+        let line = data.get(pos..content_end).unwrap_or(&[]);
+        let colon = memchr::memchr(b':', line);
+        let name_ok = colon.is_some_and(|c| {
+            let name = line.get(..c).unwrap_or(&[]);
+            let trimmed = name
+                .iter()
+                .rposition(|&b| b != b' ' && b != b'\t')
+                .map_or(0, |i| i + 1);
+            trimmed > 0 && name.iter().take(trimmed).all(|&b| is_field_name_byte(b))
+        });
+        if let (Some(c), true) = (colon, name_ok) {
+            if let Some(f) = current.take() {
+                push(
+                    f,
+                    fields,
+                    defects,
+                    &mut count,
+                    &mut too_many,
+                    &mut too_large,
+                );
+            }
+            let name = line.get(..c).unwrap_or(&[]);
+            let name_len = name
+                .iter()
+                .rposition(|&b| b != b' ' && b != b'\t')
+                .map_or(0, |i| i + 1);
+            current = Some(FieldSpan {
+                start: pos,
+                name_end: pos + name_len,
+                value_start: pos + c + 1,
+                value_end: content_end,
+                end: next,
+            });
+            pos = next;
+            continue;
+        }
+        if is_root && pos == start && line.starts_with(b"From ") {
+            // An mbox "From " line in front of the message: skipped.
+            pos = next;
+            continue;
+        }
+        defects.push(Defect::new(DefectKind::MissingHeaderBodySeparator, pos));
+        break HeaderScan {
+            header_end: pos,
+            body_start: pos,
+        };
+    };
+    if let Some(f) = current.take() {
+        push(
+            f,
+            fields,
+            defects,
+            &mut count,
+            &mut too_many,
+            &mut too_large,
+        );
+    }
+    if scan.body_start - start > limits.max_header_block && !too_large {
+        defects.push(Defect::new(DefectKind::HeaderBlockTooLarge, start));
+    }
+    // Byte-level checks of the recorded fields: NUL, bare CR, 8-bit without UTF-8.
+    let block = data.get(start..scan.header_end).unwrap_or(&[]);
+    if memchr::memchr(0, block).is_some()
+        || !block.is_ascii()
+        || memchr::memchr(b'\r', block).is_some()
+    {
+        for f in fields.get(first_field..).unwrap_or(&[]) {
+            let raw = data.get(f.start..f.end).unwrap_or(&[]);
+            if let Some(i) = memchr::memchr(0, raw) {
+                defects.push(Defect::new(DefectKind::Nul, f.start + i));
+            }
+            for i in memchr::memchr_iter(b'\r', raw) {
+                if raw.get(i + 1) != Some(&b'\n') {
+                    defects.push(Defect::new(DefectKind::BareCr, f.start + i));
+                    break;
+                }
+            }
+            if !raw.is_ascii() {
+                if let Err(e) = std::str::from_utf8(raw) {
+                    defects.push(Defect::new(
+                        DefectKind::EightBitHeader,
+                        f.start + e.valid_up_to(),
+                    ));
+                }
+            }
+        }
+    }
+    scan
+}
+
+/// Removes the line breaks of folding (CRLF or LF followed by white space), RFC 5322
+/// section 2.2.3. Borrows when nothing is folded.
+pub fn unfold(value: &[u8]) -> Cow<'_, [u8]> {
+    if memchr::memchr2(b'\r', b'\n', value).is_none() {
+        return Cow::Borrowed(value);
+    }
+    let mut out = Vec::with_capacity(value.len());
+    for &b in value {
+        if b != b'\r' && b != b'\n' {
+            out.push(b);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// One header field: a view of its bytes in the message.
+#[derive(Clone, Copy)]
+pub struct Field<'a> {
+    pub(crate) data: &'a [u8],
+    pub(crate) span: FieldSpan,
+}
+
+impl std::fmt::Debug for Field<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Field")
+            .field("name", &self.name())
+            .field("value", &String::from_utf8_lossy(self.raw_value()))
+            .field("offset", &self.span.start)
+            .finish()
+    }
+}
+
+impl<'a> Field<'a> {
+    /// The field name as written (printable ASCII, so always a `str`).
+    pub fn name(&self) -> &'a str {
+        std::str::from_utf8(self.name_bytes()).unwrap_or("")
+    }
+
+    /// The field name bytes.
+    pub fn name_bytes(&self) -> &'a [u8] {
+        self.data
+            .get(self.span.start..self.span.name_end)
+            .unwrap_or(&[])
+    }
+
+    /// True when the name matches, ignoring ASCII case.
+    pub fn is(&self, name: &str) -> bool {
+        self.name_bytes().eq_ignore_ascii_case(name.as_bytes())
+    }
+
+    /// The value as stored: everything after the colon up to the final line break, folding
+    /// included.
+    pub fn raw_value(&self) -> &'a [u8] {
+        self.data
+            .get(self.span.value_start..self.span.value_end)
+            .unwrap_or(&[])
+    }
+
+    /// The whole field as stored, its final line break included.
+    pub fn raw(&self) -> &'a [u8] {
+        self.data.get(self.span.start..self.span.end).unwrap_or(&[])
+    }
+
+    /// Byte range of the whole field in the input.
+    pub fn range(&self) -> Range<usize> {
+        self.span.start..self.span.end
+    }
+
+    /// Byte range of the raw value in the input.
+    pub fn value_range(&self) -> Range<usize> {
+        self.span.value_start..self.span.value_end
+    }
+
+    /// True when the value spans several lines.
+    pub fn is_folded(&self) -> bool {
+        memchr::memchr(b'\n', self.raw_value()).is_some()
+    }
+
+    /// The value unfolded (line breaks removed, white space kept), RFC 5322 section 2.2.3.
+    pub fn unfolded(&self) -> Cow<'a, [u8]> {
+        unfold(self.raw_value())
+    }
+}

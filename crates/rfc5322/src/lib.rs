@@ -3,11 +3,25 @@
 
 pub mod address;
 pub mod date;
+pub mod decode;
+pub mod defect;
+pub mod error;
+pub mod field;
+pub mod header;
+pub mod limits;
+pub mod message;
 
 pub use address::{Address, Group, Mailbox};
 pub use date::DateTime;
-pub mod encode;
+pub use defect::{Defect, DefectKind};
+pub use error::Error;
+pub use field::content_type::{ContentDisposition, ContentType, Param};
+pub use field::misc::TransferEncoding;
+pub use header::Field;
+pub use limits::Limits;
+pub use message::{Message, Part, PartId, PartKind};
 pub mod builder;
+pub mod encode;
 
 pub use builder::MessageBuilder;
 pub mod mbox;

@@ -286,19 +286,19 @@ impl DotStuffer {
     }
 
     fn check_octets(&self, input: &[u8], base: u64) -> Result<(), DotError> {
-        if !self.config.allow_8bit {
-            if let Some(i) = input.iter().position(|&b| b >= 0x80) {
-                return Err(DotError::EightBit {
-                    offset: base + i as u64,
-                });
-            }
+        if !self.config.allow_8bit
+            && let Some(i) = input.iter().position(|&b| b >= 0x80)
+        {
+            return Err(DotError::EightBit {
+                offset: base + i as u64,
+            });
         }
-        if !self.config.allow_nul {
-            if let Some(i) = memchr::memchr(0, input) {
-                return Err(DotError::Nul {
-                    offset: base + i as u64,
-                });
-            }
+        if !self.config.allow_nul
+            && let Some(i) = memchr::memchr(0, input)
+        {
+            return Err(DotError::Nul {
+                offset: base + i as u64,
+            });
         }
         Ok(())
     }
@@ -353,7 +353,11 @@ enum Scan {
     /// The terminator is at the front of the buffer.
     End,
     /// Hand on `..n`, then `extra` (a normalised line end), skipping `skip` octets.
-    Normalized { n: usize, skip: usize, extra: &'static [u8] },
+    Normalized {
+        n: usize,
+        skip: usize,
+        extra: &'static [u8],
+    },
     /// A bare line end at `at`: hand on `..at` first, then report.
     Bare { at: usize, error: DotError },
     /// Nothing can be handed on until more input arrives.
@@ -455,7 +459,12 @@ impl DotUnstuffer {
                         (None, _) | (Some(b'\r'), None) => return data_or_more(pos, true),
                         (Some(b'\r'), Some(b'\n')) if pos == 0 => return Scan::End,
                         _ if pos == 0 => return Scan::DropDot,
-                        _ => return Scan::Data { n: pos, line_start: true },
+                        _ => {
+                            return Scan::Data {
+                                n: pos,
+                                line_start: true,
+                            };
+                        }
                     },
                     Some(_) => {}
                 }
@@ -463,11 +472,17 @@ impl DotUnstuffer {
             let rest = buf.get(pos..).unwrap_or_default();
             let hit = match self.endings {
                 BareLineEnding::Accept => memchr::memchr(b'\n', rest),
-                BareLineEnding::Reject | BareLineEnding::Normalize => memchr::memchr2(b'\r', b'\n', rest),
+                BareLineEnding::Reject | BareLineEnding::Normalize => {
+                    memchr::memchr2(b'\r', b'\n', rest)
+                }
             };
             let Some(i) = hit else {
                 // Hold back a trailing CR: its LF may start the terminator.
-                let n = if buf.last() == Some(&b'\r') { buf.len() - 1 } else { buf.len() };
+                let n = if buf.last() == Some(&b'\r') {
+                    buf.len() - 1
+                } else {
+                    buf.len()
+                };
                 return data_or_more(n, false);
             };
             let at = pos + i;
@@ -530,15 +545,27 @@ enum LineEnd {
 }
 
 fn data_or_more(n: usize, line_start: bool) -> Scan {
-    if n == 0 { Scan::NeedMore } else { Scan::Data { n, line_start } }
+    if n == 0 {
+        Scan::NeedMore
+    } else {
+        Scan::Data { n, line_start }
+    }
 }
 
 fn normalized(at: usize, buf: &[u8]) -> Scan {
     if buf.get(at) == Some(&b'\n') {
         // Bare LF: hand on what precedes it, then CRLF in its place.
-        Scan::Normalized { n: at, skip: 1, extra: b"\r\n" }
+        Scan::Normalized {
+            n: at,
+            skip: 1,
+            extra: b"\r\n",
+        }
     } else {
         // Bare CR: hand on what precedes it and the CR, then the missing LF.
-        Scan::Normalized { n: at + 1, skip: 0, extra: b"\n" }
+        Scan::Normalized {
+            n: at + 1,
+            skip: 0,
+            extra: b"\n",
+        }
     }
 }

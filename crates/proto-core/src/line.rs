@@ -57,7 +57,16 @@ pub struct LineFramer {
     /// Bytes at the front of the buffer already searched without finding a line end.
     scanned: usize,
     /// Skipping the rest of a refused line, up to and including its LF.
-    discarding: bool,
+    skipping: Option<Skip>,
+}
+
+/// Why the rest of a line is being skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Skip {
+    /// Its error was already reported.
+    Reported,
+    /// It passed the limit; the error is reported with its full length once it ends.
+    TooLong { seen: usize },
 }
 
 /// Where the line at the front of the buffer ends.
@@ -80,7 +89,7 @@ impl LineFramer {
             max_len: max_len.max(2),
             endings,
             scanned: 0,
-            discarding: false,
+            skipping: None,
         }
     }
 
@@ -103,15 +112,31 @@ impl LineFramer {
     /// literal, a BDAT chunk).
     pub fn reset(&mut self) {
         self.scanned = 0;
-        self.discarding = false;
+        self.skipping = None;
+    }
+
+    /// True while the rest of a line that passed the limit is being dropped. Its
+    /// [`LineError::TooLong`] comes once its line end arrives; a client that would rather fail
+    /// at once can check this after [`poll_line`](Self::poll_line) returned `None`.
+    pub fn is_skipping_long_line(&self) -> bool {
+        matches!(self.skipping, Some(Skip::TooLong { .. }))
     }
 
     /// The next complete line without its line end, or an error for a refused line.
     ///
     /// `None` means more input is needed; bytes of an incomplete line stay in `buf`.
     pub fn poll_line(&mut self, buf: &mut BytesMut) -> Option<Result<Bytes, LineError>> {
-        if self.discarding && !self.skip_refused(buf) {
-            return None;
+        if let Some(skip) = self.skipping {
+            match self.skip_line(buf, skip) {
+                Some(Skip::TooLong { seen }) => {
+                    return Some(Err(LineError::TooLong {
+                        limit: self.max_len,
+                        seen,
+                    }));
+                }
+                Some(Skip::Reported) => {}
+                None => return None,
+            }
         }
         match self.find(buf) {
             Found::Line { content, consumed } => {
@@ -128,8 +153,8 @@ impl LineFramer {
             Found::RefusedThenSkip { error, consumed } => {
                 self.scanned = 0;
                 buf.advance(consumed);
-                self.discarding = true;
-                self.skip_refused(buf);
+                self.skipping = Some(Skip::Reported);
+                self.skip_line(buf, Skip::Reported);
                 Some(Err(error))
             }
             Found::Incomplete { scanned, cr_last } => {
@@ -137,7 +162,11 @@ impl LineFramer {
                 // At exactly the limit, a final CR may still end the line by itself.
                 let may_fit = cr_last && buf.len() == self.max_len;
                 if buf.len() >= self.max_len && !may_fit {
-                    Some(Err(self.refuse_long(buf)))
+                    // Too long: drop it as it arrives, and report it with its length at its end,
+                    // so that the error is the same however the input was split.
+                    self.scanned = 0;
+                    self.skipping = Some(Skip::TooLong { seen: 0 });
+                    self.poll_line(buf)
                 } else {
                     None
                 }
@@ -145,39 +174,32 @@ impl LineFramer {
         }
     }
 
-    /// Drops bytes up to and including the next LF; true once the refused line is gone.
-    fn skip_refused(&mut self, buf: &mut BytesMut) -> bool {
+    /// Drops bytes up to and including the next LF. Returns how the skip ended, or `None`
+    /// (with the buffer emptied) while the line goes on.
+    fn skip_line(&mut self, buf: &mut BytesMut, skip: Skip) -> Option<Skip> {
         match memchr::memchr(b'\n', buf) {
             Some(lf) => {
                 buf.advance(lf + 1);
-                self.discarding = false;
+                self.skipping = None;
                 self.scanned = 0;
-                true
+                Some(match skip {
+                    Skip::TooLong { seen } => Skip::TooLong {
+                        seen: seen + lf + 1,
+                    },
+                    Skip::Reported => Skip::Reported,
+                })
             }
             None => {
+                let dropped = buf.len();
                 buf.clear();
-                false
+                self.skipping = Some(match skip {
+                    Skip::TooLong { seen } => Skip::TooLong {
+                        seen: seen + dropped,
+                    },
+                    Skip::Reported => Skip::Reported,
+                });
+                None
             }
-        }
-    }
-
-    fn refuse_long(&mut self, buf: &mut BytesMut) -> LineError {
-        let seen = match memchr::memchr(b'\n', buf) {
-            Some(lf) => {
-                buf.advance(lf + 1);
-                lf + 1
-            }
-            None => {
-                let seen = buf.len();
-                buf.clear();
-                self.discarding = true;
-                seen
-            }
-        };
-        self.scanned = 0;
-        LineError::TooLong {
-            limit: self.max_len,
-            seen,
         }
     }
 
@@ -205,7 +227,9 @@ impl LineFramer {
                     cr_last: false,
                 },
             },
-            BareLineEnding::Reject | BareLineEnding::Normalize => self.find_strict(buf, window, start),
+            BareLineEnding::Reject | BareLineEnding::Normalize => {
+                self.find_strict(buf, window, start)
+            }
         }
     }
 
@@ -284,11 +308,17 @@ mod tests {
     fn crlf_lines_and_a_partial_one() {
         let mut framer = LineFramer::new(100, BareLineEnding::Reject);
         let mut buf = BytesMut::from(&b"one\r\n\r\ntwo\r"[..]);
-        assert_eq!(framer.poll_line(&mut buf), Some(Ok(Bytes::from_static(b"one"))));
+        assert_eq!(
+            framer.poll_line(&mut buf),
+            Some(Ok(Bytes::from_static(b"one")))
+        );
         assert_eq!(framer.poll_line(&mut buf), Some(Ok(Bytes::new())));
         assert_eq!(framer.poll_line(&mut buf), None);
         buf.extend_from_slice(b"\nthree");
-        assert_eq!(framer.poll_line(&mut buf), Some(Ok(Bytes::from_static(b"two"))));
+        assert_eq!(
+            framer.poll_line(&mut buf),
+            Some(Ok(Bytes::from_static(b"two")))
+        );
         assert_eq!(framer.poll_line(&mut buf), None);
         assert_eq!(&buf[..], b"three");
     }
@@ -297,17 +327,32 @@ mod tests {
     fn limit_is_inclusive_of_crlf() {
         // A 10-octet limit admits 8 octets of content plus CRLF, and refuses 9.
         let mut framer = LineFramer::new(10, BareLineEnding::Reject);
-        assert_eq!(lines(&mut framer, b"12345678\r\n"), vec![Ok(b"12345678".to_vec())]);
+        assert_eq!(
+            lines(&mut framer, b"12345678\r\n"),
+            vec![Ok(b"12345678".to_vec())]
+        );
         assert_eq!(
             lines(&mut framer, b"123456789\r\nnext\r\n"),
-            vec![Err(LineError::TooLong { limit: 10, seen: 11 }), Ok(b"next".to_vec())]
+            vec![
+                Err(LineError::TooLong {
+                    limit: 10,
+                    seen: 11
+                }),
+                Ok(b"next".to_vec())
+            ]
         );
         // Accept mode: 9 octets plus a bare LF is 10 and fits.
         let mut framer = LineFramer::new(10, BareLineEnding::Accept);
-        assert_eq!(lines(&mut framer, b"123456789\n"), vec![Ok(b"123456789".to_vec())]);
+        assert_eq!(
+            lines(&mut framer, b"123456789\n"),
+            vec![Ok(b"123456789".to_vec())]
+        );
         assert_eq!(
             lines(&mut framer, b"1234567890\n"),
-            vec![Err(LineError::TooLong { limit: 10, seen: 11 })]
+            vec![Err(LineError::TooLong {
+                limit: 10,
+                seen: 11
+            })]
         );
     }
 
@@ -315,16 +360,23 @@ mod tests {
     fn a_long_line_is_skipped_without_buffering_it() {
         let mut framer = LineFramer::new(8, BareLineEnding::Reject);
         let mut buf = BytesMut::from(&b"0123456789"[..]);
-        assert_eq!(
-            framer.poll_line(&mut buf),
-            Some(Err(LineError::TooLong { limit: 8, seen: 10 }))
-        );
+        assert_eq!(framer.poll_line(&mut buf), None);
         assert!(buf.is_empty(), "refused bytes are dropped, not kept");
+        assert!(framer.is_skipping_long_line());
         buf.extend_from_slice(b"more of the same long line");
         assert_eq!(framer.poll_line(&mut buf), None);
         assert!(buf.is_empty());
         buf.extend_from_slice(b"tail\r\nNOOP\r\n");
-        assert_eq!(framer.poll_line(&mut buf), Some(Ok(Bytes::from_static(b"NOOP"))));
+        // Reported once, with the whole length, when the line ends.
+        assert_eq!(
+            framer.poll_line(&mut buf),
+            Some(Err(LineError::TooLong { limit: 8, seen: 42 }))
+        );
+        assert_eq!(
+            framer.poll_line(&mut buf),
+            Some(Ok(Bytes::from_static(b"NOOP")))
+        );
+        assert!(!framer.is_skipping_long_line());
     }
 
     #[test]
@@ -332,7 +384,10 @@ mod tests {
         let mut framer = LineFramer::new(5, BareLineEnding::Reject);
         assert_eq!(
             lines(&mut framer, b"abcd\r\nok\r\n"),
-            vec![Err(LineError::TooLong { limit: 5, seen: 6 }), Ok(b"ok".to_vec())]
+            vec![
+                Err(LineError::TooLong { limit: 5, seen: 6 }),
+                Ok(b"ok".to_vec())
+            ]
         );
         // Exactly at the limit, arriving byte by byte: the CR is held, then the LF completes it.
         let mut buf = BytesMut::new();
@@ -341,7 +396,10 @@ mod tests {
             assert_eq!(framer.poll_line(&mut buf), None);
         }
         buf.extend_from_slice(b"\n");
-        assert_eq!(framer.poll_line(&mut buf), Some(Ok(Bytes::from_static(b"abc"))));
+        assert_eq!(
+            framer.poll_line(&mut buf),
+            Some(Ok(Bytes::from_static(b"abc")))
+        );
     }
 
     #[test]
@@ -378,6 +436,9 @@ mod tests {
         let mut framer = LineFramer::new(6, BareLineEnding::Reject);
         framer.set_max_len(12);
         assert_eq!(framer.max_len(), 12);
-        assert_eq!(lines(&mut framer, b"0123456789\r\n"), vec![Ok(b"0123456789".to_vec())]);
+        assert_eq!(
+            lines(&mut framer, b"0123456789\r\n"),
+            vec![Ok(b"0123456789".to_vec())]
+        );
     }
 }

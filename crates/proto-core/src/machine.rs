@@ -163,7 +163,10 @@ impl std::fmt::Debug for TlsInfo {
     // Channel-binding bytes are secrets of the session: show only whether they are known.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TlsInfo")
-            .field("tls_exporter", &self.tls_exporter.as_ref().map(|_| "<redacted>"))
+            .field(
+                "tls_exporter",
+                &self.tls_exporter.as_ref().map(|_| "<redacted>"),
+            )
             .field(
                 "tls_server_end_point",
                 &self.tls_server_end_point.as_ref().map(|_| "<redacted>"),

@@ -70,7 +70,10 @@ mod tests {
     fn expires_at_the_deadline_not_before() {
         let t0 = Instant::now();
         let mut timer = Timer::new(Duration::from_secs(300));
-        assert!(!timer.expire(t0 + Duration::from_secs(1000)), "stopped timers never expire");
+        assert!(
+            !timer.expire(t0 + Duration::from_secs(1000)),
+            "stopped timers never expire"
+        );
         timer.start(t0);
         assert_eq!(timer.deadline(), Some(t0 + Duration::from_secs(300)));
         assert!(!timer.expire(t0 + Duration::from_secs(299)));

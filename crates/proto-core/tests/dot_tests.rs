@@ -1,6 +1,13 @@
 //! Dot-stuffing and un-stuffing: the edges of RFC 5321 4.5.2 and RFC 1939 3, the bogus
 //! end-of-data forms, the policies for bare line ends, and round trips at any chunking.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use bytes::BytesMut;
 use proptest::prelude::*;
 use proto_core::{BareLineEnding, DotError, DotStuffer, DotUnstuffer, StuffConfig, Unstuffed};

@@ -70,14 +70,17 @@ pub fn parameter(name: &str, value: &str) -> Result<Vec<String>, EncodeError> {
         // Plain continuations, each a quoted string.
         let mut out = Vec::new();
         let mut piece = String::new();
+        let mut quoted_len = 0;
         for c in value.chars() {
             let extra = if c == '"' || c == '\\' { 2 } else { 1 };
             let head = format!("{name}*{}=", out.len()).len() + 2;
-            if head + piece.len() + extra > SEGMENT && !piece.is_empty() {
+            if head + quoted_len + extra > SEGMENT && !piece.is_empty() {
                 out.push(format!("{name}*{}={}", out.len(), quote(&piece)));
                 piece.clear();
+                quoted_len = 0;
             }
             piece.push(c);
+            quoted_len += extra;
         }
         out.push(format!("{name}*{}={}", out.len(), quote(&piece)));
         return Ok(out);

@@ -200,13 +200,13 @@ pub(crate) fn scan_header(
                     break;
                 }
             }
-            if !raw.is_ascii() {
-                if let Err(e) = std::str::from_utf8(raw) {
-                    defects.push(Defect::new(
-                        DefectKind::EightBitHeader,
-                        f.start + e.valid_up_to(),
-                    ));
-                }
+            if !raw.is_ascii()
+                && let Err(e) = std::str::from_utf8(raw)
+            {
+                defects.push(Defect::new(
+                    DefectKind::EightBitHeader,
+                    f.start + e.valid_up_to(),
+                ));
             }
         }
     }

@@ -737,6 +737,22 @@ impl<'a> Part<'a> {
         charset::decode_or_fallback(cs, &body).0.into_owned()
     }
 
+    /// A `message/rfc822` or `message/global` body that is base64 or quoted-printable
+    /// encoded (RFC 2046 forbids it, some mailers do it) cannot be a span of the input: this
+    /// decodes it and parses it as a message of its own. `None` for other parts.
+    pub fn decode_enclosed_message(&self) -> Option<Message> {
+        if !self.content_type().is_message() || self.kind() == PartKind::Message {
+            return None;
+        }
+        let body = self.decoded_body().into_owned();
+        let limits = self
+            .msg
+            .limits
+            .clone()
+            .max_depth(self.msg.limits.max_depth.saturating_sub(self.depth() + 1));
+        Message::parse_with(body, &limits).ok()
+    }
+
     /// The file name: Content-Disposition `filename`, else Content-Type `name` (RFC 2231
     /// and RFC 2047 forms decoded).
     pub fn filename(&self) -> Option<String> {
@@ -802,10 +818,8 @@ impl<'a> Part<'a> {
                 | "resent-to" | "resent-cc" | "resent-bcc" | "resent-sender" => {
                     address::parse_address_list(f.raw_value(), depth, &mut d, off);
                 }
-                "date" | "resent-date" => {
-                    if date::parse_date(f.raw_value(), depth).is_none() {
-                        d.push(Defect::new(DefectKind::UnparsableDate, off));
-                    }
+                "date" | "resent-date" if date::parse_date(f.raw_value(), depth).is_none() => {
+                    d.push(Defect::new(DefectKind::UnparsableDate, off));
                 }
                 "message-id" | "in-reply-to" | "references" | "content-id" => {
                     misc::parse_message_ids(f.raw_value(), &mut d, off);

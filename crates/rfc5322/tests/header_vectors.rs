@@ -2,6 +2,15 @@
 //! expectation is a mail-parser convention rather than an RFC reading are listed by name with
 //! the reason in tests/data/mail-parser/SKIPPED.tsv; the test fails if a listed case passes.
 
+#![allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::expect_used,
+    clippy::type_complexity,
+    clippy::only_used_in_recursion
+)]
+
 mod common;
 use common::*;
 use rfc5322::{Address, Message};

@@ -6,6 +6,7 @@ const INVALID: u8 = 0xFF;
 const SPACE: u8 = 0xFE;
 const PAD: u8 = 0xFD;
 
+#[allow(clippy::indexing_slicing)] // evaluated at compile time: an error there fails the build
 const fn table() -> [u8; 256] {
     let mut t = [INVALID; 256];
     let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -23,6 +24,11 @@ const fn table() -> [u8; 256] {
 }
 
 static TABLE: [u8; 256] = table();
+
+#[inline(always)]
+fn lut(b: u8) -> u8 {
+    TABLE.get(usize::from(b)).copied().unwrap_or(INVALID)
+}
 
 /// What went wrong while decoding (the output is still produced).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -45,39 +51,33 @@ pub fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Base64Report {
     let mut padded = false;
     while i < input.len() {
         // Fast path: eight alphabet characters at once while aligned on a quantum.
-        if n == 0 && !padded {
-            if let Some(chunk) = input
+        if n == 0
+            && !padded
+            && let Some(chunk) = input
                 .get(i..i + 8)
                 .and_then(|c| <&[u8; 8]>::try_from(c).ok())
-            {
-                let v: [u8; 8] = [
-                    TABLE[usize::from(chunk[0])],
-                    TABLE[usize::from(chunk[1])],
-                    TABLE[usize::from(chunk[2])],
-                    TABLE[usize::from(chunk[3])],
-                    TABLE[usize::from(chunk[4])],
-                    TABLE[usize::from(chunk[5])],
-                    TABLE[usize::from(chunk[6])],
-                    TABLE[usize::from(chunk[7])],
-                ];
-                if v.iter().fold(0u8, |a, &b| a | b) < 64 {
-                    let w = (u64::from(v[0]) << 42)
-                        | (u64::from(v[1]) << 36)
-                        | (u64::from(v[2]) << 30)
-                        | (u64::from(v[3]) << 24)
-                        | (u64::from(v[4]) << 18)
-                        | (u64::from(v[5]) << 12)
-                        | (u64::from(v[6]) << 6)
-                        | u64::from(v[7]);
-                    let b = w.to_be_bytes();
-                    out.extend_from_slice(&[b[2], b[3], b[4], b[5], b[6], b[7]]);
-                    i += 8;
-                    continue;
-                }
+        {
+            let [c0, c1, c2, c3, c4, c5, c6, c7] = *chunk;
+            let v: [u8; 8] = [
+                lut(c0),
+                lut(c1),
+                lut(c2),
+                lut(c3),
+                lut(c4),
+                lut(c5),
+                lut(c6),
+                lut(c7),
+            ];
+            if v.iter().fold(0u8, |a, &b| a | b) < 64 {
+                let w = v.iter().fold(0u64, |w, &x| (w << 6) | u64::from(x));
+                let [_, _, b2, b3, b4, b5, b6, b7] = w.to_be_bytes();
+                out.extend_from_slice(&[b2, b3, b4, b5, b6, b7]);
+                i += 8;
+                continue;
             }
         }
         let c = input.get(i).copied().unwrap_or(b'=');
-        let v = TABLE[usize::from(c)];
+        let v = lut(c);
         i += 1;
         match v {
             SPACE => {}
@@ -102,17 +102,15 @@ pub fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Base64Report {
                 acc = (acc << 6) | u32::from(v);
                 n += 1;
                 if n == 4 {
-                    let b = acc.to_be_bytes();
-                    out.extend_from_slice(&[b[1], b[2], b[3]]);
+                    let [_, b1, b2, b3] = acc.to_be_bytes();
+                    out.extend_from_slice(&[b1, b2, b3]);
                     acc = 0;
                     n = 0;
                 }
             }
         }
     }
-    if n == 1 {
-        report.bad_padding = true;
-    } else if n > 1 && !padded {
+    if n == 1 || (n > 1 && !padded) {
         report.bad_padding = true;
     }
     flush(acc, n, out);

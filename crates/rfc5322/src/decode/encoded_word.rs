@@ -157,35 +157,36 @@ pub(crate) fn decode_text_into(
             }
             continue;
         }
-        if c == b'=' && raw.get(i + 1) == Some(&b'?') {
-            if let Some(w) = parse_word(raw, i) {
-                flush_lit(&mut lit_start, i, out);
-                if last_encoded {
-                    ws = None;
-                } else {
-                    flush(&mut pending, out, defects, offset + i);
-                    emit_ws(&mut ws, out);
-                }
-                let label = charset_label(w.charset);
-                let same = pending
-                    .as_ref()
-                    .is_some_and(|p| p.charset.eq_ignore_ascii_case(&label));
-                if !same {
-                    flush(&mut pending, out, defects, offset + i);
-                    pending = Some(Pending {
-                        charset: label,
-                        bytes: Vec::new(),
-                    });
-                }
-                if let Some(p) = pending.as_mut() {
-                    if !decode_payload(&w, &mut p.bytes) {
-                        defects.push(Defect::new(DefectKind::BadEncodedWord, offset + i));
-                    }
-                }
-                last_encoded = true;
-                i = w.end;
-                continue;
+        if c == b'='
+            && raw.get(i + 1) == Some(&b'?')
+            && let Some(w) = parse_word(raw, i)
+        {
+            flush_lit(&mut lit_start, i, out);
+            if last_encoded {
+                ws = None;
+            } else {
+                flush(&mut pending, out, defects, offset + i);
+                emit_ws(&mut ws, out);
             }
+            let label = charset_label(w.charset);
+            let same = pending
+                .as_ref()
+                .is_some_and(|p| p.charset.eq_ignore_ascii_case(&label));
+            if !same {
+                flush(&mut pending, out, defects, offset + i);
+                pending = Some(Pending {
+                    charset: label,
+                    bytes: Vec::new(),
+                });
+            }
+            if let Some(p) = pending.as_mut()
+                && !decode_payload(&w, &mut p.bytes)
+            {
+                defects.push(Defect::new(DefectKind::BadEncodedWord, offset + i));
+            }
+            last_encoded = true;
+            i = w.end;
+            continue;
         }
         // A literal byte.
         if lit_start.is_none() {

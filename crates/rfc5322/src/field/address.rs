@@ -193,17 +193,17 @@ fn mailbox(toks: &[Tok], defects: &mut Vec<Defect>, offset: usize) -> Option<Mai
         let after = after.get(1..).unwrap_or(&[]);
         // obs-route: "@a,@b:" before the addr-spec.
         let mut inside = inside;
-        if matches!(inside.first(), Some(Tok::Special(b'@'))) {
-            if let Some(colon) = inside.iter().position(|t| matches!(t, Tok::Special(b':'))) {
-                let (route, spec) = inside.split_at(colon);
-                for t in route {
-                    if let Tok::Atom(a) | Tok::Literal(a) = t {
-                        mb.route.push(text(a));
-                    }
+        if matches!(inside.first(), Some(Tok::Special(b'@')))
+            && let Some(colon) = inside.iter().position(|t| matches!(t, Tok::Special(b':')))
+        {
+            let (route, spec) = inside.split_at(colon);
+            for t in route {
+                if let Tok::Atom(a) | Tok::Literal(a) = t {
+                    mb.route.push(text(a));
                 }
-                defects.push(Defect::new(DefectKind::ObsoleteSyntax, offset));
-                inside = spec.get(1..).unwrap_or(&[]);
             }
+            defects.push(Defect::new(DefectKind::ObsoleteSyntax, offset));
+            inside = spec.get(1..).unwrap_or(&[]);
         }
         addr_spec(inside, &mut mb, defects, offset);
         mb.name = phrase(before, defects, offset)

@@ -1,8 +1,6 @@
 //! Content-Type and Content-Disposition with their parameters (RFC 2045 section 5, RFC 2183,
 //! RFC 2231 continuations, charsets and languages), read leniently.
 
-use std::borrow::Cow;
-
 use crate::decode::{charset, encoded_word};
 use crate::defect::{Defect, DefectKind};
 use crate::field::lex::{Lexer, is_ws};
@@ -384,14 +382,13 @@ fn assemble(raw: Vec<RawParam>, lx: &mut Lexer<'_>) -> Vec<Param> {
             }
             if q.extended && k > 0 {
                 // A charset repeated on a later section (seen in the wild): dropped.
-                if let Some(c) = &cs {
-                    if v.len() > c.len()
-                        && v.get(..c.len())
-                            .is_some_and(|p| p.eq_ignore_ascii_case(c.as_bytes()))
-                        && v.get(c.len()) == Some(&b'\'')
-                    {
-                        v = v.get(c.len() + 1..).unwrap_or(&[]);
-                    }
+                if let Some(c) = &cs
+                    && v.len() > c.len()
+                    && v.get(..c.len())
+                        .is_some_and(|p| p.eq_ignore_ascii_case(c.as_bytes()))
+                    && v.get(c.len()) == Some(&b'\'')
+                {
+                    v = v.get(c.len() + 1..).unwrap_or(&[]);
                 }
             }
             if q.extended {
@@ -423,13 +420,13 @@ fn assemble(raw: Vec<RawParam>, lx: &mut Lexer<'_>) -> Vec<Param> {
 
 /// A quoted value keeps its white space: each white-space separated piece is decoded on
 /// its own.
-fn keep_spaces(orig: &Cow<'_, str>, decoded: String) -> String {
+fn keep_spaces(orig: &str, decoded: String) -> String {
     if !orig.contains([' ', '\t']) {
         return decoded;
     }
     let mut out = String::with_capacity(orig.len());
     let mut word = String::new();
-    let mut flush = |word: &mut String, out: &mut String| {
+    let flush = |word: &mut String, out: &mut String| {
         if !word.is_empty() {
             out.push_str(&encoded_word::decode_unstructured(
                 word.as_bytes(),

@@ -33,16 +33,17 @@ fn num(w: &[u8]) -> Option<u32> {
 
 /// Zone: `(offset minutes, unknown)`.
 fn zone(w: &[u8]) -> Option<(i16, bool)> {
-    if let (Some(&s), Some(d)) = (w.first(), w.get(1..5)) {
-        if (s == b'+' || s == b'-') && d.iter().all(u8::is_ascii_digit) {
-            let n = i16::try_from(num(d)?).ok()?;
-            let (h, m) = (n / 100, n % 100);
-            if m >= 60 {
-                return None;
-            }
-            let v = h * 60 + m;
-            return Some(if s == b'-' { (-v, v == 0) } else { (v, false) });
+    if let (Some(&s), Some(d)) = (w.first(), w.get(1..5))
+        && (s == b'+' || s == b'-')
+        && d.iter().all(u8::is_ascii_digit)
+    {
+        let n = i16::try_from(num(d)?).ok()?;
+        let (h, m) = (n / 100, n % 100);
+        if m >= 60 {
+            return None;
         }
+        let v = h * 60 + m;
+        return Some(if s == b'-' { (-v, v == 0) } else { (v, false) });
     }
     let alpha: Vec<u8> = w
         .iter()

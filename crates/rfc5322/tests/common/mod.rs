@@ -1,5 +1,12 @@
 //! Test helpers: a minimal JSON reader for the vector files, line-ending conversion.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::expect_used,
+    clippy::let_and_return
+)]
 
 use std::collections::BTreeMap;
 

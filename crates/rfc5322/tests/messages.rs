@@ -1,0 +1,327 @@
+//! Whole messages: mail-parser's RFC messages (offsets, tree, decoded text) and MimeKit's
+//! messages, each in LF and CRLF form; byte-for-byte re-serialisation of every one.
+
+#![allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::expect_used,
+    clippy::type_complexity,
+    clippy::only_used_in_recursion
+)]
+
+mod common;
+use common::*;
+use rfc5322::{Message, Part, PartKind};
+
+const MP_MESSAGES: [&str; 11] = [
+    "rfc/000",
+    "rfc/001",
+    "rfc/002",
+    "rfc/003",
+    "rfc/004",
+    "rfc/005",
+    "rfc/006",
+    "rfc/007",
+    "rfc/008",
+    "rfc/009",
+    "thirdparty/012",
+];
+
+/// Compares one mail-parser message model with our tree (recursing into enclosed messages).
+fn compare(msg: &Message, root: Part<'_>, exp: &Json, ctx: &str, errs: &mut Vec<String>) {
+    // mail-parser lists the parts of one message flat, in document order; enclosed messages
+    // are nested models.
+    let mut mine: Vec<Part<'_>> = Vec::new();
+    let mut stack = vec![root];
+    while let Some(p) = stack.pop() {
+        mine.push(p);
+        if p.kind() == PartKind::Multipart {
+            let kids: Vec<_> = p.children().collect();
+            stack.extend(kids.into_iter().rev());
+        }
+    }
+    let parts = exp.get("parts").arr();
+    if parts.len() != mine.len() {
+        errs.push(format!("{ctx}: {} parts, want {}", mine.len(), parts.len()));
+        return;
+    }
+    for (i, (p, e)) in mine.iter().zip(parts).enumerate() {
+        let n = |k: &str| e.get(k).num().unwrap() as usize;
+        let got = (p.range().start, p.body_range().start, p.range().end);
+        let want = (n("offset_header"), n("offset_body"), n("offset_end"));
+        if got != want {
+            errs.push(format!("{ctx} part {i}: offsets {got:?}, want {want:?}"));
+        }
+        let fields: Vec<_> = p
+            .fields()
+            .map(|f| (f.range().start, f.value_range().start, f.range().end))
+            .collect();
+        let want_f: Vec<_> = e
+            .get("headers")
+            .arr()
+            .iter()
+            .map(|h| {
+                let n = |k: &str| h.get(k).num().unwrap() as usize;
+                (n("offset_field"), n("offset_start"), n("offset_end"))
+            })
+            .collect();
+        if fields != want_f {
+            errs.push(format!(
+                "{ctx} part {i}: fields {fields:?}, want {want_f:?}"
+            ));
+        }
+        let body = e.get("body");
+        // rfc/000 parts 4 and 5 hold placeholder text labelled base64: mail-parser shows the
+        // raw text when base64 decoding fails, we decode what is there and record a defect.
+        let placeholder = ctx.starts_with("rfc/000") && (i == 4 || i == 5);
+        if placeholder {
+            assert!(
+                p.all_defects()
+                    .iter()
+                    .any(|d| d.kind == rfc5322::DefectKind::Base64BadCharacter)
+            );
+        }
+        if let Some(t) = body
+            .get("Text")
+            .str()
+            .or(body.get("Html").str())
+            .filter(|_| !placeholder)
+        {
+            let got = p.body_text();
+            if got != t {
+                errs.push(format!("{ctx} part {i}: text {got:?}, want {t:?}"));
+            }
+        }
+        if !body.get("Message").is_null() {
+            if let Some(m) = p.decode_enclosed_message() {
+                compare(
+                    &m,
+                    m.root(),
+                    body.get("Message"),
+                    &format!("{ctx}/{i}(decoded)"),
+                    errs,
+                );
+            } else if p.kind() != PartKind::Message {
+                errs.push(format!("{ctx} part {i}: not a message part"));
+            } else {
+                let inner = p.children().next().unwrap();
+                compare(msg, inner, body.get("Message"), &format!("{ctx}/{i}"), errs);
+            }
+        }
+        if !body.get("Multipart").is_null() && p.kind() != PartKind::Multipart {
+            errs.push(format!("{ctx} part {i}: not multipart"));
+        }
+    }
+}
+
+#[test]
+fn mail_parser_rfc_messages_lf_and_crlf() {
+    let mut errs = Vec::new();
+    for name in MP_MESSAGES {
+        let raw = data(&format!("mail-parser/eml/{name}.eml"));
+        for (form, bytes, json) in [
+            ("lf", to_lf(&raw), "json"),
+            ("crlf", to_crlf(&raw), "crlf.json"),
+        ] {
+            let exp = parse_json(
+                &String::from_utf8(data(&format!("mail-parser/eml/{name}.{json}"))).unwrap(),
+            );
+            let msg = Message::parse(bytes.clone()).unwrap();
+            assert_eq!(msg.to_vec(), bytes, "{name} {form}: re-serialisation");
+            compare(&msg, msg.root(), &exp, &format!("{name}.{form}"), &mut errs);
+        }
+    }
+    assert!(
+        errs.is_empty(),
+        "{} mismatches:\n{}",
+        errs.len(),
+        errs.join("\n")
+    );
+}
+
+fn mimekit(name: &str) -> Vec<u8> {
+    data(&format!("mimekit/messages/{name}"))
+}
+
+#[test]
+fn mimekit_messages_reserialise_lf_and_crlf() {
+    let dir = format!("{}/tests/data/mimekit/messages", env!("CARGO_MANIFEST_DIR"));
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        let raw = std::fs::read(&path).unwrap();
+        for bytes in [to_lf(&raw), to_crlf(&raw), raw.clone()] {
+            let msg = Message::parse(bytes.clone()).unwrap();
+            assert_eq!(msg.to_vec(), bytes, "{path:?}");
+            // Every accessor on every part answers without panicking.
+            for p in msg.parts() {
+                let _ = (
+                    p.body_text(),
+                    p.all_defects(),
+                    p.filename(),
+                    p.size(),
+                    p.body_lines(),
+                );
+                for f in p.fields() {
+                    let _ = (
+                        f.text(),
+                        f.addresses(32),
+                        f.date(),
+                        f.message_ids(),
+                        f.content_type(),
+                    );
+                }
+            }
+            n += 1;
+        }
+    }
+    assert!(n >= 90);
+}
+
+#[test]
+fn digest_children_default_to_message_rfc822() {
+    for bytes in [
+        to_lf(&mimekit("multipart-digest.txt")),
+        to_crlf(&mimekit("multipart-digest.txt")),
+    ] {
+        let msg = Message::parse(bytes).unwrap();
+        let root = msg.root();
+        assert_eq!(
+            root.field("from").unwrap().addresses(8)[0].mailboxes()[0].addr_spec(),
+            "user@domain.org"
+        );
+        assert_eq!(root.kind(), PartKind::Message);
+        let inner = root.children().next().unwrap();
+        assert!(inner.content_type().is("multipart", "digest"));
+        assert_eq!(inner.subject().as_deref(), Some("submsg"));
+        assert_eq!(
+            inner.preamble(),
+            if inner.raw().contains(&b'\r') {
+                &b"prologue\r\n"[..]
+            } else {
+                &b"prologue\n"[..]
+            }
+        );
+        assert_eq!(
+            inner
+                .epilogue()
+                .unwrap()
+                .iter()
+                .filter(|&&b| b != b'\r')
+                .copied()
+                .collect::<Vec<_>>(),
+            b"\nepilogue\n\n"
+        );
+        let kids: Vec<_> = inner.children().collect();
+        assert_eq!(kids.len(), 2);
+        for (k, want) in kids.iter().zip(["m1", "m2"]) {
+            assert_eq!(k.kind(), PartKind::Message);
+            let m = k.children().next().unwrap();
+            assert_eq!(m.subject().as_deref(), Some(want));
+            assert_eq!(m.body_text().trim(), format!("{want} body"));
+        }
+        assert_eq!(kids[1].field("x-mime").unwrap().text(), "m2 header");
+        assert!(msg.defects().is_empty(), "{:?}", msg.defects());
+    }
+}
+
+#[test]
+fn empty_multipart_alternative_keeps_its_sibling() {
+    let msg = Message::parse(mimekit("empty-multipart.txt")).unwrap();
+    let kids: Vec<_> = msg.root().children().collect();
+    assert_eq!(kids.len(), 2);
+    assert!(kids[0].content_type().is("multipart", "alternative"));
+    assert_eq!(kids[0].children().len(), 0);
+    assert!(
+        kids[0]
+            .defects()
+            .iter()
+            .any(|d| d.kind == rfc5322::DefectKind::NoBoundaryFound)
+    );
+    assert!(kids[1].content_type().is("text", "plain"));
+    assert!(
+        kids[1]
+            .body_text()
+            .starts_with("This part should be on the same level")
+    );
+}
+
+#[test]
+fn epilogue_and_empty_base64_part() {
+    let msg = Message::parse(to_crlf(&mimekit("epilogue.txt"))).unwrap();
+    let root = msg.root();
+    assert_eq!(root.children().len(), 2);
+    assert_eq!(root.children().nth(1).unwrap().decoded_body().len(), 0);
+    assert!(
+        root.epilogue()
+            .unwrap()
+            .starts_with(b"Peter Urka <pcu@umich.edu>\r\n")
+    );
+    assert_eq!(root.field("lines").unwrap().text(), "32");
+    assert_eq!(root.date().unwrap().year, 1995);
+}
+
+#[test]
+fn delivery_status_fields_are_readable() {
+    let msg = Message::parse(mimekit("delivery-status.txt")).unwrap();
+    let report = msg
+        .parts()
+        .find(|p| p.content_type().is("message", "delivery-status"))
+        .unwrap();
+    // RFC 3464: the body is blocks of header fields; parse it as a header block.
+    let fields = Message::parse(report.decoded_body().into_owned()).unwrap();
+    assert!(fields.fields().count() >= 1);
+    assert!(msg.root().content_type().is("multipart", "report"));
+}
+
+#[test]
+fn missing_subtype_is_a_leaf_with_a_defect() {
+    let msg = Message::parse(mimekit("missing-subtype.txt")).unwrap();
+    let p = msg
+        .parts()
+        .find(|p| p.content_type().media_type == "application-x-gzip")
+        .unwrap();
+    assert_eq!(p.content_type().subtype, "octet-stream");
+    assert_eq!(p.filename().as_deref(), Some("document.xml.gz"));
+}
+
+#[test]
+fn bare_lf_sizes_count_crlf() {
+    let msg = Message::parse(&b"Subject: x\n\nline1\nline2\r\nline3"[..]).unwrap();
+    let r = msg.root();
+    assert_eq!(r.body_size(), 18);
+    assert_eq!(r.body_size_crlf(), 19);
+    assert_eq!(r.body_lines(), 3);
+    assert_eq!(r.header_size(), (12, 14));
+    assert_eq!(r.size(), (30, 33));
+}
+
+#[test]
+fn imap_section_numbers() {
+    let raw = to_crlf(&data("mail-parser/eml/rfc/002.eml"));
+    let msg = Message::parse(raw).unwrap();
+    assert!(
+        msg.imap_part(&[1])
+            .unwrap()
+            .content_type()
+            .is("text", "plain")
+    );
+    let p2 = msg.imap_part(&[2]).unwrap();
+    assert!(p2.content_type().is("message", "rfc822"));
+    assert!(
+        msg.imap_part(&[2, 1])
+            .unwrap()
+            .content_type()
+            .is("text", "plain")
+    );
+    assert!(
+        msg.imap_part(&[2, 2])
+            .unwrap()
+            .content_type()
+            .is("image", "gif")
+    );
+    assert!(msg.imap_part(&[3]).is_none());
+    let single = Message::parse(&b"Subject: a\r\n\r\nbody"[..]).unwrap();
+    assert_eq!(single.imap_part(&[1]).unwrap().raw_body(), b"body");
+}

@@ -36,7 +36,8 @@ fn quote(s: &str) -> String {
 /// Writes a MIME parameter as one or more `name=value` segments, to be joined with `;`.
 ///
 /// - A value of token characters is written as it is; other printable ASCII is quoted.
-/// - A value with non-ASCII or control characters uses RFC 2231 section 4:
+/// - A value with non-ASCII or control characters, or `=?` (which readers could take for an
+///   RFC 2047 word), uses RFC 2231 section 4:
 ///   `name*=utf-8''percent%20encoded`.
 /// - A value too long for one line is split into RFC 2231 section 3 continuations
 ///   (`name*0=`, `name*1=`, ...; `name*0*=` when encoded), never inside a `%XX` escape or a
@@ -57,7 +58,9 @@ pub fn parameter(name: &str, value: &str) -> Result<Vec<String>, EncodeError> {
         return Err(EncodeError::ParameterName(name.to_owned()));
     }
     super::check_no_line_break("parameter value", value)?;
-    let printable = value.bytes().all(|b| (32..=126).contains(&b));
+    // A value holding `=?` is written in the extended form too: many readers decode RFC 2047
+    // words inside quoted parameter values (file names), which would change it.
+    let printable = value.bytes().all(|b| (32..=126).contains(&b)) && !value.contains("=?");
     if printable {
         let single = if !value.is_empty() && value.bytes().all(token_char) {
             format!("{name}={value}")

@@ -362,11 +362,19 @@ impl Client {
                 saslprep(password.expose(), "password")?;
             }
             Mechanism::XOAuth2 | Mechanism::OAuthBearer => {
-                need_user()?;
-                credentials
+                let user = need_user()?;
+                let token = credentials
                     .token
                     .as_ref()
                     .ok_or(Error::MissingCredential("token"))?;
+                // A bearer token is printable ASCII (RFC 6750 section 2.1, b64token); a
+                // control character would break the %x01-separated message.
+                if token.is_empty() || !token.expose().bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(Error::Malformed("token is not printable ASCII"));
+                }
+                if user.chars().any(char::is_control) {
+                    return Err(Error::Malformed("control character in user name"));
+                }
             }
             Mechanism::External | Mechanism::Anonymous => {}
             Mechanism::Other(name) => return Err(Error::UnsupportedMechanism(name.clone())),

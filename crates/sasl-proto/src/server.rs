@@ -919,7 +919,8 @@ impl Server {
 }
 
 /// `*kvpair kvsep` of RFC 7628 section 3.1 (the leading kvsep already removed): pairs
-/// `key=value` each ended by %x01, then one more %x01.
+/// `key=value` each ended by %x01, then one more %x01. Values may also hold non-ASCII
+/// UTF-8 (an internationalised XOAUTH2 `user=`), beyond RFC 7628's VCHAR.
 fn parse_kvpairs(rest: &str) -> Result<Vec<(&str, &str)>, Error> {
     let body = rest
         .strip_suffix('\x01')
@@ -937,7 +938,7 @@ fn parse_kvpairs(rest: &str) -> Result<Vec<(&str, &str)>, Error> {
         }
         if !value
             .bytes()
-            .all(|b| (0x20..=0x7e).contains(&b) || matches!(b, b'\t' | b'\r' | b'\n'))
+            .all(|b| (0x20..=0x7e).contains(&b) || b >= 0x80 || matches!(b, b'\t' | b'\r' | b'\n'))
         {
             return Err(Error::Malformed("invalid kvpair value"));
         }

@@ -1,4 +1,10 @@
 //! Client against server in memory, for every mechanism, plus channel binding and downgrade.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod common;
 

@@ -1,4 +1,10 @@
 //! Known-answer tests from the RFC examples, cited by section. Each asserts the exact bytes.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;

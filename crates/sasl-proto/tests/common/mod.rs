@@ -1,4 +1,10 @@
 //! Shared helpers: pair a client and a server in memory.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 #![allow(dead_code)]
 
 use sasl_proto::codec::{decode_challenge, decode_response, encode, encode_continuation};
@@ -13,7 +19,9 @@ use sasl_proto::{
 pub enum Outcome {
     /// The server accepted and the client verified it.
     Success {
+        /// The authenticated identity.
         authcid: String,
+        /// The authorization identity.
         authzid: Option<String>,
     },
     /// The server failed the exchange.

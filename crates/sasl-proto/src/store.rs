@@ -73,6 +73,28 @@ pub fn resolve<S: CredentialStore + ?Sized>(
     }
 }
 
+impl Server {
+    /// [`Server::start`], then [`resolve`] against `store`.
+    pub fn start_with<S: CredentialStore + ?Sized>(
+        &mut self,
+        initial_response: Option<&[u8]>,
+        store: &S,
+    ) -> ServerStep {
+        let step = self.start(initial_response);
+        resolve(self, step, store)
+    }
+
+    /// [`Server::step`], then [`resolve`] against `store`.
+    pub fn step_with<S: CredentialStore + ?Sized>(
+        &mut self,
+        client_message: &[u8],
+        store: &S,
+    ) -> ServerStep {
+        let step = self.step(client_message);
+        resolve(self, step, store)
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 struct Entry {
     password: Option<Secret>,

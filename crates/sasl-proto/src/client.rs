@@ -145,6 +145,8 @@ pub struct ClientConfig {
     pub server_advertised_plus: bool,
 }
 
+// Derivable only without the `getrandom` feature.
+#[allow(clippy::derivable_impls)]
 impl Default for ClientConfig {
     fn default() -> Self {
         Self {

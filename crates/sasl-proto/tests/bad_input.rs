@@ -618,11 +618,14 @@ fn client_construction_errors() {
         Client::new(Mechanism::XOAuth2, Credentials::password("u", "p"), cfg()).unwrap_err(),
         Error::MissingCredential("token")
     );
+    // Without a nonce source (the `getrandom` feature gives one by default).
+    let mut no_nonce = cfg();
+    no_nonce.nonce = None;
     assert_eq!(
         Client::new(
             Mechanism::ScramSha256,
             Credentials::password("u", "p"),
-            cfg()
+            no_nonce
         )
         .unwrap_err(),
         Error::MissingCredential("nonce source")
@@ -645,8 +648,10 @@ fn client_construction_errors() {
         .unwrap_err(),
         Error::UnsupportedMechanism("X-FOO".into())
     );
+    let mut no_nonce = ServerConfig::default();
+    no_nonce.nonce = None;
     assert_eq!(
-        Server::new(Mechanism::ScramSha256, ServerConfig::default()).unwrap_err(),
+        Server::new(Mechanism::ScramSha256, no_nonce).unwrap_err(),
         Error::MissingCredential("nonce source")
     );
 }

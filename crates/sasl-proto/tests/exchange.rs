@@ -412,3 +412,24 @@ fn resolve_is_idempotent_on_final_steps() {
         ServerStep::Failure(Error::UnexpectedMessage)
     );
 }
+
+#[cfg(feature = "getrandom")]
+#[test]
+fn os_nonce_source_runs_scram() {
+    let mut client = Client::new(
+        Mechanism::ScramSha256,
+        Credentials::password("user", "pencil"),
+        ClientConfig::default(),
+    )
+    .unwrap();
+    let mut server = Server::new(Mechanism::ScramSha256, ServerConfig::default()).unwrap();
+    assert_eq!(
+        run(&mut client, &mut server, &store(), true, true),
+        ok("user")
+    );
+    let mut n = sasl_proto::OsNonce;
+    use sasl_proto::NonceSource as _;
+    let (a, b) = (n.nonce(), n.nonce());
+    assert_eq!(a.len(), 32);
+    assert_ne!(a, b);
+}

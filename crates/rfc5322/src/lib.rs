@@ -8,8 +8,10 @@ pub mod defect;
 pub mod error;
 pub mod field;
 pub mod header;
+pub mod imap;
 pub mod limits;
 pub mod message;
+pub mod reader;
 
 pub use address::{Address, Group, Mailbox};
 pub use date::DateTime;

@@ -109,7 +109,7 @@ fn flush(p: &mut Option<Pending>, out: &mut String, defects: &mut Vec<Defect>, o
 /// How runs of white space are written out.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ws {
-    /// A run that holds a line break becomes one space; others are kept (unstructured).
+    /// Line breaks are removed, other white space kept (unstructured).
     Unfold,
     /// Every run becomes one space (phrases).
     Collapse,
@@ -131,10 +131,15 @@ pub(crate) fn decode_text_into(
     let emit_ws = |ws: &mut Option<(usize, usize)>, out: &mut String| {
         if let Some((a, b)) = ws.take() {
             let run = raw.get(a..b).unwrap_or(&[]);
-            if ws_mode == Ws::Collapse || run.iter().any(|&c| c == b'\n' || c == b'\r') {
+            if ws_mode == Ws::Collapse {
                 out.push(' ');
             } else {
-                out.push_str(std::str::from_utf8(run).unwrap_or(" "));
+                // Unfolding removes the line breaks only (RFC 5322 section 2.2.3).
+                out.extend(
+                    run.iter()
+                        .filter(|&&c| c != b'\r' && c != b'\n')
+                        .map(|&c| char::from(c)),
+                );
             }
         }
     };
@@ -202,8 +207,9 @@ pub(crate) fn decode_text_into(
     emit_ws(&mut ws, out);
 }
 
-/// Decodes an unstructured field value (Subject, Comments, ...): encoded words decoded, each
-/// folding run of white space read as one space, leading and trailing white space trimmed.
+/// Decodes an unstructured field value (Subject, Comments, ...): unfolded (line breaks
+/// removed, white space kept), encoded words decoded (white space between adjacent encoded
+/// words dropped), leading and trailing white space trimmed.
 pub fn decode_unstructured(raw: &[u8], defects: &mut Vec<Defect>, offset: usize) -> String {
     let mut out = String::with_capacity(raw.len());
     decode_text_into(raw, Ws::Unfold, &mut out, defects, offset);

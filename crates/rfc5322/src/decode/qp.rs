@@ -78,6 +78,8 @@ fn decode_impl(input: &[u8], out: &mut Vec<u8>, q: bool) -> QpReport {
                 let b = input.get(i + 2).copied();
                 if let (Some(h), Some(l)) = (a.and_then(hex), b.and_then(hex)) {
                     out.push(h << 4 | l);
+                    // An encoded space is data, not transport padding.
+                    line_floor = out.len();
                     i += 3;
                     continue;
                 }
@@ -131,6 +133,7 @@ mod tests {
         assert_eq!(decode(b"soft=  \nbreak=").0, b"softbreak");
         assert_eq!(decode(b"pad   \r\nnext\t\n").0, b"pad\r\nnext\n");
         assert_eq!(decode(b"lower=e9").0, b"lower\xe9");
+        assert_eq!(decode(b"kept=20\r\nx \t=20 \n").0, b"kept \r\nx \t \n");
         let (out, r) = decode(b"a=ZZb=");
         assert_eq!(out, b"a=ZZb");
         assert_eq!(r.bad_escapes, 1);

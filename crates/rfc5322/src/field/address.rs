@@ -79,7 +79,7 @@ fn text(b: &[u8]) -> String {
 
 /// Builds a display name from phrase tokens: words joined by one space, encoded words
 /// decoded (also inside quoted strings, as many mailers write them).
-fn phrase(toks: &[Tok], defects: &mut Vec<Defect>, offset: usize) -> Option<String> {
+fn phrase(toks: &[Tok], defects: &mut Vec<Defect>, offset: usize, decode: bool) -> Option<String> {
     let mut raw: Vec<u8> = Vec::new();
     let mut any = false;
     let mut last_special = false;
@@ -105,6 +105,9 @@ fn phrase(toks: &[Tok], defects: &mut Vec<Defect>, offset: usize) -> Option<Stri
     let quoted_only = toks
         .iter()
         .all(|t| matches!(t, Tok::Quoted(_) | Tok::Comment(_)));
+    if !decode {
+        return Some(collapse(&text(&raw)));
+    }
     if quoted_only && !encoded_word::may_hold_encoded_word(&raw) {
         // A lone quoted string is kept exactly (spaces included).
         return Some(text(&raw));
@@ -112,7 +115,12 @@ fn phrase(toks: &[Tok], defects: &mut Vec<Defect>, offset: usize) -> Option<Stri
     Some(encoded_word::decode_phrase(&raw, defects, offset))
 }
 
-fn comments_text(toks: &[Tok], defects: &mut Vec<Defect>, offset: usize) -> Option<String> {
+fn comments_text(
+    toks: &[Tok],
+    defects: &mut Vec<Defect>,
+    offset: usize,
+    decode: bool,
+) -> Option<String> {
     let parts: Vec<String> = toks
         .iter()
         .filter_map(|t| match t {
@@ -124,6 +132,9 @@ fn comments_text(toks: &[Tok], defects: &mut Vec<Defect>, offset: usize) -> Opti
         return None;
     }
     let joined = parts.join(" ");
+    if !decode {
+        return Some(joined);
+    }
     Some(encoded_word::decode_phrase(
         joined.as_bytes(),
         defects,
@@ -174,7 +185,12 @@ fn addr_spec(toks: &[Tok], mb: &mut Mailbox, defects: &mut Vec<Defect>, offset: 
 }
 
 /// Parses one mailbox from its tokens.
-fn mailbox(toks: &[Tok], defects: &mut Vec<Defect>, offset: usize) -> Option<Mailbox> {
+fn mailbox(
+    toks: &[Tok],
+    defects: &mut Vec<Defect>,
+    offset: usize,
+    decode: bool,
+) -> Option<Mailbox> {
     if toks.is_empty() {
         return None;
     }
@@ -206,13 +222,13 @@ fn mailbox(toks: &[Tok], defects: &mut Vec<Defect>, offset: usize) -> Option<Mai
             inside = spec.get(1..).unwrap_or(&[]);
         }
         addr_spec(inside, &mut mb, defects, offset);
-        mb.name = phrase(before, defects, offset)
-            .or_else(|| phrase(after, defects, offset))
-            .or_else(|| comments_text(after, defects, offset))
-            .or_else(|| comments_text(before, defects, offset));
+        mb.name = phrase(before, defects, offset, decode)
+            .or_else(|| phrase(after, defects, offset, decode))
+            .or_else(|| comments_text(after, defects, offset, decode))
+            .or_else(|| comments_text(before, defects, offset, decode));
     } else {
         addr_spec(toks, &mut mb, defects, offset);
-        mb.name = comments_text(toks, defects, offset);
+        mb.name = comments_text(toks, defects, offset, decode);
     }
     if mb.local_part.is_empty() && mb.domain.is_empty() && mb.name.is_none() {
         return None;
@@ -228,6 +244,26 @@ pub fn parse_address_list(
     defects: &mut Vec<Defect>,
     offset: usize,
 ) -> Vec<Address> {
+    parse_list(raw, max_depth, true, defects, offset)
+}
+
+/// Parses an address list without decoding RFC 2047 encoded words in names (the IMAP
+/// ENVELOPE keeps them as they are, RFC 3501 section 7.4.2).
+pub fn parse_address_list_raw(raw: &[u8], max_depth: usize) -> Vec<Address> {
+    parse_list(raw, max_depth, false, &mut Vec::new(), 0)
+}
+
+fn collapse(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn parse_list(
+    raw: &[u8],
+    max_depth: usize,
+    decode: bool,
+    defects: &mut Vec<Defect>,
+    offset: usize,
+) -> Vec<Address> {
     let mut lx = Lexer::new(raw, max_depth, offset);
     let toks = tokenize(&mut lx);
     defects.append(&mut lx.defects);
@@ -239,7 +275,7 @@ pub fn parse_address_list(
                  group: &mut Option<Group>,
                  out: &mut Vec<Address>,
                  defects: &mut Vec<Defect>| {
-        if let Some(mb) = mailbox(cur, defects, offset) {
+        if let Some(mb) = mailbox(cur, defects, offset, decode) {
             match group.as_mut() {
                 Some(g) => g.members.push(mb),
                 None => out.push(Address::Mailbox(mb)),
@@ -264,8 +300,8 @@ pub fn parse_address_list(
                     defects.push(Defect::new(DefectKind::BadAddress, offset));
                     cur.push(t);
                 } else {
-                    let name = phrase(&cur, defects, offset)
-                        .or_else(|| comments_text(&cur, defects, offset))
+                    let name = phrase(&cur, defects, offset, decode)
+                        .or_else(|| comments_text(&cur, defects, offset, decode))
                         .unwrap_or_default();
                     cur.clear();
                     group = Some(Group {

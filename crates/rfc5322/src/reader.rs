@@ -1,0 +1,227 @@
+//! Reader conveniences: the text and HTML bodies a mail client shows, the attachments, and
+//! format=flowed (RFC 3676) un-flowing.
+
+use crate::message::{Message, Part, PartKind};
+
+/// Where a leaf sits for the reader: inline text, or an attachment.
+fn is_attachment(p: &Part<'_>) -> bool {
+    if p.content_disposition().is_some_and(|d| d.is_attachment()) {
+        return true;
+    }
+    let ct = p.content_type();
+    !(ct.media_type == "text" && (ct.subtype == "plain" || ct.subtype == "html"))
+}
+
+/// Leaves of the message shown as body text of one subtype, in document order. Inside a
+/// `multipart/alternative` only the preferred alternative counts: the last child holding
+/// the wanted subtype (RFC 2046 section 5.1.4 orders them from plain to rich); enclosed
+/// messages are attachments and are not entered.
+fn body_parts<'a>(msg: &'a Message, subtype: &str) -> Vec<Part<'a>> {
+    let mut out = Vec::new();
+    let mut stack = vec![msg.root()];
+    while let Some(p) = stack.pop() {
+        match p.kind() {
+            PartKind::Multipart => {
+                let kids: Vec<Part<'a>> = p.children().collect();
+                if p.content_type().subtype == "alternative" {
+                    // The last child that is (or holds) the wanted subtype.
+                    let pick = kids.iter().rev().find(|k| holds(k, subtype)).copied();
+                    stack.extend(pick);
+                } else {
+                    stack.extend(kids.into_iter().rev());
+                }
+            }
+            PartKind::Leaf => {
+                let ct = p.content_type();
+                if ct.media_type == "text" && ct.subtype == subtype && !is_attachment(&p) {
+                    out.push(p);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn holds(p: &Part<'_>, subtype: &str) -> bool {
+    let mut stack = vec![*p];
+    while let Some(q) = stack.pop() {
+        match q.kind() {
+            PartKind::Multipart => stack.extend(q.children()),
+            PartKind::Leaf => {
+                let ct = q.content_type();
+                if ct.media_type == "text" && ct.subtype == subtype && !is_attachment(&q) {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The text of a part as a reader shows it: decoded, charset applied, and un-flowed when it
+/// is `format=flowed`.
+pub fn display_text(p: &Part<'_>) -> String {
+    let text = p.body_text();
+    let ct = p.content_type();
+    if ct
+        .param("format")
+        .is_some_and(|f| f.eq_ignore_ascii_case("flowed"))
+    {
+        let delsp = ct
+            .param("delsp")
+            .is_some_and(|d| d.eq_ignore_ascii_case("yes"));
+        unflow(&text, delsp)
+    } else {
+        text
+    }
+}
+
+impl Message {
+    /// The text/plain parts a reader shows, in order.
+    pub fn text_parts(&self) -> Vec<Part<'_>> {
+        body_parts(self, "plain")
+    }
+
+    /// The text/html parts a reader shows, in order.
+    pub fn html_parts(&self) -> Vec<Part<'_>> {
+        body_parts(self, "html")
+    }
+
+    /// The plain-text body: every shown text/plain part, decoded and un-flowed, joined.
+    pub fn text_body(&self) -> Option<String> {
+        let parts = self.text_parts();
+        if parts.is_empty() {
+            return None;
+        }
+        Some(
+            parts
+                .iter()
+                .map(display_text)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    }
+
+    /// The HTML body: every shown text/html part, decoded, joined.
+    pub fn html_body(&self) -> Option<String> {
+        let parts = self.html_parts();
+        if parts.is_empty() {
+            return None;
+        }
+        Some(
+            parts
+                .iter()
+                .map(|p| p.body_text())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    }
+
+    /// The attachments, in document order: leaves that are not shown as body text, and
+    /// enclosed messages (as one part each). [`Part::filename`] gives their decoded names.
+    pub fn attachments(&self) -> Vec<Part<'_>> {
+        let mut shown: Vec<usize> = self.text_parts().iter().map(|p| p.id().0).collect();
+        shown.extend(self.html_parts().iter().map(|p| p.id().0));
+        let mut out = Vec::new();
+        let mut stack: Vec<Part<'_>> = self.root().children().rev().collect();
+        if self.root().kind() == PartKind::Leaf && !shown.contains(&0) {
+            stack.push(self.root());
+        }
+        while let Some(p) = stack.pop() {
+            match p.kind() {
+                PartKind::Multipart => stack.extend(p.children().rev()),
+                _ if p.id().0 == 0 && p.kind() == PartKind::Message => {}
+                _ => {
+                    if !shown.contains(&p.id().0) {
+                        // A text alternative not chosen is no attachment.
+                        let in_alt = p
+                            .parent()
+                            .is_some_and(|q| q.content_type().is("multipart", "alternative"));
+                        if !in_alt || is_attachment(&p) {
+                            out.push(p);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Un-flows format=flowed text (RFC 3676 section 4): a line ending in a space continues on
+/// the next line of the same quote depth; space-stuffing is removed; with `delsp` the
+/// trailing space of a flowed line is deleted; the signature separator `-- ` is never
+/// flowed.
+pub fn unflow(text: &str, delsp: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut para: Option<(usize, String)> = None;
+    let lines: Vec<&str> = text.split('\n').collect();
+    let n = lines.len();
+    for (i, raw) in lines.into_iter().enumerate() {
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if i + 1 == n && line.is_empty() {
+            break;
+        }
+        let depth = line.bytes().take_while(|&b| b == b'>').count();
+        let mut content = line.get(depth..).unwrap_or("");
+        if let Some(c) = content.strip_prefix(' ') {
+            content = c; // space-stuffing (4.4) or the space after the quote marks
+        }
+        let flowed = content.ends_with(' ') && content != "-- ";
+        // A paragraph of a different depth ends the current one.
+        if para.as_ref().is_some_and(|(d, _)| *d != depth)
+            && let Some((d, t)) = para.take()
+        {
+            push_line(&mut out, d, &t);
+        }
+        let piece = if flowed && delsp {
+            content.get(..content.len() - 1).unwrap_or(content)
+        } else {
+            content
+        };
+        match para.as_mut() {
+            Some((_, t)) => t.push_str(piece),
+            None => para = Some((depth, piece.to_owned())),
+        }
+        if !flowed && let Some((d, t)) = para.take() {
+            push_line(&mut out, d, &t);
+        }
+    }
+    if let Some((d, t)) = para.take() {
+        push_line(&mut out, d, &t);
+    }
+    out
+}
+
+fn push_line(out: &mut String, depth: usize, text: &str) {
+    for _ in 0..depth {
+        out.push('>');
+    }
+    if depth > 0 && !text.is_empty() {
+        out.push(' ');
+    }
+    out.push_str(text);
+    out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3676_unflow() {
+        assert_eq!(
+            unflow("This is a \r\nflowed para.\r\nFixed line\r\n", false),
+            "This is a flowed para.\nFixed line\n"
+        );
+        assert_eq!(unflow("word \r\nnext\r\n", true), "wordnext\n");
+        assert_eq!(unflow(" From stuffed\r\n", false), "From stuffed\n");
+        assert_eq!(
+            unflow("> quoted \r\n> more\r\nplain\r\n", false),
+            "> quoted more\nplain\n"
+        );
+        assert_eq!(unflow("-- \r\nsig\r\n", false), "-- \nsig\n");
+    }
+}

@@ -1,0 +1,41 @@
+//! The whole parser, then every accessor on every part. The message must re-serialise byte
+//! for byte.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mail_fuzz as _;
+use rfc5322::{Limits, Message};
+
+fuzz_target!(|data: &[u8]| {
+    // The first byte picks small limits half of the time, so that every limit is reached.
+    let limits = match data.first() {
+        Some(b) if b & 1 == 1 => Limits::default()
+            .max_depth(usize::from(b >> 4) + 1)
+            .max_parts(usize::from(*b) + 2)
+            .max_fields(usize::from(b >> 2) + 1)
+            .max_header_block(usize::from(*b) * 8 + 16)
+            .max_group_depth(usize::from(b >> 5) + 1),
+        _ => Limits::default(),
+    };
+    let Ok(msg) = Message::parse_with(data.to_vec(), &limits) else {
+        return;
+    };
+    assert_eq!(msg.to_vec(), data, "re-serialisation differs");
+    let _ = (msg.text_body(), msg.html_body(), msg.attachments().len(), msg.defects());
+    for p in msg.parts() {
+        let _ = (p.raw_header(), p.raw_body(), p.preamble(), p.epilogue());
+        let _ = (p.size(), p.header_size(), p.body_size_crlf(), p.body_lines());
+        let _ = (p.body_text(), p.filename(), p.all_defects(), p.decode_enclosed_message());
+        let _ = (p.envelope(), p.body_fields(), p.date(), p.message_id(), p.subject());
+        let mut out = Vec::new();
+        p.write_imap_bodystructure(true, &mut out);
+        for f in p.fields() {
+            let _ = (f.name(), f.unfolded(), f.text(), f.addresses(8), f.date(), f.mailbox());
+            let _ = (f.message_ids(), f.phrases(), f.content_type(), f.content_disposition());
+        }
+        assert!(p.range().start <= p.body_range().start && p.body_range().end <= data.len());
+    }
+    for path in [&[1u32][..], &[1, 1], &[2, 1, 1]] {
+        let _ = msg.imap_part(path);
+    }
+});

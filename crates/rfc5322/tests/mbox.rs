@@ -1,6 +1,13 @@
 //! mbox reading and writing: MimeKit's mbox with its expected offsets (as stored with LF, and
 //! converted to CRLF), and write-then-read round trips.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use proptest::prelude::*;
 use rfc5322::DateTime;
 use rfc5322::mbox::{MboxFormat, MboxOptions, MboxReader, write_mboxrd};

@@ -37,7 +37,7 @@ impl Token {
 ///
 /// Pieces are added with the white space that precedes them. When a piece does not fit within
 /// 78 characters (76 on a line holding an encoded word), the field is folded before that white
-/// space (RFC 5322 section 2.2.3: unfolding removes only the CRLF, so the value is unchanged).
+/// space when it is a single space (RFC 5322 section 2.2.3: unfolding removes only the CRLF, so the value is unchanged).
 /// A piece is never split, and a line never passes 998 octets: a piece that cannot fit is an
 /// error ([`EncodeError::LineTooLong`]). The result ends with CRLF.
 ///
@@ -82,7 +82,9 @@ impl FieldWriter {
     }
 
     /// Adds `text` after the white space `sep` (only spaces and tabs; empty when the piece
-    /// must follow the previous one with no break possible).
+    /// must follow the previous one). The field is folded only where `sep` is one space: a
+    /// tab or a run of white space is kept on the line, as some readers unfold `CRLF WSP` to
+    /// a single space.
     pub fn push(&mut self, sep: &str, text: &str) -> Result<(), EncodeError> {
         self.push_piece(sep, text, false)
     }
@@ -106,7 +108,9 @@ impl FieldWriter {
         }
         let cur = self.buf.len() - self.line_start;
         let add = sep.len() + text.len();
-        if !sep.is_empty() {
+        // Folding happens only before a single space: some readers unfold `CRLF WSP` to one
+        // space, which would change a tab or a run of spaces.
+        if sep == " " {
             let limit = if encoded || self.line_has_ew {
                 EW_LINE
             } else {
@@ -175,19 +179,46 @@ fn split_words(text: &str) -> Vec<(&str, &str)> {
 pub(crate) fn unstructured_tokens(value: &str) -> Result<Vec<Token>, EncodeError> {
     check_no_line_break("unstructured value", value)?;
     let words = split_words(value);
+    let mut enc: Vec<bool> = words
+        .iter()
+        .map(|&(_, w)| !w.is_empty() && needs_encoding(w))
+        .collect();
+    // White space between a plain word and an encoded word is kept by the letter of RFC 2047
+    // but often normalised to one space by readers: where it is anything but one space, the
+    // plain word joins the encoded run so that the white space travels inside the encoding.
+    loop {
+        let mut changed = false;
+        for i in 0..words.len() {
+            let here = enc.get(i).copied().unwrap_or(false);
+            let next_enc = enc.get(i + 1).copied().unwrap_or(false);
+            let Some(&(ws_next, w_next)) = words.get(i + 1) else {
+                break;
+            };
+            if w_next.is_empty() || ws_next == " " || here == next_enc {
+                continue;
+            }
+            if let Some(e) = enc.get_mut(if here { i + 1 } else { i }) {
+                *e = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
     let mut out = Vec::new();
     let mut i = 0;
     while let Some(&(ws, word)) = words.get(i) {
-        if word.is_empty() || !needs_encoding(word) {
+        if !enc.get(i).copied().unwrap_or(false) {
             out.push(Token::new(ws, word));
             i += 1;
             continue;
         }
-        // A run of words to encode: extend while the next word needs encoding too.
+        // A run of words to encode: extend while the next word is encoded too.
         let mut run = String::from(word);
         let mut j = i + 1;
         while let Some(&(ws2, w2)) = words.get(j) {
-            if w2.is_empty() || !needs_encoding(w2) {
+            if !enc.get(j).copied().unwrap_or(false) {
                 break;
             }
             run.push_str(ws2);
@@ -367,7 +398,9 @@ pub fn addr_spec(local_part: &str, domain: &str) -> Result<String, EncodeError> 
 /// Tokens for a mailbox (`name <addr>` or a bare `addr`), the first with `sep`.
 pub(crate) fn mailbox_tokens(m: &crate::Mailbox, sep: &str) -> Result<Vec<Token>, EncodeError> {
     let addr = addr_spec(&m.local_part, &m.domain)?;
-    match m.name.as_deref().filter(|n| !n.is_empty()) {
+    // A phrase's leading and trailing white space means nothing (RFC 5322 section 3.2.5).
+    let name = m.name.as_deref().map(|n| n.trim_matches([' ', '\t']));
+    match name.filter(|n| !n.is_empty()) {
         Some(name) => {
             let mut t = phrase_tokens(name, sep)?;
             t.push(Token::new(" ", format!("<{addr}>")));

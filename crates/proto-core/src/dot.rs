@@ -178,6 +178,9 @@ impl DotStuffer {
         }
         // `copied` is where the next span to copy starts.
         let mut copied = pos;
+        // Clean CRLF lines need no per-line work unless line lengths are checked.
+        let fast =
+            self.config.max_line_len.is_none() && self.config.endings != BareLineEnding::Accept;
         loop {
             if self.at_line_start {
                 if input.get(pos) == Some(&b'.') {
@@ -188,6 +191,14 @@ impl DotStuffer {
                 if pos < input.len() {
                     self.at_line_start = false;
                 }
+            }
+            // Otherwise a dot line or a bare line end is near: one line the slow way.
+            if fast && let Some((n, ends_line)) = clean_span(input.get(pos..).unwrap_or_default()) {
+                pos += n;
+                if ends_line {
+                    self.end_line();
+                }
+                continue;
             }
             let rest = input.get(pos..).unwrap_or_default();
             let Some(i) = memchr::memchr2(b'\r', b'\n', rest) else {
@@ -449,6 +460,47 @@ impl DotUnstuffer {
     }
 
     fn scan(&self, buf: &[u8]) -> Scan {
+        if let Some(scan) = self.fast_scan(buf) {
+            return scan;
+        }
+        if self.endings == BareLineEnding::Normalize {
+            return self.slow_scan(buf);
+        }
+        // Only the few lines around what stopped the fast path go line by line: any prefix of
+        // the buffer is a valid input (as if the rest had not arrived yet), so look at a small
+        // window, and widen it only while nothing can be decided.
+        let mut window = SLOW_WINDOW;
+        loop {
+            let end = window.min(buf.len());
+            let scan = self.slow_scan(buf.get(..end).unwrap_or(buf));
+            if !matches!(scan, Scan::NeedMore) || end == buf.len() {
+                return scan;
+            }
+            window = window.saturating_mul(4);
+        }
+    }
+
+    /// The common case in one pass: clean CRLF lines that start with no dot, checked a block
+    /// at a time by [`clean_prefix`]. `None` sends the front of the buffer to the exact,
+    /// line-by-line [`slow_scan`](Self::slow_scan): a dot at a line start, a bare line end,
+    /// or the `Normalize` policy.
+    fn fast_scan(&self, buf: &[u8]) -> Option<Scan> {
+        if self.endings == BareLineEnding::Normalize || self.reported_at == Some(self.offset) {
+            return None;
+        }
+        let first = *buf.first()?;
+        if first == b'\n' || (self.at_line_start && first == b'.') {
+            return None;
+        }
+        let n = clean_prefix(buf, self.endings == BareLineEnding::Reject);
+        let span = buf.get(..n).filter(|span| !span.is_empty())?;
+        Some(Scan::Data {
+            n,
+            line_start: span.ends_with(b"\r\n"),
+        })
+    }
+
+    fn slow_scan(&self, buf: &[u8]) -> Scan {
         let mut pos = 0;
         let mut line_start = self.at_line_start;
         loop {
@@ -542,6 +594,52 @@ enum LineEnd {
     Unknown,
     /// A bare CR or LF.
     Bare(DotError),
+}
+
+/// How many octets the line-by-line path looks at before the fast path takes over again.
+const SLOW_WINDOW: usize = 256;
+
+/// Octets a block of [`clean_prefix`] covers.
+const BLOCK: usize = 64;
+
+/// The length of the front of `buf` that needs no per-line work: whole blocks in which no LF
+/// is followed by a dot and, if `check_bare`, every CR is followed by LF and every LF preceded
+/// by CR. Never ends between a CR and its LF.
+///
+/// Written as a branch-free fold over fixed blocks so the compiler vectorises it: one pass
+/// over the data instead of a search per line.
+fn clean_prefix(buf: &[u8], check_bare: bool) -> usize {
+    let (Some(this), Some(next)) = (buf.get(..buf.len().saturating_sub(1)), buf.get(1..)) else {
+        return 0;
+    };
+    let bare_mask = u8::from(check_bare);
+    let mut n = 0;
+    for (a, b) in this.chunks_exact(BLOCK).zip(next.chunks_exact(BLOCK)) {
+        let flags = a.iter().zip(b).fold(0u8, |acc, (&x, &y)| {
+            let bare = (u8::from(x == b'\r') ^ u8::from(y == b'\n')) & bare_mask;
+            let dot_line = u8::from(x == b'\n') & u8::from(y == b'.');
+            acc | bare | dot_line
+        });
+        if flags != 0 {
+            break;
+        }
+        n += BLOCK;
+    }
+    if n > 0 && buf.get(n - 1) == Some(&b'\r') {
+        n -= 1;
+    }
+    n
+}
+
+/// The front of `rest` the stuffer can copy as it is (see [`clean_prefix`]), and whether it
+/// ends a line; `None` when there is none.
+fn clean_span(rest: &[u8]) -> Option<(usize, bool)> {
+    if rest.first() == Some(&b'\n') {
+        return None;
+    }
+    let n = clean_prefix(rest, true);
+    let span = rest.get(..n).filter(|span| !span.is_empty())?;
+    Some((n, span.last() == Some(&b'\n')))
 }
 
 fn data_or_more(n: usize, line_start: bool) -> Scan {

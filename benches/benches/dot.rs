@@ -1,0 +1,106 @@
+//! Dot-stuffing throughput: our DotUnstuffer and DotStuffer on a 1 MiB body of 78-octet lines,
+//! in the same run as a memchr count of LF over the same bytes (the practical limit) and
+//! smtp-proto 0.2.5's DATA receiver. Outputs are checked to agree before timing.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use bytes::BytesMut;
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use mail_benches::{body_of_lines, stuffed};
+use proto_core::{BareLineEnding, DotStuffer, DotUnstuffer, StuffConfig, Unstuffed};
+use stalwart_smtp_proto::request::receiver::DataReceiver;
+
+const SIZE: usize = 1 << 20;
+
+fn ours_unstuff(wire: BytesMut) -> usize {
+    let mut buf = wire;
+    let mut unstuffer = DotUnstuffer::new(BareLineEnding::Reject);
+    let mut total = 0;
+    while let Some(step) = unstuffer.poll(&mut buf) {
+        match step.unwrap() {
+            Unstuffed::Data(chunk) => total += chunk.len(),
+            Unstuffed::End => break,
+        }
+    }
+    total
+}
+
+fn ours_unstuff_collect(wire: &[u8]) -> Vec<u8> {
+    let mut buf = BytesMut::from(wire);
+    let mut unstuffer = DotUnstuffer::new(BareLineEnding::Reject);
+    let mut out = Vec::new();
+    while let Some(step) = unstuffer.poll(&mut buf) {
+        match step.unwrap() {
+            Unstuffed::Data(chunk) => out.extend_from_slice(&chunk),
+            Unstuffed::End => break,
+        }
+    }
+    out
+}
+
+fn stalwart_unstuff(wire: &[u8], out: &mut Vec<u8>) -> bool {
+    let mut receiver = DataReceiver::new();
+    receiver.ingest(&mut wire.iter(), out)
+}
+
+fn ours_stuff(body: &[u8], out: &mut BytesMut) {
+    let mut stuffer = DotStuffer::new(StuffConfig::new());
+    stuffer.write(body, out).unwrap();
+    stuffer.finish(out).unwrap();
+}
+
+fn dot(c: &mut Criterion) {
+    let body = body_of_lines(SIZE, 78);
+    let wire = stuffed(&body);
+
+    // The outputs agree before anything is timed.
+    assert_eq!(ours_unstuff_collect(&wire), body, "our un-stuffing");
+    let mut theirs = Vec::new();
+    assert!(
+        stalwart_unstuff(&wire, &mut theirs),
+        "smtp-proto found the end"
+    );
+    assert_eq!(theirs, body, "smtp-proto's un-stuffing");
+    let mut out = BytesMut::new();
+    ours_stuff(&body, &mut out);
+    assert_eq!(&out[..], &wire[..], "our stuffing");
+
+    let mut group = c.benchmark_group("dot_unstuff_1MiB");
+    group.throughput(Throughput::Bytes(wire.len() as u64));
+    group.bench_function("memchr_count_lf", |b| {
+        b.iter(|| memchr::memchr_iter(b'\n', std::hint::black_box(&wire)).count())
+    });
+    group.bench_function("ours_DotUnstuffer", |b| {
+        b.iter_batched(
+            || BytesMut::from(&wire[..]),
+            ours_unstuff,
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("smtp-proto_0.2.5_DataReceiver", |b| {
+        let mut out = Vec::with_capacity(wire.len());
+        b.iter(|| {
+            out.clear();
+            stalwart_unstuff(std::hint::black_box(&wire), &mut out)
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("dot_stuff_1MiB");
+    group.throughput(Throughput::Bytes(body.len() as u64));
+    group.bench_function("memchr_count_lf", |b| {
+        b.iter(|| memchr::memchr_iter(b'\n', std::hint::black_box(&body)).count())
+    });
+    group.bench_function("ours_DotStuffer", |b| {
+        let mut out = BytesMut::with_capacity(wire.len() + 1024);
+        b.iter(|| {
+            out.clear();
+            ours_stuff(std::hint::black_box(&body), &mut out);
+            out.len()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, dot);
+criterion_main!(benches);

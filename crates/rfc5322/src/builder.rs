@@ -188,6 +188,7 @@ pub struct MessageBuilder {
     message_id_domain: Option<String>,
     clock: Box<dyn Clock + Send>,
     random: Box<dyn RandomSource + Send>,
+    boundaries: u64,
 }
 
 impl Default for MessageBuilder {
@@ -396,6 +397,7 @@ impl MessageBuilder {
             message_id_domain: None,
             clock: Box::new(SystemClock),
             random: Box::new(StdRandom::default()),
+            boundaries: 0,
         }
     }
 
@@ -784,7 +786,9 @@ impl MessageBuilder {
     /// A boundary (RFC 2046 section 5.1.1) whose delimiter occurs in none of the parts.
     fn boundary(&mut self, parts: &[Vec<u8>]) -> Result<String, BuildError> {
         for _ in 0..16 {
-            let b = format!("=_{}", self.random_hex());
+            // The counter keeps nested boundaries apart even if the random source repeats.
+            self.boundaries += 1;
+            let b = format!("=_{}_{}", self.random_hex(), self.boundaries);
             let delim = format!("--{b}");
             let finder = memchr::memmem::Finder::new(delim.as_bytes());
             if parts.iter().all(|p| finder.find(p).is_none()) {
@@ -869,22 +873,26 @@ mod tests {
 
     #[test]
     fn boundary_avoids_content() {
-        // The random source repeats: the first boundary is in the content, so it must move on.
-        let mut calls = 0u64;
+        // A constant random source: nested parts still get distinct boundaries (the
+        // alternative part _1), and the outer candidate _2 is in the attachment, so the next
+        // one (_3) is taken.
+        let taken = "=_00000000000000070000000000000007_2";
         let m = MessageBuilder::new()
             .from(Mailbox::new(None, "a", "example.com"))
-            .random(move || {
-                calls += 1;
-                calls / 4
-            })
+            .random(|| 7)
             .attachment(Attachment::new(
                 "text/plain",
-                b"--=_00000000000000010000000000000001\r\n".to_vec(),
+                format!("--{taken}\r\n").into_bytes(),
             ))
             .text("x")
+            .html("<p>x</p>")
             .build()
             .unwrap();
         let s = String::from_utf8(m).unwrap();
-        assert!(!s.contains("boundary=\"=_00000000000000010000000000000001\""));
+        assert!(!s.contains(&format!("boundary=\"{taken}\"")));
+        assert!(s.contains("boundary=\"=_00000000000000070000000000000007_3\""));
+        assert!(s.contains("boundary=\"=_00000000000000070000000000000007_1\""));
+        let msg = crate::Message::parse(s.into_bytes()).unwrap();
+        assert_eq!(msg.part_count(), 5);
     }
 }

@@ -12,9 +12,9 @@ use stalwart_smtp_proto::request::receiver::DataReceiver;
 
 const SIZE: usize = 1 << 20;
 
-fn ours_unstuff(wire: BytesMut) -> usize {
+fn ours_unstuff(wire: BytesMut, endings: BareLineEnding) -> usize {
     let mut buf = wire;
-    let mut unstuffer = DotUnstuffer::new(BareLineEnding::Reject);
+    let mut unstuffer = DotUnstuffer::new(endings);
     let mut total = 0;
     while let Some(step) = unstuffer.poll(&mut buf) {
         match step.unwrap() {
@@ -25,9 +25,9 @@ fn ours_unstuff(wire: BytesMut) -> usize {
     total
 }
 
-fn ours_unstuff_collect(wire: &[u8]) -> Vec<u8> {
+fn ours_unstuff_collect(wire: &[u8], endings: BareLineEnding) -> Vec<u8> {
     let mut buf = BytesMut::from(wire);
-    let mut unstuffer = DotUnstuffer::new(BareLineEnding::Reject);
+    let mut unstuffer = DotUnstuffer::new(endings);
     let mut out = Vec::new();
     while let Some(step) = unstuffer.poll(&mut buf) {
         match step.unwrap() {
@@ -54,7 +54,16 @@ fn dot(c: &mut Criterion) {
     let wire = stuffed(&body);
 
     // The outputs agree before anything is timed.
-    assert_eq!(ours_unstuff_collect(&wire), body, "our un-stuffing");
+    assert_eq!(
+        ours_unstuff_collect(&wire, BareLineEnding::Reject),
+        body,
+        "our un-stuffing"
+    );
+    assert_eq!(
+        ours_unstuff_collect(&wire, BareLineEnding::Accept),
+        body,
+        "our un-stuffing"
+    );
     let mut theirs = Vec::new();
     assert!(
         stalwart_unstuff(&wire, &mut theirs),
@@ -70,13 +79,19 @@ fn dot(c: &mut Criterion) {
     group.bench_function("memchr_count_lf", |b| {
         b.iter(|| memchr::memchr_iter(b'\n', std::hint::black_box(&wire)).count())
     });
-    group.bench_function("ours_DotUnstuffer", |b| {
-        b.iter_batched(
-            || BytesMut::from(&wire[..]),
-            ours_unstuff,
-            BatchSize::LargeInput,
-        )
-    });
+    // Reject: the server default (bare CR and LF checked). Accept: what clients use for RETR.
+    for (name, endings) in [
+        ("ours_DotUnstuffer_reject", BareLineEnding::Reject),
+        ("ours_DotUnstuffer_accept", BareLineEnding::Accept),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || BytesMut::from(&wire[..]),
+                |buf| ours_unstuff(buf, endings),
+                BatchSize::LargeInput,
+            )
+        });
+    }
     group.bench_function("smtp-proto_0.2.5_DataReceiver", |b| {
         let mut out = Vec::with_capacity(wire.len());
         b.iter(|| {

@@ -492,7 +492,10 @@ impl DotUnstuffer {
         if first == b'\n' || (self.at_line_start && first == b'.') {
             return None;
         }
-        let n = clean_prefix(buf, self.endings == BareLineEnding::Reject);
+        let n = match self.endings {
+            BareLineEnding::Accept => accept_prefix(buf),
+            _ => clean_prefix(buf),
+        };
         let span = buf.get(..n).filter(|span| !span.is_empty())?;
         Some(Scan::Data {
             n,
@@ -603,20 +606,18 @@ const SLOW_WINDOW: usize = 256;
 const BLOCK: usize = 64;
 
 /// The length of the front of `buf` that needs no per-line work: whole blocks in which no LF
-/// is followed by a dot and, if `check_bare`, every CR is followed by LF and every LF preceded
-/// by CR. Never ends between a CR and its LF.
+/// is followed by a dot, every CR is followed by LF and every LF preceded by CR. Never ends between a CR and its LF.
 ///
 /// Written as a branch-free fold over fixed blocks so the compiler vectorises it: one pass
 /// over the data instead of a search per line.
-fn clean_prefix(buf: &[u8], check_bare: bool) -> usize {
+fn clean_prefix(buf: &[u8]) -> usize {
     let (Some(this), Some(next)) = (buf.get(..buf.len().saturating_sub(1)), buf.get(1..)) else {
         return 0;
     };
-    let bare_mask = u8::from(check_bare);
     let mut n = 0;
     for (a, b) in this.chunks_exact(BLOCK).zip(next.chunks_exact(BLOCK)) {
         let flags = a.iter().zip(b).fold(0u8, |acc, (&x, &y)| {
-            let bare = (u8::from(x == b'\r') ^ u8::from(y == b'\n')) & bare_mask;
+            let bare = u8::from(x == b'\r') ^ u8::from(y == b'\n');
             let dot_line = u8::from(x == b'\n') & u8::from(y == b'.');
             acc | bare | dot_line
         });
@@ -631,13 +632,38 @@ fn clean_prefix(buf: &[u8], check_bare: bool) -> usize {
     n
 }
 
+/// Finds an LF followed by a dot: the only place un-stuffing acts when bare line ends are data.
+static DOT_LINE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\n."));
+
+/// Under `Accept`, bare CR and LF are data and only a CRLF starts a line: the front of `buf`
+/// up to the next CRLF "." (a trailing CR is held back, as its LF may start the terminator).
+/// memmem skips the ordinary lines without looking at each.
+fn accept_prefix(buf: &[u8]) -> usize {
+    let mut from = 0;
+    loop {
+        let Some(i) = buf.get(from..).and_then(|rest| DOT_LINE.find(rest)) else {
+            return if buf.last() == Some(&b'\r') {
+                buf.len() - 1
+            } else {
+                buf.len()
+            };
+        };
+        let lf = from + i;
+        if lf > 0 && buf.get(lf - 1) == Some(&b'\r') {
+            return lf + 1;
+        }
+        from = lf + 1;
+    }
+}
+
 /// The front of `rest` the stuffer can copy as it is (see [`clean_prefix`]), and whether it
 /// ends a line; `None` when there is none.
 fn clean_span(rest: &[u8]) -> Option<(usize, bool)> {
     if rest.first() == Some(&b'\n') {
         return None;
     }
-    let n = clean_prefix(rest, true);
+    let n = clean_prefix(rest);
     let span = rest.get(..n).filter(|span| !span.is_empty())?;
     Some((n, span.last() == Some(&b'\n')))
 }

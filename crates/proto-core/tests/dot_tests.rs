@@ -331,3 +331,67 @@ proptest! {
         prop_assert_eq!(whole, pieces);
     }
 }
+
+/// The fast path works on 64-octet blocks: a dot line or a bare line end on either side of a
+/// block boundary must be found exactly as the line-by-line path finds it.
+#[test]
+fn specials_at_block_boundaries_are_found() {
+    let line = b"0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ\r\n";
+    let mut body = Vec::new();
+    while body.len() < 600 {
+        body.extend_from_slice(line);
+    }
+    for at in 50..200 {
+        // A bare LF at `at` (replacing an ordinary octet), in Reject mode.
+        if body[at] == b'\r' || body[at] == b'\n' || body.get(at + 1) == Some(&b'\n') {
+            continue;
+        }
+        let mut wire = body.clone();
+        wire[at] = b'\n';
+        wire.extend_from_slice(b".\r\n");
+        let outcome = unstuff(BareLineEnding::Reject, &wire);
+        assert_eq!(
+            outcome.errors,
+            vec![DotError::BareLf { offset: at as u64 }],
+            "bare LF at {at}"
+        );
+        assert_eq!(outcome.data, &wire[..wire.len() - 3]);
+        assert!(outcome.ended);
+
+        // A dot-stuffed line starting at `at`.
+        let mut wire = body[..at].to_vec();
+        if !wire.ends_with(b"\r\n") {
+            wire.extend_from_slice(b"\r\n");
+        }
+        let line_start = wire.len();
+        wire.extend_from_slice(b"..x\r\n");
+        wire.extend_from_slice(&body[at..]);
+        if !wire.ends_with(b"\r\n") {
+            wire.extend_from_slice(b"\r\n");
+        }
+        wire.extend_from_slice(b".\r\n");
+        for endings in [BareLineEnding::Reject, BareLineEnding::Accept] {
+            let outcome = unstuff(endings, &wire);
+            let mut expected = wire[..line_start].to_vec();
+            expected.extend_from_slice(&wire[line_start + 1..wire.len() - 3]);
+            assert_eq!(
+                outcome.data, expected,
+                "dot line at {line_start} {endings:?}"
+            );
+            assert!(outcome.ended && outcome.errors.is_empty());
+        }
+        // And stuffing it back gives the wire form.
+        assert_eq!(
+            stuff(
+                StuffConfig::new(),
+                &[&wire[..line_start], &expected_body(&wire, line_start)]
+            )
+            .unwrap(),
+            wire
+        );
+    }
+}
+
+fn expected_body(wire: &[u8], line_start: usize) -> Vec<u8> {
+    wire[line_start + 1..wire.len() - 3].to_vec()
+}

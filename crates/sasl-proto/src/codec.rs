@@ -111,8 +111,8 @@ fn check_alphabet(line: &[u8]) -> Result<(), CodecError> {
     Ok(())
 }
 
-/// Encodes data for an initial response or a challenge: `=` for empty data (RFC 4954
-/// section 4, RFC 5034 section 4, RFC 4959 section 3).
+/// Encodes an initial response: `=` for empty data (RFC 4954 section 4, RFC 5034
+/// section 4, RFC 4959 section 3), so that an empty response differs from none.
 pub fn encode(data: &[u8]) -> Vec<u8> {
     if data.is_empty() {
         return b"=".to_vec();
@@ -120,8 +120,8 @@ pub fn encode(data: &[u8]) -> Vec<u8> {
     STANDARD.encode(data).into_bytes()
 }
 
-/// Encodes a response to a challenge: the empty line for empty data, as SMTP, POP3 and
-/// IMAP expect after a `334`/`+` continuation.
+/// Encodes a challenge or a response to a challenge: nothing for empty data (`334 `,
+/// `+ `, or an empty response line), as SMTP, POP3 and IMAP expect.
 pub fn encode_continuation(data: &[u8]) -> Vec<u8> {
     STANDARD.encode(data).into_bytes()
 }

@@ -131,3 +131,28 @@ pub enum Error {
     #[error("usage error: {0}")]
     Usage(&'static str),
 }
+
+impl Error {
+    /// The SCRAM `server-error-value` (RFC 5802 section 7) for a server that reports the
+    /// failure in a server-final message `e=...`; `None` for errors that are not the client's
+    /// doing. RFC 5802 allows a server to send `other-error` instead, to reveal less.
+    pub fn scram_error_value(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::Malformed(_) | Self::NotUtf8 | Self::TooLong { .. } | Self::EmptyField(_) => {
+                "invalid-encoding"
+            }
+            Self::ExtensionsNotSupported => "extensions-not-supported",
+            Self::AuthenticationFailed | Self::NonceMismatch => "invalid-proof",
+            Self::ChannelBindingMismatch => "channel-bindings-dont-match",
+            Self::Downgrade => "server-does-support-channel-binding",
+            Self::ChannelBindingNotSupported | Self::ChannelBindingRequired => {
+                "channel-binding-not-supported"
+            }
+            Self::UnsupportedChannelBindingType(_) => "unsupported-channel-binding-type",
+            Self::UnknownUser => "unknown-user",
+            Self::SaslPrep(_) | Self::FieldTooLong { .. } => "invalid-username-encoding",
+            Self::NotAuthorized | Self::WrongSecretKind => "other-error",
+            _ => return None,
+        })
+    }
+}

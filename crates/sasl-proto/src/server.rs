@@ -152,8 +152,9 @@ pub enum TokenVerdict {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ServerStep {
-    /// Send this challenge (base64 encode it with [`crate::codec::encode`]) and pass the
-    /// client's answer to [`Server::step`].
+    /// Send this challenge (base64 encode it with [`crate::codec::encode_continuation`]:
+    /// an empty challenge is `334 ` or `+ `) and pass the client's decoded answer to
+    /// [`Server::step`].
     Challenge(Vec<u8>),
     /// Look up the user; answer with [`Server::provide_secret`].
     NeedSecret {
@@ -191,8 +192,11 @@ pub enum ServerStep {
         authcid: String,
         /// The authorization identity, when one was requested.
         authzid: Option<String>,
-        /// Additional data with success (SCRAM's `v=`), which a protocol that cannot carry
-        /// it sends as a last challenge, expecting an empty response (RFC 4422 section 3.6).
+        /// Additional data with success (SCRAM's `v=`). A protocol that cannot carry it
+        /// with its success reply (SMTP, POP3, IMAP) sends it as a last challenge, expects an
+        /// empty response (anything else, or `*`, fails the exchange) and then reports
+        /// success; the machine is already done and takes no further message (RFC 4422
+        /// section 3.6).
         additional_data: Option<Vec<u8>>,
     },
     /// Authentication failed. [`Error::Usage`] leaves the machine unchanged; every other

@@ -708,3 +708,32 @@ fn secrets_never_in_debug_output() {
     let step = s.start(Some(b"\0user\0hunter2-password"));
     assert!(!format!("{step:?} {s:?}").contains("hunter2"));
 }
+
+#[test]
+fn scram_error_values() {
+    assert_eq!(
+        Error::Downgrade.scram_error_value(),
+        Some("server-does-support-channel-binding")
+    );
+    assert_eq!(
+        Error::AuthenticationFailed.scram_error_value(),
+        Some("invalid-proof")
+    );
+    assert_eq!(
+        Error::ChannelBindingMismatch.scram_error_value(),
+        Some("channel-bindings-dont-match")
+    );
+    assert_eq!(
+        Error::ExtensionsNotSupported.scram_error_value(),
+        Some("extensions-not-supported")
+    );
+    assert_eq!(Error::Usage("x").scram_error_value(), None);
+    // A server failure turned into e=... is understood by the client.
+    let value = Error::ChannelBindingMismatch.scram_error_value().unwrap();
+    let mut c = client_after_first();
+    c.step(SERVER_FIRST.as_bytes()).unwrap();
+    assert_eq!(
+        c.step(format!("e={value}").as_bytes()).unwrap_err(),
+        Error::ServerError("channel-bindings-dont-match".into())
+    );
+}

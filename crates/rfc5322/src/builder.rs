@@ -46,7 +46,7 @@ pub use source::{Clock, RandomSource, StdRandom, SystemClock};
 use crate::encode::fold::{Token, address_list_tokens, mailbox_tokens};
 use crate::encode::{
     EncodeError, FieldWriter, TransferEncoding, check_no_line_break, choose_transfer_encoding,
-    parameter,
+    encode_body, parameter,
 };
 use crate::{Address, DateTime, Mailbox};
 
@@ -307,10 +307,10 @@ fn text_leaf(text: &str, subtype: &str) -> Result<Node, BuildError> {
         &format!("text/{subtype}"),
         &[("charset".to_owned(), charset.to_owned())],
     )?;
-    headers.push_str(&format!("Content-Transfer-Encoding: {te}\r\n"));
+    headers.push_str(&format!("Content-Transfer-Encoding: {}\r\n", te.as_str()));
     Ok(Node::Leaf {
         headers,
-        body: te.encode(&data, true),
+        body: encode_body(&te, &data, true),
     })
 }
 
@@ -335,10 +335,11 @@ fn attachment_leaf(a: &Attachment) -> Result<Node, BuildError> {
         (te, data)
     } else {
         let te = choose_transfer_encoding(&a.data, false);
-        (te, te.encode(&a.data, false))
+        let body = encode_body(&te, &a.data, false);
+        (te, body)
     };
     let mut headers = field_with_params("Content-Type", &a.media_type, &a.params)?;
-    headers.push_str(&format!("Content-Transfer-Encoding: {te}\r\n"));
+    headers.push_str(&format!("Content-Transfer-Encoding: {}\r\n", te.as_str()));
     let disp = match a.disposition {
         Disposition::Attachment => "attachment",
         Disposition::Inline => "inline",
@@ -711,9 +712,10 @@ impl MessageBuilder {
                     let te = choose_transfer_encoding(&data, true);
                     children.push(Node::Leaf {
                         headers: format!(
-                            "Content-Type: text/rfc822-headers\r\nContent-Transfer-Encoding: {te}\r\n"
+                            "Content-Type: text/rfc822-headers\r\nContent-Transfer-Encoding: {}\r\n",
+                            te.as_str()
                         ),
-                        body: te.encode(&data, true),
+                        body: encode_body(&te, &data, true),
                     });
                 }
                 ReturnedContent::None => {}

@@ -23,7 +23,7 @@ pub(crate) mod fold;
 mod param;
 mod word;
 
-pub use body::{TransferEncoding, base64, choose_transfer_encoding, quoted_printable};
+pub use body::{TransferEncoding, base64, choose_transfer_encoding, encode_body, quoted_printable};
 pub use fold::{FieldWriter, addr_spec, display_name, mailbox, unstructured};
 pub use param::parameter;
 pub use word::encoded_words;

@@ -1,7 +1,5 @@
 //! Body encoders (RFC 2045 sections 6.7 and 6.8) and the transfer-encoding chooser.
 
-use std::fmt;
-
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 fn b64_char(n: u32) -> char {
@@ -132,49 +130,23 @@ fn qp_line(line: &[u8], out: &mut String) {
     }
 }
 
-/// A Content-Transfer-Encoding (RFC 2045 section 6.1).
-#[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TransferEncoding {
-    /// Short lines of US-ASCII, no NUL, CR and LF only as CRLF.
-    SevenBit,
-    /// Short lines that may hold 8-bit bytes (needs 8BITMIME to travel over SMTP).
-    EightBit,
-    /// Anything (needs BINARYMIME).
-    Binary,
-    /// Quoted-printable: for text that is mostly ASCII.
-    QuotedPrintable,
-    /// Base64: for everything else.
-    Base64,
-}
+pub use crate::field::misc::TransferEncoding;
 
-impl TransferEncoding {
-    /// The header value (`7bit`, `quoted-printable`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TransferEncoding::SevenBit => "7bit",
-            TransferEncoding::EightBit => "8bit",
-            TransferEncoding::Binary => "binary",
-            TransferEncoding::QuotedPrintable => "quoted-printable",
-            TransferEncoding::Base64 => "base64",
-        }
-    }
-
-    /// Encodes `data` for this encoding. Text (`is_text`) has its line breaks made CRLF for the
-    /// identity encodings; base64 takes the bytes as they are.
-    pub fn encode(self, data: &[u8], is_text: bool) -> Vec<u8> {
-        match self {
-            TransferEncoding::QuotedPrintable => quoted_printable(data),
-            TransferEncoding::Base64 => base64(data),
-            _ if is_text => crlf(data),
-            _ => data.to_vec(),
-        }
-    }
-}
-
-impl fmt::Display for TransferEncoding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+/// Encodes `data` for a transfer encoding: quoted-printable and base64 as above; for the
+/// identity encodings (`7bit`, `8bit`, `binary`, and unknown ones) text (`is_text`) has its
+/// line breaks made CRLF and other content is copied as it is.
+///
+/// ```
+/// use rfc5322::encode::{encode_body, TransferEncoding};
+/// assert_eq!(encode_body(&TransferEncoding::SevenBit, b"a\nb", true), b"a\r\nb");
+/// assert_eq!(encode_body(&TransferEncoding::Base64, b"a\nb", true), b"YQpi\r\n");
+/// ```
+pub fn encode_body(te: &TransferEncoding, data: &[u8], is_text: bool) -> Vec<u8> {
+    match te {
+        TransferEncoding::QuotedPrintable => quoted_printable(data),
+        TransferEncoding::Base64 => base64(data),
+        _ if is_text => crlf(data),
+        _ => data.to_vec(),
     }
 }
 

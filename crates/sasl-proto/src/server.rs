@@ -717,6 +717,35 @@ impl Server {
         })
     }
 
+    /// The password the client presented, while a PLAIN or LOGIN exchange waits at
+    /// [`ServerStep::NeedSecret`]: for an application that keeps password hashes (argon2,
+    /// bcrypt) and checks them itself, then answers with [`Server::password_verified`].
+    pub fn presented_password(&self) -> Option<&Secret> {
+        match &self.state {
+            State::WantSecret(Pending::Password { password, .. }) => Some(password),
+            _ => None,
+        }
+    }
+
+    /// Answers [`ServerStep::NeedSecret`] of PLAIN or LOGIN with the application's own
+    /// verdict on [`Server::presented_password`].
+    pub fn password_verified(&mut self, ok: bool) -> ServerStep {
+        if !matches!(self.state, State::WantSecret(Pending::Password { .. })) {
+            return usage("password_verified without a presented password");
+        }
+        let State::WantSecret(Pending::Password {
+            authcid, authzid, ..
+        }) = std::mem::replace(&mut self.state, State::Failed)
+        else {
+            return usage("password_verified without a presented password");
+        };
+        if ok {
+            self.want_authorize(authcid, authzid, None)
+        } else {
+            ServerStep::Failure(Error::AuthenticationFailed)
+        }
+    }
+
     /// Answers [`ServerStep::NeedSecret`]: `None` when the user is unknown.
     pub fn provide_secret(&mut self, secret: Option<StoredSecret>) -> ServerStep {
         if !matches!(self.state, State::WantSecret(_)) {

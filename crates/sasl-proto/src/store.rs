@@ -28,6 +28,13 @@ pub trait CredentialStore {
     /// The secret for `authcid` under `mechanism`, or `None` for an unknown user.
     fn secret(&self, mechanism: &Mechanism, authcid: &str) -> Option<StoredSecret>;
 
+    /// Checks a plaintext password (PLAIN, LOGIN) against the store's own records, such as
+    /// a password hash. `None`, the default, means "no opinion": the secret from
+    /// [`CredentialStore::secret`] is used instead.
+    fn check_password(&self, _authcid: &str, _password: &Secret) -> Option<bool> {
+        None
+    }
+
     /// Whether `authcid` may act as `authzid`. The default allows a user to act only as
     /// itself.
     fn authorize(&self, authcid: &str, authzid: Option<&str>) -> bool {
@@ -58,7 +65,15 @@ pub fn resolve<S: CredentialStore + ?Sized>(
         step = match step {
             ServerStep::NeedSecret {
                 mechanism, authcid, ..
-            } => server.provide_secret(store.secret(&mechanism, &authcid)),
+            } => {
+                let verdict = server
+                    .presented_password()
+                    .and_then(|p| store.check_password(&authcid, p));
+                match verdict {
+                    Some(ok) => server.password_verified(ok),
+                    None => server.provide_secret(store.secret(&mechanism, &authcid)),
+                }
+            }
             ServerStep::NeedToken {
                 mechanism,
                 user,

@@ -433,3 +433,68 @@ fn os_nonce_source_runs_scram() {
     assert_eq!(a.len(), 32);
     assert_ne!(a, b);
 }
+
+/// A store that keeps only its own password check (standing in for a password hash).
+struct HashedStore;
+
+impl sasl_proto::CredentialStore for HashedStore {
+    fn secret(&self, _: &Mechanism, _: &str) -> Option<sasl_proto::StoredSecret> {
+        None
+    }
+
+    fn check_password(&self, authcid: &str, password: &sasl_proto::Secret) -> Option<bool> {
+        Some(
+            authcid == "user"
+                && sasl_proto::md5::md5_hex(password.expose().as_bytes())
+                    == sasl_proto::md5::md5_hex(b"pencil"),
+        )
+    }
+}
+
+#[test]
+fn application_checks_the_password_itself() {
+    for (mech, password, expected) in [
+        (Mechanism::Plain, "pencil", ok("user")),
+        (Mechanism::Login, "pencil", ok("user")),
+        (
+            Mechanism::Plain,
+            "wrong",
+            Outcome::ServerFailure(Error::AuthenticationFailed),
+        ),
+        (
+            Mechanism::Login,
+            "wrong",
+            Outcome::ServerFailure(Error::AuthenticationFailed),
+        ),
+    ] {
+        let mut client = Client::new(
+            mech.clone(),
+            Credentials::password("user", password),
+            cconf(),
+        )
+        .unwrap();
+        let mut server = Server::new(mech.clone(), sconf()).unwrap();
+        assert_eq!(
+            run(&mut client, &mut server, &HashedStore, true, true),
+            expected,
+            "{mech}"
+        );
+    }
+    // By hand: the presented password is there only while the secret is wanted.
+    let mut server = Server::new(Mechanism::Plain, sconf()).unwrap();
+    assert!(server.presented_password().is_none());
+    server.start(Some(b"\0user\0pencil"));
+    assert_eq!(
+        server.presented_password().map(|p| p.expose()),
+        Some("pencil")
+    );
+    assert!(matches!(
+        server.password_verified(true),
+        ServerStep::NeedAuthorize { .. }
+    ));
+    assert!(server.presented_password().is_none());
+    assert!(matches!(
+        server.password_verified(true),
+        ServerStep::Failure(Error::Usage(_))
+    ));
+}

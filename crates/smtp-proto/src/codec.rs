@@ -1,0 +1,982 @@
+//! The stateless codec: `parse_*` answers complete (value and octets consumed), incomplete,
+//! or an error with its offset; `encode_*` writes the wire form and refuses CR, LF and NUL
+//! inside arguments and text.
+//!
+//! Grammar: RFC 5321 4.1 (commands, paths), 4.2 (replies); parameters of RFC 1870, 6152,
+//! 3030, 3461, 4954, 6531, 8689, 6710, 2852, 4865, 7293.
+
+use std::borrow::Cow;
+
+use crate::error::{EncodeError, ParseError, ParseErrorKind};
+use crate::limits::Limits;
+use crate::types::{
+    Body, Command, DeliverBy, Domain, EnhancedStatusCode, ForwardPath, MAIL_KEYWORDS,
+    MailParameters, Mailbox, Notify, Orcpt, RCPT_KEYWORDS, RcptParameters, Reply, ReplyCode, Ret,
+    ReversePath, is_xtext,
+};
+
+/// The answer of a parser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed<T> {
+    /// A value, and how many octets of the input it took.
+    Complete {
+        /// The value.
+        value: T,
+        /// Octets consumed, line ends included.
+        consumed: usize,
+    },
+    /// More input is needed.
+    Incomplete,
+}
+
+use ParseErrorKind as K;
+
+fn err(kind: ParseErrorKind, input: &[u8], offset: usize) -> ParseError {
+    ParseError::new(kind, input, offset)
+}
+
+/// Parses one command line ended by CRLF from the front of `input`, with the default limits.
+pub fn parse_command(input: &[u8]) -> Result<Parsed<Command<'_>>, ParseError> {
+    parse_command_with(input, &Limits::default())
+}
+
+/// Parses one command line ended by CRLF from the front of `input`.
+///
+/// A line ended by LF alone, or holding a CR, is an error ([`ParseErrorKind::BareLineEnding`]);
+/// the line to skip ends at the next LF. The line length is not checked here (a server's
+/// framer does it).
+pub fn parse_command_with<'a>(
+    input: &'a [u8],
+    limits: &Limits,
+) -> Result<Parsed<Command<'a>>, ParseError> {
+    let Some(lf) = memchr::memchr(b'\n', input) else {
+        return Ok(Parsed::Incomplete);
+    };
+    let line = input.get(..lf).unwrap_or_default();
+    let Some(line) = line.strip_suffix(b"\r") else {
+        return Err(err(K::BareLineEnding, input, lf));
+    };
+    let value = parse_command_line(line, limits)?;
+    Ok(Parsed::Complete {
+        value,
+        consumed: lf + 1,
+    })
+}
+
+/// Parses a command line given without its CRLF.
+pub fn parse_command_line<'a>(line: &'a [u8], limits: &Limits) -> Result<Command<'a>, ParseError> {
+    if let Some(at) = memchr::memchr3(b'\r', b'\n', 0, line) {
+        let kind = if line.get(at) == Some(&0) {
+            K::Syntax
+        } else {
+            K::BareLineEnding
+        };
+        return Err(err(kind, line, at));
+    }
+    let text = match std::str::from_utf8(line) {
+        Ok(text) => text,
+        Err(e) => return Err(err(K::NotUtf8, line, e.valid_up_to())),
+    };
+    let (verb, rest) = match text.find(' ') {
+        Some(i) => (text.get(..i).unwrap_or_default(), text.get(i..)),
+        None => (text, None),
+    };
+    let vlen = verb.len();
+    let bad = |kind, at: usize| err(kind, line, at);
+    // `rest` starts with the SP after the verb.
+    let arg = |rest: Option<&'a str>| -> Result<&'a str, ParseError> {
+        match rest.and_then(|r| r.strip_prefix(' ')) {
+            Some(a) if !a.is_empty() => Ok(a),
+            _ => Err(bad(K::Syntax, vlen)),
+        }
+    };
+    let none = |rest: Option<&str>| -> Result<(), ParseError> {
+        if rest.is_some() {
+            Err(bad(K::Syntax, vlen))
+        } else {
+            Ok(())
+        }
+    };
+    let upper = verb_code(verb.as_bytes());
+    let command = match &upper {
+        b"EHLO" => Command::Ehlo(Cow::Borrowed(hello_arg(arg(rest)?, line, vlen + 1)?)),
+        b"HELO" => Command::Helo(Cow::Borrowed(hello_arg(arg(rest)?, line, vlen + 1)?)),
+        b"LHLO" => Command::Lhlo(Cow::Borrowed(hello_arg(arg(rest)?, line, vlen + 1)?)),
+        b"MAIL" => {
+            let a = arg(rest)?;
+            let after = strip_keyword(a, "FROM:").ok_or_else(|| bad(K::Syntax, vlen + 1))?;
+            let start = vlen + 1 + 5;
+            let (from, params) = parse_mail_args(after, line, start, limits)?;
+            Command::Mail { from, params }
+        }
+        b"RCPT" => {
+            let a = arg(rest)?;
+            let after = strip_keyword(a, "TO:").ok_or_else(|| bad(K::Syntax, vlen + 1))?;
+            let start = vlen + 1 + 3;
+            let (to, params) = parse_rcpt_args(after, line, start, limits)?;
+            Command::Rcpt { to, params }
+        }
+        b"DATA" => {
+            none(rest)?;
+            Command::Data
+        }
+        b"RSET" => {
+            none(rest)?;
+            Command::Rset
+        }
+        b"QUIT" => {
+            none(rest)?;
+            Command::Quit
+        }
+        b"BDAT" => {
+            let a = arg(rest)?;
+            let (size, last) = match a.split_once(' ') {
+                Some((n, l)) if l.eq_ignore_ascii_case("LAST") => (n, true),
+                Some(_) => return Err(bad(K::Syntax, vlen + 1)),
+                None => (a, false),
+            };
+            let size = parse_u64(size).ok_or_else(|| bad(K::Syntax, vlen + 1))?;
+            Command::Bdat { size, last }
+        }
+        b"VRFY" => Command::Vrfy(Cow::Borrowed(arg(rest)?)),
+        b"EXPN" => Command::Expn(Cow::Borrowed(arg(rest)?)),
+        b"ETRN" => Command::Etrn(Cow::Borrowed(arg(rest)?)),
+        b"HELP" => Command::Help(optional_arg(rest).map(Cow::Borrowed)),
+        b"NOOP" => Command::Noop(optional_arg(rest).map(Cow::Borrowed)),
+        b"AUTH" => {
+            let a = arg(rest)?;
+            let (mechanism, ir) = match a.split_once(' ') {
+                Some((m, ir)) => (m, Some(ir)),
+                None => (a, None),
+            };
+            if !is_mechanism(mechanism) {
+                return Err(bad(K::Syntax, vlen + 1));
+            }
+            if let Some(ir) = ir
+                && !is_base64_or_eq(ir)
+            {
+                return Err(bad(K::Syntax, vlen + 2 + mechanism.len()));
+            }
+            Command::Auth {
+                mechanism: Cow::Borrowed(mechanism),
+                initial_response: ir.map(Cow::Borrowed),
+            }
+        }
+        _ if verb.eq_ignore_ascii_case("STARTTLS") => {
+            none(rest)?;
+            Command::StartTls
+        }
+        _ => return Err(bad(K::UnknownCommand, 0)),
+    };
+    Ok(command)
+}
+
+/// The verb in upper case when it has four letters; zeros otherwise.
+#[inline]
+fn verb_code(verb: &[u8]) -> [u8; 4] {
+    match verb {
+        [a, b, c, d] => [
+            a.to_ascii_uppercase(),
+            b.to_ascii_uppercase(),
+            c.to_ascii_uppercase(),
+            d.to_ascii_uppercase(),
+        ],
+        _ => [0; 4],
+    }
+}
+
+fn optional_arg(rest: Option<&str>) -> Option<&str> {
+    rest.and_then(|r| r.strip_prefix(' ')).filter(|a| !a.is_empty())
+}
+
+fn strip_keyword<'a>(text: &'a str, keyword: &str) -> Option<&'a str> {
+    let head = text.get(..keyword.len())?;
+    if head.eq_ignore_ascii_case(keyword) {
+        text.get(keyword.len()..)
+    } else {
+        None
+    }
+}
+
+fn parse_u64(digits: &str) -> Option<u64> {
+    if digits.is_empty() || digits.len() > 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+fn hello_arg<'a>(arg: &'a str, line: &[u8], at: usize) -> Result<&'a str, ParseError> {
+    // Real clients send names outside the strict grammar (underscores, bare IPs): any
+    // printable token is taken; the application judges it.
+    if arg.bytes().all(|b| b > b' ' && b != 0x7f) {
+        Ok(arg)
+    } else {
+        Err(err(K::Syntax, line, at))
+    }
+}
+
+fn is_mechanism(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 20
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn is_base64_or_eq(text: &str) -> bool {
+    text == "="
+        || (!text.is_empty()
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')))
+}
+
+fn is_atext(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b) || b >= 0x80
+}
+
+/// Parses a bare `local@domain` (no angle brackets).
+pub(crate) fn parse_mailbox<'a>(text: &'a str, limits: &Limits) -> Result<Mailbox<'a>, ParseError> {
+    let bytes = text.as_bytes();
+    let (mailbox, end) = mailbox_at(text, 0, limits)?;
+    if end != bytes.len() {
+        return Err(err(K::BadPath, bytes, end));
+    }
+    Ok(mailbox)
+}
+
+/// Reads a mailbox starting at `start`; returns it and the offset after it.
+fn mailbox_at<'a>(
+    text: &'a str,
+    start: usize,
+    limits: &Limits,
+) -> Result<(Mailbox<'a>, usize), ParseError> {
+    let bytes = text.as_bytes();
+    let local_end = local_part_end(bytes, start).ok_or_else(|| err(K::BadPath, bytes, start))?;
+    if local_end - start > limits.max_local_part {
+        return Err(err(K::TooLong, bytes, start));
+    }
+    if bytes.get(local_end) != Some(&b'@') {
+        return Err(err(K::BadPath, bytes, local_end));
+    }
+    let domain_start = local_end + 1;
+    let domain_end = domain_end(bytes, domain_start).ok_or_else(|| err(K::BadPath, bytes, domain_start))?;
+    if domain_end - domain_start > limits.max_domain {
+        return Err(err(K::TooLong, bytes, domain_start));
+    }
+    let local = text.get(start..local_end).unwrap_or_default();
+    let domain = text.get(domain_start..domain_end).unwrap_or_default();
+    Ok((
+        Mailbox {
+            local: Cow::Borrowed(local),
+            domain: Domain(Cow::Borrowed(domain)),
+        },
+        domain_end,
+    ))
+}
+
+/// End of a dot-string or quoted-string local part starting at `start`.
+fn local_part_end(bytes: &[u8], start: usize) -> Option<usize> {
+    if bytes.get(start) == Some(&b'"') {
+        let mut i = start + 1;
+        loop {
+            match *bytes.get(i)? {
+                b'"' => return Some(i + 1),
+                b'\\' => {
+                    let next = *bytes.get(i + 1)?;
+                    if !(32..=126).contains(&next) {
+                        return None;
+                    }
+                    i += 2;
+                }
+                b if b == 32 || b == 33 || (35..=91).contains(&b) || (93..=126).contains(&b) || b >= 0x80 => {
+                    i += 1
+                }
+                _ => return None,
+            }
+        }
+    }
+    let mut i = start;
+    let mut atom_len = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'.' {
+            if atom_len == 0 {
+                return None;
+            }
+            atom_len = 0;
+        } else if is_atext(b) {
+            atom_len += 1;
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    if atom_len == 0 { None } else { Some(i) }
+}
+
+/// End of a domain or address literal starting at `start`.
+fn domain_end(bytes: &[u8], start: usize) -> Option<usize> {
+    if bytes.get(start) == Some(&b'[') {
+        let close = start + memchr::memchr(b']', bytes.get(start..)?)?;
+        let inner = std::str::from_utf8(bytes.get(start + 1..close)?).ok()?;
+        if valid_literal(inner) {
+            return Some(close + 1);
+        }
+        return None;
+    }
+    let mut i = start;
+    let mut label_len = 0;
+    let mut last_hyphen = false;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'.' {
+            if label_len == 0 || last_hyphen {
+                return None;
+            }
+            label_len = 0;
+        } else if b.is_ascii_alphanumeric() || b >= 0x80 {
+            label_len += 1;
+            last_hyphen = false;
+        } else if b == b'-' {
+            if label_len == 0 {
+                return None;
+            }
+            label_len += 1;
+            last_hyphen = true;
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    if label_len == 0 || last_hyphen { None } else { Some(i) }
+}
+
+fn valid_literal(inner: &str) -> bool {
+    if let Some(v6) = strip_keyword(inner, "IPv6:") {
+        return v6.parse::<std::net::Ipv6Addr>().is_ok();
+    }
+    if inner.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
+        let mut parts = 0;
+        for part in inner.split('.') {
+            parts += 1;
+            if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return false;
+            }
+            if part.parse::<u16>().map_or(true, |n| n > 255) {
+                return false;
+            }
+        }
+        return parts == 4;
+    }
+    // General-address-literal: Standardized-tag ":" 1*dcontent.
+    match inner.split_once(':') {
+        Some((tag, content)) => {
+            !tag.is_empty()
+                && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !content.is_empty()
+                && content
+                    .bytes()
+                    .all(|b| (33..=90).contains(&b) || (94..=126).contains(&b))
+        }
+        None => false,
+    }
+}
+
+/// What a path held.
+enum PathValue<'a> {
+    Null,
+    Postmaster,
+    Mailbox(Mailbox<'a>),
+}
+
+/// Reads `<...>` at `start` of `text` (offsets for errors relative to `line_offset`).
+fn path_at<'a>(
+    text: &'a str,
+    start: usize,
+    limits: &Limits,
+) -> Result<(PathValue<'a>, usize), ParseError> {
+    let bytes = text.as_bytes();
+    if bytes.get(start) != Some(&b'<') {
+        return Err(err(K::BadPath, bytes, start));
+    }
+    let mut i = start + 1;
+    let value = if bytes.get(i) == Some(&b'>') {
+        PathValue::Null
+    } else {
+        // A source route (A-d-l ":"), accepted and dropped (RFC 5321 4.1.2, C.).
+        if bytes.get(i) == Some(&b'@') {
+            loop {
+                let d = domain_end(bytes, i + 1).ok_or_else(|| err(K::BadPath, bytes, i + 1))?;
+                match bytes.get(d) {
+                    Some(b',') if bytes.get(d + 1) == Some(&b'@') => i = d + 1,
+                    Some(b':') => {
+                        i = d + 1;
+                        break;
+                    }
+                    _ => return Err(err(K::BadPath, bytes, d)),
+                }
+            }
+        }
+        let postmaster = text
+            .get(i..i + 11)
+            .is_some_and(|p| p.eq_ignore_ascii_case("postmaster>"));
+        if postmaster {
+            i += 10;
+            PathValue::Postmaster
+        } else {
+            let (mailbox, end) = mailbox_at(text, i, limits)?;
+            i = end;
+            PathValue::Mailbox(mailbox)
+        }
+    };
+    if bytes.get(i) != Some(&b'>') {
+        return Err(err(K::BadPath, bytes, i));
+    }
+    let end = i + 1;
+    if end - start > limits.max_path {
+        return Err(err(K::TooLong, bytes, start));
+    }
+    Ok((value, end))
+}
+
+fn shift(mut e: ParseError, line: &[u8], base: usize) -> ParseError {
+    let offset = base + e.offset;
+    e = ParseError::new(e.kind, line, offset);
+    e
+}
+
+/// Skips optional spaces after "FROM:" / "TO:" (some clients send one).
+fn skip_spaces(text: &str) -> (&str, usize) {
+    let trimmed = text.trim_start_matches(' ');
+    (trimmed, text.len() - trimmed.len())
+}
+
+fn parse_mail_args<'a>(
+    after: &'a str,
+    line: &[u8],
+    base: usize,
+    limits: &Limits,
+) -> Result<(ReversePath<'a>, MailParameters<'a>), ParseError> {
+    let (text, skipped) = skip_spaces(after);
+    let base = base + skipped;
+    let (value, end) = path_at(text, 0, limits).map_err(|e| shift(e, line, base))?;
+    let from = match value {
+        PathValue::Null => ReversePath::Null,
+        PathValue::Mailbox(m) => ReversePath::Mailbox(m),
+        PathValue::Postmaster => return Err(err(K::BadPath, line, base)),
+    };
+    let mut params = MailParameters::default();
+    let mut extra: Option<(usize, usize)> = None;
+    for_params(text, end, line, base, |keyword, value, span| {
+        let upper = keyword_index(keyword, MAIL_KEYWORDS);
+        let ok = match upper {
+            Some(0) => set_once(&mut params.size, value.and_then(parse_u64)),
+            Some(1) => set_once(
+                &mut params.body,
+                value.and_then(|v| {
+                    [Body::SevenBit, Body::EightBitMime, Body::BinaryMime]
+                        .into_iter()
+                        .find(|b| b.as_str().eq_ignore_ascii_case(v))
+                }),
+            ),
+            Some(2) => flag_once(&mut params.smtputf8, value),
+            Some(3) => set_once(
+                &mut params.ret,
+                value.and_then(|v| {
+                    if v.eq_ignore_ascii_case("FULL") {
+                        Some(Ret::Full)
+                    } else if v.eq_ignore_ascii_case("HDRS") {
+                        Some(Ret::Hdrs)
+                    } else {
+                        None
+                    }
+                }),
+            ),
+            Some(4) => set_once(
+                &mut params.envid,
+                value.filter(|v| is_xtext(v)).map(Cow::Borrowed),
+            ),
+            Some(5) => set_once(
+                &mut params.auth,
+                value
+                    .filter(|v| *v == "<>" || is_xtext(v))
+                    .map(Cow::Borrowed),
+            ),
+            Some(6) => flag_once(&mut params.requiretls, value),
+            Some(7) => set_once(&mut params.mt_priority, value.and_then(parse_priority)),
+            Some(8) => set_once(&mut params.by, value.and_then(parse_by)),
+            Some(9) => set_once(
+                &mut params.hold_for,
+                value.filter(|v| v.len() <= 9).and_then(parse_u64),
+            ),
+            Some(10) => set_once(&mut params.hold_until, value.map(Cow::Borrowed)),
+            _ => {
+                extra = Some(match extra {
+                    Some((s, _)) => (s, span.1),
+                    None => span,
+                });
+                true
+            }
+        };
+        ok
+    })?;
+    if let Some((s, e)) = extra {
+        params.extra = Cow::Borrowed(text.get(s..e).unwrap_or_default());
+    }
+    Ok((from, params))
+}
+
+fn parse_rcpt_args<'a>(
+    after: &'a str,
+    line: &[u8],
+    base: usize,
+    limits: &Limits,
+) -> Result<(ForwardPath<'a>, RcptParameters<'a>), ParseError> {
+    let (text, skipped) = skip_spaces(after);
+    let base = base + skipped;
+    let (value, end) = path_at(text, 0, limits).map_err(|e| shift(e, line, base))?;
+    let to = match value {
+        PathValue::Null => return Err(err(K::BadPath, line, base)),
+        PathValue::Mailbox(m) => ForwardPath::Mailbox(m),
+        PathValue::Postmaster => ForwardPath::Postmaster,
+    };
+    let mut params = RcptParameters::default();
+    let mut extra: Option<(usize, usize)> = None;
+    for_params(text, end, line, base, |keyword, value, span| {
+        match keyword_index(keyword, RCPT_KEYWORDS) {
+            Some(0) => set_once(&mut params.notify, value.and_then(parse_notify)),
+            Some(1) => set_once(
+                &mut params.orcpt,
+                value.and_then(|v| {
+                    let (t, x) = v.split_once(';')?;
+                    let type_ok = !t.is_empty() && t.bytes().all(|b| is_atext(b) && b < 0x80);
+                    (type_ok && is_xtext(x)).then(|| Orcpt {
+                        addr_type: Cow::Borrowed(t),
+                        xtext: Cow::Borrowed(x),
+                    })
+                }),
+            ),
+            Some(2) => set_once(&mut params.rrvs, value.map(Cow::Borrowed)),
+            _ => {
+                extra = Some(match extra {
+                    Some((s, _)) => (s, span.1),
+                    None => span,
+                });
+                true
+            }
+        }
+    })?;
+    if let Some((s, e)) = extra {
+        params.extra = Cow::Borrowed(text.get(s..e).unwrap_or_default());
+    }
+    Ok((to, params))
+}
+
+fn keyword_index(keyword: &str, known: &[&str]) -> Option<usize> {
+    known.iter().position(|k| k.eq_ignore_ascii_case(keyword))
+}
+
+fn set_once<T>(slot: &mut Option<T>, value: Option<T>) -> bool {
+    match (slot.is_some(), value) {
+        (false, Some(v)) => {
+            *slot = Some(v);
+            true
+        }
+        _ => false,
+    }
+}
+
+fn flag_once(slot: &mut bool, value: Option<&str>) -> bool {
+    if *slot || value.is_some() {
+        return false;
+    }
+    *slot = true;
+    true
+}
+
+fn parse_priority(v: &str) -> Option<i8> {
+    let (neg, digits) = match v.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        rest => (false, rest),
+    };
+    match digits {
+        [d @ b'0'..=b'9'] => {
+            let n = (d - b'0') as i8;
+            Some(if neg { -n } else { n })
+        }
+        _ => None,
+    }
+}
+
+fn parse_by(v: &str) -> Option<DeliverBy> {
+    let (time, mode) = v.split_once(';')?;
+    let (neg, digits) = match time.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, time),
+    };
+    if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: i64 = digits.parse().ok()?;
+    let seconds = if neg { -n } else { n };
+    let (mode, trace) = match mode.as_bytes() {
+        [m] => (*m, false),
+        [m, t] if t.eq_ignore_ascii_case(&b'T') => (*m, true),
+        _ => return None,
+    };
+    let return_on_failure = match mode.to_ascii_uppercase() {
+        b'R' => true,
+        b'N' => false,
+        _ => return None,
+    };
+    // RFC 2852 4: with R the by-time must be positive.
+    if return_on_failure && seconds <= 0 {
+        return None;
+    }
+    Some(DeliverBy {
+        seconds,
+        return_on_failure,
+        trace,
+    })
+}
+
+fn parse_notify(v: &str) -> Option<Notify> {
+    if v.eq_ignore_ascii_case("NEVER") {
+        return Some(Notify::NEVER);
+    }
+    let mut n = Notify::default();
+    for word in v.split(',') {
+        let slot = if word.eq_ignore_ascii_case("SUCCESS") {
+            &mut n.success
+        } else if word.eq_ignore_ascii_case("FAILURE") {
+            &mut n.failure
+        } else if word.eq_ignore_ascii_case("DELAY") {
+            &mut n.delay
+        } else {
+            return None;
+        };
+        if *slot {
+            return None;
+        }
+        *slot = true;
+    }
+    Some(n)
+}
+
+/// Walks the parameters after a path: `*(SP esmtp-param)`. `f` gets keyword, value and the
+/// span of the token in `text`; false refuses the parameter.
+fn for_params<'a>(
+    text: &'a str,
+    mut pos: usize,
+    line: &[u8],
+    base: usize,
+    mut f: impl FnMut(&'a str, Option<&'a str>, (usize, usize)) -> bool,
+) -> Result<(), ParseError> {
+    let bytes = text.as_bytes();
+    loop {
+        match bytes.get(pos) {
+            None => return Ok(()),
+            Some(b' ') => pos += 1,
+            Some(_) => return Err(err(K::BadPath, line, base + pos)),
+        }
+        while bytes.get(pos) == Some(&b' ') {
+            pos += 1;
+        }
+        if pos >= bytes.len() {
+            return Ok(());
+        }
+        let end = memchr::memchr(b' ', bytes.get(pos..).unwrap_or_default())
+            .map_or(bytes.len(), |n| pos + n);
+        let token = text.get(pos..end).unwrap_or_default();
+        let (keyword, value) = match token.split_once('=') {
+            Some((k, v)) => (k, Some(v)),
+            None => (token, None),
+        };
+        let keyword_ok = keyword.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+            && keyword.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        let value_ok = value.is_none_or(|v| !v.is_empty() && v.bytes().all(|b| b > 32 && b != b'=' && b != 0x7f));
+        if !keyword_ok || !value_ok || !f(keyword, value, (pos, end)) {
+            return Err(err(K::BadParameter, line, base + pos));
+        }
+        pos = end;
+    }
+}
+
+/// Parses one reply from the front of `input` with the default limits (CRLF or LF line
+/// ends).
+pub fn parse_reply(input: &[u8]) -> Result<Parsed<Reply<'_>>, ParseError> {
+    parse_reply_with(input, &Limits::default())
+}
+
+/// Parses one reply from the front of `input`: single or multi-line, code-only lines, LF
+/// line ends tolerated. The enhanced status code of the first line is parsed once; lines
+/// that disagree on the code are an error ([`ParseErrorKind::InconsistentCodes`]).
+pub fn parse_reply_with<'a>(
+    input: &'a [u8],
+    limits: &Limits,
+) -> Result<Parsed<Reply<'a>>, ParseError> {
+    let mut pos = 0;
+    let mut code: Option<(u16, [u8; 3])> = None;
+    let mut enhanced = None;
+    let mut count = 0;
+    loop {
+        let rest = input.get(pos..).unwrap_or_default();
+        let Some(lf) = memchr::memchr(b'\n', rest) else {
+            if rest.len() >= limits.max_reply_line {
+                return Err(err(K::TooLong, input, pos));
+            }
+            return Ok(Parsed::Incomplete);
+        };
+        if lf + 1 > limits.max_reply_line {
+            return Err(err(K::TooLong, input, pos));
+        }
+        let line = rest.get(..lf).unwrap_or_default();
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let (digits, sep) = match line {
+            [a, b, c] => ([*a, *b, *c], None),
+            [a, b, c, s, ..] => ([*a, *b, *c], Some(*s)),
+            _ => return Err(err(K::BadReplyLine, input, pos)),
+        };
+        if !matches!(digits[0], b'1'..=b'5') || !digits[1].is_ascii_digit() || !digits[2].is_ascii_digit() {
+            return Err(err(K::BadReplyLine, input, pos));
+        }
+        let more = match sep {
+            None | Some(b' ') => false,
+            Some(b'-') => true,
+            Some(_) => return Err(err(K::BadReplyLine, input, pos + 3)),
+        };
+        match code {
+            None => {
+                let n = u16::from(digits[0] - b'0') * 100
+                    + u16::from(digits[1] - b'0') * 10
+                    + u16::from(digits[2] - b'0');
+                code = Some((n, digits));
+                let text = line.get(4..).unwrap_or_default();
+                if matches!(digits[0], b'2' | b'4' | b'5') {
+                    enhanced = EnhancedStatusCode::parse_prefix(text)
+                        .filter(|(e, _)| e.class() == digits[0] - b'0')
+                        .map(|(e, _)| e);
+                }
+            }
+            Some((_, first)) if first != digits => {
+                return Err(err(K::InconsistentCodes, input, pos));
+            }
+            Some(_) => {}
+        }
+        count += 1;
+        if count > limits.max_reply_lines {
+            return Err(err(K::TooManyLines, input, pos));
+        }
+        pos += lf + 1;
+        if !more {
+            let (n, _) = code.unwrap_or((0, [0; 3]));
+            let code = ReplyCode::new(n).ok_or_else(|| err(K::BadReplyLine, input, 0))?;
+            return Ok(Parsed::Complete {
+                value: Reply::from_parts(code, enhanced, Cow::Borrowed(input.get(..pos).unwrap_or_default())),
+                consumed: pos,
+            });
+        }
+    }
+}
+
+fn check_text(text: &str, what: &'static str) -> Result<(), EncodeError> {
+    if text.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+        Err(EncodeError::ForbiddenOctet(what))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_mailbox(m: &Mailbox<'_>) -> Result<(), EncodeError> {
+    check_text(&m.local, "local part")?;
+    check_text(m.domain.as_str(), "domain")
+}
+
+/// Writes a command line with its CRLF onto `out`.
+///
+/// CR, LF and NUL inside any argument are refused; so is any value that would not parse
+/// back to itself (a space in a HELO name, a malformed parameter).
+pub fn encode_command(command: &Command<'_>, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    let start = out.len();
+    let result = encode_unchecked(command, out).and_then(|()| {
+        let line = out.get(start..).unwrap_or_default();
+        let body = line.strip_suffix(b"\r\n").unwrap_or(line);
+        let lenient = Limits::default()
+            .with_max_local_part(usize::MAX)
+            .with_max_domain(usize::MAX)
+            .with_max_path(usize::MAX);
+        match parse_command_line(body, &lenient) {
+            Ok(back) if &back == command => Ok(()),
+            _ => Err(EncodeError::Invalid(command.verb())),
+        }
+    });
+    if result.is_err() {
+        out.truncate(start);
+    }
+    result
+}
+
+fn encode_unchecked(command: &Command<'_>, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    let verb = command.verb();
+    out.extend_from_slice(verb.as_bytes());
+    let arg = |out: &mut Vec<u8>, text: &str, what| -> Result<(), EncodeError> {
+        check_text(text, what)?;
+        out.push(b' ');
+        out.extend_from_slice(text.as_bytes());
+        Ok(())
+    };
+    match command {
+        Command::Ehlo(d) | Command::Helo(d) | Command::Lhlo(d) => arg(out, d, "hello domain")?,
+        Command::Mail { from, params } => {
+            out.extend_from_slice(b" FROM:");
+            if let ReversePath::Mailbox(m) = from {
+                check_mailbox(m)?;
+            }
+            out.extend_from_slice(from.to_string().as_bytes());
+            encode_mail_params(params, out)?;
+        }
+        Command::Rcpt { to, params } => {
+            out.extend_from_slice(b" TO:");
+            if let ForwardPath::Mailbox(m) = to {
+                check_mailbox(m)?;
+            }
+            out.extend_from_slice(to.to_string().as_bytes());
+            encode_rcpt_params(params, out)?;
+        }
+        Command::Bdat { size, last } => {
+            out.extend_from_slice(format!(" {size}").as_bytes());
+            if *last {
+                out.extend_from_slice(b" LAST");
+            }
+        }
+        Command::Vrfy(s) | Command::Expn(s) | Command::Etrn(s) => arg(out, s, "argument")?,
+        Command::Help(s) | Command::Noop(s) => {
+            if let Some(s) = s {
+                arg(out, s, "argument")?;
+            }
+        }
+        Command::Auth {
+            mechanism,
+            initial_response,
+        } => {
+            arg(out, mechanism, "mechanism")?;
+            if let Some(ir) = initial_response {
+                arg(out, ir, "initial response")?;
+            }
+        }
+        Command::Data | Command::Rset | Command::Quit | Command::StartTls => {}
+    }
+    out.extend_from_slice(b"\r\n");
+    Ok(())
+}
+
+fn param(out: &mut Vec<u8>, keyword: &str, value: Option<&str>) -> Result<(), EncodeError> {
+    out.push(b' ');
+    out.extend_from_slice(keyword.as_bytes());
+    if let Some(v) = value {
+        check_text(v, "parameter value")?;
+        out.push(b'=');
+        out.extend_from_slice(v.as_bytes());
+    }
+    Ok(())
+}
+
+fn encode_mail_params(p: &MailParameters<'_>, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    if let Some(size) = p.size {
+        param(out, "SIZE", Some(&size.to_string()))?;
+    }
+    if let Some(body) = p.body {
+        param(out, "BODY", Some(body.as_str()))?;
+    }
+    if p.smtputf8 {
+        param(out, "SMTPUTF8", None)?;
+    }
+    if let Some(ret) = p.ret {
+        param(out, "RET", Some(if ret == Ret::Full { "FULL" } else { "HDRS" }))?;
+    }
+    if let Some(envid) = &p.envid {
+        param(out, "ENVID", Some(envid))?;
+    }
+    if let Some(auth) = &p.auth {
+        param(out, "AUTH", Some(auth))?;
+    }
+    if p.requiretls {
+        param(out, "REQUIRETLS", None)?;
+    }
+    if let Some(n) = p.mt_priority {
+        param(out, "MT-PRIORITY", Some(&n.to_string()))?;
+    }
+    if let Some(by) = p.by {
+        let mode = if by.return_on_failure { "R" } else { "N" };
+        let trace = if by.trace { "T" } else { "" };
+        param(out, "BY", Some(&format!("{};{mode}{trace}", by.seconds)))?;
+    }
+    if let Some(n) = p.hold_for {
+        param(out, "HOLDFOR", Some(&n.to_string()))?;
+    }
+    if let Some(until) = &p.hold_until {
+        param(out, "HOLDUNTIL", Some(until))?;
+    }
+    for (k, v) in p.unknown() {
+        check_text(k, "parameter")?;
+        param(out, k, v)?;
+    }
+    Ok(())
+}
+
+fn encode_rcpt_params(p: &RcptParameters<'_>, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    if let Some(n) = p.notify {
+        let value = if n.is_never() {
+            "NEVER".to_owned()
+        } else {
+            let mut words = Vec::new();
+            if n.success {
+                words.push("SUCCESS");
+            }
+            if n.failure {
+                words.push("FAILURE");
+            }
+            if n.delay {
+                words.push("DELAY");
+            }
+            words.join(",")
+        };
+        param(out, "NOTIFY", Some(&value))?;
+    }
+    if let Some(o) = &p.orcpt {
+        check_text(&o.addr_type, "ORCPT type")?;
+        param(out, "ORCPT", Some(&format!("{};{}", o.addr_type, o.xtext)))?;
+    }
+    if let Some(r) = &p.rrvs {
+        param(out, "RRVS", Some(r))?;
+    }
+    for (k, v) in p.unknown() {
+        check_text(k, "parameter")?;
+        param(out, k, v)?;
+    }
+    Ok(())
+}
+
+/// Writes a reply with CRLF line ends onto `out`; a line holding CR, LF or NUL is refused.
+pub fn encode_reply(reply: &Reply<'_>, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    let start = out.len();
+    let code = reply.code().get().to_string();
+    let count = reply.line_count().max(1);
+    let mut lines = reply.lines();
+    for i in 0..count {
+        let text = lines.next().unwrap_or_default();
+        if text.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0)) {
+            out.truncate(start);
+            return Err(EncodeError::ForbiddenOctet("reply text"));
+        }
+        out.extend_from_slice(code.as_bytes());
+        if i + 1 < count {
+            out.push(b'-');
+        } else if !text.is_empty() {
+            out.push(b' ');
+        }
+        out.extend_from_slice(text);
+        out.extend_from_slice(b"\r\n");
+    }
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! Errors: parse errors of the codec, encode refusals, the fatal [`ProtocolError`] of the
+//! machines and the caller's [`UsageError`].
+
+use proto_core::{DotError, LineError};
+
+/// What is wrong with a command or reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParseErrorKind {
+    /// The verb is not an SMTP or LMTP command.
+    UnknownCommand,
+    /// The command is known but its arguments break its grammar.
+    Syntax,
+    /// A path (reverse or forward) breaks RFC 5321 4.1.2.
+    BadPath,
+    /// A parameter is malformed, repeated, or unknown where none may be.
+    BadParameter,
+    /// A local part, domain or path passes its limit (RFC 5321 4.5.3.1).
+    TooLong,
+    /// A line is not UTF-8 (RFC 6531).
+    NotUtf8,
+    /// A bare CR or LF inside a line.
+    BareLineEnding,
+    /// A reply line does not start with three digits and SP, "-" or its end.
+    BadReplyLine,
+    /// The lines of a multi-line reply disagree on the code (RFC 5321 4.2.1).
+    InconsistentCodes,
+    /// A reply has more lines than the limit.
+    TooManyLines,
+}
+
+/// A command or reply could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind:?} at octet {offset}: {found:?}")]
+pub struct ParseError {
+    /// What is wrong.
+    pub kind: ParseErrorKind,
+    /// Offset of the offending octet in the input.
+    pub offset: usize,
+    /// The octets of the input from the offset (at most 32), for messages and logs.
+    pub found: Vec<u8>,
+}
+
+impl ParseError {
+    pub(crate) fn new(kind: ParseErrorKind, input: &[u8], offset: usize) -> Self {
+        let offset = offset.min(input.len());
+        let end = offset.saturating_add(32).min(input.len());
+        Self {
+            kind,
+            offset,
+            found: input.get(offset..end).unwrap_or_default().to_vec(),
+        }
+    }
+}
+
+/// An encoder refused a value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// CR, LF or NUL inside an argument or text.
+    #[error("CR, LF or NUL inside {0}")]
+    ForbiddenOctet(&'static str),
+    /// The value breaks the grammar of its place (it would not parse back to itself).
+    #[error("{0} cannot be encoded: it would not parse back to the same value")]
+    Invalid(&'static str),
+    /// The line would pass its length limit.
+    #[error("line of {len} octets passes the limit of {limit}")]
+    TooLong {
+        /// Length of the line.
+        len: usize,
+        /// The limit.
+        limit: usize,
+    },
+}
+
+/// The peer broke the protocol. Fatal: the machine asks to close after it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// A reply could not be parsed.
+    #[error("bad reply: {0}")]
+    Reply(ParseError),
+    /// A line passed its limit.
+    #[error("line: {0}")]
+    Line(LineError),
+    /// A byte arrived after the STARTTLS go-ahead (client) or after the STARTTLS command
+    /// (server) and before TLS: a plaintext injection (CVE-2011-0411 class).
+    #[error("data received after STARTTLS before the TLS handshake")]
+    DataAfterStartTls,
+    /// A reply arrived that no command asked for.
+    #[error("unexpected reply {0}")]
+    UnexpectedReply(u16),
+    /// The greeting was not a 220 or 554.
+    #[error("bad greeting {0}")]
+    BadGreeting(u16),
+    /// A SASL exchange failed on our side (for example a SCRAM server signature mismatch).
+    #[error("SASL: {0}")]
+    Sasl(String),
+    /// The peer closed the connection in the middle of an exchange.
+    #[error("connection closed by the peer")]
+    Closed,
+    /// The peer took longer than the timeout of this phase (RFC 5321 4.5.3.2).
+    #[error("timeout in phase {0}")]
+    Timeout(&'static str),
+    /// Too many protocol errors from the client.
+    #[error("too many errors")]
+    TooManyErrors,
+    /// Body data broke the dot-stuffing rules.
+    #[error("data: {0}")]
+    Dot(DotError),
+    /// The server answered 421: it is closing the connection.
+    #[error("service not available (421)")]
+    ServiceClosing,
+}
+
+/// The caller asked for something illegal now. Not fatal: the machine is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UsageError {
+    /// The command is not allowed in the current state.
+    #[error("{0} is not allowed now")]
+    NotNow(&'static str),
+    /// The server did not advertise the extension the request needs.
+    #[error("the server does not offer {0}")]
+    NotOffered(&'static str),
+    /// A value could not be encoded.
+    #[error("encode: {0}")]
+    Encode(#[from] EncodeError),
+    /// The link is not protected by TLS and plaintext credentials were not allowed.
+    #[error("credentials would cross an unprotected link")]
+    Plaintext,
+    /// No SASL mechanism is both offered and usable.
+    #[error("no usable SASL mechanism")]
+    NoMechanism,
+    /// A SASL error on our side.
+    #[error("SASL: {0}")]
+    Sasl(String),
+    /// The body broke what was declared for it.
+    #[error("body: {0}")]
+    Body(DotError),
+    /// More body octets than the declared size.
+    #[error("body longer than declared ({0} octets)")]
+    BodyTooLong(u64),
+    /// A decision token that is not open on this machine.
+    #[error("decision {0} is not open on this machine")]
+    UnknownDecision(u64),
+    /// The machine is closed.
+    #[error("the connection is closed")]
+    Closed,
+}

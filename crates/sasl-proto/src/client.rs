@@ -141,7 +141,9 @@ pub struct ClientConfig {
     pub channel_binding: Option<ChannelBinding>,
     /// Whether the server advertised a -PLUS mechanism. A client that can bind but saw no
     /// -PLUS sends `y` in a non-PLUS SCRAM exchange, so that a server that did advertise
-    /// -PLUS detects the downgrade (RFC 5802 section 6).
+    /// -PLUS detects the downgrade (RFC 5802 section 6). A client without binding data sends
+    /// `n`; so does one that has binding data and saw -PLUS but was told to run the non-PLUS
+    /// mechanism anyway ([`crate::mechanism::choose`] picks -PLUS in that case).
     pub server_advertised_plus: bool,
 }
 

@@ -773,11 +773,13 @@ impl Server {
             ) => {
                 let ok = match &stored {
                     StoredSecret::Password(p) => {
-                        let given = saslprep(password.expose(), "password")
-                            .unwrap_or_else(|_| password.expose().to_owned());
+                        // RFC 4616 sections 2 and 3: both strings prepared with SASLprep; a presented
+                        // password that SASLprep refuses never matches, a stored one that it
+                        // refuses is compared as stored.
                         let stored = saslprep(p.expose(), "password")
                             .unwrap_or_else(|_| p.expose().to_owned());
-                        ct_eq(given.as_bytes(), stored.as_bytes())
+                        saslprep(password.expose(), "password")
+                            .is_ok_and(|given| ct_eq(given.as_bytes(), stored.as_bytes()))
                     }
                     StoredSecret::Scram(keys) => keys.verify_password(password.expose()),
                 };

@@ -737,3 +737,22 @@ fn scram_error_values() {
         Error::ServerError("channel-bindings-dont-match".into())
     );
 }
+
+#[test]
+fn plain_password_saslprep() {
+    // U+00A0 (no-break space) maps to SPACE under SASLprep: the same password.
+    let run = |presented: &str| {
+        let mut s = Server::new(Mechanism::Plain, ServerConfig::default()).unwrap();
+        s.start(Some(format!("\0user\0{presented}").as_bytes()));
+        s.provide_secret(Some(StoredSecret::Password(Secret::new("a b"))))
+    };
+    assert!(matches!(run("a\u{a0}b"), ServerStep::NeedAuthorize { .. }));
+    assert!(matches!(run("a b"), ServerStep::NeedAuthorize { .. }));
+    // A prohibited character in the presented password never matches.
+    assert_eq!(
+        run("a b\u{7}"),
+        ServerStep::Failure(Error::AuthenticationFailed)
+    );
+    // Soft hyphen is mapped to nothing.
+    assert!(matches!(run("a \u{ad}b"), ServerStep::NeedAuthorize { .. }));
+}

@@ -600,3 +600,93 @@ proptest! {
         prop_assert_eq!(parts[1].filename(), Some(file));
     }
 }
+
+#[test]
+fn long_fields_fold_and_parse_back() {
+    let to: Vec<Mailbox> = (0..30)
+        .map(|i| {
+            Mailbox::new(
+                Some(&format!("Person Number {i}, Department of Examples")),
+                &format!("person.{i}"),
+                "example.com",
+            )
+        })
+        .collect();
+    let refs: Vec<String> = (0..20)
+        .map(|i| format!("<thread-{i}.a-fairly-long-identifier@mail.example.com>"))
+        .collect();
+    let subject = "A subject that goes on and on, well past the seventy-eight characters that \
+                   a line should hold, with some ünïcödé words in the middle and at the end ✓";
+    let long_name = "Quoted, Name With Many Words That Will Not Fit On One Line Of Seventy-Eight";
+    let mut b = builder()
+        .from(Mailbox::new(Some(long_name), "q", "example.com"))
+        .subject(subject);
+    for m in &to {
+        b = b.to(m.clone());
+    }
+    for r in &refs {
+        b = b.references(r);
+    }
+    let raw = b.build().unwrap();
+    let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = std::str::from_utf8(&raw[..head_end]).unwrap();
+    for line in head.split("\r\n") {
+        assert!(line.len() <= 78, "{line:?}");
+    }
+    let msg = Message::parse(raw.clone()).unwrap();
+    no_defects(&msg);
+    let root = msg.root();
+    for name in ["to", "references", "subject", "from"] {
+        let fields: Vec<_> = root.fields_named(name).collect();
+        assert_eq!(fields.len(), 1, "{name}");
+        assert!(fields[0].is_folded(), "{name} should be folded");
+    }
+    let want: Vec<Address> = to.into_iter().map(Address::Mailbox).collect();
+    assert_eq!(root.to(), want);
+    assert_eq!(root.subject().as_deref(), Some(subject));
+    assert_eq!(
+        root.from(),
+        vec![Address::Mailbox(Mailbox::new(
+            Some(long_name),
+            "q",
+            "example.com"
+        ))]
+    );
+    let got_refs =
+        String::from_utf8(root.field("references").unwrap().unfolded().into_owned()).unwrap();
+    assert_eq!(got_refs.trim(), refs.join(" "));
+    // Addresses that fit on a line are kept whole: the To field folds after its commas.
+    let to_field = std::str::from_utf8(root.field("to").unwrap().raw()).unwrap();
+    let lines: Vec<&str> = to_field.trim_end().split("\r\n").collect();
+    assert_eq!(lines.len(), 30);
+    for l in &lines[..29] {
+        assert!(l.ends_with("@example.com>,"), "{l:?}");
+    }
+}
+
+#[test]
+fn an_unbreakable_value_over_998_is_refused() {
+    let r = builder()
+        .from(alice())
+        .message_id(&format!("{}@example.com", "x".repeat(990)))
+        .build();
+    assert!(
+        matches!(r, Err(BuildError::Encode(EncodeError::LineTooLong { .. }))),
+        "{r:?}"
+    );
+    // The longest identifier that fits: folded after the colon, " <id>" is 998 octets.
+    let id = format!("{}@example.com", "x".repeat(995 - "@example.com".len()));
+    let raw = builder().from(alice()).message_id(&id).build().unwrap();
+    check_lines(&raw);
+    let msg = Message::parse(raw).unwrap();
+    assert_eq!(msg.root().message_id().as_deref(), Some(id.as_str()));
+    let too_long = format!("{}@example.com", "x".repeat(996 - "@example.com".len()));
+    let r = builder().from(alice()).message_id(&too_long).build();
+    assert!(
+        matches!(
+            r,
+            Err(BuildError::Encode(EncodeError::LineTooLong { len: 999 }))
+        ),
+        "{r:?}"
+    );
+}

@@ -416,6 +416,26 @@ pub(crate) fn mailbox_tokens(m: &crate::Mailbox, sep: &str) -> Result<Vec<Token>
 
 /// Tokens for an address list (RFC 5322 section 3.4, `address-list`): commas after each
 /// address but the last, breaks after the commas and inside display names.
+/// Joins the tokens of one mailbox into one piece when it fits on a line of its own, so that
+/// an address list folds after its commas rather than inside display names.
+fn keep_together(tokens: Vec<Token>) -> Vec<Token> {
+    let mut it = tokens.iter();
+    let Some(first) = it.next() else {
+        return tokens;
+    };
+    let len = first.text.len() + it.map(|t| t.sep.len() + t.text.len()).sum::<usize>();
+    if tokens.len() < 2 || len > EW_LINE - 2 {
+        return tokens;
+    }
+    let mut joined = Token::new(&first.sep, first.text.clone());
+    for t in tokens.iter().skip(1) {
+        joined.text.push_str(&t.sep);
+        joined.text.push_str(&t.text);
+    }
+    joined.encoded = tokens.iter().any(|t| t.encoded);
+    vec![joined]
+}
+
 pub(crate) fn address_list_tokens(list: &[crate::Address]) -> Result<Vec<Token>, EncodeError> {
     let mut out: Vec<Token> = Vec::new();
     for (i, a) in list.iter().enumerate() {
@@ -425,7 +445,7 @@ pub(crate) fn address_list_tokens(list: &[crate::Address]) -> Result<Vec<Token>,
             last.text.push(',');
         }
         match a {
-            crate::Address::Mailbox(m) => out.extend(mailbox_tokens(m, " ")?),
+            crate::Address::Mailbox(m) => out.extend(keep_together(mailbox_tokens(m, " ")?)),
             crate::Address::Group(g) => {
                 let mut t = phrase_tokens(&g.name, " ")?;
                 if t.is_empty() {
@@ -441,7 +461,7 @@ pub(crate) fn address_list_tokens(list: &[crate::Address]) -> Result<Vec<Token>,
                     {
                         last.text.push(',');
                     }
-                    out.extend(mailbox_tokens(m, " ")?);
+                    out.extend(keep_together(mailbox_tokens(m, " ")?));
                 }
                 if let Some(last) = out.last_mut() {
                     last.text.push(';');

@@ -2,7 +2,12 @@
 //! bytes.
 
 // Benchmark support, not library code: panics here only stop a benchmark run.
-#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 /// A body of `size` octets (about) made of CRLF lines of `line_len` octets including the CRLF.
 /// One line in 40 starts with a dot, so stuffing has work to do.

@@ -287,6 +287,25 @@ fn delivery_status_notification() {
     let ds = String::from_utf8(parts[2].decoded_body().into_owned()).unwrap();
     assert!(ds.starts_with("Reporting-MTA: dns; mx.example.com\r\n\r\nFinal-Recipient: rfc822; nobody@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\nRemote-MTA: dns; mx.example.net\r\n"));
     assert!(ds.contains("Diagnostic-Code: smtp; 550 5.1.1 <nobody@example.net>:"));
+    // RFC 3464 section 2.1: the body is blocks of header fields; the parser reads the first
+    // block (per-message fields) as a header and the rest as its body.
+    let block = Message::parse(ds.clone().into_bytes()).unwrap();
+    assert_eq!(
+        block.root().text("reporting-mta").as_deref(),
+        Some("dns; mx.example.com")
+    );
+    let recipients = Message::parse(block.root().raw_body().to_vec()).unwrap();
+    let r = recipients.root();
+    assert_eq!(
+        r.text("final-recipient").as_deref(),
+        Some("rfc822; nobody@example.net")
+    );
+    assert_eq!(r.text("action").as_deref(), Some("failed"));
+    assert_eq!(r.text("status").as_deref(), Some("5.1.1"));
+    assert_eq!(
+        r.text("diagnostic-code").as_deref(),
+        Some("smtp; 550 5.1.1 <nobody@example.net>: Recipient address rejected")
+    );
     assert_eq!(parts[4].subject().as_deref(), Some("lost"));
     // Headers only.
     let raw = builder()
@@ -462,6 +481,14 @@ fn mailbox() -> impl Strategy<Value = Mailbox> {
         .prop_map(|(n, l, d)| Mailbox::new(n.as_deref(), &l, &d))
 }
 
+fn address() -> impl Strategy<Value = Address> {
+    prop_oneof![
+        4 => mailbox().prop_map(Address::Mailbox),
+        1 => (words(4), prop::collection::vec(mailbox(), 0..3))
+            .prop_map(|(name, members)| Address::Group(Group { name, members })),
+    ]
+}
+
 fn body() -> impl Strategy<Value = String> {
     prop_oneof![
         "([ -~]{0,80}\n){0,10}",
@@ -486,7 +513,8 @@ proptest! {
     #[test]
     fn built_messages_parse_back(
         from in mailbox(),
-        to in prop::collection::vec(mailbox(), 1..4),
+        to in prop::collection::vec(address(), 1..4),
+        reply_to in prop::option::of(mailbox()),
         subject in words(12),
         extra in words(6),
         text in body(),
@@ -496,6 +524,9 @@ proptest! {
         let mut b = builder().from(from.clone()).subject(&subject).header("X-Note", &extra).text(&text);
         for m in &to {
             b = b.to(m.clone());
+        }
+        if let Some(r) = &reply_to {
+            b = b.reply_to(r.clone());
         }
         if let Some(h) = &html {
             b = b.html(h);
@@ -515,8 +546,9 @@ proptest! {
         prop_assert_eq!(root.fields_named("subject").count(), 1);
         prop_assert_eq!(root.fields_named("to").count(), 1);
         prop_assert_eq!(root.from(), vec![Address::Mailbox(from)]);
-        let want_to: Vec<Address> = to.into_iter().map(Address::Mailbox).collect();
-        prop_assert_eq!(root.to(), want_to);
+        prop_assert_eq!(root.to(), to);
+        let want_reply: Vec<Address> = reply_to.into_iter().map(Address::Mailbox).collect();
+        prop_assert_eq!(root.addresses("reply-to"), want_reply);
         prop_assert_eq!(root.subject(), Some(subject));
         prop_assert_eq!(root.text("x-note"), Some(extra));
         prop_assert_eq!(root.date(), Some(date()));

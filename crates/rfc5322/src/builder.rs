@@ -10,7 +10,7 @@
 //!   (RFC 6522, RFC 3464).
 //!
 //! Each part gets `7bit`, `quoted-printable` or `base64` by its content
-//! ([`choose_transfer_encoding`](crate::encode::choose_transfer_encoding)); header fields are
+//! ([`choose_transfer_encoding`](crate::encode::choose_transfer_encoding())); header fields are
 //! folded and encoded by [`encode`](crate::encode); every value is checked for CR and LF
 //! (header injection). Date and Message-ID are generated when absent, from a [`Clock`] and a
 //! [`RandomSource`] the caller may replace. MIME boundaries come from the same source and are

@@ -1,0 +1,1273 @@
+//! The client machine: greeting, CAPA, STLS, login (USER/PASS, APOP, SASL), the
+//! TRANSACTION commands with bodies streamed as chunks, QUIT, and PIPELINING when offered.
+//!
+//! Commands are queued with `send_*` calls that answer a [`CommandId`] at once, or a
+//! [`UsageError`] with the machine unchanged when the command is illegal now or not offered.
+//! Each result event carries the id of its command. Without PIPELINING the machine sends one
+//! command at a time; with it, everything but STLS and the login steps goes out at once
+//! (RFC 2449 section 6.6).
+
+use std::collections::{HashSet, VecDeque};
+use std::time::Instant;
+
+use bytes::Bytes;
+use proto_core::{
+    BareLineEnding, CommandId, CommandIds, DotUnstuffer, InputBuffer, LineError, LineFramer,
+    Machine, OutputBuffer, TlsInfo, TransportAction, Unstuffed,
+};
+use sasl_proto::{ChannelBinding, ClientStep, Credentials, Mechanism, NonceSource};
+
+use crate::codec::{
+    ResponseContext, encode_command_with, find_timestamp, parse_capability, parse_continuation,
+    parse_language, parse_list_entry, parse_stat_text, parse_status_line, parse_uidl_entry,
+    unstuff_line,
+};
+use crate::error::{ParseError, ProtocolError, UsageError};
+use crate::limits::Limits;
+use crate::types::{
+    Capabilities, Capability, Command, Language, ListEntry, MessageNumber, StatusLine, Timestamp,
+    UidlEntry,
+};
+
+/// Client configuration. `Default` plus builder-style setters.
+#[non_exhaustive]
+pub struct ClientConfig {
+    /// Send credentials (of any kind) over a connection without TLS. Off by default: only for
+    /// trusted local links.
+    pub allow_plaintext_credentials: bool,
+    /// The connection is protected from the start (implicit TLS, port 995).
+    pub tls_active: bool,
+    /// Pipeline commands when the server offers PIPELINING.
+    pub pipelining: bool,
+    /// Where SCRAM client nonces come from.
+    pub nonce_source: Option<Box<dyn NonceSource>>,
+    /// Size limits.
+    pub limits: Limits,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field(
+                "allow_plaintext_credentials",
+                &self.allow_plaintext_credentials,
+            )
+            .field("tls_active", &self.tls_active)
+            .field("pipelining", &self.pipelining)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            allow_plaintext_credentials: false,
+            tls_active: false,
+            pipelining: true,
+            nonce_source: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl ClientConfig {
+    /// The defaults: no credentials without TLS, pipelining when offered.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Allows credentials without TLS (trusted local links only).
+    #[must_use]
+    pub fn with_plaintext_credentials(mut self, on: bool) -> Self {
+        self.allow_plaintext_credentials = on;
+        self
+    }
+
+    /// The connection is protected from the start (implicit TLS).
+    #[must_use]
+    pub fn with_tls_active(mut self, on: bool) -> Self {
+        self.tls_active = on;
+        self
+    }
+
+    /// Uses PIPELINING when offered, or never.
+    #[must_use]
+    pub fn with_pipelining(mut self, on: bool) -> Self {
+        self.pipelining = on;
+        self
+    }
+
+    /// Sets the nonce source for SCRAM.
+    #[must_use]
+    pub fn with_nonce_source(mut self, source: impl NonceSource + 'static) -> Self {
+        self.nonce_source = Some(Box::new(source));
+        self
+    }
+
+    /// Sets the limits.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+}
+
+/// How to log in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoginMethod {
+    /// The strongest the server offers and the credentials allow: a SASL mechanism at least as
+    /// strong as CRAM-MD5, then APOP, then the other SASL mechanisms, then USER/PASS.
+    Auto,
+    /// USER then PASS.
+    UserPass,
+    /// APOP with the greeting's timestamp.
+    Apop,
+    /// AUTH with this mechanism.
+    Sasl(Mechanism),
+}
+
+/// What the client machine reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientEvent {
+    /// The greeting; a `-ERR` greeting is followed by a close.
+    Greeting {
+        /// The line.
+        line: StatusLine<'static>,
+        /// The APOP timestamp.
+        timestamp: Option<Timestamp<'static>>,
+    },
+    /// The CAPA answer (also sent by the machine itself after TLS).
+    Capabilities {
+        /// The command.
+        id: CommandId,
+        /// The capabilities.
+        capabilities: Capabilities<'static>,
+    },
+    /// TLS is up; capabilities were forgotten and CAPA is asked again (its answer follows as
+    /// [`ClientEvent::Capabilities`] with `capa`'s id).
+    TlsEstablished {
+        /// The id of the CAPA the machine sent.
+        capa: CommandId,
+    },
+    /// The login succeeded: TRANSACTION state.
+    LoggedIn {
+        /// The login.
+        id: CommandId,
+        /// The server's line.
+        line: StatusLine<'static>,
+    },
+    /// The login was refused (see the response code: `[AUTH]`, `[IN-USE]`, `[LOGIN-DELAY]`,
+    /// `[SYS/TEMP]`...).
+    LoginFailed {
+        /// The login.
+        id: CommandId,
+        /// The server's line.
+        line: StatusLine<'static>,
+    },
+    /// STAT.
+    Stat {
+        /// The command.
+        id: CommandId,
+        /// Messages.
+        count: u32,
+        /// Octets.
+        size: u64,
+    },
+    /// LIST (one entry for `LIST n`).
+    List {
+        /// The command.
+        id: CommandId,
+        /// The entries.
+        entries: Vec<ListEntry>,
+    },
+    /// UIDL (one entry for `UIDL n`).
+    Uidl {
+        /// The command.
+        id: CommandId,
+        /// The entries.
+        entries: Vec<UidlEntry<'static>>,
+    },
+    /// The LANG listing.
+    Languages {
+        /// The command.
+        id: CommandId,
+        /// The languages.
+        languages: Vec<Language<'static>>,
+    },
+    /// RETR or TOP: `+OK`, the body follows as chunks.
+    BodyStart {
+        /// The command.
+        id: CommandId,
+        /// The server's line.
+        line: StatusLine<'static>,
+    },
+    /// Body bytes, un-stuffed, as received (never copied into one buffer).
+    BodyChunk {
+        /// The command.
+        id: CommandId,
+        /// The bytes.
+        data: Bytes,
+    },
+    /// The body ended.
+    BodyEnd {
+        /// The command.
+        id: CommandId,
+    },
+    /// `+OK` to DELE, RSET, NOOP, UTF8, LANG with a tag, LAST.
+    Ok {
+        /// The command.
+        id: CommandId,
+        /// The server's line.
+        line: StatusLine<'static>,
+    },
+    /// `-ERR` to a command other than a login.
+    Err {
+        /// The command.
+        id: CommandId,
+        /// The command's keyword.
+        command: &'static str,
+        /// The server's line.
+        line: StatusLine<'static>,
+    },
+    /// QUIT was answered (`+OK`: deletions done; `-ERR`: some failed); the machine closes.
+    Closed {
+        /// The command.
+        id: CommandId,
+        /// The server's line.
+        line: StatusLine<'static>,
+    },
+}
+
+/// Which messages of a UIDL listing are new against the ids the caller has seen, and which
+/// seen ids are gone from the server: the leave-on-server bookkeeping.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewMessages {
+    /// Messages whose unique id is not in the seen set, in listing order.
+    pub new: Vec<(MessageNumber, String)>,
+    /// Seen ids no longer on the server (the caller may forget them).
+    pub gone: Vec<String>,
+}
+
+/// Compares a UIDL listing with the ids the caller keeps.
+pub fn new_messages(listing: &[UidlEntry<'_>], seen: &HashSet<String>) -> NewMessages {
+    let on_server: HashSet<&str> = listing.iter().map(|e| &*e.uid).collect();
+    let mut gone: Vec<String> = seen
+        .iter()
+        .filter(|uid| !on_server.contains(uid.as_str()))
+        .cloned()
+        .collect();
+    gone.sort();
+    NewMessages {
+        new: listing
+            .iter()
+            .filter(|e| !seen.contains(&*e.uid))
+            .map(|e| (e.number, e.uid.to_string()))
+            .collect(),
+        gone,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Greeting,
+    Authorization,
+    Transaction,
+    Closed,
+}
+
+/// What an in-flight command waits for.
+#[derive(Debug)]
+enum Expect {
+    Capa,
+    Stls,
+    User,
+    Pass,
+    Apop,
+    Auth,
+    Stat,
+    List(Option<MessageNumber>),
+    Uidl(Option<MessageNumber>),
+    LangList,
+    Body,
+    Simple(&'static str),
+    Quit,
+}
+
+#[derive(Debug)]
+struct InFlight {
+    id: CommandId,
+    expect: Expect,
+}
+
+#[derive(Debug)]
+struct Queued {
+    id: CommandId,
+    line: Vec<u8>,
+    expect: Expect,
+    /// Never pipelined: sent only when nothing is in flight, and nothing goes after it until
+    /// it is answered.
+    barrier: bool,
+}
+
+enum Listing {
+    List(Vec<ListEntry>),
+    Uidl(Vec<UidlEntry<'static>>),
+    Capa(Vec<Capability<'static>>),
+    Lang(Vec<Language<'static>>),
+}
+
+impl Listing {
+    fn len(&self) -> usize {
+        match self {
+            Self::List(v) => v.len(),
+            Self::Uidl(v) => v.len(),
+            Self::Capa(v) => v.len(),
+            Self::Lang(v) => v.len(),
+        }
+    }
+}
+
+struct Login {
+    password: Option<String>,
+    sasl: Option<sasl_proto::Client>,
+    /// An initial response too long for the AUTH line, sent after the empty challenge.
+    deferred: Option<Vec<u8>>,
+}
+
+/// The POP3 client machine.
+pub struct Client {
+    config: ClientConfig,
+    input: InputBuffer,
+    output: OutputBuffer,
+    framer: LineFramer,
+    ids: CommandIds,
+    events: VecDeque<Result<ClientEvent, ProtocolError>>,
+    transport: VecDeque<TransportAction>,
+    phase: Phase,
+    queue: VecDeque<Queued>,
+    in_flight: VecDeque<InFlight>,
+    listing: Option<Listing>,
+    body: Option<DotUnstuffer>,
+    login: Option<Login>,
+    capabilities: Option<Capabilities<'static>>,
+    timestamp: Option<Timestamp<'static>>,
+    tls_active: bool,
+    awaiting_tls: bool,
+    channel_binding: Option<ChannelBinding>,
+    eof: bool,
+    fatal: bool,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("phase", &self.phase)
+            .field("tls_active", &self.tls_active)
+            .field("in_flight", &self.in_flight)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client that has just connected and waits for the greeting.
+    pub fn new(config: ClientConfig) -> Self {
+        Self {
+            input: InputBuffer::new(config.limits.input_buffer),
+            output: OutputBuffer::new(),
+            framer: LineFramer::new(config.limits.response_line, BareLineEnding::Accept),
+            ids: CommandIds::new(),
+            events: VecDeque::new(),
+            transport: VecDeque::new(),
+            phase: Phase::Greeting,
+            queue: VecDeque::new(),
+            in_flight: VecDeque::new(),
+            listing: None,
+            body: None,
+            login: None,
+            capabilities: None,
+            timestamp: None,
+            tls_active: config.tls_active,
+            awaiting_tls: false,
+            channel_binding: None,
+            eof: false,
+            fatal: false,
+            config,
+        }
+    }
+
+    /// The capabilities of the last CAPA answer (forgotten when TLS starts).
+    pub fn capabilities(&self) -> Option<&Capabilities<'static>> {
+        self.capabilities.as_ref()
+    }
+
+    /// The APOP timestamp of the greeting.
+    pub fn timestamp(&self) -> Option<&Timestamp<'static>> {
+        self.timestamp.as_ref()
+    }
+
+    /// True once TLS is active.
+    pub fn is_tls(&self) -> bool {
+        self.tls_active
+    }
+
+    /// True in the TRANSACTION state.
+    pub fn is_logged_in(&self) -> bool {
+        self.phase == Phase::Transaction
+    }
+
+    /// True once the session is over.
+    pub fn is_closed(&self) -> bool {
+        self.phase == Phase::Closed
+    }
+
+    /// Commands sent and not yet answered, plus those queued.
+    pub fn pending(&self) -> usize {
+        self.in_flight.len() + self.queue.len()
+    }
+
+    // ----- commands -----
+
+    fn authorization_only(&self, command: &'static str) -> Result<(), UsageError> {
+        match self.phase {
+            Phase::Greeting | Phase::Authorization if self.login.is_none() => Ok(()),
+            Phase::Closed => Err(UsageError::Closed),
+            _ => Err(UsageError::NotNow {
+                command,
+                state: "after login",
+            }),
+        }
+    }
+
+    fn transaction_only(&self, command: &'static str) -> Result<(), UsageError> {
+        match self.phase {
+            Phase::Transaction => Ok(()),
+            Phase::Closed => Err(UsageError::Closed),
+            _ if self.login.is_some() => Ok(()),
+            _ => Err(UsageError::NotNow {
+                command,
+                state: "before login",
+            }),
+        }
+    }
+
+    fn offered(
+        &self,
+        test: impl Fn(&Capabilities<'static>) -> bool,
+        what: &'static str,
+    ) -> Result<(), UsageError> {
+        match &self.capabilities {
+            Some(caps) if !test(caps) => Err(UsageError::NotOffered(what)),
+            _ => Ok(()),
+        }
+    }
+
+    fn queue(
+        &mut self,
+        command: &Command<'_>,
+        expect: Expect,
+        barrier: bool,
+    ) -> Result<CommandId, UsageError> {
+        let mut line = Vec::new();
+        encode_command_with(command, &self.config.limits, &mut line)?;
+        let id = self.ids.next_id();
+        self.queue.push_back(Queued {
+            id,
+            line,
+            expect,
+            barrier,
+        });
+        self.flush();
+        Ok(id)
+    }
+
+    /// Sends what the queue allows now.
+    fn flush(&mut self) {
+        if self.phase == Phase::Greeting || self.awaiting_tls || self.fatal {
+            return;
+        }
+        let pipelining = self.config.pipelining
+            && self
+                .capabilities
+                .as_ref()
+                .is_some_and(Capabilities::pipelining);
+        while let Some(next) = self.queue.front() {
+            let blocked = match self.in_flight.back() {
+                None => false,
+                Some(last) => {
+                    !pipelining
+                        || next.barrier
+                        || matches!(
+                            last.expect,
+                            Expect::Stls
+                                | Expect::Auth
+                                | Expect::User
+                                | Expect::Pass
+                                | Expect::Apop
+                                | Expect::Quit
+                        )
+                }
+            };
+            if blocked {
+                return;
+            }
+            let Some(next) = self.queue.pop_front() else {
+                return;
+            };
+            self.output.push(&next.line);
+            self.in_flight.push_back(InFlight {
+                id: next.id,
+                expect: next.expect,
+            });
+        }
+    }
+
+    /// CAPA (RFC 2449 section 5).
+    pub fn send_capa(&mut self) -> Result<CommandId, UsageError> {
+        if self.phase == Phase::Closed {
+            return Err(UsageError::Closed);
+        }
+        self.queue(&Command::Capa, Expect::Capa, false)
+    }
+
+    /// STLS (RFC 2595 section 4): on `+OK` the machine asks for
+    /// [`TransportAction::StartTls`]; a byte received after the `+OK` is fatal.
+    pub fn send_stls(&mut self) -> Result<CommandId, UsageError> {
+        self.authorization_only("STLS")?;
+        if self.tls_active {
+            return Err(UsageError::NotNow {
+                command: "STLS",
+                state: "TLS is active",
+            });
+        }
+        self.offered(Capabilities::stls, "STLS")?;
+        self.queue(&Command::Stls, Expect::Stls, true)
+    }
+
+    /// Logs in with `credentials` by `method`. Refused without TLS unless plaintext
+    /// credentials are allowed. Answered by [`ClientEvent::LoggedIn`] or
+    /// [`ClientEvent::LoginFailed`].
+    pub fn login(
+        &mut self,
+        credentials: Credentials,
+        method: LoginMethod,
+    ) -> Result<CommandId, UsageError> {
+        self.authorization_only("login")?;
+        if !self.tls_active && !self.config.allow_plaintext_credentials {
+            return Err(UsageError::PlaintextCredentials);
+        }
+        let method = match method {
+            LoginMethod::Auto => self.choose_method(&credentials)?,
+            other => other,
+        };
+        let user = credentials.authcid.clone().unwrap_or_default();
+        let password = credentials.password.as_ref().map(|p| p.expose().to_owned());
+        let id = self.ids.next_id();
+        match method {
+            LoginMethod::UserPass => {
+                self.offered(Capabilities::user, "USER")?;
+                let password = password.ok_or(UsageError::NoLoginMethod)?;
+                let mut line = Vec::new();
+                encode_command_with(
+                    &Command::user(user.as_str()),
+                    &self.config.limits,
+                    &mut line,
+                )?;
+                encode_command_with(
+                    &Command::pass(password.as_str()),
+                    &self.config.limits,
+                    &mut Vec::new(),
+                )?;
+                self.queue.push_back(Queued {
+                    id,
+                    line,
+                    expect: Expect::User,
+                    barrier: true,
+                });
+                self.login = Some(Login {
+                    password: Some(password),
+                    sasl: None,
+                    deferred: None,
+                });
+            }
+            LoginMethod::Apop => {
+                let timestamp = self.timestamp.as_ref().ok_or(UsageError::NotOffered(
+                    "APOP (no timestamp in the greeting)",
+                ))?;
+                let password = password.ok_or(UsageError::NoLoginMethod)?;
+                let digest = sasl_proto::md5::apop_digest(timestamp.as_str(), &password);
+                let mut line = Vec::new();
+                encode_command_with(
+                    &Command::apop(user.as_str(), digest.as_str()),
+                    &self.config.limits,
+                    &mut line,
+                )?;
+                self.queue.push_back(Queued {
+                    id,
+                    line,
+                    expect: Expect::Apop,
+                    barrier: true,
+                });
+                self.login = Some(Login {
+                    password: None,
+                    sasl: None,
+                    deferred: None,
+                });
+            }
+            LoginMethod::Sasl(mechanism) => {
+                let offered_plus = self
+                    .capabilities
+                    .as_ref()
+                    .is_some_and(|c| c.sasl().iter().any(Mechanism::is_plus));
+                let mut sasl_config = sasl_proto::ClientConfig::default()
+                    .with_limits(self.config.limits.sasl_limits())
+                    .with_server_advertised_plus(offered_plus);
+                if let Some(source) = self.config.nonce_source.as_mut() {
+                    sasl_config =
+                        sasl_config.with_nonce_source(sasl_proto::FixedNonce(source.nonce()));
+                }
+                if let Some(binding) = self.channel_binding.clone() {
+                    sasl_config = sasl_config.with_channel_binding(binding);
+                }
+                let mut client =
+                    sasl_proto::Client::new(mechanism.clone(), credentials, sasl_config)
+                        .map_err(UsageError::Sasl)?;
+                let initial = client.initial_response().map_err(UsageError::Sasl)?;
+                let mut line = Vec::new();
+                let mut deferred = None;
+                if let Some(ir) = initial {
+                    let text =
+                        String::from_utf8(sasl_proto::codec::encode(&ir)).unwrap_or_default();
+                    let with_ir = Command::auth(mechanism.clone(), Some(text.into()));
+                    // RFC 5034 section 4: an AUTH line over 255 octets goes without its initial
+                    // response, which follows the empty challenge.
+                    if encode_command_with(&with_ir, &self.config.limits, &mut line).is_err() {
+                        line.clear();
+                        deferred = Some(ir);
+                    }
+                }
+                if line.is_empty() {
+                    encode_command_with(
+                        &Command::auth(mechanism, None),
+                        &self.config.limits,
+                        &mut line,
+                    )?;
+                }
+                self.queue.push_back(Queued {
+                    id,
+                    line,
+                    expect: Expect::Auth,
+                    barrier: true,
+                });
+                self.login = Some(Login {
+                    password: None,
+                    sasl: Some(client),
+                    deferred,
+                });
+            }
+            LoginMethod::Auto => return Err(UsageError::NoLoginMethod),
+        }
+        self.flush();
+        Ok(id)
+    }
+
+    fn choose_method(&self, credentials: &Credentials) -> Result<LoginMethod, UsageError> {
+        let offered = self
+            .capabilities
+            .as_ref()
+            .map(Capabilities::sasl)
+            .unwrap_or_default();
+        let supported = credentials.mechanisms(self.channel_binding.is_some());
+        let plaintext_ok = true; // checked by login(): TLS is active or plaintext is allowed
+        let best = sasl_proto::mechanism::choose(&offered, &supported, plaintext_ok);
+        if let Some(m) = &best
+            && m.strength() >= Mechanism::CramMd5.strength()
+        {
+            return Ok(LoginMethod::Sasl(m.clone()));
+        }
+        if self.timestamp.is_some()
+            && credentials.password.is_some()
+            && credentials.authcid.is_some()
+        {
+            return Ok(LoginMethod::Apop);
+        }
+        if let Some(m) = best {
+            return Ok(LoginMethod::Sasl(m));
+        }
+        let user_ok = self.capabilities.as_ref().is_none_or(Capabilities::user);
+        if user_ok && credentials.password.is_some() && credentials.authcid.is_some() {
+            return Ok(LoginMethod::UserPass);
+        }
+        Err(UsageError::NoLoginMethod)
+    }
+
+    /// STAT.
+    pub fn send_stat(&mut self) -> Result<CommandId, UsageError> {
+        self.transaction_only("STAT")?;
+        self.queue(&Command::Stat, Expect::Stat, false)
+    }
+
+    /// LIST, or `LIST n`.
+    pub fn send_list(&mut self, msg: Option<MessageNumber>) -> Result<CommandId, UsageError> {
+        self.transaction_only("LIST")?;
+        self.queue(&Command::List(msg), Expect::List(msg), false)
+    }
+
+    /// UIDL, or `UIDL n` (refused if CAPA did not list UIDL).
+    pub fn send_uidl(&mut self, msg: Option<MessageNumber>) -> Result<CommandId, UsageError> {
+        self.transaction_only("UIDL")?;
+        self.offered(Capabilities::uidl, "UIDL")?;
+        self.queue(&Command::Uidl(msg), Expect::Uidl(msg), false)
+    }
+
+    /// RETR: the body arrives as [`ClientEvent::BodyChunk`]s.
+    pub fn send_retr(&mut self, msg: MessageNumber) -> Result<CommandId, UsageError> {
+        self.transaction_only("RETR")?;
+        self.queue(&Command::Retr(msg), Expect::Body, false)
+    }
+
+    /// `TOP msg lines` (refused if CAPA did not list TOP).
+    pub fn send_top(&mut self, msg: MessageNumber, lines: u32) -> Result<CommandId, UsageError> {
+        self.transaction_only("TOP")?;
+        self.offered(Capabilities::top, "TOP")?;
+        self.queue(&Command::Top { msg, lines }, Expect::Body, false)
+    }
+
+    /// DELE.
+    pub fn send_dele(&mut self, msg: MessageNumber) -> Result<CommandId, UsageError> {
+        self.transaction_only("DELE")?;
+        self.queue(&Command::Dele(msg), Expect::Simple("DELE"), false)
+    }
+
+    /// RSET.
+    pub fn send_rset(&mut self) -> Result<CommandId, UsageError> {
+        self.transaction_only("RSET")?;
+        self.queue(&Command::Rset, Expect::Simple("RSET"), false)
+    }
+
+    /// NOOP.
+    pub fn send_noop(&mut self) -> Result<CommandId, UsageError> {
+        self.transaction_only("NOOP")?;
+        self.queue(&Command::Noop, Expect::Simple("NOOP"), false)
+    }
+
+    /// UTF8 (RFC 6856 section 2.1), in AUTHORIZATION.
+    pub fn send_utf8(&mut self) -> Result<CommandId, UsageError> {
+        self.authorization_only("UTF8")?;
+        self.offered(|c| c.utf8().is_some(), "UTF8")?;
+        self.queue(&Command::Utf8, Expect::Simple("UTF8"), false)
+    }
+
+    /// LANG (RFC 6856 section 3): `None` asks for the listing.
+    pub fn send_lang(&mut self, tag: Option<&str>) -> Result<CommandId, UsageError> {
+        if self.phase == Phase::Closed {
+            return Err(UsageError::Closed);
+        }
+        self.offered(Capabilities::lang, "LANG")?;
+        match tag {
+            None => self.queue(&Command::Lang(None), Expect::LangList, false),
+            Some(tag) => self.queue(
+                &Command::Lang(Some(tag.into())),
+                Expect::Simple("LANG"),
+                false,
+            ),
+        }
+    }
+
+    /// QUIT: in TRANSACTION the server deletes the marked messages (UPDATE state).
+    pub fn send_quit(&mut self) -> Result<CommandId, UsageError> {
+        if self.phase == Phase::Closed {
+            return Err(UsageError::Closed);
+        }
+        self.queue(&Command::Quit, Expect::Quit, true)
+    }
+
+    // ----- input -----
+
+    fn fail(&mut self, error: ProtocolError) {
+        self.fatal = true;
+        self.events.push_back(Err(error));
+        self.close();
+    }
+
+    fn close(&mut self) {
+        if self.phase != Phase::Closed {
+            self.phase = Phase::Closed;
+            self.transport.push_back(TransportAction::Close);
+        }
+    }
+
+    fn parse_error(&mut self, context: &'static str, error: ParseError) {
+        self.fail(ProtocolError::Parse { context, error });
+    }
+
+    fn process(&mut self) {
+        while self.events.is_empty()
+            && !self.fatal
+            && self.phase != Phase::Closed
+            && !self.awaiting_tls
+        {
+            if self.body.is_some() {
+                if !self.poll_body() {
+                    return;
+                }
+                continue;
+            }
+            let limit = match self.in_flight.front().map(|f| &f.expect) {
+                Some(Expect::Auth) => self
+                    .config
+                    .limits
+                    .sasl_line
+                    .max(self.config.limits.response_line),
+                _ => self.config.limits.response_line,
+            };
+            if self.framer.max_len() != limit {
+                self.framer.set_max_len(limit);
+            }
+            match self.framer.poll_line(self.input.data()) {
+                Some(Ok(line)) => self.line(&line),
+                Some(Err(LineError::TooLong { limit, seen })) => {
+                    self.fail(ProtocolError::LineTooLong {
+                        context: "response",
+                        limit,
+                        seen,
+                    })
+                }
+                Some(Err(_)) => self.fail(ProtocolError::BareLineEnding {
+                    context: "response",
+                }),
+                None => {
+                    if self.framer.is_skipping_long_line() {
+                        self.fail(ProtocolError::LineTooLong {
+                            context: "response",
+                            limit,
+                            seen: limit,
+                        });
+                    } else if self.eof {
+                        let during = if self.in_flight.is_empty() {
+                            "by the server"
+                        } else {
+                            "before a response ended"
+                        };
+                        self.fail(ProtocolError::Closed(during));
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Moves body data to events; false when more input is needed.
+    fn poll_body(&mut self) -> bool {
+        let Some(unstuffer) = self.body.as_mut() else {
+            return false;
+        };
+        let id = self.in_flight.front().map_or(CommandId::new(0), |f| f.id);
+        match unstuffer.poll(self.input.data()) {
+            Some(Ok(Unstuffed::Data(data))) => {
+                self.events
+                    .push_back(Ok(ClientEvent::BodyChunk { id, data }));
+                true
+            }
+            Some(Ok(Unstuffed::End)) => {
+                self.body = None;
+                self.framer.reset();
+                self.in_flight.pop_front();
+                self.events.push_back(Ok(ClientEvent::BodyEnd { id }));
+                self.flush();
+                true
+            }
+            // Accept passes bare line ends on; no error can come.
+            Some(Err(_)) => true,
+            None => {
+                if self.eof {
+                    self.fail(ProtocolError::Closed("in a message body"));
+                }
+                false
+            }
+        }
+    }
+
+    fn line(&mut self, line: &[u8]) {
+        if self.phase == Phase::Greeting {
+            return self.greeting(line);
+        }
+        if self.listing.is_some() {
+            return self.listing_line(line);
+        }
+        let Some(head) = self.in_flight.front() else {
+            return self.fail(ProtocolError::Unexpected {
+                what: "response without a command",
+            });
+        };
+        let id = head.id;
+        if matches!(head.expect, Expect::Auth)
+            && let Some(data) = parse_continuation(line)
+        {
+            return self.challenge(data);
+        }
+        let status = match parse_status_line(line) {
+            Ok(status) => status,
+            Err(e) => return self.parse_error("status line", e),
+        };
+        let text_at = line.len() - status.text.len();
+        let text = line.get(text_at..).unwrap_or_default();
+        let status_owned = status.clone().into_owned();
+        if !status.is_ok() {
+            let Some(head) = self.in_flight.pop_front() else {
+                return;
+            };
+            let event = match head.expect {
+                Expect::User | Expect::Pass | Expect::Apop | Expect::Auth => {
+                    self.login = None;
+                    ClientEvent::LoginFailed {
+                        id,
+                        line: status_owned,
+                    }
+                }
+                Expect::Quit => {
+                    self.events.push_back(Ok(ClientEvent::Closed {
+                        id,
+                        line: status_owned,
+                    }));
+                    self.close();
+                    return;
+                }
+                ref other => ClientEvent::Err {
+                    id,
+                    command: keyword(other),
+                    line: status_owned,
+                },
+            };
+            self.events.push_back(Ok(event));
+            self.flush();
+            return;
+        }
+        let Some(head) = self.in_flight.pop_front() else {
+            return;
+        };
+        match head.expect {
+            Expect::Capa => {
+                self.in_flight.push_front(head);
+                self.listing = Some(Listing::Capa(Vec::new()));
+            }
+            Expect::List(None) => {
+                self.in_flight.push_front(head);
+                self.listing = Some(Listing::List(Vec::new()));
+            }
+            Expect::Uidl(None) => {
+                self.in_flight.push_front(head);
+                self.listing = Some(Listing::Uidl(Vec::new()));
+            }
+            Expect::LangList => {
+                self.in_flight.push_front(head);
+                self.listing = Some(Listing::Lang(Vec::new()));
+            }
+            Expect::Body => {
+                self.in_flight.push_front(head);
+                self.body = Some(DotUnstuffer::new(BareLineEnding::Accept));
+                self.events.push_back(Ok(ClientEvent::BodyStart {
+                    id,
+                    line: status_owned,
+                }));
+            }
+            Expect::Stat => match parse_stat_text(text) {
+                Ok((count, size)) => {
+                    self.events
+                        .push_back(Ok(ClientEvent::Stat { id, count, size }))
+                }
+                Err(e) => self.parse_error("STAT answer", e.shifted(text_at)),
+            },
+            Expect::List(Some(n)) => match parse_list_entry(text) {
+                Ok(entry) if entry.number == n => {
+                    self.events.push_back(Ok(ClientEvent::List {
+                        id,
+                        entries: vec![entry],
+                    }));
+                }
+                Ok(_) => self.fail(ProtocolError::Unexpected {
+                    what: "LIST answer about another message",
+                }),
+                Err(e) => self.parse_error("LIST answer", e.shifted(text_at)),
+            },
+            Expect::Uidl(Some(n)) => match parse_uidl_entry(text) {
+                Ok(entry) if entry.number == n => {
+                    self.events.push_back(Ok(ClientEvent::Uidl {
+                        id,
+                        entries: vec![entry.into_owned()],
+                    }));
+                }
+                Ok(_) => self.fail(ProtocolError::Unexpected {
+                    what: "UIDL answer about another message",
+                }),
+                Err(e) => self.parse_error("UIDL answer", e.shifted(text_at)),
+            },
+            Expect::Stls => {
+                // Anything already received after the go-ahead is an injection.
+                if !self.input.is_empty() {
+                    return self.fail(ProtocolError::DataAfterStartTls);
+                }
+                self.awaiting_tls = true;
+                self.transport.push_back(TransportAction::StartTls);
+            }
+            Expect::User => {
+                let password = self.login.as_mut().and_then(|l| l.password.take());
+                let mut line = Vec::new();
+                if let Some(p) = password
+                    && encode_command_with(
+                        &Command::pass(p.as_str()),
+                        &self.config.limits,
+                        &mut line,
+                    )
+                    .is_ok()
+                {
+                    self.output.push(&line);
+                    self.in_flight.push_front(InFlight {
+                        id,
+                        expect: Expect::Pass,
+                    });
+                } else {
+                    self.login = None;
+                    self.events.push_back(Ok(ClientEvent::LoginFailed {
+                        id,
+                        line: status_owned,
+                    }));
+                }
+            }
+            Expect::Pass | Expect::Apop | Expect::Auth => {
+                if let Some(mut login) = self.login.take()
+                    && let Some(sasl) = login.sasl.as_mut()
+                    && !sasl.is_complete()
+                    && let Err(e) = sasl.finish(None)
+                {
+                    return self.fail(ProtocolError::Sasl(e));
+                }
+                self.phase = Phase::Transaction;
+                self.events.push_back(Ok(ClientEvent::LoggedIn {
+                    id,
+                    line: status_owned,
+                }));
+            }
+            Expect::Simple(_) => self.events.push_back(Ok(ClientEvent::Ok {
+                id,
+                line: status_owned,
+            })),
+            Expect::Quit => {
+                self.events.push_back(Ok(ClientEvent::Closed {
+                    id,
+                    line: status_owned,
+                }));
+                self.close();
+                return;
+            }
+        }
+        self.flush();
+    }
+
+    fn greeting(&mut self, line: &[u8]) {
+        match parse_status_line(line) {
+            Ok(status) => {
+                let timestamp = if status.is_ok() {
+                    find_timestamp(line.get(3..).unwrap_or_default()).map(Timestamp::into_owned)
+                } else {
+                    None
+                };
+                self.timestamp.clone_from(&timestamp);
+                let ok = status.is_ok();
+                self.events.push_back(Ok(ClientEvent::Greeting {
+                    line: status.into_owned(),
+                    timestamp,
+                }));
+                if ok {
+                    self.phase = Phase::Authorization;
+                    self.flush();
+                } else {
+                    self.close();
+                }
+            }
+            Err(e) => self.parse_error("greeting", e),
+        }
+    }
+
+    fn listing_line(&mut self, line: &[u8]) {
+        let id = self.in_flight.front().map_or(CommandId::new(0), |f| f.id);
+        let Some(line) = unstuff_line(line) else {
+            let Some(listing) = self.listing.take() else {
+                return;
+            };
+            self.in_flight.pop_front();
+            let event = match listing {
+                Listing::List(entries) => ClientEvent::List { id, entries },
+                Listing::Uidl(entries) => ClientEvent::Uidl { id, entries },
+                Listing::Lang(languages) => ClientEvent::Languages { id, languages },
+                Listing::Capa(caps) => {
+                    let capabilities = Capabilities(caps);
+                    self.capabilities = Some(capabilities.clone());
+                    ClientEvent::Capabilities { id, capabilities }
+                }
+            };
+            self.events.push_back(Ok(event));
+            self.flush();
+            return;
+        };
+        let limit = self.config.limits.listing_entries;
+        let Some(listing) = self.listing.as_mut() else {
+            return;
+        };
+        if listing.len() >= limit {
+            return self.fail(ProtocolError::TooManyEntries { limit });
+        }
+        let result = match listing {
+            Listing::List(v) => parse_list_entry(line).map(|e| v.push(e)),
+            Listing::Uidl(v) => parse_uidl_entry(line).map(|e| v.push(e.into_owned())),
+            Listing::Capa(v) => parse_capability(line).map(|c| v.push(c.into_owned())),
+            Listing::Lang(v) => parse_language(line).map(|l| v.push(l.into_owned())),
+        };
+        if let Err(e) = result {
+            self.parse_error("listing line", e);
+        }
+    }
+
+    fn challenge(&mut self, data: &[u8]) {
+        let Some(login) = self.login.as_mut() else {
+            return self.fail(ProtocolError::Unexpected {
+                what: "SASL challenge",
+            });
+        };
+        let mut response = None;
+        if let Some(ir) = login.deferred.take() {
+            response = Some(sasl_proto::codec::encode_continuation(&ir));
+        } else if let Some(sasl) = login.sasl.as_mut() {
+            match sasl_proto::codec::decode_challenge_with(data, &self.config.limits.sasl_limits())
+            {
+                Ok(challenge) => match sasl.step(&challenge) {
+                    Ok(ClientStep::Response(r)) => {
+                        response = Some(sasl_proto::codec::encode_continuation(&r));
+                    }
+                    Ok(_) => response = Some(Vec::new()),
+                    Err(e) => return self.fail(ProtocolError::Sasl(e)),
+                },
+                // RFC 5034 section 4: a challenge that does not decode is cancelled.
+                Err(_) => response = Some(b"*".to_vec()),
+            }
+        }
+        match response {
+            Some(mut line) => {
+                line.extend_from_slice(b"\r\n");
+                self.output.push(&line);
+            }
+            None => self.fail(ProtocolError::Unexpected {
+                what: "SASL challenge",
+            }),
+        }
+    }
+}
+
+fn keyword(expect: &Expect) -> &'static str {
+    match expect {
+        Expect::Capa => "CAPA",
+        Expect::Stls => "STLS",
+        Expect::User => "USER",
+        Expect::Pass => "PASS",
+        Expect::Apop => "APOP",
+        Expect::Auth => "AUTH",
+        Expect::Stat => "STAT",
+        Expect::List(_) => "LIST",
+        Expect::Uidl(_) => "UIDL",
+        Expect::LangList => "LANG",
+        Expect::Body => "RETR",
+        Expect::Simple(k) => k,
+        Expect::Quit => "QUIT",
+    }
+}
+
+impl Machine for Client {
+    type Event = ClientEvent;
+    type Error = ProtocolError;
+
+    fn receive(&mut self, data: &[u8]) {
+        if !self.fatal && self.phase != Phase::Closed {
+            self.input.extend(data);
+        }
+    }
+
+    fn input_buffer(&mut self) -> &mut [u8] {
+        self.input.spare()
+    }
+
+    fn commit_input(&mut self, n: usize) {
+        self.input.commit(n);
+    }
+
+    fn receive_eof(&mut self) {
+        self.eof = true;
+    }
+
+    fn wants_input(&self) -> bool {
+        !self.fatal
+            && !self.eof
+            && self.phase != Phase::Closed
+            && !self.awaiting_tls
+            && self.input.has_room()
+    }
+
+    fn transmit(&self) -> &[u8] {
+        self.output.pending()
+    }
+
+    fn advance_transmit(&mut self, n: usize) {
+        self.output.advance(n);
+    }
+
+    fn poll_event(&mut self) -> Option<Result<ClientEvent, ProtocolError>> {
+        if self.events.is_empty() {
+            self.process();
+        }
+        self.events.pop_front()
+    }
+
+    fn poll_transport(&mut self) -> Option<TransportAction> {
+        self.transport.pop_front()
+    }
+
+    fn tls_established(&mut self, info: TlsInfo) {
+        if !self.awaiting_tls {
+            return;
+        }
+        self.awaiting_tls = false;
+        self.tls_active = true;
+        self.in_flight.pop_front();
+        self.channel_binding = info.tls_exporter.map(ChannelBinding::TlsExporter).or(info
+            .tls_server_end_point
+            .map(ChannelBinding::TlsServerEndPoint));
+        // Forget what was learned before TLS and ask again (RFC 2595 section 4).
+        self.capabilities = None;
+        self.framer.reset();
+        let mut line = Vec::new();
+        let _ = encode_command_with(&Command::Capa, &self.config.limits, &mut line);
+        let id = self.ids.next_id();
+        self.queue.push_front(Queued {
+            id,
+            line,
+            expect: Expect::Capa,
+            barrier: true,
+        });
+        self.events
+            .push_back(Ok(ClientEvent::TlsEstablished { capa: id }));
+        self.flush();
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+
+    fn handle_timeout(&mut self, _now: Instant) {}
+}
+
+/// The context in which the answer to `command` is read, for callers that drive the codec
+/// themselves.
+pub fn context_for(command: &Command<'_>) -> ResponseContext {
+    ResponseContext::for_command(command)
+}

@@ -1,0 +1,1186 @@
+//! The stateless codec: parse commands and responses from bytes, encode them into buffers.
+//!
+//! Parsers answer [`Parsed::Complete`] (the value and the octets consumed),
+//! [`Parsed::Incomplete`] (more input needed), or a [`ParseError`] with the offset and the
+//! offending bytes. Encoders refuse CR, LF and NUL inside arguments and texts, and lines over
+//! their limit.
+//!
+//! Grammar: RFC 1939 sections 3-9, RFC 2449 sections 3-8, RFC 2595 section 4, RFC 5034
+//! sections 4-5, RFC 6856 sections 2-5.
+
+use std::borrow::Cow;
+
+use bytes::BufMut;
+use sasl_proto::Mechanism;
+
+use crate::error::{EncodeError, ParseError, ParseErrorKind};
+use crate::limits::Limits;
+use crate::types::{
+    AuthCommand, Capabilities, Capability, Command, Expire, Language, ListEntry, MessageNumber,
+    Password, Response, ResponseCode, Status, StatusLine, Timestamp, UidlEntry,
+};
+
+/// The outcome of a parser that may need more input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed<T> {
+    /// A whole value, and how many octets of the input it took.
+    Complete {
+        /// The value.
+        value: T,
+        /// Octets consumed, line ends included.
+        consumed: usize,
+    },
+    /// The input ends before the value does.
+    Incomplete,
+}
+
+impl<T> Parsed<T> {
+    /// The value, if complete.
+    pub fn complete(self) -> Option<(T, usize)> {
+        match self {
+            Self::Complete { value, consumed } => Some((value, consumed)),
+            Self::Incomplete => None,
+        }
+    }
+}
+
+/// Which command a response answers: it decides how the response is framed and read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ResponseContext {
+    /// The greeting (with its APOP timestamp).
+    Greeting,
+    /// A single-line answer: USER, PASS, APOP, DELE, NOOP, RSET, QUIT, STLS, UTF8, LANG with
+    /// a tag, LAST.
+    Status,
+    /// STAT.
+    Stat,
+    /// LIST, with the message asked about (single line) or not (listing).
+    List(Option<MessageNumber>),
+    /// UIDL, with the message asked about or not.
+    Uidl(Option<MessageNumber>),
+    /// CAPA.
+    Capa,
+    /// LANG without a tag (listing).
+    LangList,
+    /// AUTH without arguments (mechanism listing).
+    AuthList,
+    /// RETR or TOP: the status line; a dot-stuffed body follows a `+OK`.
+    Body,
+    /// During AUTH: a `+ ` challenge, or the final status.
+    Auth,
+}
+
+impl ResponseContext {
+    /// The context for the answer to `command`.
+    pub fn for_command(command: &Command<'_>) -> Self {
+        match command {
+            Command::Stat => Self::Stat,
+            Command::List(n) => Self::List(*n),
+            Command::Uidl(n) => Self::Uidl(*n),
+            Command::Capa => Self::Capa,
+            Command::Lang(None) => Self::LangList,
+            Command::Auth(None) => Self::AuthList,
+            Command::Auth(Some(_)) => Self::Auth,
+            Command::Retr(_) | Command::Top { .. } => Self::Body,
+            _ => Self::Status,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lines
+
+/// Finds the line at the front of `input`: `(content_end, consumed)`.
+///
+/// `strict`: only CRLF ends a line (a bare LF is an error); otherwise a bare LF ends it too.
+fn find_line(
+    input: &[u8],
+    limit: usize,
+    strict: bool,
+) -> Result<Option<(usize, usize)>, ParseError> {
+    let window = input.get(..limit.min(input.len())).unwrap_or(input);
+    match memchr::memchr(b'\n', window) {
+        Some(lf) => {
+            let cr = lf > 0 && input.get(lf - 1) == Some(&b'\r');
+            if cr {
+                Ok(Some((lf - 1, lf + 1)))
+            } else if strict {
+                Err(ParseError::new(ParseErrorKind::BareLf, input, lf))
+            } else {
+                Ok(Some((lf, lf + 1)))
+            }
+        }
+        None if input.len() >= limit => Err(ParseError::new(
+            ParseErrorKind::TooLong { limit },
+            input,
+            limit,
+        )),
+        None => Ok(None),
+    }
+}
+
+fn check_line_octets(line: &[u8]) -> Result<(), ParseError> {
+    match line.iter().position(|&b| matches!(b, b'\r' | b'\n' | 0)) {
+        Some(at) => Err(ParseError::new(ParseErrorKind::ControlOctet, line, at)),
+        None => Ok(()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+/// Parses one command line from the front of `input` with the default limits (255 octets,
+/// RFC 2449 section 4). Only CRLF ends it.
+pub fn parse_command(input: &[u8]) -> Result<Parsed<Command<'_>>, ParseError> {
+    parse_command_with(input, &Limits::default())
+}
+
+/// [`parse_command`] with the command line limit of `limits`.
+pub fn parse_command_with<'a>(
+    input: &'a [u8],
+    limits: &Limits,
+) -> Result<Parsed<Command<'a>>, ParseError> {
+    let Some((end, consumed)) = find_line(input, limits.command_line, true)? else {
+        return Ok(Parsed::Incomplete);
+    };
+    let line = input.get(..end).unwrap_or_default();
+    let value = parse_command_line(line)?;
+    Ok(Parsed::Complete { value, consumed })
+}
+
+/// Parses a command line without its CRLF (as a line framer hands it on).
+///
+/// Keywords are case-insensitive. Arguments are separated by single spaces; trailing spaces
+/// are tolerated except after PASS, whose argument is the rest of the line.
+pub fn parse_command_line(line: &[u8]) -> Result<Command<'_>, ParseError> {
+    check_line_octets(line)?;
+    let (keyword, rest_at) = match memchr::memchr(b' ', line) {
+        Some(sp) => (line.get(..sp).unwrap_or_default(), Some(sp + 1)),
+        None => (line, None),
+    };
+    let mut upper = [0u8; 4];
+    if !(3..=4).contains(&keyword.len()) {
+        return Err(ParseError::new(ParseErrorKind::UnknownCommand, line, 0));
+    }
+    for (u, k) in upper.iter_mut().zip(keyword) {
+        *u = k.to_ascii_uppercase();
+    }
+    let keyword = upper.get(..keyword.len()).unwrap_or_default();
+    let rest_at = rest_at.unwrap_or(line.len());
+    let rest = line.get(rest_at..).unwrap_or_default();
+
+    if keyword == b"PASS" {
+        if rest_at >= line.len() {
+            return Err(ParseError::new(
+                ParseErrorKind::MissingArgument,
+                line,
+                line.len(),
+            ));
+        }
+        let text = utf8(rest, line, rest_at)?;
+        return Ok(Command::Pass(Password(Cow::Borrowed(text))));
+    }
+
+    let args = Args::new(line, rest_at, rest)?;
+    let command = match keyword {
+        b"USER" => {
+            let [name] = args.exact::<1>()?;
+            Command::User(Cow::Borrowed(utf8(name.1, line, name.0)?))
+        }
+        b"APOP" => {
+            let [name, digest] = args.exact::<2>()?;
+            Command::Apop {
+                name: Cow::Borrowed(utf8(name.1, line, name.0)?),
+                digest: Cow::Borrowed(utf8(digest.1, line, digest.0)?),
+            }
+        }
+        b"STAT" => args.none(Command::Stat)?,
+        b"NOOP" => args.none(Command::Noop)?,
+        b"RSET" => args.none(Command::Rset)?,
+        b"QUIT" => args.none(Command::Quit)?,
+        b"CAPA" => args.none(Command::Capa)?,
+        b"STLS" => args.none(Command::Stls)?,
+        b"UTF8" => args.none(Command::Utf8)?,
+        b"LAST" => args.none(Command::Last)?,
+        b"LIST" => Command::List(args.optional_msg()?),
+        b"UIDL" => Command::Uidl(args.optional_msg()?),
+        b"RETR" => {
+            let [n] = args.exact::<1>()?;
+            Command::Retr(msg_number(n, line)?)
+        }
+        b"DELE" => {
+            let [n] = args.exact::<1>()?;
+            Command::Dele(msg_number(n, line)?)
+        }
+        b"TOP" => {
+            let [n, lines] = args.exact::<2>()?;
+            Command::Top {
+                msg: msg_number(n, line)?,
+                lines: number_u32(lines, line)?,
+            }
+        }
+        b"LANG" => match args.items.as_slice() {
+            [] => Command::Lang(None),
+            [(at, tag)] => Command::Lang(Some(Cow::Borrowed(utf8(tag, line, *at)?))),
+            [_, (at, _), ..] => {
+                return Err(ParseError::new(ParseErrorKind::ExtraArgument, line, *at));
+            }
+        },
+        b"AUTH" => match args.items.as_slice() {
+            [] => Command::Auth(None),
+            [(at, mech), rest @ ..] => {
+                let mechanism = std::str::from_utf8(mech)
+                    .ok()
+                    .and_then(|m| Mechanism::parse(m).ok())
+                    .ok_or_else(|| ParseError::new(ParseErrorKind::BadMechanism, line, *at))?;
+                let initial_response = match rest {
+                    [] => None,
+                    [(at, ir)] => Some(Cow::Borrowed(utf8(ir, line, *at)?)),
+                    [_, (at, _), ..] => {
+                        return Err(ParseError::new(ParseErrorKind::ExtraArgument, line, *at));
+                    }
+                };
+                Command::Auth(Some(AuthCommand {
+                    mechanism,
+                    initial_response,
+                }))
+            }
+        },
+        _ => return Err(ParseError::new(ParseErrorKind::UnknownCommand, line, 0)),
+    };
+    Ok(command)
+}
+
+/// The arguments of a command line: `(offset, bytes)` each.
+struct Args<'a> {
+    line: &'a [u8],
+    items: Vec<(usize, &'a [u8])>,
+}
+
+impl<'a> Args<'a> {
+    fn new(line: &'a [u8], rest_at: usize, rest: &'a [u8]) -> Result<Self, ParseError> {
+        // Trailing spaces (and tabs) are tolerated: some clients send them.
+        let trimmed_len = rest.len()
+            - rest
+                .iter()
+                .rev()
+                .take_while(|&&b| b == b' ' || b == b'\t')
+                .count();
+        let rest = rest.get(..trimmed_len).unwrap_or_default();
+        let mut items = Vec::new();
+        if !rest.is_empty() {
+            let mut at = rest_at;
+            for part in rest.split(|&b| b == b' ') {
+                if part.is_empty() {
+                    return Err(ParseError::new(ParseErrorKind::EmptyArgument, line, at));
+                }
+                if items.len() >= 3 {
+                    return Err(ParseError::new(ParseErrorKind::ExtraArgument, line, at));
+                }
+                items.push((at, part));
+                at += part.len() + 1;
+            }
+        }
+        Ok(Self { line, items })
+    }
+
+    fn none<T>(&self, value: T) -> Result<T, ParseError> {
+        match self.items.first() {
+            None => Ok(value),
+            Some((at, _)) => Err(ParseError::new(
+                ParseErrorKind::ExtraArgument,
+                self.line,
+                *at,
+            )),
+        }
+    }
+
+    fn exact<const N: usize>(&self) -> Result<[(usize, &'a [u8]); N], ParseError> {
+        if let Some((at, _)) = self.items.get(N) {
+            return Err(ParseError::new(
+                ParseErrorKind::ExtraArgument,
+                self.line,
+                *at,
+            ));
+        }
+        <[(usize, &'a [u8]); N]>::try_from(self.items.as_slice()).map_err(|_| {
+            ParseError::new(ParseErrorKind::MissingArgument, self.line, self.line.len())
+        })
+    }
+
+    fn optional_msg(&self) -> Result<Option<MessageNumber>, ParseError> {
+        match self.items.as_slice() {
+            [] => Ok(None),
+            [n] => msg_number(*n, self.line).map(Some),
+            [_, (at, _), ..] => Err(ParseError::new(
+                ParseErrorKind::ExtraArgument,
+                self.line,
+                *at,
+            )),
+        }
+    }
+}
+
+fn utf8<'a>(bytes: &'a [u8], line: &[u8], at: usize) -> Result<&'a str, ParseError> {
+    std::str::from_utf8(bytes)
+        .map_err(|e| ParseError::new(ParseErrorKind::NotUtf8, line, at + e.valid_up_to()))
+}
+
+fn digits_u64(bytes: &[u8]) -> Option<u64> {
+    if bytes.is_empty() || bytes.len() > 20 || !bytes.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    bytes.iter().try_fold(0u64, |acc, &d| {
+        acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
+}
+
+fn number_u32((at, bytes): (usize, &[u8]), line: &[u8]) -> Result<u32, ParseError> {
+    digits_u64(bytes)
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| ParseError::new(ParseErrorKind::BadNumber, line, at))
+}
+
+fn msg_number(arg: (usize, &[u8]), line: &[u8]) -> Result<MessageNumber, ParseError> {
+    let at = arg.0;
+    number_u32(arg, line)
+        .ok()
+        .and_then(MessageNumber::new)
+        .ok_or_else(|| ParseError::new(ParseErrorKind::BadNumber, line, at))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Command encoding
+
+fn check_text(field: &'static str, text: &[u8]) -> Result<(), EncodeError> {
+    match text.iter().position(|&b| matches!(b, b'\r' | b'\n' | 0)) {
+        Some(at) => Err(EncodeError::Forbidden {
+            field,
+            byte: text.get(at).copied().unwrap_or(0),
+            at,
+        }),
+        None => Ok(()),
+    }
+}
+
+fn check_word(field: &'static str, word: &[u8]) -> Result<(), EncodeError> {
+    if word.is_empty() {
+        return Err(EncodeError::Empty(field));
+    }
+    check_text(field, word)?;
+    if word.iter().any(|&b| b == b' ' || b == b'\t') {
+        return Err(EncodeError::Space(field));
+    }
+    Ok(())
+}
+
+/// Encodes a command line (CRLF included) with the default 255-octet limit.
+pub fn encode_command(command: &Command<'_>, out: &mut impl BufMut) -> Result<(), EncodeError> {
+    encode_command_with(command, &Limits::default(), out)
+}
+
+/// Encodes a command line, refusing CR, LF and NUL in arguments, spaces in one-word
+/// arguments, and lines over `limits.command_line`. Nothing is written on error.
+pub fn encode_command_with(
+    command: &Command<'_>,
+    limits: &Limits,
+    out: &mut impl BufMut,
+) -> Result<(), EncodeError> {
+    let mut line: Vec<u8> = Vec::with_capacity(64);
+    line.extend_from_slice(command.keyword().as_bytes());
+    let arg = |line: &mut Vec<u8>, bytes: &[u8]| {
+        line.push(b' ');
+        line.extend_from_slice(bytes);
+    };
+    match command {
+        Command::User(name) => {
+            check_word("user name", name.as_bytes())?;
+            arg(&mut line, name.as_bytes());
+        }
+        Command::Pass(password) => {
+            let p = password.expose().as_bytes();
+            if p.is_empty() {
+                return Err(EncodeError::Empty("password"));
+            }
+            check_text("password", p)?;
+            arg(&mut line, p);
+        }
+        Command::Apop { name, digest } => {
+            check_word("user name", name.as_bytes())?;
+            check_word("digest", digest.as_bytes())?;
+            arg(&mut line, name.as_bytes());
+            arg(&mut line, digest.as_bytes());
+        }
+        Command::List(Some(n)) | Command::Uidl(Some(n)) | Command::Retr(n) | Command::Dele(n) => {
+            arg(&mut line, n.get().to_string().as_bytes());
+        }
+        Command::Top { msg, lines } => {
+            arg(&mut line, msg.get().to_string().as_bytes());
+            arg(&mut line, lines.to_string().as_bytes());
+        }
+        Command::Auth(Some(auth)) => {
+            arg(&mut line, auth.mechanism.as_str().as_bytes());
+            if let Some(ir) = &auth.initial_response {
+                check_word("initial response", ir.as_bytes())?;
+                arg(&mut line, ir.as_bytes());
+            }
+        }
+        Command::Lang(Some(tag)) => {
+            check_word("language tag", tag.as_bytes())?;
+            arg(&mut line, tag.as_bytes());
+        }
+        Command::Stat
+        | Command::List(None)
+        | Command::Uidl(None)
+        | Command::Noop
+        | Command::Rset
+        | Command::Quit
+        | Command::Capa
+        | Command::Stls
+        | Command::Auth(None)
+        | Command::Utf8
+        | Command::Lang(None)
+        | Command::Last => {}
+    }
+    line.extend_from_slice(b"\r\n");
+    if line.len() > limits.command_line {
+        return Err(EncodeError::TooLong {
+            len: line.len(),
+            limit: limits.command_line,
+        });
+    }
+    out.put_slice(&line);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response lines
+
+/// Parses a status line without its line end: `+OK` or `-ERR`, an optional `[code]`, text.
+///
+/// The status is matched case-insensitively. A `[` that does not open a well-formed code
+/// (RFC 2449 section 3, `resp-code`) is kept as text.
+pub fn parse_status_line(line: &[u8]) -> Result<StatusLine<'_>, ParseError> {
+    let (status, after) = if starts_with_ci(line, b"+OK") {
+        (Status::Ok, 3)
+    } else if starts_with_ci(line, b"-ERR") {
+        (Status::Err, 4)
+    } else {
+        return Err(ParseError::new(ParseErrorKind::BadStatus, line, 0));
+    };
+    let rest = line.get(after..).unwrap_or_default();
+    let text = match rest.split_first() {
+        None => rest,
+        Some((b' ', text)) => text,
+        Some(_) => return Err(ParseError::new(ParseErrorKind::BadStatus, line, after)),
+    };
+    let (code, text) = split_code(text);
+    Ok(StatusLine {
+        status,
+        code,
+        text: Cow::Borrowed(text),
+    })
+}
+
+fn starts_with_ci(line: &[u8], prefix: &[u8]) -> bool {
+    line.get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+}
+
+/// `[code] text` → the code and the text after it (one space dropped).
+fn split_code(text: &[u8]) -> (Option<ResponseCode<'_>>, &[u8]) {
+    let Some(inner) = text.strip_prefix(b"[") else {
+        return (None, text);
+    };
+    let Some(close) = memchr::memchr(b']', inner) else {
+        return (None, text);
+    };
+    let raw = inner.get(..close).unwrap_or_default();
+    let levels_ok = raw
+        .split(|&b| b == b'/')
+        .all(|level| !level.is_empty() && level.iter().all(|&b| is_rchar(b)));
+    let Ok(raw) = std::str::from_utf8(raw) else {
+        return (None, text);
+    };
+    if !levels_ok {
+        return (None, text);
+    }
+    let after = inner.get(close + 1..).unwrap_or_default();
+    let after = after.strip_prefix(b" ").unwrap_or(after);
+    (Some(ResponseCode::from_raw(raw)), after)
+}
+
+/// RFC 2449 `rchar`: printable ASCII without "/" and "]".
+fn is_rchar(b: u8) -> bool {
+    matches!(b, 0x21..=0x2E | 0x30..=0x5C | 0x5E..=0x7E)
+}
+
+/// The APOP timestamp in a greeting's text: the first `<...>` with no space inside.
+pub fn find_timestamp(text: &[u8]) -> Option<Timestamp<'_>> {
+    let open = memchr::memchr(b'<', text)?;
+    let after = text.get(open + 1..)?;
+    let close = memchr::memchr(b'>', after)?;
+    let inner = after.get(..close)?;
+    if inner.is_empty()
+        || !inner
+            .iter()
+            .all(|&b| (0x21..=0x7E).contains(&b) && b != b'<')
+    {
+        return None;
+    }
+    let whole = text.get(open..open + close + 2)?;
+    std::str::from_utf8(whole)
+        .ok()
+        .map(|s| Timestamp(Cow::Borrowed(s)))
+}
+
+/// Parses `nn mm` at the start of a STAT answer's text (RFC 1939 section 5, "drop listing").
+pub fn parse_stat_text(text: &[u8]) -> Result<(u32, u64), ParseError> {
+    let mut parts = text.splitn(3, |&b| b == b' ');
+    let count_field = parts.next().unwrap_or_default();
+    let size_at = count_field.len() + 1;
+    let size = parts
+        .next()
+        .ok_or_else(|| ParseError::new(ParseErrorKind::BadListing, text, count_field.len()))?;
+    let count = digits_u64(count_field)
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| ParseError::new(ParseErrorKind::BadListing, text, 0))?;
+    let size = digits_u64(size)
+        .ok_or_else(|| ParseError::new(ParseErrorKind::BadListing, text, size_at))?;
+    Ok((count, size))
+}
+
+/// Parses a scan listing `msg size [more]` (LIST, RFC 1939 section 5).
+pub fn parse_list_entry(line: &[u8]) -> Result<ListEntry, ParseError> {
+    let mut parts = line.splitn(3, |&b| b == b' ');
+    let number = parts
+        .next()
+        .and_then(digits_u64)
+        .and_then(|n| u32::try_from(n).ok())
+        .and_then(MessageNumber::new)
+        .ok_or_else(|| ParseError::new(ParseErrorKind::BadListing, line, 0))?;
+    let size_field = parts
+        .next()
+        .ok_or_else(|| ParseError::new(ParseErrorKind::BadListing, line, line.len()))?;
+    let at = line.len().min(number.get().to_string().len() + 1);
+    let size = digits_u64(size_field)
+        .ok_or_else(|| ParseError::new(ParseErrorKind::BadListing, line, at))?;
+    Ok(ListEntry { number, size })
+}
+
+/// Parses a unique-id listing `msg uid` (UIDL, RFC 1939 section 7). Trailing spaces are
+/// tolerated; the id is 0x21-0x7E.
+pub fn parse_uidl_entry(line: &[u8]) -> Result<UidlEntry<'_>, ParseError> {
+    let trimmed = trim_end(line);
+    let sp = memchr::memchr(b' ', trimmed)
+        .ok_or_else(|| ParseError::new(ParseErrorKind::BadListing, line, trimmed.len()))?;
+    let number = trimmed
+        .get(..sp)
+        .and_then(digits_u64)
+        .and_then(|n| u32::try_from(n).ok())
+        .and_then(MessageNumber::new)
+        .ok_or_else(|| ParseError::new(ParseErrorKind::BadListing, line, 0))?;
+    let uid = trimmed.get(sp + 1..).unwrap_or_default();
+    if uid.is_empty() || !uid.iter().all(|&b| (0x21..=0x7E).contains(&b)) {
+        return Err(ParseError::new(ParseErrorKind::BadListing, line, sp + 1));
+    }
+    let uid = std::str::from_utf8(uid)
+        .map_err(|_| ParseError::new(ParseErrorKind::BadListing, line, sp + 1))?;
+    Ok(UidlEntry {
+        number,
+        uid: Cow::Borrowed(uid),
+    })
+}
+
+fn trim_end(line: &[u8]) -> &[u8] {
+    let n = line
+        .iter()
+        .rev()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    line.get(..line.len() - n).unwrap_or(line)
+}
+
+/// Parses a language listing line `tag [description]` (RFC 6856 section 3.2).
+pub fn parse_language(line: &[u8]) -> Result<Language<'_>, ParseError> {
+    let (tag, description) = match memchr::memchr(b' ', line) {
+        Some(sp) => (
+            line.get(..sp).unwrap_or_default(),
+            Some(line.get(sp + 1..).unwrap_or_default()),
+        ),
+        None => (line, None),
+    };
+    if tag.is_empty() || !tag.iter().all(|&b| (0x21..=0x7E).contains(&b)) {
+        return Err(ParseError::new(ParseErrorKind::BadListing, line, 0));
+    }
+    let tag = std::str::from_utf8(tag)
+        .map_err(|_| ParseError::new(ParseErrorKind::BadListing, line, 0))?;
+    Ok(Language {
+        tag: Cow::Borrowed(tag),
+        description: description.map(String::from_utf8_lossy),
+    })
+}
+
+/// Parses a capability line (RFC 2449 section 3, `capability`). Known tags whose arguments
+/// do not fit their grammar are kept as [`Capability::Unknown`], as are unknown tags.
+pub fn parse_capability(line: &[u8]) -> Result<Capability<'_>, ParseError> {
+    if line.is_empty() || line.first() == Some(&b' ') {
+        return Err(ParseError::new(ParseErrorKind::BadCapability, line, 0));
+    }
+    let text = String::from_utf8_lossy(line);
+    let unknown = || Capability::Unknown(text.clone());
+    let mut words = line.split(|&b| b == b' ');
+    let tag = words.next().unwrap_or_default().to_ascii_uppercase();
+    let args: Vec<&[u8]> = words.collect();
+    let is_user = |w: &[u8]| w.eq_ignore_ascii_case(b"USER");
+    let cap = match (tag.as_slice(), args.as_slice()) {
+        (b"TOP", []) => Capability::Top,
+        (b"USER", []) => Capability::User,
+        (b"UIDL", []) => Capability::Uidl,
+        (b"STLS", []) => Capability::Stls,
+        (b"LANG", []) => Capability::Lang,
+        (b"PIPELINING", []) => Capability::Pipelining,
+        (b"RESP-CODES", []) => Capability::RespCodes,
+        (b"AUTH-RESP-CODE", []) => Capability::AuthRespCode,
+        (b"UTF8", []) => Capability::Utf8 { user: false },
+        (b"UTF8", [u]) if is_user(u) => Capability::Utf8 { user: true },
+        (b"SASL", names) => {
+            let mut mechanisms = Vec::with_capacity(names.len());
+            for name in names {
+                match std::str::from_utf8(name).ok().map(Mechanism::parse) {
+                    Some(Ok(m)) => mechanisms.push(m),
+                    _ => return Ok(unknown()),
+                }
+            }
+            Capability::Sasl(mechanisms)
+        }
+        (b"LOGIN-DELAY", [n, rest @ ..]) => {
+            let per_user = match rest {
+                [] => false,
+                [u] if is_user(u) => true,
+                _ => return Ok(unknown()),
+            };
+            match digits_u64(n).and_then(|n| u32::try_from(n).ok()) {
+                Some(seconds) => Capability::LoginDelay { seconds, per_user },
+                None => unknown(),
+            }
+        }
+        (b"EXPIRE", [n, rest @ ..]) => {
+            let per_user = match rest {
+                [] => false,
+                [u] if is_user(u) => true,
+                _ => return Ok(unknown()),
+            };
+            let expire = if n.eq_ignore_ascii_case(b"NEVER") {
+                Some(Expire::Never)
+            } else {
+                digits_u64(n)
+                    .and_then(|n| u32::try_from(n).ok())
+                    .map(Expire::Days)
+            };
+            match expire {
+                Some(expire) => Capability::Expire { expire, per_user },
+                None => unknown(),
+            }
+        }
+        (b"IMPLEMENTATION", [_, ..]) => match text {
+            Cow::Borrowed(t) => Capability::Implementation(Cow::Borrowed(
+                t.get("IMPLEMENTATION ".len()..).unwrap_or_default(),
+            )),
+            Cow::Owned(t) => Capability::Implementation(Cow::Owned(
+                t.get("IMPLEMENTATION ".len()..)
+                    .unwrap_or_default()
+                    .to_owned(),
+            )),
+        },
+        _ => unknown(),
+    };
+    Ok(cap)
+}
+
+/// Parses a SASL challenge line `+ base64` (or `+` alone, which some servers send): the
+/// base64 text. `None` if the line is not a continuation.
+pub fn parse_continuation(line: &[u8]) -> Option<&[u8]> {
+    match line {
+        [b'+'] => Some(&[]),
+        [b'+', b' ', rest @ ..] => Some(rest),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Whole responses
+
+/// Parses a whole response to the command of `context` with the default limits. Listings
+/// are read to their terminating line; for RETR and TOP only the status line is read (the
+/// body follows, see [`Response::BodyFollows`]). Bare LF line ends are tolerated.
+pub fn parse_response(
+    context: ResponseContext,
+    input: &[u8],
+) -> Result<Parsed<Response<'_>>, ParseError> {
+    parse_response_with(context, input, &Limits::default())
+}
+
+/// [`parse_response`] with explicit limits.
+pub fn parse_response_with<'a>(
+    context: ResponseContext,
+    input: &'a [u8],
+    limits: &Limits,
+) -> Result<Parsed<Response<'a>>, ParseError> {
+    let first_limit = if context == ResponseContext::Auth {
+        limits.response_line.max(limits.sasl_line)
+    } else {
+        limits.response_line
+    };
+    let Some((end, consumed)) = find_line(input, first_limit, false)? else {
+        return Ok(Parsed::Incomplete);
+    };
+    let line = input.get(..end).unwrap_or_default();
+    if context == ResponseContext::Auth
+        && let Some(data) = parse_continuation(line)
+    {
+        return Ok(Parsed::Complete {
+            value: Response::Continuation(Cow::Borrowed(data)),
+            consumed,
+        });
+    }
+    let status = parse_status_line(line)?;
+    if context == ResponseContext::Greeting {
+        let timestamp = if status.is_ok() {
+            find_timestamp(line.get(3..).unwrap_or_default())
+        } else {
+            None
+        };
+        return Ok(Parsed::Complete {
+            value: Response::Greeting {
+                line: status,
+                timestamp,
+            },
+            consumed,
+        });
+    }
+    if !status.is_ok() {
+        return Ok(Parsed::Complete {
+            value: Response::Status(status),
+            consumed,
+        });
+    }
+    let text_at = line.len() - status.text.len();
+    let text: &'a [u8] = line.get(text_at..).unwrap_or_default();
+    let value = match context {
+        ResponseContext::Status | ResponseContext::Auth | ResponseContext::Greeting => {
+            Response::Status(status)
+        }
+        ResponseContext::Body => Response::BodyFollows(status),
+        ResponseContext::Stat => {
+            let (count, size) = parse_stat_text(text).map_err(|e| e.shifted(text_at))?;
+            Response::Stat {
+                line: status,
+                count,
+                size,
+            }
+        }
+        ResponseContext::List(Some(n)) => {
+            let entry = parse_list_entry(text).map_err(|e| e.shifted(text_at))?;
+            check_number(n, entry.number, line, text_at)?;
+            Response::ListOne {
+                line: status,
+                entry,
+            }
+        }
+        ResponseContext::Uidl(Some(n)) => {
+            let entry = parse_uidl_entry(text).map_err(|e| e.shifted(text_at))?;
+            check_number(n, entry.number, line, text_at)?;
+            Response::UidlOne {
+                line: status,
+                entry,
+            }
+        }
+        ResponseContext::List(None) => {
+            let rest = input.get(consumed..).unwrap_or_default();
+            let Some((entries, n)) = listing(rest, limits, consumed, parse_list_entry)? else {
+                return Ok(Parsed::Incomplete);
+            };
+            return Ok(Parsed::Complete {
+                value: Response::List {
+                    line: status,
+                    entries,
+                },
+                consumed: consumed + n,
+            });
+        }
+        ResponseContext::Uidl(None) => {
+            let rest = input.get(consumed..).unwrap_or_default();
+            let Some((entries, n)) = listing(rest, limits, consumed, parse_uidl_entry)? else {
+                return Ok(Parsed::Incomplete);
+            };
+            return Ok(Parsed::Complete {
+                value: Response::Uidl {
+                    line: status,
+                    entries,
+                },
+                consumed: consumed + n,
+            });
+        }
+        ResponseContext::Capa => {
+            let rest = input.get(consumed..).unwrap_or_default();
+            let Some((caps, n)) = listing(rest, limits, consumed, parse_capability)? else {
+                return Ok(Parsed::Incomplete);
+            };
+            return Ok(Parsed::Complete {
+                value: Response::Capa {
+                    line: status,
+                    capabilities: Capabilities(caps),
+                },
+                consumed: consumed + n,
+            });
+        }
+        ResponseContext::LangList => {
+            let rest = input.get(consumed..).unwrap_or_default();
+            let Some((languages, n)) = listing(rest, limits, consumed, parse_language)? else {
+                return Ok(Parsed::Incomplete);
+            };
+            return Ok(Parsed::Complete {
+                value: Response::Languages {
+                    line: status,
+                    languages,
+                },
+                consumed: consumed + n,
+            });
+        }
+        ResponseContext::AuthList => {
+            let rest = input.get(consumed..).unwrap_or_default();
+            let Some((mechanisms, n)) = listing(rest, limits, consumed, parse_mechanism_line)?
+            else {
+                return Ok(Parsed::Incomplete);
+            };
+            return Ok(Parsed::Complete {
+                value: Response::Mechanisms {
+                    line: status,
+                    mechanisms: mechanisms.into_iter().flatten().collect(),
+                },
+                consumed: consumed + n,
+            });
+        }
+    };
+    Ok(Parsed::Complete { value, consumed })
+}
+
+fn check_number(
+    expected: MessageNumber,
+    found: MessageNumber,
+    line: &[u8],
+    at: usize,
+) -> Result<(), ParseError> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(ParseError::new(
+            ParseErrorKind::WrongMessageNumber {
+                expected: expected.get(),
+                found: found.get(),
+            },
+            line,
+            at,
+        ))
+    }
+}
+
+/// A line of an AUTH mechanism listing: a mechanism name (or `None` for a name that does
+/// not parse).
+pub fn parse_mechanism_line(line: &[u8]) -> Result<Option<Mechanism>, ParseError> {
+    Ok(std::str::from_utf8(trim_end(line))
+        .ok()
+        .and_then(|m| Mechanism::parse(m).ok()))
+}
+
+/// Removes the stuffing dot of a listing line; `None` for the terminating ".".
+pub fn unstuff_line(line: &[u8]) -> Option<&[u8]> {
+    match line.split_first() {
+        Some((b'.', [])) => None,
+        Some((b'.', rest)) => Some(rest),
+        _ => Some(line),
+    }
+}
+
+/// Reads listing lines up to "." CRLF: the items and the octets consumed, or `None` when
+/// incomplete.
+fn listing<'a, T>(
+    input: &'a [u8],
+    limits: &Limits,
+    base: usize,
+    parse: impl Fn(&'a [u8]) -> Result<T, ParseError>,
+) -> Result<Option<(Vec<T>, usize)>, ParseError> {
+    let mut items = Vec::new();
+    let mut pos = 0;
+    loop {
+        let rest = input.get(pos..).unwrap_or_default();
+        let Some((end, consumed)) =
+            find_line(rest, limits.response_line, false).map_err(|e| e.shifted(base + pos))?
+        else {
+            return Ok(None);
+        };
+        let line = rest.get(..end).unwrap_or_default();
+        let at = pos;
+        pos += consumed;
+        let Some(line) = unstuff_line(line) else {
+            return Ok(Some((items, pos)));
+        };
+        if items.len() >= limits.listing_entries {
+            return Err(ParseError::new(
+                ParseErrorKind::TooLong {
+                    limit: limits.listing_entries,
+                },
+                input,
+                at,
+            )
+            .shifted(base));
+        }
+        let stuffed = usize::from(rest.first() == Some(&b'.'));
+        items.push(parse(line).map_err(|e| e.shifted(base + at + stuffed))?);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response encoding
+
+/// Encodes a status line with CRLF, refusing CR, LF and NUL in the text, a text that starts
+/// with `[` when no code is given (it would read as a code), and lines over 512 octets.
+pub fn encode_status_line(line: &StatusLine<'_>, out: &mut impl BufMut) -> Result<(), EncodeError> {
+    let mut buf = Vec::with_capacity(line.text.len() + 16);
+    buf.extend_from_slice(match line.status {
+        Status::Ok => b"+OK",
+        Status::Err => b"-ERR",
+    });
+    check_text("response text", &line.text)?;
+    if let Some(code) = &line.code {
+        let raw = code.as_str().as_bytes();
+        let ok = raw
+            .split(|&b| b == b'/')
+            .all(|l| !l.is_empty() && l.iter().all(|&b| is_rchar(b)));
+        if !ok {
+            return Err(EncodeError::Invalid("response code"));
+        }
+        buf.extend_from_slice(b" [");
+        buf.extend_from_slice(raw);
+        buf.push(b']');
+        if !line.text.is_empty() {
+            buf.push(b' ');
+            buf.extend_from_slice(&line.text);
+        }
+    } else if !line.text.is_empty() {
+        if line.text.first() == Some(&b'[') {
+            return Err(EncodeError::Invalid(
+                "text starting with '[' without a code",
+            ));
+        }
+        buf.push(b' ');
+        buf.extend_from_slice(&line.text);
+    }
+    finish_line(buf, 512, out)
+}
+
+fn finish_line(mut buf: Vec<u8>, limit: usize, out: &mut impl BufMut) -> Result<(), EncodeError> {
+    buf.extend_from_slice(b"\r\n");
+    if buf.len() > limit {
+        return Err(EncodeError::TooLong {
+            len: buf.len(),
+            limit,
+        });
+    }
+    out.put_slice(&buf);
+    Ok(())
+}
+
+/// Encodes a capability line with CRLF.
+pub fn encode_capability(cap: &Capability<'_>, out: &mut impl BufMut) -> Result<(), EncodeError> {
+    let user = |per_user: bool| if per_user { " USER" } else { "" };
+    let line = match cap {
+        Capability::Top => "TOP".to_owned(),
+        Capability::User => "USER".to_owned(),
+        Capability::Uidl => "UIDL".to_owned(),
+        Capability::Stls => "STLS".to_owned(),
+        Capability::Lang => "LANG".to_owned(),
+        Capability::Pipelining => "PIPELINING".to_owned(),
+        Capability::RespCodes => "RESP-CODES".to_owned(),
+        Capability::AuthRespCode => "AUTH-RESP-CODE".to_owned(),
+        Capability::Utf8 { user: u } => format!("UTF8{}", user(*u)),
+        Capability::Sasl(mechanisms) => {
+            let mut s = "SASL".to_owned();
+            for m in mechanisms {
+                s.push(' ');
+                s.push_str(m.as_str());
+            }
+            s
+        }
+        Capability::LoginDelay { seconds, per_user } => {
+            format!("LOGIN-DELAY {seconds}{}", user(*per_user))
+        }
+        Capability::Expire { expire, per_user } => match expire {
+            Expire::Days(d) => format!("EXPIRE {d}{}", user(*per_user)),
+            Expire::Never => format!("EXPIRE NEVER{}", user(*per_user)),
+        },
+        Capability::Implementation(text) => {
+            if text.is_empty() {
+                return Err(EncodeError::Empty("implementation"));
+            }
+            format!("IMPLEMENTATION {text}")
+        }
+        Capability::Unknown(line) => {
+            if line.is_empty() || line.starts_with(' ') || line.starts_with('.') {
+                return Err(EncodeError::Invalid("capability line"));
+            }
+            line.to_string()
+        }
+    };
+    check_text("capability", line.as_bytes())?;
+    finish_line(line.into_bytes(), 512, out)
+}
+
+/// Encodes a scan listing line `msg size` with CRLF.
+pub fn encode_list_entry(entry: &ListEntry, out: &mut impl BufMut) {
+    out.put_slice(format!("{} {}\r\n", entry.number, entry.size).as_bytes());
+}
+
+/// Encodes a unique-id listing line `msg uid` with CRLF; the id must be 1 to 70 octets in
+/// 0x21-0x7E (RFC 1939 section 7).
+pub fn encode_uidl_entry(entry: &UidlEntry<'_>, out: &mut impl BufMut) -> Result<(), EncodeError> {
+    check_uid(&entry.uid)?;
+    out.put_slice(format!("{} {}\r\n", entry.number, entry.uid).as_bytes());
+    Ok(())
+}
+
+/// Checks a unique id: 1 to 70 octets in 0x21-0x7E.
+pub fn check_uid(uid: &str) -> Result<(), EncodeError> {
+    if uid.is_empty() || uid.len() > 70 || !uid.bytes().all(|b| (0x21..=0x7E).contains(&b)) {
+        return Err(EncodeError::Invalid("unique id"));
+    }
+    Ok(())
+}
+
+/// Encodes a language listing line with CRLF (dot-stuffed if the tag starts with ".").
+pub fn encode_language(lang: &Language<'_>, out: &mut impl BufMut) -> Result<(), EncodeError> {
+    check_word("language tag", lang.tag.as_bytes())?;
+    let mut buf = Vec::new();
+    if lang.tag.starts_with('.') {
+        buf.push(b'.');
+    }
+    buf.extend_from_slice(lang.tag.as_bytes());
+    if let Some(d) = &lang.description {
+        check_text("language description", d.as_bytes())?;
+        buf.push(b' ');
+        buf.extend_from_slice(d.as_bytes());
+    }
+    finish_line(buf, 512, out)
+}
+
+/// Encodes a SASL challenge line: `+ ` and the base64 of `data` (`+ ` alone when empty,
+/// RFC 5034 section 4).
+pub fn encode_continuation(data: &[u8], out: &mut impl BufMut) {
+    out.put_slice(b"+ ");
+    out.put_slice(&sasl_proto::codec::encode_continuation(data));
+    out.put_slice(b"\r\n");
+}
+
+/// Encodes a whole response: the status line, and for listings their lines and the
+/// terminating ".". [`Response::BodyFollows`] writes the status line only.
+pub fn encode_response(response: &Response<'_>, out: &mut impl BufMut) -> Result<(), EncodeError> {
+    match response {
+        Response::Greeting { line, .. } | Response::Status(line) | Response::BodyFollows(line) => {
+            encode_status_line(line, out)
+        }
+        Response::Stat { line, count, size } => {
+            let mut text = format!("{count} {size}").into_bytes();
+            if !line.text.is_empty() {
+                text.push(b' ');
+                text.extend_from_slice(&line.text);
+            }
+            encode_status_line(
+                &StatusLine {
+                    status: Status::Ok,
+                    code: line.code.clone(),
+                    text: Cow::Owned(text),
+                },
+                out,
+            )
+        }
+        Response::ListOne { line, entry } => encode_status_line(
+            &StatusLine {
+                status: Status::Ok,
+                code: line.code.clone(),
+                text: Cow::Owned(format!("{} {}", entry.number, entry.size).into_bytes()),
+            },
+            out,
+        ),
+        Response::UidlOne { line, entry } => {
+            check_uid(&entry.uid)?;
+            encode_status_line(
+                &StatusLine {
+                    status: Status::Ok,
+                    code: line.code.clone(),
+                    text: Cow::Owned(format!("{} {}", entry.number, entry.uid).into_bytes()),
+                },
+                out,
+            )
+        }
+        Response::List { line, entries } => {
+            let mut buf = Vec::new();
+            encode_status_line(line, &mut buf)?;
+            for e in entries {
+                encode_list_entry(e, &mut buf);
+            }
+            buf.extend_from_slice(b".\r\n");
+            out.put_slice(&buf);
+            Ok(())
+        }
+        Response::Uidl { line, entries } => {
+            let mut buf = Vec::new();
+            encode_status_line(line, &mut buf)?;
+            for e in entries {
+                encode_uidl_entry(e, &mut buf)?;
+            }
+            buf.extend_from_slice(b".\r\n");
+            out.put_slice(&buf);
+            Ok(())
+        }
+        Response::Capa { line, capabilities } => {
+            let mut buf = Vec::new();
+            encode_status_line(line, &mut buf)?;
+            for c in &capabilities.0 {
+                encode_capability(c, &mut buf)?;
+            }
+            buf.extend_from_slice(b".\r\n");
+            out.put_slice(&buf);
+            Ok(())
+        }
+        Response::Languages { line, languages } => {
+            let mut buf = Vec::new();
+            encode_status_line(line, &mut buf)?;
+            for l in languages {
+                encode_language(l, &mut buf)?;
+            }
+            buf.extend_from_slice(b".\r\n");
+            out.put_slice(&buf);
+            Ok(())
+        }
+        Response::Mechanisms { line, mechanisms } => {
+            let mut buf = Vec::new();
+            encode_status_line(line, &mut buf)?;
+            for m in mechanisms {
+                buf.extend_from_slice(m.as_str().as_bytes());
+                buf.extend_from_slice(b"\r\n");
+            }
+            buf.extend_from_slice(b".\r\n");
+            out.put_slice(&buf);
+            Ok(())
+        }
+        Response::Continuation(data) => {
+            check_text("continuation", data)?;
+            out.put_slice(b"+ ");
+            out.put_slice(data);
+            out.put_slice(b"\r\n");
+            Ok(())
+        }
+    }
+}

@@ -1,1 +1,1197 @@
-//! The client machine.
+//! The client machine: greeting, EHLO with HELO fallback, STARTTLS, AUTH through
+//! sasl-proto, transactions with PIPELINING (RFC 2920), DATA or BDAT (RFC 3030), DSN, LMTP.
+//!
+//! The machine greets by itself: it waits for the 220, sends EHLO (HELO if EHLO is refused),
+//! upgrades with STARTTLS when the policy says so, and reports [`Event::Ready`] with the
+//! server's [`Capabilities`]. Then the caller drives transactions:
+//!
+//! 1. [`Client::mail_from`] with a [`MessageInfo`] declaring what the message needs; the
+//!    client picks BODY=, SIZE= and SMTPUTF8, or fails with [`UsageError::NotOffered`].
+//! 2. [`Client::rcpt_to`] for each recipient; each reply comes as [`Event::Recipient`].
+//! 3. [`Client::start_body`], then [`Client::write_body`] (it takes what the output buffer
+//!    has room for: backpressure, [`Event::BodyWritable`] when there is room again), then
+//!    [`Client::finish_body`]. DATA is dot-stuffed and checked against the declaration;
+//!    BDAT is used when the server offers CHUNKING.
+//! 4. [`Event::MessageDone`] (SMTP) or one [`Event::LmtpDelivery`] per accepted recipient.
+//!
+//! With PIPELINING, commands go out in groups that end at the commands RFC 2920 3.1 names
+//! (EHLO, DATA, VRFY, EXPN, NOOP, QUIT, and AUTH and STARTTLS); every reply is read even
+//! after a failure. Without it, one command at a time.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use proto_core::{
+    BareLineEnding, CommandId, CommandIds, DotStuffer, InputBuffer, Machine, OutputBuffer,
+    StuffConfig, Timer, TlsInfo, TransportAction,
+};
+use sasl_proto::{ChannelBinding, ClientStep, Credentials, Mechanism};
+
+use crate::codec::{Parsed, encode_command, parse_reply_with};
+use crate::error::{ProtocolError, UsageError};
+use crate::limits::Limits;
+use crate::types::{
+    Body, Capabilities, Command, ForwardPath, MailParameters, RcptParameters, Reply, ReplyCode,
+    ReversePath,
+};
+
+/// When the client upgrades with STARTTLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsPolicy {
+    /// Upgrade, and fail ([`ProtocolError::TlsRequired`]) if the server does not offer it.
+    Required,
+    /// Upgrade when offered.
+    Opportunistic,
+    /// Never upgrade (implicit TLS, or a trusted local link).
+    Never,
+}
+
+/// The timeouts of RFC 5321 4.5.3.2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Timeouts {
+    /// Initial 220 message: 5 minutes.
+    pub greeting: Duration,
+    /// MAIL: 5 minutes.
+    pub mail: Duration,
+    /// RCPT: 5 minutes.
+    pub rcpt: Duration,
+    /// DATA initiation: 2 minutes.
+    pub data_init: Duration,
+    /// Data block: 3 minutes.
+    pub data_block: Duration,
+    /// DATA termination: 10 minutes.
+    pub data_termination: Duration,
+    /// Other commands: 5 minutes.
+    pub other: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        let min = |m: u64| Duration::from_secs(60 * m);
+        Self {
+            greeting: min(5),
+            mail: min(5),
+            rcpt: min(5),
+            data_init: min(2),
+            data_block: min(3),
+            data_termination: min(10),
+            other: min(5),
+        }
+    }
+}
+
+/// Client configuration.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ClientConfig {
+    /// The name sent with EHLO/HELO/LHLO.
+    pub hostname: String,
+    /// LMTP (RFC 2033): LHLO, and one reply per accepted recipient after the data.
+    pub lmtp: bool,
+    /// Size limits on what the server sends.
+    pub limits: Limits,
+    /// The STARTTLS policy (default: required).
+    pub tls: TlsPolicy,
+    /// TLS is active from the start (implicit TLS).
+    pub implicit_tls: bool,
+    /// Allow plaintext-equivalent SASL mechanisms over an unprotected link.
+    pub allow_plaintext_auth: bool,
+    /// Use PIPELINING when offered.
+    pub pipelining: bool,
+    /// Use BDAT when CHUNKING is offered.
+    pub chunking: bool,
+    /// The output buffer size above which [`Client::write_body`] takes nothing more.
+    pub body_high_water: usize,
+    /// The timeouts.
+    pub timeouts: Timeouts,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            hostname: "localhost".to_owned(),
+            lmtp: false,
+            limits: Limits::default(),
+            tls: TlsPolicy::Required,
+            implicit_tls: false,
+            allow_plaintext_auth: false,
+            pipelining: true,
+            chunking: true,
+            body_high_water: 64 * 1024,
+            timeouts: Timeouts::default(),
+        }
+    }
+}
+
+macro_rules! client_setters {
+    ($($(#[$doc:meta])* $name:ident : $field:ident : $ty:ty),* $(,)?) => {
+        impl ClientConfig {
+            $(
+                $(#[$doc])*
+                #[must_use]
+                pub fn $name(mut self, value: $ty) -> Self {
+                    self.$field = value;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+client_setters! {
+    /// Sets the EHLO name.
+    with_hostname: hostname: String,
+    /// Runs LMTP.
+    with_lmtp: lmtp: bool,
+    /// Sets the limits.
+    with_limits: limits: Limits,
+    /// Sets the STARTTLS policy.
+    with_tls: tls: TlsPolicy,
+    /// TLS is active from the start.
+    with_implicit_tls: implicit_tls: bool,
+    /// Allows plaintext-equivalent SASL over an unprotected link.
+    with_allow_plaintext_auth: allow_plaintext_auth: bool,
+    /// Uses PIPELINING when offered.
+    with_pipelining: pipelining: bool,
+    /// Uses BDAT when CHUNKING is offered.
+    with_chunking: chunking: bool,
+    /// Sets the body high-water mark.
+    with_body_high_water: body_high_water: usize,
+    /// Sets the timeouts.
+    with_timeouts: timeouts: Timeouts,
+}
+
+/// What a message needs, declared before MAIL FROM.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MessageInfo {
+    /// Its size in octets, if known (sent as SIZE= when offered, checked while streaming).
+    pub size: Option<u64>,
+    /// It has octets above 127 (needs 8BITMIME).
+    pub eight_bit: bool,
+    /// It is binary: NUL, bare CR/LF or long lines (needs BINARYMIME and CHUNKING).
+    pub binary: bool,
+    /// Its headers or addresses hold UTF-8 (needs SMTPUTF8).
+    pub utf8: bool,
+}
+
+impl MessageInfo {
+    /// A 7-bit message of unknown size.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the size.
+    #[must_use]
+    pub fn with_size(mut self, size: u64) -> Self {
+        self.size = Some(size);
+        self
+    }
+
+    /// Declares 8-bit content.
+    #[must_use]
+    pub fn with_eight_bit(mut self, yes: bool) -> Self {
+        self.eight_bit = yes;
+        self
+    }
+
+    /// Declares binary content.
+    #[must_use]
+    pub fn with_binary(mut self, yes: bool) -> Self {
+        self.binary = yes;
+        self
+    }
+
+    /// Declares UTF-8 headers or addresses.
+    #[must_use]
+    pub fn with_utf8(mut self, yes: bool) -> Self {
+        self.utf8 = yes;
+        self
+    }
+}
+
+/// What the client machine reports.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event {
+    /// The server's greeting.
+    Greeting(Reply<'static>),
+    /// EHLO (or HELO) succeeded, after STARTTLS when it was used: commands may be sent.
+    Ready(Capabilities),
+    /// TLS is active; capabilities learned before it are forgotten.
+    TlsEstablished,
+    /// The reply to a command that has no more specific event (MAIL, RSET, NOOP, VRFY...).
+    Reply {
+        /// The command.
+        id: CommandId,
+        /// Its verb.
+        verb: &'static str,
+        /// The reply.
+        reply: Reply<'static>,
+    },
+    /// The reply to one RCPT TO.
+    Recipient {
+        /// The command.
+        id: CommandId,
+        /// The recipient.
+        recipient: ForwardPath<'static>,
+        /// The reply.
+        reply: Reply<'static>,
+    },
+    /// [`Client::write_body`] takes data now (after 354, or when the output drained).
+    BodyWritable,
+    /// The final reply to a message (after "." or BDAT LAST).
+    MessageDone {
+        /// The command that ended the data.
+        id: CommandId,
+        /// The reply.
+        reply: Reply<'static>,
+    },
+    /// LMTP: the reply for one accepted recipient after the data.
+    LmtpDelivery {
+        /// The command that ended the data.
+        id: CommandId,
+        /// The recipient.
+        recipient: ForwardPath<'static>,
+        /// The reply.
+        reply: Reply<'static>,
+    },
+    /// AUTH succeeded (235).
+    Authenticated {
+        /// The AUTH command.
+        id: CommandId,
+        /// The mechanism used.
+        mechanism: Mechanism,
+    },
+    /// AUTH failed with this reply.
+    AuthFailed {
+        /// The AUTH command.
+        id: CommandId,
+        /// The reply.
+        reply: Reply<'static>,
+    },
+    /// The session ended: the reply to QUIT, or an unsolicited 421.
+    Closed(Option<Reply<'static>>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    Ehlo,
+    Helo,
+    StartTls,
+    Auth,
+    Mail,
+    Rcpt(ForwardPath<'static>),
+    Data,
+    DataEnd,
+    Bdat { last: bool },
+    Quit,
+    Other(&'static str),
+}
+
+impl Kind {
+    /// Commands that end a pipelined group (RFC 2920 3.1; AUTH and STARTTLS need their
+    /// reply first too).
+    fn ends_group(&self) -> bool {
+        matches!(
+            self,
+            Self::Ehlo | Self::Helo | Self::StartTls | Self::Auth | Self::Data | Self::Quit | Self::DataEnd
+        ) || matches!(self, Self::Other(v) if matches!(*v, "VRFY" | "EXPN" | "NOOP" | "ETRN" | "HELP"))
+    }
+
+    fn timeout(&self, t: &Timeouts) -> Duration {
+        match self {
+            Self::Mail => t.mail,
+            Self::Rcpt(_) => t.rcpt,
+            Self::Data => t.data_init,
+            Self::DataEnd | Self::Bdat { last: true } => t.data_termination,
+            Self::Bdat { last: false } => t.data_block,
+            _ => t.other,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Outgoing {
+    id: CommandId,
+    kind: Kind,
+    bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Greeting,
+    Hello,
+    StartTls,
+    Ready,
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyState {
+    /// No body started.
+    None,
+    /// DATA sent, waiting for 354.
+    AwaitingGoAhead,
+    /// Writing a dot-stuffed body.
+    Data,
+    /// Writing BDAT chunks.
+    Bdat,
+    /// The end was sent.
+    Done,
+}
+
+struct Transaction {
+    info: MessageInfo,
+    accepted: Vec<ForwardPath<'static>>,
+    body: BodyState,
+    stuffer: Option<DotStuffer>,
+    written: u64,
+    rejected: bool,
+}
+
+struct AuthExchange {
+    id: CommandId,
+    sasl: sasl_proto::Client,
+}
+
+/// The SMTP/LMTP client machine.
+pub struct Client {
+    config: ClientConfig,
+    input: InputBuffer,
+    output: OutputBuffer,
+    ids: CommandIds,
+    queue: VecDeque<Outgoing>,
+    inflight: VecDeque<(CommandId, Kind)>,
+    events: VecDeque<Result<Event, ProtocolError>>,
+    transport: VecDeque<TransportAction>,
+    phase: Phase,
+    caps: Option<Capabilities>,
+    tls: bool,
+    tls_info: Option<TlsInfo>,
+    tx: Option<Transaction>,
+    auth: Option<AuthExchange>,
+    authenticated: bool,
+    timer: Timer,
+    activity: bool,
+    want_writable: bool,
+    closed: bool,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("phase", &self.phase)
+            .field("tls", &self.tls)
+            .field("inflight", &self.inflight)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client for a new connection at `now`, waiting for the greeting.
+    pub fn new(config: ClientConfig, now: Instant) -> Self {
+        let mut timer = Timer::new(config.timeouts.greeting);
+        timer.start(now);
+        let input_limit = (64 * 1024).max(config.limits.max_auth_line * 2);
+        Self {
+            tls: config.implicit_tls,
+            input: InputBuffer::new(input_limit),
+            output: OutputBuffer::new(),
+            ids: CommandIds::new(),
+            queue: VecDeque::new(),
+            inflight: VecDeque::new(),
+            events: VecDeque::new(),
+            transport: VecDeque::new(),
+            phase: Phase::Greeting,
+            caps: None,
+            tls_info: None,
+            tx: None,
+            auth: None,
+            authenticated: false,
+            timer,
+            activity: false,
+            want_writable: false,
+            closed: false,
+            config,
+        }
+    }
+
+    /// The capabilities of the last EHLO (`None` before it, and after TLS until the next).
+    pub fn capabilities(&self) -> Option<&Capabilities> {
+        self.caps.as_ref()
+    }
+
+    /// True once TLS is active.
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
+    /// True once AUTH succeeded.
+    pub fn is_authenticated(&self) -> bool {
+        self.authenticated
+    }
+
+    fn pipelining(&self) -> bool {
+        self.config.pipelining && self.caps.as_ref().is_some_and(|c| c.pipelining)
+    }
+
+    fn ready(&self, what: &'static str) -> Result<(), UsageError> {
+        if self.closed {
+            return Err(UsageError::Closed);
+        }
+        if self.phase != Phase::Ready || self.auth.is_some() {
+            return Err(UsageError::NotNow(what));
+        }
+        Ok(())
+    }
+
+    fn encode(command: &Command<'_>) -> Result<Vec<u8>, UsageError> {
+        let mut bytes = Vec::new();
+        encode_command(command, &mut bytes)?;
+        Ok(bytes)
+    }
+
+    fn enqueue(&mut self, kind: Kind, bytes: Vec<u8>) -> CommandId {
+        let id = self.ids.next_id();
+        self.queue.push_back(Outgoing { id, kind, bytes });
+        self.pump_queue();
+        id
+    }
+
+    /// Moves queued commands to the output as pipelining allows.
+    fn pump_queue(&mut self) {
+        let pipelining = self.pipelining();
+        loop {
+            if let Some((_, last)) = self.inflight.back()
+                && (!pipelining || last.ends_group())
+            {
+                return;
+            }
+            let Some(next) = self.queue.pop_front() else { return };
+            self.output.push(&next.bytes);
+            self.inflight.push_back((next.id, next.kind));
+            self.activity = true;
+        }
+    }
+
+    fn hello_command(&self) -> Command<'static> {
+        let name = self.config.hostname.clone().into();
+        if self.config.lmtp { Command::Lhlo(name) } else { Command::Ehlo(name) }
+    }
+
+    fn send_hello(&mut self) {
+        self.phase = Phase::Hello;
+        match Self::encode(&self.hello_command()) {
+            Ok(bytes) => {
+                self.enqueue(Kind::Ehlo, bytes);
+            }
+            Err(_) => self.fail(ProtocolError::Sasl("the EHLO name cannot be encoded".into())),
+        }
+    }
+
+    fn fail(&mut self, error: ProtocolError) {
+        self.events.push_back(Err(error));
+        self.close();
+    }
+
+    fn close(&mut self) {
+        if !self.closed {
+            self.closed = true;
+            self.phase = Phase::Closed;
+            self.timer.stop();
+            self.queue.clear();
+            self.transport.push_back(TransportAction::Close);
+        }
+    }
+
+    /// Starts a transaction: MAIL FROM with the parameters the declaration and the
+    /// capabilities call for, plus `extra` (DSN's RET/ENVID, AUTH=, MT-PRIORITY...).
+    pub fn mail_from(
+        &mut self,
+        from: ReversePath<'_>,
+        info: MessageInfo,
+        extra: MailParameters<'_>,
+    ) -> Result<CommandId, UsageError> {
+        self.ready("MAIL")?;
+        if self.tx.is_some() {
+            return Err(UsageError::NotNow("MAIL inside a transaction"));
+        }
+        let caps = self.caps.clone().unwrap_or_default();
+        let mut params = extra.into_owned();
+        let utf8 = info.utf8 || matches!(&from, ReversePath::Mailbox(m) if !m.is_ascii());
+        if info.binary {
+            if !(caps.binary_mime && caps.chunking && self.config.chunking) {
+                return Err(UsageError::NotOffered("BINARYMIME"));
+            }
+            params.body = Some(Body::BinaryMime);
+        } else if info.eight_bit {
+            if !caps.eight_bit_mime {
+                return Err(UsageError::NotOffered("8BITMIME"));
+            }
+            params.body = Some(Body::EightBitMime);
+        }
+        if utf8 {
+            if !caps.smtputf8 {
+                return Err(UsageError::NotOffered("SMTPUTF8"));
+            }
+            params.smtputf8 = true;
+        }
+        if let (Some(size), Some(max)) = (info.size, caps.size) {
+            if max > 0 && size > max {
+                return Err(UsageError::NotOffered("SIZE large enough for the message"));
+            }
+            params.size = Some(size);
+        }
+        if (params.ret.is_some() || params.envid.is_some()) && !caps.dsn {
+            return Err(UsageError::NotOffered("DSN"));
+        }
+        if params.requiretls && !(caps.requiretls && self.tls) {
+            return Err(UsageError::NotOffered("REQUIRETLS"));
+        }
+        let bytes = Self::encode(&Command::Mail { from: from.into_owned(), params })?;
+        self.tx = Some(Transaction {
+            info,
+            accepted: Vec::new(),
+            body: BodyState::None,
+            stuffer: None,
+            written: 0,
+            rejected: false,
+        });
+        Ok(self.enqueue(Kind::Mail, bytes))
+    }
+
+    /// RCPT TO, with DSN's NOTIFY/ORCPT in `params` when offered.
+    pub fn rcpt_to(
+        &mut self,
+        to: ForwardPath<'_>,
+        params: RcptParameters<'_>,
+    ) -> Result<CommandId, UsageError> {
+        self.ready("RCPT")?;
+        let Some(tx) = &self.tx else {
+            return Err(UsageError::NotNow("RCPT before MAIL"));
+        };
+        if tx.body != BodyState::None {
+            return Err(UsageError::NotNow("RCPT after the body started"));
+        }
+        let caps = self.caps.clone().unwrap_or_default();
+        if (params.notify.is_some() || params.orcpt.is_some()) && !caps.dsn {
+            return Err(UsageError::NotOffered("DSN"));
+        }
+        if matches!(&to, ForwardPath::Mailbox(m) if !m.is_ascii()) && !caps.smtputf8 {
+            return Err(UsageError::NotOffered("SMTPUTF8"));
+        }
+        let to = to.into_owned();
+        let bytes = Self::encode(&Command::Rcpt { to: to.clone(), params: params.into_owned() })?;
+        Ok(self.enqueue(Kind::Rcpt(to), bytes))
+    }
+
+    /// Starts the body: BDAT when CHUNKING is offered (and allowed), else DATA. With DATA,
+    /// wait for [`Event::BodyWritable`] before writing.
+    pub fn start_body(&mut self) -> Result<Option<CommandId>, UsageError> {
+        self.ready("DATA")?;
+        let caps = self.caps.clone().unwrap_or_default();
+        let chunking = caps.chunking && self.config.chunking;
+        let pipelining = self.pipelining();
+        let Some(tx) = &mut self.tx else {
+            return Err(UsageError::NotNow("DATA before MAIL"));
+        };
+        if tx.body != BodyState::None {
+            return Err(UsageError::NotNow("a second body"));
+        }
+        if tx.rejected {
+            return Err(UsageError::NotNow("the server refused MAIL FROM"));
+        }
+        // Without pipelining every RCPT reply is known: refuse a body nobody gets.
+        let rcpts_pending = self.inflight.iter().any(|(_, k)| matches!(k, Kind::Rcpt(_) | Kind::Mail))
+            || self.queue.iter().any(|o| matches!(o.kind, Kind::Rcpt(_) | Kind::Mail));
+        if !pipelining && !rcpts_pending && tx.accepted.is_empty() {
+            return Err(UsageError::NotNow("no recipient was accepted"));
+        }
+        if chunking {
+            tx.body = BodyState::Bdat;
+            self.want_writable = false;
+            self.events.push_back(Ok(Event::BodyWritable));
+            return Ok(None);
+        }
+        let info = tx.info;
+        tx.stuffer = Some(DotStuffer::new(
+            StuffConfig::new()
+                .endings(BareLineEnding::Normalize)
+                .allow_8bit(info.eight_bit || info.binary)
+                .allow_nul(false)
+                .max_line_len(Some(self.config.limits.max_text_line.saturating_sub(2))),
+        ));
+        tx.body = BodyState::AwaitingGoAhead;
+        let bytes = Self::encode(&Command::Data)?;
+        Ok(Some(self.enqueue(Kind::Data, bytes)))
+    }
+
+    /// Writes body octets; returns how many were taken (0 while the output buffer is above
+    /// its high-water mark or the 354 has not come: wait for [`Event::BodyWritable`]).
+    ///
+    /// DATA bodies are dot-stuffed, line ends normalised to CRLF, and checked against the
+    /// declaration (8-bit octets, NUL, line length); BDAT bodies go as they are.
+    pub fn write_body(&mut self, data: &[u8]) -> Result<usize, UsageError> {
+        if self.closed {
+            return Err(UsageError::Closed);
+        }
+        let room = self.config.body_high_water.saturating_sub(self.output.len());
+        let Some(tx) = &mut self.tx else {
+            return Err(UsageError::NotNow("body without a transaction"));
+        };
+        let take = data.len().min(room);
+        let piece = data.get(..take).unwrap_or_default();
+        if take == 0 && !data.is_empty() {
+            self.want_writable = true;
+            return Ok(0);
+        }
+        if let Some(size) = tx.info.size
+            && tx.written + take as u64 > size
+        {
+            return Err(UsageError::BodyTooLong(size));
+        }
+        match tx.body {
+            BodyState::Data => {
+                let Some(stuffer) = tx.stuffer.as_mut() else {
+                    return Err(UsageError::NotNow("body"));
+                };
+                let mut out = bytes::BytesMut::new();
+                stuffer.write(piece, &mut out).map_err(UsageError::Body)?;
+                self.output.push(&out);
+            }
+            BodyState::Bdat => {
+                if !tx.info.binary {
+                    if !tx.info.eight_bit
+                        && let Some(i) = piece.iter().position(|&b| b >= 0x80)
+                    {
+                        return Err(UsageError::Body(proto_core::DotError::EightBit {
+                            offset: tx.written + i as u64,
+                        }));
+                    }
+                    if let Some(i) = memchr::memchr(0, piece) {
+                        return Err(UsageError::Body(proto_core::DotError::Nul {
+                            offset: tx.written + i as u64,
+                        }));
+                    }
+                }
+                if piece.is_empty() {
+                    return Ok(0);
+                }
+                let mut bytes = Self::encode(&Command::Bdat { size: take as u64, last: false })?;
+                bytes.extend_from_slice(piece);
+                tx.written += take as u64;
+                self.enqueue(Kind::Bdat { last: false }, bytes);
+                return Ok(take);
+            }
+            BodyState::AwaitingGoAhead => {
+                self.want_writable = true;
+                return Ok(0);
+            }
+            BodyState::None | BodyState::Done => return Err(UsageError::NotNow("body")),
+        }
+        tx.written += take as u64;
+        self.activity = true;
+        if take < data.len() {
+            self.want_writable = true;
+        }
+        Ok(take)
+    }
+
+    /// Ends the body: "." after DATA, or BDAT 0 LAST.
+    pub fn finish_body(&mut self) -> Result<CommandId, UsageError> {
+        if self.closed {
+            return Err(UsageError::Closed);
+        }
+        let Some(tx) = &mut self.tx else {
+            return Err(UsageError::NotNow("finish without a body"));
+        };
+        if let Some(size) = tx.info.size
+            && tx.written != size
+        {
+            // The declared size must be exact for SIZE= to mean something.
+            if tx.written > size {
+                return Err(UsageError::BodyTooLong(size));
+            }
+        }
+        match tx.body {
+            BodyState::Data => {
+                let mut out = bytes::BytesMut::new();
+                if let Some(stuffer) = tx.stuffer.as_mut() {
+                    stuffer.finish(&mut out).map_err(UsageError::Body)?;
+                }
+                tx.body = BodyState::Done;
+                let id = self.ids.next_id();
+                self.output.push(&out);
+                self.inflight.push_back((id, Kind::DataEnd));
+                self.activity = true;
+                Ok(id)
+            }
+            BodyState::Bdat => {
+                tx.body = BodyState::Done;
+                let bytes = Self::encode(&Command::Bdat { size: 0, last: true })?;
+                Ok(self.enqueue(Kind::Bdat { last: true }, bytes))
+            }
+            _ => Err(UsageError::NotNow("finish before the body")),
+        }
+    }
+
+    /// RSET: ends the transaction.
+    pub fn rset(&mut self) -> Result<CommandId, UsageError> {
+        self.ready("RSET")?;
+        if matches!(&self.tx, Some(tx) if matches!(tx.body, BodyState::Data | BodyState::AwaitingGoAhead)) {
+            return Err(UsageError::NotNow("RSET inside DATA"));
+        }
+        self.tx = None;
+        let bytes = Self::encode(&Command::Rset)?;
+        Ok(self.enqueue(Kind::Other("RSET"), bytes))
+    }
+
+    /// Sends a command that needs no state: NOOP, VRFY, EXPN, HELP, ETRN.
+    pub fn simple(&mut self, command: Command<'_>) -> Result<CommandId, UsageError> {
+        self.ready("command")?;
+        let verb = command.verb();
+        if !matches!(verb, "NOOP" | "VRFY" | "EXPN" | "HELP" | "ETRN") {
+            return Err(UsageError::NotNow("this command through simple()"));
+        }
+        let bytes = Self::encode(&command)?;
+        Ok(self.enqueue(Kind::Other(verb), bytes))
+    }
+
+    /// QUIT.
+    pub fn quit(&mut self) -> Result<CommandId, UsageError> {
+        if self.closed {
+            return Err(UsageError::Closed);
+        }
+        let bytes = Self::encode(&Command::Quit)?;
+        Ok(self.enqueue(Kind::Quit, bytes))
+    }
+
+    /// AUTH with the strongest mechanism both sides support. Credentials never cross an
+    /// unprotected link unless [`ClientConfig::allow_plaintext_auth`] says so.
+    pub fn authenticate(
+        &mut self,
+        credentials: Credentials,
+        sasl: sasl_proto::ClientConfig,
+    ) -> Result<CommandId, UsageError> {
+        self.ready("AUTH")?;
+        if self.tx.is_some() || !self.inflight.is_empty() {
+            return Err(UsageError::NotNow("AUTH inside a transaction"));
+        }
+        if self.authenticated {
+            return Err(UsageError::NotNow("AUTH twice"));
+        }
+        let caps = self.caps.clone().unwrap_or_default();
+        if caps.auth.is_empty() {
+            return Err(UsageError::NotOffered("AUTH"));
+        }
+        let binding = self
+            .tls_info
+            .as_ref()
+            .and_then(|i| i.tls_exporter.clone())
+            .map(ChannelBinding::TlsExporter);
+        let supported = credentials.mechanisms(binding.is_some());
+        let protected = self.tls || self.config.allow_plaintext_auth;
+        let mechanism = match sasl_proto::mechanism::choose(&caps.auth, &supported, protected) {
+            Some(m) => m,
+            None => {
+                let with_plaintext = sasl_proto::mechanism::choose(&caps.auth, &supported, true);
+                return Err(if with_plaintext.is_some() {
+                    UsageError::Plaintext
+                } else {
+                    UsageError::NoMechanism
+                });
+            }
+        };
+        let mut sasl_config = sasl.with_server_advertised_plus(caps.auth.iter().any(Mechanism::is_plus));
+        if let Some(b) = binding {
+            sasl_config = sasl_config.with_channel_binding(b);
+        }
+        let mut client = sasl_proto::Client::new(mechanism.clone(), credentials, sasl_config)
+            .map_err(|e| UsageError::Sasl(e.to_string()))?;
+        let ir = client.initial_response().map_err(|e| UsageError::Sasl(e.to_string()))?;
+        let initial_response = ir.map(|r| {
+            if r.is_empty() {
+                "=".to_owned()
+            } else {
+                String::from_utf8_lossy(&sasl_proto::codec::encode_continuation(&r)).into_owned()
+            }
+        });
+        let command = Command::Auth {
+            mechanism: mechanism.as_str().to_owned().into(),
+            initial_response: initial_response.map(Into::into),
+        };
+        let bytes = Self::encode(&command)?;
+        if bytes.len() > self.config.limits.max_auth_line + 2 {
+            return Err(UsageError::Encode(crate::EncodeError::TooLong {
+                len: bytes.len(),
+                limit: self.config.limits.max_auth_line + 2,
+            }));
+        }
+        let id = self.enqueue(Kind::Auth, bytes);
+        self.auth = Some(AuthExchange { id, sasl: client });
+        Ok(id)
+    }
+
+    fn handle_reply(&mut self, reply: Reply<'static>) {
+        let code = reply.code();
+        // An unsolicited 421, or a 421 to any command: the server is closing (RFC 5321 3.8).
+        if code == ReplyCode::SERVICE_NOT_AVAILABLE {
+            self.events.push_back(Ok(Event::Closed(Some(reply))));
+            self.inflight.clear();
+            self.close();
+            return;
+        }
+        if self.phase == Phase::Greeting {
+            self.timer.set_duration(self.config.timeouts.other);
+            let code = code.get();
+            self.events.push_back(Ok(Event::Greeting(reply)));
+            match code {
+                220 => self.send_hello(),
+                // RFC 5321 3.1: after a 554 greeting the client sends QUIT.
+                554 => {
+                    let _ = self.quit();
+                }
+                _ => {
+                    self.events.push_back(Ok(Event::Closed(None)));
+                    self.close();
+                }
+            }
+            return;
+        }
+        // A 334 belongs to the AUTH exchange in progress.
+        if code == ReplyCode::AUTH_CONTINUE && matches!(self.inflight.front(), Some((_, Kind::Auth))) {
+            self.auth_challenge(&reply);
+            return;
+        }
+        let Some((id, kind)) = self.inflight.pop_front() else {
+            self.fail(ProtocolError::UnexpectedReply(code.get()));
+            return;
+        };
+        self.on_reply(id, kind, reply);
+        self.pump_queue();
+    }
+
+    fn on_reply(&mut self, id: CommandId, kind: Kind, reply: Reply<'static>) {
+        let positive = reply.code().is_positive();
+        match kind {
+            Kind::Ehlo => {
+                if positive {
+                    self.hello_done(Capabilities::from_ehlo(&reply));
+                } else if !self.config.lmtp && matches!(reply.code().get(), 500..=504 | 550) {
+                    // RFC 5321 3.2: fall back to HELO.
+                    match Self::encode(&Command::Helo(self.config.hostname.clone().into())) {
+                        Ok(bytes) => {
+                            self.enqueue(Kind::Helo, bytes);
+                        }
+                        Err(e) => self.fail(ProtocolError::Sasl(e.to_string())),
+                    }
+                } else {
+                    self.events.push_back(Ok(Event::Reply { id, verb: "EHLO", reply }));
+                    let _ = self.quit();
+                }
+            }
+            Kind::Helo => {
+                if positive {
+                    let mut caps = Capabilities::default();
+                    caps.domain = reply.lines().next().map(|l| String::from_utf8_lossy(l).into_owned()).unwrap_or_default();
+                    self.hello_done(caps);
+                } else {
+                    self.events.push_back(Ok(Event::Reply { id, verb: "HELO", reply }));
+                    let _ = self.quit();
+                }
+            }
+            Kind::StartTls => {
+                if reply.code() == ReplyCode::READY {
+                    if !self.input.is_empty() {
+                        self.fail(ProtocolError::DataAfterStartTls);
+                        return;
+                    }
+                    self.phase = Phase::StartTls;
+                    self.transport.push_back(TransportAction::StartTls);
+                } else if self.config.tls == TlsPolicy::Required {
+                    self.fail(ProtocolError::TlsRequired);
+                } else {
+                    self.phase = Phase::Ready;
+                    if let Some(caps) = self.caps.clone() {
+                        self.events.push_back(Ok(Event::Ready(caps)));
+                    }
+                }
+            }
+            Kind::Auth => {
+                let Some(exchange) = self.auth.take() else { return };
+                if reply.code() == ReplyCode::AUTH_OK {
+                    let mut sasl = exchange.sasl;
+                    if let Err(e) = sasl.finish(None) {
+                        self.fail(ProtocolError::Sasl(e.to_string()));
+                        return;
+                    }
+                    self.authenticated = true;
+                    let mechanism = sasl.mechanism().clone();
+                    self.events.push_back(Ok(Event::Authenticated { id: exchange.id, mechanism }));
+                } else {
+                    self.events.push_back(Ok(Event::AuthFailed { id: exchange.id, reply }));
+                }
+            }
+            Kind::Mail => {
+                if !positive && let Some(tx) = &mut self.tx {
+                    tx.rejected = true;
+                }
+                self.events.push_back(Ok(Event::Reply { id, verb: "MAIL", reply }));
+            }
+            Kind::Rcpt(recipient) => {
+                if positive && let Some(tx) = &mut self.tx {
+                    tx.accepted.push(recipient.clone());
+                }
+                self.events.push_back(Ok(Event::Recipient { id, recipient, reply }));
+            }
+            Kind::Data => {
+                let Some(tx) = &mut self.tx else { return };
+                if reply.code() == ReplyCode::START_DATA {
+                    if tx.accepted.is_empty() {
+                        // Go-ahead with no recipient: end the empty data at once.
+                        self.output.push(b".\r\n");
+                        let end = self.ids.next_id();
+                        tx.body = BodyState::Done;
+                        self.inflight.push_back((end, Kind::DataEnd));
+                    } else {
+                        tx.body = BodyState::Data;
+                        self.want_writable = false;
+                        self.events.push_back(Ok(Event::BodyWritable));
+                    }
+                    self.events.push_back(Ok(Event::Reply { id, verb: "DATA", reply }));
+                } else {
+                    self.tx = None;
+                    self.events.push_back(Ok(Event::Reply { id, verb: "DATA", reply }));
+                }
+            }
+            Kind::DataEnd | Kind::Bdat { last: true } => self.message_reply(id, reply),
+            Kind::Bdat { last: false } => {
+                if !positive && let Some(tx) = &mut self.tx {
+                    tx.rejected = true;
+                }
+                self.events.push_back(Ok(Event::Reply { id, verb: "BDAT", reply }));
+            }
+            Kind::Quit => {
+                self.events.push_back(Ok(Event::Closed(Some(reply))));
+                self.close();
+            }
+            Kind::Other(verb) => self.events.push_back(Ok(Event::Reply { id, verb, reply })),
+        }
+    }
+
+    fn message_reply(&mut self, id: CommandId, reply: Reply<'static>) {
+        if self.config.lmtp {
+            // RFC 2033 4.2: one reply per accepted recipient, in RCPT order.
+            let Some(tx) = &mut self.tx else { return };
+            if tx.accepted.is_empty() {
+                self.tx = None;
+                self.events.push_back(Ok(Event::MessageDone { id, reply }));
+                return;
+            }
+            let recipient = tx.accepted.remove(0);
+            let more = !tx.accepted.is_empty();
+            if more {
+                // Wait for the next recipient's reply.
+                self.inflight.push_front((id, Kind::DataEnd));
+            } else {
+                self.tx = None;
+            }
+            self.events.push_back(Ok(Event::LmtpDelivery { id, recipient, reply }));
+            return;
+        }
+        self.tx = None;
+        self.events.push_back(Ok(Event::MessageDone { id, reply }));
+    }
+
+    fn hello_done(&mut self, caps: Capabilities) {
+        self.caps = Some(caps.clone());
+        let tls_wanted = !self.tls
+            && match self.config.tls {
+                TlsPolicy::Required => true,
+                TlsPolicy::Opportunistic => caps.starttls,
+                TlsPolicy::Never => false,
+            };
+        if tls_wanted {
+            if !caps.starttls {
+                self.fail(ProtocolError::TlsRequired);
+                return;
+            }
+            self.phase = Phase::StartTls;
+            match Self::encode(&Command::StartTls) {
+                Ok(bytes) => {
+                    self.enqueue(Kind::StartTls, bytes);
+                }
+                Err(e) => self.fail(ProtocolError::Sasl(e.to_string())),
+            }
+            return;
+        }
+        self.phase = Phase::Ready;
+        self.events.push_back(Ok(Event::Ready(caps)));
+    }
+
+    fn auth_challenge(&mut self, reply: &Reply<'_>) {
+        let text = reply.lines().next().unwrap_or_default();
+        let limits = sasl_proto::Limits::default().with_max_line_len(self.config.limits.max_auth_line);
+        let challenge = match sasl_proto::codec::decode_challenge_with(text, &limits) {
+            Ok(c) => c,
+            Err(_) => {
+                // RFC 4954 4: a challenge that cannot be decoded is answered with "*".
+                self.output.push(b"*\r\n");
+                return;
+            }
+        };
+        let Some(exchange) = &mut self.auth else { return };
+        match exchange.sasl.step(&challenge) {
+            Ok(ClientStep::Response(r)) => {
+                let mut line = sasl_proto::codec::encode_continuation(&r);
+                line.extend_from_slice(b"\r\n");
+                self.output.push(&line);
+            }
+            Ok(ClientStep::Done) => self.output.push(b"\r\n"),
+            Ok(_) => self.output.push(b"*\r\n"),
+            Err(_) => self.output.push(b"*\r\n"),
+        }
+        self.activity = true;
+    }
+
+    fn max_reply_line(&self) -> usize {
+        if self.auth.is_some() {
+            self.config.limits.max_reply_line.max(self.config.limits.max_auth_line + 6)
+        } else {
+            self.config.limits.max_reply_line
+        }
+    }
+}
+
+impl Machine for Client {
+    type Event = Event;
+    type Error = ProtocolError;
+
+    fn receive(&mut self, data: &[u8]) {
+        if self.closed {
+            return;
+        }
+        if !data.is_empty() {
+            self.activity = true;
+        }
+        if self.phase == Phase::StartTls && !self.transport.is_empty() {
+            // The upgrade is asked for but not done: a byte now is plaintext injection.
+            self.fail(ProtocolError::DataAfterStartTls);
+            return;
+        }
+        self.input.extend(data);
+    }
+
+    fn input_buffer(&mut self) -> &mut [u8] {
+        self.input.spare()
+    }
+
+    fn commit_input(&mut self, n: usize) {
+        self.input.commit(n);
+        if n > 0 {
+            self.activity = true;
+        }
+    }
+
+    fn receive_eof(&mut self) {
+        if self.closed {
+            return;
+        }
+        if self.inflight.is_empty() && self.queue.is_empty() {
+            self.events.push_back(Ok(Event::Closed(None)));
+            self.close();
+        } else {
+            self.fail(ProtocolError::Closed);
+        }
+    }
+
+    fn wants_input(&self) -> bool {
+        !self.closed && self.input.has_room() && self.transport.is_empty()
+    }
+
+    fn transmit(&self) -> &[u8] {
+        self.output.pending()
+    }
+
+    fn advance_transmit(&mut self, n: usize) {
+        self.output.advance(n);
+        if self.want_writable && self.output.len() < self.config.body_high_water / 2 {
+            self.want_writable = false;
+            self.events.push_back(Ok(Event::BodyWritable));
+        }
+    }
+
+    fn poll_event(&mut self) -> Option<Result<Event, ProtocolError>> {
+        loop {
+            if let Some(event) = self.events.pop_front() {
+                return Some(event);
+            }
+            if self.closed || !self.transport.is_empty() {
+                return None;
+            }
+            let limits = self.config.limits.with_max_reply_line(self.max_reply_line());
+            let parsed = parse_reply_with(self.input.data(), &limits);
+            match parsed {
+                Ok(Parsed::Complete { value, consumed }) => {
+                    let reply = value.into_owned();
+                    bytes::Buf::advance(self.input.data(), consumed);
+                    self.handle_reply(reply);
+                }
+                Ok(Parsed::Incomplete) => return None,
+                Err(e) => {
+                    self.fail(ProtocolError::Reply(e));
+                }
+            }
+        }
+    }
+
+    fn poll_transport(&mut self) -> Option<TransportAction> {
+        self.transport.pop_front()
+    }
+
+    fn tls_established(&mut self, info: TlsInfo) {
+        // RFC 3207 4.2: forget the capabilities and ask again.
+        self.tls = true;
+        self.tls_info = Some(info);
+        self.caps = None;
+        self.events.push_back(Ok(Event::TlsEstablished));
+        if !self.closed {
+            self.send_hello();
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.timer.deadline()
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        if self.closed || !self.timer.expire(now) {
+            return;
+        }
+        let waiting = self.phase == Phase::Greeting || !self.inflight.is_empty();
+        if std::mem::take(&mut self.activity) || !waiting {
+            // Progress since the timer started, or nothing awaited: re-arm for the phase of
+            // the oldest command still waiting for its reply.
+            let duration = match self.inflight.front() {
+                Some((_, kind)) => kind.timeout(&self.config.timeouts),
+                None => self.config.timeouts.other,
+            };
+            self.timer.set_duration(duration);
+            self.timer.start(now);
+            return;
+        }
+        let phase = match self.inflight.front() {
+            None => "greeting",
+            Some((_, Kind::Mail)) => "MAIL",
+            Some((_, Kind::Rcpt(_))) => "RCPT",
+            Some((_, Kind::Data)) => "DATA initiation",
+            Some((_, Kind::DataEnd | Kind::Bdat { last: true })) => "DATA termination",
+            Some((_, Kind::Bdat { .. })) => "data block",
+            Some(_) => "command",
+        };
+        self.fail(ProtocolError::Timeout(phase));
+    }
+}

@@ -108,6 +108,10 @@ pub enum ProtocolError {
     /// Body data broke the dot-stuffing rules.
     #[error("data: {0}")]
     Dot(DotError),
+    /// TLS is required by the client's policy and the server did not offer or refused
+    /// STARTTLS.
+    #[error("STARTTLS required but not available")]
+    TlsRequired,
     /// The server answered 421: it is closing the connection.
     #[error("service not available (421)")]
     ServiceClosing,

@@ -8,11 +8,11 @@ pub mod limits;
 pub mod server;
 pub mod types;
 
-// pub use client::Client;
+pub use client::Client;
 pub use codec::{Parsed, parse_command, parse_reply};
 pub use error::{EncodeError, ParseError, ParseErrorKind, ProtocolError, UsageError};
 pub use limits::Limits;
-// pub use server::Server;
+pub use server::Server;
 pub use types::{
     Body, Capabilities, Command, DeliverBy, Domain, EnhancedStatusCode, ForwardPath, Mailbox,
     MailParameters, Notify, Orcpt, RcptParameters, Reply, ReplyCode, Ret, ReversePath,

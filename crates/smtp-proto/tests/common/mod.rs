@@ -154,3 +154,108 @@ impl Scripted for ServerScript {
 pub fn show(bytes: &[u8]) -> String {
     escape(bytes)
 }
+
+pub mod client {
+    use super::*;
+    use proto_core::testing::unescape;
+    use smtp_proto::client::{Client, ClientConfig, Event, MessageInfo};
+    use smtp_proto::codec::parse_command_line;
+    use smtp_proto::types::{Body, MailParameters};
+    use smtp_proto::Limits;
+
+    pub struct ClientScript {
+        pub client: Client,
+    }
+
+    impl ClientScript {
+        pub fn new(config: ClientConfig) -> Self {
+            Self { client: Client::new(config, Instant::now()) }
+        }
+    }
+
+    fn mail_args(rest: &str) -> (smtp_proto::ReversePath<'static>, MessageInfo, MailParameters<'static>) {
+        let line = format!("MAIL FROM:{rest}");
+        let Command::Mail { from, mut params } = parse_command_line(line.as_bytes(), &Limits::default()).unwrap().into_owned() else {
+            panic!()
+        };
+        let mut info = MessageInfo::new();
+        match params.body.take() {
+            Some(Body::EightBitMime) => info = info.with_eight_bit(true),
+            Some(Body::BinaryMime) => info = info.with_binary(true),
+            _ => {}
+        }
+        if std::mem::take(&mut params.smtputf8) {
+            info = info.with_utf8(true);
+        }
+        if let Some(size) = params.size.take() {
+            info = info.with_size(size);
+        }
+        (from, info, params)
+    }
+
+    impl Scripted for ClientScript {
+        type Machine = Client;
+
+        fn machine(&mut self) -> &mut Client {
+            &mut self.client
+        }
+
+        fn act(&mut self, action: &str, _now: Instant) -> Result<(), String> {
+            let (verb, rest) = action.split_once(' ').unwrap_or((action, ""));
+            let c = &mut self.client;
+            let r = match verb {
+                "mail" => {
+                    let (from, info, params) = mail_args(rest);
+                    c.mail_from(from, info, params).map(|_| ())
+                }
+                "rcpt" => {
+                    let line = format!("RCPT TO:{rest}");
+                    let Command::Rcpt { to, params } = parse_command_line(line.as_bytes(), &Limits::default()).unwrap() else {
+                        panic!()
+                    };
+                    c.rcpt_to(to, params).map(|_| ())
+                }
+                "start-body" => c.start_body().map(|_| ()),
+                "body" => {
+                    let bytes = unescape(rest).unwrap();
+                    let n = c.write_body(&bytes).map_err(|e| e.to_string())?;
+                    if n != bytes.len() {
+                        return Err(format!("took {n} of {}", bytes.len()));
+                    }
+                    Ok(())
+                }
+                "finish" => c.finish_body().map(|_| ()),
+                "quit" => c.quit().map(|_| ()),
+                "rset" => c.rset().map(|_| ()),
+                "noop" => c.simple(Command::Noop(None)).map(|_| ()),
+                "vrfy" => c.simple(Command::Vrfy(rest.to_owned().into())).map(|_| ()),
+                "expn" => c.simple(Command::Expn(rest.to_owned().into())).map(|_| ()),
+                "auth" => {
+                    let (user, pass) = rest.split_once(' ').unwrap();
+                    c.authenticate(sasl_proto::Credentials::password(user, pass), sasl_proto::ClientConfig::default()
+                        .with_nonce_source(FixedNonce("client-nonce".into())))
+                        .map(|_| ())
+                }
+                other => return Err(format!("unknown action {other}")),
+            };
+            r.map_err(|e| e.to_string())
+        }
+
+        fn describe(&mut self, event: Event) -> Described {
+            Described::Line(match event {
+                Event::Greeting(r) => format!("greeting {}", r.code()),
+                Event::Ready(_) => "ready".to_owned(),
+                Event::TlsEstablished => "tls".to_owned(),
+                Event::Reply { verb, reply, .. } => format!("reply {verb} {}", reply.code()),
+                Event::Recipient { recipient, reply, .. } => format!("recipient {recipient} {}", reply.code()),
+                Event::BodyWritable => "body-writable".to_owned(),
+                Event::MessageDone { reply, .. } => format!("done {}", reply.code()),
+                Event::LmtpDelivery { recipient, reply, .. } => format!("delivery {recipient} {}", reply.code()),
+                Event::Authenticated { mechanism, .. } => format!("authenticated {}", mechanism.as_str()),
+                Event::AuthFailed { reply, .. } => format!("auth-failed {}", reply.code()),
+                Event::Closed(r) => format!("closed {}", r.map_or("-".to_owned(), |r| r.code().to_string())),
+                other => format!("{other:?}"),
+            })
+        }
+    }
+}

@@ -776,7 +776,7 @@ pub fn parse_response_with<'a>(
         ResponseContext::Stat => {
             let (count, size) = parse_stat_text(text).map_err(|e| e.shifted(text_at))?;
             Response::Stat {
-                line: status,
+                line: after_fields(status, text, 2),
                 count,
                 size,
             }
@@ -785,7 +785,7 @@ pub fn parse_response_with<'a>(
             let entry = parse_list_entry(text).map_err(|e| e.shifted(text_at))?;
             check_number(n, entry.number, line, text_at)?;
             Response::ListOne {
-                line: status,
+                line: after_fields(status, text, 2),
                 entry,
             }
         }
@@ -793,7 +793,7 @@ pub fn parse_response_with<'a>(
             let entry = parse_uidl_entry(text).map_err(|e| e.shifted(text_at))?;
             check_number(n, entry.number, line, text_at)?;
             Response::UidlOne {
-                line: status,
+                line: after_fields(status, text, 2),
                 entry,
             }
         }
@@ -865,6 +865,19 @@ pub fn parse_response_with<'a>(
         }
     };
     Ok(Parsed::Complete { value, consumed })
+}
+
+/// The status line with its text reduced to what follows the first `fields` words and one
+/// space (the numbers of STAT and of single-message LIST and UIDL answers are in the value).
+fn after_fields<'a>(status: StatusLine<'a>, text: &'a [u8], fields: usize) -> StatusLine<'a> {
+    let rest = text
+        .splitn(fields + 1, |&b| b == b' ')
+        .nth(fields)
+        .unwrap_or_default();
+    StatusLine {
+        text: Cow::Borrowed(rest),
+        ..status
+    }
 }
 
 fn check_number(
@@ -1105,16 +1118,26 @@ pub fn encode_response(response: &Response<'_>, out: &mut impl BufMut) -> Result
                 out,
             )
         }
-        Response::ListOne { line, entry } => encode_status_line(
-            &StatusLine {
-                status: Status::Ok,
-                code: line.code.clone(),
-                text: Cow::Owned(format!("{} {}", entry.number, entry.size).into_bytes()),
-            },
-            out,
-        ),
+        Response::ListOne { line, entry } => {
+            let mut text = format!("{} {}", entry.number, entry.size).into_bytes();
+            if !line.text.is_empty() {
+                text.push(b' ');
+                text.extend_from_slice(&line.text);
+            }
+            encode_status_line(
+                &StatusLine {
+                    status: Status::Ok,
+                    code: line.code.clone(),
+                    text: Cow::Owned(text),
+                },
+                out,
+            )
+        }
         Response::UidlOne { line, entry } => {
             check_uid(&entry.uid)?;
+            if !line.text.is_empty() {
+                return Err(EncodeError::Invalid("text after a unique-id listing"));
+            }
             encode_status_line(
                 &StatusLine {
                     status: Status::Ok,

@@ -600,7 +600,7 @@ pub enum Response<'a> {
     Status(StatusLine<'a>),
     /// `+OK nn mm` to STAT.
     Stat {
-        /// The line (its text starts with the numbers).
+        /// The line; its text is what follows the numbers.
         line: StatusLine<'a>,
         /// Messages in the maildrop.
         count: u32,

@@ -1,0 +1,30 @@
+//! What can go wrong while driving a machine.
+
+use std::io;
+
+/// A driver stopped. `Protocol` carries the machine's own fatal error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DriveError<E: std::error::Error + 'static> {
+    /// The peer broke the protocol (the machine's error).
+    #[error(transparent)]
+    Protocol(E),
+    /// A socket error.
+    #[error("I/O: {0}")]
+    Io(#[source] io::Error),
+    /// The TLS handshake failed.
+    #[error("TLS handshake: {0}")]
+    Tls(#[source] io::Error),
+    /// The machine asked for TLS but the driver has no configuration for it.
+    #[error("the machine asked for TLS, but no TLS configuration was given")]
+    NoTlsConfigured,
+    /// The machine asked for TLS on a connection that already has it.
+    #[error("the machine asked for TLS on a TLS connection")]
+    AlreadyTls,
+    /// The machine wants no input and has nothing to do: a decision is waiting for an answer.
+    #[error("the machine waits for the application (an unanswered decision?)")]
+    Stalled,
+    /// The connection is gone.
+    #[error("the connection is closed")]
+    Closed,
+}

@@ -1,0 +1,13 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod blocking;
+pub mod deflate;
+pub mod error;
+pub mod tls;
+pub mod trace;
+
+pub use blocking::{Driver, Stream, TlsUpgrade};
+pub use error::DriveError;
+pub use tls::{ServerTls, Trust};
+pub use trace::{Collector, Direction, Trace, TraceLine, TraceSink, TracingSink};

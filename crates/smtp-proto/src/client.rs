@@ -378,6 +378,7 @@ pub struct Client {
     activity: bool,
     want_writable: bool,
     closed: bool,
+    eof: bool,
 }
 
 impl std::fmt::Debug for Client {
@@ -415,6 +416,7 @@ impl Client {
             activity: false,
             want_writable: false,
             closed: false,
+            eof: false,
             config,
         }
     }
@@ -1097,15 +1099,8 @@ impl Machine for Client {
     }
 
     fn receive_eof(&mut self) {
-        if self.closed {
-            return;
-        }
-        if self.inflight.is_empty() && self.queue.is_empty() {
-            self.events.push_back(Ok(Event::Closed(None)));
-            self.close();
-        } else {
-            self.fail(ProtocolError::Closed);
-        }
+        // Replies already received are read first (poll_event).
+        self.eof = true;
     }
 
     fn wants_input(&self) -> bool {
@@ -1140,7 +1135,18 @@ impl Machine for Client {
                     bytes::Buf::advance(self.input.data(), consumed);
                     self.handle_reply(reply);
                 }
-                Ok(Parsed::Incomplete) => return None,
+                Ok(Parsed::Incomplete) => {
+                    if self.eof {
+                        if self.inflight.is_empty() && self.queue.is_empty() && self.phase != Phase::Greeting {
+                            self.events.push_back(Ok(Event::Closed(None)));
+                            self.close();
+                        } else {
+                            self.fail(ProtocolError::Closed);
+                        }
+                        continue;
+                    }
+                    return None;
+                }
                 Err(e) => {
                     self.fail(ProtocolError::Reply(e));
                 }

@@ -1344,11 +1344,8 @@ impl Machine for Server {
     }
 
     fn receive_eof(&mut self) {
-        if !self.eof {
-            self.eof = true;
-            self.events.push_back(Ok(Event::Closed));
-            self.close();
-        }
+        // Commands already received are handled first (poll_event).
+        self.eof = true;
     }
 
     fn wants_input(&self) -> bool {
@@ -1372,7 +1369,13 @@ impl Machine for Server {
                 return None;
             }
             match self.step() {
-                None => return None,
+                None => {
+                    if self.eof {
+                        self.close();
+                        return Some(Ok(Event::Closed));
+                    }
+                    return None;
+                }
                 Some(Some(event)) => return Some(event),
                 Some(None) => {}
             }

@@ -27,4 +27,7 @@ pub enum DriveError<E: std::error::Error + 'static> {
     /// The connection is gone.
     #[error("the connection is closed")]
     Closed,
+    /// The machine asked for something this driver does not do.
+    #[error("not supported here: {0}")]
+    Unsupported(&'static str),
 }

@@ -5,9 +5,13 @@ pub mod blocking;
 pub mod deflate;
 pub mod error;
 pub mod tls;
+#[cfg(feature = "tokio")]
+pub mod tokio_driver;
 pub mod trace;
 
 pub use blocking::{Driver, Stream, TlsUpgrade};
 pub use error::DriveError;
 pub use tls::{ServerTls, Trust};
+#[cfg(feature = "tokio")]
+pub use tokio_driver::{AsyncDriver, AsyncStream};
 pub use trace::{Collector, Direction, Trace, TraceLine, TraceSink, TracingSink};

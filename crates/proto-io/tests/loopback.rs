@@ -297,3 +297,48 @@ fn starttls_without_configuration_is_an_error() {
         "{result:?}"
     );
 }
+
+#[tokio::test]
+async fn async_driver_upgrades_and_talks_to_the_blocking_one() {
+    use proto_io::{AsyncDriver, AsyncStream};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = serve(listener, self_signed(), Duration::from_secs(30));
+
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let upgrade = TlsUpgrade::Client {
+        config: proto_io::tls::client_config(&Trust::AcceptInvalidCertificates).unwrap(),
+        name: proto_io::tls::server_name("localhost").unwrap(),
+    };
+    let machine = Toy::new(client_rule, None, Duration::from_secs(30));
+    let mut client = AsyncDriver::new(machine, AsyncStream::Plain(tcp)).with_tls_upgrade(upgrade);
+    assert_eq!(
+        client_next(&mut client).await,
+        Ev::Line("+OK toy ready".into())
+    );
+    client.machine().say("STARTTLS");
+    assert_eq!(
+        client_next(&mut client).await,
+        Ev::Line("+OK go ahead".into())
+    );
+    let Ev::Tls(Some(binding)) = client_next(&mut client).await else {
+        panic!("TLS event")
+    };
+    assert!(client.is_tls());
+    client.machine().say("QUIT");
+    assert_eq!(client_next(&mut client).await, Ev::Line("+OK bye".into()));
+    assert_eq!(client.next_event().await.unwrap(), None);
+    let server_events = server.join().unwrap();
+    assert!(
+        server_events.contains(&Ev::Tls(Some(binding))),
+        "same exporter on both sides"
+    );
+}
+
+async fn client_next(client: &mut proto_io::AsyncDriver<Toy>) -> Ev {
+    client
+        .next_event()
+        .await
+        .unwrap()
+        .expect("an event before the end")
+}

@@ -279,12 +279,9 @@ impl<M: Machine> AsyncDriver<M> {
             return Err(DriveError::Stalled);
         }
         let result = match deadline {
-            Some(deadline) => {
-                match tokio::time::timeout_at(deadline.into(), stream.read(buf)).await {
-                    Ok(result) => Some(result),
-                    Err(_) => None,
-                }
-            }
+            Some(deadline) => tokio::time::timeout_at(deadline.into(), stream.read(buf))
+                .await
+                .ok(),
             None => Some(stream.read(buf).await),
         };
         match result {

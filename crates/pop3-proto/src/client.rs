@@ -828,11 +828,11 @@ impl Client {
             }
             match self.framer.poll_line(self.input.data()) {
                 Some(Ok(line)) => self.line(&line),
-                Some(Err(LineError::TooLong { limit, seen })) => {
+                Some(Err(LineError::TooLong { limit, .. })) => {
                     self.fail(ProtocolError::LineTooLong {
                         context: "response",
                         limit,
-                        seen,
+                        seen: limit + 1,
                     })
                 }
                 Some(Err(_)) => self.fail(ProtocolError::BareLineEnding {
@@ -843,7 +843,7 @@ impl Client {
                         self.fail(ProtocolError::LineTooLong {
                             context: "response",
                             limit,
-                            seen: limit,
+                            seen: limit + 1,
                         });
                     } else if self.eof {
                         let during = if self.in_flight.is_empty() {

@@ -175,7 +175,13 @@ impl Scripted for ServerScript {
     }
 
     fn describe(&mut self, event: ServerEvent) -> Described {
-        Described::Line(match event {
+        Described::Line(self.render(event).trim_end().to_owned())
+    }
+}
+
+impl ServerScript {
+    fn render(&mut self, event: ServerEvent) -> String {
+        match event {
             ServerEvent::Login { request, decision } => {
                 let text = match &request {
                     LoginRequest::Password { user, password } => {
@@ -245,6 +251,162 @@ impl Scripted for ServerScript {
             ServerEvent::Disconnected => "disconnected".into(),
             ServerEvent::TimedOut => "timed out".into(),
             _ => "?".into(),
-        })
+        }
     }
+}
+
+// ------------------------------------------------------------------------------------------
+// Client adapter
+
+use pop3_proto::client::{Client, ClientConfig, ClientEvent, LoginMethod};
+use pop3_proto::{Capability, MessageNumber};
+use sasl_proto::{Credentials, Mechanism};
+
+pub struct ClientScript {
+    pub client: Client,
+}
+
+impl ClientScript {
+    pub fn new(config: ClientConfig) -> Self {
+        Self {
+            client: Client::new(config),
+        }
+    }
+}
+
+fn num(s: &str) -> Result<MessageNumber, String> {
+    s.parse::<u32>()
+        .ok()
+        .and_then(MessageNumber::new)
+        .ok_or_else(|| format!("bad message number {s}"))
+}
+
+pub fn line_text(line: &StatusLine<'_>) -> String {
+    let code = line
+        .code
+        .as_ref()
+        .map(|c| format!("[{}] ", c.as_str()))
+        .unwrap_or_default();
+    format!("{code}{}", line.text_lossy())
+}
+
+pub fn cap_text(cap: &Capability<'_>) -> String {
+    let mut out = Vec::new();
+    pop3_proto::codec::encode_capability(cap, &mut out).unwrap();
+    String::from_utf8(out).unwrap().trim_end().to_owned()
+}
+
+impl Scripted for ClientScript {
+    type Machine = Client;
+
+    fn machine(&mut self) -> &mut Client {
+        &mut self.client
+    }
+
+    fn act(&mut self, action: &str, _now: Instant) -> Result<(), String> {
+        let words: Vec<&str> = action.split(' ').collect();
+        let c = &mut self.client;
+        let result = match words.as_slice() {
+            ["capa"] => c.send_capa(),
+            ["stls"] => c.send_stls(),
+            ["stat"] => c.send_stat(),
+            ["list"] => c.send_list(None),
+            ["list", n] => c.send_list(Some(num(n)?)),
+            ["uidl"] => c.send_uidl(None),
+            ["uidl", n] => c.send_uidl(Some(num(n)?)),
+            ["retr", n] => c.send_retr(num(n)?),
+            ["top", n, l] => c.send_top(num(n)?, l.parse().map_err(|_| "bad lines")?),
+            ["dele", n] => c.send_dele(num(n)?),
+            ["rset"] => c.send_rset(),
+            ["noop"] => c.send_noop(),
+            ["quit"] => c.send_quit(),
+            ["utf8"] => c.send_utf8(),
+            ["lang"] => c.send_lang(None),
+            ["lang", tag] => c.send_lang(Some(tag)),
+            ["login", rest @ ..] => {
+                let (user, password, method, authzid) = match rest {
+                    [u, p] => (*u, *p, LoginMethod::Auto, None),
+                    [u, p, m] => (*u, *p, method(m)?, None),
+                    [u, p, m, z] => (*u, *p, method(m)?, Some(*z)),
+                    _ => return Err("login user password [method [authzid]]".into()),
+                };
+                let mut credentials = Credentials::password(user, password);
+                if let Some(z) = authzid {
+                    credentials = credentials.with_authzid(z);
+                }
+                c.login(credentials, method)
+            }
+            _ => return Err(format!("unknown action {action}")),
+        };
+        result.map(|_| ()).map_err(|e| format!("usage error: {e}"))
+    }
+
+    fn describe(&mut self, event: ClientEvent) -> Described {
+        if let ClientEvent::BodyChunk { data, .. } = event {
+            return Described::Chunk(data.to_vec());
+        }
+        Described::Line(render_client(event).trim_end().to_owned())
+    }
+}
+
+fn render_client(event: ClientEvent) -> String {
+    match event {
+        ClientEvent::Greeting { line, timestamp } => format!(
+            "greeting {} {}",
+            if line.is_ok() { "ok" } else { "err" },
+            timestamp
+                .map(|t| t.as_str().to_owned())
+                .unwrap_or("-".into())
+        ),
+        ClientEvent::Capabilities { id, capabilities } => {
+            let caps: Vec<String> = capabilities.0.iter().map(cap_text).collect();
+            format!("capa {id} {}", caps.join(", "))
+        }
+        ClientEvent::TlsEstablished { capa } => format!("tls, capa {capa}"),
+        ClientEvent::LoggedIn { id, line } => format!("logged in {id} {}", line_text(&line)),
+        ClientEvent::LoginFailed { id, line } => {
+            format!("login failed {id} {}", line_text(&line))
+        }
+        ClientEvent::Stat { id, count, size } => format!("stat {id} {count} {size}"),
+        ClientEvent::List { id, entries } => {
+            let e: Vec<String> = entries
+                .iter()
+                .map(|e| format!("{}:{}", e.number, e.size))
+                .collect();
+            format!("list {id} {}", e.join(" "))
+        }
+        ClientEvent::Uidl { id, entries } => {
+            let e: Vec<String> = entries
+                .iter()
+                .map(|e| format!("{}:{}", e.number, e.uid))
+                .collect();
+            format!("uidl {id} {}", e.join(" "))
+        }
+        ClientEvent::Languages { id, languages } => {
+            let l: Vec<String> = languages.iter().map(|l| l.tag.to_string()).collect();
+            format!("languages {id} {}", l.join(" "))
+        }
+        ClientEvent::BodyStart { id, line } => format!("body {id} {}", line_text(&line)),
+        ClientEvent::BodyChunk { .. } => "chunk".into(),
+        ClientEvent::BodyEnd { id } => format!("body end {id}"),
+        ClientEvent::Ok { id, line } => format!("ok {id} {}", line_text(&line)),
+        ClientEvent::Err { id, command, line } => {
+            format!("err {id} {command} {}", line_text(&line))
+        }
+        ClientEvent::Closed { id, line } => format!(
+            "closed {id} {} {}",
+            if line.is_ok() { "ok" } else { "err" },
+            line_text(&line)
+        ),
+        _ => "?".into(),
+    }
+}
+
+fn method(m: &str) -> Result<LoginMethod, String> {
+    Ok(match m {
+        "auto" => LoginMethod::Auto,
+        "user" => LoginMethod::UserPass,
+        "apop" => LoginMethod::Apop,
+        other => LoginMethod::Sasl(Mechanism::parse(other).map_err(|e| e.to_string())?),
+    })
 }

@@ -297,7 +297,13 @@ impl Kind {
     fn ends_group(&self) -> bool {
         matches!(
             self,
-            Self::Ehlo | Self::Helo | Self::StartTls | Self::Auth | Self::Data | Self::Quit | Self::DataEnd
+            Self::Ehlo
+                | Self::Helo
+                | Self::StartTls
+                | Self::Auth
+                | Self::Data
+                | Self::Quit
+                | Self::DataEnd
         ) || matches!(self, Self::Other(v) if matches!(*v, "VRFY" | "EXPN" | "NOOP" | "ETRN" | "HELP"))
     }
 
@@ -472,7 +478,9 @@ impl Client {
             {
                 return;
             }
-            let Some(next) = self.queue.pop_front() else { return };
+            let Some(next) = self.queue.pop_front() else {
+                return;
+            };
             self.output.push(&next.bytes);
             self.inflight.push_back((next.id, next.kind));
             self.activity = true;
@@ -481,7 +489,11 @@ impl Client {
 
     fn hello_command(&self) -> Command<'static> {
         let name = self.config.hostname.clone().into();
-        if self.config.lmtp { Command::Lhlo(name) } else { Command::Ehlo(name) }
+        if self.config.lmtp {
+            Command::Lhlo(name)
+        } else {
+            Command::Ehlo(name)
+        }
     }
 
     fn send_hello(&mut self) {
@@ -490,7 +502,9 @@ impl Client {
             Ok(bytes) => {
                 self.enqueue(Kind::Ehlo, bytes);
             }
-            Err(_) => self.fail(ProtocolError::Sasl("the EHLO name cannot be encoded".into())),
+            Err(_) => self.fail(ProtocolError::Sasl(
+                "the EHLO name cannot be encoded".into(),
+            )),
         }
     }
 
@@ -553,7 +567,10 @@ impl Client {
         if params.requiretls && !(caps.requiretls && self.tls) {
             return Err(UsageError::NotOffered("REQUIRETLS"));
         }
-        let bytes = Self::encode(&Command::Mail { from: from.into_owned(), params })?;
+        let bytes = Self::encode(&Command::Mail {
+            from: from.into_owned(),
+            params,
+        })?;
         self.tx = Some(Transaction {
             info,
             accepted: Vec::new(),
@@ -586,7 +603,10 @@ impl Client {
             return Err(UsageError::NotOffered("SMTPUTF8"));
         }
         let to = to.into_owned();
-        let bytes = Self::encode(&Command::Rcpt { to: to.clone(), params: params.into_owned() })?;
+        let bytes = Self::encode(&Command::Rcpt {
+            to: to.clone(),
+            params: params.into_owned(),
+        })?;
         Ok(self.enqueue(Kind::Rcpt(to), bytes))
     }
 
@@ -607,8 +627,14 @@ impl Client {
             return Err(UsageError::NotNow("the server refused MAIL FROM"));
         }
         // Without pipelining every RCPT reply is known: refuse a body nobody gets.
-        let rcpts_pending = self.inflight.iter().any(|(_, k)| matches!(k, Kind::Rcpt(_) | Kind::Mail))
-            || self.queue.iter().any(|o| matches!(o.kind, Kind::Rcpt(_) | Kind::Mail));
+        let rcpts_pending = self
+            .inflight
+            .iter()
+            .any(|(_, k)| matches!(k, Kind::Rcpt(_) | Kind::Mail))
+            || self
+                .queue
+                .iter()
+                .any(|o| matches!(o.kind, Kind::Rcpt(_) | Kind::Mail));
         if !pipelining && !rcpts_pending && tx.accepted.is_empty() {
             return Err(UsageError::NotNow("no recipient was accepted"));
         }
@@ -640,7 +666,10 @@ impl Client {
         if self.closed {
             return Err(UsageError::Closed);
         }
-        let room = self.config.body_high_water.saturating_sub(self.output.len());
+        let room = self
+            .config
+            .body_high_water
+            .saturating_sub(self.output.len());
         let Some(tx) = &mut self.tx else {
             return Err(UsageError::NotNow("body without a transaction"));
         };
@@ -682,7 +711,10 @@ impl Client {
                 if piece.is_empty() {
                     return Ok(0);
                 }
-                let mut bytes = Self::encode(&Command::Bdat { size: take as u64, last: false })?;
+                let mut bytes = Self::encode(&Command::Bdat {
+                    size: take as u64,
+                    last: false,
+                })?;
                 bytes.extend_from_slice(piece);
                 tx.written += take as u64;
                 self.enqueue(Kind::Bdat { last: false }, bytes);
@@ -733,7 +765,10 @@ impl Client {
             }
             BodyState::Bdat => {
                 tx.body = BodyState::Done;
-                let bytes = Self::encode(&Command::Bdat { size: 0, last: true })?;
+                let bytes = Self::encode(&Command::Bdat {
+                    size: 0,
+                    last: true,
+                })?;
                 Ok(self.enqueue(Kind::Bdat { last: true }, bytes))
             }
             _ => Err(UsageError::NotNow("finish before the body")),
@@ -743,7 +778,8 @@ impl Client {
     /// RSET: ends the transaction.
     pub fn rset(&mut self) -> Result<CommandId, UsageError> {
         self.ready("RSET")?;
-        if matches!(&self.tx, Some(tx) if matches!(tx.body, BodyState::Data | BodyState::AwaitingGoAhead)) {
+        if matches!(&self.tx, Some(tx) if matches!(tx.body, BodyState::Data | BodyState::AwaitingGoAhead))
+        {
             return Err(UsageError::NotNow("RSET inside DATA"));
         }
         self.tx = None;
@@ -807,13 +843,16 @@ impl Client {
                 });
             }
         };
-        let mut sasl_config = sasl.with_server_advertised_plus(caps.auth.iter().any(Mechanism::is_plus));
+        let mut sasl_config =
+            sasl.with_server_advertised_plus(caps.auth.iter().any(Mechanism::is_plus));
         if let Some(b) = binding {
             sasl_config = sasl_config.with_channel_binding(b);
         }
         let mut client = sasl_proto::Client::new(mechanism.clone(), credentials, sasl_config)
             .map_err(|e| UsageError::Sasl(e.to_string()))?;
-        let ir = client.initial_response().map_err(|e| UsageError::Sasl(e.to_string()))?;
+        let ir = client
+            .initial_response()
+            .map_err(|e| UsageError::Sasl(e.to_string()))?;
         let initial_response = ir.map(|r| {
             if r.is_empty() {
                 "=".to_owned()
@@ -864,7 +903,9 @@ impl Client {
             return;
         }
         // A 334 belongs to the AUTH exchange in progress.
-        if code == ReplyCode::AUTH_CONTINUE && matches!(self.inflight.front(), Some((_, Kind::Auth))) {
+        if code == ReplyCode::AUTH_CONTINUE
+            && matches!(self.inflight.front(), Some((_, Kind::Auth)))
+        {
             self.auth_challenge(&reply);
             return;
         }
@@ -891,17 +932,31 @@ impl Client {
                         Err(e) => self.fail(ProtocolError::Sasl(e.to_string())),
                     }
                 } else {
-                    self.events.push_back(Ok(Event::Reply { id, verb: "EHLO", reply }));
+                    self.events.push_back(Ok(Event::Reply {
+                        id,
+                        verb: "EHLO",
+                        reply,
+                    }));
                     let _ = self.quit();
                 }
             }
             Kind::Helo => {
                 if positive {
-                    let mut caps = Capabilities::default();
-                    caps.domain = reply.lines().next().map(|l| String::from_utf8_lossy(l).into_owned()).unwrap_or_default();
+                    let caps = Capabilities {
+                        domain: reply
+                            .lines()
+                            .next()
+                            .map(|l| String::from_utf8_lossy(l).into_owned())
+                            .unwrap_or_default(),
+                        ..Capabilities::default()
+                    };
                     self.hello_done(caps);
                 } else {
-                    self.events.push_back(Ok(Event::Reply { id, verb: "HELO", reply }));
+                    self.events.push_back(Ok(Event::Reply {
+                        id,
+                        verb: "HELO",
+                        reply,
+                    }));
                     let _ = self.quit();
                 }
             }
@@ -923,7 +978,9 @@ impl Client {
                 }
             }
             Kind::Auth => {
-                let Some(exchange) = self.auth.take() else { return };
+                let Some(exchange) = self.auth.take() else {
+                    return;
+                };
                 if reply.code() == ReplyCode::AUTH_OK {
                     let mut sasl = exchange.sasl;
                     if let Err(e) = sasl.finish(None) {
@@ -932,22 +989,36 @@ impl Client {
                     }
                     self.authenticated = true;
                     let mechanism = sasl.mechanism().clone();
-                    self.events.push_back(Ok(Event::Authenticated { id: exchange.id, mechanism }));
+                    self.events.push_back(Ok(Event::Authenticated {
+                        id: exchange.id,
+                        mechanism,
+                    }));
                 } else {
-                    self.events.push_back(Ok(Event::AuthFailed { id: exchange.id, reply }));
+                    self.events.push_back(Ok(Event::AuthFailed {
+                        id: exchange.id,
+                        reply,
+                    }));
                 }
             }
             Kind::Mail => {
                 if !positive && let Some(tx) = &mut self.tx {
                     tx.rejected = true;
                 }
-                self.events.push_back(Ok(Event::Reply { id, verb: "MAIL", reply }));
+                self.events.push_back(Ok(Event::Reply {
+                    id,
+                    verb: "MAIL",
+                    reply,
+                }));
             }
             Kind::Rcpt(recipient) => {
                 if positive && let Some(tx) = &mut self.tx {
                     tx.accepted.push(recipient.clone());
                 }
-                self.events.push_back(Ok(Event::Recipient { id, recipient, reply }));
+                self.events.push_back(Ok(Event::Recipient {
+                    id,
+                    recipient,
+                    reply,
+                }));
             }
             Kind::Data => {
                 let Some(tx) = &mut self.tx else { return };
@@ -963,10 +1034,18 @@ impl Client {
                         self.want_writable = false;
                         self.events.push_back(Ok(Event::BodyWritable));
                     }
-                    self.events.push_back(Ok(Event::Reply { id, verb: "DATA", reply }));
+                    self.events.push_back(Ok(Event::Reply {
+                        id,
+                        verb: "DATA",
+                        reply,
+                    }));
                 } else {
                     self.tx = None;
-                    self.events.push_back(Ok(Event::Reply { id, verb: "DATA", reply }));
+                    self.events.push_back(Ok(Event::Reply {
+                        id,
+                        verb: "DATA",
+                        reply,
+                    }));
                 }
             }
             Kind::DataEnd | Kind::Bdat { last: true } => self.message_reply(id, reply),
@@ -974,7 +1053,11 @@ impl Client {
                 if !positive && let Some(tx) = &mut self.tx {
                     tx.rejected = true;
                 }
-                self.events.push_back(Ok(Event::Reply { id, verb: "BDAT", reply }));
+                self.events.push_back(Ok(Event::Reply {
+                    id,
+                    verb: "BDAT",
+                    reply,
+                }));
             }
             Kind::Quit => {
                 self.events.push_back(Ok(Event::Closed(Some(reply))));
@@ -1001,7 +1084,11 @@ impl Client {
             } else {
                 self.tx = None;
             }
-            self.events.push_back(Ok(Event::LmtpDelivery { id, recipient, reply }));
+            self.events.push_back(Ok(Event::LmtpDelivery {
+                id,
+                recipient,
+                reply,
+            }));
             return;
         }
         self.tx = None;
@@ -1036,7 +1123,8 @@ impl Client {
 
     fn auth_challenge(&mut self, reply: &Reply<'_>) {
         let text = reply.lines().next().unwrap_or_default();
-        let limits = sasl_proto::Limits::default().with_max_line_len(self.config.limits.max_auth_line);
+        let limits =
+            sasl_proto::Limits::default().with_max_line_len(self.config.limits.max_auth_line);
         let challenge = match sasl_proto::codec::decode_challenge_with(text, &limits) {
             Ok(c) => c,
             Err(_) => {
@@ -1045,7 +1133,9 @@ impl Client {
                 return;
             }
         };
-        let Some(exchange) = &mut self.auth else { return };
+        let Some(exchange) = &mut self.auth else {
+            return;
+        };
         match exchange.sasl.step(&challenge) {
             Ok(ClientStep::Response(r)) => {
                 let mut line = sasl_proto::codec::encode_continuation(&r);
@@ -1061,7 +1151,10 @@ impl Client {
 
     fn max_reply_line(&self) -> usize {
         if self.auth.is_some() {
-            self.config.limits.max_reply_line.max(self.config.limits.max_auth_line + 6)
+            self.config
+                .limits
+                .max_reply_line
+                .max(self.config.limits.max_auth_line + 6)
         } else {
             self.config.limits.max_reply_line
         }
@@ -1127,7 +1220,10 @@ impl Machine for Client {
             if self.closed || !self.transport.is_empty() {
                 return None;
             }
-            let limits = self.config.limits.with_max_reply_line(self.max_reply_line());
+            let limits = self
+                .config
+                .limits
+                .with_max_reply_line(self.max_reply_line());
             let parsed = parse_reply_with(self.input.data(), &limits);
             match parsed {
                 Ok(Parsed::Complete { value, consumed }) => {
@@ -1137,7 +1233,10 @@ impl Machine for Client {
                 }
                 Ok(Parsed::Incomplete) => {
                     if self.eof {
-                        if self.inflight.is_empty() && self.queue.is_empty() && self.phase != Phase::Greeting {
+                        if self.inflight.is_empty()
+                            && self.queue.is_empty()
+                            && self.phase != Phase::Greeting
+                        {
                             self.events.push_back(Ok(Event::Closed(None)));
                             self.close();
                         } else {

@@ -186,7 +186,8 @@ fn verb_code(verb: &[u8]) -> [u8; 4] {
 }
 
 fn optional_arg(rest: Option<&str>) -> Option<&str> {
-    rest.and_then(|r| r.strip_prefix(' ')).filter(|a| !a.is_empty())
+    rest.and_then(|r| r.strip_prefix(' '))
+        .filter(|a| !a.is_empty())
 }
 
 fn strip_keyword<'a>(text: &'a str, keyword: &str) -> Option<&'a str> {
@@ -260,7 +261,8 @@ fn mailbox_at<'a>(
         return Err(err(K::BadPath, bytes, local_end));
     }
     let domain_start = local_end + 1;
-    let domain_end = domain_end(bytes, domain_start).ok_or_else(|| err(K::BadPath, bytes, domain_start))?;
+    let domain_end =
+        domain_end(bytes, domain_start).ok_or_else(|| err(K::BadPath, bytes, domain_start))?;
     if domain_end - domain_start > limits.max_domain {
         return Err(err(K::TooLong, bytes, domain_start));
     }
@@ -289,7 +291,12 @@ fn local_part_end(bytes: &[u8], start: usize) -> Option<usize> {
                     }
                     i += 2;
                 }
-                b if b == 32 || b == 33 || (35..=91).contains(&b) || (93..=126).contains(&b) || b >= 0x80 => {
+                b if b == 32
+                    || b == 33
+                    || (35..=91).contains(&b)
+                    || (93..=126).contains(&b)
+                    || b >= 0x80 =>
+                {
                     i += 1
                 }
                 _ => return None,
@@ -347,7 +354,11 @@ fn domain_end(bytes: &[u8], start: usize) -> Option<usize> {
         }
         i += 1;
     }
-    if label_len == 0 || last_hyphen { None } else { Some(i) }
+    if label_len == 0 || last_hyphen {
+        None
+    } else {
+        Some(i)
+    }
 }
 
 fn valid_literal(inner: &str) -> bool {
@@ -466,9 +477,12 @@ fn parse_mail_args<'a>(
     };
     let mut params = MailParameters::default();
     let mut extra: Option<(usize, usize)> = None;
-    for_params(text, end, line, base, |keyword, value, span| {
-        let upper = keyword_index(keyword, MAIL_KEYWORDS);
-        let ok = match upper {
+    for_params(
+        text,
+        end,
+        line,
+        base,
+        |keyword, value, span| match keyword_index(keyword, MAIL_KEYWORDS) {
             Some(0) => set_once(&mut params.size, value.and_then(parse_u64)),
             Some(1) => set_once(
                 &mut params.body,
@@ -516,9 +530,8 @@ fn parse_mail_args<'a>(
                 });
                 true
             }
-        };
-        ok
-    })?;
+        },
+    )?;
     if let Some((s, e)) = extra {
         params.extra = Cow::Borrowed(text.get(s..e).unwrap_or_default());
     }
@@ -541,15 +554,19 @@ fn parse_rcpt_args<'a>(
     };
     let mut params = RcptParameters::default();
     let mut extra: Option<(usize, usize)> = None;
-    for_params(text, end, line, base, |keyword, value, span| {
-        match keyword_index(keyword, RCPT_KEYWORDS) {
+    for_params(
+        text,
+        end,
+        line,
+        base,
+        |keyword, value, span| match keyword_index(keyword, RCPT_KEYWORDS) {
             Some(0) => set_once(&mut params.notify, value.and_then(parse_notify)),
             Some(1) => set_once(
                 &mut params.orcpt,
                 value.and_then(|v| {
                     let (t, x) = v.split_once(';')?;
                     let type_ok = !t.is_empty() && t.bytes().all(|b| is_atext(b) && b < 0x80);
-                    (type_ok && is_xtext(x)).then(|| Orcpt {
+                    (type_ok && is_xtext(x)).then_some(Orcpt {
                         addr_type: Cow::Borrowed(t),
                         xtext: Cow::Borrowed(x),
                     })
@@ -563,8 +580,8 @@ fn parse_rcpt_args<'a>(
                 });
                 true
             }
-        }
-    })?;
+        },
+    )?;
     if let Some((s, e)) = extra {
         params.extra = Cow::Borrowed(text.get(s..e).unwrap_or_default());
     }
@@ -692,9 +709,15 @@ fn for_params<'a>(
             Some((k, v)) => (k, Some(v)),
             None => (token, None),
         };
-        let keyword_ok = keyword.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-            && keyword.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        let value_ok = value.is_none_or(|v| !v.is_empty() && v.bytes().all(|b| b > 32 && b != b'=' && b != 0x7f));
+        let keyword_ok = keyword
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+            && keyword
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        let value_ok = value
+            .is_none_or(|v| !v.is_empty() && v.bytes().all(|b| b > 32 && b != b'=' && b != 0x7f));
         if !keyword_ok || !value_ok || !f(keyword, value, (pos, end)) {
             return Err(err(K::BadParameter, line, base + pos));
         }
@@ -737,7 +760,10 @@ pub fn parse_reply_with<'a>(
             [a, b, c, s, ..] => ([*a, *b, *c], Some(*s)),
             _ => return Err(err(K::BadReplyLine, input, pos)),
         };
-        if !matches!(digits[0], b'1'..=b'5') || !digits[1].is_ascii_digit() || !digits[2].is_ascii_digit() {
+        if !matches!(digits[0], b'1'..=b'5')
+            || !digits[1].is_ascii_digit()
+            || !digits[2].is_ascii_digit()
+        {
             return Err(err(K::BadReplyLine, input, pos));
         }
         let more = match sep {
@@ -772,7 +798,11 @@ pub fn parse_reply_with<'a>(
             let (n, _) = code.unwrap_or((0, [0; 3]));
             let code = ReplyCode::new(n).ok_or_else(|| err(K::BadReplyLine, input, 0))?;
             return Ok(Parsed::Complete {
-                value: Reply::from_parts(code, enhanced, Cow::Borrowed(input.get(..pos).unwrap_or_default())),
+                value: Reply::from_parts(
+                    code,
+                    enhanced,
+                    Cow::Borrowed(input.get(..pos).unwrap_or_default()),
+                ),
                 consumed: pos,
             });
         }
@@ -892,7 +922,11 @@ fn encode_mail_params(p: &MailParameters<'_>, out: &mut Vec<u8>) -> Result<(), E
         param(out, "SMTPUTF8", None)?;
     }
     if let Some(ret) = p.ret {
-        param(out, "RET", Some(if ret == Ret::Full { "FULL" } else { "HDRS" }))?;
+        param(
+            out,
+            "RET",
+            Some(if ret == Ret::Full { "FULL" } else { "HDRS" }),
+        )?;
     }
     if let Some(envid) = &p.envid {
         param(out, "ENVID", Some(envid))?;

@@ -14,6 +14,6 @@ pub use error::{EncodeError, ParseError, ParseErrorKind, ProtocolError, UsageErr
 pub use limits::Limits;
 pub use server::Server;
 pub use types::{
-    Body, Capabilities, Command, DeliverBy, Domain, EnhancedStatusCode, ForwardPath, Mailbox,
-    MailParameters, Notify, Orcpt, RcptParameters, Reply, ReplyCode, Ret, ReversePath,
+    Body, Capabilities, Command, DeliverBy, Domain, EnhancedStatusCode, ForwardPath,
+    MailParameters, Mailbox, Notify, Orcpt, RcptParameters, Reply, ReplyCode, Ret, ReversePath,
 };

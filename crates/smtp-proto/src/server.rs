@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use proto_core::{
-    BareLineEnding, Decision, Decisions, DotUnstuffer, InputBuffer, LineError, LineFramer,
-    Machine, OutputBuffer, Timer, TlsInfo, TransportAction, Unstuffed,
+    BareLineEnding, Decision, Decisions, DotUnstuffer, InputBuffer, LineError, LineFramer, Machine,
+    OutputBuffer, Timer, TlsInfo, TransportAction, Unstuffed,
 };
 use sasl_proto::codec::decode_response_with;
 use sasl_proto::{
@@ -30,8 +30,8 @@ use crate::codec::parse_command_line;
 use crate::error::{ParseErrorKind, ProtocolError, UsageError};
 use crate::limits::{Limits, increment};
 use crate::types::{
-    Body, Capabilities, Command, EnhancedStatusCode, ForwardPath, MailParameters,
-    RcptParameters, Reply, ReplyCode, ReversePath,
+    Body, Capabilities, Command, EnhancedStatusCode, ForwardPath, MailParameters, RcptParameters,
+    Reply, ReplyCode, ReversePath,
 };
 
 /// Builds the sasl-proto configuration of each AUTH exchange (nonce source, limits).
@@ -88,14 +88,16 @@ impl std::fmt::Debug for ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        let mut extensions = Capabilities::default();
-        extensions.pipelining = true;
-        extensions.eight_bit_mime = true;
-        extensions.chunking = true;
-        extensions.binary_mime = true;
-        extensions.dsn = true;
-        extensions.smtputf8 = true;
-        extensions.enhanced_status_codes = true;
+        let extensions = Capabilities {
+            pipelining: true,
+            eight_bit_mime: true,
+            chunking: true,
+            binary_mime: true,
+            dsn: true,
+            smtputf8: true,
+            enhanced_status_codes: true,
+            ..Capabilities::default()
+        };
         Self {
             hostname: "localhost".to_owned(),
             lmtp: false,
@@ -276,13 +278,25 @@ pub enum Event {
 #[derive(Debug)]
 enum Pending {
     Connect,
-    Hello { kind: HelloKind, domain: String },
-    Mail { from: ReversePath<'static>, params: MailParameters<'static> },
-    Rcpt { to: ForwardPath<'static> },
+    Hello {
+        kind: HelloKind,
+        domain: String,
+    },
+    Mail {
+        from: ReversePath<'static>,
+        params: MailParameters<'static>,
+    },
+    Rcpt {
+        to: ForwardPath<'static>,
+    },
     DataEnd,
     AuthSecret,
     AuthToken,
-    AuthIdentity { additional: Option<Vec<u8>>, via_authorize: bool, authcid: String },
+    AuthIdentity {
+        additional: Option<Vec<u8>>,
+        via_authorize: bool,
+        authcid: String,
+    },
 }
 
 /// A reply in its place in command order.
@@ -310,7 +324,11 @@ impl Transaction {
         let (code, e, text) = if self.too_big {
             (552, (5, 3, 4), "Error: message file too big".to_owned())
         } else if let Some(what) = self.bad_ending {
-            (550, (5, 5, 2), format!("{host} Error: bare {what} received"))
+            (
+                550,
+                (5, 5, 2),
+                format!("{host} Error: bare {what} received"),
+            )
         } else if self.long_line {
             (554, (5, 6, 0), "Error: message line too long".to_owned())
         } else {
@@ -323,7 +341,11 @@ impl Transaction {
 enum Mode {
     Command,
     Data(DotUnstuffer),
-    Bdat { remaining: u64, last: bool, refused: Option<Reply<'static>> },
+    Bdat {
+        remaining: u64,
+        last: bool,
+        refused: Option<Reply<'static>>,
+    },
     Auth(Box<sasl_proto::Server>),
     /// Waiting for the empty response to the SCRAM additional data.
     AuthFinal,
@@ -335,7 +357,9 @@ impl std::fmt::Debug for Mode {
         match self {
             Self::Command => f.write_str("Command"),
             Self::Data(_) => f.write_str("Data"),
-            Self::Bdat { remaining, last, .. } => write!(f, "Bdat({remaining}, {last})"),
+            Self::Bdat {
+                remaining, last, ..
+            } => write!(f, "Bdat({remaining}, {last})"),
             Self::Auth(_) => f.write_str("Auth"),
             Self::AuthFinal => f.write_str("AuthFinal"),
             Self::Closed => f.write_str("Closed"),
@@ -467,7 +491,8 @@ impl Server {
     fn greet(&mut self) {
         let kind = if self.config.lmtp { "LMTP" } else { "ESMTP" };
         let text = format!("{} {kind}", self.config.hostname);
-        let r = Reply::new(ReplyCode::READY, None, &text).unwrap_or_else(|_| reply(220, (2, 0, 0), "ready"));
+        let r = Reply::new(ReplyCode::READY, None, &text)
+            .unwrap_or_else(|_| reply(220, (2, 0, 0), "ready"));
         self.push_reply(&r);
     }
 
@@ -590,7 +615,11 @@ impl Server {
     }
 
     /// Accepts a decision with the given positive reply (for example a queue id).
-    pub fn accept_with(&mut self, decision: Decision, reply: Reply<'static>) -> Result<(), UsageError> {
+    pub fn accept_with(
+        &mut self,
+        decision: Decision,
+        reply: Reply<'static>,
+    ) -> Result<(), UsageError> {
         self.answer(decision, Some(Ok(reply)))
     }
 
@@ -600,7 +629,11 @@ impl Server {
     }
 
     /// Answers [`Event::AuthSecret`]: the stored secret, or `None` for an unknown user.
-    pub fn provide_secret(&mut self, decision: Decision, secret: Option<StoredSecret>) -> Result<(), UsageError> {
+    pub fn provide_secret(
+        &mut self,
+        decision: Decision,
+        secret: Option<StoredSecret>,
+    ) -> Result<(), UsageError> {
         let id = decision.id();
         match self.decisions.close(decision) {
             Ok(Pending::AuthSecret) => {}
@@ -616,7 +649,11 @@ impl Server {
     }
 
     /// Answers [`Event::AuthToken`].
-    pub fn provide_token(&mut self, decision: Decision, verdict: TokenVerdict) -> Result<(), UsageError> {
+    pub fn provide_token(
+        &mut self,
+        decision: Decision,
+        verdict: TokenVerdict,
+    ) -> Result<(), UsageError> {
         let id = decision.id();
         match self.decisions.close(decision) {
             Ok(Pending::AuthToken) => {}
@@ -632,11 +669,16 @@ impl Server {
     }
 
     fn remove_slot(&mut self, id: u64) {
-        self.slots.retain(|s| !matches!(s, Slot::Waiting(w) if *w == id));
+        self.slots
+            .retain(|s| !matches!(s, Slot::Waiting(w) if *w == id));
         self.flush();
     }
 
-    fn answer(&mut self, decision: Decision, answer: Option<Result<Reply<'static>, Reply<'static>>>) -> Result<(), UsageError> {
+    fn answer(
+        &mut self,
+        decision: Decision,
+        answer: Option<Result<Reply<'static>, Reply<'static>>>,
+    ) -> Result<(), UsageError> {
         let id = decision.id();
         let pending = self
             .decisions
@@ -702,9 +744,14 @@ impl Server {
                 let r = custom.unwrap_or_else(|| reply(250, (2, 0, 0), "Ok: queued"));
                 self.fill_reply(id, &r);
             }
-            Pending::AuthIdentity { additional, via_authorize, authcid } => {
+            Pending::AuthIdentity {
+                additional,
+                via_authorize,
+                authcid,
+            } => {
                 if !accepted {
-                    let r = custom.unwrap_or_else(|| reply(535, (5, 7, 8), "Error: authentication failed"));
+                    let r = custom
+                        .unwrap_or_else(|| reply(535, (5, 7, 8), "Error: authentication failed"));
                     self.fill_reply(id, &r);
                     self.mode = Mode::Command;
                 } else if via_authorize {
@@ -748,9 +795,14 @@ impl Server {
             Ok(c) => c,
             Err(e) => {
                 let (code, en, text) = match e.kind {
-                    ParseErrorKind::UnknownCommand => (502, (5, 5, 2), "Error: command not recognized"),
+                    ParseErrorKind::UnknownCommand => {
+                        (502, (5, 5, 2), "Error: command not recognized")
+                    }
                     ParseErrorKind::BadPath => {
-                        if line.get(..4).is_some_and(|v| v.eq_ignore_ascii_case(b"RCPT")) {
+                        if line
+                            .get(..4)
+                            .is_some_and(|v| v.eq_ignore_ascii_case(b"RCPT"))
+                        {
                             (501, (5, 1, 3), "Bad recipient address syntax")
                         } else {
                             (501, (5, 1, 7), "Bad sender address syntax")
@@ -809,9 +861,10 @@ impl Server {
                 Some(Event::Quit)
             }
             Command::StartTls => self.starttls(),
-            Command::Auth { mechanism, initial_response } => {
-                self.auth(&mechanism, initial_response.as_deref())
-            }
+            Command::Auth {
+                mechanism,
+                initial_response,
+            } => self.auth(&mechanism, initial_response.as_deref()),
         }
     }
 
@@ -828,8 +881,15 @@ impl Server {
         self.reset_transaction();
         let domain = domain.to_owned();
         if self.config.decide_hello {
-            let decision = self.open(Pending::Hello { kind, domain: domain.clone() });
-            return Some(Event::Hello { kind, domain, decision: Some(decision) });
+            let decision = self.open(Pending::Hello {
+                kind,
+                domain: domain.clone(),
+            });
+            return Some(Event::Hello {
+                kind,
+                domain,
+                decision: Some(decision),
+            });
         }
         let r = self.hello_reply(kind);
         self.push_reply(&r);
@@ -837,7 +897,11 @@ impl Server {
         if had_tx {
             self.events.push_back(Ok(Event::Reset));
         }
-        Some(Event::Hello { kind, domain, decision: None })
+        Some(Event::Hello {
+            kind,
+            domain,
+            decision: None,
+        })
     }
 
     fn mail(&mut self, from: ReversePath<'_>, params: MailParameters<'_>) -> Option<Event> {
@@ -871,7 +935,9 @@ impl Server {
             Some("MT-PRIORITY")
         } else if params.by.is_some() && e.deliver_by.is_none() {
             Some("BY")
-        } else if (params.hold_for.is_some() || params.hold_until.is_some()) && e.future_release.is_none() {
+        } else if (params.hold_for.is_some() || params.hold_until.is_some())
+            && e.future_release.is_none()
+        {
             Some("HOLDFOR/HOLDUNTIL")
         } else if params.unknown().next().is_some() {
             Some("unknown parameter")
@@ -889,14 +955,24 @@ impl Server {
             self.error(553, (5, 6, 7), "Error: non-ASCII address without SMTPUTF8");
             return None;
         }
-        if params.size.is_some_and(|s| s > self.config.limits.max_message_size) {
+        if params
+            .size
+            .is_some_and(|s| s > self.config.limits.max_message_size)
+        {
             self.error(552, (5, 3, 4), "Message size exceeds fixed limit");
             return None;
         }
         let from = from.into_owned();
         let params = params.into_owned();
-        let decision = self.open(Pending::Mail { from: from.clone(), params: params.clone() });
-        Some(Event::MailFrom { from, params, decision })
+        let decision = self.open(Pending::Mail {
+            from: from.clone(),
+            params: params.clone(),
+        });
+        Some(Event::MailFrom {
+            from,
+            params,
+            decision,
+        })
     }
 
     fn rcpt(&mut self, to: ForwardPath<'_>, params: RcptParameters<'_>) -> Option<Event> {
@@ -938,7 +1014,11 @@ impl Server {
         }
         let to = to.into_owned();
         let decision = self.open(Pending::Rcpt { to: to.clone() });
-        Some(Event::RcptTo { to, params: params.into_owned(), decision })
+        Some(Event::RcptTo {
+            to,
+            params: params.into_owned(),
+            decision,
+        })
     }
 
     fn data(&mut self) -> Option<Event> {
@@ -994,7 +1074,11 @@ impl Server {
                 tx.too_big = true;
             }
         }
-        self.mode = Mode::Bdat { remaining: size, last, refused };
+        self.mode = Mode::Bdat {
+            remaining: size,
+            last,
+            refused,
+        };
         None
     }
 
@@ -1031,7 +1115,9 @@ impl Server {
             self.error(503, (5, 5, 1), "Error: MAIL transaction in progress");
             return None;
         }
-        let mech = Mechanism::parse(mechanism).ok().filter(|m| self.config.auth_mechanisms.contains(m));
+        let mech = Mechanism::parse(mechanism)
+            .ok()
+            .filter(|m| self.config.auth_mechanisms.contains(m));
         let Some(mech) = mech else {
             self.error(504, (5, 5, 4), "Unrecognized authentication type");
             return None;
@@ -1057,7 +1143,9 @@ impl Server {
         {
             config = config.with_channel_binding(ChannelBinding::TlsExporter(exporter.clone()));
         }
-        config = config.with_advertised_plus(self.config.auth_mechanisms.iter().any(Mechanism::is_plus) && self.tls);
+        config = config.with_advertised_plus(
+            self.config.auth_mechanisms.iter().any(Mechanism::is_plus) && self.tls,
+        );
         let mut sasl = match sasl_proto::Server::new(mech.clone(), config) {
             Ok(s) => s,
             Err(_) => {
@@ -1082,13 +1170,25 @@ impl Server {
                 self.slots.push_back(Slot::Ready(line));
                 self.flush();
             }
-            ServerStep::NeedSecret { authcid, authzid, .. } => {
+            ServerStep::NeedSecret {
+                authcid, authzid, ..
+            } => {
                 let decision = self.open(Pending::AuthSecret);
-                self.events.push_back(Ok(Event::AuthSecret { mechanism, authcid, authzid, decision }));
+                self.events.push_back(Ok(Event::AuthSecret {
+                    mechanism,
+                    authcid,
+                    authzid,
+                    decision,
+                }));
             }
             ServerStep::NeedToken { user, token, .. } => {
                 let decision = self.open(Pending::AuthToken);
-                self.events.push_back(Ok(Event::AuthToken { mechanism, user, token, decision }));
+                self.events.push_back(Ok(Event::AuthToken {
+                    mechanism,
+                    user,
+                    token,
+                    decision,
+                }));
             }
             ServerStep::NeedAuthorize { authcid, authzid } => {
                 let decision = self.open(Pending::AuthIdentity {
@@ -1096,9 +1196,18 @@ impl Server {
                     via_authorize: true,
                     authcid: authcid.clone(),
                 });
-                self.events.push_back(Ok(Event::AuthIdentity { mechanism, authcid, authzid, decision }));
+                self.events.push_back(Ok(Event::AuthIdentity {
+                    mechanism,
+                    authcid,
+                    authzid,
+                    decision,
+                }));
             }
-            ServerStep::Success { authcid, authzid, additional_data } => {
+            ServerStep::Success {
+                authcid,
+                authzid,
+                additional_data,
+            } => {
                 if self.identity_accepted {
                     self.auth_success(authcid, additional_data);
                 } else {
@@ -1107,7 +1216,12 @@ impl Server {
                         via_authorize: false,
                         authcid: authcid.clone(),
                     });
-                    self.events.push_back(Ok(Event::AuthIdentity { mechanism, authcid, authzid, decision }));
+                    self.events.push_back(Ok(Event::AuthIdentity {
+                        mechanism,
+                        authcid,
+                        authzid,
+                        decision,
+                    }));
                 }
             }
             ServerStep::Failure(_) => {
@@ -1163,7 +1277,8 @@ impl Server {
             }
             return;
         }
-        let limits = sasl_proto::Limits::default().with_max_line_len(self.config.limits.max_auth_line);
+        let limits =
+            sasl_proto::Limits::default().with_max_line_len(self.config.limits.max_auth_line);
         let data = match decode_response_with(line, &limits) {
             Ok(StepResponse::Data(d)) => d,
             Ok(StepResponse::Cancel) => {
@@ -1260,16 +1375,23 @@ impl Server {
                     }
                 }
             }
-            Mode::Bdat { remaining, last, refused } => {
+            Mode::Bdat {
+                remaining,
+                last,
+                refused,
+            } => {
                 let data = self.input.data();
                 if *remaining > 0 {
                     if data.is_empty() {
                         return None;
                     }
-                    let n = usize::try_from(*remaining).unwrap_or(usize::MAX).min(data.len());
+                    let n = usize::try_from(*remaining)
+                        .unwrap_or(usize::MAX)
+                        .min(data.len());
                     let chunk = data.split_to(n).freeze();
                     *remaining -= n as u64;
-                    let pass = refused.is_none() && self.tx.as_ref().is_some_and(|t| t.refusal("").is_none());
+                    let pass = refused.is_none()
+                        && self.tx.as_ref().is_some_and(|t| t.refusal("").is_none());
                     return Some(pass.then_some(Ok(Event::Body(chunk))));
                 }
                 let last = *last;
@@ -1305,7 +1427,11 @@ impl Server {
             let mut first = None;
             for rcpt in tx.rcpts {
                 let decision = self.open(Pending::DataEnd);
-                let event = Event::DataEnd { recipient: Some(rcpt), size, decision };
+                let event = Event::DataEnd {
+                    recipient: Some(rcpt),
+                    size,
+                    decision,
+                };
                 if first.is_none() {
                     first = Some(event);
                 } else {
@@ -1315,7 +1441,11 @@ impl Server {
             return first.map(Ok);
         }
         let decision = self.open(Pending::DataEnd);
-        Some(Ok(Event::DataEnd { recipient: None, size, decision }))
+        Some(Ok(Event::DataEnd {
+            recipient: None,
+            size,
+            decision,
+        }))
     }
 }
 
@@ -1349,7 +1479,10 @@ impl Machine for Server {
     }
 
     fn wants_input(&self) -> bool {
-        !self.closed && self.input.has_room() && self.decisions.is_empty() && self.transport.is_empty()
+        !self.closed
+            && self.input.has_room()
+            && self.decisions.is_empty()
+            && self.transport.is_empty()
     }
 
     fn transmit(&self) -> &[u8] {
@@ -1420,7 +1553,8 @@ impl Machine for Server {
             let text = format!("{} Error: timeout exceeded", self.config.hostname);
             self.send(421, (4, 4, 2), &text);
             self.close();
-            self.events.push_back(Err(ProtocolError::Timeout("command")));
+            self.events
+                .push_back(Err(ProtocolError::Timeout("command")));
         }
     }
 }

@@ -61,7 +61,11 @@ impl ReplyCode {
 
     /// The code `n`, if it has three digits and a first digit from 1 to 5.
     pub const fn new(n: u16) -> Option<Self> {
-        if n >= 100 && n <= 599 { Some(Self(n)) } else { None }
+        if n >= 100 && n <= 599 {
+            Some(Self(n))
+        } else {
+            None
+        }
     }
 
     /// The number.
@@ -169,7 +173,11 @@ fn digits3(text: &[u8]) -> Option<(u16, usize)> {
         value = value * 10 + u16::from(b - b'0');
         n += 1;
     }
-    if n == 0 || n > 3 { None } else { Some((value, n)) }
+    if n == 0 || n > 3 {
+        None
+    } else {
+        Some((value, n))
+    }
 }
 
 impl fmt::Display for EnhancedStatusCode {
@@ -224,7 +232,9 @@ impl<'a> Reply<'a> {
         if let Some(e) = enhanced
             && e.class() != code.class()
         {
-            return Err(EncodeError::Invalid("enhanced status code of another class"));
+            return Err(EncodeError::Invalid(
+                "enhanced status code of another class",
+            ));
         }
         let mut raw = Vec::new();
         let count = lines.len().max(1);
@@ -335,9 +345,7 @@ impl<'a> Reply<'a> {
 
 impl PartialEq for Reply<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.code == other.code
-            && self.enhanced == other.enhanced
-            && self.lines().eq(other.lines())
+        self.code == other.code && self.enhanced == other.enhanced && self.lines().eq(other.lines())
     }
 }
 
@@ -687,17 +695,20 @@ fn unknown_params<'s>(
     extra: &'s str,
     known: &'static [&'static str],
 ) -> impl Iterator<Item = (&'s str, Option<&'s str>)> + 's {
-    extra.split(' ').filter(|t| !t.is_empty()).filter_map(move |token| {
-        let (keyword, value) = match token.split_once('=') {
-            Some((k, v)) => (k, Some(v)),
-            None => (token, None),
-        };
-        if known.iter().any(|k| k.eq_ignore_ascii_case(keyword)) {
-            None
-        } else {
-            Some((keyword, value))
-        }
-    })
+    extra
+        .split(' ')
+        .filter(|t| !t.is_empty())
+        .filter_map(move |token| {
+            let (keyword, value) = match token.split_once('=') {
+                Some((k, v)) => (k, Some(v)),
+                None => (token, None),
+            };
+            if known.iter().any(|k| k.eq_ignore_ascii_case(keyword)) {
+                None
+            } else {
+                Some((keyword, value))
+            }
+        })
 }
 
 impl<'a> MailParameters<'a> {
@@ -1022,7 +1033,9 @@ impl Capabilities {
         let mut words = line.split([' ', '=']).filter(|w| !w.is_empty());
         let Some(keyword) = words.next() else { return };
         let upper = keyword.to_ascii_uppercase();
-        let first_arg = line.get(keyword.len()..).map(|r| r.trim_start_matches([' ', '=']));
+        let first_arg = line
+            .get(keyword.len()..)
+            .map(|r| r.trim_start_matches([' ', '=']));
         match upper.as_str() {
             "SIZE" => self.size = Some(words.next().and_then(|w| w.parse().ok()).unwrap_or(0)),
             "PIPELINING" => self.pipelining = true,
@@ -1059,7 +1072,9 @@ impl Capabilities {
                 let mut limits = ServerLimits::default();
                 let args = line.get(keyword.len()..).unwrap_or_default();
                 for token in args.split(' ').filter(|t| !t.is_empty()) {
-                    let Some((k, v)) = token.split_once('=') else { continue };
+                    let Some((k, v)) = token.split_once('=') else {
+                        continue;
+                    };
                     let v = v.parse().ok();
                     match k.to_ascii_uppercase().as_str() {
                         "MAILMAX" => limits.mailmax = v,

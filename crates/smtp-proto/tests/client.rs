@@ -29,10 +29,12 @@ fn vector(name: &str) -> String {
 /// Replaces `{name}` with an `S+` line holding the captured reply.
 fn expand(text: &str) -> String {
     text.lines()
-        .map(|l| match l.trim().strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
-            Some(name) => vector(name),
-            None => l.to_owned(),
-        })
+        .map(
+            |l| match l.trim().strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
+                Some(name) => vector(name),
+                None => l.to_owned(),
+            },
+        )
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -50,7 +52,8 @@ fn cfg() -> ClientConfig {
 
 #[test]
 fn comcast_session_with_starttls_auth_and_data() {
-    run("
+    run(
+        "
 {comcast-greeting.txt}
 E: greeting 220
 C: EHLO client.example
@@ -96,12 +99,15 @@ C: QUIT
 {comcast-quit.txt}
 E: closed 221
 X: close
-", cfg);
+",
+        cfg,
+    );
 }
 
 #[test]
 fn pipelined_mail_and_rcpt_with_a_refused_recipient() {
-    run("
+    run(
+        "
 {comcast-greeting.txt}
 E: greeting 220
 C: EHLO client.example
@@ -134,12 +140,15 @@ E: recipient <x@y.z> 250
 {comcast-data.txt}
 E: body-writable
 E: reply DATA 354
-", || cfg().with_tls(TlsPolicy::Never));
+",
+        || cfg().with_tls(TlsPolicy::Never),
+    );
 }
 
 #[test]
 fn helo_fallback_and_not_ready_greeting() {
-    run("
+    run(
+        "
 {comcast-greeting.txt}
 E: greeting 220
 C: EHLO client.example
@@ -149,13 +158,18 @@ C: HELO client.example
 E: ready
 A: mail <a@b.c>
 C: MAIL FROM:<a@b.c>
-", || cfg().with_tls(TlsPolicy::Never));
-    run("
+",
+        || cfg().with_tls(TlsPolicy::Never),
+    );
+    run(
+        "
 {greeting-not-ready.txt}
 E: greeting 221
 E: closed -
 X: close
-", cfg);
+",
+        cfg,
+    );
 }
 
 #[test]
@@ -164,31 +178,62 @@ fn capability_checks_before_mail() {
     c.receive(b"220 x\r\n");
     while c.poll_event().is_some() {}
     c.advance_transmit(c.transmit().len());
-    c.receive(&std::fs::read(format!("{}/tests/data/mailkit/comcast-ehlo.txt", env!("CARGO_MANIFEST_DIR"))).unwrap());
+    c.receive(
+        &std::fs::read(format!(
+            "{}/tests/data/mailkit/comcast-ehlo.txt",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap(),
+    );
     while c.poll_event().is_some() {}
     let from = || ReversePath::Mailbox(Mailbox::parse("a@b.c").unwrap());
     let binary = MessageInfo::new().with_binary(true);
-    assert_eq!(c.mail_from(from(), binary, MailParameters::new()).unwrap_err(), UsageError::NotOffered("BINARYMIME"));
+    assert_eq!(
+        c.mail_from(from(), binary, MailParameters::new())
+            .unwrap_err(),
+        UsageError::NotOffered("BINARYMIME")
+    );
     let utf8 = MessageInfo::new().with_utf8(true);
-    assert_eq!(c.mail_from(from(), utf8, MailParameters::new()).unwrap_err(), UsageError::NotOffered("SMTPUTF8"));
+    assert_eq!(
+        c.mail_from(from(), utf8, MailParameters::new())
+            .unwrap_err(),
+        UsageError::NotOffered("SMTPUTF8")
+    );
     let big = MessageInfo::new().with_size(36700161);
-    assert!(matches!(c.mail_from(from(), big, MailParameters::new()), Err(UsageError::NotOffered(_))));
+    assert!(matches!(
+        c.mail_from(from(), big, MailParameters::new()),
+        Err(UsageError::NotOffered(_))
+    ));
     let mut dsn = MailParameters::new();
     dsn.ret = Some(smtp_proto::Ret::Hdrs);
-    assert_eq!(c.mail_from(from(), MessageInfo::new(), dsn).unwrap_err(), UsageError::NotOffered("DSN"));
+    assert_eq!(
+        c.mail_from(from(), MessageInfo::new(), dsn).unwrap_err(),
+        UsageError::NotOffered("DSN")
+    );
     // Nothing was sent for the refused requests.
     assert!(c.transmit().is_empty());
     // No credentials over plaintext: PLAIN and LOGIN are all it offers.
     let creds = sasl_proto::Credentials::password("u", "p");
-    assert_eq!(c.authenticate(creds, sasl_proto::ClientConfig::default()).unwrap_err(), UsageError::Plaintext);
+    assert_eq!(
+        c.authenticate(creds, sasl_proto::ClientConfig::default())
+            .unwrap_err(),
+        UsageError::Plaintext
+    );
     let ok = MessageInfo::new().with_size(36700160).with_eight_bit(true);
     c.mail_from(from(), ok, MailParameters::new()).unwrap();
-    assert_eq!(c.transmit(), b"MAIL FROM:<a@b.c> SIZE=36700160 BODY=8BITMIME\r\n");
+    assert_eq!(
+        c.transmit(),
+        b"MAIL FROM:<a@b.c> SIZE=36700160 BODY=8BITMIME\r\n"
+    );
     // The stuffer checks the declaration: a NUL was not declared (not binary).
     c.advance_transmit(c.transmit().len());
     c.receive(b"250 ok\r\n");
     while c.poll_event().is_some() {}
-    c.rcpt_to(ForwardPath::Mailbox(Mailbox::parse("x@y.z").unwrap()), Default::default()).unwrap();
+    c.rcpt_to(
+        ForwardPath::Mailbox(Mailbox::parse("x@y.z").unwrap()),
+        Default::default(),
+    )
+    .unwrap();
     c.receive(b"250 ok\r\n");
     while c.poll_event().is_some() {}
     c.start_body().unwrap();
@@ -199,7 +244,8 @@ fn capability_checks_before_mail() {
 
 #[test]
 fn dsn_smtputf8_binarymime_bdat() {
-    run("
+    run(
+        "
 {comcast-greeting.txt}
 E: greeting 220
 C: EHLO client.example
@@ -209,8 +255,11 @@ A: mail <a@b.c> RET=HDRS ENVID=QQ314159
 A: rcpt <x@y.z> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;x@y.z
 C: MAIL FROM:<a@b.c> RET=HDRS ENVID=QQ314159
 C: RCPT TO:<x@y.z> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;x@y.z
-", || cfg().with_tls(TlsPolicy::Never));
-    run("
+",
+        || cfg().with_tls(TlsPolicy::Never),
+    );
+    run(
+        "
 {comcast-greeting.txt}
 E: greeting 220
 C: EHLO client.example
@@ -218,8 +267,11 @@ C: EHLO client.example
 E: ready
 A: mail <用户@例子.广告>
 C: MAIL FROM:<用户@例子.广告> SMTPUTF8
-", || cfg().with_tls(TlsPolicy::Never));
-    run("
+",
+        || cfg().with_tls(TlsPolicy::Never),
+    );
+    run(
+        "
 {comcast-greeting.txt}
 E: greeting 220
 C: EHLO client.example
@@ -243,12 +295,15 @@ A: finish
 C: BDAT 0 LAST
 {comcast-data-done.txt}
 E: done 250
-", || cfg().with_tls(TlsPolicy::Never));
+",
+        || cfg().with_tls(TlsPolicy::Never),
+    );
 }
 
 #[test]
 fn auth_login_and_failures() {
-    run("
+    run(
+        "
 {comcast-greeting.txt}
 E: greeting 220
 C: EHLO client.example
@@ -263,9 +318,17 @@ C: dXNlcg==
 C: cGVuY2ls
 {comcast-auth-login.txt}
 E: authenticated LOGIN
-", || cfg().with_tls(TlsPolicy::Never).with_allow_plaintext_auth(true));
+",
+        || {
+            cfg()
+                .with_tls(TlsPolicy::Never)
+                .with_allow_plaintext_auth(true)
+        },
+    );
     for (file, code) in [("auth-failed.txt", 535), ("auth-too-weak.txt", 534)] {
-        run(&format!("
+        run(
+            &format!(
+                "
 {{comcast-greeting.txt}}
 E: greeting 220
 C: EHLO client.example
@@ -275,13 +338,21 @@ A: auth user pencil
 C: AUTH PLAIN AHVzZXIAcGVuY2ls
 {{{file}}}
 E: auth-failed {code}
-"), || cfg().with_tls(TlsPolicy::Never).with_allow_plaintext_auth(true));
+"
+            ),
+            || {
+                cfg()
+                    .with_tls(TlsPolicy::Never)
+                    .with_allow_plaintext_auth(true)
+            },
+        );
     }
 }
 
 #[test]
 fn vrfy_expn_and_errors() {
-    run("
+    run(
+        "
 {comcast-greeting.txt}
 E: greeting 220
 C: EHLO client.example
@@ -314,12 +385,15 @@ E: recipient <x@y.z> 550
 S: 421 4.4.2 closing
 E: closed 421
 X: close
-", || cfg().with_tls(TlsPolicy::Never));
+",
+        || cfg().with_tls(TlsPolicy::Never),
+    );
 }
 
 #[test]
 fn lmtp_one_reply_per_recipient() {
-    run("
+    run(
+        "
 S: 220 foo.edu LMTP server ready
 E: greeting 220
 C: LHLO client.example
@@ -357,7 +431,9 @@ S: 250 OK
 S: 452 <green@foo.edu> is temporarily over quota, please try again later
 E: delivery <pat@foo.edu> 250
 E: delivery <green@foo.edu> 452
-", || cfg().with_lmtp(true).with_tls(TlsPolicy::Never));
+",
+        || cfg().with_lmtp(true).with_tls(TlsPolicy::Never),
+    );
 }
 
 #[test]
@@ -379,26 +455,41 @@ fn starttls_injection_is_fatal_on_the_client() {
     c.receive(b"220 go ahead\r\n");
     assert!(c.poll_event().is_none());
     c.receive(b"250 injected\r\n");
-    assert_eq!(c.poll_event().unwrap().unwrap_err(), ProtocolError::DataAfterStartTls);
+    assert_eq!(
+        c.poll_event().unwrap().unwrap_err(),
+        ProtocolError::DataAfterStartTls
+    );
     // A server that does not offer STARTTLS fails the required policy.
     let mut c = Client::new(cfg(), Instant::now());
     c.receive(b"220 x\r\n250 x\r\n");
     let events: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
-    assert!(matches!(events.last(), Some(Err(ProtocolError::TlsRequired))), "{events:?}");
+    assert!(
+        matches!(events.last(), Some(Err(ProtocolError::TlsRequired))),
+        "{events:?}"
+    );
 }
 
 const BOGUS: [&[u8]; 8] = [
-    b"\n.\n", b"\n.\r\n", b"\r\n.\n", b"\r.\r", b"\r\n.\r", b"\r.\r\n", b"\n.\r", b"\r\n.\r\r\n",
+    b"\n.\n",
+    b"\n.\r\n",
+    b"\r\n.\n",
+    b"\r.\r",
+    b"\r\n.\r",
+    b"\r.\r\n",
+    b"\n.\r",
+    b"\r\n.\r\r\n",
 ];
 
 fn data_client() -> Client {
     let mut c = Client::new(cfg().with_tls(TlsPolicy::Never), Instant::now());
     c.receive(b"220 x\r\n250 x\r\n");
     while c.poll_event().is_some() {}
-    c.mail_from(ReversePath::Null, MessageInfo::new(), MailParameters::new()).unwrap();
+    c.mail_from(ReversePath::Null, MessageInfo::new(), MailParameters::new())
+        .unwrap();
     c.receive(b"250 ok\r\n");
     while c.poll_event().is_some() {}
-    c.rcpt_to(ForwardPath::Postmaster, Default::default()).unwrap();
+    c.rcpt_to(ForwardPath::Postmaster, Default::default())
+        .unwrap();
     c.receive(b"250 ok\r\n");
     while c.poll_event().is_some() {}
     c.start_body().unwrap();
@@ -417,32 +508,47 @@ fn stuffer_never_ends_data_on_bogus_forms() {
         body.extend_from_slice(b"QUIT\r\n");
         c.write_body(&body).unwrap();
         let written = c.transmit().to_vec();
-        assert!(!written.windows(5).any(|w| w == b"\r\n.\r\n"), "{bogus:?}: {}", escape(&written));
+        assert!(
+            !written.windows(5).any(|w| w == b"\r\n.\r\n"),
+            "{bogus:?}: {}",
+            escape(&written)
+        );
         c.finish_body().unwrap();
         let all = c.transmit().to_vec();
         let ends = all.windows(5).filter(|w| *w == b"\r\n.\r\n").count();
         assert_eq!(ends, 1, "{}", escape(&all));
         assert!(all.ends_with(b"QUIT\r\n.\r\n"), "{}", escape(&all));
         // Every line end is CRLF.
-        assert!(!String::from_utf8_lossy(&all).replace("\r\n", "").contains(['\r', '\n']));
+        assert!(
+            !String::from_utf8_lossy(&all)
+                .replace("\r\n", "")
+                .contains(['\r', '\n'])
+        );
     }
 }
 
 #[test]
 fn body_backpressure() {
-    let mut c = Client::new(cfg().with_tls(TlsPolicy::Never).with_body_high_water(100), Instant::now());
+    let mut c = Client::new(
+        cfg().with_tls(TlsPolicy::Never).with_body_high_water(100),
+        Instant::now(),
+    );
     c.receive(b"220 x\r\n250 x\r\n");
     while c.poll_event().is_some() {}
-    c.mail_from(ReversePath::Null, MessageInfo::new(), MailParameters::new()).unwrap();
+    c.mail_from(ReversePath::Null, MessageInfo::new(), MailParameters::new())
+        .unwrap();
     c.receive(b"250 ok\r\n");
     while c.poll_event().is_some() {}
-    c.rcpt_to(ForwardPath::Postmaster, Default::default()).unwrap();
+    c.rcpt_to(ForwardPath::Postmaster, Default::default())
+        .unwrap();
     c.receive(b"250 ok\r\n");
     while c.poll_event().is_some() {}
     c.start_body().unwrap();
     assert_eq!(c.write_body(b"too early").unwrap(), 0);
     c.receive(b"354 go\r\n");
-    let events: Vec<_> = std::iter::from_fn(|| c.poll_event()).map(Result::unwrap).collect();
+    let events: Vec<_> = std::iter::from_fn(|| c.poll_event())
+        .map(Result::unwrap)
+        .collect();
     assert!(matches!(events[0], Event::BodyWritable));
     c.advance_transmit(c.transmit().len());
     let body = vec![b'a'; 150];
@@ -458,7 +564,10 @@ fn timeouts_per_phase() {
     let mut c = Client::new(cfg(), t0);
     assert_eq!(c.poll_timeout(), Some(t0 + Duration::from_secs(300)));
     c.handle_timeout(t0 + Duration::from_secs(300));
-    assert_eq!(c.poll_event().unwrap().unwrap_err(), ProtocolError::Timeout("greeting"));
+    assert_eq!(
+        c.poll_event().unwrap().unwrap_err(),
+        ProtocolError::Timeout("greeting")
+    );
     // DATA termination waits 10 minutes once the end was sent.
     let mut c = data_client();
     c.write_body(b"x").unwrap();
@@ -467,7 +576,10 @@ fn timeouts_per_phase() {
     c.handle_timeout(now);
     assert_eq!(c.poll_timeout(), Some(now + Duration::from_secs(600)));
     c.handle_timeout(now + Duration::from_secs(600));
-    assert_eq!(c.poll_event().unwrap().unwrap_err(), ProtocolError::Timeout("DATA termination"));
+    assert_eq!(
+        c.poll_event().unwrap().unwrap_err(),
+        ProtocolError::Timeout("DATA termination")
+    );
 }
 
 #[test]
@@ -479,7 +591,10 @@ fn limits_on_replies() {
         let e = c.poll_event().unwrap();
         assert_eq!(e.is_ok(), ok, "{len}");
     }
-    let mut c = Client::new(cfg().with_limits(Limits::default().with_max_reply_lines(3)), Instant::now());
+    let mut c = Client::new(
+        cfg().with_limits(Limits::default().with_max_reply_lines(3)),
+        Instant::now(),
+    );
     c.receive(b"220-a\r\n220-b\r\n220-c\r\n220 d\r\n");
     assert!(c.poll_event().unwrap().is_err());
 }

@@ -18,10 +18,10 @@ use common::{server_config, store};
 use proto_core::testing::{Link, Sender};
 use proto_core::{Machine, TlsInfo, TransportAction};
 use sasl_proto::{Credentials, FixedNonce, Mechanism, MemoryStore};
+use smtp_proto::ProtocolError;
 use smtp_proto::client::{self, Client, ClientConfig, MessageInfo, TlsPolicy};
 use smtp_proto::server::{self, Server, ServerConfig};
 use smtp_proto::types::{ForwardPath, MailParameters, Mailbox, Reply, ReplyCode, ReversePath};
-use smtp_proto::ProtocolError;
 
 struct Pair<C: Machine = Client, S: Machine = Server> {
     link: Link,
@@ -36,7 +36,10 @@ struct Pair<C: Machine = Client, S: Machine = Server> {
 }
 
 fn pair(client: ClientConfig, server: ServerConfig) -> Pair {
-    Pair::new(Client::new(client, Instant::now()), Server::new(server, Instant::now()))
+    Pair::new(
+        Client::new(client, Instant::now()),
+        Server::new(server, Instant::now()),
+    )
 }
 
 trait AsServer {
@@ -77,14 +80,26 @@ where
                     Ok(client::Event::Greeting(r)) => format!("greeting {}", r.code()),
                     Ok(client::Event::Ready(_)) => "ready".into(),
                     Ok(client::Event::TlsEstablished) => "tls".into(),
-                    Ok(client::Event::Reply { verb, reply, .. }) => format!("{verb} {}", reply.code()),
-                    Ok(client::Event::Recipient { recipient, reply, .. }) => format!("rcpt {recipient} {}", reply.code()),
+                    Ok(client::Event::Reply { verb, reply, .. }) => {
+                        format!("{verb} {}", reply.code())
+                    }
+                    Ok(client::Event::Recipient {
+                        recipient, reply, ..
+                    }) => format!("rcpt {recipient} {}", reply.code()),
                     Ok(client::Event::BodyWritable) => "writable".into(),
-                    Ok(client::Event::MessageDone { reply, .. }) => format!("done {}", reply.code()),
-                    Ok(client::Event::LmtpDelivery { recipient, reply, .. }) => format!("delivery {recipient} {}", reply.code()),
-                    Ok(client::Event::Authenticated { mechanism, .. }) => format!("authenticated {}", mechanism.as_str()),
+                    Ok(client::Event::MessageDone { reply, .. }) => {
+                        format!("done {}", reply.code())
+                    }
+                    Ok(client::Event::LmtpDelivery {
+                        recipient, reply, ..
+                    }) => format!("delivery {recipient} {}", reply.code()),
+                    Ok(client::Event::Authenticated { mechanism, .. }) => {
+                        format!("authenticated {}", mechanism.as_str())
+                    }
                     Ok(client::Event::AuthFailed { reply, .. }) => format!("auth-failed {reply}"),
-                    Ok(client::Event::Closed(r)) => format!("closed {}", r.map_or(0, |r| r.code().get())),
+                    Ok(client::Event::Closed(r)) => {
+                        format!("closed {}", r.map_or(0, |r| r.code().get()))
+                    }
                     Ok(other) => format!("{other:?}"),
                     Err(e) => format!("error {e}"),
                 });
@@ -98,7 +113,12 @@ where
                     }
                     Ok(server::Event::RcptTo { to, decision, .. }) => {
                         if self.reject.contains(&to.to_string()) {
-                            let r = Reply::new(ReplyCode::MAILBOX_UNAVAILABLE, smtp_proto::EnhancedStatusCode::new(5, 1, 1), "no such user").unwrap();
+                            let r = Reply::new(
+                                ReplyCode::MAILBOX_UNAVAILABLE,
+                                smtp_proto::EnhancedStatusCode::new(5, 1, 1),
+                                "no such user",
+                            )
+                            .unwrap();
                             server.reject(decision, r).unwrap();
                         } else {
                             server.accept(decision).unwrap();
@@ -109,24 +129,46 @@ where
                         self.body.extend_from_slice(&chunk);
                         continue;
                     }
-                    Ok(server::Event::DataEnd { decision, recipient, .. }) => {
+                    Ok(server::Event::DataEnd {
+                        decision,
+                        recipient,
+                        ..
+                    }) => {
                         server.accept(decision).unwrap();
                         if recipient.is_none() || self.bodies.is_empty() || !self.body.is_empty() {
                             self.bodies.push(std::mem::take(&mut self.body));
                         }
                         "data-end".into()
                     }
-                    Ok(server::Event::AuthSecret { mechanism, authcid, decision, .. }) => {
-                        let secret = sasl_proto::CredentialStore::secret(&self.store, &mechanism, &authcid);
+                    Ok(server::Event::AuthSecret {
+                        mechanism,
+                        authcid,
+                        decision,
+                        ..
+                    }) => {
+                        let secret =
+                            sasl_proto::CredentialStore::secret(&self.store, &mechanism, &authcid);
                         server.provide_secret(decision, secret).unwrap();
                         continue;
                     }
-                    Ok(server::Event::AuthToken { mechanism, user, token, decision }) => {
-                        let v = sasl_proto::CredentialStore::validate_token(&self.store, &mechanism, user.as_deref(), &token);
+                    Ok(server::Event::AuthToken {
+                        mechanism,
+                        user,
+                        token,
+                        decision,
+                    }) => {
+                        let v = sasl_proto::CredentialStore::validate_token(
+                            &self.store,
+                            &mechanism,
+                            user.as_deref(),
+                            &token,
+                        );
                         server.provide_token(decision, v).unwrap();
                         continue;
                     }
-                    Ok(server::Event::AuthIdentity { authcid, decision, .. }) => {
+                    Ok(server::Event::AuthIdentity {
+                        authcid, decision, ..
+                    }) => {
                         server.accept(decision).unwrap();
                         format!("auth {authcid}")
                     }
@@ -153,9 +195,17 @@ fn client_cfg() -> ClientConfig {
 
 /// Sends one message; the caller checks the logs.
 fn send(p: &mut Pair, from: &str, to: &[&str], body: &[u8], info: MessageInfo) {
-    p.client.mail_from(ReversePath::Mailbox(mailbox(from)), info, MailParameters::new()).unwrap();
+    p.client
+        .mail_from(
+            ReversePath::Mailbox(mailbox(from)),
+            info,
+            MailParameters::new(),
+        )
+        .unwrap();
     for rcpt in to {
-        p.client.rcpt_to(ForwardPath::Mailbox(mailbox(rcpt)), Default::default()).unwrap();
+        p.client
+            .rcpt_to(ForwardPath::Mailbox(mailbox(rcpt)), Default::default())
+            .unwrap();
     }
     p.client.start_body().unwrap();
     p.run();
@@ -171,19 +221,33 @@ fn send(p: &mut Pair, from: &str, to: &[&str], body: &[u8], info: MessageInfo) {
 
 #[test]
 fn pipelined_session_over_starttls_with_a_refused_recipient() {
-    let mut p = pair(client_cfg().with_chunking(false), server_config("mx.example"));
+    let mut p = pair(
+        client_cfg().with_chunking(false),
+        server_config("mx.example"),
+    );
     p.reject.push("<bad@example.org>".into());
     p.run();
     assert_eq!(p.client_log, vec!["greeting 220", "tls", "ready"]);
     assert!(p.client.is_tls() && p.server.is_tls());
-    p.client.authenticate(Credentials::password("test", "1234"), sasl_proto::ClientConfig::default().with_nonce_source(FixedNonce("cn".into()))).unwrap();
+    p.client
+        .authenticate(
+            Credentials::password("test", "1234"),
+            sasl_proto::ClientConfig::default().with_nonce_source(FixedNonce("cn".into())),
+        )
+        .unwrap();
     p.run();
     assert_eq!(p.client_log.last().unwrap(), "authenticated SCRAM-SHA-256");
     assert_eq!(p.server.authenticated(), Some("test"));
     let before = p.link.wire.len();
     p.client_log.clear();
     let body = b"Subject: hi\r\n\r\n.leading dot\r\nbye\r\n";
-    send(&mut p, "a@example.com", &["x@example.org", "bad@example.org", "y@example.org"], body, MessageInfo::new());
+    send(
+        &mut p,
+        "a@example.com",
+        &["x@example.org", "bad@example.org", "y@example.org"],
+        body,
+        MessageInfo::new(),
+    );
     assert_eq!(
         p.client_log,
         vec![
@@ -203,7 +267,13 @@ fn pipelined_session_over_starttls_with_a_refused_recipient() {
     assert!(first.1.starts_with(b"MAIL FROM:<a@example.com>\r\nRCPT TO:<x@example.org>\r\nRCPT TO:<bad@example.org>\r\nRCPT TO:<y@example.org>\r\nDATA\r\n"));
     // A second transaction on the same connection, then QUIT.
     p.client_log.clear();
-    send(&mut p, "a@example.com", &["z@example.org"], b"second\r\n", MessageInfo::new());
+    send(
+        &mut p,
+        "a@example.com",
+        &["z@example.org"],
+        b"second\r\n",
+        MessageInfo::new(),
+    );
     assert_eq!(p.client_log.last().unwrap(), "done 250");
     assert_eq!(p.bodies[1], b"second\r\n");
     p.client.quit().unwrap();
@@ -217,8 +287,19 @@ fn bdat_binary_session() {
     let mut p = pair(client_cfg(), server_config("mx.example"));
     p.run();
     let body: Vec<u8> = (0..=255u8).cycle().take(200_000).collect();
-    send(&mut p, "a@example.com", &["x@example.org"], &body, MessageInfo::new().with_binary(true).with_size(200_000));
-    assert_eq!(p.client_log.last().unwrap(), "done 250", "{:?}", p.client_log);
+    send(
+        &mut p,
+        "a@example.com",
+        &["x@example.org"],
+        &body,
+        MessageInfo::new().with_binary(true).with_size(200_000),
+    );
+    assert_eq!(
+        p.client_log.last().unwrap(),
+        "done 250",
+        "{:?}",
+        p.client_log
+    );
     assert_eq!(p.bodies.len(), 1);
     assert_eq!(p.bodies[0], body);
     let client_bytes = p.link.sent_by(Sender::Client);
@@ -230,17 +311,58 @@ fn bdat_binary_session() {
 #[test]
 fn every_sasl_mechanism() {
     let cases: Vec<(Mechanism, Credentials, &str)> = vec![
-        (Mechanism::Plain, Credentials::password("user", "pencil"), "user"),
-        (Mechanism::Login, Credentials::password("user", "pencil"), "user"),
-        (Mechanism::CramMd5, Credentials::password("user", "pencil"), "user"),
-        (Mechanism::ScramSha1, Credentials::password("user", "pencil"), "user"),
-        (Mechanism::ScramSha256, Credentials::password("user", "pencil"), "user"),
-        (Mechanism::ScramSha1Plus, Credentials::password("user", "pencil"), "user"),
-        (Mechanism::ScramSha256Plus, Credentials::password("user", "pencil"), "user"),
-        (Mechanism::XOAuth2, Credentials::oauth("user", "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg=="), "user"),
-        (Mechanism::OAuthBearer, Credentials::oauth("user", "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==").with_host_port("mx.example", 587), "user"),
+        (
+            Mechanism::Plain,
+            Credentials::password("user", "pencil"),
+            "user",
+        ),
+        (
+            Mechanism::Login,
+            Credentials::password("user", "pencil"),
+            "user",
+        ),
+        (
+            Mechanism::CramMd5,
+            Credentials::password("user", "pencil"),
+            "user",
+        ),
+        (
+            Mechanism::ScramSha1,
+            Credentials::password("user", "pencil"),
+            "user",
+        ),
+        (
+            Mechanism::ScramSha256,
+            Credentials::password("user", "pencil"),
+            "user",
+        ),
+        (
+            Mechanism::ScramSha1Plus,
+            Credentials::password("user", "pencil"),
+            "user",
+        ),
+        (
+            Mechanism::ScramSha256Plus,
+            Credentials::password("user", "pencil"),
+            "user",
+        ),
+        (
+            Mechanism::XOAuth2,
+            Credentials::oauth("user", "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg=="),
+            "user",
+        ),
+        (
+            Mechanism::OAuthBearer,
+            Credentials::oauth("user", "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==")
+                .with_host_port("mx.example", 587),
+            "user",
+        ),
         (Mechanism::External, Credentials::external(), "cert-user"),
-        (Mechanism::Anonymous, Credentials::anonymous(Some("trace".into())), ""),
+        (
+            Mechanism::Anonymous,
+            Credentials::anonymous(Some("trace".into())),
+            "",
+        ),
     ];
     for (mechanism, credentials, identity) in cases {
         let config = server_config("mx.example")
@@ -253,7 +375,11 @@ fn every_sasl_mechanism() {
         let mut p = pair(client_cfg(), config);
         p.run();
         p.client
-            .authenticate(credentials, sasl_proto::ClientConfig::default().with_nonce_source(FixedNonce("client-nonce".into())))
+            .authenticate(
+                credentials,
+                sasl_proto::ClientConfig::default()
+                    .with_nonce_source(FixedNonce("client-nonce".into())),
+            )
             .unwrap();
         p.run();
         assert_eq!(
@@ -263,20 +389,34 @@ fn every_sasl_mechanism() {
             p.client_log,
             p.server_log
         );
-        assert!(p.server_log.iter().any(|l| l.starts_with("auth ")), "{mechanism:?}: {:?}", p.server_log);
+        assert!(
+            p.server_log.iter().any(|l| l.starts_with("auth ")),
+            "{mechanism:?}: {:?}",
+            p.server_log
+        );
         if !identity.is_empty() {
             assert_eq!(p.server.authenticated(), Some(identity), "{mechanism:?}");
         }
         // A wrong password fails where there is one.
-        if matches!(mechanism, Mechanism::Plain | Mechanism::Login | Mechanism::CramMd5 | Mechanism::ScramSha256) {
+        if matches!(
+            mechanism,
+            Mechanism::Plain | Mechanism::Login | Mechanism::CramMd5 | Mechanism::ScramSha256
+        ) {
             let config = server_config("mx.example").with_auth_mechanisms(vec![mechanism.clone()]);
             let mut p = pair(client_cfg(), config);
             p.run();
             p.client
-                .authenticate(Credentials::password("user", "wrong"), sasl_proto::ClientConfig::default().with_nonce_source(FixedNonce("cn".into())))
+                .authenticate(
+                    Credentials::password("user", "wrong"),
+                    sasl_proto::ClientConfig::default().with_nonce_source(FixedNonce("cn".into())),
+                )
                 .unwrap();
             p.run();
-            assert!(p.client_log.last().unwrap().starts_with("auth-failed 535"), "{mechanism:?}: {:?}", p.client_log);
+            assert!(
+                p.client_log.last().unwrap().starts_with("auth-failed 535"),
+                "{mechanism:?}: {:?}",
+                p.client_log
+            );
             assert_eq!(p.server.authenticated(), None);
         }
     }
@@ -284,12 +424,37 @@ fn every_sasl_mechanism() {
 
 #[test]
 fn lmtp_session() {
-    let mut p = pair(client_cfg().with_lmtp(true).with_tls(TlsPolicy::Never).with_chunking(false), server_config("lmtp.example").with_lmtp(true).with_starttls(false));
+    let mut p = pair(
+        client_cfg()
+            .with_lmtp(true)
+            .with_tls(TlsPolicy::Never)
+            .with_chunking(false),
+        server_config("lmtp.example")
+            .with_lmtp(true)
+            .with_starttls(false),
+    );
     p.reject.push("<b@example.org>".into());
     p.run();
-    send(&mut p, "a@example.com", &["a@example.org", "b@example.org", "c@example.org"], b"hi\r\n", MessageInfo::new());
-    let deliveries: Vec<_> = p.client_log.iter().filter(|l| l.starts_with("delivery")).cloned().collect();
-    assert_eq!(deliveries, vec!["delivery <a@example.org> 250", "delivery <c@example.org> 250"]);
+    send(
+        &mut p,
+        "a@example.com",
+        &["a@example.org", "b@example.org", "c@example.org"],
+        b"hi\r\n",
+        MessageInfo::new(),
+    );
+    let deliveries: Vec<_> = p
+        .client_log
+        .iter()
+        .filter(|l| l.starts_with("delivery"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        deliveries,
+        vec![
+            "delivery <a@example.org> 250",
+            "delivery <c@example.org> 250"
+        ]
+    );
 }
 
 /// A man in the middle: appends `injection` to what `inner` sends, right after `pattern`.
@@ -307,7 +472,10 @@ impl<M: Machine> Mitm<M> {
         self.inner.advance_transmit(t.len());
         self.out.extend_from_slice(&t);
         if !self.done
-            && let Some(i) = self.out.windows(self.pattern.len()).position(|w| w == self.pattern)
+            && let Some(i) = self
+                .out
+                .windows(self.pattern.len())
+                .position(|w| w == self.pattern)
         {
             let at = i + self.pattern.len();
             self.out.splice(at..at, self.injection.iter().copied());
@@ -391,7 +559,13 @@ fn starttls_injection_from_the_server_side_is_caught_by_the_client() {
     };
     let mut p = Pair::new(Client::new(client_cfg(), Instant::now()), server);
     run_mitm(&mut p);
-    assert!(p.client_log.iter().any(|l| l == &format!("error {}", ProtocolError::DataAfterStartTls)), "{:?}", p.client_log);
+    assert!(
+        p.client_log
+            .iter()
+            .any(|l| l == &format!("error {}", ProtocolError::DataAfterStartTls)),
+        "{:?}",
+        p.client_log
+    );
     assert!(!p.client.is_tls());
     assert!(!p.client_log.contains(&"ready".to_owned()));
 }
@@ -405,9 +579,18 @@ fn starttls_injection_from_the_client_side_is_caught_by_the_server() {
         out: Vec::new(),
         done: false,
     };
-    let mut p = Pair::new(client, Server::new(server_config("mx.example"), Instant::now()));
+    let mut p = Pair::new(
+        client,
+        Server::new(server_config("mx.example"), Instant::now()),
+    );
     run_mitm(&mut p);
-    assert!(p.server_log.iter().any(|l| l == &format!("error {}", ProtocolError::DataAfterStartTls)), "{:?}", p.server_log);
+    assert!(
+        p.server_log
+            .iter()
+            .any(|l| l == &format!("error {}", ProtocolError::DataAfterStartTls)),
+        "{:?}",
+        p.server_log
+    );
     assert!(!p.server_log.iter().any(|l| l.starts_with("mail")));
     assert!(!p.server.is_tls());
 }

@@ -16,10 +16,7 @@ use smtp_proto::types::{Capabilities, Orcpt, xtext_encode};
 use smtp_proto::*;
 
 fn label() -> impl Strategy<Value = String> {
-    prop_oneof![
-        "[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?",
-        "[a-zé]{1,6}",
-    ]
+    prop_oneof!["[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", "[a-zé]{1,6}",]
 }
 
 fn domain() -> impl Strategy<Value = String> {
@@ -58,7 +55,11 @@ fn mail_params() -> impl Strategy<Value = MailParameters<'static>> {
     (
         (
             prop::option::of(any::<u64>()),
-            prop::option::of(prop_oneof![Just(Body::SevenBit), Just(Body::EightBitMime), Just(Body::BinaryMime)]),
+            prop::option::of(prop_oneof![
+                Just(Body::SevenBit),
+                Just(Body::EightBitMime),
+                Just(Body::BinaryMime)
+            ]),
             any::<bool>(),
             prop::option::of(prop_oneof![Just(Ret::Full), Just(Ret::Hdrs)]),
             prop::option::of(xtext()),
@@ -73,26 +74,38 @@ fn mail_params() -> impl Strategy<Value = MailParameters<'static>> {
             prop::collection::vec(("X-[A-Z0-9]{1,6}", prop::option::of("[!-<>-~]{1,8}")), 0..3),
         ),
     )
-        .prop_map(|((size, body, smtputf8, ret, envid, auth), (requiretls, mt, by, hold_for, hold_until, extra))| {
-            let mut p = MailParameters::new();
-            p.size = size;
-            p.body = body;
-            p.smtputf8 = smtputf8;
-            p.ret = ret;
-            p.envid = envid.map(Cow::Owned);
-            p.auth = auth.map(Cow::Owned);
-            p.requiretls = requiretls;
-            p.mt_priority = mt;
-            p.by = by.map(|(seconds, r, trace)| DeliverBy { seconds, return_on_failure: r, trace });
-            p.hold_for = hold_for;
-            p.hold_until = hold_until.map(Cow::Owned);
-            let extra: Vec<String> = extra
-                .into_iter()
-                .map(|(k, v)| match v { Some(v) => format!("{k}={v}"), None => k })
-                .collect();
-            p.extra = Cow::Owned(extra.join(" "));
-            p
-        })
+        .prop_map(
+            |(
+                (size, body, smtputf8, ret, envid, auth),
+                (requiretls, mt, by, hold_for, hold_until, extra),
+            )| {
+                let mut p = MailParameters::new();
+                p.size = size;
+                p.body = body;
+                p.smtputf8 = smtputf8;
+                p.ret = ret;
+                p.envid = envid.map(Cow::Owned);
+                p.auth = auth.map(Cow::Owned);
+                p.requiretls = requiretls;
+                p.mt_priority = mt;
+                p.by = by.map(|(seconds, r, trace)| DeliverBy {
+                    seconds,
+                    return_on_failure: r,
+                    trace,
+                });
+                p.hold_for = hold_for;
+                p.hold_until = hold_until.map(Cow::Owned);
+                let extra: Vec<String> = extra
+                    .into_iter()
+                    .map(|(k, v)| match v {
+                        Some(v) => format!("{k}={v}"),
+                        None => k,
+                    })
+                    .collect();
+                p.extra = Cow::Owned(extra.join(" "));
+                p
+            },
+        )
 }
 
 fn rcpt_params() -> impl Strategy<Value = RcptParameters<'static>> {
@@ -103,7 +116,11 @@ fn rcpt_params() -> impl Strategy<Value = RcptParameters<'static>> {
     )
         .prop_map(|(notify, orcpt, rrvs)| {
             let mut p = RcptParameters::new();
-            p.notify = notify.map(|(success, failure, delay)| Notify { success, failure, delay });
+            p.notify = notify.map(|(success, failure, delay)| Notify {
+                success,
+                failure,
+                delay,
+            });
             p.orcpt = orcpt.map(|a| Orcpt::rfc822(&a));
             p.rrvs = rrvs.map(Cow::Owned);
             p
@@ -139,14 +156,26 @@ fn command() -> impl Strategy<Value = Command<'static>> {
         prop::option::of(text).prop_map(|s| Command::Noop(s.map(Into::into))),
         Just(Command::Quit),
         Just(Command::StartTls),
-        ("[A-Z0-9_-]{1,20}", prop::option::of(prop_oneof![Just("=".to_owned()), "[A-Za-z0-9+/]{4,40}={0,2}"]))
-            .prop_map(|(m, ir)| Command::Auth { mechanism: m.into(), initial_response: ir.map(Into::into) }),
+        (
+            "[A-Z0-9_-]{1,20}",
+            prop::option::of(prop_oneof![
+                Just("=".to_owned()),
+                "[A-Za-z0-9+/]{4,40}={0,2}"
+            ])
+        )
+            .prop_map(|(m, ir)| Command::Auth {
+                mechanism: m.into(),
+                initial_response: ir.map(Into::into)
+            }),
         "[!-~]{1,20}".prop_map(|s| Command::Etrn(s.into())),
     ]
 }
 
 fn lenient() -> Limits {
-    Limits::default().with_max_path(10_000).with_max_local_part(10_000).with_max_domain(10_000)
+    Limits::default()
+        .with_max_path(10_000)
+        .with_max_local_part(10_000)
+        .with_max_domain(10_000)
 }
 
 proptest! {

@@ -47,7 +47,9 @@ fn with_ehlo(body: &str) -> String {
 /// RFC 5321 Appendix D.1, the client side as in the RFC; replies are ours (Postfix's).
 #[test]
 fn rfc5321_d1_typical_transaction() {
-    run(&with_ehlo("
+    run(
+        &with_ehlo(
+            "
 C: MAIL FROM:<Smith@bar.com>
 E: mail <Smith@bar.com>
 A: accept
@@ -77,13 +79,18 @@ C: QUIT
 S: 221 2.0.0 Bye
 E: quit
 X: close
-"), foo);
+",
+        ),
+        foo,
+    );
 }
 
 /// RFC 5321 Appendix D.2 (aborted transaction) and D.4 (VRFY first).
 #[test]
 fn rfc5321_d2_aborted_and_d4_vrfy() {
-    run(&with_ehlo("
+    run(
+        &with_ehlo(
+            "
 C: VRFY Green
 S: 252 2.0.0 Send some mail, I'll try my best
 C: MAIL FROM:<Smith@bar.com>
@@ -105,13 +112,18 @@ C: QUIT
 S: 221 2.0.0 Bye
 E: quit
 X: close
-"), foo);
+",
+        ),
+        foo,
+    );
 }
 
 /// RFC 2920 section 3.2 example 2: everything pipelined, replies in order.
 #[test]
 fn rfc2920_pipelined_transaction() {
-    run(&with_ehlo("
+    run(
+        &with_ehlo(
+            "
 C: MAIL FROM:<mrose@dbc.mtview.ca.us>
 C: RCPT TO:<ned@innosoft.com>
 C: RCPT TO:<dan@innosoft.com>
@@ -140,14 +152,19 @@ S: 250 2.0.0 Ok: queued
 S: 221 2.0.0 Bye
 E: quit
 X: close
-"), foo);
+",
+        ),
+        foo,
+    );
 }
 
 /// RFC 2920: a pipelined group whose every RCPT fails gets 554 for DATA, and the data
 /// lines that follow are answered as commands.
 #[test]
 fn rfc2920_all_recipients_refused() {
-    run(&with_ehlo("
+    run(
+        &with_ehlo(
+            "
 C: MAIL FROM:<a@b.c>
 C: RCPT TO:<x@foo.com>
 C: DATA
@@ -158,14 +175,19 @@ A: reject 550 5.1.1 no
 S: 250 2.1.0 Ok
 S: 550 5.1.1 no
 S: 554 5.5.1 Error: no valid recipients
-"), foo);
+",
+        ),
+        foo,
+    );
 }
 
 /// RFC 3030 section 4.1 and 4.2: BDAT alone and pipelined, with a refused chunk consumed in
 /// full.
 #[test]
 fn rfc3030_bdat() {
-    run(&with_ehlo("
+    run(
+        &with_ehlo(
+            "
 C: MAIL FROM:<Sam@Random.com>
 E: mail <Sam@Random.com>
 A: accept
@@ -185,7 +207,10 @@ C+ BDAT 5 LAST\\r\\nRSET\\n
 S: 503 5.5.1 Error: need MAIL command
 C: NOOP
 S: 250 2.0.0 Ok
-"), foo);
+",
+        ),
+        foo,
+    );
 }
 
 /// RFC 2033 section 4.2: LMTP, one reply per accepted recipient after DATA.
@@ -197,9 +222,13 @@ fn rfc2033_lmtp() {
         e.eight_bit_mime = false;
         e.chunking = false;
         e.dsn = false;
-        server_config("foo.edu").with_lmtp(true).with_extensions(e).with_starttls(false)
+        server_config("foo.edu")
+            .with_lmtp(true)
+            .with_extensions(e)
+            .with_starttls(false)
     };
-    run("
+    run(
+        "
 S: 220 foo.edu LMTP
 C: LHLO foo.edu
 S: 250-foo.edu
@@ -240,14 +269,18 @@ C: QUIT
 S: 221 2.0.0 Bye
 E: quit
 X: close
-", config);
+",
+        config,
+    );
 }
 
 /// RFC 4954 section 4 example, PLAIN with an initial response after STARTTLS, and the same
 /// without initial response (334 with an empty challenge).
 #[test]
 fn rfc4954_auth_plain_after_starttls() {
-    run(&with_ehlo("
+    run(
+        &with_ehlo(
+            "
 C: AUTH PLAIN dGVzdAB0ZXN0ADEyMzQ=
 S: 503 5.5.1 Error: authentication not enabled
 C: STARTTLS
@@ -273,8 +306,13 @@ A: accept
 S: 235 2.7.0 Authentication successful
 C: AUTH PLAIN
 S: 503 5.5.1 Error: already authenticated
-"), foo);
-    run(&with_ehlo("
+",
+        ),
+        foo,
+    );
+    run(
+        &with_ehlo(
+            "
 C: STARTTLS
 S: 220 2.0.0 Ready to start TLS
 X: starttls
@@ -313,13 +351,18 @@ C: AUTH PLAIN dGVzdAB0ZXN0ADEyMzQ=
 S: 503 5.5.1 Error: MAIL transaction in progress
 C: AUTH CRAM-MD5
 S: 503 5.5.1 Error: MAIL transaction in progress
-"), foo);
+",
+        ),
+        foo,
+    );
 }
 
 /// RFC 3461 section 6.2 example: DSN parameters on MAIL and RCPT.
 #[test]
 fn rfc3461_dsn_parameters() {
-    run(&with_ehlo("
+    run(
+        &with_ehlo(
+            "
 C: MAIL FROM:<Alice@Blivet.COM> RET=HDRS ENVID=QQ314159
 E: mail <Alice@Blivet.COM> RET=HDRS ENVID=QQ314159
 A: accept
@@ -340,13 +383,17 @@ C: RCPT TO:<x@y.z> X-UNKNOWN=1
 S: 555 5.5.4 Unsupported option: unknown parameter
 C: MAIL FROM:<a@b.c> SMTPUTF8
 S: 503 5.5.1 Error: nested MAIL command
-"), foo);
+",
+        ),
+        foo,
+    );
 }
 
 /// RFC 5321 4.1.4 ordering, with Postfix's replies.
 #[test]
 fn command_ordering() {
-    run("
+    run(
+        "
 S: 220 foo.com ESMTP
 C: MAIL FROM:<a@b.c>
 S: 503 5.5.1 Error: send HELO/EHLO first
@@ -396,13 +443,16 @@ C: EXPN list
 S: 502 5.5.1 Error: command not implemented
 C: STARTTLS now
 S: 501 5.5.4 Syntax error in parameters or arguments
-", foo);
+",
+        foo,
+    );
 }
 
 /// A timeout (RFC 5321 4.5.3.2.7) ends the session with 421; input restarts it.
 #[test]
 fn timeout_closes_with_421() {
-    run("
+    run(
+        "
 S: 220 foo.com ESMTP
 T: +299s
 C: NOOP
@@ -413,19 +463,25 @@ T: +1s
 S: 421 4.4.2 foo.com Error: timeout exceeded
 E: error: timeout in phase command
 X: close
-", foo);
+",
+        foo,
+    );
 }
 
 /// Optional decisions: the connection and HELO.
 #[test]
 fn connection_and_hello_decisions() {
-    run("
+    run(
+        "
 E: connect
 A: reject 554 5.7.1 go away
 S: 554 5.7.1 go away
 X: close
-", || foo().with_decide_connection(true));
-    run("
+",
+        || foo().with_decide_connection(true),
+    );
+    run(
+        "
 E: connect
 A: accept
 S: 220 foo.com ESMTP
@@ -435,7 +491,9 @@ A: reject 550 5.7.1 no
 S: 550 5.7.1 no
 C: MAIL FROM:<a@b.c>
 S: 503 5.5.1 Error: send HELO/EHLO first
-", || foo().with_decide_connection(true).with_decide_hello(true));
+",
+        || foo().with_decide_connection(true).with_decide_hello(true),
+    );
 }
 
 fn feed(server: &mut Server, bytes: &[u8]) -> (Vec<String>, Vec<u8>) {
@@ -447,9 +505,13 @@ fn feed(server: &mut Server, bytes: &[u8]) -> (Vec<String>, Vec<u8>) {
 fn drain(server: &mut Server) -> (Vec<String>, Vec<u8>) {
     let mut events = Vec::new();
     loop {
-        let Some(event) = server.poll_event() else { break };
+        let Some(event) = server.poll_event() else {
+            break;
+        };
         match event {
-            Ok(Event::Body(chunk)) => events.push(format!("body {}", String::from_utf8_lossy(&chunk))),
+            Ok(Event::Body(chunk)) => {
+                events.push(format!("body {}", String::from_utf8_lossy(&chunk)))
+            }
             Ok(Event::MailFrom { decision, .. }) => {
                 events.push("mail".to_owned());
                 server.accept(decision).unwrap();
@@ -474,12 +536,22 @@ fn drain(server: &mut Server) -> (Vec<String>, Vec<u8>) {
 
 fn ready(config: ServerConfig) -> Server {
     let mut s = Server::new(config, Instant::now());
-    let _ = feed(&mut s, b"EHLO x\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<d@e.f>\r\n");
+    let _ = feed(
+        &mut s,
+        b"EHLO x\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<d@e.f>\r\n",
+    );
     s
 }
 
 const BOGUS: [&[u8]; 8] = [
-    b"\n.\n", b"\n.\r\n", b"\r\n.\n", b"\r.\r", b"\r\n.\r", b"\r.\r\n", b"\n.\r", b"\r\n.\r\r\n",
+    b"\n.\n",
+    b"\n.\r\n",
+    b"\r\n.\n",
+    b"\r.\r",
+    b"\r\n.\r",
+    b"\r.\r\n",
+    b"\n.\r",
+    b"\r\n.\r\r\n",
 ];
 
 /// Each bogus end of data never ends DATA: what follows it is body, not commands.
@@ -492,14 +564,21 @@ fn bogus_end_of_data_never_ends_data() {
             input.extend_from_slice(bogus);
             input.extend_from_slice(b"MAIL FROM:<evil@x.y>\r\nRCPT TO:<v@x.y>\r\n");
             let (events, _) = feed(&mut s, &input);
-            assert!(events.iter().all(|e| e.starts_with("body ")), "{bogus:?}: {events:?}");
+            assert!(
+                events.iter().all(|e| e.starts_with("body ")),
+                "{bogus:?}: {events:?}"
+            );
             let mut body: String = events.iter().map(|e| &e[5..]).collect();
             let (events, out) = feed(&mut s, b".\r\n");
             let out = String::from_utf8_lossy(&out).into_owned();
             match endings {
                 BareLineEnding::Reject => {
                     assert_eq!(events.last().unwrap(), "refused 550", "{bogus:?}");
-                    assert!(out.starts_with("550 5.5.2 localhost Error: bare") || out.starts_with("550 5.5.2 foo.com Error: bare"), "{out}");
+                    assert!(
+                        out.starts_with("550 5.5.2 localhost Error: bare")
+                            || out.starts_with("550 5.5.2 foo.com Error: bare"),
+                        "{out}"
+                    );
                 }
                 _ => {
                     assert!(events.last().unwrap().starts_with("end "), "{events:?}");
@@ -518,13 +597,22 @@ fn starttls_injection_is_fatal() {
     let mut s = Server::new(foo(), Instant::now());
     let _ = feed(&mut s, b"EHLO x\r\n");
     let (events, out) = feed(&mut s, b"STARTTLS\r\nMAIL FROM:<evil@x.y>\r\n");
-    assert_eq!(events, vec![format!("error {}", ProtocolError::DataAfterStartTls)]);
+    assert_eq!(
+        events,
+        vec![format!("error {}", ProtocolError::DataAfterStartTls)]
+    );
     assert!(out.is_empty(), "no 220 go-ahead: {}", show(&out));
     assert_eq!(s.poll_transport(), Some(TransportAction::Close));
     // James's vector: the injection in the same line group.
     let mut s = Server::new(foo(), Instant::now());
-    let (events, _) = feed(&mut s, b"ehlo yopmail.com\r\nstarttls\r\nmail from:<matthieu@yopmail.com>\r\n");
-    assert!(events.iter().any(|e| e.contains("after STARTTLS")), "{events:?}");
+    let (events, _) = feed(
+        &mut s,
+        b"ehlo yopmail.com\r\nstarttls\r\nmail from:<matthieu@yopmail.com>\r\n",
+    );
+    assert!(
+        events.iter().any(|e| e.contains("after STARTTLS")),
+        "{events:?}"
+    );
 }
 
 #[test]
@@ -558,9 +646,16 @@ fn limit_recipients() {
     let mut config = foo();
     config.limits = Limits::default().with_max_recipients(2);
     let mut s = Server::new(config, Instant::now());
-    let (events, out) = feed(&mut s, b"EHLO x\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<1@e.f>\r\nRCPT TO:<2@e.f>\r\nRCPT TO:<3@e.f>\r\n");
+    let (events, out) = feed(
+        &mut s,
+        b"EHLO x\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<1@e.f>\r\nRCPT TO:<2@e.f>\r\nRCPT TO:<3@e.f>\r\n",
+    );
     assert_eq!(events.iter().filter(|e| *e == "rcpt").count(), 2);
-    assert!(out.ends_with(b"250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n452 4.5.3 Error: too many recipients\r\n"), "{}", show(&out));
+    assert!(
+        out.ends_with(b"250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n452 4.5.3 Error: too many recipients\r\n"),
+        "{}",
+        show(&out)
+    );
 }
 
 #[test]
@@ -572,7 +667,11 @@ fn limit_message_size_after_draining() {
         let (events, out) = feed(&mut s, b"DATA\r\n12345678\r\n.\r\nNOOP\r\n");
         if refused {
             assert_eq!(events, vec!["refused 552"]);
-            assert!(out.ends_with(b"552 5.3.4 Error: message file too big\r\n250 2.0.0 Ok\r\n"), "{}", show(&out));
+            assert!(
+                out.ends_with(b"552 5.3.4 Error: message file too big\r\n250 2.0.0 Ok\r\n"),
+                "{}",
+                show(&out)
+            );
         } else {
             assert_eq!(events, vec!["body 12345678\r\n", "end 10"]);
         }
@@ -580,8 +679,20 @@ fn limit_message_size_after_draining() {
         let mut config = foo();
         config.limits = Limits::default().with_max_message_size(10);
         let mut s = Server::new(config, Instant::now());
-        let (_, out) = feed(&mut s, format!("EHLO x\r\nMAIL FROM:<a@b.c> SIZE={}\r\n", if refused { 11 } else { 10 }).as_bytes());
-        assert_eq!(out.ends_with(b"552 5.3.4 Message size exceeds fixed limit\r\n"), refused, "{}", show(&out));
+        let (_, out) = feed(
+            &mut s,
+            format!(
+                "EHLO x\r\nMAIL FROM:<a@b.c> SIZE={}\r\n",
+                if refused { 11 } else { 10 }
+            )
+            .as_bytes(),
+        );
+        assert_eq!(
+            out.ends_with(b"552 5.3.4 Message size exceeds fixed limit\r\n"),
+            refused,
+            "{}",
+            show(&out)
+        );
     }
 }
 
@@ -593,7 +704,11 @@ fn limit_text_line() {
         data.extend(std::iter::repeat_n(b'a', len - 2));
         data.extend_from_slice(b"\r\n.\r\n");
         let (events, _) = feed(&mut s, &data);
-        assert_eq!(events.iter().any(|e| e.starts_with("refused 554")), refused, "{len}: {events:?}");
+        assert_eq!(
+            events.iter().any(|e| e.starts_with("refused 554")),
+            refused,
+            "{len}: {events:?}"
+        );
     }
 }
 
@@ -603,11 +718,19 @@ fn limit_errors_before_disconnect() {
     config.limits = Limits::default().with_max_errors(3);
     let mut s = Server::new(config, Instant::now());
     let (_, out) = feed(&mut s, b"FOO\r\nFOO\r\nFOO\r\n");
-    assert_eq!(out.split(|&b| b == b'\n').filter(|l| l.starts_with(b"502")).count(), 3);
+    assert_eq!(
+        out.split(|&b| b == b'\n')
+            .filter(|l| l.starts_with(b"502"))
+            .count(),
+        3
+    );
     assert_eq!(s.poll_transport(), None);
     let (events, out) = feed(&mut s, b"FOO\r\n");
     assert_eq!(out, b"421 4.7.0 foo.com Error: too many errors\r\n");
-    assert_eq!(events, vec![format!("error {}", ProtocolError::TooManyErrors)]);
+    assert_eq!(
+        events,
+        vec![format!("error {}", ProtocolError::TooManyErrors)]
+    );
     assert_eq!(s.poll_transport(), Some(TransportAction::Close));
 }
 
@@ -626,7 +749,10 @@ fn limit_auth_line() {
         if ok {
             assert!(out.starts_with("535"), "{len}: {out}");
         } else {
-            assert!(out.starts_with("501") || out.starts_with("500"), "{len}: {out}");
+            assert!(
+                out.starts_with("501") || out.starts_with("500"),
+                "{len}: {out}"
+            );
         }
     }
 }

@@ -28,7 +28,13 @@ pub fn store() -> MemoryStore {
     store.add_password("test", "1234");
     store.add_password("user", "pencil");
     store
-        .add_scram("user", "pencil", b"salt of the user", 4096, &sasl_proto::Limits::default())
+        .add_scram(
+            "user",
+            "pencil",
+            b"salt of the user",
+            4096,
+            &sasl_proto::Limits::default(),
+        )
         .unwrap();
     store.add_token("vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==", "user");
     store
@@ -61,7 +67,11 @@ pub struct ServerScript {
 
 impl ServerScript {
     pub fn new(config: ServerConfig) -> Self {
-        Self { server: Server::new(config, Instant::now()), pending: VecDeque::new(), store: store() }
+        Self {
+            server: Server::new(config, Instant::now()),
+            pending: VecDeque::new(),
+            store: store(),
+        }
     }
 }
 
@@ -99,24 +109,40 @@ impl Scripted for ServerScript {
                 self.pending.push_back(decision);
                 "connect".to_owned()
             }
-            Event::Hello { kind, domain, decision } => {
+            Event::Hello {
+                kind,
+                domain,
+                decision,
+            } => {
                 if let Some(d) = decision {
                     self.pending.push_back(d);
                 }
                 format!("{} {domain}", format!("{kind:?}").to_lowercase())
             }
-            Event::MailFrom { from, params, decision } => {
+            Event::MailFrom {
+                from,
+                params,
+                decision,
+            } => {
                 self.pending.push_back(decision);
                 let c = Command::Mail { from, params };
                 format!("mail {}", params_text(&c, "MAIL FROM:"))
             }
-            Event::RcptTo { to, params, decision } => {
+            Event::RcptTo {
+                to,
+                params,
+                decision,
+            } => {
                 self.pending.push_back(decision);
                 let c = Command::Rcpt { to, params };
                 format!("rcpt {}", params_text(&c, "RCPT TO:"))
             }
             Event::Body(chunk) => return Described::Chunk(chunk.to_vec()),
-            Event::DataEnd { recipient, size, decision } => {
+            Event::DataEnd {
+                recipient,
+                size,
+                decision,
+            } => {
                 self.pending.push_back(decision);
                 match recipient {
                     Some(r) => format!("data-end {r} {size}"),
@@ -124,17 +150,37 @@ impl Scripted for ServerScript {
                 }
             }
             Event::MessageRefused { reply } => format!("refused {}", reply.code()),
-            Event::AuthSecret { mechanism, authcid, decision, .. } => {
+            Event::AuthSecret {
+                mechanism,
+                authcid,
+                decision,
+                ..
+            } => {
                 let secret = sasl_proto::CredentialStore::secret(&self.store, &mechanism, &authcid);
                 self.server.provide_secret(decision, secret).unwrap();
                 format!("auth-secret {authcid}")
             }
-            Event::AuthToken { mechanism, user, token, decision } => {
-                let verdict = sasl_proto::CredentialStore::validate_token(&self.store, &mechanism, user.as_deref(), &token);
+            Event::AuthToken {
+                mechanism,
+                user,
+                token,
+                decision,
+            } => {
+                let verdict = sasl_proto::CredentialStore::validate_token(
+                    &self.store,
+                    &mechanism,
+                    user.as_deref(),
+                    &token,
+                );
                 self.server.provide_token(decision, verdict).unwrap();
                 "auth-token".to_owned()
             }
-            Event::AuthIdentity { authcid, authzid, decision, .. } => {
+            Event::AuthIdentity {
+                authcid,
+                authzid,
+                decision,
+                ..
+            } => {
                 self.pending.push_back(decision);
                 match authzid {
                     Some(z) => format!("auth-identity {authcid} as {z}"),
@@ -158,10 +204,10 @@ pub fn show(bytes: &[u8]) -> String {
 pub mod client {
     use super::*;
     use proto_core::testing::unescape;
+    use smtp_proto::Limits;
     use smtp_proto::client::{Client, ClientConfig, Event, MessageInfo};
     use smtp_proto::codec::parse_command_line;
     use smtp_proto::types::{Body, MailParameters};
-    use smtp_proto::Limits;
 
     pub struct ClientScript {
         pub client: Client,
@@ -169,13 +215,25 @@ pub mod client {
 
     impl ClientScript {
         pub fn new(config: ClientConfig) -> Self {
-            Self { client: Client::new(config, Instant::now()) }
+            Self {
+                client: Client::new(config, Instant::now()),
+            }
         }
     }
 
-    fn mail_args(rest: &str) -> (smtp_proto::ReversePath<'static>, MessageInfo, MailParameters<'static>) {
+    fn mail_args(
+        rest: &str,
+    ) -> (
+        smtp_proto::ReversePath<'static>,
+        MessageInfo,
+        MailParameters<'static>,
+    ) {
         let line = format!("MAIL FROM:{rest}");
-        let Command::Mail { from, mut params } = parse_command_line(line.as_bytes(), &Limits::default()).unwrap().into_owned() else {
+        let Command::Mail { from, mut params } =
+            parse_command_line(line.as_bytes(), &Limits::default())
+                .unwrap()
+                .into_owned()
+        else {
             panic!()
         };
         let mut info = MessageInfo::new();
@@ -210,7 +268,9 @@ pub mod client {
                 }
                 "rcpt" => {
                     let line = format!("RCPT TO:{rest}");
-                    let Command::Rcpt { to, params } = parse_command_line(line.as_bytes(), &Limits::default()).unwrap() else {
+                    let Command::Rcpt { to, params } =
+                        parse_command_line(line.as_bytes(), &Limits::default()).unwrap()
+                    else {
                         panic!()
                     };
                     c.rcpt_to(to, params).map(|_| ())
@@ -232,9 +292,12 @@ pub mod client {
                 "expn" => c.simple(Command::Expn(rest.to_owned().into())).map(|_| ()),
                 "auth" => {
                     let (user, pass) = rest.split_once(' ').unwrap();
-                    c.authenticate(sasl_proto::Credentials::password(user, pass), sasl_proto::ClientConfig::default()
-                        .with_nonce_source(FixedNonce("client-nonce".into())))
-                        .map(|_| ())
+                    c.authenticate(
+                        sasl_proto::Credentials::password(user, pass),
+                        sasl_proto::ClientConfig::default()
+                            .with_nonce_source(FixedNonce("client-nonce".into())),
+                    )
+                    .map(|_| ())
                 }
                 other => return Err(format!("unknown action {other}")),
             };
@@ -247,13 +310,22 @@ pub mod client {
                 Event::Ready(_) => "ready".to_owned(),
                 Event::TlsEstablished => "tls".to_owned(),
                 Event::Reply { verb, reply, .. } => format!("reply {verb} {}", reply.code()),
-                Event::Recipient { recipient, reply, .. } => format!("recipient {recipient} {}", reply.code()),
+                Event::Recipient {
+                    recipient, reply, ..
+                } => format!("recipient {recipient} {}", reply.code()),
                 Event::BodyWritable => "body-writable".to_owned(),
                 Event::MessageDone { reply, .. } => format!("done {}", reply.code()),
-                Event::LmtpDelivery { recipient, reply, .. } => format!("delivery {recipient} {}", reply.code()),
-                Event::Authenticated { mechanism, .. } => format!("authenticated {}", mechanism.as_str()),
+                Event::LmtpDelivery {
+                    recipient, reply, ..
+                } => format!("delivery {recipient} {}", reply.code()),
+                Event::Authenticated { mechanism, .. } => {
+                    format!("authenticated {}", mechanism.as_str())
+                }
                 Event::AuthFailed { reply, .. } => format!("auth-failed {}", reply.code()),
-                Event::Closed(r) => format!("closed {}", r.map_or("-".to_owned(), |r| r.code().to_string())),
+                Event::Closed(r) => format!(
+                    "closed {}",
+                    r.map_or("-".to_owned(), |r| r.code().to_string())
+                ),
                 other => format!("{other:?}"),
             })
         }

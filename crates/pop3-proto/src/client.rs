@@ -679,7 +679,21 @@ impl Client {
             .as_ref()
             .map(Capabilities::sasl)
             .unwrap_or_default();
-        let supported = credentials.mechanisms(self.channel_binding.is_some());
+        let has_nonce = self.config.nonce_source.is_some();
+        let supported: Vec<Mechanism> = credentials
+            .mechanisms(self.channel_binding.is_some())
+            .into_iter()
+            .filter(|m| {
+                has_nonce
+                    || !matches!(
+                        m,
+                        Mechanism::ScramSha1
+                            | Mechanism::ScramSha256
+                            | Mechanism::ScramSha1Plus
+                            | Mechanism::ScramSha256Plus
+                    )
+            })
+            .collect();
         let plaintext_ok = true; // checked by login(): TLS is active or plaintext is allowed
         let best = sasl_proto::mechanism::choose(&offered, &supported, plaintext_ok);
         if let Some(m) = &best

@@ -359,7 +359,9 @@ pub enum LoginRefusal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SaslQuestion {
-    /// The stored secret of `authcid`: answer with [`SaslAnswer::Secret`].
+    /// The stored secret of `authcid`: answer with [`SaslAnswer::Secret`], or, for PLAIN and
+    /// LOGIN, check `password` yourself (against a password hash) and answer with
+    /// [`SaslAnswer::PasswordVerified`].
     Secret {
         /// The mechanism.
         mechanism: Mechanism,
@@ -367,6 +369,8 @@ pub enum SaslQuestion {
         authcid: String,
         /// The requested authorization identity.
         authzid: Option<String>,
+        /// The password the client presented (PLAIN, LOGIN).
+        password: Option<Secret>,
     },
     /// Validate an OAuth token: answer with [`SaslAnswer::Token`].
     Token {
@@ -392,6 +396,8 @@ pub enum SaslQuestion {
 pub enum SaslAnswer {
     /// The secret, or `None` for an unknown user.
     Secret(Option<StoredSecret>),
+    /// The application checked the presented password itself.
+    PasswordVerified(bool),
     /// The token's verdict.
     Token(TokenVerdict),
     /// Whether the authorization is allowed.
@@ -662,8 +668,9 @@ impl Server {
                 if self.config.user_pass {
                     caps.push(Capability::User);
                 }
-                if !self.config.sasl_mechanisms.is_empty() {
-                    caps.push(Capability::Sasl(self.config.sasl_mechanisms.clone()));
+                let mechanisms = self.offered_mechanisms();
+                if !mechanisms.is_empty() {
+                    caps.push(Capability::Sasl(mechanisms));
                 }
             }
             if self.stls_allowed() {
@@ -692,6 +699,29 @@ impl Server {
             caps.push(Capability::Implementation(text.clone().into()));
         }
         caps
+    }
+
+    /// The configured mechanisms this connection can run now: SCRAM and CRAM-MD5 need a nonce
+    /// source, the -PLUS variants channel-binding data from TLS.
+    pub fn offered_mechanisms(&self) -> Vec<Mechanism> {
+        self.config
+            .sasl_mechanisms
+            .iter()
+            .filter(|m| {
+                let needs_nonce = matches!(
+                    m,
+                    Mechanism::CramMd5
+                        | Mechanism::ScramSha1
+                        | Mechanism::ScramSha256
+                        | Mechanism::ScramSha1Plus
+                        | Mechanism::ScramSha256Plus
+                );
+                (!needs_nonce || self.config.nonce_source.is_some())
+                    && (!m.is_plus() || self.channel_binding.is_some())
+                    && m.is_known()
+            })
+            .cloned()
+            .collect()
     }
 
     fn login_allowed(&self) -> bool {
@@ -783,6 +813,7 @@ impl Server {
         };
         let step = match answer {
             SaslAnswer::Secret(secret) => exchange.server.provide_secret(secret),
+            SaslAnswer::PasswordVerified(ok) => exchange.server.password_verified(ok),
             SaslAnswer::Token(verdict) => exchange.server.provide_token(verdict),
             SaslAnswer::Authorize(allowed) => exchange.server.authorize(allowed),
         };
@@ -799,8 +830,17 @@ impl Server {
     ) -> Result<(), UsageError> {
         let answer = match question {
             SaslQuestion::Secret {
-                mechanism, authcid, ..
-            } => SaslAnswer::Secret(store.secret(mechanism, authcid)),
+                mechanism,
+                authcid,
+                password,
+                ..
+            } => match password
+                .as_ref()
+                .and_then(|p| store.check_password(authcid, p))
+            {
+                Some(ok) => SaslAnswer::PasswordVerified(ok),
+                None => SaslAnswer::Secret(store.secret(mechanism, authcid)),
+            },
             SaslQuestion::Token {
                 mechanism,
                 user,
@@ -1111,7 +1151,7 @@ impl Server {
                 let mut buf = BytesMut::new();
                 let _ = encode_status_line(&StatusLine::ok(&b"mechanisms follow"[..]), &mut buf);
                 if self.login_allowed() {
-                    for m in &self.config.sasl_mechanisms {
+                    for m in &self.offered_mechanisms() {
                         buf.extend_from_slice(m.as_str().as_bytes());
                         buf.extend_from_slice(b"\r\n");
                     }
@@ -1208,12 +1248,12 @@ impl Server {
         if !self.login_allowed() {
             return self.plaintext_refused();
         }
-        if !self.config.sasl_mechanisms.contains(&auth.mechanism) {
+        if !self.offered_mechanisms().contains(&auth.mechanism) {
             return self.reply_err(b"unsupported mechanism");
         }
         let mut sasl_config = sasl_proto::ServerConfig::default()
             .with_limits(self.config.limits.sasl_limits())
-            .with_advertised_plus(self.config.sasl_mechanisms.iter().any(Mechanism::is_plus));
+            .with_advertised_plus(self.offered_mechanisms().iter().any(Mechanism::is_plus));
         if let Some(source) = self.config.nonce_source.as_mut() {
             sasl_config = sasl_config.with_nonce_source(FixedNonce(source.nonce()));
         }
@@ -1293,11 +1333,15 @@ impl Server {
                 mechanism,
                 authcid,
                 authzid,
-            } => self.ask_sasl(SaslQuestion::Secret {
-                mechanism,
-                authcid,
-                authzid,
-            }),
+            } => {
+                let password = exchange.server.presented_password().cloned();
+                self.ask_sasl(SaslQuestion::Secret {
+                    mechanism,
+                    authcid,
+                    authzid,
+                    password,
+                });
+            }
             ServerStep::NeedToken {
                 mechanism,
                 user,

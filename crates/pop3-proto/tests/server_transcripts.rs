@@ -309,6 +309,7 @@ fn tls_config() -> ServerConfig {
         .with_implementation("pop3-proto")
         .with_login_delay(900)
         .with_expire(Expire::Days(60))
+        .with_nonce_source(FixedNonce("server-nonce".into()))
 }
 
 /// RFC 2595 section 4 and RFC 5034 section 6 (first example): no login of any kind before

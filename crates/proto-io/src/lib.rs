@@ -2,14 +2,18 @@
 #![forbid(unsafe_code)]
 
 pub mod blocking;
+pub mod connect;
 pub mod deflate;
 pub mod error;
+#[cfg(feature = "tokio")]
+pub mod serve;
 pub mod tls;
 #[cfg(feature = "tokio")]
 pub mod tokio_driver;
 pub mod trace;
 
 pub use blocking::{Driver, Stream, TlsUpgrade};
+pub use connect::{Connected, Endpoint, TlsMode, connect};
 pub use error::DriveError;
 pub use tls::{ServerTls, Trust};
 #[cfg(feature = "tokio")]

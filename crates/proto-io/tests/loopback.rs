@@ -298,6 +298,7 @@ fn starttls_without_configuration_is_an_error() {
     );
 }
 
+#[cfg(feature = "tokio")]
 #[tokio::test]
 async fn async_driver_upgrades_and_talks_to_the_blocking_one() {
     use proto_io::{AsyncDriver, AsyncStream};
@@ -335,6 +336,7 @@ async fn async_driver_upgrades_and_talks_to_the_blocking_one() {
     );
 }
 
+#[cfg(feature = "tokio")]
 async fn client_next(client: &mut proto_io::AsyncDriver<Toy>) -> Ev {
     client
         .next_event()

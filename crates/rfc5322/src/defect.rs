@@ -13,6 +13,9 @@ pub enum DefectKind {
     /// A header line holds neither a field nor a continuation; the body is taken to start
     /// there (no blank line separated them).
     MissingHeaderBodySeparator,
+    /// A header line with no colon and no leading white space between two header lines: a
+    /// fold that lost its white space, read as a continuation of the field before it.
+    BrokenFolding,
     /// The first header line is a continuation line; it was ignored.
     FirstLineContinuation,
     /// A CR not followed by LF in a header block.

@@ -65,6 +65,14 @@ pub(crate) fn scan_header(
 ) -> HeaderScan {
     let first_field = fields.len();
     let mut pos = start;
+    // A UTF-8 byte order mark in front of a message (some Windows tools write one): skipped.
+    if is_root
+        && data
+            .get(start..)
+            .is_some_and(|d| d.starts_with(b"\xEF\xBB\xBF"))
+    {
+        pos += 3;
+    }
     let mut current: Option<FieldSpan> = None;
     let mut long_line_seen = false;
     let mut too_many = false;
@@ -164,6 +172,32 @@ pub(crate) fn scan_header(
             pos = next;
             continue;
         }
+        // A line that is no field: when the next line is a field or a continuation, it is
+        // a fold that lost its white space (seen in the wild) and is read as a continuation
+        // of the current field; otherwise the body starts here without a blank line.
+        if let Some(f) = current.as_mut() {
+            let (next_end, _) = line_at(data, next, end);
+            let next_line = data.get(next..next_end).unwrap_or(&[]);
+            let next_is_header = match next_line.first() {
+                Some(b' ' | b'\t') => true,
+                Some(_) => memchr::memchr(b':', next_line).is_some_and(|c| {
+                    let n = next_line.get(..c).unwrap_or(&[]);
+                    let t = n
+                        .iter()
+                        .rposition(|&b| b != b' ' && b != b'\t')
+                        .map_or(0, |i| i + 1);
+                    t > 0 && n.iter().take(t).all(|&b| is_field_name_byte(b))
+                }),
+                None => false,
+            };
+            if next_is_header {
+                defects.push(Defect::new(DefectKind::BrokenFolding, pos));
+                f.value_end = content_end;
+                f.end = next;
+                pos = next;
+                continue;
+            }
+        }
         defects.push(Defect::new(DefectKind::MissingHeaderBodySeparator, pos));
         break HeaderScan {
             header_end: pos,
@@ -185,10 +219,10 @@ pub(crate) fn scan_header(
     }
     // Byte-level checks of the recorded fields: NUL, bare CR, 8-bit without UTF-8.
     let block = data.get(start..scan.header_end).unwrap_or(&[]);
-    if memchr::memchr(0, block).is_some()
-        || !block.is_ascii()
-        || memchr::memchr(b'\r', block).is_some()
-    {
+    let suspicious = !block.is_ascii()
+        || memchr::memchr(0, block).is_some()
+        || memchr::memchr_iter(b'\r', block).any(|i| block.get(i + 1) != Some(&b'\n'));
+    if suspicious {
         for f in fields.get(first_field..).unwrap_or(&[]) {
             let raw = data.get(f.start..f.end).unwrap_or(&[]);
             if let Some(i) = memchr::memchr(0, raw) {

@@ -1,4 +1,4 @@
-#![doc = "Internet Message Format and MIME (work in progress)."]
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
 pub mod address;

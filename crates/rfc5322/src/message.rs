@@ -48,8 +48,10 @@ struct PartData {
     children: Range<usize>,
     kind: PartKind,
     depth: usize,
-    content_type: ContentType,
-    content_type_explicit: bool,
+    /// The parsed Content-Type; `None` when absent or unreadable (the default applies).
+    content_type: Option<ContentType>,
+    /// The part is a child of a multipart/digest (default message/rfc822).
+    in_digest: bool,
     preamble: Range<usize>,
     epilogue: Option<Range<usize>>,
     defects: Vec<Defect>,
@@ -140,6 +142,27 @@ fn split_multipart(data: &[u8], start: usize, end: usize, boundary: &[u8]) -> Op
     })
 }
 
+static TEXT_PLAIN: std::sync::LazyLock<ContentType> =
+    std::sync::LazyLock::new(ContentType::default);
+static MESSAGE_RFC822: std::sync::LazyLock<ContentType> =
+    std::sync::LazyLock::new(|| ContentType::new("message", "rfc822"));
+
+/// The RFC 2046 default: text/plain; charset=us-ascii, or message/rfc822 in a digest.
+fn default_ct(in_digest: bool) -> &'static ContentType {
+    if in_digest {
+        &MESSAGE_RFC822
+    } else {
+        &TEXT_PLAIN
+    }
+}
+
+fn effective_ct(p: &PartData) -> &ContentType {
+    match &p.content_type {
+        Some(c) => c,
+        None => default_ct(p.in_digest),
+    }
+}
+
 fn find_field(data: &[u8], fields: &[FieldSpan], name: &str) -> Option<FieldSpan> {
     fields.iter().copied().find(|f| {
         data.get(f.start..f.name_end)
@@ -164,8 +187,9 @@ impl Message {
             });
         }
         let mut msg = Message {
-            parts: Vec::new(),
-            fields: Vec::new(),
+            parts: Vec::with_capacity(4),
+            // About one field per 60 octets of a small message; capped for large ones.
+            fields: Vec::with_capacity((data.len() / 60).clamp(8, 256)),
             limits: limits.clone(),
             data,
         };
@@ -184,8 +208,8 @@ impl Message {
             children: 0..0,
             kind: PartKind::Leaf,
             depth,
-            content_type: ContentType::default(),
-            content_type_explicit: false,
+            content_type: None,
+            in_digest: false,
             preamble: start..start,
             epilogue: None,
             defects: Vec::new(),
@@ -219,16 +243,11 @@ impl Message {
             // Content-Type, with the RFC 2046 defaults (message/rfc822 inside a digest).
             let in_digest = parent
                 .and_then(|pp| self.parts.get(pp))
-                .is_some_and(|pp| pp.content_type.is("multipart", "digest"));
-            let mut explicit = false;
-            let mut ct = if in_digest {
-                ContentType::new("message", "rfc822")
-            } else {
-                ContentType::default()
-            };
+                .is_some_and(|pp| effective_ct(pp).is("multipart", "digest"));
+            let mut parsed: Option<ContentType> = None;
             if let Some(f) = find_field(data, my_fields, "content-type") {
                 let raw = data.get(f.value_start..f.value_end).unwrap_or(&[]);
-                if let Some(c) = content_type::parse_content_type(
+                if let Some(mut c) = content_type::parse_content_type(
                     raw,
                     limits.max_group_depth,
                     &mut defects,
@@ -236,20 +255,20 @@ impl Message {
                 ) {
                     if c.subtype.is_empty() {
                         // "text/" or "multipart" alone: keep a usable subtype.
-                        let mut c = c;
                         c.subtype = match c.media_type.as_str() {
                             "multipart" => "mixed".into(),
                             "message" => "rfc822".into(),
                             "text" => "plain".into(),
                             _ => "octet-stream".into(),
                         };
-                        ct = c;
-                    } else {
-                        ct = c;
                     }
-                    explicit = true;
+                    parsed = Some(c);
                 }
             }
+            let ct: &ContentType = match &parsed {
+                Some(c) => c,
+                None => default_ct(in_digest),
+            };
             let mut kind = PartKind::Leaf;
             let mut children = 0..0;
             let mut preamble = scan.body_start..scan.body_start;
@@ -338,8 +357,8 @@ impl Message {
                 p.fields = f0..f1;
                 p.kind = kind;
                 p.children = children;
-                p.content_type = ct;
-                p.content_type_explicit = explicit;
+                p.content_type = parsed;
+                p.in_digest = in_digest;
                 p.preamble = preamble;
                 p.epilogue = epilogue;
                 p.defects = defects;
@@ -666,12 +685,12 @@ impl<'a> Part<'a> {
 
     /// The effective Content-Type (the RFC 2046 default when absent or unparsable).
     pub fn content_type(&self) -> &'a ContentType {
-        &self.d().content_type
+        effective_ct(self.d())
     }
 
     /// True when the part has a Content-Type field that could be read.
     pub fn has_content_type(&self) -> bool {
-        self.d().content_type_explicit
+        self.d().content_type.is_some()
     }
 
     /// The Content-Transfer-Encoding (7bit when absent).
@@ -730,11 +749,21 @@ impl<'a> Part<'a> {
     }
 
     /// The body as text: transfer encoding undone, then the charset parameter applied
-    /// (UTF-8, then windows-1252, when it is absent or unknown).
-    pub fn body_text(&self) -> String {
-        let body = self.decoded_body();
+    /// (UTF-8, then windows-1252, when it is absent or unknown). Borrows the input when
+    /// nothing had to be decoded.
+    pub fn body_text(&self) -> Cow<'a, str> {
         let cs = self.content_type().charset().unwrap_or("us-ascii");
-        charset::decode_or_fallback(cs, &body).0.into_owned()
+        match self.decoded_body() {
+            Cow::Borrowed(b) => charset::decode_or_fallback(cs, b).0,
+            Cow::Owned(v) => match charset::decode_or_fallback(cs, &v).0 {
+                // Valid as it is: reuse the buffer.
+                Cow::Borrowed(_) => match String::from_utf8(v) {
+                    Ok(s) => Cow::Owned(s),
+                    Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                },
+                Cow::Owned(s) => Cow::Owned(s),
+            },
+        }
     }
 
     /// A `message/rfc822` or `message/global` body that is base64 or quoted-printable

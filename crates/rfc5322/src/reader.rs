@@ -74,7 +74,7 @@ pub fn display_text(p: &Part<'_>) -> String {
             .is_some_and(|d| d.eq_ignore_ascii_case("yes"));
         unflow(&text, delsp)
     } else {
-        text
+        text.into_owned()
     }
 }
 

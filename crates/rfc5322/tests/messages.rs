@@ -325,3 +325,36 @@ fn imap_section_numbers() {
     let single = Message::parse(&b"Subject: a\r\n\r\nbody"[..]).unwrap();
     assert_eq!(single.imap_part(&[1]).unwrap().raw_body(), b"body");
 }
+
+#[test]
+fn byte_order_mark_and_mbox_from_line_are_skipped() {
+    let msg = Message::parse(mimekit("feedback-report.txt")).unwrap();
+    assert_eq!(msg.fields().next().unwrap().name(), "From");
+    assert!(msg.root().content_type().is("multipart", "report"));
+    let msg = Message::parse(mimekit("multipart-digest.txt")).unwrap();
+    assert_eq!(msg.fields().next().unwrap().name(), "From");
+    assert_eq!(msg.to_vec(), mimekit("multipart-digest.txt"));
+}
+
+#[test]
+fn fold_without_white_space_stays_in_the_header() {
+    // MimeKit issue 358: a folded line lost its leading white space.
+    let msg = Message::parse(mimekit("issue358.txt")).unwrap();
+    let root = msg.root();
+    assert!(root.content_type().is("multipart", "alternative"));
+    assert!(
+        root.defects()
+            .iter()
+            .any(|d| d.kind == rfc5322::DefectKind::BrokenFolding)
+    );
+    let f = root.field("x-microsoft-exchange-diagnostics").unwrap();
+    assert!(f.raw_value().ends_with(b"+Goi\nP8FxVksOO2tmFWl+LxT0Acgv7RaCFBKFmzA31fwJabrvuEaFINDvMVgEV9Cc41bylhc13tqhso5spmuc9CbMZeue0AiPQ9RuNpeV") || f.raw_value().windows(12).any(|w| w == b"\nP8FxVksOO2t"));
+    assert_eq!(root.field("x-priority").unwrap().text(), "3");
+    // A body that starts without a blank line is still a body.
+    let m = Message::parse(&b"Subject: a\r\nHello there\r\nmore\r\n"[..]).unwrap();
+    assert_eq!(m.root().raw_body(), b"Hello there\r\nmore\r\n");
+    assert_eq!(
+        m.root().defects()[0].kind,
+        rfc5322::DefectKind::MissingHeaderBodySeparator
+    );
+}

@@ -211,6 +211,16 @@ pub(crate) fn decode_text_into(
 /// removed, white space kept), encoded words decoded (white space between adjacent encoded
 /// words dropped), leading and trailing white space trimmed.
 pub fn decode_unstructured(raw: &[u8], defects: &mut Vec<Defect>, offset: usize) -> String {
+    // Fast path: no encoded word, nothing to decode; unfold and trim only.
+    if !may_hold_encoded_word(raw) {
+        let text = charset::bytes_to_text(raw);
+        let t = text.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n');
+        return if t.contains(['\r', '\n']) {
+            t.chars().filter(|&c| c != '\r' && c != '\n').collect()
+        } else {
+            t.to_owned()
+        };
+    }
     let mut out = String::with_capacity(raw.len());
     decode_text_into(raw, Ws::Unfold, &mut out, defects, offset);
     let t = out.trim_matches(|c: char| c == ' ' || c == '\t');

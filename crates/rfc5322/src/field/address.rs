@@ -2,21 +2,23 @@
 //! display names (quoted, encoded words, comments), obs-route, obs-local-part, domain
 //! literals. Lenient: whatever cannot be read becomes a best-effort mailbox with a defect.
 
+use std::borrow::Cow;
+
 use crate::address::{Address, Group, Mailbox};
 use crate::decode::{charset, encoded_word};
 use crate::defect::{Defect, DefectKind};
 use crate::field::lex::{Lexer, is_ws};
 
 #[derive(Debug, Clone, PartialEq)]
-enum Tok {
+enum Tok<'a> {
     /// An atom (dots included), raw bytes.
-    Atom(Vec<u8>),
+    Atom(&'a [u8]),
     /// A quoted string's content.
-    Quoted(Vec<u8>),
+    Quoted(Cow<'a, [u8]>),
     /// A comment's text.
     Comment(String),
     /// A domain literal with its brackets.
-    Literal(Vec<u8>),
+    Literal(Cow<'a, [u8]>),
     /// One of `< > , : ; @`.
     Special(u8),
 }
@@ -25,7 +27,7 @@ fn is_atom_byte(b: u8) -> bool {
     !is_ws(b) && !b"()<>,:;@\"[".contains(&b)
 }
 
-fn tokenize(lx: &mut Lexer<'_>) -> Vec<Tok> {
+fn tokenize<'a>(lx: &mut Lexer<'a>) -> Vec<Tok<'a>> {
     let mut toks = Vec::new();
     loop {
         lx.skip_ws();
@@ -35,7 +37,7 @@ fn tokenize(lx: &mut Lexer<'_>) -> Vec<Tok> {
                 let c = lx.comment();
                 toks.push(Tok::Comment(c));
             }
-            b'"' => toks.push(Tok::Quoted(lx.quoted())),
+            b'"' => toks.push(Tok::Quoted(lx.quoted_cow())),
             b'[' => {
                 let start = lx.pos;
                 lx.pos += 1;
@@ -47,13 +49,12 @@ fn tokenize(lx: &mut Lexer<'_>) -> Vec<Tok> {
                         break;
                     }
                 }
-                let lit: Vec<u8> =
-                    lx.s.get(start..lx.pos.min(lx.s.len()))
-                        .unwrap_or(&[])
-                        .iter()
-                        .copied()
-                        .filter(|&c| !is_ws(c))
-                        .collect();
+                let raw = lx.s.get(start..lx.pos.min(lx.s.len())).unwrap_or(&[]);
+                let lit: Cow<'a, [u8]> = if raw.iter().any(|&c| is_ws(c)) {
+                    Cow::Owned(raw.iter().copied().filter(|&c| !is_ws(c)).collect())
+                } else {
+                    Cow::Borrowed(raw)
+                };
                 toks.push(Tok::Literal(lit));
             }
             b'<' | b'>' | b',' | b':' | b';' | b'@' => {
@@ -65,7 +66,7 @@ fn tokenize(lx: &mut Lexer<'_>) -> Vec<Tok> {
                 if a.is_empty() {
                     lx.pos += 1;
                 } else {
-                    toks.push(Tok::Atom(a.to_vec()));
+                    toks.push(Tok::Atom(a));
                 }
             }
         }
@@ -214,8 +215,10 @@ fn mailbox(
         {
             let (route, spec) = inside.split_at(colon);
             for t in route {
-                if let Tok::Atom(a) | Tok::Literal(a) = t {
-                    mb.route.push(text(a));
+                match t {
+                    Tok::Atom(a) => mb.route.push(text(a)),
+                    Tok::Literal(a) => mb.route.push(text(a)),
+                    _ => {}
                 }
             }
             defects.push(Defect::new(DefectKind::ObsoleteSyntax, offset));

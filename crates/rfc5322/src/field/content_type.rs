@@ -126,7 +126,11 @@ fn is_type_byte(b: u8) -> bool {
 }
 
 fn lower(b: &[u8]) -> String {
-    charset::bytes_to_text(b).to_lowercase()
+    if b.is_ascii() {
+        String::from_utf8(b.to_ascii_lowercase()).unwrap_or_default()
+    } else {
+        charset::bytes_to_text(b).to_lowercase()
+    }
 }
 
 /// Parses a Content-Type value. `None` when there is no type (`/plain`, `;`, empty).
@@ -185,11 +189,11 @@ pub fn parse_content_disposition(
 }
 
 /// One raw parameter before RFC 2231 assembly.
-struct RawParam {
+struct RawParam<'a> {
     name: String,
     section: Option<u32>,
     extended: bool,
-    value: Vec<u8>,
+    value: std::borrow::Cow<'a, [u8]>,
     quoted: bool,
 }
 
@@ -218,8 +222,8 @@ fn split_name(name: &str) -> (String, Option<u32>, bool) {
     }
 }
 
-fn parse_params(lx: &mut Lexer<'_>) -> Vec<Param> {
-    let mut raw: Vec<RawParam> = Vec::new();
+fn parse_params<'a>(lx: &mut Lexer<'a>) -> Vec<Param> {
+    let mut raw: Vec<RawParam<'a>> = Vec::new();
     loop {
         lx.skip_cfws(None);
         while lx.peek() == Some(b';') {
@@ -255,7 +259,7 @@ fn parse_params(lx: &mut Lexer<'_>) -> Vec<Param> {
         lx.skip_ws();
         let (value, quoted) = if lx.peek() == Some(b'"') {
             let qs = lx.pos;
-            let v = lx.quoted();
+            let v = lx.quoted_cow();
             // A folded quoted value reads like unstructured text (the fold is no space).
             let folded =
                 lx.s.get(qs..lx.pos)
@@ -277,7 +281,10 @@ fn parse_params(lx: &mut Lexer<'_>) -> Vec<Param> {
                     }
                 }
             }
-            (lx.s.get(start..lx.pos).unwrap_or(&[]).to_vec(), false)
+            (
+                std::borrow::Cow::Borrowed(lx.s.get(start..lx.pos).unwrap_or(&[])),
+                false,
+            )
         };
         if value.is_empty() && !quoted {
             continue;
@@ -318,7 +325,7 @@ fn percent_decode(v: &[u8], out: &mut Vec<u8>) {
 }
 
 /// Joins RFC 2231 sections, percent-decodes them and applies the charset once.
-fn assemble(raw: Vec<RawParam>, lx: &mut Lexer<'_>) -> Vec<Param> {
+fn assemble(raw: Vec<RawParam<'_>>, lx: &mut Lexer<'_>) -> Vec<Param> {
     let mut out: Vec<Param> = Vec::new();
     let mut done: Vec<String> = Vec::new();
     for (i, p) in raw.iter().enumerate() {
@@ -347,7 +354,7 @@ fn assemble(raw: Vec<RawParam>, lx: &mut Lexer<'_>) -> Vec<Param> {
         }
         done.push(p.name.clone());
         // Every section of this name, in section order.
-        let mut secs: Vec<&RawParam> = raw
+        let mut secs: Vec<&RawParam<'_>> = raw
             .iter()
             .skip(i)
             .filter(|q| q.name == p.name && (q.section.is_some() || q.extended))

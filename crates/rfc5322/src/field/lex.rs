@@ -126,6 +126,23 @@ impl<'a> Lexer<'a> {
         out
     }
 
+    /// [`Lexer::quoted`], borrowing when the content has no quoted pair or line break.
+    pub fn quoted_cow(&mut self) -> std::borrow::Cow<'a, [u8]> {
+        let start = self.pos + 1;
+        let mut i = start;
+        while let Some(&b) = self.s.get(i) {
+            match b {
+                b'"' => {
+                    self.pos = i + 1;
+                    return std::borrow::Cow::Borrowed(self.s.get(start..i).unwrap_or(&[]));
+                }
+                b'\\' | b'\r' | b'\n' => break,
+                _ => i += 1,
+            }
+        }
+        std::borrow::Cow::Owned(self.quoted())
+    }
+
     /// Reads bytes while `f` holds.
     pub fn take_while(&mut self, f: impl Fn(u8) -> bool) -> &'a [u8] {
         let start = self.pos;

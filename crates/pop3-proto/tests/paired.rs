@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 //! Client and server machines paired in memory (proto-core's pump with its fake TLS): STLS
 //! then every SASL mechanism, APOP, USER/PASS, streamed bodies, TOP, DELE then QUIT against
@@ -37,8 +42,16 @@ impl App {
             store,
             passwords: vec![("tim".into(), "tanstaaftanstaaf".into())],
             messages: vec![
-                (b"Subject: a\r\n\r\n.starts with a dot\r\nbody\r\n".to_vec(), "u1".into(), false),
-                (b"Subject: b\n\nline 1\nline 2\nline 3\n".to_vec(), "u2".into(), false),
+                (
+                    b"Subject: a\r\n\r\n.starts with a dot\r\nbody\r\n".to_vec(),
+                    "u1".into(),
+                    false,
+                ),
+                (
+                    b"Subject: b\n\nline 1\nline 2\nline 3\n".to_vec(),
+                    "u2".into(),
+                    false,
+                ),
                 (big_message(), "u3".into(), false),
             ],
             chunk: 1000,
@@ -77,11 +90,15 @@ impl App {
                 if ok {
                     server.accept_login(decision, self.live()).unwrap();
                 } else {
-                    server.reject_login(decision, LoginRefusal::BadCredentials).unwrap();
+                    server
+                        .reject_login(decision, LoginRefusal::BadCredentials)
+                        .unwrap();
                 }
             }
             ServerEvent::SaslQuestion { question, decision } => {
-                server.answer_sasl_with(decision, &question, &self.store).unwrap();
+                server
+                    .answer_sasl_with(decision, &question, &self.store)
+                    .unwrap();
             }
             ServerEvent::Retrieve { uid, decision, .. } => {
                 let content = self.messages.iter().find(|m| m.1 == uid).unwrap().0.clone();
@@ -91,7 +108,9 @@ impl App {
                 }
                 server.finish_body().unwrap();
             }
-            ServerEvent::Update { deleted, decision, .. } => {
+            ServerEvent::Update {
+                deleted, decision, ..
+            } => {
                 for (_, uid) in deleted {
                     self.messages.iter_mut().find(|m| m.1 == uid).unwrap().2 = true;
                 }
@@ -109,7 +128,11 @@ fn big_message() -> Vec<u8> {
     let mut m = b"Subject: big\r\n\r\n".to_vec();
     let mut i = 0u32;
     while m.len() < 256 * 1024 {
-        let line = if i % 7 == 0 { format!(".{i:076}\r\n") } else { format!("{i:077}\r\n") };
+        let line = if i.is_multiple_of(7) {
+            format!(".{i:076}\r\n")
+        } else {
+            format!("{i:077}\r\n")
+        };
         m.extend_from_slice(line.as_bytes());
         i += 1;
     }
@@ -180,7 +203,9 @@ fn nonce(n: &'static str) -> FixedNonce {
 }
 
 fn logged_in(events: &[ClientEvent]) -> bool {
-    events.iter().any(|e| matches!(e, ClientEvent::LoggedIn { .. }))
+    events
+        .iter()
+        .any(|e| matches!(e, ClientEvent::LoggedIn { .. }))
 }
 
 /// STLS, CAPA again, then a login with each mechanism (the server offers only that one).
@@ -201,13 +226,17 @@ fn stls_then_every_sasl_mechanism() {
         let server_config = ServerConfig::new()
             .with_sasl_mechanisms(vec![mechanism.clone()])
             .with_nonce_source(nonce("3rfcNHYJY1ZVvWVs7j"));
-        let client_config = ClientConfig::new().with_nonce_source(nonce("fyko+d2lbbFgONRv9qkxdawL"));
+        let client_config =
+            ClientConfig::new().with_nonce_source(nonce("fyko+d2lbbFgONRv9qkxdawL"));
         let mut s = Session::new(client_config, server_config);
         s.run();
         s.client.send_capa().unwrap();
         let events = s.run();
         assert!(s.client.capabilities().unwrap().stls(), "{mechanism}");
-        assert!(s.client.capabilities().unwrap().sasl().is_empty(), "no SASL before TLS");
+        assert!(
+            s.client.capabilities().unwrap().sasl().is_empty(),
+            "no SASL before TLS"
+        );
         assert!(!events.is_empty());
         s.client.send_stls().unwrap();
         let events = s.run();
@@ -238,7 +267,9 @@ fn stls_then_every_sasl_mechanism() {
 #[test]
 fn wrong_password_over_sasl_and_user_pass_then_closed_after_three() {
     let mut s = Session::new(
-        ClientConfig::new().with_tls_active(true).with_nonce_source(nonce("abcdefghijkl")),
+        ClientConfig::new()
+            .with_tls_active(true)
+            .with_nonce_source(nonce("abcdefghijkl")),
         ServerConfig::new()
             .with_tls_active(true)
             .with_nonce_source(nonce("mnopqrstuvwx")),
@@ -269,7 +300,13 @@ fn wrong_password_over_sasl_and_user_pass_then_closed_after_three() {
 
 #[test]
 fn apop_and_user_pass_in_the_clear_when_allowed() {
-    for (method, expect) in [(LoginMethod::Apop, "APOP tim "), (LoginMethod::UserPass, "USER tim\r\nPASS tanstaaftanstaaf\r\n")] {
+    for (method, expect) in [
+        (LoginMethod::Apop, "APOP tim "),
+        (
+            LoginMethod::UserPass,
+            "USER tim\r\nPASS tanstaaftanstaaf\r\n",
+        ),
+    ] {
         let mut s = Session::new(
             ClientConfig::new().with_plaintext_credentials(true),
             ServerConfig::new()
@@ -278,7 +315,10 @@ fn apop_and_user_pass_in_the_clear_when_allowed() {
                 .with_apop_timestamp("<1896.697170952@dbc.mtview.ca.us>"),
         );
         s.run();
-        assert_eq!(s.client.timestamp().unwrap().as_str(), "<1896.697170952@dbc.mtview.ca.us>");
+        assert_eq!(
+            s.client.timestamp().unwrap().as_str(),
+            "<1896.697170952@dbc.mtview.ca.us>"
+        );
         s.client
             .login(Credentials::password("tim", "tanstaaftanstaaf"), method)
             .unwrap();
@@ -299,7 +339,10 @@ fn apop_and_user_pass_in_the_clear_when_allowed() {
     s.client.send_capa().unwrap();
     s.run();
     s.client
-        .login(Credentials::password("tim", "tanstaaftanstaaf"), LoginMethod::Auto)
+        .login(
+            Credentials::password("tim", "tanstaaftanstaaf"),
+            LoginMethod::Auto,
+        )
         .unwrap();
     assert!(logged_in(&s.run()));
     let wire = String::from_utf8_lossy(&s.link.sent_by(Sender::Client)).into_owned();
@@ -308,14 +351,19 @@ fn apop_and_user_pass_in_the_clear_when_allowed() {
 
 fn logged_in_session(pipelining: bool) -> Session {
     let mut s = Session::new(
-        ClientConfig::new().with_tls_active(true).with_pipelining(pipelining),
+        ClientConfig::new()
+            .with_tls_active(true)
+            .with_pipelining(pipelining),
         ServerConfig::new().with_tls_active(true),
     );
     s.run();
     s.client.send_capa().unwrap();
     s.run();
     s.client
-        .login(Credentials::password("tim", "tanstaaftanstaaf"), LoginMethod::Auto)
+        .login(
+            Credentials::password("tim", "tanstaaftanstaaf"),
+            LoginMethod::Auto,
+        )
         .unwrap();
     assert!(logged_in(&s.run()), "{:?}", s.errors);
     s
@@ -332,7 +380,9 @@ fn bodies_stream_byte_exact_at_every_chunk_size() {
             let body = Session::body(&events);
             let original = &s.app.messages[n as usize - 1].0;
             // Bare LF line ends come back as CRLF (the server normalises as it stuffs).
-            let expected = String::from_utf8_lossy(original).replace("\r\n", "\n").replace('\n', "\r\n");
+            let expected = String::from_utf8_lossy(original)
+                .replace("\r\n", "\n")
+                .replace('\n', "\r\n");
             assert_eq!(body, expected.as_bytes(), "message {n}, chunk {chunk}");
             assert_eq!(body.len() as u64, message_size(original));
             assert!(events.contains(&ClientEvent::BodyEnd { id }));
@@ -343,12 +393,24 @@ fn bodies_stream_byte_exact_at_every_chunk_size() {
 #[test]
 fn top_n_0_sends_the_header_and_the_blank_line_only() {
     let mut s = logged_in_session(false);
-    s.client.send_top(MessageNumber::new(2).unwrap(), 0).unwrap();
+    s.client
+        .send_top(MessageNumber::new(2).unwrap(), 0)
+        .unwrap();
     assert_eq!(Session::body(&s.run()), b"Subject: b\r\n\r\n");
-    s.client.send_top(MessageNumber::new(2).unwrap(), 2).unwrap();
-    assert_eq!(Session::body(&s.run()), b"Subject: b\r\n\r\nline 1\r\nline 2\r\n");
-    s.client.send_top(MessageNumber::new(2).unwrap(), 99).unwrap();
-    assert_eq!(Session::body(&s.run()), b"Subject: b\r\n\r\nline 1\r\nline 2\r\nline 3\r\n");
+    s.client
+        .send_top(MessageNumber::new(2).unwrap(), 2)
+        .unwrap();
+    assert_eq!(
+        Session::body(&s.run()),
+        b"Subject: b\r\n\r\nline 1\r\nline 2\r\n"
+    );
+    s.client
+        .send_top(MessageNumber::new(2).unwrap(), 99)
+        .unwrap();
+    assert_eq!(
+        Session::body(&s.run()),
+        b"Subject: b\r\n\r\nline 1\r\nline 2\r\nline 3\r\n"
+    );
 }
 
 #[test]
@@ -358,12 +420,23 @@ fn dele_then_quit_applies_deletions() {
     s.client.send_dele(MessageNumber::new(3).unwrap()).unwrap();
     s.client.send_stat().unwrap();
     let events = s.run();
-    assert!(events.iter().any(|e| matches!(e, ClientEvent::Stat { count: 1, .. })), "{events:?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ClientEvent::Stat { count: 1, .. })),
+        "{events:?}"
+    );
     s.client.send_quit().unwrap();
     let events = s.run();
     assert!(matches!(events.last(), Some(ClientEvent::Closed { line, .. }) if line.is_ok()));
     assert_eq!(s.app.updates, 1);
-    let left: Vec<&str> = s.app.messages.iter().filter(|m| !m.2).map(|m| m.1.as_str()).collect();
+    let left: Vec<&str> = s
+        .app
+        .messages
+        .iter()
+        .filter(|m| !m.2)
+        .map(|m| m.1.as_str())
+        .collect();
     assert_eq!(left, vec!["u2"]);
     assert!(s.link.server_closed());
 }
@@ -412,7 +485,10 @@ fn leave_on_server_fetches_only_new_messages() {
     let plan = new_messages(&entries, &seen);
     assert_eq!(
         plan.new,
-        vec![(MessageNumber::new(2).unwrap(), "u2".to_owned()), (MessageNumber::new(3).unwrap(), "u3".to_owned())]
+        vec![
+            (MessageNumber::new(2).unwrap(), "u2".to_owned()),
+            (MessageNumber::new(3).unwrap(), "u3".to_owned())
+        ]
     );
     assert_eq!(plan.gone, vec!["gone".to_owned()]);
     for (n, uid) in &plan.new {
@@ -420,7 +496,13 @@ fn leave_on_server_fetches_only_new_messages() {
         seen.insert(uid.clone());
     }
     let events = s.run();
-    assert_eq!(events.iter().filter(|e| matches!(e, ClientEvent::BodyEnd { .. })).count(), 2);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, ClientEvent::BodyEnd { .. }))
+            .count(),
+        2
+    );
     for uid in plan.gone {
         seen.remove(&uid);
     }
@@ -429,14 +511,27 @@ fn leave_on_server_fetches_only_new_messages() {
 
 #[test]
 fn in_use_refusal_reaches_the_client_with_its_code() {
-    let mut s = Session::new(ClientConfig::new().with_tls_active(true), ServerConfig::new().with_tls_active(true));
+    let mut s = Session::new(
+        ClientConfig::new().with_tls_active(true),
+        ServerConfig::new().with_tls_active(true),
+    );
     s.app.refuse_next = Some(LoginRefusal::InUse);
     s.run();
-    s.client.login(Credentials::password("tim", "tanstaaftanstaaf"), LoginMethod::UserPass).unwrap();
+    s.client
+        .login(
+            Credentials::password("tim", "tanstaaftanstaaf"),
+            LoginMethod::UserPass,
+        )
+        .unwrap();
     let events = s.run();
     assert!(events.iter().any(|e| matches!(e, ClientEvent::LoginFailed { line, .. } if line.code == Some(pop3_proto::ResponseCode::InUse))));
     // Not counted as a failed login: the next one works.
-    s.client.login(Credentials::password("tim", "tanstaaftanstaaf"), LoginMethod::UserPass).unwrap();
+    s.client
+        .login(
+            Credentials::password("tim", "tanstaaftanstaaf"),
+            LoginMethod::UserPass,
+        )
+        .unwrap();
     assert!(logged_in(&s.run()));
 }
 
@@ -445,17 +540,29 @@ fn injection_after_stls_is_fatal_on_both_sides() {
     // A client that pipelines a command after STLS.
     let mut server = Server::new(ServerConfig::new(), Instant::now());
     server.receive(b"STLS\r\nUSER evil\r\n");
-    assert_eq!(server.poll_event().unwrap().unwrap_err(), ProtocolError::DataAfterStartTls);
+    assert_eq!(
+        server.poll_event().unwrap().unwrap_err(),
+        ProtocolError::DataAfterStartTls
+    );
     assert!(server.is_closed());
     assert!(!String::from_utf8_lossy(server.transmit()).contains("Begin TLS"));
     // A server (or a man in the middle) that sends a line after its go-ahead.
     let mut client = Client::new(ClientConfig::new());
     client.receive(b"+OK ready\r\n");
-    assert!(matches!(client.poll_event(), Some(Ok(ClientEvent::Greeting { .. }))));
+    assert!(matches!(
+        client.poll_event(),
+        Some(Ok(ClientEvent::Greeting { .. }))
+    ));
     client.send_stls().unwrap();
     client.receive(b"+OK go ahead\r\n+OK [injected]\r\n");
-    assert_eq!(client.poll_event().unwrap().unwrap_err(), ProtocolError::DataAfterStartTls);
-    assert_eq!(client.poll_transport(), Some(proto_core::TransportAction::Close));
+    assert_eq!(
+        client.poll_event().unwrap().unwrap_err(),
+        ProtocolError::DataAfterStartTls
+    );
+    assert_eq!(
+        client.poll_transport(),
+        Some(proto_core::TransportAction::Close)
+    );
 }
 
 #[test]
@@ -475,5 +582,9 @@ fn chunks_are_views_of_the_input_not_copies() {
         .collect();
     let total: usize = chunks.iter().map(|c| c.len()).sum();
     assert!(total > 256 * 1024);
-    assert!(chunks.len() < total / 512, "{} chunks for {total} octets", chunks.len());
+    assert!(
+        chunks.len() < total / 512,
+        "{} chunks for {total} octets",
+        chunks.len()
+    );
 }

@@ -65,6 +65,9 @@ pub struct StuffConfig {
     pub allow_8bit: bool,
     /// Whether NUL octets are allowed.
     pub allow_nul: bool,
+    /// Whether to dot-stuff and terminate. Off, the stuffer only normalises line ends and
+    /// checks the declaration: what a BDAT body (RFC 3030), which is never stuffed, needs.
+    pub stuffing: bool,
 }
 
 impl Default for StuffConfig {
@@ -74,6 +77,7 @@ impl Default for StuffConfig {
             max_line_len: None,
             allow_8bit: true,
             allow_nul: true,
+            stuffing: true,
         }
     }
 }
@@ -105,6 +109,13 @@ impl StuffConfig {
     /// Allows or refuses NUL octets.
     pub fn allow_nul(mut self, allow: bool) -> Self {
         self.allow_nul = allow;
+        self
+    }
+
+    /// Turns dot-stuffing and the terminator on (the default) or off (BDAT bodies: line ends
+    /// normalised and checks made, nothing added).
+    pub fn stuffing(mut self, on: bool) -> Self {
+        self.stuffing = on;
         self
     }
 }
@@ -183,7 +194,7 @@ impl DotStuffer {
             self.config.max_line_len.is_none() && self.config.endings != BareLineEnding::Accept;
         loop {
             if self.at_line_start {
-                if input.get(pos) == Some(&b'.') {
+                if self.config.stuffing && input.get(pos) == Some(&b'.') {
                     out.extend_from_slice(input.get(copied..pos).unwrap_or_default());
                     out.extend_from_slice(b".");
                     copied = pos;
@@ -253,11 +264,15 @@ impl DotStuffer {
         Ok(())
     }
 
-    /// Ends the data: completes the last line with CRLF if needed and writes "." CRLF.
+    /// Ends the data: completes the last line with CRLF if needed and writes "." CRLF. Without
+    /// stuffing, only a final bare CR is completed (by policy); nothing is added.
     pub fn finish(&mut self, out: &mut BytesMut) -> Result<(), DotError> {
         if self.pending_cr {
             self.pending_cr = false;
             self.bare_cr(self.offset.saturating_sub(1), out)?;
+        }
+        if !self.config.stuffing {
+            return Ok(());
         }
         if !self.at_line_start {
             out.extend_from_slice(b"\r\n");

@@ -395,3 +395,19 @@ fn specials_at_block_boundaries_are_found() {
 fn expected_body(wire: &[u8], line_start: usize) -> Vec<u8> {
     wire[line_start + 1..wire.len() - 3].to_vec()
 }
+
+#[test]
+fn without_stuffing_only_line_ends_are_normalised() {
+    let config = StuffConfig::new().stuffing(false);
+    assert_eq!(
+        stuff(config, &[b".a\n..b\r", b"\nc\rd"]).unwrap(),
+        b".a\r\n..b\r\nc\r\nd"
+    );
+    assert_eq!(stuff(config, &[b"x\r"]).unwrap(), b"x\r\n");
+    assert_eq!(stuff(config, &[]).unwrap(), b"");
+    let strict = config.allow_8bit(false);
+    assert_eq!(
+        stuff(strict, &["é".as_bytes()]),
+        Err(DotError::EightBit { offset: 0 })
+    );
+}

@@ -2,11 +2,15 @@
 #![forbid(unsafe_code)]
 
 pub mod blocking;
+#[cfg(any(feature = "smtp", feature = "pop3"))]
+mod calls;
 pub mod connect;
 pub mod deflate;
 pub mod error;
 #[cfg(feature = "tokio")]
 pub mod serve;
+#[cfg(feature = "smtp")]
+pub mod submit;
 pub mod tls;
 #[cfg(feature = "tokio")]
 pub mod tokio_driver;

@@ -1,0 +1,183 @@
+//! The submit short call against smtp-proto's server machine on 127.0.0.1, through a real
+//! STARTTLS and AUTH, with one refused recipient; blocking and async.
+
+#![cfg(feature = "smtp")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::thread;
+use std::time::Instant;
+
+use proto_io::submit::{SubmitError, SubmitOptions, submit};
+use proto_io::{Collector, Driver, Endpoint, ServerTls, Stream, TlsMode, TlsUpgrade, Trace, Trust};
+use sasl_proto::{Credentials, Secret, StoredSecret};
+use smtp_proto::server::{Event, ServerConfig};
+use smtp_proto::{ForwardPath, Reply, ReplyCode, Server};
+
+fn self_signed() -> ServerTls {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    ServerTls::from_pem(
+        cert.cert.pem().as_bytes(),
+        cert.key_pair.serialize_pem().as_bytes(),
+    )
+    .unwrap()
+}
+
+/// What the server saw: the envelope and the body of each message.
+#[derive(Debug, Default)]
+struct Received {
+    user: Option<String>,
+    rcpts: Vec<String>,
+    body: Vec<u8>,
+    tls: bool,
+}
+
+/// Serves one connection: STARTTLS, AUTH for alice/secret, refuses nobody@.
+fn serve_once(listener: TcpListener) -> thread::JoinHandle<Received> {
+    thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        let server = Server::new(
+            ServerConfig::default().with_hostname("mx.example.net".into()),
+            Instant::now(),
+        );
+        let mut driver = Driver::new(server, Stream::Plain(tcp))
+            .with_tls_upgrade(TlsUpgrade::Server(self_signed()));
+        let mut got = Received::default();
+        while let Some(event) = driver.next_event().unwrap() {
+            let server = driver.machine();
+            match event {
+                Event::AuthSecret {
+                    authcid, decision, ..
+                } => {
+                    let secret =
+                        (authcid == "alice").then(|| StoredSecret::Password(Secret::new("secret")));
+                    server.provide_secret(decision, secret).unwrap();
+                }
+                Event::AuthIdentity {
+                    authcid, decision, ..
+                } => {
+                    got.user = Some(authcid);
+                    server.accept(decision).unwrap();
+                }
+                Event::MailFrom { decision, .. } => server.accept(decision).unwrap(),
+                Event::RcptTo { to, decision, .. } => {
+                    let ForwardPath::Mailbox(m) = &to else {
+                        panic!()
+                    };
+                    if m.local_part() == "nobody" {
+                        let reply =
+                            Reply::new(ReplyCode::MAILBOX_UNAVAILABLE, None, "no such user")
+                                .unwrap();
+                        server.reject(decision, reply).unwrap();
+                    } else {
+                        got.rcpts.push(m.to_string());
+                        server.accept(decision).unwrap();
+                    }
+                }
+                Event::Body(chunk) => got.body.extend_from_slice(&chunk),
+                Event::DataEnd { decision, .. } => server.accept(decision).unwrap(),
+                Event::TlsEstablished => got.tls = true,
+                _ => {}
+            }
+        }
+        got
+    })
+}
+
+const MESSAGE: &[u8] = b"From: alice@example.org\r\nTo: bob@example.net\r\nSubject: hi\r\n\r\n.a line with a dot\r\n..two dots\r\n.\r\nlast line\r\n";
+
+#[test]
+fn submit_with_starttls_auth_and_a_refused_recipient() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = serve_once(listener);
+    let options = SubmitOptions::new(
+        Endpoint::new("localhost", port, TlsMode::StartTls).trust(Trust::AcceptInvalidCertificates),
+    )
+    .hostname("client.example.org")
+    .credentials(Credentials::password("alice", "secret"));
+    let collector = Collector::new();
+    let trace = Trace::new("alice", Arc::new(collector.clone()));
+    let report = submit(
+        &options,
+        "alice@example.org",
+        &["bob@example.net", "nobody@example.net"],
+        MESSAGE,
+        Some(trace),
+    )
+    .unwrap();
+    assert_eq!(report.accepted, vec!["bob@example.net"]);
+    assert_eq!(report.refused.len(), 1);
+    assert_eq!(report.refused[0].0, "nobody@example.net");
+    assert_eq!(report.refused[0].1.code(), ReplyCode::MAILBOX_UNAVAILABLE);
+    assert!(report.reply.unwrap().code().is_positive());
+
+    let got = server.join().unwrap();
+    assert!(got.tls, "STARTTLS happened");
+    assert_eq!(got.user.as_deref(), Some("alice"));
+    assert_eq!(got.rcpts, vec!["bob@example.net"]);
+    // Lines starting with dots (one alone on its line) arrive as they were written.
+    assert_eq!(got.body, MESSAGE);
+    let lines = collector.lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.text.starts_with("AUTH ") && l.text.ends_with("***") || l.text == "***")
+    );
+    assert!(
+        !lines.iter().any(|l| l.text.contains("c2VjcmV0")),
+        "no credential in the trace"
+    );
+}
+
+#[test]
+fn wrong_password_is_a_typed_refusal() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let _server = serve_once(listener);
+    let options = SubmitOptions::new(
+        Endpoint::new("localhost", port, TlsMode::StartTls).trust(Trust::AcceptInvalidCertificates),
+    )
+    .credentials(Credentials::password("alice", "wrong"));
+    let error = submit(
+        &options,
+        "alice@example.org",
+        &["bob@example.net"],
+        MESSAGE,
+        None,
+    )
+    .unwrap_err();
+    match error {
+        SubmitError::Refused {
+            stage: "AUTH",
+            reply,
+        } => assert_eq!(reply.code().get(), 535),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[cfg(feature = "tokio")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_async_delivers_too() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = serve_once(listener);
+    let options = SubmitOptions::new(
+        Endpoint::new("localhost", port, TlsMode::StartTls).trust(Trust::AcceptInvalidCertificates),
+    )
+    .credentials(Credentials::password("alice", "secret"));
+    let report = proto_io::submit::submit_async(&options, "", &["bob@example.net"], MESSAGE, None)
+        .await
+        .unwrap();
+    assert_eq!(report.accepted, vec!["bob@example.net"]);
+    let got = tokio::task::spawn_blocking(move || server.join().unwrap())
+        .await
+        .unwrap();
+    assert!(got.body.starts_with(b"From: alice@example.org\r\n"));
+}

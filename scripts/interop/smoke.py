@@ -14,6 +14,8 @@ failed. Reads the Maildirs directly, so run it as root (as CI does).
 """
 
 import base64
+import hashlib
+import hmac
 import email
 import email.policy
 import email.utils
@@ -131,6 +133,49 @@ def pop3_find(p, needle):
     raise AssertionError(f"no message with {needle!r} among {count}")
 
 
+class Scram:
+    """Client side of SCRAM-SHA-1/-256 (RFC 5802/7677), no channel binding, ASCII credentials."""
+
+    def __init__(self, mech, user, password):
+        self.hash = {"SCRAM-SHA-1": "sha1", "SCRAM-SHA-256": "sha256"}[mech]
+        self.user, self.password = user, password
+        self.nonce = base64.b64encode(os.urandom(18)).decode()
+        self.bare = f"n={user},r={self.nonce}"
+
+    def first(self):
+        return ("n,," + self.bare).encode()
+
+    def final(self, server_first):
+        server_first = server_first.decode()
+        attrs = dict(kv.split("=", 1) for kv in server_first.split(","))
+        expect(attrs["r"].startswith(self.nonce), "server nonce does not extend ours")
+        salted = hashlib.pbkdf2_hmac(self.hash, self.password.encode(), base64.b64decode(attrs["s"]), int(attrs["i"]))
+        client_key = hmac.new(salted, b"Client Key", self.hash).digest()
+        stored_key = hashlib.new(self.hash, client_key).digest()
+        without_proof = f"c=biws,r={attrs['r']}"
+        auth_message = f"{self.bare},{server_first},{without_proof}".encode()
+        signature = hmac.new(stored_key, auth_message, self.hash).digest()
+        proof = bytes(a ^ b for a, b in zip(client_key, signature))
+        server_key = hmac.new(salted, b"Server Key", self.hash).digest()
+        self.expected_verifier = base64.b64encode(hmac.new(server_key, auth_message, self.hash).digest())
+        return f"{without_proof},p={base64.b64encode(proof).decode()}".encode()
+
+    def check_verifier(self, server_final):
+        expect(server_final == b"v=" + self.expected_verifier, f"server signature wrong: {server_final!r}")
+
+
+def smtp_scram(s, mech, user, password):
+    """AUTH SCRAM-* over smtplib's docmd; returns the final reply code."""
+    sc = Scram(mech, user, password)
+    code, resp = s.docmd("AUTH", f"{mech} {base64.b64encode(sc.first()).decode()}")
+    expect(code == 334, f"AUTH {mech}: {code} {resp}")
+    code, resp = s.docmd(base64.b64encode(sc.final(base64.b64decode(resp))).decode())
+    if code == 334:  # server-final-message as a challenge, answered with an empty line
+        sc.check_verifier(base64.b64decode(resp))
+        code, resp = s.docmd("")
+    return code, resp
+
+
 # ---------------------------------------------------------------------------------------------
 # Postfix: SMTP
 
@@ -207,6 +252,40 @@ def _():
         expect(code == 235, f"AUTH CRAM-MD5 {code} {resp}")
         s.sendmail(ALICE_ADDR, [ALICE_ADDR], message(ALICE_ADDR, ALICE_ADDR, "submissions-cram"))
     return maildir_find(E["INTEROP_ALICE_MAILDIR"], f"{RUN}.submissions-cram@")
+
+
+@check("smtp AUTH SCRAM-SHA-256 and SCRAM-SHA-1 (server signature verified) through Postfix to Dovecot")
+def _():
+    out = []
+    for mech in ("SCRAM-SHA-256", "SCRAM-SHA-1"):
+        with smtplib.SMTP(HOST, SMTP, local_hostname="smoke.example.org", timeout=10) as s:
+            s.ehlo()
+            code, resp = smtp_scram(s, mech, BOB, BOB_PW)
+            expect(code == 235, f"{mech}: {code} {resp}")
+            out.append(f"{mech} {code}")
+        with smtplib.SMTP(HOST, SMTP, local_hostname="smoke.example.org", timeout=10) as s:
+            s.ehlo()
+            code, resp = smtp_scram(s, mech, BOB, "wrong-password")
+            expect(code == 535, f"{mech} with a wrong password: {code} {resp}")
+    return ", ".join(out)
+
+
+@check("smtp PIPELINING (MAIL, 2 RCPT, BDAT in one write) and CHUNKING (BDAT ... LAST) to alice and bob")
+def _():
+    body = message("sender@smoke.example.org", ALICE_ADDR, "bdat")
+    with smtplib.SMTP(HOST, SMTP, local_hostname="smoke.example.org", timeout=10) as s:
+        s.ehlo()
+        half = len(body) // 2
+        s.send(b"MAIL FROM:<sender@smoke.example.org>\r\n"  # Postfix has no BINARYMIME
+               + f"RCPT TO:<{ALICE_ADDR}>\r\nRCPT TO:<{BOB_ADDR}>\r\n".encode()
+               + f"BDAT {half}\r\n".encode() + body[:half])
+        replies = [s.getreply() for _ in range(4)]
+        expect([c for c, _ in replies] == [250, 250, 250, 250], f"pipelined replies {replies}")
+        s.send(f"BDAT {len(body) - half} LAST\r\n".encode() + body[half:])
+        code, resp = s.getreply()
+        expect(code == 250, f"BDAT LAST {code} {resp}")
+    maildir_find(E["INTEROP_ALICE_MAILDIR"], f"{RUN}.bdat@")
+    maildir_find(E["INTEROP_BOB_MAILDIR"], f"{RUN}.bdat@")
 
 
 @check("relay refused: RCPT to another domain, without and with AUTH")
@@ -394,6 +473,26 @@ def _():
         pop3_find(p, f"{RUN}.lmtp@")
     finally:
         p.quit()
+
+
+@check("pop3 AUTH SCRAM-SHA-256 and SCRAM-SHA-1 (server signature verified) as alice")
+def _():
+    for mech in ("SCRAM-SHA-256", "SCRAM-SHA-1"):
+        p = poplib.POP3(HOST, POP3, timeout=10)
+        try:
+            sc = Scram(mech, ALICE, ALICE_PW)
+            resp = p._shortcmd(f"AUTH {mech} {base64.b64encode(sc.first()).decode()}")
+            expect(resp.startswith(b"+ "), f"AUTH {mech}: {resp}")
+            p._putcmd(base64.b64encode(sc.final(base64.b64decode(resp[2:]))).decode())
+            resp, _ = p._getline()
+            if resp.startswith(b"+ "):
+                sc.check_verifier(base64.b64decode(resp[2:]))
+                p._putcmd("")
+                resp, _ = p._getline()
+            expect(resp.startswith(b"+OK"), f"{mech} final: {resp}")
+            p.stat()
+        finally:
+            p.quit()
 
 
 @check("pop3s (implicit TLS) USER/PASS as alice, DELE of this run's plain message")

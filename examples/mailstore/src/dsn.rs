@@ -59,7 +59,10 @@ fn reply_code(text: &str) -> Option<&str> {
     let code = text.get(..3)?;
     let ok = code.bytes().all(|b| b.is_ascii_digit())
         && matches!(code.as_bytes().first(), Some(b'2'..=b'5'))
-        && text.as_bytes().get(3).is_none_or(|&b| b == b' ' || b == b'-');
+        && text
+            .as_bytes()
+            .get(3)
+            .is_none_or(|&b| b == b' ' || b == b'-');
     ok.then_some(code)
 }
 
@@ -114,9 +117,7 @@ pub fn build(
     let mut status = DeliveryStatus::new(reporting_mta);
     status.original_envelope_id = item.envid.clone();
     status.arrival_date = Some(to_datetime(item.arrived));
-    let mut text = String::from(
-        "This is the mail system at host ",
-    );
+    let mut text = String::from("This is the mail system at host ");
     text.push_str(reporting_mta);
     text.push_str(
         ".\n\nYour message could not be delivered to one or more recipients.\n\
@@ -128,7 +129,11 @@ pub fn build(
             RecipientState::Failed => (status_for(r.last_error.as_deref(), "5.0.0"), "refused"),
             RecipientState::Pending if expired => {
                 let s = status_for(r.last_error.as_deref(), "4.4.7");
-                let s = if s.starts_with('4') { s } else { "4.4.7".to_owned() };
+                let s = if s.starts_with('4') {
+                    s
+                } else {
+                    "4.4.7".to_owned()
+                };
                 (s, "not delivered before the retry window ended")
             }
             _ => continue,

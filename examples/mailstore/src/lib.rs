@@ -16,7 +16,7 @@ pub use error::{Error, Result};
 pub use flags::{Flag, Flags};
 pub use fsutil::SessionLock;
 pub use limits::Limits;
-pub use maildir::{Delivery, MessageEntry, MessageReader, Maildir, StoredMessage};
+pub use maildir::{Delivery, Maildir, MessageEntry, MessageReader, StoredMessage};
 pub use queue::{
     Envelope, Outcome, Queue, QueueId, QueueItem, QueueWriter, QueuedRecipient, RecipientState,
     Retry,

@@ -254,11 +254,7 @@ impl Maildir {
             }
             lock.commit(&uidlist_path, &uids.to_bytes())?;
         }
-        let uid_of: HashMap<&str, u32> = uids
-            .records
-            .iter()
-            .map(|r| (r.base(), r.uid))
-            .collect();
+        let uid_of: HashMap<&str, u32> = uids.records.iter().map(|r| (r.base(), r.uid)).collect();
         let mut out = Vec::with_capacity(files.len());
         for (n, path, recent) in files {
             let Some(&uid) = uid_of.get(n.base.as_str()) else {
@@ -613,7 +609,8 @@ impl MessageReader {
                 }
                 Ok(n) => {
                     let mut out = Vec::with_capacity(n + n / 16);
-                    self.conv.push(self.buf.get(..n).unwrap_or_default(), &mut out);
+                    self.conv
+                        .push(self.buf.get(..n).unwrap_or_default(), &mut out);
                     return Ok(Some(out));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}

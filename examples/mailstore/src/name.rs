@@ -75,7 +75,9 @@ fn parse_decimal(s: &str) -> Option<u64> {
 pub fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && !id.starts_with('.')
-        && !id.bytes().any(|b| b == b'/' || b == b':' || b.is_ascii_control())
+        && !id
+            .bytes()
+            .any(|b| b == b'/' || b == b':' || b.is_ascii_control())
 }
 
 /// Escapes a host name the way Dovecot does for the third part of a maildir name (`/` as

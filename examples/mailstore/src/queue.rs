@@ -363,7 +363,9 @@ impl Queue {
     fn check_envelope(&self, envelope: &Envelope) -> Result<Vec<String>> {
         let bad = |s: &str| s.chars().any(char::is_control);
         if bad(&envelope.from) || envelope.envid.as_deref().is_some_and(bad) {
-            return Err(Error::InvalidEnvelope("control character in sender or ENVID"));
+            return Err(Error::InvalidEnvelope(
+                "control character in sender or ENVID",
+            ));
         }
         if envelope.recipients.is_empty() {
             return Err(Error::InvalidEnvelope("no recipients"));
@@ -492,9 +494,7 @@ impl Queue {
         Ok(self
             .items()?
             .into_iter()
-            .filter(|i| {
-                i.has_pending() && i.next_attempt <= now && now < i.expires_at(&self.retry)
-            })
+            .filter(|i| i.has_pending() && i.next_attempt <= now && now < i.expires_at(&self.retry))
             .collect())
     }
 
@@ -687,7 +687,8 @@ impl QueueWriter<'_> {
         let msg = self.queue.msg_path(&self.item.id);
         fs::rename(&self.tmp_path, &msg).ctx("rename", &msg)?;
         self.done = true;
-        let stored = fsutil::fsync_dir(fsutil::parent(&msg)).and_then(|()| self.queue.store(&self.item));
+        let stored =
+            fsutil::fsync_dir(fsutil::parent(&msg)).and_then(|()| self.queue.store(&self.item));
         if let Err(e) = stored {
             let _ = fs::remove_file(&msg);
             return Err(e);
@@ -760,7 +761,11 @@ fn unesc(s: &str) -> std::result::Result<String, String> {
 }
 
 fn unesc_opt(s: &str) -> std::result::Result<Option<String>, String> {
-    if s == "-" { Ok(None) } else { unesc(s).map(Some) }
+    if s == "-" {
+        Ok(None)
+    } else {
+        unesc(s).map(Some)
+    }
 }
 
 fn time_str(t: SystemTime) -> String {

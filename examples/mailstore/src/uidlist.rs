@@ -162,7 +162,10 @@ impl Uidlist {
 
     /// The UID recorded for a base name.
     pub fn uid_of(&self, base: &str) -> Option<u32> {
-        self.records.iter().find(|r| r.base() == base).map(|r| r.uid)
+        self.records
+            .iter()
+            .find(|r| r.base() == base)
+            .map(|r| r.uid)
     }
 
     /// Gives `base` the next UID and returns it, or `None` when the UID space is used up.

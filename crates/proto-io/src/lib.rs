@@ -7,6 +7,8 @@ mod calls;
 pub mod connect;
 pub mod deflate;
 pub mod error;
+#[cfg(feature = "pop3")]
+pub mod fetch;
 #[cfg(feature = "tokio")]
 pub mod serve;
 #[cfg(feature = "smtp")]

@@ -235,7 +235,13 @@ pub fn decode_unstructured(raw: &[u8], defects: &mut Vec<Defect>, offset: usize)
 pub fn decode_phrase(raw: &[u8], defects: &mut Vec<Defect>, offset: usize) -> String {
     let mut out = String::with_capacity(raw.len());
     decode_text_into(raw, Ws::Collapse, &mut out, defects, offset);
-    out.trim_matches(' ').to_owned()
+    let end = out.trim_end_matches(' ').len();
+    out.truncate(end);
+    let lead = out.len() - out.trim_start_matches(' ').len();
+    if lead > 0 {
+        out.drain(..lead);
+    }
+    out
 }
 
 /// True when the bytes may hold an encoded word.

@@ -81,7 +81,7 @@ fn text(b: &[u8]) -> String {
 /// Builds a display name from phrase tokens: words joined by one space, encoded words
 /// decoded (also inside quoted strings, as many mailers write them).
 fn phrase(toks: &[Tok], defects: &mut Vec<Defect>, offset: usize, decode: bool) -> Option<String> {
-    let mut raw: Vec<u8> = Vec::new();
+    let mut raw: Vec<u8> = Vec::with_capacity(64);
     let mut any = false;
     let mut last_special = false;
     for t in toks {
@@ -109,9 +109,16 @@ fn phrase(toks: &[Tok], defects: &mut Vec<Defect>, offset: usize, decode: bool) 
     if !decode {
         return Some(collapse(&text(&raw)));
     }
-    if quoted_only && !encoded_word::may_hold_encoded_word(&raw) {
-        // A lone quoted string is kept exactly (spaces included).
-        return Some(text(&raw));
+    if !encoded_word::may_hold_encoded_word(&raw) {
+        // A lone quoted string is kept exactly (spaces included); other phrases have their
+        // white space runs read as one space.
+        if quoted_only
+            || !raw.iter().any(|&b| b == b'\t' || b == b'\r' || b == b'\n')
+                && memchr::memmem::find(&raw, b"  ").is_none()
+        {
+            return Some(text(&raw));
+        }
+        return Some(collapse(&text(&raw)));
     }
     Some(encoded_word::decode_phrase(&raw, defects, offset))
 }

@@ -201,11 +201,11 @@ fn is_name_byte(b: u8) -> bool {
     !is_ws(b) && b != b'=' && b != b';' && b != b'(' && b != b'"'
 }
 
-fn split_name(name: &str) -> (String, Option<u32>, bool) {
+fn split_name(name: String) -> (String, Option<u32>, bool) {
     // name, name*, name*N, name*N*
     let (base, rest) = match name.find('*') {
         Some(i) => (name.get(..i).unwrap_or(""), name.get(i + 1..).unwrap_or("")),
-        None => return (name.to_owned(), None, false),
+        None => return (name, None, false),
     };
     if rest.is_empty() {
         return (base.to_owned(), None, true);
@@ -218,7 +218,7 @@ fn split_name(name: &str) -> (String, Option<u32>, bool) {
         Ok(n) if !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit()) && n < 10_000 => {
             (base.to_owned(), Some(n), ext)
         }
-        _ => (name.to_owned(), None, false),
+        _ => (name.clone(), None, false),
     }
 }
 
@@ -290,7 +290,7 @@ fn parse_params<'a>(lx: &mut Lexer<'a>) -> Vec<Param> {
             continue;
         }
         let name = lower(name);
-        let (base, section, extended) = split_name(&name);
+        let (base, section, extended) = split_name(name);
         if base.is_empty() {
             lx.defect(DefectKind::BadParameter);
             continue;
@@ -304,6 +304,18 @@ fn parse_params<'a>(lx: &mut Lexer<'a>) -> Vec<Param> {
         });
     }
     assemble(raw, lx)
+}
+
+fn plain_value(p: &RawParam<'_>, lx: &mut Lexer<'_>) -> String {
+    let v = charset::bytes_to_text(&p.value);
+    if encoded_word::may_hold_encoded_word(v.as_bytes()) {
+        let mut tmp = Vec::new();
+        let s = encoded_word::decode_unstructured(v.as_bytes(), &mut tmp, lx.offset);
+        lx.defects.extend(tmp);
+        if p.quoted { keep_spaces(&v, s) } else { s }
+    } else {
+        v.into_owned()
+    }
 }
 
 fn percent_decode(v: &[u8], out: &mut Vec<u8>) {
@@ -326,7 +338,22 @@ fn percent_decode(v: &[u8], out: &mut Vec<u8>) {
 
 /// Joins RFC 2231 sections, percent-decodes them and applies the charset once.
 fn assemble(raw: Vec<RawParam<'_>>, lx: &mut Lexer<'_>) -> Vec<Param> {
-    let mut out: Vec<Param> = Vec::new();
+    let mut out: Vec<Param> = Vec::with_capacity(raw.len());
+    // The common case: no RFC 2231 section at all.
+    if raw.iter().all(|p| p.section.is_none() && !p.extended) {
+        for p in raw {
+            if out.iter().any(|o| o.name == p.name) {
+                continue;
+            }
+            let value = plain_value(&p, lx);
+            out.push(Param {
+                name: p.name,
+                value,
+                language: None,
+            });
+        }
+        return out;
+    }
     let mut done: Vec<String> = Vec::new();
     for (i, p) in raw.iter().enumerate() {
         if p.section.is_none() && !p.extended {

@@ -66,7 +66,9 @@ fn zone(w: &[u8]) -> Option<(i16, bool)> {
 
 fn parse_tokens(raw: &[u8], max_depth: usize) -> Option<DateTime> {
     let mut lx = Lexer::new(raw, max_depth, 0);
-    let mut toks: Vec<&[u8]> = Vec::new();
+    // At most 16 tokens are looked at: a fixed array, no allocation.
+    let mut toks: [&[u8]; 16] = [&[]; 16];
+    let mut count = 0usize;
     loop {
         lx.skip_cfws(None);
         if lx.at_end() {
@@ -79,10 +81,10 @@ fn parse_tokens(raw: &[u8], max_depth: usize) -> Option<DateTime> {
         let t = lx.take_while(|b| !is_ws(b) && b != b',' && b != b'(');
         if t.is_empty() {
             lx.pos += 1;
+        } else if let Some(slot) = toks.get_mut(count) {
+            *slot = t;
+            count += 1;
         } else {
-            toks.push(t);
-        }
-        if toks.len() > 16 {
             break;
         }
     }
@@ -93,7 +95,8 @@ fn parse_tokens(raw: &[u8], max_depth: usize) -> Option<DateTime> {
     {
         return None;
     }
-    let mut it = toks.into_iter().peekable();
+    let toks = toks.get(..count).unwrap_or(&[]);
+    let mut it = toks.iter().copied().peekable();
     if it.peek().is_some_and(|t| is_day_name(t)) {
         it.next();
     }

@@ -153,6 +153,31 @@ impl ScramKeys {
         }
     }
 
+    /// Keys as an application stored them (a users file, a database): the salt, the
+    /// iteration count, StoredKey and ServerKey. Refused when a key does not have the length
+    /// of `hash`'s output, or the salt is empty.
+    pub fn from_stored(
+        hash: ScramHash,
+        salt: Vec<u8>,
+        iterations: u32,
+        stored_key: Vec<u8>,
+        server_key: Vec<u8>,
+    ) -> Result<Self, Error> {
+        if salt.is_empty() {
+            return Err(Error::EmptyField("salt"));
+        }
+        if stored_key.len() != hash.output_len() || server_key.len() != hash.output_len() {
+            return Err(Error::Malformed("stored SCRAM key of the wrong length"));
+        }
+        Ok(Self {
+            hash,
+            salt,
+            iterations,
+            stored_key: SecretBytes::new(stored_key),
+            server_key: SecretBytes::new(server_key),
+        })
+    }
+
     /// Whether `password` is the password these keys were derived from (used by PLAIN and
     /// LOGIN servers that store only SCRAM keys).
     pub fn verify_password(&self, password: &str) -> bool {

@@ -209,3 +209,22 @@ fn choose_strongest_common_mechanism() {
     );
     assert_eq!(choose(&offered, &creds.mechanisms(true), true), None);
 }
+
+#[test]
+fn stored_keys_load_back_and_verify() {
+    use sasl_proto::{ScramHash, ScramKeys};
+    let keys = ScramKeys::derive("pencil", b"salt-salt", 4096, ScramHash::Sha256).unwrap();
+    let loaded = ScramKeys::from_stored(
+        ScramHash::Sha256,
+        keys.salt.clone(),
+        keys.iterations,
+        keys.stored_key.expose().to_vec(),
+        keys.server_key.expose().to_vec(),
+    )
+    .unwrap();
+    assert!(loaded.verify_password("pencil"));
+    assert!(!loaded.verify_password("pen"));
+    assert!(ScramKeys::from_stored(ScramHash::Sha256, vec![], 4096, vec![0; 32], vec![0; 32]).is_err());
+    assert!(ScramKeys::from_stored(ScramHash::Sha256, vec![1], 4096, vec![0; 20], vec![0; 32]).is_err());
+    assert!(ScramKeys::from_stored(ScramHash::Sha1, vec![1], 4096, vec![0; 20], vec![0; 20]).is_ok());
+}

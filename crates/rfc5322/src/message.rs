@@ -909,6 +909,11 @@ impl<'a> Field<'a> {
         misc::parse_message_ids(self.raw_value(), &mut Vec::new(), self.span.value_start)
     }
 
+    /// The value as a Received trace field.
+    pub fn received(&self) -> crate::field::received::Received {
+        crate::field::received::parse_received(self.raw_value(), 32)
+    }
+
     /// The value as a comma-separated list of phrases (Keywords).
     pub fn phrases(&self) -> Vec<String> {
         misc::parse_phrase_list(self.raw_value(), &mut Vec::new(), self.span.value_start)

@@ -261,3 +261,65 @@ fn unstructured() {
         }
     });
 }
+
+#[test]
+fn received() {
+    run("received", |m, exp| {
+        let r = m.field("x-test").unwrap().received();
+        let s = |j: &Json| j.str().map(str::to_owned);
+        let host = |j: &Json| s(j.get("Name")).or_else(|| s(j.get("IpAddr")));
+        let want = (
+            host(exp.get("from")),
+            s(exp.get("from_ip")),
+            s(exp.get("from_iprev")),
+            host(exp.get("by")),
+            s(exp.get("via")),
+            s(exp.get("with")).map(|w| w.to_ascii_uppercase()),
+            s(exp.get("id")),
+            s(exp.get("for_")),
+        );
+        let got = (
+            r.from.clone(),
+            r.from_ip.clone(),
+            r.from_iprev.clone(),
+            r.by.clone(),
+            r.via.clone(),
+            r.with.clone().map(|w| w.to_ascii_uppercase()),
+            r.id.clone(),
+            r.for_.clone(),
+        );
+        let d = exp.get("date");
+        let date_ok = match (r.date, d.is_null()) {
+            (None, true) => true,
+            (Some(x), false) => {
+                let n = |k: &str| d.get(k).num().unwrap() as i64;
+                let sign = if d.get("tz_before_gmt") == &Json::Bool(true) {
+                    -1
+                } else {
+                    1
+                };
+                (
+                    x.year as i64,
+                    x.month as i64,
+                    x.day as i64,
+                    x.hour as i64,
+                    x.minute as i64,
+                    x.offset_minutes as i64,
+                ) == (
+                    n("year"),
+                    n("month"),
+                    n("day"),
+                    n("hour"),
+                    n("minute"),
+                    sign * (n("tz_hour") * 60 + n("tz_minute")),
+                )
+            }
+            _ => false,
+        };
+        if got == want && date_ok {
+            Ok(())
+        } else {
+            Err(format!("got {got:?} {:?} want {want:?}", r.date))
+        }
+    });
+}

@@ -100,9 +100,21 @@ fn parse_tokens(raw: &[u8], max_depth: usize) -> Option<DateTime> {
     if it.peek().is_some_and(|t| is_day_name(t)) {
         it.next();
     }
-    let day = num(it.next()?)?;
-    let mon = month(it.next()?)?;
-    let yt = it.next()?;
+    let first = it.next()?;
+    let (day, mon, yt, time) = match num(first) {
+        Some(d) => {
+            let m = month(it.next()?)?;
+            let y = it.next()?;
+            (d, m, y, None)
+        }
+        // The asctime order "Feb 07 10:18:12 2003" (seen in Received fields).
+        None => {
+            let m = month(first)?;
+            let d = num(it.next()?)?;
+            let t = it.next()?;
+            (d, m, it.next()?, Some(t))
+        }
+    };
     let y = num(yt)?;
     let year = match yt.len() {
         1 | 2 if y < 50 => 2000 + y,
@@ -110,12 +122,16 @@ fn parse_tokens(raw: &[u8], max_depth: usize) -> Option<DateTime> {
         3 => 1900 + y,
         _ => y,
     };
-    let time = it.next()?;
+    let time = match time {
+        Some(t) => t,
+        None => it.next()?,
+    };
     let mut hms = time.split(|&b| b == b':');
     let hour = num(hms.next()?)?;
     let minute = num(hms.next()?)?;
     let second = match hms.next() {
-        Some(s) => num(s)?,
+        // Fractions of a second (seen in Received fields) are dropped.
+        Some(s) => num(s.split(|&b| b == b'.').next().unwrap_or(s))?,
         None => 0,
     };
     let (off, unknown) = match it.next() {

@@ -7,3 +7,4 @@ pub mod content_type;
 pub mod date;
 pub(crate) mod lex;
 pub mod misc;
+pub mod received;

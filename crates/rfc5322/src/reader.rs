@@ -225,3 +225,77 @@ mod tests {
         assert_eq!(unflow("-- \r\nsig\r\n", false), "-- \nsig\n");
     }
 }
+
+/// The fields of a `message/delivery-status` body (RFC 3464 section 2.1): the per-message
+/// block and one block per recipient, each as (name, unfolded value) in order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeliveryStatus {
+    /// Reporting-MTA, Arrival-Date, ...
+    pub per_message: Vec<(String, String)>,
+    /// Final-Recipient, Action, Status, Diagnostic-Code, ... for each recipient.
+    pub per_recipient: Vec<Vec<(String, String)>>,
+}
+
+impl DeliveryStatus {
+    /// The value of a per-message field (name compared ignoring ASCII case).
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.per_message
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads one block of header-like fields; returns the fields and where the block ended.
+fn status_block(body: &[u8]) -> Vec<(String, String)> {
+    match Message::parse(body.to_vec()) {
+        Ok(m) => m
+            .fields()
+            .map(|f| (f.name().to_owned(), f.text()))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+impl Part<'_> {
+    /// The delivery status fields when this part is `message/delivery-status` (also
+    /// `message/global-delivery-status`, RFC 6533); blank lines separate the blocks, extra
+    /// blank lines are tolerated.
+    pub fn delivery_status(&self) -> Option<DeliveryStatus> {
+        let ct = self.content_type();
+        if ct.media_type != "message"
+            || !(ct.subtype == "delivery-status" || ct.subtype == "global-delivery-status")
+        {
+            return None;
+        }
+        let body = self.decoded_body();
+        let mut blocks: Vec<Vec<(String, String)>> = Vec::new();
+        let mut start = 0usize;
+        let mut i = 0usize;
+        let b: &[u8] = &body;
+        // Split at blank lines (CRLF CRLF or LF LF, white space only lines included).
+        while i <= b.len() {
+            let line_end =
+                memchr::memchr(b'\n', b.get(i..).unwrap_or(&[])).map_or(b.len(), |n| i + n);
+            let line = b.get(i..line_end).unwrap_or(&[]);
+            let blank = line.iter().all(|&c| c == b' ' || c == b'\t' || c == b'\r');
+            if blank || line_end == b.len() {
+                let end = if blank { i } else { b.len() };
+                let block = b.get(start..end).unwrap_or(&[]);
+                if block.iter().any(|&c| !c.is_ascii_whitespace()) {
+                    let fields = status_block(block);
+                    if !fields.is_empty() {
+                        blocks.push(fields);
+                    }
+                }
+                start = line_end + 1;
+            }
+            i = line_end + 1;
+        }
+        let mut it = blocks.into_iter();
+        Some(DeliveryStatus {
+            per_message: it.next().unwrap_or_default(),
+            per_recipient: it.collect(),
+        })
+    }
+}

@@ -264,15 +264,38 @@ fn epilogue_and_empty_base64_part() {
 
 #[test]
 fn delivery_status_fields_are_readable() {
+    for name in [
+        "delivery-status.txt",
+        "delivery-status-multiple-blank-lines.txt",
+        "delivery-status-no-blank-line.txt",
+        "delivery-status2.txt",
+    ] {
+        let msg = Message::parse(mimekit(name)).unwrap();
+        assert!(
+            msg.root().content_type().is("multipart", "report"),
+            "{name}"
+        );
+        let report = msg
+            .parts()
+            .find(|p| p.content_type().is("message", "delivery-status"))
+            .unwrap();
+        let ds = report.delivery_status().unwrap();
+        assert!(!ds.per_message.is_empty(), "{name}: {ds:?}");
+        assert!(!ds.per_recipient.is_empty(), "{name}: {ds:?}");
+        let r = &ds.per_recipient[0];
+        assert!(
+            r.iter()
+                .any(|(n, _)| n.to_ascii_lowercase().ends_with("-recipient")),
+            "{name}: {r:?}"
+        );
+    }
     let msg = Message::parse(mimekit("delivery-status.txt")).unwrap();
-    let report = msg
-        .parts()
-        .find(|p| p.content_type().is("message", "delivery-status"))
-        .unwrap();
-    // RFC 3464: the body is blocks of header fields; parse it as a header block.
-    let fields = Message::parse(report.decoded_body().into_owned()).unwrap();
-    assert!(fields.fields().count() >= 1);
-    assert!(msg.root().content_type().is("multipart", "report"));
+    let ds = msg.parts().find_map(|p| p.delivery_status()).unwrap();
+    assert!(ds.field("reporting-mta").is_some(), "{ds:?}");
+    assert_eq!(
+        ds.per_recipient[0][1],
+        ("Action".to_string(), "failed".to_string())
+    );
 }
 
 #[test]

@@ -24,4 +24,4 @@ pub use error::DriveError;
 pub use tls::{ServerTls, Trust};
 #[cfg(feature = "tokio")]
 pub use tokio_driver::{AsyncDriver, AsyncStream};
-pub use trace::{Collector, Direction, Trace, TraceLine, TraceSink, TracingSink};
+pub use trace::{Collector, Direction, Side, Trace, TraceLine, TraceSink, TracingSink};

@@ -88,10 +88,21 @@ const SHOW_MAX: usize = 200;
 /// The most the tap buffers of one unfinished line.
 const LINE_MAX: usize = 64 * 1024;
 
+/// Which side of the protocol the tapped connection plays: the redactor must know whose
+/// lines carry the credentials and which side sends bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// This end is the client (sends commands).
+    Client,
+    /// This end is the server (sends replies).
+    Server,
+}
+
 /// The tap of one connection.
 pub struct Trace {
     label: Arc<str>,
     sink: Arc<dyn TraceSink>,
+    side: Side,
     sent: Partial,
     received: Partial,
     redactor: Redactor,
@@ -114,20 +125,35 @@ struct Partial {
 }
 
 impl Trace {
-    /// A tap labelled `label` that sends its lines to `sink`.
+    /// A tap of a client connection labelled `label` that sends its lines to `sink`.
     pub fn new(label: impl Into<Arc<str>>, sink: Arc<dyn TraceSink>) -> Self {
+        Self::with_side(label, sink, Side::Client)
+    }
+
+    /// A tap of a server connection: what it receives are the client's commands.
+    pub fn server(label: impl Into<Arc<str>>, sink: Arc<dyn TraceSink>) -> Self {
+        Self::with_side(label, sink, Side::Server)
+    }
+
+    fn with_side(label: impl Into<Arc<str>>, sink: Arc<dyn TraceSink>, side: Side) -> Self {
         Self {
             label: label.into(),
             sink,
+            side,
             sent: Partial::default(),
             received: Partial::default(),
             redactor: Redactor::default(),
         }
     }
 
-    /// A tap that sends its lines to `tracing`.
+    /// A tap of a client connection that sends its lines to `tracing`.
     pub fn tracing(label: impl Into<Arc<str>>) -> Self {
         Self::new(label, Arc::new(TracingSink))
+    }
+
+    /// The side this tap's connection plays.
+    pub fn side(&self) -> Side {
+        self.side
     }
 
     /// Records bytes written to the peer.
@@ -146,16 +172,23 @@ impl Trace {
     }
 
     fn feed(&mut self, direction: Direction, mut bytes: &[u8]) {
+        // What the redactor reasons about is who spoke: the client or the server.
+        let from_client = (direction == Direction::Sent) == (self.side == Side::Client);
+        let speaker = if from_client {
+            Direction::Sent
+        } else {
+            Direction::Received
+        };
         while !bytes.is_empty() {
             // Raw octets a BDAT command announced are no lines: count them.
-            if direction == Direction::Sent && self.redactor.raw_left > 0 {
+            if from_client && self.redactor.raw_left > 0 {
                 let n = bytes.len().min(self.redactor.raw_left);
                 self.redactor.raw_left -= n;
                 self.redactor.body_octets += n;
                 bytes = bytes.get(n..).unwrap_or_default();
                 if self.redactor.raw_left == 0 {
                     let summary = self.redactor.end_raw();
-                    self.emit(Direction::Sent, summary);
+                    self.emit(direction, summary);
                 }
                 continue;
             }
@@ -175,7 +208,7 @@ impl Trace {
                     while matches!(line.last(), Some(b'\n' | b'\r')) {
                         line.pop();
                     }
-                    if let Some(text) = self.redactor.line(direction, &line, dropped) {
+                    if let Some(text) = self.redactor.line(speaker, &line, dropped) {
                         self.emit(direction, text);
                     }
                 }
@@ -209,7 +242,8 @@ fn push_bounded(partial: &mut Partial, bytes: &[u8]) {
     partial.dropped += bytes.len() - take;
 }
 
-/// What the redactor knows of the conversation so far.
+/// What the redactor knows of the conversation so far. It speaks of client lines as
+/// `Sent` and server lines as `Received`, whichever end the tap is on.
 #[derive(Debug, Default)]
 struct Redactor {
     /// A SASL exchange is under way: client lines are secrets until the server's final reply.
@@ -447,6 +481,28 @@ mod tests {
     fn bdat_chunks_are_counted_not_shown_and_lines_may_split() {
         let lines = run(&[(C, "BDAT 5 LAST\r\nab"), (C, "cdeQU"), (C, "IT\r\n")]);
         assert_eq!(lines, vec!["BDAT 5 LAST", "[BDAT chunk: 5 octets]", "QUIT"]);
+    }
+
+    #[test]
+    fn a_server_side_tap_hides_the_same_secrets() {
+        let collector = Collector::new();
+        let mut trace = Trace::server("s", Arc::new(collector.clone()));
+        trace.received(b"AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n");
+        trace.sent(b"235 ok\r\n");
+        trace.received(b"RETR 1\r\n");
+        trace.sent(b"+OK\r\nsecret body\r\n.\r\n");
+        let lines: Vec<String> = collector.lines().into_iter().map(|l| l.text).collect();
+        assert_eq!(
+            lines,
+            vec![
+                "AUTH PLAIN ***",
+                "235 ok",
+                "RETR 1",
+                "+OK",
+                "[message body: 1 lines, 13 octets]\n."
+            ]
+        );
+        assert_eq!(collector.lines()[0].direction, Direction::Received);
     }
 
     #[test]

@@ -1,0 +1,276 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod pop3;
+pub mod relay;
+pub mod smtp;
+pub mod users;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use mailstore::{Maildir, Queue};
+use proto_io::serve::{ServeConfig, serve};
+use proto_io::{ServerTls, TraceSink};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+pub use config::Config;
+use users::Users;
+
+/// The server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// A listening socket, the data directory or a certificate file.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The mail store or the queue.
+    #[error("mail store: {0}")]
+    Store(#[from] mailstore::Error),
+    /// The users file.
+    #[error(transparent)]
+    Users(#[from] users::UsersError),
+    /// The certificate.
+    #[error("TLS: {0}")]
+    Tls(String),
+}
+
+/// What every session shares.
+pub struct Context {
+    /// The configuration.
+    pub config: Config,
+    /// The users.
+    pub users: Arc<Users>,
+    /// The relay queue.
+    pub queue: Queue,
+    /// Wakes the relay worker when a message was queued.
+    pub relay_wake: Notify,
+    /// Where sessions and relay attempts tap what crosses their sockets (redacted).
+    pub trace: Option<Arc<dyn TraceSink>>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("config", &self.config)
+            .field("trace", &self.trace.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Context {
+    /// The Maildir of `user` (created on first use).
+    pub fn maildir(&self, user: &str) -> Result<Maildir, mailstore::Error> {
+        Ok(
+            Maildir::open_or_create(self.config.data_dir.join("mail").join(user))?
+                .with_hostname(&self.config.hostname),
+        )
+    }
+
+    /// A trace tap for a server session labelled `label`, if tracing is on.
+    pub fn tap(&self, label: String) -> Option<proto_io::Trace> {
+        self.trace
+            .as_ref()
+            .map(|sink| proto_io::Trace::server(label, sink.clone()))
+    }
+
+    /// A trace tap for a relay attempt (this server is the client), if tracing is on.
+    pub fn client_tap(&self, label: String) -> Option<proto_io::Trace> {
+        self.trace
+            .as_ref()
+            .map(|sink| proto_io::Trace::new(label, sink.clone()))
+    }
+
+    /// Tells the relay worker there is work.
+    pub fn wake_relay(&self) {
+        self.relay_wake.notify_one();
+    }
+}
+
+/// The addresses a running server listens on (ports chosen by the OS when 0 was asked).
+#[derive(Debug, Clone, Default)]
+pub struct Addresses {
+    /// SMTP (MX).
+    pub smtp: Option<SocketAddr>,
+    /// Submission with STARTTLS.
+    pub submission: Option<SocketAddr>,
+    /// Submission over implicit TLS.
+    pub submissions: Option<SocketAddr>,
+    /// LMTP.
+    pub lmtp: Option<SocketAddr>,
+    /// POP3 with STLS.
+    pub pop3: Option<SocketAddr>,
+    /// POP3 over implicit TLS.
+    pub pop3s: Option<SocketAddr>,
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct Running {
+    /// Where it listens.
+    pub addresses: Addresses,
+    /// What its sessions share.
+    pub context: Arc<Context>,
+    /// The certificate it presents (PEM), for clients that pin it.
+    pub certificate_pem: String,
+    stop: Arc<Notify>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting, stops the relay worker, and waits for the listeners to end. Sessions
+    /// under way finish on their own.
+    pub async fn shutdown(self) {
+        self.stop.notify_waiters();
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Loads the certificate, or makes a self-signed one for the host name and localhost.
+fn server_tls(config: &Config) -> Result<(ServerTls, String), StartError> {
+    let io = |what: &str, source| StartError::Io {
+        what: what.into(),
+        source,
+    };
+    if let (Some(cert), Some(key)) = (&config.tls.cert, &config.tls.key) {
+        let cert_pem = std::fs::read(cert).map_err(|e| io("reading the certificate", e))?;
+        let key_pem = std::fs::read(key).map_err(|e| io("reading the key", e))?;
+        let tls =
+            ServerTls::from_pem(&cert_pem, &key_pem).map_err(|e| StartError::Tls(e.to_string()))?;
+        return Ok((tls, String::from_utf8_lossy(&cert_pem).into_owned()));
+    }
+    let names = vec![config.hostname.clone(), "localhost".to_string()];
+    let generated =
+        rcgen::generate_simple_self_signed(names).map_err(|e| StartError::Tls(e.to_string()))?;
+    let cert_pem = generated.cert.pem();
+    let tls = ServerTls::from_pem(
+        cert_pem.as_bytes(),
+        generated.key_pair.serialize_pem().as_bytes(),
+    )
+    .map_err(|e| StartError::Tls(e.to_string()))?;
+    Ok((tls, cert_pem))
+}
+
+/// Starts every configured listener and the relay worker.
+pub async fn start(
+    config: Config,
+    trace: Option<Arc<dyn TraceSink>>,
+) -> Result<Running, StartError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::Io {
+        what: format!("creating {}", config.data_dir.display()),
+        source,
+    })?;
+    let users = Arc::new(Users::load(&config.users_file())?);
+    let queue = Queue::open(config.data_dir.join("queue"))?.with_retry(config.retry.retry());
+    let (tls, certificate_pem) = server_tls(&config)?;
+    let context = Arc::new(Context {
+        config,
+        users,
+        queue,
+        relay_wake: Notify::new(),
+        trace,
+    });
+    let stop = Arc::new(Notify::new());
+    let mut tasks = Vec::new();
+    let mut addresses = Addresses::default();
+    let listen = context.config.listen.clone();
+    let limits = &context.config.limits;
+    let serve_config = |implicit: bool| ServeConfig {
+        tls: Some(tls.clone()),
+        implicit_tls: implicit,
+        max_connections: limits.max_connections,
+        max_per_ip: limits.max_per_ip,
+    };
+
+    type Handler = fn(
+        Arc<Context>,
+        proto_io::serve::Accepted,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+    let listeners: [(Option<SocketAddr>, bool, Handler, &mut Option<SocketAddr>); 6] = [
+        (
+            listen.smtp,
+            false,
+            |c, a| Box::pin(smtp::session(c, smtp::Role::Mx, a)),
+            &mut addresses.smtp,
+        ),
+        (
+            listen.submission,
+            false,
+            |c, a| Box::pin(smtp::session(c, smtp::Role::Submission, a)),
+            &mut addresses.submission,
+        ),
+        (
+            listen.submissions,
+            true,
+            |c, a| Box::pin(smtp::session(c, smtp::Role::Submission, a)),
+            &mut addresses.submissions,
+        ),
+        (
+            listen.lmtp,
+            false,
+            |c, a| Box::pin(smtp::session(c, smtp::Role::Lmtp, a)),
+            &mut addresses.lmtp,
+        ),
+        (
+            listen.pop3,
+            false,
+            |c, a| Box::pin(pop3::session(c, a)),
+            &mut addresses.pop3,
+        ),
+        (
+            listen.pop3s,
+            true,
+            |c, a| Box::pin(pop3::session(c, a)),
+            &mut addresses.pop3s,
+        ),
+    ];
+    for (address, implicit, handler, bound) in listeners {
+        let Some(address) = address else { continue };
+        let listener = TcpListener::bind(address)
+            .await
+            .map_err(|source| StartError::Io {
+                what: format!("listening on {address}"),
+                source,
+            })?;
+        *bound = listener.local_addr().ok();
+        let ctx = context.clone();
+        let stop = stop.clone();
+        let config = serve_config(implicit);
+        tasks.push(tokio::spawn(async move {
+            let handle = move |accepted| handler(ctx.clone(), accepted);
+            if let Err(e) = serve(
+                listener,
+                config,
+                handle,
+                async move { stop.notified().await },
+            )
+            .await
+            {
+                tracing::error!("listener {address}: {e}");
+            }
+        }));
+    }
+    tasks.push(tokio::spawn(relay::run(context.clone(), stop.clone())));
+    Ok(Running {
+        addresses,
+        context,
+        certificate_pem,
+        stop,
+        tasks,
+    })
+}
+
+/// The data directory's users file path for `config`.
+pub fn users_file(config: &Config) -> PathBuf {
+    config.users_file()
+}

@@ -1,0 +1,136 @@
+//! The `mailserver` program: `mailserver --config mailserver.toml`, or `mailserver passwd`.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use mailserver::Config;
+
+/// A small real mail server: SMTP (MX and submission), LMTP and POP3 over Maildir.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    /// The TOML configuration file (defaults run on 127.0.0.1 high ports).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// The data directory (overrides the configuration).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Log what crosses each socket (credentials redacted).
+    #[arg(long)]
+    trace: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serves mail (the default).
+    Run,
+    /// Sets a user's password (read from standard input): writes the argon2 hash and the
+    /// SCRAM keys to the users file.
+    Passwd {
+        /// The user name (the local part of the user's address).
+        user: String,
+        /// Also keep the plaintext-equivalent secret that CRAM-MD5 and APOP need.
+        #[arg(long)]
+        allow_plain_secret: bool,
+    },
+}
+
+fn load(cli: &Cli) -> Result<Config, String> {
+    let mut config = match &cli.config {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            Config::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => Config::default(),
+    };
+    if let Some(dir) = &cli.data_dir {
+        config.data_dir = dir.clone();
+    }
+    Ok(config)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(if cli.trace {
+            "info,proto_io::wire=debug"
+        } else {
+            "info"
+        })
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let config = match load(&cli) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("mailserver: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match cli.command {
+        Some(Command::Passwd {
+            user,
+            allow_plain_secret,
+        }) => {
+            let mut password = String::new();
+            if std::io::stdin().lock().read_line(&mut password).is_err() {
+                eprintln!("mailserver: could not read the password from standard input");
+                return ExitCode::from(2);
+            }
+            let password = password.trim_end_matches(['\r', '\n']);
+            if let Err(e) = std::fs::create_dir_all(&config.data_dir) {
+                eprintln!("mailserver: {e}");
+                return ExitCode::FAILURE;
+            }
+            match mailserver::users::set_password(
+                &config.users_file(),
+                &user,
+                password,
+                allow_plain_secret,
+            ) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("mailserver: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        None | Some(Command::Run) => run(config, cli.trace),
+    }
+}
+
+fn run(config: Config, trace: bool) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("mailserver: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let sink: Option<std::sync::Arc<dyn proto_io::TraceSink>> = trace.then(|| {
+            let sink: std::sync::Arc<dyn proto_io::TraceSink> =
+                std::sync::Arc::new(proto_io::TracingSink);
+            sink
+        });
+        let running = match mailserver::start(config, sink).await {
+            Ok(running) => running,
+            Err(e) => {
+                eprintln!("mailserver: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        tracing::info!(addresses = ?running.addresses, "serving; Ctrl-C stops");
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+        running.shutdown().await;
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,188 @@
+//! One POP3 session: pop3-proto's server machine over the async driver, serving a user's
+//! Maildir under its session lock; deletions happen only after QUIT (the UPDATE state).
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use mailstore::{Maildir, MessageEntry, SessionLock};
+use pop3_proto::Server;
+use pop3_proto::server::{LoginRefusal, LoginRequest, MessageInfo, ServerConfig, ServerEvent};
+use proto_io::AsyncDriver;
+use proto_io::serve::Accepted;
+
+use crate::Context;
+
+/// The open maildrop of a logged-in user.
+struct Maildrop {
+    maildir: Maildir,
+    entries: Vec<MessageEntry>,
+    _lock: SessionLock,
+}
+
+/// Runs one session to its end.
+pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
+    let peer = accepted.peer;
+    let mut config = ServerConfig::new()
+        .with_greeting(format!("{} POP3 server ready", ctx.config.hostname))
+        .with_stls(accepted.upgrade.is_some())
+        .with_tls_active(accepted.tls_info.is_some())
+        .with_plaintext_login(ctx.config.allow_plaintext_auth)
+        .with_implementation("mailserver (pop3-proto)")
+        .with_nonce_source(sasl_proto::OsNonce);
+    if ctx.users.any_plain() {
+        let secs = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        config = config.with_apop_timestamp(format!(
+            "<{}.{}@{}>",
+            std::process::id(),
+            secs,
+            ctx.config.hostname
+        ));
+    }
+    let mut mechanisms = vec![
+        sasl_proto::Mechanism::ScramSha256,
+        sasl_proto::Mechanism::ScramSha1,
+    ];
+    if ctx.users.any_plain() {
+        mechanisms.push(sasl_proto::Mechanism::CramMd5);
+    }
+    mechanisms.extend([sasl_proto::Mechanism::Plain, sasl_proto::Mechanism::Login]);
+    config = config.with_sasl_mechanisms(mechanisms);
+
+    let mut server = Server::new(config, Instant::now());
+    if let Some(info) = accepted.tls_info.clone() {
+        proto_core::Machine::tls_established(&mut server, info);
+    }
+    let mut driver = AsyncDriver::new(server, accepted.stream);
+    if let Some(upgrade) = accepted.upgrade {
+        driver = driver.with_tls_upgrade(upgrade);
+    }
+    if let Some(trace) = ctx.tap(format!("{} POP3 from {peer}", ctx.config.hostname)) {
+        driver = driver.with_trace(trace);
+    }
+    let mut maildrop: Option<Maildrop> = None;
+    loop {
+        let event = match driver.next_event().await {
+            Ok(Some(event)) => event,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::info!(%peer, "POP3 session ended: {e}");
+                break;
+            }
+        };
+        let server = driver.machine();
+        let answered = match event {
+            ServerEvent::Login { request, decision } => {
+                let verified = match &request {
+                    LoginRequest::Password { user, password } => {
+                        ctx.users.verify(user, password.expose())
+                    }
+                    LoginRequest::Apop { user, .. } => ctx
+                        .users
+                        .get(user)
+                        .and_then(|u| u.plain.as_ref())
+                        .is_some_and(|secret| request.apop_matches(secret.expose())),
+                    // The SASL exchange already proved the identity.
+                    LoginRequest::Sasl { .. } => ctx.users.contains(request.user()),
+                    _ => false,
+                };
+                if !verified {
+                    server.reject_login(decision, LoginRefusal::BadCredentials)
+                } else {
+                    match open_maildrop(&ctx, request.user()) {
+                        Ok(open) => {
+                            let listing = open
+                                .entries
+                                .iter()
+                                .map(|e| MessageInfo::new(e.size_crlf, e.id.clone()))
+                                .collect();
+                            maildrop = Some(open);
+                            server.accept_login(decision, listing)
+                        }
+                        Err(mailstore::Error::InUse(_)) => {
+                            server.reject_login(decision, LoginRefusal::InUse)
+                        }
+                        Err(e) => {
+                            tracing::warn!(%peer, "opening a maildrop: {e}");
+                            server.reject_login(decision, LoginRefusal::SysTemp)
+                        }
+                    }
+                }
+            }
+            ServerEvent::SaslQuestion { question, decision } => {
+                server.answer_sasl_with(decision, &question, &*ctx.users)
+            }
+            ServerEvent::Retrieve {
+                number, decision, ..
+            } => {
+                let entry = maildrop.as_ref().and_then(|m| {
+                    m.entries
+                        .get((number.get() as usize).saturating_sub(1))
+                        .map(|e| (m, e))
+                });
+                match entry.map(|(m, e)| m.maildir.open_message(&e.id)) {
+                    Some(Ok(reader)) => match server.accept_retrieve(decision) {
+                        Ok(()) => match stream_message(server, reader) {
+                            Ok(true) => Ok(()),
+                            Ok(false) => break,
+                            Err(e) => Err(e),
+                        },
+                        Err(e) => Err(e),
+                    },
+                    _ => server.reject_retrieve(
+                        decision,
+                        pop3_proto::types::StatusLine::err(&b"message is gone"[..]),
+                    ),
+                }
+            }
+            ServerEvent::Update {
+                deleted, decision, ..
+            } => {
+                let ids: Vec<String> = deleted.into_iter().map(|(_, uid)| uid).collect();
+                match maildrop.as_ref().map(|m| m.maildir.delete(&ids)) {
+                    Some(Ok(_)) | None => server.accept_update(decision, None),
+                    Some(Err(e)) => {
+                        tracing::warn!(%peer, "deleting: {e}");
+                        server.reject_update(decision)
+                    }
+                }
+            }
+            _ => Ok(()),
+        };
+        if let Err(e) = answered {
+            tracing::warn!(%peer, "answering the POP3 machine: {e}");
+        }
+    }
+}
+
+fn open_maildrop(ctx: &Context, user: &str) -> Result<Maildrop, mailstore::Error> {
+    let maildir = ctx.maildir(user)?;
+    let lock = maildir.lock()?;
+    let entries = maildir.list()?;
+    Ok(Maildrop {
+        maildir,
+        entries,
+        _lock: lock,
+    })
+}
+
+/// Sends the message with CRLF line ends, chunk by chunk; the machine stuffs it. `false` if
+/// the file could not be read to its end: the session must end without the terminating line,
+/// so the client never takes a truncated message for a whole one.
+fn stream_message(
+    server: &mut Server,
+    reader: mailstore::MessageReader,
+) -> Result<bool, pop3_proto::UsageError> {
+    for chunk in reader {
+        match chunk {
+            Ok(chunk) => server.write_body(&chunk)?,
+            Err(e) => {
+                tracing::warn!("reading a message: {e}");
+                return Ok(false);
+            }
+        }
+    }
+    server.finish_body().map(|()| true)
+}

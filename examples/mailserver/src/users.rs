@@ -1,0 +1,300 @@
+//! The users file: one line per user, written by `mailserver passwd`.
+//!
+//! ```text
+//! alice:$argon2id$v=19$m=19456,t=2,p=1$...:scram-sha-256=<salt>,<iterations>,<stored key>,<server key>:scram-sha-1=...[:plain=<secret>]
+//! ```
+//!
+//! The argon2 hash checks passwords the server sees (POP3 USER/PASS, SASL PLAIN and LOGIN);
+//! the SCRAM stored keys, derived when the password is set, serve SCRAM without the password;
+//! the plaintext-equivalent secret that CRAM-MD5 and APOP need is kept only for users for whom
+//! the administrator enabled it (`--allow-plain-secret`). Base64 never holds `:`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use sasl_proto::{CredentialStore, Mechanism, ScramHash, ScramKeys, Secret, StoredSecret};
+
+/// SCRAM iterations for new passwords (RFC 7677 asks for at least 4096).
+pub const SCRAM_ITERATIONS: u32 = 4096;
+
+/// A user file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UsersError {
+    /// Reading or writing the file.
+    #[error("users file: {0}")]
+    Io(#[from] std::io::Error),
+    /// A line is malformed.
+    #[error("users file line {line}: {why}")]
+    Syntax {
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        why: String,
+    },
+    /// Hashing failed.
+    #[error("password hashing: {0}")]
+    Hash(String),
+    /// The user name cannot be stored.
+    #[error("invalid user name {0:?}")]
+    Name(String),
+}
+
+/// One user's records.
+#[derive(Clone)]
+pub struct User {
+    /// The argon2 PHC string.
+    pub argon2: String,
+    /// SCRAM-SHA-256 stored keys.
+    pub scram_sha256: Option<ScramKeys>,
+    /// SCRAM-SHA-1 stored keys.
+    pub scram_sha1: Option<ScramKeys>,
+    /// The plaintext-equivalent secret for CRAM-MD5 and APOP, when enabled.
+    pub plain: Option<Secret>,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("plain", &self.plain.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// All users, by name.
+#[derive(Debug, Clone, Default)]
+pub struct Users {
+    users: HashMap<String, User>,
+}
+
+impl Users {
+    /// Reads a users file (a missing file is no users).
+    pub fn load(path: &Path) -> Result<Self, UsersError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(&text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Reads the text of a users file.
+    pub fn parse(text: &str) -> Result<Self, UsersError> {
+        let mut users = HashMap::new();
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let syntax = |why: &str| UsersError::Syntax {
+                line: index + 1,
+                why: why.into(),
+            };
+            let mut fields = line.split(':');
+            let name = fields
+                .next()
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| syntax("no name"))?;
+            let argon2 = fields
+                .next()
+                .filter(|h| h.starts_with("$argon2"))
+                .ok_or_else(|| syntax("no argon2 hash"))?;
+            let mut user = User {
+                argon2: argon2.to_owned(),
+                scram_sha256: None,
+                scram_sha1: None,
+                plain: None,
+            };
+            for field in fields {
+                if let Some(keys) = field.strip_prefix("scram-sha-256=") {
+                    user.scram_sha256 = Some(
+                        parse_keys(keys, ScramHash::Sha256)
+                            .ok_or_else(|| syntax("bad scram-sha-256"))?,
+                    );
+                } else if let Some(keys) = field.strip_prefix("scram-sha-1=") {
+                    user.scram_sha1 = Some(
+                        parse_keys(keys, ScramHash::Sha1)
+                            .ok_or_else(|| syntax("bad scram-sha-1"))?,
+                    );
+                } else if let Some(secret) = field.strip_prefix("plain=") {
+                    let bytes = B64.decode(secret).map_err(|_| syntax("bad plain"))?;
+                    let text = String::from_utf8(bytes).map_err(|_| syntax("bad plain"))?;
+                    user.plain = Some(Secret::new(text));
+                } else {
+                    return Err(syntax("unknown field"));
+                }
+            }
+            users.insert(name.to_owned(), user);
+        }
+        Ok(Self { users })
+    }
+
+    /// The user named `name`.
+    pub fn get(&self, name: &str) -> Option<&User> {
+        self.users.get(name)
+    }
+
+    /// True if a user named `name` exists.
+    pub fn contains(&self, name: &str) -> bool {
+        self.users.contains_key(name)
+    }
+
+    /// True if any user has a plaintext-equivalent secret (APOP can be offered).
+    pub fn any_plain(&self) -> bool {
+        self.users.values().any(|u| u.plain.is_some())
+    }
+
+    /// Checks a password against the argon2 hash.
+    pub fn verify(&self, name: &str, password: &str) -> bool {
+        let Some(user) = self.users.get(name) else {
+            // Spend the same effort on unknown users as on known ones.
+            let _ = hash_password("decoy");
+            return false;
+        };
+        PasswordHash::new(&user.argon2)
+            .map(|hash| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &hash)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    }
+}
+
+impl CredentialStore for Users {
+    fn secret(&self, mechanism: &Mechanism, authcid: &str) -> Option<StoredSecret> {
+        let user = self.users.get(authcid)?;
+        match mechanism {
+            Mechanism::ScramSha256 | Mechanism::ScramSha256Plus => {
+                user.scram_sha256.clone().map(StoredSecret::Scram)
+            }
+            Mechanism::ScramSha1 | Mechanism::ScramSha1Plus => {
+                user.scram_sha1.clone().map(StoredSecret::Scram)
+            }
+            Mechanism::CramMd5 => user.plain.clone().map(StoredSecret::Password),
+            // PLAIN and LOGIN: checked against the argon2 hash by check_password.
+            _ => user.scram_sha256.clone().map(StoredSecret::Scram),
+        }
+    }
+
+    fn check_password(&self, authcid: &str, password: &Secret) -> Option<bool> {
+        Some(self.verify(authcid, password.expose()))
+    }
+}
+
+fn parse_keys(text: &str, hash: ScramHash) -> Option<ScramKeys> {
+    let mut parts = text.split(',');
+    let salt = B64.decode(parts.next()?).ok()?;
+    let iterations = parts.next()?.parse().ok()?;
+    let stored_key = B64.decode(parts.next()?).ok()?;
+    let server_key = B64.decode(parts.next()?).ok()?;
+    ScramKeys::from_stored(hash, salt, iterations, stored_key, server_key).ok()
+}
+
+fn keys_text(keys: &ScramKeys) -> String {
+    format!(
+        "{},{},{},{}",
+        B64.encode(&keys.salt),
+        keys.iterations,
+        B64.encode(keys.stored_key.expose()),
+        B64.encode(keys.server_key.expose())
+    )
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], UsersError> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| UsersError::Hash(e.to_string()))?;
+    Ok(bytes)
+}
+
+fn hash_password(password: &str) -> Result<String, UsersError> {
+    let salt = SaltString::encode_b64(&random_bytes::<16>()?)
+        .map_err(|e| UsersError::Hash(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| UsersError::Hash(e.to_string()))
+}
+
+/// The users-file line for `name` with `password`: the argon2 hash and the SCRAM keys, and
+/// the plaintext-equivalent secret only if `keep_plain`.
+pub fn user_line(name: &str, password: &str, keep_plain: bool) -> Result<String, UsersError> {
+    if name.is_empty() || name.contains([':', '\n', '\r', ' ']) {
+        return Err(UsersError::Name(name.into()));
+    }
+    let scram = |hash| {
+        ScramKeys::derive(password, &random_bytes::<16>()?, SCRAM_ITERATIONS, hash)
+            .map_err(|e| UsersError::Hash(e.to_string()))
+    };
+    let mut line = format!(
+        "{name}:{}:scram-sha-256={}:scram-sha-1={}",
+        hash_password(password)?,
+        keys_text(&scram(ScramHash::Sha256)?),
+        keys_text(&scram(ScramHash::Sha1)?)
+    );
+    if keep_plain {
+        line.push_str(":plain=");
+        line.push_str(&B64.encode(password));
+    }
+    Ok(line)
+}
+
+/// Sets (adds or replaces) `name`'s password in the users file at `path`.
+pub fn set_password(
+    path: &Path,
+    name: &str,
+    password: &str,
+    keep_plain: bool,
+) -> Result<(), UsersError> {
+    let line = user_line(name, password, keep_plain)?;
+    let existing = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e.into()),
+    };
+    let prefix = format!("{name}:");
+    let mut out: Vec<String> = existing
+        .lines()
+        .filter(|l| !l.starts_with(&prefix))
+        .map(str::to_owned)
+        .collect();
+    out.push(line);
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, out.join("\n") + "\n")?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_written_line_reads_back_and_verifies() {
+        let line = user_line("alice", "correct horse", false).unwrap();
+        let users = Users::parse(&line).unwrap();
+        assert!(users.verify("alice", "correct horse"));
+        assert!(!users.verify("alice", "wrong"));
+        assert!(!users.verify("bob", "correct horse"));
+        let keys = users.get("alice").unwrap().scram_sha256.clone().unwrap();
+        assert!(keys.verify_password("correct horse"));
+        assert!(users.get("alice").unwrap().plain.is_none());
+        assert!(!line.contains("correct horse"));
+        let with_plain = Users::parse(&user_line("bob", "pw", true).unwrap()).unwrap();
+        assert_eq!(
+            with_plain
+                .get("bob")
+                .unwrap()
+                .plain
+                .as_ref()
+                .unwrap()
+                .expose(),
+            "pw"
+        );
+        assert!(user_line("a:b", "pw", false).is_err());
+        assert!(Users::parse("x:notahash").is_err());
+    }
+}

@@ -1,6 +1,6 @@
 //! The maildir: delivery, listing, reading, flags, deletion and the session lock.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -224,7 +224,12 @@ impl Maildir {
     pub fn list(&self) -> Result<Vec<MessageEntry>> {
         let mut files = self.scan()?;
         let (mut uids, existed) = self.read_uidlist()?;
-        let all_known = files.iter().all(|(n, _, _)| uids.uid_of(&n.base).is_some());
+        let all_known = {
+            let known: HashSet<&str> = uids.records.iter().map(|r| r.base()).collect();
+            files
+                .iter()
+                .all(|(n, _, _)| known.contains(n.base.as_str()))
+        };
         if !all_known || !existed {
             let uidlist_path = self.root.join(UIDLIST_FILE);
             let lock = DotLock::acquire(
@@ -235,11 +240,11 @@ impl Maildir {
             // Under the lock: what is on disk now, and the list as the last writer left it.
             files = self.scan()?;
             uids = self.read_uidlist()?.0;
-            let present: std::collections::HashSet<&str> =
-                files.iter().map(|(n, _, _)| n.base.as_str()).collect();
+            let present: HashSet<&str> = files.iter().map(|(n, _, _)| n.base.as_str()).collect();
             uids.records.retain(|r| present.contains(r.base()));
+            let known: HashSet<String> = uids.records.iter().map(|r| r.base().to_owned()).collect();
             for (n, path, _) in &files {
-                if uids.uid_of(&n.base).is_none() {
+                if !known.contains(&n.base) {
                     let file_name = path
                         .file_name()
                         .and_then(|f| f.to_str())

@@ -102,6 +102,39 @@ fn status_for(last_error: Option<&str>, fallback: &str) -> String {
     }
 }
 
+/// The `Final-Recipient` value: `rfc822; addr` for an ASCII address, else RFC 6533's
+/// `utf-8; ` with the 7-bit `utf-8-addr-xtext` form (section 3: every character outside
+/// QCHAR, that is non-ASCII, controls, space, `\`, `+` and `=`, as `\x{HEX}`), since a
+/// `message/delivery-status` part is 7-bit.
+pub fn final_recipient(address: &str) -> String {
+    if address.is_ascii() {
+        return format!("rfc822; {address}");
+    }
+    let mut out = String::from("utf-8; ");
+    for c in address.chars() {
+        let qchar = matches!(c, '\x21'..='\x7e') && !matches!(c, '\\' | '+' | '=');
+        if qchar {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\x{{{:02X}}}", u32::from(c)));
+        }
+    }
+    out
+}
+
+/// Non-ASCII characters (a reply in UTF-8) become `?`: the report part is 7-bit.
+fn ascii_only(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
+}
+
 /// Builds the notification for `item` (see the module documentation).
 pub fn build(
     item: &QueueItem,
@@ -115,7 +148,11 @@ pub fn build(
     }
     let expired = now >= item.expires_at(retry);
     let mut status = DeliveryStatus::new(reporting_mta);
-    status.original_envelope_id = item.envid.clone();
+    // ENVID is xtext on the wire (RFC 3461 section 4.4), so ASCII; anything else is dropped.
+    status.original_envelope_id = item
+        .envid
+        .clone()
+        .filter(|e| e.bytes().all(|b| b.is_ascii_graphic()));
     status.arrival_date = Some(to_datetime(item.arrived));
     let mut text = String::from("This is the mail system at host ");
     text.push_str(reporting_mta);
@@ -139,11 +176,11 @@ pub fn build(
             _ => continue,
         };
         count += 1;
-        let mut rs = RecipientStatus::new(&r.address, DsnAction::Failed, &code);
+        let mut rs = RecipientStatus::new(&final_recipient(&r.address), DsnAction::Failed, &code);
         if let Some(e) = r.last_error.as_deref()
             && reply_code(e).is_some()
         {
-            rs = rs.diagnostic_code(e);
+            rs = rs.diagnostic_code(&ascii_only(e));
         }
         rs.last_attempt_date = r.last_attempt.map(to_datetime);
         status = status.recipient(rs);
@@ -210,6 +247,20 @@ mod tests {
         assert_eq!(status_for(Some("550 no such user"), "5.0.0"), "5.0.0");
         assert_eq!(status_for(Some("timeout"), "4.4.7"), "4.4.7");
         assert_eq!(status_for(Some("451 4.3.0 later"), "4.4.7"), "4.3.0");
+    }
+
+    #[test]
+    fn utf8_final_recipient() {
+        assert_eq!(
+            final_recipient("bob@example.net"),
+            "rfc822; bob@example.net"
+        );
+        assert_eq!(
+            final_recipient("jos\u{e9}+a=b@b\u{fc}cher.example"),
+            "utf-8; jos\\x{E9}\\x{2B}a\\x{3D}b@b\\x{FC}cher.example"
+        );
+        assert_eq!(final_recipient("\u{1F600}@x"), "utf-8; \\x{1F600}@x");
+        assert_eq!(ascii_only("550 caf\u{e9}\t!"), "550 caf??!");
     }
 
     #[test]

@@ -537,3 +537,38 @@ proptest! {
         prop_assert_eq!(item.recipients[0].last_error.as_deref(), Some(err.trim()));
     }
 }
+
+#[test]
+fn dsn_for_an_internationalized_recipient() {
+    let t = TempDir::new("utf8");
+    let q = Queue::open(t.path()).unwrap().with_retry(retry());
+    let env = Envelope::new("alice@example.org", ["jos\u{e9}@example.net"]).envid("caf\u{e9}");
+    let id = q.enqueue(&env, [MSG], t0()).unwrap();
+    q.update(
+        &id,
+        &[(
+            "jos\u{e9}@example.net",
+            Outcome::Failed("550 5.1.1 utilisateur inconnu \u{2014} jos\u{e9}".into()),
+        )],
+        t0(),
+    )
+    .unwrap();
+    let item = &q.expired(t0()).unwrap()[0];
+    let dsn = q.build_dsn(item, "mx.example.org", t0()).unwrap();
+    let msg = Message::parse(dsn).unwrap();
+    let ds = delivery_status(&msg);
+    assert_eq!(
+        field(&ds[0], "Original-Envelope-Id"),
+        None,
+        "non-ASCII ENVID dropped"
+    );
+    assert_eq!(
+        field(&ds[1], "Final-Recipient"),
+        Some("utf-8; jos\\x{E9}@example.net")
+    );
+    assert_eq!(
+        field(&ds[1], "Diagnostic-Code"),
+        Some("smtp; 550 5.1.1 utilisateur inconnu ? jos?")
+    );
+    assert_eq!(field(&ds[1], "Status"), Some("5.1.1"));
+}

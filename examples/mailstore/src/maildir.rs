@@ -437,6 +437,28 @@ impl Maildir {
         Ok(removed)
     }
 
+    /// Removes files in `tmp/` last modified more than `older_than` before `now`: deliveries
+    /// a crash interrupted (Dovecot does the same after 36 hours). Returns how many.
+    pub fn clean_tmp(&self, now: SystemTime, older_than: std::time::Duration) -> Result<usize> {
+        let dir = self.root.join("tmp");
+        let mut removed = 0;
+        for entry in fs::read_dir(&dir).ctx("read directory", &dir)? {
+            let entry = entry.ctx("read directory", &dir)?;
+            let Ok(meta) = entry.metadata() else {
+                continue;
+            };
+            let old = meta
+                .modified()
+                .ok()
+                .and_then(|m| now.duration_since(m).ok())
+                .is_some_and(|age| age > older_than);
+            if meta.is_file() && old && fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// Takes the session lock without waiting: a POP3 server holds it for a session so that
     /// the maildrop stays consistent; a second session gets [`Error::InUse`]. Released when
     /// the guard drops, or by the kernel when the process dies.
@@ -545,7 +567,9 @@ impl Delivery {
         // link() refuses to replace an existing file, rename() would not.
         match fs::hard_link(&self.tmp_path, &path) {
             Ok(()) => {
-                fs::remove_file(&self.tmp_path).ctx("remove", &self.tmp_path)?;
+                // The message is in new/ now: a tmp/ name left behind (Dovecot removes those
+                // after 36 hours) must not turn a stored message into a failure reply.
+                let _ = fs::remove_file(&self.tmp_path);
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 return Err(e).ctx("link", &path);

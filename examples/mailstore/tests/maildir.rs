@@ -565,3 +565,28 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn clean_tmp_removes_only_old_files() {
+    let t = TempDir::new("cleantmp");
+    let md = open(&t);
+    let old = t.join("Maildir/tmp/1.M1P1Q1.crashed");
+    fs::write(&old, b"half").unwrap();
+    let f = fs::File::options().write(true).open(&old).unwrap();
+    f.set_modified(SystemTime::now() - Duration::from_secs(37 * 3600))
+        .unwrap();
+    drop(f);
+    let d = md.delivery().unwrap();
+    let now = SystemTime::now();
+    assert_eq!(
+        md.clean_tmp(now, Duration::from_secs(36 * 3600)).unwrap(),
+        1
+    );
+    assert!(!old.exists());
+    assert_eq!(
+        names(&t.join("Maildir/tmp")).len(),
+        1,
+        "the live delivery is kept"
+    );
+    d.commit().unwrap();
+}

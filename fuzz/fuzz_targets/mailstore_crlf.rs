@@ -9,7 +9,9 @@ use mail_fuzz as _;
 use mailstore::crlf::{ToCrlf, ToLf, to_crlf, to_lf};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&sizes_len, rest)) = data.split_first() else { return };
+    let Some((&sizes_len, rest)) = data.split_first() else {
+        return;
+    };
     let (sizes, body) = rest.split_at(usize::from(sizes_len % 16).min(rest.len()));
 
     // CRLF to LF in pieces equals one piece.
@@ -25,7 +27,11 @@ fuzz_target!(|data: &[u8]| {
 
     // Reading back: W= is exactly what comes out, in pieces or not.
     let back = to_crlf(&whole);
-    assert_eq!(conv.vsize(), back.len() as u64, "W= disagrees with the CRLF form");
+    assert_eq!(
+        conv.vsize(),
+        back.len() as u64,
+        "W= disagrees with the CRLF form"
+    );
     let mut rc = ToCrlf::new();
     let mut back_pieces = Vec::new();
     let mut counted = 0u64;

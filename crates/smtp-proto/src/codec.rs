@@ -10,9 +10,8 @@ use std::borrow::Cow;
 use crate::error::{EncodeError, ParseError, ParseErrorKind};
 use crate::limits::Limits;
 use crate::types::{
-    Body, Command, DeliverBy, Domain, EnhancedStatusCode, ForwardPath, MAIL_KEYWORDS,
-    MailParameters, Mailbox, Notify, Orcpt, RCPT_KEYWORDS, RcptParameters, Reply, ReplyCode, Ret,
-    ReversePath, is_xtext,
+    Body, Command, DeliverBy, Domain, EnhancedStatusCode, ForwardPath, MailParameters, Mailbox,
+    Notify, Orcpt, RcptParameters, Reply, ReplyCode, Ret, ReversePath, is_xtext,
 };
 
 /// The answer of a parser.
@@ -36,8 +35,20 @@ fn err(kind: ParseErrorKind, input: &[u8], offset: usize) -> ParseError {
 }
 
 /// Parses one command line ended by CRLF from the front of `input`, with the default limits.
+#[inline]
 pub fn parse_command(input: &[u8]) -> Result<Parsed<Command<'_>>, ParseError> {
-    parse_command_with(input, &Limits::default())
+    parse_command_with(input, &Limits::DEFAULT)
+}
+
+/// The first `needle` in `haystack`: a plain loop for short lines (the common case, where
+/// memchr's setup costs more than the scan), memchr beyond.
+#[inline(always)]
+fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
+    if haystack.len() <= 32 {
+        haystack.iter().position(|&b| b == needle)
+    } else {
+        memchr::memchr(needle, haystack)
+    }
 }
 
 /// Parses one command line ended by CRLF from the front of `input`.
@@ -45,11 +56,12 @@ pub fn parse_command(input: &[u8]) -> Result<Parsed<Command<'_>>, ParseError> {
 /// A line ended by LF alone, or holding a CR, is an error ([`ParseErrorKind::BareLineEnding`]);
 /// the line to skip ends at the next LF. The line length is not checked here (a server's
 /// framer does it).
+#[inline(always)]
 pub fn parse_command_with<'a>(
     input: &'a [u8],
     limits: &Limits,
 ) -> Result<Parsed<Command<'a>>, ParseError> {
-    let Some(lf) = memchr::memchr(b'\n', input) else {
+    let Some(lf) = find_byte(b'\n', input) else {
         return Ok(Parsed::Incomplete);
     };
     let line = input.get(..lf).unwrap_or_default();
@@ -64,20 +76,70 @@ pub fn parse_command_with<'a>(
 }
 
 /// Parses a command line given without its CRLF.
+#[inline(always)]
 pub fn parse_command_line<'a>(line: &'a [u8], limits: &Limits) -> Result<Command<'a>, ParseError> {
-    if let Some(at) = memchr::memchr3(b'\r', b'\n', 0, line) {
-        let kind = if line.get(at) == Some(&0) {
-            K::Syntax
-        } else {
-            K::BareLineEnding
-        };
-        return Err(err(kind, line, at));
+    // CR, LF and NUL are refused by every rule of the grammar that could meet them (free
+    // text is checked where it is taken); an error names them when they caused it.
+    parse_line(line, limits).map_err(|e| match memchr::memchr3(b'\r', b'\n', 0, line) {
+        Some(at) if at <= e.offset => {
+            let kind = if line.get(at) == Some(&0) {
+                K::Syntax
+            } else {
+                K::BareLineEnding
+            };
+            err(kind, line, at)
+        }
+        _ => e,
+    })
+}
+
+/// Free text (VRFY, EXPN, HELP, NOOP, ETRN arguments): no control octet but TAB.
+fn free_text<'a>(text: &'a str, line: &[u8], at: usize) -> Result<&'a str, ParseError> {
+    match text.bytes().position(|b| b < 0x20 && b != b'\t') {
+        Some(i) => Err(err(K::Syntax, line, at + i)),
+        None => Ok(text),
+    }
+}
+
+#[inline(always)]
+fn parse_line<'a>(line: &'a [u8], limits: &Limits) -> Result<Command<'a>, ParseError> {
+    // Commands without text arguments need no UTF-8 check.
+    let space = find_byte(b' ', line);
+    let verb_bytes = match space {
+        Some(i) => line.get(..i).unwrap_or_default(),
+        None => line,
+    };
+    match (&verb_code(verb_bytes), space) {
+        (b"DATA", None) => return Ok(Command::Data),
+        (b"RSET", None) => return Ok(Command::Rset),
+        (b"QUIT", None) => return Ok(Command::Quit),
+        (b"NOOP", None) => return Ok(Command::Noop(None)),
+        (b"HELP", None) => return Ok(Command::Help(None)),
+        (b"BDAT", Some(i)) => {
+            let a = line.get(i + 1..).unwrap_or_default();
+            let (size, last) = match find_byte(b' ', a) {
+                Some(j) => {
+                    let tail = a.get(j + 1..).unwrap_or_default();
+                    if !tail.eq_ignore_ascii_case(b"LAST") {
+                        return Err(err(K::Syntax, line, i + 1));
+                    }
+                    (a.get(..j).unwrap_or_default(), true)
+                }
+                None => (a, false),
+            };
+            let size = parse_u64_bytes(size).ok_or_else(|| err(K::Syntax, line, i + 1))?;
+            return Ok(Command::Bdat { size, last });
+        }
+        _ if space.is_none() && line.eq_ignore_ascii_case(b"STARTTLS") => {
+            return Ok(Command::StartTls);
+        }
+        _ => {}
     }
     let text = match std::str::from_utf8(line) {
         Ok(text) => text,
         Err(e) => return Err(err(K::NotUtf8, line, e.valid_up_to())),
     };
-    let (verb, rest) = match text.find(' ') {
+    let (verb, rest) = match space {
         Some(i) => (text.get(..i).unwrap_or_default(), text.get(i..)),
         None => (text, None),
     };
@@ -130,7 +192,7 @@ pub fn parse_command_line<'a>(line: &'a [u8], limits: &Limits) -> Result<Command
         }
         b"BDAT" => {
             let a = arg(rest)?;
-            let (size, last) = match a.split_once(' ') {
+            let (size, last) = match split_byte(a, b' ') {
                 Some((n, l)) if l.eq_ignore_ascii_case("LAST") => (n, true),
                 Some(_) => return Err(bad(K::Syntax, vlen + 1)),
                 None => (a, false),
@@ -138,14 +200,20 @@ pub fn parse_command_line<'a>(line: &'a [u8], limits: &Limits) -> Result<Command
             let size = parse_u64(size).ok_or_else(|| bad(K::Syntax, vlen + 1))?;
             Command::Bdat { size, last }
         }
-        b"VRFY" => Command::Vrfy(Cow::Borrowed(arg(rest)?)),
-        b"EXPN" => Command::Expn(Cow::Borrowed(arg(rest)?)),
-        b"ETRN" => Command::Etrn(Cow::Borrowed(arg(rest)?)),
-        b"HELP" => Command::Help(optional_arg(rest).map(Cow::Borrowed)),
-        b"NOOP" => Command::Noop(optional_arg(rest).map(Cow::Borrowed)),
+        b"VRFY" => Command::Vrfy(Cow::Borrowed(free_text(arg(rest)?, line, vlen + 1)?)),
+        b"EXPN" => Command::Expn(Cow::Borrowed(free_text(arg(rest)?, line, vlen + 1)?)),
+        b"ETRN" => Command::Etrn(Cow::Borrowed(free_text(arg(rest)?, line, vlen + 1)?)),
+        b"HELP" => match optional_arg(rest) {
+            Some(a) => Command::Help(Some(Cow::Borrowed(free_text(a, line, vlen + 1)?))),
+            None => Command::Help(None),
+        },
+        b"NOOP" => match optional_arg(rest) {
+            Some(a) => Command::Noop(Some(Cow::Borrowed(free_text(a, line, vlen + 1)?))),
+            None => Command::Noop(None),
+        },
         b"AUTH" => {
             let a = arg(rest)?;
-            let (mechanism, ir) = match a.split_once(' ') {
+            let (mechanism, ir) = match split_byte(a, b' ') {
                 Some((m, ir)) => (m, Some(ir)),
                 None => (a, None),
             };
@@ -169,6 +237,13 @@ pub fn parse_command_line<'a>(line: &'a [u8], limits: &Limits) -> Result<Command
         _ => return Err(bad(K::UnknownCommand, 0)),
     };
     Ok(command)
+}
+
+/// Splits at the first `sep` (an ASCII octet).
+#[inline]
+fn split_byte(text: &str, sep: u8) -> Option<(&str, &str)> {
+    let i = find_byte(sep, text.as_bytes())?;
+    Some((text.get(..i)?, text.get(i + 1..)?))
 }
 
 /// The verb in upper case when it has four letters; zeros otherwise.
@@ -199,11 +274,25 @@ fn strip_keyword<'a>(text: &'a str, keyword: &str) -> Option<&'a str> {
     }
 }
 
+#[inline]
 fn parse_u64(digits: &str) -> Option<u64> {
-    if digits.is_empty() || digits.len() > 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    parse_u64_bytes(digits.as_bytes())
+}
+
+#[inline]
+fn parse_u64_bytes(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() || digits.len() > 20 {
         return None;
     }
-    digits.parse().ok()
+    let mut n: u64 = 0;
+    for &b in digits {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(d))?;
+    }
+    Some(n)
 }
 
 fn hello_arg<'a>(arg: &'a str, line: &[u8], at: usize) -> Result<&'a str, ParseError> {
@@ -232,8 +321,27 @@ fn is_base64_or_eq(text: &str) -> bool {
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')))
 }
 
+/// atext (RFC 5321 4.1.2, RFC 5322 3.2.3), plus every non-ASCII octet (RFC 6531).
+const ATEXT: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = b.is_ascii_alphanumeric() || b >= 0x80;
+        i += 1;
+    }
+    let specials = b"!#$%&'*+-/=?^_`{|}~";
+    let mut j = 0;
+    while j < specials.len() {
+        table[specials[j] as usize] = true;
+        j += 1;
+    }
+    table
+};
+
+#[inline(always)]
 fn is_atext(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b) || b >= 0x80
+    ATEXT[usize::from(b)]
 }
 
 /// Parses a bare `local@domain` (no angle brackets).
@@ -457,10 +565,11 @@ fn shift(mut e: ParseError, line: &[u8], base: usize) -> ParseError {
 
 /// Skips optional spaces after "FROM:" / "TO:" (some clients send one).
 fn skip_spaces(text: &str) -> (&str, usize) {
-    let trimmed = text.trim_start_matches(' ');
-    (trimmed, text.len() - trimmed.len())
+    let n = text.bytes().take_while(|&b| b == b' ').count();
+    (text.get(n..).unwrap_or_default(), n)
 }
 
+#[inline]
 fn parse_mail_args<'a>(
     after: &'a str,
     line: &[u8],
@@ -482,7 +591,7 @@ fn parse_mail_args<'a>(
         end,
         line,
         base,
-        |keyword, value, span| match keyword_index(keyword, MAIL_KEYWORDS) {
+        |keyword, value, span| match keyword_index(keyword, true) {
             Some(0) => set_once(&mut params.size, value.and_then(parse_u64)),
             Some(1) => set_once(
                 &mut params.body,
@@ -538,6 +647,7 @@ fn parse_mail_args<'a>(
     Ok((from, params))
 }
 
+#[inline]
 fn parse_rcpt_args<'a>(
     after: &'a str,
     line: &[u8],
@@ -559,7 +669,7 @@ fn parse_rcpt_args<'a>(
         end,
         line,
         base,
-        |keyword, value, span| match keyword_index(keyword, RCPT_KEYWORDS) {
+        |keyword, value, span| match keyword_index(keyword, false) {
             Some(0) => set_once(&mut params.notify, value.and_then(parse_notify)),
             Some(1) => set_once(
                 &mut params.orcpt,
@@ -588,8 +698,37 @@ fn parse_rcpt_args<'a>(
     Ok((to, params))
 }
 
-fn keyword_index(keyword: &str, known: &[&str]) -> Option<usize> {
-    known.iter().position(|k| k.eq_ignore_ascii_case(keyword))
+/// The index of a MAIL keyword in `MAIL_KEYWORDS`, or of a RCPT keyword in
+/// `RCPT_KEYWORDS`, by length and first letter before comparing.
+#[inline]
+fn keyword_index(keyword: &str, mail: bool) -> Option<usize> {
+    let k = keyword.as_bytes();
+    let eq = |name: &[u8]| k.eq_ignore_ascii_case(name);
+    let first = k.first()?.to_ascii_uppercase();
+    let found = if mail {
+        match (k.len(), first) {
+            (4, b'S') if eq(b"SIZE") => 0,
+            (4, b'B') if eq(b"BODY") => 1,
+            (8, b'S') if eq(b"SMTPUTF8") => 2,
+            (3, b'R') if eq(b"RET") => 3,
+            (5, b'E') if eq(b"ENVID") => 4,
+            (4, b'A') if eq(b"AUTH") => 5,
+            (10, b'R') if eq(b"REQUIRETLS") => 6,
+            (11, b'M') if eq(b"MT-PRIORITY") => 7,
+            (2, b'B') if eq(b"BY") => 8,
+            (7, b'H') if eq(b"HOLDFOR") => 9,
+            (9, b'H') if eq(b"HOLDUNTIL") => 10,
+            _ => return None,
+        }
+    } else {
+        match (k.len(), first) {
+            (6, b'N') if eq(b"NOTIFY") => 0,
+            (5, b'O') if eq(b"ORCPT") => 1,
+            (4, b'R') if eq(b"RRVS") => 2,
+            _ => return None,
+        }
+    };
+    Some(found)
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: Option<T>) -> bool {
@@ -702,10 +841,10 @@ fn for_params<'a>(
         if pos >= bytes.len() {
             return Ok(());
         }
-        let end = memchr::memchr(b' ', bytes.get(pos..).unwrap_or_default())
-            .map_or(bytes.len(), |n| pos + n);
+        let end =
+            find_byte(b' ', bytes.get(pos..).unwrap_or_default()).map_or(bytes.len(), |n| pos + n);
         let token = text.get(pos..end).unwrap_or_default();
-        let (keyword, value) = match token.split_once('=') {
+        let (keyword, value) = match split_byte(token, b'=') {
             Some((k, v)) => (k, Some(v)),
             None => (token, None),
         };

@@ -33,20 +33,25 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            max_local_part: 64,
-            max_domain: 255,
-            max_path: 256,
-            max_command_line: 512,
-            max_reply_line: 512,
-            max_reply_lines: 100,
-            max_text_line: 1000,
-            max_recipients: 100,
-            max_message_size: 35 * 1024 * 1024,
-            max_errors: 20,
-            max_auth_line: 12288,
-        }
+        Self::DEFAULT
     }
+}
+
+impl Limits {
+    /// The defaults, as a constant.
+    pub const DEFAULT: Self = Self {
+        max_local_part: 64,
+        max_domain: 255,
+        max_path: 256,
+        max_command_line: 512,
+        max_reply_line: 512,
+        max_reply_lines: 100,
+        max_text_line: 1000,
+        max_recipients: 100,
+        max_message_size: 35 * 1024 * 1024,
+        max_errors: 20,
+        max_auth_line: 12288,
+    };
 }
 
 macro_rules! setter {

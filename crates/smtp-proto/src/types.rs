@@ -622,8 +622,25 @@ pub fn xtext_decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// True for valid xtext; allocates nothing (the codec's borrowed path uses it).
 pub(crate) fn is_xtext(text: &str) -> bool {
-    xtext_decode(text).is_some()
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'+' {
+            let ok = bytes.get(i + 1).and_then(|&h| hex_upper(h)).is_some()
+                && bytes.get(i + 2).and_then(|&h| hex_upper(h)).is_some();
+            if !ok {
+                return false;
+            }
+            i += 3;
+        } else if (33..=126).contains(&b) && b != b'=' {
+            i += 1;
+        } else {
+            return false;
+        }
+    }
+    true
 }
 
 fn hex_upper(b: u8) -> Option<u8> {

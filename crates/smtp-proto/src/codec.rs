@@ -322,26 +322,25 @@ fn is_base64_or_eq(text: &str) -> bool {
 }
 
 /// atext (RFC 5321 4.1.2, RFC 5322 3.2.3), plus every non-ASCII octet (RFC 6531).
-const ATEXT: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        table[i] = b.is_ascii_alphanumeric() || b >= 0x80;
-        i += 1;
-    }
-    let specials = b"!#$%&'*+-/=?^_`{|}~";
-    let mut j = 0;
-    while j < specials.len() {
-        table[specials[j] as usize] = true;
-        j += 1;
-    }
-    table
-};
-
 #[inline(always)]
 fn is_atext(b: u8) -> bool {
-    ATEXT[usize::from(b)]
+    matches!(
+        b,
+        b'a'..=b'z'
+            | b'A'..=b'Z'
+            | b'0'..=b'9'
+            | b'!'
+            | b'#'..=b'\''
+            | b'*'
+            | b'+'
+            | b'-'
+            | b'/'
+            | b'='
+            | b'?'
+            | b'^'..=b'`'
+            | b'{'..=b'~'
+            | 0x80..=0xff
+    )
 }
 
 /// Parses a bare `local@domain` (no angle brackets).

@@ -150,7 +150,7 @@ fn retr_client() -> Client {
     while client.poll_event().is_some() {}
     client
         .login(
-            sasl_proto::Credentials::password("u", "p"),
+            pop3_proto::sasl_proto::Credentials::password("u", "p"),
             LoginMethod::UserPass,
         )
         .unwrap();

@@ -878,8 +878,14 @@ impl Client {
         let Some(unstuffer) = self.body.as_mut() else {
             return false;
         };
+        let step = unstuffer.poll(self.input.data());
+        self.body_step(step)
+    }
+
+    /// Acts on one step of the body; false when more input is needed.
+    fn body_step(&mut self, step: Option<Result<Unstuffed, proto_core::DotError>>) -> bool {
         let id = self.in_flight.front().map_or(CommandId::new(0), |f| f.id);
-        match unstuffer.poll(self.input.data()) {
+        match step {
             Some(Ok(Unstuffed::Data(data))) => {
                 self.events
                     .push_back(Ok(ClientEvent::BodyChunk { id, data }));
@@ -1237,6 +1243,22 @@ impl Machine for Client {
 
     fn poll_event(&mut self) -> Option<Result<ClientEvent, ProtocolError>> {
         if self.events.is_empty() {
+            // The hot path of a body: hand each chunk on without queueing it.
+            if !self.fatal
+                && let Some(unstuffer) = self.body.as_mut()
+            {
+                match unstuffer.poll(self.input.data()) {
+                    Some(Ok(Unstuffed::Data(data))) => {
+                        let id = self.in_flight.front().map_or(CommandId::new(0), |f| f.id);
+                        return Some(Ok(ClientEvent::BodyChunk { id, data }));
+                    }
+                    other => {
+                        if !self.body_step(other) {
+                            return self.events.pop_front();
+                        }
+                    }
+                }
+            }
             self.process();
         }
         self.events.pop_front()

@@ -220,14 +220,14 @@ pub fn parse_command_line(line: &[u8]) -> Result<Command<'_>, ParseError> {
                 lines: number_u32(lines, line)?,
             }
         }
-        b"LANG" => match args.items.as_slice() {
+        b"LANG" => match args.items() {
             [] => Command::Lang(None),
             [(at, tag)] => Command::Lang(Some(Cow::Borrowed(utf8(tag, line, *at)?))),
             [_, (at, _), ..] => {
                 return Err(ParseError::new(ParseErrorKind::ExtraArgument, line, *at));
             }
         },
-        b"AUTH" => match args.items.as_slice() {
+        b"AUTH" => match args.items() {
             [] => Command::Auth(None),
             [(at, mech), rest @ ..] => {
                 let mechanism = std::str::from_utf8(mech)
@@ -255,7 +255,8 @@ pub fn parse_command_line(line: &[u8]) -> Result<Command<'_>, ParseError> {
 /// The arguments of a command line: `(offset, bytes)` each.
 struct Args<'a> {
     line: &'a [u8],
-    items: Vec<(usize, &'a [u8])>,
+    buf: [(usize, &'a [u8]); 3],
+    len: usize,
 }
 
 impl<'a> Args<'a> {
@@ -268,25 +269,32 @@ impl<'a> Args<'a> {
                 .take_while(|&&b| b == b' ' || b == b'\t')
                 .count();
         let rest = rest.get(..trimmed_len).unwrap_or_default();
-        let mut items = Vec::new();
+        let mut buf: [(usize, &'a [u8]); 3] = [(0, &[]); 3];
+        let mut len = 0;
         if !rest.is_empty() {
             let mut at = rest_at;
             for part in rest.split(|&b| b == b' ') {
                 if part.is_empty() {
                     return Err(ParseError::new(ParseErrorKind::EmptyArgument, line, at));
                 }
-                if items.len() >= 3 {
+                let Some(slot) = buf.get_mut(len) else {
                     return Err(ParseError::new(ParseErrorKind::ExtraArgument, line, at));
-                }
-                items.push((at, part));
+                };
+                *slot = (at, part);
+                len += 1;
                 at += part.len() + 1;
             }
         }
-        Ok(Self { line, items })
+        Ok(Self { line, buf, len })
+    }
+
+    /// The arguments: `(offset, bytes)` each (at most three are kept; a fourth is an error).
+    fn items(&self) -> &[(usize, &'a [u8])] {
+        self.buf.get(..self.len).unwrap_or_default()
     }
 
     fn none<T>(&self, value: T) -> Result<T, ParseError> {
-        match self.items.first() {
+        match self.items().first() {
             None => Ok(value),
             Some((at, _)) => Err(ParseError::new(
                 ParseErrorKind::ExtraArgument,
@@ -297,20 +305,20 @@ impl<'a> Args<'a> {
     }
 
     fn exact<const N: usize>(&self) -> Result<[(usize, &'a [u8]); N], ParseError> {
-        if let Some((at, _)) = self.items.get(N) {
+        if let Some((at, _)) = self.items().get(N) {
             return Err(ParseError::new(
                 ParseErrorKind::ExtraArgument,
                 self.line,
                 *at,
             ));
         }
-        <[(usize, &'a [u8]); N]>::try_from(self.items.as_slice()).map_err(|_| {
+        <[(usize, &'a [u8]); N]>::try_from(self.items()).map_err(|_| {
             ParseError::new(ParseErrorKind::MissingArgument, self.line, self.line.len())
         })
     }
 
     fn optional_msg(&self) -> Result<Option<MessageNumber>, ParseError> {
-        match self.items.as_slice() {
+        match self.items() {
             [] => Ok(None),
             [n] => msg_number(*n, self.line).map(Some),
             [_, (at, _), ..] => Err(ParseError::new(
@@ -554,16 +562,15 @@ pub fn parse_stat_text(text: &[u8]) -> Result<(u32, u64), ParseError> {
 /// Parses a scan listing `msg size [more]` (LIST, RFC 1939 section 5).
 pub fn parse_list_entry(line: &[u8]) -> Result<ListEntry, ParseError> {
     let mut parts = line.splitn(3, |&b| b == b' ');
-    let number = parts
-        .next()
-        .and_then(digits_u64)
+    let number_field = parts.next().unwrap_or_default();
+    let number = digits_u64(number_field)
         .and_then(|n| u32::try_from(n).ok())
         .and_then(MessageNumber::new)
         .ok_or_else(|| ParseError::new(ParseErrorKind::BadListing, line, 0))?;
     let size_field = parts
         .next()
         .ok_or_else(|| ParseError::new(ParseErrorKind::BadListing, line, line.len()))?;
-    let at = line.len().min(number.get().to_string().len() + 1);
+    let at = number_field.len() + 1;
     let size = digits_u64(size_field)
         .ok_or_else(|| ParseError::new(ParseErrorKind::BadListing, line, at))?;
     Ok(ListEntry { number, size })

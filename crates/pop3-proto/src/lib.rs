@@ -8,6 +8,9 @@ pub mod limits;
 pub mod server;
 pub mod types;
 
+/// The SASL crate the machines use (for [`sasl_proto::Credentials`] and mechanisms).
+pub use sasl_proto;
+
 pub use client::{Client, ClientConfig, ClientEvent, LoginMethod};
 pub use error::{EncodeError, ParseError, ParseErrorKind, ProtocolError, UsageError};
 pub use limits::Limits;

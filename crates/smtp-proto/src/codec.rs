@@ -840,22 +840,33 @@ fn for_params<'a>(
         if pos >= bytes.len() {
             return Ok(());
         }
-        let end =
-            find_byte(b' ', bytes.get(pos..).unwrap_or_default()).map_or(bytes.len(), |n| pos + n);
-        let token = text.get(pos..end).unwrap_or_default();
-        let (keyword, value) = match split_byte(token, b'=') {
-            Some((k, v)) => (k, Some(v)),
-            None => (token, None),
+        // One pass over the token: its end, the "=", and both grammars.
+        let start = pos;
+        let mut eq: Option<usize> = None;
+        let mut keyword_ok = bytes.get(pos).is_some_and(u8::is_ascii_alphanumeric);
+        let mut value_ok = true;
+        while let Some(&b) = bytes.get(pos) {
+            if b == b' ' {
+                break;
+            }
+            if eq.is_some() {
+                value_ok &= b > 32 && b != b'=' && b != 0x7f;
+            } else if b == b'=' {
+                eq = Some(pos);
+            } else {
+                keyword_ok &= b.is_ascii_alphanumeric() || b == b'-';
+            }
+            pos += 1;
+        }
+        let end = pos;
+        pos = start;
+        let (keyword, value) = match eq {
+            Some(e) => {
+                value_ok &= e + 1 < end;
+                (text.get(start..e).unwrap_or_default(), text.get(e + 1..end))
+            }
+            None => (text.get(start..end).unwrap_or_default(), None),
         };
-        let keyword_ok = keyword
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_alphanumeric())
-            && keyword
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        let value_ok = value
-            .is_none_or(|v| !v.is_empty() && v.bytes().all(|b| b > 32 && b != b'=' && b != 0x7f));
         if !keyword_ok || !value_ok || !f(keyword, value, (pos, end)) {
             return Err(err(K::BadParameter, line, base + pos));
         }

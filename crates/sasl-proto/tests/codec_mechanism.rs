@@ -224,7 +224,13 @@ fn stored_keys_load_back_and_verify() {
     .unwrap();
     assert!(loaded.verify_password("pencil"));
     assert!(!loaded.verify_password("pen"));
-    assert!(ScramKeys::from_stored(ScramHash::Sha256, vec![], 4096, vec![0; 32], vec![0; 32]).is_err());
-    assert!(ScramKeys::from_stored(ScramHash::Sha256, vec![1], 4096, vec![0; 20], vec![0; 32]).is_err());
-    assert!(ScramKeys::from_stored(ScramHash::Sha1, vec![1], 4096, vec![0; 20], vec![0; 20]).is_ok());
+    assert!(
+        ScramKeys::from_stored(ScramHash::Sha256, vec![], 4096, vec![0; 32], vec![0; 32]).is_err()
+    );
+    assert!(
+        ScramKeys::from_stored(ScramHash::Sha256, vec![1], 4096, vec![0; 20], vec![0; 32]).is_err()
+    );
+    assert!(
+        ScramKeys::from_stored(ScramHash::Sha1, vec![1], 4096, vec![0; 20], vec![0; 20]).is_ok()
+    );
 }

@@ -1036,73 +1036,95 @@ impl Capabilities {
         let mut caps = Self::default();
         let mut lines = reply.lines();
         if let Some(first) = lines.next() {
-            let first = String::from_utf8_lossy(first);
-            caps.domain = first.split(' ').next().unwrap_or_default().to_owned();
+            let end = first.iter().position(|&b| b == b' ').unwrap_or(first.len());
+            caps.domain =
+                String::from_utf8_lossy(first.get(..end).unwrap_or_default()).into_owned();
         }
         for line in lines {
-            let line = String::from_utf8_lossy(line);
-            caps.add_line(&line);
+            caps.add_line(line);
         }
         caps
     }
 
-    fn add_line(&mut self, line: &str) {
-        let mut words = line.split([' ', '=']).filter(|w| !w.is_empty());
-        let Some(keyword) = words.next() else { return };
-        let upper = keyword.to_ascii_uppercase();
-        let first_arg = line
-            .get(keyword.len()..)
-            .map(|r| r.trim_start_matches([' ', '=']));
-        match upper.as_str() {
-            "SIZE" => self.size = Some(words.next().and_then(|w| w.parse().ok()).unwrap_or(0)),
-            "PIPELINING" => self.pipelining = true,
-            "8BITMIME" => self.eight_bit_mime = true,
-            "BINARYMIME" => self.binary_mime = true,
-            "CHUNKING" => self.chunking = true,
-            "DSN" => self.dsn = true,
-            "SMTPUTF8" => self.smtputf8 = true,
-            "ENHANCEDSTATUSCODES" => self.enhanced_status_codes = true,
-            "STARTTLS" => self.starttls = true,
-            "REQUIRETLS" => self.requiretls = true,
-            "RRVS" => self.rrvs = true,
-            "AUTH" => {
-                for m in words {
-                    if let Ok(m) = Mechanism::parse(m)
-                        && !self.auth.contains(&m)
-                    {
-                        self.auth.push(m);
-                    }
+    fn add_line(&mut self, line: &[u8]) {
+        let kw_end = line
+            .iter()
+            .position(|&b| b == b' ' || b == b'=')
+            .unwrap_or(line.len());
+        let keyword = line.get(..kw_end).unwrap_or_default();
+        if keyword.is_empty() {
+            return;
+        }
+        let args = line.get(kw_end..).unwrap_or_default();
+        let mut words = args
+            .split(|&b| b == b' ' || b == b'=')
+            .filter(|w| !w.is_empty())
+            .map(|w| std::str::from_utf8(w).unwrap_or_default());
+        let is = |name: &[u8]| keyword.eq_ignore_ascii_case(name);
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        if is(b"SIZE") {
+            self.size = Some(words.next().and_then(|w| w.parse().ok()).unwrap_or(0));
+        } else if is(b"PIPELINING") {
+            self.pipelining = true;
+        } else if is(b"8BITMIME") {
+            self.eight_bit_mime = true;
+        } else if is(b"BINARYMIME") {
+            self.binary_mime = true;
+        } else if is(b"CHUNKING") {
+            self.chunking = true;
+        } else if is(b"DSN") {
+            self.dsn = true;
+        } else if is(b"SMTPUTF8") {
+            self.smtputf8 = true;
+        } else if is(b"ENHANCEDSTATUSCODES") {
+            self.enhanced_status_codes = true;
+        } else if is(b"STARTTLS") {
+            self.starttls = true;
+        } else if is(b"REQUIRETLS") {
+            self.requiretls = true;
+        } else if is(b"RRVS") {
+            self.rrvs = true;
+        } else if is(b"AUTH") {
+            for m in words {
+                if let Ok(m) = Mechanism::parse(m)
+                    && !self.auth.contains(&m)
+                {
+                    self.auth.push(m);
                 }
             }
-            "DELIVERBY" => {
-                self.deliver_by = Some(words.next().and_then(|w| w.parse().ok()).unwrap_or(0));
-            }
-            "MT-PRIORITY" => {
-                self.mt_priority = Some(first_arg.unwrap_or_default().to_owned());
-            }
-            "FUTURERELEASE" => {
-                let interval = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
-                let until = words.next().unwrap_or_default().to_owned();
-                self.future_release = Some((interval, until));
-            }
-            "LIMITS" => {
-                let mut limits = ServerLimits::default();
-                let args = line.get(keyword.len()..).unwrap_or_default();
-                for token in args.split(' ').filter(|t| !t.is_empty()) {
-                    let Some((k, v)) = token.split_once('=') else {
-                        continue;
-                    };
-                    let v = v.parse().ok();
-                    match k.to_ascii_uppercase().as_str() {
-                        "MAILMAX" => limits.mailmax = v,
-                        "RCPTMAX" => limits.rcptmax = v,
-                        "RCPTDOMAINMAX" => limits.rcptdomainmax = v,
-                        _ => {}
-                    }
+        } else if is(b"DELIVERBY") {
+            self.deliver_by = Some(words.next().and_then(|w| w.parse().ok()).unwrap_or(0));
+        } else if is(b"MT-PRIORITY") {
+            let start = args
+                .iter()
+                .position(|&b| b != b' ' && b != b'=')
+                .unwrap_or(args.len());
+            self.mt_priority = Some(text(args.get(start..).unwrap_or_default()));
+        } else if is(b"FUTURERELEASE") {
+            let interval = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
+            let until = words.next().unwrap_or_default().to_owned();
+            self.future_release = Some((interval, until));
+        } else if is(b"LIMITS") {
+            let mut limits = ServerLimits::default();
+            for token in args.split(|&b| b == b' ').filter(|t| !t.is_empty()) {
+                let Some(eq) = token.iter().position(|&b| b == b'=') else {
+                    continue;
+                };
+                let k = token.get(..eq).unwrap_or_default();
+                let v = std::str::from_utf8(token.get(eq + 1..).unwrap_or_default())
+                    .ok()
+                    .and_then(|v| v.parse().ok());
+                if k.eq_ignore_ascii_case(b"MAILMAX") {
+                    limits.mailmax = v;
+                } else if k.eq_ignore_ascii_case(b"RCPTMAX") {
+                    limits.rcptmax = v;
+                } else if k.eq_ignore_ascii_case(b"RCPTDOMAINMAX") {
+                    limits.rcptdomainmax = v;
                 }
-                self.limits = Some(limits);
             }
-            _ => self.unknown.push(line.to_owned()),
+            self.limits = Some(limits);
+        } else {
+            self.unknown.push(text(line));
         }
     }
 

@@ -714,7 +714,7 @@ pub mod smtp {
                 }
                 Some(Event::Recipient {
                     recipient, reply, ..
-                }) => out.rcpts.push((recipient.to_string(), reply)),
+                }) => out.rcpts.push((path_text(&recipient), reply)),
                 Some(Event::BodyWritable) if !finished => {
                     let client = driver.machine();
                     while written < body.len() {
@@ -738,7 +738,7 @@ pub mod smtp {
                 Some(Event::LmtpDelivery {
                     recipient, reply, ..
                 }) => {
-                    out.lmtp.push((recipient.to_string(), reply));
+                    out.lmtp.push((path_text(&recipient), reply));
                     let accepted = out
                         .rcpts
                         .iter()
@@ -750,6 +750,14 @@ pub mod smtp {
                 }
                 Some(_) => {}
             }
+        }
+    }
+
+    /// The address of a forward path, without angle brackets.
+    fn path_text(path: &ForwardPath<'_>) -> String {
+        match path {
+            ForwardPath::Postmaster => "Postmaster".into(),
+            ForwardPath::Mailbox(m) => m.to_string(),
         }
     }
 

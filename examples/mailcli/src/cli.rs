@@ -200,6 +200,10 @@ pub struct ListArgs {
     /// Mark each message as new or already fetched into this target.
     #[command(flatten)]
     pub target: TargetArgs,
+
+    /// The state file of that target, when `pop3 fetch` was given one.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
 }
 
 /// `pop3 fetch`.

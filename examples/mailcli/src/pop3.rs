@@ -73,9 +73,14 @@ pub(crate) fn list(
     let credentials = required_credentials(&args.connection, env)?;
     let method = login_method(&args.method)?;
     let label = conn::account_label(&endpoint, args.connection.user.as_deref());
-    let seen = match target(&args.target) {
-        Some(t) => Some(
-            UidlState::load(&t.default_state_path(), &label, &Limits::default(), false)?
+    let state_path = match (&args.state, target(&args.target)) {
+        (Some(path), _) => Some(path.clone()),
+        (None, Some(t)) => Some(t.default_state_path()),
+        (None, None) => None,
+    };
+    let seen = match state_path {
+        Some(path) => Some(
+            UidlState::load(&path, &label, &Limits::default(), false)?
                 .seen()
                 .clone(),
         ),

@@ -83,10 +83,9 @@ impl UidlState {
         } else {
             None
         };
-        let account = escape(account);
         let mut state = UidlState {
             path: path.to_owned(),
-            account,
+            account: account.to_owned(),
             seen: BTreeSet::new(),
             others: Vec::new(),
             _lock: lock,
@@ -107,23 +106,14 @@ impl UidlState {
                 limits.max_state_size
             )));
         }
-        for line in text.lines() {
-            if line.starts_with('#') || line.is_empty() {
-                continue;
-            }
-            match line.split_once('\t') {
-                Some((account, uid)) if account == state.account => {
-                    state.seen.insert(unescape(uid));
-                }
-                Some(_) => state.others.push(line.to_owned()),
-                None => {
-                    return Err(Error::Store(format!(
-                        "{}: not a mailcli state file (line {line:?})",
-                        path.display()
-                    )));
-                }
-            }
-        }
+        let parsed = parse_state(&text, account).map_err(|e| {
+            Error::Store(format!(
+                "{}: not a mailcli state file ({e})",
+                path.display()
+            ))
+        })?;
+        state.seen = parsed.seen;
+        state.others = parsed.others;
         Ok(state)
     }
 
@@ -154,19 +144,7 @@ impl UidlState {
 
     /// Writes the file atomically: a temporary file, fsync, rename, fsync of the directory.
     fn save(&self) -> io::Result<()> {
-        let mut text = String::with_capacity(64 + self.seen.len() * 40);
-        text.push_str(STATE_HEADER);
-        text.push('\n');
-        for line in &self.others {
-            text.push_str(line);
-            text.push('\n');
-        }
-        for uid in &self.seen {
-            text.push_str(&self.account);
-            text.push('\t');
-            text.push_str(&escape(uid));
-            text.push('\n');
-        }
+        let text = render_state(&self.account, &self.seen, &self.others);
         let mut tmp_name = self.path.as_os_str().to_owned();
         tmp_name.push(format!(".tmp{}", std::process::id()));
         let tmp = PathBuf::from(tmp_name);
@@ -184,6 +162,64 @@ impl UidlState {
     }
 }
 
+/// What a state file holds for one account.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParsedState {
+    /// The unique ids fetched for the account.
+    pub seen: BTreeSet<String>,
+    /// The lines of other accounts, kept as they were.
+    pub others: Vec<String>,
+}
+
+/// A state file line that is neither a comment nor `account TAB id`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line} is not \"<account> TAB <unique id>\"")]
+pub struct BadStateLine {
+    /// The line number, from 1.
+    pub line: usize,
+}
+
+/// Reads the ids of `account` from the text of a state file.
+pub fn parse_state(text: &str, account: &str) -> Result<ParsedState, BadStateLine> {
+    let account = escape(account);
+    let mut parsed = ParsedState::default();
+    for (n, line) in text.lines().enumerate() {
+        // A last line may end with CR alone; CR LF is the same line end as LF.
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        match line.split_once('\t') {
+            Some((a, uid)) if a == account => {
+                parsed.seen.insert(unescape(uid));
+            }
+            Some(_) => parsed.others.push(line.to_owned()),
+            None => return Err(BadStateLine { line: n + 1 }),
+        }
+    }
+    Ok(parsed)
+}
+
+/// Writes the text of a state file: the header line, the lines of other accounts, then one
+/// line per id of `account`. Account and ids are `%XX`-escaped, so any string round-trips.
+pub fn render_state(account: &str, seen: &BTreeSet<String>, others: &[String]) -> String {
+    let account = escape(account);
+    let mut text = String::with_capacity(64 + seen.len() * 40);
+    text.push_str(STATE_HEADER);
+    text.push('\n');
+    for line in others {
+        text.push_str(line);
+        text.push('\n');
+    }
+    for uid in seen {
+        text.push_str(&account);
+        text.push('\t');
+        text.push_str(&escape(uid));
+        text.push('\n');
+    }
+    text
+}
+
 /// Fsyncs the directory holding `path` (so that a rename survives a crash).
 fn sync_parent(path: &Path) -> io::Result<()> {
     let dir = match path.parent() {
@@ -193,11 +229,12 @@ fn sync_parent(path: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// `%XX` for `%` and every octet outside 0x21-0x7E, so a line holds no tab or line break.
-fn escape(s: &str) -> String {
+/// `%XX` for `%`, `#` and every octet outside 0x21-0x7E, so a line holds no tab or line
+/// break and never starts like a comment.
+pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for &b in s.as_bytes() {
-        if b == b'%' || !(0x21..=0x7e).contains(&b) {
+        if b == b'%' || b == b'#' || !(0x21..=0x7e).contains(&b) {
             out.push_str(&format!("%{b:02X}"));
         } else {
             out.push(char::from(b));
@@ -206,7 +243,8 @@ fn escape(s: &str) -> String {
     out
 }
 
-fn unescape(s: &str) -> String {
+/// Undoes [`escape`] (a `%` not followed by two hex digits stays as it is).
+pub fn unescape(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{Pop3Server, TempDir, pop3_server, run};
+use common::{Pop3Server, TempDir, pop3_server, pop3_server_with, run};
 use mailcli::exit;
 use rfc5322::mbox::MboxReader;
 
@@ -342,4 +342,55 @@ fn the_state_file_keeps_accounts_apart_and_has_a_size_limit() {
     let below = limits.max_state_size(size - 1);
     let e = mailcli::store::UidlState::load(&path, "a@h:1", &below, false).unwrap_err();
     assert_eq!(e.exit_code(), exit::CANTCREAT, "{e}");
+}
+
+#[test]
+fn fetch_over_implicit_tls() {
+    let s = pop3_server_with(&[("u1", M1), ("u2", M2)], true);
+    let port = s.port.to_string();
+    let dir = TempDir::new("fetch-implicit");
+    let maildir = dir.join("Maildir");
+    let r = run(&[
+        "pop3",
+        "fetch",
+        "-s",
+        "localhost",
+        "-p",
+        &port,
+        "--tls",
+        "implicit",
+        "--insecure",
+        "-u",
+        "bob",
+        "--password",
+        "secret",
+        "--maildir",
+        maildir.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, exit::OK, "{r:?}");
+    assert_eq!(maildir_messages(&maildir), vec![M1, M2]);
+}
+
+#[test]
+fn list_uses_the_state_file_given() {
+    let s = server();
+    let port = s.port.to_string();
+    let dir = TempDir::new("list-state");
+    let mbox = dir.join("inbox");
+    let state = dir.join("elsewhere.state");
+    let (m, st) = (mbox.to_str().unwrap(), state.to_str().unwrap());
+    let r = run(&args(&port, &["fetch", "--mbox", m, "--state", st]));
+    assert_eq!(r.code, exit::OK, "{r:?}");
+    assert!(state.exists() && !dir.join("inbox.uidl").exists());
+    s.maildrop
+        .lock()
+        .unwrap()
+        .push(("u4".into(), b"Subject: four\r\n\r\n4\r\n".to_vec()));
+    let r = run(&args(&port, &["list", "--mbox", m, "--state", st]));
+    assert_eq!(r.code, exit::OK, "{r:?}");
+    assert_eq!(r.stdout.matches("fetched").count(), 3, "{r:?}");
+    assert!(
+        r.stdout.lines().nth(3).unwrap().ends_with("u4  new"),
+        "{r:?}"
+    );
 }

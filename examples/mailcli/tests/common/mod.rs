@@ -55,6 +55,11 @@ pub struct SmtpServer {
 }
 
 pub fn smtp_server() -> SmtpServer {
+    smtp_server_with(false)
+}
+
+/// The same server, with TLS from the first byte when `implicit`.
+pub fn smtp_server_with(implicit: bool) -> SmtpServer {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let (tls, cert_pem) = self_signed();
@@ -63,12 +68,23 @@ pub fn smtp_server() -> SmtpServer {
     thread::spawn(move || {
         for tcp in listener.incoming() {
             let Ok(tcp) = tcp else { continue };
-            let server = smtp_proto::Server::new(
-                ServerConfig::default().with_hostname("mx.example.net".into()),
+            let mut server = smtp_proto::Server::new(
+                ServerConfig::default()
+                    .with_hostname("mx.example.net".into())
+                    .with_implicit_tls(implicit)
+                    .with_starttls(!implicit),
                 Instant::now(),
             );
-            let mut driver = Driver::new(server, Stream::Plain(tcp))
-                .with_tls_upgrade(TlsUpgrade::Server(tls.clone()));
+            let mut driver = if implicit {
+                let Ok((stream, info)) = Stream::tls_server(tcp, &tls) else {
+                    continue;
+                };
+                proto_core::Machine::tls_established(&mut server, info);
+                Driver::new(server, stream)
+            } else {
+                Driver::new(server, Stream::Plain(tcp))
+                    .with_tls_upgrade(TlsUpgrade::Server(tls.clone()))
+            };
             let mut got = Received::default();
             let mut tls_up = false;
             while let Ok(Some(event)) = driver.next_event() {
@@ -143,6 +159,11 @@ pub struct Pop3Server {
 }
 
 pub fn pop3_server(messages: &[(&str, &[u8])]) -> Pop3Server {
+    pop3_server_with(messages, false)
+}
+
+/// The same server, with TLS from the first byte when `implicit`.
+pub fn pop3_server_with(messages: &[(&str, &[u8])], implicit: bool) -> Pop3Server {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let (tls, _) = self_signed();
@@ -157,9 +178,22 @@ pub fn pop3_server(messages: &[(&str, &[u8])]) -> Pop3Server {
     thread::spawn(move || {
         for tcp in listener.incoming() {
             let Ok(tcp) = tcp else { continue };
-            let server = pop3_proto::Server::new(PopConfig::new().with_stls(true), Instant::now());
-            let mut driver = Driver::new(server, Stream::Plain(tcp))
-                .with_tls_upgrade(TlsUpgrade::Server(tls.clone()));
+            let mut server = pop3_proto::Server::new(
+                PopConfig::new()
+                    .with_stls(!implicit)
+                    .with_tls_active(implicit),
+                Instant::now(),
+            );
+            let mut driver = if implicit {
+                let Ok((stream, info)) = Stream::tls_server(tcp, &tls) else {
+                    continue;
+                };
+                proto_core::Machine::tls_established(&mut server, info);
+                Driver::new(server, stream)
+            } else {
+                Driver::new(server, Stream::Plain(tcp))
+                    .with_tls_upgrade(TlsUpgrade::Server(tls.clone()))
+            };
             let listing: Vec<(String, Vec<u8>)> = drop2.lock().unwrap().clone();
             loop {
                 let event = match driver.next_event() {

@@ -669,7 +669,7 @@ impl Client {
         let room = self
             .config
             .body_high_water
-            .saturating_sub(self.output.len());
+            .saturating_sub(self.pending_out());
         let Some(tx) = &mut self.tx else {
             return Err(UsageError::NotNow("body without a transaction"));
         };
@@ -717,6 +717,9 @@ impl Client {
                 })?;
                 bytes.extend_from_slice(piece);
                 tx.written += take as u64;
+                if take < data.len() {
+                    self.want_writable = true;
+                }
                 self.enqueue(Kind::Bdat { last: false }, bytes);
                 return Ok(take);
             }
@@ -915,6 +918,7 @@ impl Client {
         };
         self.on_reply(id, kind, reply);
         self.pump_queue();
+        self.check_writable();
     }
 
     fn on_reply(&mut self, id: CommandId, kind: Kind, reply: Reply<'static>) {
@@ -1149,6 +1153,18 @@ impl Client {
         self.activity = true;
     }
 
+    /// Body octets waiting: in the output buffer and in commands not sent yet.
+    fn pending_out(&self) -> usize {
+        self.output.len() + self.queue.iter().map(|o| o.bytes.len()).sum::<usize>()
+    }
+
+    fn check_writable(&mut self) {
+        if self.want_writable && self.pending_out() < self.config.body_high_water / 2 {
+            self.want_writable = false;
+            self.events.push_back(Ok(Event::BodyWritable));
+        }
+    }
+
     fn max_reply_line(&self) -> usize {
         if self.auth.is_some() {
             self.config
@@ -1206,10 +1222,7 @@ impl Machine for Client {
 
     fn advance_transmit(&mut self, n: usize) {
         self.output.advance(n);
-        if self.want_writable && self.output.len() < self.config.body_high_water / 2 {
-            self.want_writable = false;
-            self.events.push_back(Ok(Event::BodyWritable));
-        }
+        self.check_writable();
     }
 
     fn poll_event(&mut self) -> Option<Result<Event, ProtocolError>> {

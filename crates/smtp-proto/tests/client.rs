@@ -598,3 +598,38 @@ fn limits_on_replies() {
     c.receive(b"220-a\r\n220-b\r\n220-c\r\n220 d\r\n");
     assert!(c.poll_event().unwrap().is_err());
 }
+
+#[test]
+fn bdat_backpressure_counts_queued_chunks() {
+    // Without PIPELINING each BDAT waits for the previous reply: queued chunks count.
+    let mut c = Client::new(
+        cfg().with_tls(TlsPolicy::Never).with_body_high_water(100),
+        Instant::now(),
+    );
+    c.receive(b"220 x\r\n250-x\r\n250 CHUNKING\r\n");
+    while c.poll_event().is_some() {}
+    c.mail_from(ReversePath::Null, MessageInfo::new(), MailParameters::new())
+        .unwrap();
+    c.receive(b"250 ok\r\n");
+    while c.poll_event().is_some() {}
+    c.rcpt_to(ForwardPath::Postmaster, Default::default())
+        .unwrap();
+    c.receive(b"250 ok\r\n");
+    while c.poll_event().is_some() {}
+    c.start_body().unwrap();
+    while c.poll_event().is_some() {}
+    c.advance_transmit(c.transmit().len());
+    assert_eq!(c.write_body(&[b'a'; 60]).unwrap(), 60);
+    // The first chunk is in the output; the second waits in the queue.
+    assert_eq!(c.write_body(&[b'b'; 60]).unwrap(), 31);
+    assert_eq!(c.write_body(&[b'c'; 60]).unwrap(), 0);
+    c.advance_transmit(c.transmit().len());
+    c.receive(b"250 ok\r\n");
+    let events: Vec<_> = std::iter::from_fn(|| c.poll_event())
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        events.iter().any(|e| matches!(e, Event::BodyWritable)),
+        "{events:?}"
+    );
+}

@@ -564,6 +564,16 @@ impl Client {
         };
         let user = credentials.authcid.clone().unwrap_or_default();
         let password = credentials.password.as_ref().map(|p| p.expose().to_owned());
+        // RFC 6856 section 2.2: UTF-8 in USER, PASS or APOP only if CAPA said "UTF8 USER".
+        let non_ascii = !user.is_ascii() || password.as_deref().is_some_and(|p| !p.is_ascii());
+        if non_ascii
+            && matches!(method, LoginMethod::UserPass | LoginMethod::Apop)
+            && self.capabilities.as_ref().and_then(Capabilities::utf8) != Some(true)
+        {
+            return Err(UsageError::NotOffered(
+                "UTF8 USER (UTF-8 user names and passwords)",
+            ));
+        }
         let id = self.ids.next_id();
         match method {
             LoginMethod::UserPass => {

@@ -588,3 +588,36 @@ fn chunks_are_views_of_the_input_not_copies() {
         chunks.len()
     );
 }
+
+#[test]
+fn utf8_credentials_need_utf8_user() {
+    let mut s = Session::new(
+        ClientConfig::new().with_tls_active(true),
+        ServerConfig::new().with_tls_active(true),
+    );
+    s.run();
+    s.client.send_capa().unwrap();
+    s.run();
+    assert_eq!(
+        s.client
+            .login(Credentials::password("jöran", "pw"), LoginMethod::UserPass),
+        Err(pop3_proto::UsageError::NotOffered(
+            "UTF8 USER (UTF-8 user names and passwords)"
+        ))
+    );
+    let mut s = Session::new(
+        ClientConfig::new().with_tls_active(true),
+        ServerConfig::new().with_tls_active(true).with_utf8(true),
+    );
+    s.app.passwords.push(("jöran".into(), "pässword".into()));
+    s.run();
+    s.client.send_capa().unwrap();
+    s.run();
+    s.client
+        .login(
+            Credentials::password("jöran", "pässword"),
+            LoginMethod::UserPass,
+        )
+        .unwrap();
+    assert!(logged_in(&s.run()));
+}

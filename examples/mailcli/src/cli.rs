@@ -225,8 +225,8 @@ pub struct FetchArgs {
     #[arg(long)]
     pub delete: bool,
 
-    /// The file that keeps the unique ids already fetched (default: <maildir>/.mailcli-uidl
-    /// or <mbox>.uidl).
+    /// The file that keeps the unique ids already fetched (default: .mailcli-uidl in the
+    /// Maildir, or the mbox file name with .uidl added).
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
 

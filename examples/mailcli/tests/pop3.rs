@@ -394,3 +394,48 @@ fn list_uses_the_state_file_given() {
         "{r:?}"
     );
 }
+
+#[test]
+fn fetch_with_the_progress_bar_enabled() {
+    // Standard error is no terminal here, so indicatif draws nothing; the code path runs.
+    let s = server();
+    let port = s.port.to_string();
+    let dir = TempDir::new("fetch-progress");
+    let maildir = dir.join("Maildir");
+    let env = mailcli::Env::default().with_progress(true);
+    let r = common::run_with(
+        &env,
+        &args(&port, &["fetch", "--maildir", maildir.to_str().unwrap()]),
+    );
+    assert_eq!(r.code, exit::OK, "{r:?}");
+    assert_eq!(maildir_messages(&maildir).len(), 3);
+}
+
+#[test]
+fn no_credentials_without_tls_unless_allowed() {
+    let s = server();
+    let port = s.port.to_string();
+    let dir = TempDir::new("fetch-plain");
+    let m = dir.join("Maildir");
+    let r = run(&[
+        "pop3",
+        "fetch",
+        "-s",
+        "localhost",
+        "-p",
+        &port,
+        "--tls",
+        "none",
+        "-u",
+        "bob",
+        "--password",
+        "secret",
+        "--method",
+        "user",
+        "--maildir",
+        m.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, exit::USAGE, "{r:?}");
+    assert!(r.stderr.starts_with("mailcli: pop3: "), "{r:?}");
+    assert!(s.retrieved.lock().unwrap().is_empty());
+}

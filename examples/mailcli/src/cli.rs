@@ -21,10 +21,21 @@ pub struct Cli {
     pub command: Command,
 }
 
+const SEND_EXAMPLES: &str = "Examples:
+  mailcli send -s smtp.example.org -u alice --password-file ~/.pass \\
+      -f 'Alice <alice@example.org>' -t bob@example.net --subject Report \\
+      --text 'See attached.' --attach report.pdf
+  mailcli send -s smtp.example.org -u alice --file message.eml";
+
+const FETCH_EXAMPLES: &str = "Examples:
+  mailcli pop3 fetch -s pop.example.org -u bob --password-file ~/.pass --maildir ~/Maildir
+  mailcli pop3 fetch -s pop.example.org --tls implicit -u bob --mbox old.mbox --delete";
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Send a message: built from flags and attachments, or read from a file.
+    #[command(after_help = SEND_EXAMPLES)]
     Send(Box<SendArgs>),
     /// List or fetch mail over POP3.
     #[command(subcommand)]
@@ -38,6 +49,7 @@ pub enum Pop3Command {
     List(Box<ListArgs>),
     /// Fetch new messages (by UIDL) into a Maildir or an mbox; a second run fetches nothing
     /// twice.
+    #[command(after_help = FETCH_EXAMPLES)]
     Fetch(Box<FetchArgs>),
 }
 

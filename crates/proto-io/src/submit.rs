@@ -127,7 +127,7 @@ pub enum SubmitError {
     /// The server refused at this stage, with this reply.
     #[error("{stage} refused: {}", reply.text())]
     Refused {
-        /// greeting, AUTH, MAIL, DATA or the end of data.
+        /// greeting, AUTH, MAIL, DATA, BDAT or the end of data.
         stage: &'static str,
         /// The server's reply.
         reply: Reply<'static>,
@@ -156,10 +156,9 @@ pub fn submit(
     if connected.tls_info.is_some() {
         config = config.with_implicit_tls(true);
     }
-    let mut client = Client::new(config, std::time::Instant::now());
-    if let Some(info) = connected.tls_info {
-        proto_core::Machine::tls_established(&mut client, info);
-    }
+    // With implicit TLS the machine starts protected (`with_implicit_tls`); it is not told of
+    // a handshake it did not ask for.
+    let client = Client::new(config, std::time::Instant::now());
     let mut driver = Driver::new(client, connected.stream);
     if let Some(upgrade) = connected.upgrade {
         driver = driver.with_tls_upgrade(upgrade);
@@ -197,10 +196,9 @@ pub async fn submit_async(
     if tls_info.is_some() {
         config = config.with_implicit_tls(true);
     }
-    let mut client = Client::new(config, std::time::Instant::now());
-    if let Some(info) = tls_info {
-        proto_core::Machine::tls_established(&mut client, info);
-    }
+    // With implicit TLS the machine starts protected (`with_implicit_tls`); it is not told of
+    // a handshake it did not ask for.
+    let client = Client::new(config, std::time::Instant::now());
     let mut driver = crate::AsyncDriver::new(client, stream);
     if let Some(upgrade) = upgrade {
         driver = driver.with_tls_upgrade(upgrade);
@@ -280,28 +278,20 @@ async fn run<D: Drive<Client>>(
     let mut body = BodySource::default();
     loop {
         match next(driver).await? {
-            Event::Reply {
-                verb: "MAIL",
-                reply,
-                ..
-            } if !reply.code().is_positive() => {
-                return Err(SubmitError::Refused {
-                    stage: "MAIL",
-                    reply,
-                });
-            }
-            Event::Reply {
-                verb: "DATA",
-                reply,
-                ..
-            } if !reply.code().is_positive() => {
-                if report.accepted.is_empty() {
+            // A 4xx or 5xx to MAIL, DATA or a BDAT chunk ends the attempt with its cause (354,
+            // the go-ahead to DATA, is no refusal).
+            Event::Reply { verb, reply, .. }
+                if reply.code().class() >= 4 && matches!(verb, "MAIL" | "DATA" | "BDAT") =>
+            {
+                if verb != "MAIL" && report.accepted.is_empty() {
                     return Err(SubmitError::NoRecipient(report.refused));
                 }
-                return Err(SubmitError::Refused {
-                    stage: "DATA",
-                    reply,
-                });
+                let stage = match verb {
+                    "MAIL" => "MAIL",
+                    "DATA" => "DATA",
+                    _ => "BDAT",
+                };
+                return Err(SubmitError::Refused { stage, reply });
             }
             Event::Recipient {
                 recipient, reply, ..

@@ -40,10 +40,14 @@ struct Received {
 
 /// Serves one connection: STARTTLS, AUTH for alice/secret, refuses nobody@.
 fn serve_once(listener: TcpListener) -> thread::JoinHandle<Received> {
+    serve_with(listener, ServerConfig::default())
+}
+
+fn serve_with(listener: TcpListener, config: ServerConfig) -> thread::JoinHandle<Received> {
     thread::spawn(move || {
         let (tcp, _) = listener.accept().unwrap();
         let server = Server::new(
-            ServerConfig::default().with_hostname("mx.example.net".into()),
+            config.with_hostname("mx.example.net".into()),
             Instant::now(),
         );
         let mut driver = Driver::new(server, Stream::Plain(tcp))
@@ -134,6 +138,64 @@ fn submit_with_starttls_auth_and_a_refused_recipient() {
         !lines.iter().any(|l| l.text.contains("c2VjcmV0")),
         "no credential in the trace"
     );
+}
+
+#[test]
+fn without_chunking_the_body_goes_through_data() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut extensions = ServerConfig::default().extensions;
+    extensions.chunking = false;
+    extensions.binary_mime = false;
+    let server = serve_with(
+        listener,
+        ServerConfig::default().with_extensions(extensions),
+    );
+    let options = SubmitOptions::new(
+        Endpoint::new("localhost", port, TlsMode::StartTls).trust(Trust::AcceptInvalidCertificates),
+    )
+    .credentials(Credentials::password("alice", "secret"));
+    let report = submit(
+        &options,
+        "alice@example.org",
+        &["bob@example.net"],
+        MESSAGE,
+        None,
+    )
+    .unwrap();
+    assert_eq!(report.accepted, vec!["bob@example.net"]);
+    assert_eq!(
+        server.join().unwrap().body,
+        MESSAGE,
+        "dot-stuffed on the wire, whole on arrival"
+    );
+}
+
+#[test]
+fn a_refused_bdat_chunk_is_the_reported_cause() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut limits = smtp_proto::Limits::default();
+    limits.max_message_size = 64;
+    let _server = serve_with(listener, ServerConfig::default().with_limits(limits));
+    let options = SubmitOptions::new(
+        Endpoint::new("localhost", port, TlsMode::StartTls).trust(Trust::AcceptInvalidCertificates),
+    )
+    .credentials(Credentials::password("alice", "secret"));
+    let big = [MESSAGE, &[b'x'; 200][..], b"\r\n"].concat();
+    match submit(
+        &options,
+        "alice@example.org",
+        &["bob@example.net"],
+        big.as_slice(),
+        None,
+    ) {
+        Err(SubmitError::Refused { stage, reply }) => {
+            assert!(matches!(stage, "BDAT" | "end of data"), "{stage}");
+            assert_eq!(reply.code().get(), 552);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
 }
 
 #[test]

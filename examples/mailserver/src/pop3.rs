@@ -51,10 +51,9 @@ pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
     mechanisms.extend([sasl_proto::Mechanism::Plain, sasl_proto::Mechanism::Login]);
     config = config.with_sasl_mechanisms(mechanisms);
 
-    let mut server = Server::new(config, Instant::now());
-    if let Some(info) = accepted.tls_info.clone() {
-        proto_core::Machine::tls_established(&mut server, info);
-    }
+    // With implicit TLS the machine starts protected (its configuration says so); it is not
+    // told of a handshake it did not ask for.
+    let server = Server::new(config, Instant::now());
     let mut driver = AsyncDriver::new(server, accepted.stream);
     if let Some(upgrade) = accepted.upgrade {
         driver = driver.with_tls_upgrade(upgrade);

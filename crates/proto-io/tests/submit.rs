@@ -172,6 +172,30 @@ fn without_chunking_the_body_goes_through_data() {
 }
 
 #[test]
+fn bare_line_ends_are_normalised_on_the_bdat_path_too() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = serve_once(listener);
+    let options = SubmitOptions::new(
+        Endpoint::new("localhost", port, TlsMode::StartTls).trust(Trust::AcceptInvalidCertificates),
+    )
+    .credentials(Credentials::password("alice", "secret"));
+    let lf_only = b"Subject: lf\n\n.dot\nlast line ends with a bare CR\r";
+    submit(
+        &options,
+        "alice@example.org",
+        &["bob@example.net"],
+        &lf_only[..],
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        server.join().unwrap().body,
+        b"Subject: lf\r\n\r\n.dot\r\nlast line ends with a bare CR\r\n"
+    );
+}
+
+#[test]
 fn a_refused_bdat_chunk_is_the_reported_cause() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();

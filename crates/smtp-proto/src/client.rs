@@ -640,6 +640,15 @@ impl Client {
         }
         if chunking {
             tx.body = BodyState::Bdat;
+            // BDAT is never dot-stuffed, but a message that is not binary still has its line
+            // ends made CRLF (DESIGN: a client sending a body normalises it).
+            if !tx.info.binary {
+                tx.stuffer = Some(DotStuffer::new(
+                    StuffConfig::new()
+                        .stuffing(false)
+                        .endings(BareLineEnding::Normalize),
+                ));
+            }
             self.want_writable = false;
             self.events.push_back(Ok(Event::BodyWritable));
             return Ok(None);
@@ -711,12 +720,26 @@ impl Client {
                 if piece.is_empty() {
                     return Ok(0);
                 }
+                let mut normalised = bytes::BytesMut::new();
+                let chunk: &[u8] = match tx.stuffer.as_mut() {
+                    Some(stuffer) => {
+                        stuffer
+                            .write(piece, &mut normalised)
+                            .map_err(UsageError::Body)?;
+                        &normalised
+                    }
+                    None => piece,
+                };
+                tx.written += take as u64;
+                if chunk.is_empty() {
+                    // Only a CR whose LF may come next: it goes with the next chunk.
+                    return Ok(take);
+                }
                 let mut bytes = Self::encode(&Command::Bdat {
-                    size: take as u64,
+                    size: chunk.len() as u64,
                     last: false,
                 })?;
-                bytes.extend_from_slice(piece);
-                tx.written += take as u64;
+                bytes.extend_from_slice(chunk);
                 if take < data.len() {
                     self.want_writable = true;
                 }
@@ -768,10 +791,16 @@ impl Client {
             }
             BodyState::Bdat => {
                 tx.body = BodyState::Done;
-                let bytes = Self::encode(&Command::Bdat {
-                    size: 0,
+                // A final bare CR becomes CRLF: it goes with LAST.
+                let mut tail = bytes::BytesMut::new();
+                if let Some(stuffer) = tx.stuffer.as_mut() {
+                    stuffer.finish(&mut tail).map_err(UsageError::Body)?;
+                }
+                let mut bytes = Self::encode(&Command::Bdat {
+                    size: tail.len() as u64,
                     last: true,
                 })?;
+                bytes.extend_from_slice(&tail);
                 Ok(self.enqueue(Kind::Bdat { last: true }, bytes))
             }
             _ => Err(UsageError::NotNow("finish before the body")),

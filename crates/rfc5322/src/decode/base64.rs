@@ -42,15 +42,21 @@ pub struct Base64Report {
 }
 
 /// Decodes base64, appending to `out`.
+///
+/// The output is sized once for the largest possible result and written through a cursor;
+/// whole lines of complete quanta are decoded by [`fast_line`] and checked once per line,
+/// anything else (padding, white space inside a line, bad characters) goes through the
+/// byte-at-a-time state machine.
 pub fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Base64Report {
     let mut report = Base64Report::default();
-    out.reserve(input.len() / 4 * 3 + 3);
+    let base = out.len();
+    out.resize(base + input.len() / 4 * 3 + 3, 0);
+    let mut w = base;
     let mut i = 0usize;
     let mut acc: u32 = 0;
     let mut n = 0u32; // sextets in acc
     let mut padded = false;
     while i < input.len() {
-        // Fast path: a whole line of complete quanta, validated once at its end.
         if n == 0 && !padded {
             let rest = input.get(i..).unwrap_or(&[]);
             let nl = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
@@ -58,34 +64,8 @@ pub fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Base64Report {
             if let Some(l) = line.strip_suffix(b"\r") {
                 line = l;
             }
-            if !line.is_empty() && line.len() % 4 == 0 && fast_line(line, out) {
+            if !line.is_empty() && line.len() % 4 == 0 && fast_line(line, out, &mut w) {
                 i += nl + 1;
-                continue;
-            }
-        }
-        // Fast path: eight alphabet characters at once while aligned on a quantum.
-        if n == 0
-            && !padded
-            && let Some(chunk) = input
-                .get(i..i + 8)
-                .and_then(|c| <&[u8; 8]>::try_from(c).ok())
-        {
-            let [c0, c1, c2, c3, c4, c5, c6, c7] = *chunk;
-            let v: [u8; 8] = [
-                lut(c0),
-                lut(c1),
-                lut(c2),
-                lut(c3),
-                lut(c4),
-                lut(c5),
-                lut(c6),
-                lut(c7),
-            ];
-            if v.iter().fold(0u8, |a, &b| a | b) < 64 {
-                let w = v.iter().fold(0u64, |w, &x| (w << 6) | u64::from(x));
-                let [_, _, b2, b3, b4, b5, b6, b7] = w.to_be_bytes();
-                out.extend_from_slice(&[b2, b3, b4, b5, b6, b7]);
-                i += 8;
                 continue;
             }
         }
@@ -94,9 +74,7 @@ pub fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Base64Report {
         i += 1;
         match v {
             SPACE => {}
-            PAD => {
-                padded = true;
-            }
+            PAD => padded = true,
             INVALID => {
                 report.bad_chars += 1;
                 if report.first_bad.is_none() {
@@ -108,7 +86,7 @@ pub fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Base64Report {
                     // Data after padding: a concatenation of encodings. Flush and go on.
                     report.bad_padding = true;
                     padded = false;
-                    flush(acc, n, out);
+                    flush(acc, n, out, &mut w);
                     acc = 0;
                     n = 0;
                 }
@@ -116,7 +94,7 @@ pub fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Base64Report {
                 n += 1;
                 if n == 4 {
                     let [_, b1, b2, b3] = acc.to_be_bytes();
-                    out.extend_from_slice(&[b1, b2, b3]);
+                    put(out, &mut w, &[b1, b2, b3]);
                     acc = 0;
                     n = 0;
                 }
@@ -126,12 +104,24 @@ pub fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Base64Report {
     if n == 1 || (n > 1 && !padded) {
         report.bad_padding = true;
     }
-    flush(acc, n, out);
+    flush(acc, n, out, &mut w);
+    out.truncate(w);
     report
 }
 
-/// Decodes a line of complete quanta; false (and nothing written) when it holds anything
-/// but alphabet characters.
+/// Writes at the cursor (the output was sized for the largest result; pushes otherwise).
+#[inline(always)]
+fn put(out: &mut Vec<u8>, w: &mut usize, b: &[u8]) {
+    match out.get_mut(*w..*w + b.len()) {
+        Some(d) => d.copy_from_slice(b),
+        None => {
+            out.truncate(*w);
+            out.extend_from_slice(b);
+        }
+    }
+    *w += b.len();
+}
+
 /// The sextet of a character already shifted to its place in a quantum; characters outside
 /// the alphabet carry bit 24 (seen once per line instead of once per character).
 #[allow(clippy::indexing_slicing)] // evaluated at compile time
@@ -160,38 +150,34 @@ fn sh(t: &[u32; 256], b: u8) -> u32 {
     t.get(usize::from(b)).copied().unwrap_or(1 << 24)
 }
 
-/// Decodes a line of complete quanta; false (and nothing written) when it holds anything
-/// but alphabet characters. Each piece of up to 32 quanta goes through a stack buffer, so
-/// the output vector is touched once per piece.
+/// Decodes a line of complete quanta at the cursor; false (cursor unchanged) when it holds
+/// anything but alphabet characters.
 #[inline]
-fn fast_line(line: &[u8], out: &mut Vec<u8>) -> bool {
-    let start = out.len();
-    let mut buf = [0u8; 96];
-    for piece in line.chunks(128) {
-        let mut bad = 0u32;
-        let (quads, _) = piece.as_chunks::<4>();
-        let (outs, _) = buf.as_chunks_mut::<3>();
-        let n = quads.len() * 3;
-        for (&[a, b, c, e], o) in quads.iter().zip(outs.iter_mut()) {
-            let w = sh(&S0, a) | sh(&S1, b) | sh(&S2, c) | sh(&S3, e);
-            bad |= w;
-            *o = [(w >> 16) as u8, (w >> 8) as u8, w as u8];
-        }
-        if bad >> 24 != 0 {
-            out.truncate(start);
-            return false;
-        }
-        out.extend_from_slice(buf.get(..n).unwrap_or(&[]));
+fn fast_line(line: &[u8], out: &mut [u8], w: &mut usize) -> bool {
+    let (quads, _) = line.as_chunks::<4>();
+    let Some(dst) = out.get_mut(*w..*w + quads.len() * 3) else {
+        return false;
+    };
+    let (outs, _) = dst.as_chunks_mut::<3>();
+    let mut bad = 0u32;
+    for (&[a, b, c, e], o) in quads.iter().zip(outs.iter_mut()) {
+        let v = sh(&S0, a) | sh(&S1, b) | sh(&S2, c) | sh(&S3, e);
+        bad |= v;
+        *o = [(v >> 16) as u8, (v >> 8) as u8, v as u8];
     }
+    if bad >> 24 != 0 {
+        return false;
+    }
+    *w += quads.len() * 3;
     true
 }
 
-fn flush(acc: u32, n: u32, out: &mut Vec<u8>) {
+fn flush(acc: u32, n: u32, out: &mut Vec<u8>, w: &mut usize) {
     match n {
-        2 => out.push(((acc >> 4) & 0xFF) as u8),
+        2 => put(out, w, &[((acc >> 4) & 0xFF) as u8]),
         3 => {
             let v = acc >> 2;
-            out.extend_from_slice(&[((v >> 8) & 0xFF) as u8, (v & 0xFF) as u8]);
+            put(out, w, &[((v >> 8) & 0xFF) as u8, (v & 0xFF) as u8]);
         }
         _ => {}
     }

@@ -827,6 +827,37 @@ impl<'a> Part<'a> {
         self.field("date").and_then(|f| f.date())
     }
 
+    /// Content-ID, without angle brackets (RFC 2045 section 7).
+    pub fn content_id(&self) -> Option<String> {
+        self.field("content-id")
+            .and_then(|f| f.message_ids().into_iter().next())
+    }
+
+    /// Content-Description, decoded (RFC 2045 section 8).
+    pub fn content_description(&self) -> Option<String> {
+        self.text("content-description")
+    }
+
+    /// Content-Language tags (RFC 3282).
+    pub fn content_language(&self) -> Vec<String> {
+        self.field("content-language")
+            .map(|f| misc::parse_language_list(f.raw_value(), self.msg.limits.max_group_depth))
+            .unwrap_or_default()
+    }
+
+    /// Content-Location (RFC 2557), unfolded with its white space removed (section 4.4.2
+    /// allows a URI to be folded anywhere).
+    pub fn content_location(&self) -> Option<String> {
+        self.field("content-location")
+            .map(|f| f.text().chars().filter(|c| !c.is_whitespace()).collect())
+    }
+
+    /// MIME-Version as (major, minor) (RFC 2045 section 4).
+    pub fn mime_version(&self) -> Option<(u32, u32)> {
+        self.field("mime-version")
+            .and_then(|f| misc::parse_mime_version(f.raw_value(), self.msg.limits.max_group_depth))
+    }
+
     /// Message-ID, without angle brackets.
     pub fn message_id(&self) -> Option<String> {
         self.field("message-id")

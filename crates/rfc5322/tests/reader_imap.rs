@@ -156,3 +156,24 @@ fn bodystructure_of_enclosed_message_and_lf_sizes() {
         );
     }
 }
+
+#[test]
+fn mime_fields() {
+    let raw = b"MIME-Version: 1.0 (generated)\r\nContent-Type: text/plain\r\nContent-ID: <part1@example.com>\r\n\
+Content-Description: =?utf-8?q?r=C3=A9sum=C3=A9?=\r\nContent-Language: en, de\r\n\
+Content-Location: http://example.com/\r\n a/b.txt\r\n\r\nx";
+    let msg = Message::parse(&raw[..]).unwrap();
+    let r = msg.root();
+    assert_eq!(r.mime_version(), Some((1, 0)));
+    assert_eq!(r.content_id().as_deref(), Some("part1@example.com"));
+    assert_eq!(r.content_description().as_deref(), Some("résumé"));
+    assert_eq!(r.content_language(), vec!["en", "de"]);
+    assert_eq!(
+        r.content_location().as_deref(),
+        Some("http://example.com/a/b.txt")
+    );
+    let f = r.body_fields();
+    assert_eq!(f.id.as_deref(), Some("<part1@example.com>"));
+    assert_eq!(f.language, vec!["en", "de"]);
+    assert_eq!(f.lines, Some(1));
+}

@@ -216,7 +216,9 @@ pub fn decode_unstructured(raw: &[u8], defects: &mut Vec<Defect>, offset: usize)
         let text = charset::bytes_to_text(raw);
         let t = text.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n');
         return if t.contains(['\r', '\n']) {
-            t.chars().filter(|&c| c != '\r' && c != '\n').collect()
+            // Removing ASCII bytes keeps the text valid UTF-8.
+            let v: Vec<u8> = t.bytes().filter(|&b| b != b'\r' && b != b'\n').collect();
+            String::from_utf8(v).unwrap_or_default()
         } else {
             t.to_owned()
         };

@@ -673,7 +673,7 @@ fn parse_rcpt_args<'a>(
             Some(1) => set_once(
                 &mut params.orcpt,
                 value.and_then(|v| {
-                    let (t, x) = v.split_once(';')?;
+                    let (t, x) = split_byte(v, b';')?;
                     let type_ok = !t.is_empty() && t.bytes().all(|b| is_atext(b) && b < 0x80);
                     (type_ok && is_xtext(x)).then_some(Orcpt {
                         addr_type: Cow::Borrowed(t),
@@ -764,7 +764,7 @@ fn parse_priority(v: &str) -> Option<i8> {
 }
 
 fn parse_by(v: &str) -> Option<DeliverBy> {
-    let (time, mode) = v.split_once(';')?;
+    let (time, mode) = split_byte(v, b';')?;
     let (neg, digits) = match time.strip_prefix('-') {
         Some(d) => (true, d),
         None => (false, time),
@@ -800,12 +800,12 @@ fn parse_notify(v: &str) -> Option<Notify> {
         return Some(Notify::NEVER);
     }
     let mut n = Notify::default();
-    for word in v.split(',') {
-        let slot = if word.eq_ignore_ascii_case("SUCCESS") {
+    for word in v.as_bytes().split(|&b| b == b',') {
+        let slot = if word.eq_ignore_ascii_case(b"SUCCESS") {
             &mut n.success
-        } else if word.eq_ignore_ascii_case("FAILURE") {
+        } else if word.eq_ignore_ascii_case(b"FAILURE") {
             &mut n.failure
-        } else if word.eq_ignore_ascii_case("DELAY") {
+        } else if word.eq_ignore_ascii_case(b"DELAY") {
             &mut n.delay
         } else {
             return None;

@@ -44,7 +44,7 @@ pub struct Base64Report {
 /// Decodes base64, appending to `out`.
 ///
 /// The output is sized once for the largest possible result and written through a cursor;
-/// whole lines of complete quanta are decoded by [`fast_line`] and checked once per line,
+/// whole lines of complete quanta are decoded in one loop and checked once per line,
 /// anything else (padding, white space inside a line, bad characters) goes through the
 /// byte-at-a-time state machine.
 pub fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Base64Report {

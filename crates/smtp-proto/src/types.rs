@@ -840,14 +840,14 @@ pub enum Command<'a> {
     Helo(Cow<'a, str>),
     /// LHLO domain (RFC 2033).
     Lhlo(Cow<'a, str>),
-    /// MAIL FROM:<path> parameters.
+    /// `MAIL FROM:<path> parameters`.
     Mail {
         /// The reverse path.
         from: ReversePath<'a>,
         /// The parameters.
         params: MailParameters<'a>,
     },
-    /// RCPT TO:<path> parameters.
+    /// `RCPT TO:<path> parameters`.
     Rcpt {
         /// The forward path.
         to: ForwardPath<'a>,
@@ -856,7 +856,7 @@ pub enum Command<'a> {
     },
     /// DATA.
     Data,
-    /// BDAT size [LAST] (RFC 3030).
+    /// `BDAT size [LAST]` (RFC 3030).
     Bdat {
         /// Octets of the chunk that follows the line.
         size: u64,
@@ -869,15 +869,15 @@ pub enum Command<'a> {
     Vrfy(Cow<'a, str>),
     /// EXPN string.
     Expn(Cow<'a, str>),
-    /// HELP [string].
+    /// `HELP [string]`.
     Help(Option<Cow<'a, str>>),
-    /// NOOP [string].
+    /// `NOOP [string]`.
     Noop(Option<Cow<'a, str>>),
     /// QUIT.
     Quit,
     /// STARTTLS (RFC 3207).
     StartTls,
-    /// AUTH mechanism [initial-response] (RFC 4954).
+    /// `AUTH mechanism [initial-response]` (RFC 4954).
     Auth {
         /// The mechanism name as written.
         mechanism: Cow<'a, str>,

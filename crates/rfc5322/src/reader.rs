@@ -122,11 +122,17 @@ impl Message {
     /// The attachments, in document order: leaves that are not shown as body text, and
     /// enclosed messages (as one part each). [`Part::filename`] gives their decoded names.
     pub fn attachments(&self) -> Vec<Part<'_>> {
-        let mut shown: Vec<usize> = self.text_parts().iter().map(|p| p.id().0).collect();
-        shown.extend(self.html_parts().iter().map(|p| p.id().0));
+        // Indexed by part id: linear whatever the number of parts.
+        let mut shown = vec![false; self.part_count()];
+        for p in self.text_parts().iter().chain(self.html_parts().iter()) {
+            if let Some(s) = shown.get_mut(p.id().0) {
+                *s = true;
+            }
+        }
+        let is_shown = |id: usize| shown.get(id).copied().unwrap_or(false);
         let mut out = Vec::new();
         let mut stack: Vec<Part<'_>> = self.root().children().rev().collect();
-        if self.root().kind() == PartKind::Leaf && !shown.contains(&0) {
+        if self.root().kind() == PartKind::Leaf && !is_shown(0) {
             stack.push(self.root());
         }
         while let Some(p) = stack.pop() {
@@ -134,7 +140,7 @@ impl Message {
                 PartKind::Multipart => stack.extend(p.children().rev()),
                 _ if p.id().0 == 0 && p.kind() == PartKind::Message => {}
                 _ => {
-                    if !shown.contains(&p.id().0) {
+                    if !is_shown(p.id().0) {
                         // A text alternative not chosen is no attachment.
                         let in_alt = p
                             .parent()

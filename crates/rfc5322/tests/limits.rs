@@ -152,3 +152,33 @@ fn hundred_thousand_deep_tree_does_not_recurse() {
     assert_eq!(msg.part_count(), 101);
     assert!(has(&msg, DefectKind::DepthLimit));
 }
+
+#[test]
+fn many_parameters_and_parts_stay_linear() {
+    // 40,000 distinct RFC 2231 names and 40,000 plain ones in one field: must not be
+    // quadratic (this finishes in well under a second even in a debug build).
+    let mut ct = String::from("Content-Type: text/plain");
+    for i in 0..40_000 {
+        ct.push_str(&format!(";\r\n a{i}*0*=utf-8''x; b{i}=y"));
+    }
+    ct.push_str("\r\n\r\nbody");
+    let started = std::time::Instant::now();
+    let limits = Limits::default()
+        .max_header_block(4 << 20)
+        .max_line_length(1 << 20);
+    let msg = Message::parse_with(ct.into_bytes(), &limits).unwrap();
+    assert_eq!(msg.root().content_type().params.len(), 80_000);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    // 9,999 text parts: attachments() and text_body() stay linear.
+    let mut m = String::from("Content-Type: multipart/mixed; boundary=b\r\n\r\n");
+    for _ in 0..9_999 {
+        m.push_str("--b\r\n\r\nx\r\n");
+    }
+    m.push_str("--b--\r\n");
+    let started = std::time::Instant::now();
+    let msg = Message::parse(m.into_bytes()).unwrap();
+    assert_eq!(msg.part_count(), 10_000);
+    assert_eq!(msg.attachments().len(), 0);
+    assert_eq!(msg.text_parts().len(), 9_999);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}

@@ -336,39 +336,26 @@ fn percent_decode(v: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// Joins RFC 2231 sections, percent-decodes them and applies the charset once.
+/// Joins RFC 2231 sections, percent-decodes them and applies the charset once. Linear in
+/// the number of parameters (names are indexed), whatever the input.
 fn assemble(raw: Vec<RawParam<'_>>, lx: &mut Lexer<'_>) -> Vec<Param> {
+    use std::collections::HashMap;
     let mut out: Vec<Param> = Vec::with_capacity(raw.len());
-    // The common case: no RFC 2231 section at all.
-    if raw.iter().all(|p| p.section.is_none() && !p.extended) {
-        for p in raw {
-            if out.iter().any(|o| o.name == p.name) {
-                continue;
-            }
-            let value = plain_value(&p, lx);
-            out.push(Param {
-                name: p.name,
-                value,
-                language: None,
-            });
+    let mut index: HashMap<String, usize> = HashMap::new();
+    // Sections of each RFC 2231 name, by raw index, in order of first appearance.
+    let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, p) in raw.iter().enumerate() {
+        if p.section.is_some() || p.extended {
+            groups.entry(p.name.as_str()).or_default().push(i);
         }
-        return out;
     }
-    let mut done: Vec<String> = Vec::new();
     for (i, p) in raw.iter().enumerate() {
         if p.section.is_none() && !p.extended {
-            if out.iter().any(|o| o.name == p.name) {
+            if index.contains_key(&p.name) {
                 continue;
             }
-            let v = charset::bytes_to_text(&p.value);
-            let value = if encoded_word::may_hold_encoded_word(v.as_bytes()) {
-                let mut tmp = Vec::new();
-                let s = encoded_word::decode_unstructured(v.as_bytes(), &mut tmp, lx.offset);
-                lx.defects.extend(tmp);
-                if p.quoted { keep_spaces(&v, s) } else { s }
-            } else {
-                v.into_owned()
-            };
+            let value = plain_value(p, lx);
+            index.insert(p.name.clone(), out.len());
             out.push(Param {
                 name: p.name.clone(),
                 value,
@@ -376,18 +363,14 @@ fn assemble(raw: Vec<RawParam<'_>>, lx: &mut Lexer<'_>) -> Vec<Param> {
             });
             continue;
         }
-        if done.contains(&p.name) {
-            continue;
-        }
-        done.push(p.name.clone());
+        let Some(mut idx) = groups.remove(p.name.as_str()) else {
+            continue; // this name's sections were assembled at its first section
+        };
+        let _ = i;
         // Every section of this name, in section order.
-        let mut secs: Vec<&RawParam<'_>> = raw
-            .iter()
-            .skip(i)
-            .filter(|q| q.name == p.name && (q.section.is_some() || q.extended))
-            .collect();
-        secs.sort_by_key(|q| q.section.unwrap_or(0));
-        secs.dedup_by_key(|q| q.section);
+        idx.sort_by_key(|&k| raw.get(k).and_then(|q| q.section).unwrap_or(0));
+        idx.dedup_by_key(|k| raw.get(*k).and_then(|q| q.section));
+        let secs: Vec<&RawParam<'_>> = idx.iter().filter_map(|&k| raw.get(k)).collect();
         if secs
             .iter()
             .enumerate()
@@ -442,12 +425,20 @@ fn assemble(raw: Vec<RawParam<'_>>, lx: &mut Lexer<'_>) -> Vec<Param> {
             None => charset::bytes_to_text(&bytes).into_owned(),
         };
         // An RFC 2231 value wins over a plain one of the same name.
-        out.retain(|o| o.name != p.name);
-        out.push(Param {
-            name: p.name.clone(),
-            value,
-            language: lang,
-        });
+        match index.get(&p.name).and_then(|&k| out.get_mut(k)) {
+            Some(o) => {
+                o.value = value;
+                o.language = lang;
+            }
+            None => {
+                index.insert(p.name.clone(), out.len());
+                out.push(Param {
+                    name: p.name.clone(),
+                    value,
+                    language: lang,
+                });
+            }
+        }
     }
     out
 }

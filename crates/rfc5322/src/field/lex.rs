@@ -35,9 +35,11 @@ impl<'a> Lexer<'a> {
         self.pos >= self.s.len()
     }
 
+    /// Records a defect (at most 256 per value, repeats of the last one dropped): hostile
+    /// input cannot make this quadratic or unbounded.
     pub fn defect(&mut self, kind: DefectKind) {
         let d = Defect::new(kind, self.offset + self.pos);
-        if !self.defects.contains(&d) {
+        if self.defects.len() < 256 && self.defects.last() != Some(&d) {
             self.defects.push(d);
         }
     }

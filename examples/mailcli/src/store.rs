@@ -184,8 +184,9 @@ pub fn parse_state(text: &str, account: &str) -> Result<ParsedState, BadStateLin
     let account = escape(account);
     let mut parsed = ParsedState::default();
     for (n, line) in text.lines().enumerate() {
-        // A last line may end with CR alone; CR LF is the same line end as LF.
-        let line = line.strip_suffix('\r').unwrap_or(line);
+        // CRs before a line end are line-end noise (CR LF, or a last line ending in CRs):
+        // all of them go, so that rendering the line again gives the same line.
+        let line = line.trim_end_matches('\r');
         if line.starts_with('#') || line.is_empty() {
             continue;
         }

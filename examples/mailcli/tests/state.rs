@@ -60,6 +60,16 @@ fn a_line_without_a_tab_is_refused_with_its_number() {
 }
 
 #[test]
+fn carriage_returns_at_line_ends_are_dropped_stably() {
+    // Found by the fuzz target: a last line ending in several CRs lost one per round trip.
+    let text = "\t)\t\r\r\r";
+    let parsed = parse_state(text, "a").unwrap();
+    assert_eq!(parsed.others, vec!["\t)\t".to_string()]);
+    let again = parse_state(&render_state("a", &parsed.seen, &parsed.others), "a").unwrap();
+    assert_eq!(again, parsed);
+}
+
+#[test]
 fn known_text() {
     let seen: BTreeSet<String> = ["u1".to_string(), "a b%".to_string()].into();
     let text = render_state("bob smith@h:110", &seen, &["x@y:1\tz".to_string()]);

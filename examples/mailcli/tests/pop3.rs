@@ -439,3 +439,48 @@ fn no_credentials_without_tls_unless_allowed() {
     assert!(r.stderr.starts_with("mailcli: pop3: "), "{r:?}");
     assert!(s.retrieved.lock().unwrap().is_empty());
 }
+
+#[test]
+fn the_program_reads_the_password_from_mailcli_password() {
+    // The real binary, so that main() and Env::from_process() run too.
+    let s = server();
+    let port = s.port.to_string();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailcli"))
+        .args([
+            "pop3",
+            "list",
+            "-s",
+            "localhost",
+            "-p",
+            &port,
+            "--insecure",
+            "-u",
+            "bob",
+        ])
+        .env("MAILCLI_PASSWORD", "secret")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.ends_with(&format!(
+        "3 messages, {} octets\n",
+        M1.len() + M2.len() + M3.len()
+    )));
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailcli"))
+        .args([
+            "pop3",
+            "list",
+            "-s",
+            "localhost",
+            "-p",
+            &port,
+            "--insecure",
+            "-u",
+            "bob",
+        ])
+        .env("MAILCLI_PASSWORD", "wrong")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(exit::NOPERM), "{out:?}");
+}

@@ -373,9 +373,6 @@ fn media_types_are_guessed_from_extensions() {
 }
 
 #[test]
-#[ignore = "proto-io bug: submit() with TlsMode::Implicit calls tls_established on a fresh \
-            smtp-proto client, which sends EHLO before the greeting and then reads the 220 \
-            greeting as the EHLO reply (no AUTH seen); see the mailcli report"]
 fn send_over_implicit_tls() {
     let server = smtp_server_with(true);
     let port = server.port.to_string();

@@ -19,7 +19,12 @@ struct Outcome {
 fn unstuff<'a>(endings: BareLineEnding, chunks: impl Iterator<Item = &'a [u8]>) -> Outcome {
     let mut unstuffer = DotUnstuffer::new(endings);
     let mut buf = BytesMut::new();
-    let mut outcome = Outcome { data: Vec::new(), errors: Vec::new(), ended: false, rest: Vec::new() };
+    let mut outcome = Outcome {
+        data: Vec::new(),
+        errors: Vec::new(),
+        ended: false,
+        rest: Vec::new(),
+    };
     for chunk in chunks {
         buf.extend_from_slice(chunk);
         while let Some(step) = unstuffer.poll(&mut buf) {
@@ -55,14 +60,18 @@ fn normalise(input: &[u8]) -> Vec<u8> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&sizes_len, rest)) = data.split_first() else { return };
+    let Some((&sizes_len, rest)) = data.split_first() else {
+        return;
+    };
     let (sizes, body) = rest.split_at(usize::from(sizes_len % 16).min(rest.len()));
 
     // Round trip.
     let mut stuffer = DotStuffer::new(StuffConfig::new());
     let mut wire = BytesMut::new();
     for chunk in mail_fuzz::chunks(body, sizes) {
-        stuffer.write(chunk, &mut wire).expect("normalising stuffer never fails");
+        stuffer
+            .write(chunk, &mut wire)
+            .expect("normalising stuffer never fails");
     }
     stuffer.finish(&mut wire).expect("finish");
     let outcome = unstuff(BareLineEnding::Reject, mail_fuzz::chunks(&wire, sizes));
@@ -70,7 +79,11 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(outcome.data, normalise(body));
 
     // The raw bytes as if they came from the wire.
-    for endings in [BareLineEnding::Reject, BareLineEnding::Accept, BareLineEnding::Normalize] {
+    for endings in [
+        BareLineEnding::Reject,
+        BareLineEnding::Accept,
+        BareLineEnding::Normalize,
+    ] {
         let whole = unstuff(endings, std::iter::once(body));
         let pieces = unstuff(endings, mail_fuzz::chunks(body, sizes));
         assert_eq!(whole, pieces, "split changed the outcome");

@@ -28,8 +28,12 @@ fn frame<'a>(max: usize, endings: BareLineEnding, chunks: impl Iterator<Item = &
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&config, rest)) = data.split_first() else { return };
-    let Some((&sizes_len, rest)) = rest.split_first() else { return };
+    let Some((&config, rest)) = data.split_first() else {
+        return;
+    };
+    let Some((&sizes_len, rest)) = rest.split_first() else {
+        return;
+    };
     let (sizes, input) = rest.split_at(usize::from(sizes_len % 16).min(rest.len()));
     let max = usize::from(config >> 2).max(2);
     let endings = match config & 3 {

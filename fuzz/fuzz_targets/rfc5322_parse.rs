@@ -21,17 +21,50 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     assert_eq!(msg.to_vec(), data, "re-serialisation differs");
-    let _ = (msg.text_body(), msg.html_body(), msg.attachments().len(), msg.defects());
+    let _ = (
+        msg.text_body(),
+        msg.html_body(),
+        msg.attachments().len(),
+        msg.defects(),
+    );
     for p in msg.parts() {
         let _ = (p.raw_header(), p.raw_body(), p.preamble(), p.epilogue());
-        let _ = (p.size(), p.header_size(), p.body_size_crlf(), p.body_lines());
-        let _ = (p.body_text(), p.filename(), p.all_defects(), p.decode_enclosed_message());
-        let _ = (p.envelope(), p.body_fields(), p.date(), p.message_id(), p.subject());
+        let _ = (
+            p.size(),
+            p.header_size(),
+            p.body_size_crlf(),
+            p.body_lines(),
+        );
+        let _ = (
+            p.body_text(),
+            p.filename(),
+            p.all_defects(),
+            p.decode_enclosed_message(),
+        );
+        let _ = (
+            p.envelope(),
+            p.body_fields(),
+            p.date(),
+            p.message_id(),
+            p.subject(),
+        );
         let mut out = Vec::new();
         p.write_imap_bodystructure(true, &mut out);
         for f in p.fields() {
-            let _ = (f.name(), f.unfolded(), f.text(), f.addresses(8), f.date(), f.mailbox());
-            let _ = (f.message_ids(), f.phrases(), f.content_type(), f.content_disposition());
+            let _ = (
+                f.name(),
+                f.unfolded(),
+                f.text(),
+                f.addresses(8),
+                f.date(),
+                f.mailbox(),
+            );
+            let _ = (
+                f.message_ids(),
+                f.phrases(),
+                f.content_type(),
+                f.content_disposition(),
+            );
         }
         assert!(p.range().start <= p.body_range().start && p.body_range().end <= data.len());
     }

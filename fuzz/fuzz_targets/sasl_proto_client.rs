@@ -38,7 +38,9 @@ fn messages(mut data: &[u8]) -> Vec<&[u8]> {
 }
 
 fn limits() -> Limits {
-    Limits::default().with_min_iterations(1).with_max_iterations(64)
+    Limits::default()
+        .with_min_iterations(1)
+        .with_max_iterations(64)
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -121,12 +123,21 @@ fuzz_target!(|data: &[u8]| {
     }
     match (&server_step, forged) {
         // An all-genuine exchange that the server accepted: the client accepts it too.
-        (Some(ServerStep::Success { additional_data, .. }), false) => {
+        (
+            Some(ServerStep::Success {
+                additional_data, ..
+            }),
+            false,
+        ) => {
             let result = client.finish(additional_data.as_deref());
             assert!(result.is_ok(), "genuine exchange refused: {result:?}");
         }
         _ => {
-            let extra = if finish_with_data { fuzzed.next() } else { None };
+            let extra = if finish_with_data {
+                fuzzed.next()
+            } else {
+                None
+            };
             let finished = client.finish(extra).is_ok();
             // Forged server messages cannot carry a valid ServerSignature.
             assert!(

@@ -549,10 +549,10 @@ X: close
         quit = server("gmail/quit.txt"),
     );
     let transcript = Transcript::parse(&text, Side::Client).unwrap();
-    // The bodies are large: whole, then a few random splits (byte by byte is covered by the
-    // smaller sessions).
+    // The bodies are large: whole, byte by byte, and a few random splits.
     for split in [
         proto_core::testing::Split::Whole,
+        proto_core::testing::Split::Bytewise,
         proto_core::testing::Split::Random(1),
         proto_core::testing::Split::Random(2),
     ] {
@@ -602,6 +602,7 @@ X: close
     let transcript = Transcript::parse(&text, Side::Client).unwrap();
     for split in [
         proto_core::testing::Split::Whole,
+        proto_core::testing::Split::Bytewise,
         proto_core::testing::Split::Random(3),
     ] {
         transcript
@@ -662,6 +663,7 @@ X: close
     let transcript = Transcript::parse(&text, Side::Client).unwrap();
     for split in [
         proto_core::testing::Split::Whole,
+        proto_core::testing::Split::Bytewise,
         proto_core::testing::Split::Random(4),
     ] {
         transcript

@@ -423,3 +423,36 @@ fn dsn_parameters_and_the_success_report() {
         "RET=HDRS returns no body: {text}"
     );
 }
+
+/// A DATA body of 200 KiB through the blocking driver as it is.
+#[test]
+#[ignore = "bug: proto-io blocking Driver::next_event blocks in read() when flushing made the machine raise an event (smtp-proto's BodyWritable): a DATA body over the 64 KiB high-water mark stalls until the server times out"]
+fn blocking_driver_streams_a_data_body_over_64_kib() {
+    let peers = Peers::from_env();
+    let (alice, bob) = (peers.user("alice"), peers.user("bob"));
+    let token = unique("data-200k");
+    let body = "a line of a 200 KiB message sent with DATA through the blocking driver\r\n"
+        .repeat(200 * 1024 / 72);
+    let sent = message(&bob.address, &alice.address, &token, &body);
+    let config = ClientConfig::default()
+        .with_tls(TlsPolicy::Never)
+        .with_chunking(false);
+    let (mut driver, _) = smtp::ready(
+        &peers.endpoint("SMTP_NOCHUNKING", TlsMode::Plain),
+        config,
+        None,
+    );
+    let out = smtp::transaction_with(
+        &mut driver,
+        &bob.address,
+        MessageInfo::new(),
+        MailParameters::new(),
+        vec![(alice.address.as_str(), RcptParameters::new())],
+        &sent,
+        false,
+    )
+    .expect("transaction");
+    assert_eq!(out.done.as_ref().map(|r| r.code().get()), Some(250));
+    let (_, stored) = wait_for_message(&peers, &alice.maildir, &token, DELIVERY);
+    assert_stored_intact(&stored, &sent);
+}

@@ -35,6 +35,9 @@ pub struct ClientConfig {
     /// Send credentials (of any kind) over a connection without TLS. Off by default: only for
     /// trusted local links.
     pub allow_plaintext_credentials: bool,
+    /// SASL mechanisms allowed without TLS even when `allow_plaintext_credentials` is off (an
+    /// explicit opt-in per mechanism).
+    pub plaintext_mechanisms: Vec<Mechanism>,
     /// The connection is protected from the start (implicit TLS, port 995).
     pub tls_active: bool,
     /// Pipeline commands when the server offers PIPELINING.
@@ -63,6 +66,7 @@ impl Default for ClientConfig {
     fn default() -> Self {
         Self {
             allow_plaintext_credentials: false,
+            plaintext_mechanisms: Vec::new(),
             tls_active: false,
             pipelining: true,
             nonce_source: None,
@@ -81,6 +85,13 @@ impl ClientConfig {
     #[must_use]
     pub fn with_plaintext_credentials(mut self, on: bool) -> Self {
         self.allow_plaintext_credentials = on;
+        self
+    }
+
+    /// Allows these SASL mechanisms without TLS.
+    #[must_use]
+    pub fn with_plaintext_mechanisms(mut self, mechanisms: Vec<Mechanism>) -> Self {
+        self.plaintext_mechanisms = mechanisms;
         self
     }
 
@@ -555,13 +566,21 @@ impl Client {
         method: LoginMethod,
     ) -> Result<CommandId, UsageError> {
         self.authorization_only("login")?;
-        if !self.tls_active && !self.config.allow_plaintext_credentials {
-            return Err(UsageError::PlaintextCredentials);
-        }
+        let secure = self.tls_active || self.config.allow_plaintext_credentials;
         let method = match method {
-            LoginMethod::Auto => self.choose_method(&credentials)?,
+            LoginMethod::Auto if secure => self.choose_method(&credentials, None)?,
+            LoginMethod::Auto => {
+                let allowed = self.config.plaintext_mechanisms.clone();
+                self.choose_method(&credentials, Some(&allowed))
+                    .map_err(|_| UsageError::PlaintextCredentials)?
+            }
             other => other,
         };
+        let opted_in =
+            matches!(&method, LoginMethod::Sasl(m) if self.config.plaintext_mechanisms.contains(m));
+        if !secure && !opted_in {
+            return Err(UsageError::PlaintextCredentials);
+        }
         let user = credentials.authcid.clone().unwrap_or_default();
         let password = credentials.password.as_ref().map(|p| p.expose().to_owned());
         // RFC 6856 section 2.2: UTF-8 in USER, PASS or APOP only if CAPA said "UTF8 USER".
@@ -683,12 +702,20 @@ impl Client {
         Ok(id)
     }
 
-    fn choose_method(&self, credentials: &Credentials) -> Result<LoginMethod, UsageError> {
-        let offered = self
+    /// The strongest method; with `only`, just those SASL mechanisms.
+    fn choose_method(
+        &self,
+        credentials: &Credentials,
+        only: Option<&[Mechanism]>,
+    ) -> Result<LoginMethod, UsageError> {
+        let offered: Vec<Mechanism> = self
             .capabilities
             .as_ref()
             .map(Capabilities::sasl)
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|m| only.is_none_or(|only| only.contains(m)))
+            .collect();
         let has_nonce = self.config.nonce_source.is_some();
         let supported: Vec<Mechanism> = credentials
             .mechanisms(self.channel_binding.is_some())
@@ -711,7 +738,8 @@ impl Client {
         {
             return Ok(LoginMethod::Sasl(m.clone()));
         }
-        if self.timestamp.is_some()
+        if only.is_none()
+            && self.timestamp.is_some()
             && credentials.password.is_some()
             && credentials.authcid.is_some()
         {
@@ -720,7 +748,7 @@ impl Client {
         if let Some(m) = best {
             return Ok(LoginMethod::Sasl(m));
         }
-        let user_ok = self.capabilities.as_ref().is_none_or(Capabilities::user);
+        let user_ok = only.is_none() && self.capabilities.as_ref().is_none_or(Capabilities::user);
         if user_ok && credentials.password.is_some() && credentials.authcid.is_some() {
             return Ok(LoginMethod::UserPass);
         }

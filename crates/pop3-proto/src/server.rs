@@ -54,6 +54,9 @@ pub struct ServerConfig {
     /// Allow every kind of login before TLS. Off by default (RFC 2595 section 2.3, RFC 5034
     /// section 4): only for trusted local links.
     pub allow_plaintext_login: bool,
+    /// SASL mechanisms allowed before TLS even when `allow_plaintext_login` is off (an
+    /// explicit opt-in per mechanism, for example EXTERNAL or SCRAM on a local link).
+    pub plaintext_mechanisms: Vec<Mechanism>,
     /// Failed logins (rejected credentials, failed SASL exchanges) before the connection is
     /// closed.
     pub max_failed_logins: u32,
@@ -105,6 +108,7 @@ impl Default for ServerConfig {
             stls: true,
             tls_active: false,
             allow_plaintext_login: false,
+            plaintext_mechanisms: Vec::new(),
             max_failed_logins: 3,
             login_delay: None,
             expire: None,
@@ -177,6 +181,13 @@ impl ServerConfig {
     #[must_use]
     pub fn with_plaintext_login(mut self, on: bool) -> Self {
         self.allow_plaintext_login = on;
+        self
+    }
+
+    /// Allows these SASL mechanisms before TLS.
+    #[must_use]
+    pub fn with_plaintext_mechanisms(mut self, mechanisms: Vec<Mechanism>) -> Self {
+        self.plaintext_mechanisms = mechanisms;
         self
     }
 
@@ -664,14 +675,12 @@ impl Server {
             Capability::Pipelining,
         ];
         if matches!(self.state, State::Authorization { .. }) {
-            if self.login_allowed() {
-                if self.config.user_pass {
-                    caps.push(Capability::User);
-                }
-                let mechanisms = self.offered_mechanisms();
-                if !mechanisms.is_empty() {
-                    caps.push(Capability::Sasl(mechanisms));
-                }
+            if self.login_allowed() && self.config.user_pass {
+                caps.push(Capability::User);
+            }
+            let mechanisms = self.mechanisms_now();
+            if !mechanisms.is_empty() {
+                caps.push(Capability::Sasl(mechanisms));
             }
             if self.stls_allowed() {
                 caps.push(Capability::Stls);
@@ -721,6 +730,16 @@ impl Server {
                     && m.is_known()
             })
             .cloned()
+            .collect()
+    }
+
+    /// The mechanisms AUTH accepts now: all offered ones once logins are allowed, before TLS
+    /// only those opted in with `plaintext_mechanisms`.
+    fn mechanisms_now(&self) -> Vec<Mechanism> {
+        let all = self.login_allowed();
+        self.offered_mechanisms()
+            .into_iter()
+            .filter(|m| all || self.config.plaintext_mechanisms.contains(m))
             .collect()
     }
 
@@ -1150,11 +1169,9 @@ impl Server {
             Command::Auth(None) => {
                 let mut buf = BytesMut::new();
                 let _ = encode_status_line(&StatusLine::ok(&b"mechanisms follow"[..]), &mut buf);
-                if self.login_allowed() {
-                    for m in &self.offered_mechanisms() {
-                        buf.extend_from_slice(m.as_str().as_bytes());
-                        buf.extend_from_slice(b"\r\n");
-                    }
+                for m in &self.mechanisms_now() {
+                    buf.extend_from_slice(m.as_str().as_bytes());
+                    buf.extend_from_slice(b"\r\n");
                 }
                 buf.extend_from_slice(b".\r\n");
                 self.output.push(&buf);
@@ -1245,10 +1262,10 @@ impl Server {
     }
 
     fn start_auth(&mut self, auth: crate::types::AuthCommand<'_>) {
-        if !self.login_allowed() {
-            return self.plaintext_refused();
-        }
-        if !self.offered_mechanisms().contains(&auth.mechanism) {
+        if !self.mechanisms_now().contains(&auth.mechanism) {
+            if !self.login_allowed() {
+                return self.plaintext_refused();
+            }
             return self.reply_err(b"unsupported mechanism");
         }
         let mut sasl_config = sasl_proto::ServerConfig::default()

@@ -621,3 +621,44 @@ fn utf8_credentials_need_utf8_user() {
         .unwrap();
     assert!(logged_in(&s.run()));
 }
+
+/// A mechanism opted in for plaintext works before TLS on both sides; nothing else does.
+#[test]
+fn per_mechanism_plaintext_opt_in() {
+    let mut s = Session::new(
+        ClientConfig::new()
+            .with_nonce_source(nonce("fyko+d2lbbFgONRv9qkxdawL"))
+            .with_plaintext_mechanisms(vec![Mechanism::ScramSha256]),
+        ServerConfig::new()
+            .with_nonce_source(nonce("3rfcNHYJY1ZVvWVs7j"))
+            .with_plaintext_mechanisms(vec![Mechanism::ScramSha256]),
+    );
+    s.run();
+    s.client.send_capa().unwrap();
+    s.run();
+    let caps = s.client.capabilities().unwrap().clone();
+    assert_eq!(caps.sasl(), vec![Mechanism::ScramSha256]);
+    assert!(!caps.user());
+    assert_eq!(
+        s.client.login(
+            Credentials::password("tim", "tanstaaftanstaaf"),
+            LoginMethod::UserPass
+        ),
+        Err(pop3_proto::UsageError::PlaintextCredentials)
+    );
+    assert_eq!(
+        s.client.login(
+            Credentials::password("tim", "tanstaaftanstaaf"),
+            LoginMethod::Sasl(Mechanism::Plain)
+        ),
+        Err(pop3_proto::UsageError::PlaintextCredentials)
+    );
+    s.client
+        .login(
+            Credentials::password("tim", "tanstaaftanstaaf"),
+            LoginMethod::Auto,
+        )
+        .unwrap();
+    assert!(logged_in(&s.run()), "{:?}", s.errors);
+    assert!(!s.client.is_tls());
+}

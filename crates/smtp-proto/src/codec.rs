@@ -44,7 +44,7 @@ pub fn parse_command(input: &[u8]) -> Result<Parsed<Command<'_>>, ParseError> {
 /// memchr's setup costs more than the scan), memchr beyond.
 #[inline(always)]
 fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
-    if haystack.len() <= 32 {
+    if haystack.len() <= 16 {
         haystack.iter().position(|&b| b == needle)
     } else {
         memchr::memchr(needle, haystack)
@@ -818,6 +818,44 @@ fn parse_notify(v: &str) -> Option<Notify> {
     Some(n)
 }
 
+const C_SP: u8 = 1;
+const C_EQ: u8 = 2;
+const C_KW: u8 = 4;
+const C_VAL: u8 = 8;
+
+/// Octet classes of the parameter grammar (RFC 5321 4.1.2 esmtp-keyword and esmtp-value,
+/// RFC 6531 for UTF-8 values).
+// Evaluated at compile time: an index out of range would fail the build, never run.
+#[allow(clippy::indexing_slicing)]
+const CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let mut c = 0;
+        if b == b' ' {
+            c |= C_SP;
+        }
+        if b == b'=' {
+            c |= C_EQ;
+        }
+        if b.is_ascii_alphanumeric() || b == b'-' {
+            c |= C_KW;
+        }
+        if b > 32 && b != b'=' && b != 0x7f {
+            c |= C_VAL;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+};
+
+#[inline(always)]
+fn class(b: u8) -> u8 {
+    CLASSES.get(usize::from(b)).copied().unwrap_or(0)
+}
+
 /// Walks the parameters after a path: `*(SP esmtp-param)`. `f` gets keyword, value and the
 /// span of the token in `text`; false refuses the parameter.
 fn for_params<'a>(
@@ -840,23 +878,30 @@ fn for_params<'a>(
         if pos >= bytes.len() {
             return Ok(());
         }
-        // One pass over the token: its end, the "=", and both grammars.
+        // One pass over the token: the keyword up to "=", then the value up to SP.
         let start = pos;
         let mut eq: Option<usize> = None;
         let mut keyword_ok = bytes.get(pos).is_some_and(u8::is_ascii_alphanumeric);
         let mut value_ok = true;
         while let Some(&b) = bytes.get(pos) {
-            if b == b' ' {
+            let c = class(b);
+            if c & (C_SP | C_EQ) != 0 {
                 break;
             }
-            if eq.is_some() {
-                value_ok &= b > 32 && b != b'=' && b != 0x7f;
-            } else if b == b'=' {
-                eq = Some(pos);
-            } else {
-                keyword_ok &= b.is_ascii_alphanumeric() || b == b'-';
-            }
+            keyword_ok &= c & C_KW != 0;
             pos += 1;
+        }
+        if bytes.get(pos) == Some(&b'=') {
+            eq = Some(pos);
+            pos += 1;
+            while let Some(&b) = bytes.get(pos) {
+                let c = class(b);
+                if c & C_SP != 0 {
+                    break;
+                }
+                value_ok &= c & C_VAL != 0;
+                pos += 1;
+            }
         }
         let end = pos;
         pos = start;

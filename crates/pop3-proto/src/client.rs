@@ -8,12 +8,12 @@
 //! (RFC 2449 section 6.6).
 
 use std::collections::{HashSet, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use proto_core::{
     BareLineEnding, CommandId, CommandIds, DotUnstuffer, InputBuffer, LineError, LineFramer,
-    Machine, OutputBuffer, TlsInfo, TransportAction, Unstuffed,
+    Machine, OutputBuffer, Timer, TlsInfo, TransportAction, Unstuffed,
 };
 use sasl_proto::{ChannelBinding, ClientStep, Credentials, Mechanism, NonceSource};
 
@@ -46,6 +46,9 @@ pub struct ClientConfig {
     pub nonce_source: Option<Box<dyn NonceSource>>,
     /// Size limits.
     pub limits: Limits,
+    /// How long the server may stay silent while a command waits for its answer, once
+    /// [`Client::start_timer`] has been called. Default 10 minutes.
+    pub response_timeout: Duration,
 }
 
 impl std::fmt::Debug for ClientConfig {
@@ -71,6 +74,7 @@ impl Default for ClientConfig {
             pipelining: true,
             nonce_source: None,
             limits: Limits::default(),
+            response_timeout: Duration::from_secs(600),
         }
     }
 }
@@ -120,6 +124,13 @@ impl ClientConfig {
     #[must_use]
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Sets the response timeout.
+    #[must_use]
+    pub fn with_response_timeout(mut self, timeout: Duration) -> Self {
+        self.response_timeout = timeout;
         self
     }
 }
@@ -369,6 +380,9 @@ pub struct Client {
     awaiting_tls: bool,
     channel_binding: Option<ChannelBinding>,
     eof: bool,
+    timer: Timer,
+    /// Input arrived since the timer was last (re)started.
+    active: bool,
     fatal: bool,
 }
 
@@ -404,6 +418,8 @@ impl Client {
             awaiting_tls: false,
             channel_binding: None,
             eof: false,
+            timer: Timer::new(config.response_timeout),
+            active: false,
             fatal: false,
             config,
         }
@@ -432,6 +448,14 @@ impl Client {
     /// True once the session is over.
     pub fn is_closed(&self) -> bool {
         self.phase == Phase::Closed
+    }
+
+    /// Starts the response timer at `now`: from then on, a server silent for
+    /// `response_timeout` while a command waits is a [`ProtocolError::Timeout`]. (The timer
+    /// re-arms itself when it expires after input arrived, so the limit holds to within one
+    /// period.)
+    pub fn start_timer(&mut self, now: Instant) {
+        self.timer.start(now);
     }
 
     /// Commands sent and not yet answered, plus those queued.
@@ -1247,6 +1271,7 @@ impl Machine for Client {
 
     fn receive(&mut self, data: &[u8]) {
         if !self.fatal && self.phase != Phase::Closed {
+            self.active = true;
             self.input.extend(data);
         }
     }
@@ -1256,6 +1281,7 @@ impl Machine for Client {
     }
 
     fn commit_input(&mut self, n: usize) {
+        self.active |= n > 0;
         self.input.commit(n);
     }
 
@@ -1334,10 +1360,23 @@ impl Machine for Client {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        None
+        if self.phase == Phase::Closed {
+            return None;
+        }
+        self.timer.deadline()
     }
 
-    fn handle_timeout(&mut self, _now: Instant) {}
+    fn handle_timeout(&mut self, now: Instant) {
+        if self.phase == Phase::Closed || !self.timer.expire(now) {
+            return;
+        }
+        let waiting = self.phase == Phase::Greeting || !self.in_flight.is_empty();
+        if std::mem::take(&mut self.active) || !waiting {
+            self.timer.start(now);
+        } else {
+            self.fail(ProtocolError::Timeout);
+        }
+    }
 }
 
 /// The context in which the answer to `command` is read, for callers that drive the codec

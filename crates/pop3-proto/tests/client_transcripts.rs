@@ -711,3 +711,33 @@ X: close
     );
     run(tls, &text);
 }
+
+#[test]
+fn response_timeout_once_started() {
+    let make = || {
+        let mut script =
+            ClientScript::new(tls().with_response_timeout(std::time::Duration::from_secs(60)));
+        script.client.start_timer(std::time::Instant::now());
+        script
+    };
+    // Idle with nothing in flight: no timeout. A silent server while STAT waits: timeout
+    // after one to two periods.
+    let text = "S: +OK ready
+E: greeting ok -
+T: +5m
+A: login u p user
+C: USER u
+S: +OK
+C: PASS p
+S: +OK in
+E: logged in #0 in
+A: stat
+C: STAT
+T: +1m
+T: +1m
+E: error: timed out
+X: close
+";
+    let transcript = Transcript::parse(text, Side::Client).unwrap();
+    transcript.run(10, make).unwrap_or_else(|f| panic!("{f}"));
+}

@@ -186,14 +186,12 @@ pub fn message(from: &str, to: &str, token: &str, body: &str) -> Vec<u8> {
 /// CRLF to LF, as Dovecot stores mail.
 pub fn crlf_to_lf(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());
-    let mut i = 0;
-    while i < data.len() {
-        if data[i] == b'\r' && data.get(i + 1) == Some(&b'\n') {
-            i += 1;
+    let mut bytes = data.iter().peekable();
+    while let Some(&b) = bytes.next() {
+        if b == b'\r' && bytes.peek() == Some(&&b'\n') {
             continue;
         }
-        out.push(data[i]);
-        i += 1;
+        out.push(b);
     }
     out
 }
@@ -278,7 +276,7 @@ pub fn assert_stored_intact(stored: &[u8], sent: &[u8]) {
 pub fn body_of(message: &[u8]) -> &[u8] {
     for (sep, len) in [(&b"\r\n\r\n"[..], 4), (&b"\n\n"[..], 2)] {
         if let Some(i) = find(message, sep) {
-            return &message[i + len..];
+            return message.get(i + len..).unwrap_or_default();
         }
     }
     &[]
@@ -344,7 +342,8 @@ pub fn chown_tree(path: &Path, name: &str) {
         .lines()
         .find_map(|l| {
             let f: Vec<&str> = l.split(':').collect();
-            (f.first() == Some(&name)).then(|| (f[2].parse().unwrap(), f[3].parse().unwrap()))
+            let id = |i: usize| f.get(i).and_then(|v| v.parse::<u32>().ok());
+            (f.first() == Some(&name)).then(|| (id(2).unwrap(), id(3).unwrap()))
         })
         .unwrap_or_else(|| panic!("no system user {name}"));
     fn walk(path: &Path, uid: u32, gid: u32) {
@@ -417,7 +416,7 @@ fn pump(mut from: TcpStream, mut to: TcpStream, limit: u64) -> u64 {
             Ok(n) => n,
         };
         let room = usize::try_from(limit - total).unwrap_or(usize::MAX).min(n);
-        if to.write_all(&buf[..room]).is_err() {
+        if to.write_all(buf.get(..room).unwrap_or_default()).is_err() {
             return total;
         }
         total += room as u64;
@@ -754,7 +753,7 @@ pub mod smtp {
                     let client = driver.machine();
                     while written < body.len() {
                         let taken = client
-                            .write_body(&body[written..])
+                            .write_body(body.get(written..).unwrap_or_default())
                             .map_err(|e| format!("body: {e}"))?;
                         if taken == 0 {
                             break;

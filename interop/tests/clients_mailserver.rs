@@ -4,6 +4,14 @@
 //! by our own client. Our server uses the peers' certificate, so every client trusts the test
 //! CA; each test starts its own server (fresh Maildirs).
 
+// Test helpers outside #[test] functions fail the test the same way.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing
+)]
+
 use std::path::Path;
 use std::time::Duration;
 

@@ -1,6 +1,14 @@
 //! Failure cases against the real peers: each gives the caller a typed error and leaves no
 //! partial state (no message delivered, the next session works).
 
+// Test helpers outside #[test] functions fail the test the same way.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing
+)]
+
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 

@@ -1,5 +1,13 @@
 //! Our SMTP client in LMTP mode to Dovecot's LMTP: one reply per recipient after the data.
 
+// Test helpers outside #[test] functions fail the test the same way.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing
+)]
+
 use std::time::Duration;
 
 use interop::{DOTTED_BODY, Peers, assert_stored_intact, message, smtp, unique, wait_for_message};

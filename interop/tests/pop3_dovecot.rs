@@ -2,6 +2,14 @@
 //! listing commands, RETR exact after line-end normalisation, and DELE with QUIT versus a
 //! dropped connection.
 
+// Test helpers outside #[test] functions fail the test the same way.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing
+)]
+
 use std::collections::HashSet;
 use std::time::Duration;
 

@@ -4,6 +4,14 @@
 //! `data_dir/mail/<user>` is Dovecot's Maildir. Dovecot runs as `vmail`, our tests as root:
 //! after our server wrote, the Maildir is given back to `vmail`.
 
+// Test helpers outside #[test] functions fail the test the same way.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing
+)]
+
 use std::time::Duration;
 
 use interop::pop3::Session;

@@ -2,6 +2,14 @@
 //! recipient's Maildir (delivered by Dovecot's LMTP, or dovecot-lda for SMTPUTF8) with every
 //! header we wrote and the body intact after CRLF to LF.
 
+// Test helpers outside #[test] functions fail the test the same way.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing
+)]
+
 use std::time::Duration;
 
 use interop::{

@@ -976,6 +976,20 @@ impl<'a> Command<'a> {
     }
 }
 
+const KNOWN_MECHANISMS: [Mechanism; 11] = [
+    Mechanism::Plain,
+    Mechanism::Login,
+    Mechanism::CramMd5,
+    Mechanism::XOAuth2,
+    Mechanism::OAuthBearer,
+    Mechanism::ScramSha1,
+    Mechanism::ScramSha256,
+    Mechanism::ScramSha1Plus,
+    Mechanism::ScramSha256Plus,
+    Mechanism::External,
+    Mechanism::Anonymous,
+];
+
 /// LIMITS (RFC 9422) values of an EHLO reply.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -1085,8 +1099,13 @@ impl Capabilities {
         } else if is(b"RRVS") {
             self.rrvs = true;
         } else if is(b"AUTH") {
-            for m in words {
-                if let Ok(m) = Mechanism::parse(m)
+            for word in words {
+                // Known names without the upper-case copy `Mechanism::parse` makes.
+                let known = KNOWN_MECHANISMS
+                    .iter()
+                    .find(|m| m.as_str().eq_ignore_ascii_case(word))
+                    .cloned();
+                if let Some(m) = known.or_else(|| Mechanism::parse(word).ok())
                     && !self.auth.contains(&m)
                 {
                     self.auth.push(m);

@@ -248,7 +248,8 @@ pub fn decode_phrase(raw: &[u8], defects: &mut Vec<Defect>, offset: usize) -> St
 
 /// True when the bytes may hold an encoded word.
 pub(crate) fn may_hold_encoded_word(raw: &[u8]) -> bool {
-    memchr::memmem::find(raw, b"=?").is_some()
+    // A memchr loop: no searcher to build for these short values.
+    memchr::memchr_iter(b'=', raw).any(|i| raw.get(i + 1) == Some(&b'?'))
 }
 
 #[cfg(test)]

@@ -114,7 +114,7 @@ fn phrase(toks: &[Tok], defects: &mut Vec<Defect>, offset: usize, decode: bool) 
         // white space runs read as one space.
         if quoted_only
             || !raw.iter().any(|&b| b == b'\t' || b == b'\r' || b == b'\n')
-                && memchr::memmem::find(&raw, b"  ").is_none()
+                && !raw.windows(2).any(|w| w == b"  ")
         {
             return Some(text(&raw));
         }

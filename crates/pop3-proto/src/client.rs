@@ -908,7 +908,7 @@ impl Client {
                     self.fail(ProtocolError::LineTooLong {
                         context: "response",
                         limit,
-                        seen: limit + 1,
+                        seen: limit.saturating_add(1),
                     })
                 }
                 Some(Err(_)) => self.fail(ProtocolError::BareLineEnding {
@@ -919,7 +919,7 @@ impl Client {
                         self.fail(ProtocolError::LineTooLong {
                             context: "response",
                             limit,
-                            seen: limit + 1,
+                            seen: limit.saturating_add(1),
                         });
                     } else if self.eof {
                         let during = if self.in_flight.is_empty() {

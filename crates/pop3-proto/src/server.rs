@@ -771,7 +771,10 @@ impl Server {
             );
             return Err(bad.into());
         }
-        let size: u64 = maildrop.iter().map(|m| m.size).sum();
+        let size: u64 = maildrop
+            .iter()
+            .map(|m| m.size)
+            .fold(0u64, u64::saturating_add);
         let count = maildrop.len();
         self.state = State::Transaction {
             user: user.clone(),
@@ -1427,7 +1430,11 @@ impl Server {
         match command {
             Command::Stat => {
                 let count = messages.iter().filter(live).count();
-                let size: u64 = messages.iter().filter(live).map(|m| m.size).sum();
+                let size: u64 = messages
+                    .iter()
+                    .filter(live)
+                    .map(|m| m.size)
+                    .fold(0u64, u64::saturating_add);
                 let _ = encode_status_line(
                     &StatusLine::ok(format!("{count} {size}").into_bytes()),
                     &mut out,
@@ -1435,7 +1442,11 @@ impl Server {
             }
             Command::List(None) => {
                 let count = messages.iter().filter(live).count();
-                let size: u64 = messages.iter().filter(live).map(|m| m.size).sum();
+                let size: u64 = messages
+                    .iter()
+                    .filter(live)
+                    .map(|m| m.size)
+                    .fold(0u64, u64::saturating_add);
                 let _ = encode_status_line(
                     &StatusLine::ok(format!("{count} messages ({size} octets)").into_bytes()),
                     &mut out,
@@ -1533,7 +1544,10 @@ impl Server {
                 }
                 *last = 0;
                 let count = messages.len();
-                let size: u64 = messages.iter().map(|m| m.size).sum();
+                let size: u64 = messages
+                    .iter()
+                    .map(|m| m.size)
+                    .fold(0u64, u64::saturating_add);
                 let _ = encode_status_line(
                     &StatusLine::ok(
                         format!("maildrop has {count} messages ({size} octets)").into_bytes(),

@@ -613,7 +613,25 @@ pub mod smtp {
         config: ClientConfig,
         trace: Option<Trace>,
     ) -> (Driver<Client>, Capabilities) {
+        ready_with_watchdog(endpoint, config, trace, None)
+    }
+
+    /// [`ready`], and after `watchdog` the socket is shut down from outside: a session
+    /// that stalls then fails at once instead of waiting for the server's timeout.
+    pub fn ready_with_watchdog(
+        endpoint: &Endpoint,
+        config: ClientConfig,
+        trace: Option<Trace>,
+        watchdog: Option<std::time::Duration>,
+    ) -> (Driver<Client>, Capabilities) {
         let connected = connect(endpoint).expect("connecting");
+        if let Some(after) = watchdog {
+            let socket = connected.stream.tcp().try_clone().expect("socket clone");
+            std::thread::spawn(move || {
+                std::thread::sleep(after);
+                let _ = socket.shutdown(std::net::Shutdown::Both);
+            });
+        }
         let implicit = connected.tls_info.is_some();
         // With implicit TLS the machine is told by its config only: calling tls_established
         // before the greeting makes smtp-proto's client send EHLO before the greeting and
@@ -622,12 +640,6 @@ pub mod smtp {
             config.with_implicit_tls(implicit),
             std::time::Instant::now(),
         );
-        // A stalled session fails the test in 30 s instead of waiting for the server's timeout.
-        connected
-            .stream
-            .tcp()
-            .set_read_timeout(Some(std::time::Duration::from_secs(30)))
-            .expect("read timeout");
         let mut driver = Driver::new(client, connected.stream);
         if let Some(upgrade) = connected.upgrade {
             driver = driver.with_tls_upgrade(upgrade);

@@ -609,6 +609,30 @@ impl Server {
         self.framer.set_max_len(limit);
     }
 
+    /// Ends the session now, as a server that is shutting down does (RFC 5321 3.8): a 421
+    /// reply goes out at once, ahead of any reply still waiting for a decision, and the
+    /// connection closes. An open transaction is not delivered; the client keeps the message
+    /// and tries again later.
+    pub fn shutdown(&mut self) {
+        if self.closed {
+            return;
+        }
+        let text = format!(
+            "{} Service shutting down and closing transmission channel",
+            self.config.hostname
+        );
+        let r = reply(421, (4, 3, 2), &text);
+        let mut bytes = Vec::with_capacity(r.raw().len() + 2);
+        if crate::codec::encode_reply(&r, &mut bytes).is_err() {
+            bytes = b"421 4.3.2 Service shutting down\r\n".to_vec();
+        }
+        // Replies ready in command order go first; those behind an open decision never will.
+        self.flush();
+        self.slots.clear();
+        self.output.push(&bytes);
+        self.close();
+    }
+
     /// Accepts a decision with the default positive reply.
     pub fn accept(&mut self, decision: Decision) -> Result<(), UsageError> {
         self.answer(decision, None)

@@ -55,6 +55,8 @@ pub struct Context {
     pub relay_wake: Notify,
     /// Where sessions and relay attempts tap what crosses their sockets (redacted).
     pub trace: Option<Arc<dyn TraceSink>>,
+    /// Turns true when the server shuts down: SMTP sessions answer 421 and close.
+    pub shutting_down: tokio::sync::watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for Context {
@@ -126,9 +128,10 @@ pub struct Running {
 }
 
 impl Running {
-    /// Stops accepting, stops the relay worker, and waits for the listeners to end. Sessions
-    /// under way finish on their own.
+    /// Stops accepting, tells SMTP sessions under way to answer 421 and close, stops the relay
+    /// worker, and waits for the listeners to end.
     pub async fn shutdown(self) {
+        self.context.shutting_down.send_replace(true);
         self.stop.notify_waiters();
         for task in self.tasks {
             let _ = task.await;
@@ -179,6 +182,7 @@ pub async fn start(
         queue,
         relay_wake: Notify::new(),
         trace,
+        shutting_down: tokio::sync::watch::Sender::new(false),
     });
     let stop = Arc::new(Notify::new());
     let mut tasks = Vec::new();

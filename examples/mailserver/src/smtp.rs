@@ -93,8 +93,18 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
     let mut helo = String::new();
     let mut user: Option<String> = None;
     let mut tx: Transaction<'_> = Transaction::default();
+    let mut shutting_down = ctx.shutting_down.subscribe();
     loop {
-        let event = match driver.next_event().await {
+        let next = tokio::select! {
+            next = driver.next_event() => next,
+            () = shut_down(&mut shutting_down) => {
+                // 421 at once, then the close (RFC 5321 3.8).
+                driver.machine().shutdown();
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(5), driver.next_event()).await;
+                break;
+            }
+        };
+        let event = match next {
             Ok(Some(event)) => event,
             Ok(None) => break,
             Err(e) => {
@@ -261,6 +271,13 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
         if let Err(e) = answered {
             tracing::warn!(%peer, "answering the SMTP machine: {e}");
         }
+    }
+}
+
+/// Waits until the server shuts down (forever if the sender is gone).
+async fn shut_down(receiver: &mut tokio::sync::watch::Receiver<bool>) {
+    if receiver.wait_for(|down| *down).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 

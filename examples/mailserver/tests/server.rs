@@ -309,3 +309,33 @@ async fn after_the_retry_window_the_sender_gets_a_dsn() {
     org.shutdown().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_answers_a_connected_client_with_421() {
+    let dir = temp_dir("shutdown");
+    let server = mailserver::start(
+        config("example.net", &dir, any_port(), vec![], fast_retry(3600)),
+        None,
+    )
+    .await
+    .unwrap();
+    let mx = server.addresses.smtp.unwrap();
+    let (greeted, ready) = std::sync::mpsc::channel();
+    let client = tokio::task::spawn_blocking(move || {
+        let tcp = TcpStream::connect(mx).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut reader = BufReader::new(tcp);
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        assert!(line.starts_with("220 "), "{line:?}");
+        greeted.send(()).unwrap();
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        line
+    });
+    ready.recv_timeout(Duration::from_secs(10)).unwrap();
+    server.shutdown().await;
+    let line = client.await.unwrap();
+    assert!(line.starts_with("421 4.3.2 "), "{line:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -432,7 +432,6 @@ fn dsn_parameters_and_the_success_report() {
 
 /// A DATA body of 200 KiB through the blocking driver as it is.
 #[test]
-#[ignore = "bug: proto-io blocking Driver::next_event blocks in read() when flushing made the machine raise an event (smtp-proto's BodyWritable): a DATA body over the 64 KiB high-water mark stalls until the server times out (here: a watchdog cuts it after 20 s)"]
 fn blocking_driver_streams_a_data_body_over_64_kib() {
     let peers = Peers::from_env();
     let (alice, bob) = (peers.user("alice"), peers.user("bob"));
@@ -469,7 +468,6 @@ fn blocking_driver_streams_a_data_body_over_64_kib() {
 /// once the handshake is done, which is before the greeting), so that SCRAM -PLUS could get
 /// its channel binding.
 #[test]
-#[ignore = "bug: smtp-proto Client::tls_established before the greeting sends EHLO at once and reads the 220 greeting as the EHLO reply: no AUTH seen, EHLO sent twice"]
 fn client_told_of_implicit_tls_before_the_greeting() {
     let peers = Peers::from_env();
     let connected =

@@ -251,7 +251,9 @@ impl<M: Machine> Driver<M> {
     fn settle(&mut self) -> Result<bool, DriveError<M::Error>> {
         let mut acted = false;
         loop {
-            self.flush()?;
+            // Writing can make room the machine reports as an event (a body it takes
+            // again): look at events before blocking in a read.
+            acted |= self.write_pending()?;
             match self.machine.poll_transport() {
                 Some(action) => {
                     self.act(action)?;
@@ -264,8 +266,13 @@ impl<M: Machine> Driver<M> {
 
     /// Writes everything the machine holds.
     pub fn flush(&mut self) -> Result<(), DriveError<M::Error>> {
+        self.write_pending().map(|_| ())
+    }
+
+    /// Writes everything the machine holds; true if anything was written.
+    fn write_pending(&mut self) -> Result<bool, DriveError<M::Error>> {
         let Some(stream) = self.stream.as_mut() else {
-            return Ok(());
+            return Ok(false);
         };
         let mut wrote = false;
         while !self.machine.transmit().is_empty() {
@@ -285,7 +292,7 @@ impl<M: Machine> Driver<M> {
         if wrote {
             stream.flush().map_err(DriveError::Io)?;
         }
-        Ok(())
+        Ok(wrote)
     }
 
     fn act(&mut self, action: TransportAction) -> Result<(), DriveError<M::Error>> {

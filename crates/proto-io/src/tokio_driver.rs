@@ -190,7 +190,9 @@ impl<M: Machine> AsyncDriver<M> {
     async fn settle(&mut self) -> Result<bool, DriveError<M::Error>> {
         let mut acted = false;
         loop {
-            self.flush().await?;
+            // Writing can make room the machine reports as an event (a body it takes
+            // again): look at events before blocking in a read.
+            acted |= self.write_pending().await?;
             match self.machine.poll_transport() {
                 Some(action) => {
                     self.act(action).await?;
@@ -203,8 +205,13 @@ impl<M: Machine> AsyncDriver<M> {
 
     /// Writes everything the machine holds.
     pub async fn flush(&mut self) -> Result<(), DriveError<M::Error>> {
+        self.write_pending().await.map(|_| ())
+    }
+
+    /// Writes everything the machine holds; true if anything was written.
+    async fn write_pending(&mut self) -> Result<bool, DriveError<M::Error>> {
         let Some(stream) = self.stream.as_mut() else {
-            return Ok(());
+            return Ok(false);
         };
         let mut wrote = false;
         while !self.machine.transmit().is_empty() {
@@ -222,7 +229,7 @@ impl<M: Machine> AsyncDriver<M> {
         if wrote {
             stream.flush().await.map_err(DriveError::Io)?;
         }
-        Ok(())
+        Ok(wrote)
     }
 
     async fn act(&mut self, action: TransportAction) -> Result<(), DriveError<M::Error>> {

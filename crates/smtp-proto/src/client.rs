@@ -1305,7 +1305,8 @@ impl Machine for Client {
         self.tls_info = Some(info);
         self.caps = None;
         self.events.push_back(Ok(Event::TlsEstablished));
-        if !self.closed {
+        // Implicit TLS is reported before the greeting: EHLO waits for the 220 as usual.
+        if !self.closed && self.phase != Phase::Greeting {
             self.send_hello();
         }
     }

@@ -168,15 +168,13 @@ fn parse_line<'a>(line: &'a [u8], limits: &Limits) -> Result<Command<'a>, ParseE
             let a = arg(rest)?;
             let after = strip_keyword(a, "FROM:").ok_or_else(|| bad(K::Syntax, vlen + 1))?;
             let start = vlen + 1 + 5;
-            let (from, params) = parse_mail_args(after, line, start, limits)?;
-            Command::Mail { from, params }
+            return parse_mail_args(after, line, start, limits);
         }
         b"RCPT" => {
             let a = arg(rest)?;
             let after = strip_keyword(a, "TO:").ok_or_else(|| bad(K::Syntax, vlen + 1))?;
             let start = vlen + 1 + 3;
-            let (to, params) = parse_rcpt_args(after, line, start, limits)?;
-            Command::Rcpt { to, params }
+            return parse_rcpt_args(after, line, start, limits);
         }
         b"DATA" => {
             none(rest)?;
@@ -574,7 +572,7 @@ fn parse_mail_args<'a>(
     line: &[u8],
     base: usize,
     limits: &Limits,
-) -> Result<(ReversePath<'a>, MailParameters<'a>), ParseError> {
+) -> Result<Command<'a>, ParseError> {
     let (text, skipped) = skip_spaces(after);
     let base = base + skipped;
     let (value, end) = path_at(text, 0, limits).map_err(|e| shift(e, line, base))?;
@@ -643,7 +641,7 @@ fn parse_mail_args<'a>(
     if let Some((s, e)) = extra {
         params.extra = Cow::Borrowed(text.get(s..e).unwrap_or_default());
     }
-    Ok((from, params))
+    Ok(Command::Mail { from, params })
 }
 
 #[inline]
@@ -652,7 +650,7 @@ fn parse_rcpt_args<'a>(
     line: &[u8],
     base: usize,
     limits: &Limits,
-) -> Result<(ForwardPath<'a>, RcptParameters<'a>), ParseError> {
+) -> Result<Command<'a>, ParseError> {
     let (text, skipped) = skip_spaces(after);
     let base = base + skipped;
     let (value, end) = path_at(text, 0, limits).map_err(|e| shift(e, line, base))?;
@@ -694,7 +692,7 @@ fn parse_rcpt_args<'a>(
     if let Some((s, e)) = extra {
         params.extra = Cow::Borrowed(text.get(s..e).unwrap_or_default());
     }
-    Ok((to, params))
+    Ok(Command::Rcpt { to, params })
 }
 
 /// The index of a MAIL keyword in `MAIL_KEYWORDS`, or of a RCPT keyword in

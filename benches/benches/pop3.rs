@@ -3,7 +3,13 @@
 //! (chunk events) beside a memchr scan of the same bytes. Outputs are checked to agree before
 //! timing.
 
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use mail_benches::{body_of_lines, stuffed};

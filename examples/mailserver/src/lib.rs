@@ -123,8 +123,8 @@ pub struct Running {
     pub context: Arc<Context>,
     /// The certificate it presents (PEM), for clients that pin it.
     pub certificate_pem: String,
-    stop: Arc<Notify>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    relay: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
@@ -132,8 +132,12 @@ impl Running {
     /// worker, and waits for the listeners to end.
     pub async fn shutdown(self) {
         self.context.shutting_down.send_replace(true);
-        self.stop.notify_waiters();
-        for task in self.tasks {
+        // The relay worker may be inside an attempt: stop it there. The queue is durable, and
+        // an interrupted attempt is simply made again after a restart.
+        if let Some(relay) = &self.relay {
+            relay.abort();
+        }
+        for task in self.tasks.into_iter().chain(self.relay) {
             let _ = task.await;
         }
     }
@@ -184,7 +188,6 @@ pub async fn start(
         trace,
         shutting_down: tokio::sync::watch::Sender::new(false),
     });
-    let stop = Arc::new(Notify::new());
     let mut tasks = Vec::new();
     let mut addresses = Addresses::default();
     let listen = context.config.listen.clone();
@@ -248,29 +251,26 @@ pub async fn start(
             })?;
         *bound = listener.local_addr().ok();
         let ctx = context.clone();
-        let stop = stop.clone();
+        let mut down = context.shutting_down.subscribe();
         let config = serve_config(implicit);
         tasks.push(tokio::spawn(async move {
             let handle = move |accepted| handler(ctx.clone(), accepted);
-            if let Err(e) = serve(
-                listener,
-                config,
-                handle,
-                async move { stop.notified().await },
-            )
+            if let Err(e) = serve(listener, config, handle, async move {
+                smtp::shut_down(&mut down).await
+            })
             .await
             {
                 tracing::error!("listener {address}: {e}");
             }
         }));
     }
-    tasks.push(tokio::spawn(relay::run(context.clone(), stop.clone())));
+    let relay = Some(tokio::spawn(relay::run(context.clone())));
     Ok(Running {
         addresses,
         context,
         certificate_pem,
-        stop,
         tasks,
+        relay,
     })
 }
 

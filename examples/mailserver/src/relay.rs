@@ -13,15 +13,19 @@ use proto_io::{Endpoint, TlsMode, Trust};
 use crate::Context;
 use crate::config::Route;
 
-/// Runs until `stop` is notified.
-pub async fn run(ctx: Arc<Context>, stop: Arc<tokio::sync::Notify>) {
+/// The longest one delivery attempt to a next hop may take.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Runs until the server shuts down.
+pub async fn run(ctx: Arc<Context>) {
+    let mut down = ctx.shutting_down.subscribe();
     let interval = Duration::from_millis(ctx.config.retry.scan_interval_ms.max(10));
     loop {
         if let Err(e) = pass(&ctx).await {
             tracing::warn!("relay pass: {e}");
         }
         tokio::select! {
-            () = stop.notified() => return,
+            () = crate::smtp::shut_down(&mut down) => return,
             () = ctx.relay_wake.notified() => {}
             () = tokio::time::sleep(interval) => {}
         }
@@ -128,7 +132,17 @@ async fn deliver(
         "{} relay to {}",
         ctx.config.hostname, route.address
     ));
-    match proto_io::submit::submit_async(&options, &item.from, &to, message, trace).await {
+    // A next hop that accepts and then says nothing must not hold the queue: the attempt is
+    // bounded as a whole, and deferred when it runs out.
+    let attempt = proto_io::submit::submit_async(&options, &item.from, &to, message, trace);
+    let Ok(result) = tokio::time::timeout(ATTEMPT_TIMEOUT, attempt).await else {
+        return every(Outcome::Deferred(format!(
+            "no answer from {} within {} s",
+            route.address,
+            ATTEMPT_TIMEOUT.as_secs()
+        )));
+    };
+    match result {
         Ok(report) => {
             let mut outcomes: Vec<(String, Outcome)> = report
                 .accepted

@@ -274,8 +274,9 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
     }
 }
 
-/// Waits until the server shuts down (forever if the sender is gone).
-async fn shut_down(receiver: &mut tokio::sync::watch::Receiver<bool>) {
+/// Waits until the server shuts down (forever if the sender is gone). Level-triggered: a
+/// shutdown that happened before the wait began is seen at once.
+pub async fn shut_down(receiver: &mut tokio::sync::watch::Receiver<bool>) {
     if receiver.wait_for(|down| *down).await.is_err() {
         std::future::pending::<()>().await;
     }

@@ -650,6 +650,12 @@ impl Client {
                     "APOP (no timestamp in the greeting)",
                 ))?;
                 let password = password.ok_or(UsageError::NoLoginMethod)?;
+                // RFC 6856 2.2: a UTF-8 password takes part in the digest after SASLprep.
+                let password = if password.is_ascii() {
+                    password
+                } else {
+                    sasl_proto::saslprep_string(&password).map_err(UsageError::Sasl)?
+                };
                 let digest = sasl_proto::md5::apop_digest(timestamp.as_str(), &password);
                 let mut line = Vec::new();
                 encode_command_with(

@@ -337,6 +337,19 @@ impl LoginRequest {
             Self::Apop {
                 digest, timestamp, ..
             } => {
+                // RFC 6856 2.2: a UTF-8 secret takes part in the digest after SASLprep.
+                let prepared;
+                let secret = if secret.is_ascii() {
+                    secret
+                } else {
+                    match sasl_proto::saslprep_string(secret) {
+                        Ok(p) => {
+                            prepared = p;
+                            prepared.as_str()
+                        }
+                        Err(_) => return false,
+                    }
+                };
                 let expected = sasl_proto::md5::apop_digest(timestamp, secret);
                 expected.len() == digest.len()
                     && expected
@@ -1141,10 +1154,13 @@ impl Server {
                 } else if !self.login_allowed() {
                     self.plaintext_refused();
                 } else {
-                    self.state = State::Authorization {
-                        user: Some(name.into_owned()),
-                    };
-                    self.reply_ok(b"send PASS");
+                    match self.prepare_credential(&name) {
+                        Some(name) => {
+                            self.state = State::Authorization { user: Some(name) };
+                            self.reply_ok(b"send PASS");
+                        }
+                        None => self.utf8_credential_refused(),
+                    }
                 }
             }
             Command::Pass(password) => {
@@ -1152,22 +1168,26 @@ impl Server {
                     State::Authorization { user } => user.take(),
                     _ => None,
                 };
-                match user {
-                    Some(user) => self.open_login(LoginRequest::Password {
+                match (user, self.prepare_credential(password.expose())) {
+                    (Some(user), Some(password)) => self.open_login(LoginRequest::Password {
                         user,
-                        password: Secret::new(password.expose()),
+                        password: Secret::new(password),
                     }),
-                    None => self.reply_err(b"USER first"),
+                    (Some(_), None) => self.utf8_credential_refused(),
+                    (None, _) => self.reply_err(b"USER first"),
                 }
             }
             Command::Apop { name, digest } => match self.config.apop_timestamp.clone() {
                 None => self.reply_err(b"APOP not supported"),
                 Some(_) if !self.login_allowed() => self.plaintext_refused(),
-                Some(timestamp) => self.open_login(LoginRequest::Apop {
-                    user: name.into_owned(),
-                    digest: digest.into_owned(),
-                    timestamp,
-                }),
+                Some(timestamp) => match self.prepare_credential(&name) {
+                    Some(user) => self.open_login(LoginRequest::Apop {
+                        user,
+                        digest: digest.into_owned(),
+                        timestamp,
+                    }),
+                    None => self.utf8_credential_refused(),
+                },
             },
             Command::Auth(None) => {
                 let mut buf = BytesMut::new();
@@ -1191,6 +1211,26 @@ impl Server {
             Command::Lang(tag) => self.lang(tag.as_deref()),
             _ => self.reply_err(b"not allowed in the AUTHORIZATION state"),
         }
+    }
+
+    /// A USER, PASS or APOP credential as the application sees it (RFC 6856 section 2.2):
+    /// ASCII as sent; UTF-8 only when the server offers `UTF8 USER`, and then after SASLprep
+    /// (a string SASLprep refuses is refused). `None` means refuse.
+    fn prepare_credential(&self, value: &str) -> Option<String> {
+        if value.is_ascii() {
+            return Some(value.to_owned());
+        }
+        if self.config.utf8 != Some(true) {
+            return None;
+        }
+        sasl_proto::saslprep_string(value).ok()
+    }
+
+    fn utf8_credential_refused(&mut self) {
+        self.reply(
+            StatusLine::err(&b"UTF-8 user name or password not accepted"[..])
+                .with_code(ResponseCode::Auth),
+        );
     }
 
     fn plaintext_refused(&mut self) {
@@ -1680,5 +1720,29 @@ impl Machine for Server {
             self.events.push_back(Ok(ServerEvent::TimedOut));
             self.close();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apop_digest_of_a_utf8_secret_uses_its_saslprep_form() {
+        let timestamp = "<1896.697170952@dbc.mtview.ca.us>".to_owned();
+        let request = |digest: String| LoginRequest::Apop {
+            user: "finn".into(),
+            digest,
+            timestamp: timestamp.clone(),
+        };
+        // The stored secret "\u{fb01}" (a ligature) takes part as "fi".
+        let prepared = sasl_proto::md5::apop_digest(&timestamp, "fi");
+        assert!(request(prepared.clone()).apop_matches("\u{fb01}"));
+        assert!(request(prepared.to_uppercase()).apop_matches("\u{fb01}"));
+        let raw = sasl_proto::md5::apop_digest(&timestamp, "\u{fb01}");
+        assert!(!request(raw).apop_matches("\u{fb01}"));
+        // A secret SASLprep refuses never matches.
+        let refused = sasl_proto::md5::apop_digest(&timestamp, "a\u{e000}");
+        assert!(!request(refused).apop_matches("a\u{e000}"));
     }
 }

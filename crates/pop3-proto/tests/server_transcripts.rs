@@ -602,3 +602,39 @@ S: -ERR not allowed in the TRANSACTION state
     );
     run(plaintext, &text);
 }
+
+/// RFC 6856 section 2.2: with `UTF8 USER` offered, UTF-8 user names and passwords reach the
+/// application after SASLprep (here the ligature U+FB01 becomes "fi"); a string SASLprep
+/// prohibits (a private-use character) is refused.
+#[test]
+fn rfc6856_utf8_credentials_are_saslprepped() {
+    let utf8 = || plaintext().with_utf8(true);
+    run(
+        utf8,
+        "S: +OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>
+C: USER \u{fb01}nn
+S: +OK send PASS
+C: PASS caf\u{e9}
+E: login user finn pass caf\u{e9}",
+    );
+    run(
+        utf8,
+        "S: +OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>
+C: USER a\u{e000}b
+S: -ERR [AUTH] UTF-8 user name or password not accepted",
+    );
+}
+
+/// Without `UTF8 USER`, a client must not send UTF-8 credentials (RFC 6856 section 2.2); the
+/// server refuses them rather than guess their normalisation.
+#[test]
+fn rfc6856_utf8_credentials_need_utf8_user() {
+    run(
+        plaintext,
+        "S: +OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>
+C: USER j\u{f6}rg
+S: -ERR [AUTH] UTF-8 user name or password not accepted
+C: APOP j\u{f6}rg c4c9334bac560ecc979e58001b3e22fb
+S: -ERR [AUTH] UTF-8 user name or password not accepted",
+    );
+}

@@ -21,7 +21,7 @@ pub use mechanism::{Mechanism, MechanismError};
 #[cfg(feature = "getrandom")]
 pub use nonce::OsNonce;
 pub use nonce::{ChannelBinding, FixedNonce, NonceSource};
-pub use scram::{ScramHash, ScramKeys};
+pub use scram::{ScramHash, ScramKeys, saslprep_string};
 pub use secret::{Secret, SecretBytes};
 pub use server::{Server, ServerConfig, ServerStep, StoredSecret, TokenVerdict};
 pub use store::{CredentialStore, MemoryStore};

@@ -192,6 +192,13 @@ impl ScramKeys {
     }
 }
 
+/// SASLprep (RFC 4013) of a user name or password, for the protocols that apply it outside a
+/// SASL exchange (POP3 USER, PASS and APOP under RFC 6856). Strings with a prohibited character
+/// are refused.
+pub fn saslprep_string(s: &str) -> Result<String, Error> {
+    saslprep(s, "string")
+}
+
 /// SASLprep (RFC 4013) of a name or password; `what` names the field in the error.
 pub(crate) fn saslprep(s: &str, what: &'static str) -> Result<String, Error> {
     stringprep::saslprep(s)

@@ -361,6 +361,8 @@ struct Login {
 
 /// The POP3 client machine.
 pub struct Client {
+    /// UTF8 was sent: no STLS may follow (RFC 6856 section 2).
+    utf8_sent: bool,
     config: ClientConfig,
     input: InputBuffer,
     output: OutputBuffer,
@@ -400,6 +402,7 @@ impl Client {
     /// A client that has just connected and waits for the greeting.
     pub fn new(config: ClientConfig) -> Self {
         Self {
+            utf8_sent: false,
             input: InputBuffer::new(config.limits.input_buffer),
             output: OutputBuffer::new(),
             framer: LineFramer::new(config.limits.response_line, BareLineEnding::Accept),
@@ -575,6 +578,13 @@ impl Client {
             return Err(UsageError::NotNow {
                 command: "STLS",
                 state: "TLS is active",
+            });
+        }
+        // RFC 6856 section 2: no STLS after UTF8.
+        if self.utf8_sent {
+            return Err(UsageError::NotNow {
+                command: "STLS",
+                state: "UTF8 was issued",
             });
         }
         self.offered(Capabilities::stls, "STLS")?;
@@ -839,7 +849,9 @@ impl Client {
     pub fn send_utf8(&mut self) -> Result<CommandId, UsageError> {
         self.authorization_only("UTF8")?;
         self.offered(|c| c.utf8().is_some(), "UTF8")?;
-        self.queue(&Command::Utf8, Expect::Simple("UTF8"), false)
+        let id = self.queue(&Command::Utf8, Expect::Simple("UTF8"), false)?;
+        self.utf8_sent = true;
+        Ok(id)
     }
 
     /// LANG (RFC 6856 section 3): `None` asks for the listing.

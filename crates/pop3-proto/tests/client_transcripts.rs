@@ -741,3 +741,26 @@ X: close
     let transcript = Transcript::parse(text, Side::Client).unwrap();
     transcript.run(10, make).unwrap_or_else(|f| panic!("{f}"));
 }
+
+/// RFC 6856 section 2: a client that issued UTF8 must not issue STLS afterwards.
+#[test]
+fn no_stls_after_utf8() {
+    use proto_core::Machine;
+    let mut client = pop3_proto::Client::new(ClientConfig::new());
+    client.receive(b"+OK ready\r\n");
+    while client.poll_event().is_some() {}
+    client.send_capa().unwrap();
+    client.receive(b"+OK\r\nSTLS\r\nUTF8\r\nUSER\r\n.\r\n");
+    while client.poll_event().is_some() {}
+    let before = client.transmit().len();
+    client.send_utf8().unwrap();
+    assert!(matches!(
+        client.send_stls(),
+        Err(UsageError::NotNow {
+            command: "STLS",
+            ..
+        })
+    ));
+    // Nothing was queued for the refused STLS.
+    assert!(!String::from_utf8_lossy(&client.transmit()[before..]).contains("STLS"));
+}

@@ -8,13 +8,90 @@ use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 /// How much compressed input is read from the stream at a time.
 const READ_CHUNK: usize = 16 * 1024;
 
-/// A stream whose traffic is compressed.
-pub struct Deflate<S> {
-    inner: S,
+/// The compression state of one connection, shared by the blocking [`Deflate`] stream and
+/// the async driver's stream: both directions' zlib state and the compressed input not yet
+/// inflated.
+pub(crate) struct Codec {
     compress: Compress,
     decompress: Decompress,
     input: Vec<u8>,
     input_pos: usize,
+    /// Octets of the read region handed out by `input_spare`, not yet committed.
+    spare_from: Option<usize>,
+}
+
+impl Codec {
+    pub(crate) fn new() -> Self {
+        Self {
+            compress: Compress::new(Compression::default(), false),
+            decompress: Decompress::new(false),
+            input: Vec::new(),
+            input_pos: 0,
+            spare_from: None,
+        }
+    }
+
+    /// Inflates into `buf` what the compressed input holds; `Ok(0)` when more input is needed.
+    /// Output that did not fit last time comes out even with no new input.
+    pub(crate) fn inflate(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let pending = self.input.get(self.input_pos..).unwrap_or_default();
+            let (in_before, out_before) = (self.decompress.total_in(), self.decompress.total_out());
+            self.decompress
+                .decompress(pending, buf, FlushDecompress::Sync)
+                .map_err(to_io)?;
+            let consumed = usize::try_from(self.decompress.total_in() - in_before).unwrap_or(0);
+            let produced = usize::try_from(self.decompress.total_out() - out_before).unwrap_or(0);
+            self.input_pos += consumed;
+            if produced > 0 || consumed == 0 {
+                return Ok(produced);
+            }
+        }
+    }
+
+    /// A region to read compressed input into; follow with [`commit`](Self::commit).
+    pub(crate) fn input_spare(&mut self) -> &mut [u8] {
+        self.input.drain(..self.input_pos.min(self.input.len()));
+        self.input_pos = 0;
+        let start = self.spare_from.unwrap_or(self.input.len());
+        self.input.truncate(start);
+        self.input.resize(start + READ_CHUNK, 0);
+        self.spare_from = Some(start);
+        self.input.get_mut(start..).unwrap_or_default()
+    }
+
+    /// Keeps `n` octets of the region [`input_spare`](Self::input_spare) gave.
+    pub(crate) fn commit(&mut self, n: usize) {
+        if let Some(start) = self.spare_from.take() {
+            self.input.truncate(start + n);
+        }
+    }
+
+    /// Deflates `data` with a sync flush, so the peer can inflate all of it at once.
+    pub(crate) fn deflate(&mut self, data: &[u8]) -> io::Result<Vec<u8>> {
+        let start_in = self.compress.total_in();
+        let mut out = Vec::with_capacity(data.len() / 2 + 64);
+        loop {
+            let consumed = usize::try_from(self.compress.total_in() - start_in).unwrap_or(0);
+            let rest = data.get(consumed..).unwrap_or_default();
+            out.reserve(rest.len() + 64);
+            self.compress
+                .compress_vec(rest, &mut out, FlushCompress::Sync)
+                .map_err(to_io)?;
+            let all_in =
+                usize::try_from(self.compress.total_in() - start_in).unwrap_or(0) == data.len();
+            // A sync flush is complete when the output did not fill the room it had.
+            if all_in && out.len() < out.capacity() {
+                return Ok(out);
+            }
+        }
+    }
+}
+
+/// A stream whose traffic is compressed.
+pub struct Deflate<S> {
+    inner: S,
+    codec: Codec,
 }
 
 impl<S> std::fmt::Debug for Deflate<S> {
@@ -28,10 +105,7 @@ impl<S> Deflate<S> {
     pub fn new(inner: S) -> Self {
         Self {
             inner,
-            compress: Compress::new(Compression::default(), false),
-            decompress: Decompress::new(false),
-            input: Vec::new(),
-            input_pos: 0,
+            codec: Codec::new(),
         }
     }
 
@@ -41,7 +115,7 @@ impl<S> Deflate<S> {
     }
 }
 
-fn to_io(e: impl std::error::Error + Send + Sync + 'static) -> io::Error {
+pub(crate) fn to_io(e: impl std::error::Error + Send + Sync + 'static) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e)
 }
 
@@ -51,37 +125,19 @@ impl<S: Read> Read for Deflate<S> {
             return Ok(0);
         }
         loop {
-            // Decompress even with no new input: output that did not fit last time is pending.
-            let pending = self.input.get(self.input_pos..).unwrap_or_default();
-            let (in_before, out_before) = (self.decompress.total_in(), self.decompress.total_out());
-            self.decompress
-                .decompress(pending, buf, FlushDecompress::Sync)
-                .map_err(to_io)?;
-            let consumed = usize::try_from(self.decompress.total_in() - in_before).unwrap_or(0);
-            let produced = usize::try_from(self.decompress.total_out() - out_before).unwrap_or(0);
-            self.input_pos += consumed;
+            let produced = self.codec.inflate(buf)?;
             if produced > 0 {
                 return Ok(produced);
             }
-            if consumed > 0 {
-                continue;
-            }
-            // Need more compressed input.
-            self.input.drain(..self.input_pos.min(self.input.len()));
-            self.input_pos = 0;
-            let start = self.input.len();
-            self.input.resize(start + READ_CHUNK, 0);
-            let n = match self
-                .inner
-                .read(self.input.get_mut(start..).unwrap_or_default())
-            {
+            let result = self.inner.read(self.codec.input_spare());
+            let n = match result {
                 Ok(n) => n,
                 Err(e) => {
-                    self.input.truncate(start);
+                    self.codec.commit(0);
                     return Err(e);
                 }
             };
-            self.input.truncate(start + n);
+            self.codec.commit(n);
             if n == 0 {
                 return Ok(0);
             }
@@ -91,22 +147,7 @@ impl<S: Read> Read for Deflate<S> {
 
 impl<S: Write> Write for Deflate<S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let start_in = self.compress.total_in();
-        let mut out = Vec::with_capacity(buf.len() / 2 + 64);
-        loop {
-            let consumed = usize::try_from(self.compress.total_in() - start_in).unwrap_or(0);
-            let rest = buf.get(consumed..).unwrap_or_default();
-            out.reserve(rest.len() + 64);
-            self.compress
-                .compress_vec(rest, &mut out, FlushCompress::Sync)
-                .map_err(to_io)?;
-            let all_in =
-                usize::try_from(self.compress.total_in() - start_in).unwrap_or(0) == buf.len();
-            // A sync flush is complete when the output did not fill the room it had.
-            if all_in && out.len() < out.capacity() {
-                break;
-            }
-        }
+        let out = self.codec.deflate(buf)?;
         self.inner.write_all(&out)?;
         Ok(buf.len())
     }

@@ -26,12 +26,133 @@ pub enum AsyncStream {
     TlsClient(Box<tokio_rustls::client::TlsStream<TcpStream>>),
     /// TLS, this side the server.
     TlsServer(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+    /// DEFLATE over any of the above (IMAP COMPRESS, RFC 4978).
+    Deflate(Box<AsyncDeflate>),
+}
+
+/// Raw DEFLATE in both directions over an [`AsyncStream`], each write ending with a sync flush.
+pub struct AsyncDeflate {
+    inner: AsyncStream,
+    codec: crate::deflate::Codec,
+    /// Compressed octets accepted from the caller and not yet written.
+    out: Vec<u8>,
+    out_pos: usize,
+}
+
+impl std::fmt::Debug for AsyncDeflate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncDeflate").finish_non_exhaustive()
+    }
+}
+
+impl AsyncDeflate {
+    /// Starts compressing both directions of `inner` from the next byte on.
+    pub fn new(inner: AsyncStream) -> Self {
+        Self {
+            inner,
+            codec: crate::deflate::Codec::new(),
+            out: Vec::new(),
+            out_pos: 0,
+        }
+    }
+
+    /// Writes what was compressed earlier; ready once none is left.
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.out_pos < self.out.len() {
+            let pending = self.out.get(self.out_pos..).unwrap_or_default();
+            match Pin::new(&mut self.inner).poll_write(cx, pending) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => self.out_pos += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        self.out.clear();
+        self.out_pos = 0;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncRead for AsyncDeflate {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        loop {
+            let produced = this.codec.inflate(buf.initialize_unfilled())?;
+            if produced > 0 {
+                buf.advance(produced);
+                return Poll::Ready(Ok(()));
+            }
+            let spare = this.codec.input_spare();
+            let mut read = ReadBuf::new(spare);
+            match Pin::new(&mut this.inner).poll_read(cx, &mut read) {
+                Poll::Ready(Ok(())) => {
+                    let n = read.filled().len();
+                    this.codec.commit(n);
+                    if n == 0 {
+                        return Poll::Ready(Ok(()));
+                    }
+                }
+                Poll::Ready(Err(e)) => {
+                    this.codec.commit(0);
+                    return Poll::Ready(Err(e));
+                }
+                Poll::Pending => {
+                    this.codec.commit(0);
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+}
+
+impl AsyncWrite for AsyncDeflate {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        // Take nothing new until what was accepted before has gone out.
+        if this.poll_drain(cx)?.is_pending() {
+            return Poll::Pending;
+        }
+        this.out = this.codec.deflate(buf)?;
+        this.out_pos = 0;
+        // The data is accepted once compressed; what cannot be written now goes with the next
+        // write or flush.
+        let _ = this.poll_drain(cx)?;
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.poll_drain(cx)?.is_pending() {
+            return Poll::Pending;
+        }
+        Pin::new(&mut this.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.poll_drain(cx)?.is_pending() {
+            return Poll::Pending;
+        }
+        Pin::new(&mut this.inner).poll_shutdown(cx)
+    }
 }
 
 impl AsyncStream {
     /// True once TLS protects the stream.
     pub fn is_tls(&self) -> bool {
-        !matches!(self, AsyncStream::Plain(_))
+        match self {
+            AsyncStream::Plain(_) => false,
+            AsyncStream::Deflate(d) => d.inner.is_tls(),
+            _ => true,
+        }
     }
 
     /// Connects as a TLS client over `tcp` now (implicit TLS, or after STARTTLS).
@@ -78,6 +199,7 @@ impl AsyncRead for AsyncStream {
             AsyncStream::Plain(s) => Pin::new(s).poll_read(cx, buf),
             AsyncStream::TlsClient(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
             AsyncStream::TlsServer(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            AsyncStream::Deflate(d) => Pin::new(d.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -92,6 +214,7 @@ impl AsyncWrite for AsyncStream {
             AsyncStream::Plain(s) => Pin::new(s).poll_write(cx, buf),
             AsyncStream::TlsClient(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
             AsyncStream::TlsServer(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            AsyncStream::Deflate(d) => Pin::new(d.as_mut()).poll_write(cx, buf),
         }
     }
 
@@ -100,6 +223,7 @@ impl AsyncWrite for AsyncStream {
             AsyncStream::Plain(s) => Pin::new(s).poll_flush(cx),
             AsyncStream::TlsClient(s) => Pin::new(s.as_mut()).poll_flush(cx),
             AsyncStream::TlsServer(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            AsyncStream::Deflate(d) => Pin::new(d.as_mut()).poll_flush(cx),
         }
     }
 
@@ -108,14 +232,13 @@ impl AsyncWrite for AsyncStream {
             AsyncStream::Plain(s) => Pin::new(s).poll_shutdown(cx),
             AsyncStream::TlsClient(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
             AsyncStream::TlsServer(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            AsyncStream::Deflate(d) => Pin::new(d.as_mut()).poll_shutdown(cx),
         }
     }
 }
 
 /// Runs a machine over a tokio stream; the async twin of [`crate::Driver`].
 ///
-/// COMPRESS is served by the blocking driver only for now: a machine that asks for it here
-/// gets [`DriveError::Unsupported`].
 #[derive(Debug)]
 pub struct AsyncDriver<M: Machine> {
     machine: M,
@@ -236,7 +359,10 @@ impl<M: Machine> AsyncDriver<M> {
         match action {
             TransportAction::StartTls => self.start_tls().await,
             TransportAction::Compress(_) => {
-                Err(DriveError::Unsupported("COMPRESS in the async driver"))
+                let stream = self.stream.take().ok_or(DriveError::Closed)?;
+                self.stream = Some(AsyncStream::Deflate(Box::new(AsyncDeflate::new(stream))));
+                self.note("compression on (DEFLATE)");
+                Ok(())
             }
             TransportAction::Close => {
                 if let Some(stream) = self.stream.as_mut() {

@@ -326,10 +326,23 @@ async fn async_driver_upgrades_and_talks_to_the_blocking_one() {
         panic!("TLS event")
     };
     assert!(client.is_tls());
+    client.machine().say("COMPRESS");
+    assert_eq!(
+        client_next(&mut client).await,
+        Ev::Line("+OK deflate".into())
+    );
+    let long = "y".repeat(900);
+    client.machine().say(&long);
+    assert_eq!(client_next(&mut client).await, Ev::Line("+OK seen".into()));
+    assert!(client.is_tls(), "still TLS under the compression");
     client.machine().say("QUIT");
     assert_eq!(client_next(&mut client).await, Ev::Line("+OK bye".into()));
     assert_eq!(client.next_event().await.unwrap(), None);
     let server_events = server.join().unwrap();
+    assert!(
+        server_events.contains(&Ev::Line(long)),
+        "the long line crossed DEFLATE"
+    );
     assert!(
         server_events.contains(&Ev::Tls(Some(binding))),
         "same exporter on both sides"

@@ -196,7 +196,7 @@ impl Trace {
                 Direction::Sent => &mut self.sent,
                 Direction::Received => &mut self.received,
             };
-            match memchr_lf(bytes) {
+            match memchr::memchr(b'\n', bytes) {
                 Some(i) => {
                     let (head, tail) = bytes.split_at(i + 1);
                     // The line end is not content: keep it out of the bound and the count.
@@ -227,10 +227,6 @@ impl Trace {
             text,
         });
     }
-}
-
-fn memchr_lf(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
 }
 
 fn push_bounded(partial: &mut Partial, bytes: &[u8]) {

@@ -8,7 +8,6 @@ pub mod smtp;
 pub mod users;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use mailstore::{Maildir, Queue};
@@ -272,9 +271,4 @@ pub async fn start(
         tasks,
         relay,
     })
-}
-
-/// The data directory's users file path for `config`.
-pub fn users_file(config: &Config) -> PathBuf {
-    config.users_file()
 }

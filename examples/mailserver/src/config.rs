@@ -28,6 +28,8 @@ pub struct Config {
     pub limits: Limits,
     /// The relay retry schedule.
     pub retry: RetryConfig,
+    /// How domains without a route are reached (MX lookup, feature `mx`).
+    pub relay: RelayConfig,
     /// Allow logins and AUTH without TLS (trusted local links only).
     pub allow_plaintext_auth: bool,
 }
@@ -43,6 +45,7 @@ impl Default for Config {
             routes: BTreeMap::new(),
             limits: Limits::default(),
             retry: RetryConfig::default(),
+            relay: RelayConfig::default(),
             allow_plaintext_auth: false,
         }
     }
@@ -184,6 +187,53 @@ impl RetryConfig {
     }
 }
 
+/// Delivery to domains that have no static route: through DNS (RFC 5321 section 5.1), when the
+/// server is built with the `mx` feature and `mx` is true. Static routes always win.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RelayConfig {
+    /// Look up MX records (then A/AAAA) for domains without a route; without it such
+    /// recipients fail with 5.4.4 "no route".
+    pub mx: bool,
+    /// DNS servers as `ip` or `ip:port` (port 53 by default); empty means the system's
+    /// `/etc/resolv.conf`.
+    pub nameservers: Vec<String>,
+    /// The SMTP port of the mail exchangers (25; tests use a high port).
+    pub mx_port: u16,
+    /// STARTTLS towards mail exchangers.
+    pub tls: MxTls,
+    /// How long one DNS query may take before it counts as a temporary failure.
+    pub dns_timeout_ms: u64,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        Self {
+            mx: false,
+            nameservers: Vec::new(),
+            mx_port: 25,
+            tls: MxTls::Opportunistic,
+            dns_timeout_ms: 5000,
+        }
+    }
+}
+
+/// STARTTLS towards a mail exchanger found through DNS. Its certificate is not checked: the
+/// connection is made to an address, the name in DNS is not authenticated without DNSSEC, and
+/// RFC 3207 section 4.1 leaves trust to local policy; TLS here protects against passive
+/// eavesdropping only (opportunistic security, RFC 7435).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MxTls {
+    /// STARTTLS when offered; plaintext again on the same address when it is not offered or
+    /// its handshake fails.
+    Opportunistic,
+    /// STARTTLS or no delivery (deferred).
+    Required,
+    /// Never STARTTLS.
+    None,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,5 +262,28 @@ mod tests {
         );
         assert!(config.routes["example.net"].starttls);
         assert!(Config::from_toml("no_such_key = 1").is_err());
+    }
+
+    #[test]
+    fn relay_section_parses_and_defaults() {
+        let config = Config::from_toml(
+            r#"
+            [relay]
+            mx = true
+            nameservers = ["127.0.0.1:5353", "::1"]
+            mx_port = 2525
+            tls = "required"
+            "#,
+        )
+        .unwrap();
+        assert!(config.relay.mx);
+        assert_eq!(config.relay.nameservers, ["127.0.0.1:5353", "::1"]);
+        assert_eq!(config.relay.mx_port, 2525);
+        assert_eq!(config.relay.tls, MxTls::Required);
+        assert_eq!(config.relay.dns_timeout_ms, 5000);
+        let default = Config::default().relay;
+        assert!(!default.mx && default.nameservers.is_empty());
+        assert_eq!((default.mx_port, default.tls), (25, MxTls::Opportunistic));
+        assert!(Config::from_toml("[relay]\ntls = \"sometimes\"").is_err());
     }
 }

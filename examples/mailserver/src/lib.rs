@@ -2,6 +2,8 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+#[cfg(feature = "mx")]
+pub mod mx;
 pub mod pop3;
 pub mod relay;
 pub mod smtp;
@@ -40,6 +42,10 @@ pub enum StartError {
     /// The certificate.
     #[error("TLS: {0}")]
     Tls(String),
+    /// A setting that cannot be served (MX lookup without the `mx` feature, a bad name
+    /// server, no /etc/resolv.conf).
+    #[error("configuration: {0}")]
+    Config(String),
 }
 
 /// What every session shares.
@@ -56,6 +62,9 @@ pub struct Context {
     pub trace: Option<Arc<dyn TraceSink>>,
     /// Turns true when the server shuts down: SMTP sessions answer 421 and close.
     pub shutting_down: tokio::sync::watch::Sender<bool>,
+    /// The resolver for domains without a route, when `[relay] mx` is on.
+    #[cfg(feature = "mx")]
+    pub mx: Option<mx::MxResolver>,
 }
 
 impl std::fmt::Debug for Context {
@@ -179,6 +188,17 @@ pub async fn start(
     let users = Arc::new(Users::load(&config.users_file())?);
     let queue = Queue::open(config.data_dir.join("queue"))?.with_retry(config.retry.retry());
     let (tls, certificate_pem) = server_tls(&config)?;
+    #[cfg(feature = "mx")]
+    let mx = match config.relay.mx {
+        true => Some(mx::MxResolver::new(&config.relay).map_err(StartError::Config)?),
+        false => None,
+    };
+    #[cfg(not(feature = "mx"))]
+    if config.relay.mx {
+        return Err(StartError::Config(
+            "[relay] mx = true needs mailserver built with the `mx` feature".into(),
+        ));
+    }
     let context = Arc::new(Context {
         config,
         users,
@@ -186,6 +206,8 @@ pub async fn start(
         relay_wake: Notify::new(),
         trace,
         shutting_down: tokio::sync::watch::Sender::new(false),
+        #[cfg(feature = "mx")]
+        mx,
     });
     let mut tasks = Vec::new();
     let mut addresses = Addresses::default();

@@ -9,103 +9,17 @@
     clippy::panic
 )]
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+mod common;
 
-use mailserver::config::{Listen, RetryConfig, Route};
-use mailserver::{Config, Running};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use common::{any_port, config, fast_retry, free_port, mail_count, temp_dir, wait_for};
+use mailserver::Running;
 use proto_io::submit::{SubmitOptions, submit_async};
 use proto_io::{Endpoint, TlsMode, Trust};
 use sasl_proto::Credentials;
-
-fn temp_dir(name: &str) -> PathBuf {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let dir = std::env::temp_dir().join(format!(
-        "mailserver-test-{name}-{}-{stamp}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn any_port() -> Option<SocketAddr> {
-    Some(SocketAddr::from(([127, 0, 0, 1], 0)))
-}
-
-/// A port nobody listens on (bound, then released).
-fn free_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
-fn config(
-    domain: &str,
-    dir: &Path,
-    smtp: Option<SocketAddr>,
-    routes: Vec<(&str, SocketAddr)>,
-    retry: RetryConfig,
-) -> Config {
-    Config {
-        hostname: format!("mx.{domain}"),
-        domains: vec![domain.into()],
-        data_dir: dir.to_path_buf(),
-        listen: Listen {
-            smtp,
-            submission: any_port(),
-            submissions: None,
-            lmtp: any_port(),
-            pop3: any_port(),
-            pop3s: None,
-        },
-        routes: routes
-            .into_iter()
-            .map(|(d, a)| {
-                let route = Route {
-                    address: a.to_string(),
-                    starttls: true,
-                    insecure: true,
-                    ca_file: None,
-                };
-                (d.to_owned(), route)
-            })
-            .collect(),
-        retry,
-        ..Config::default()
-    }
-}
-
-fn fast_retry(give_up_after_secs: u64) -> RetryConfig {
-    RetryConfig {
-        first_delay_secs: 1,
-        max_delay_secs: 1,
-        give_up_after_secs,
-        scan_interval_ms: 50,
-    }
-}
-
-async fn wait_for(what: &str, seconds: u64, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-fn mail_count(running: &Running, user: &str) -> usize {
-    running
-        .context
-        .maildir(user)
-        .and_then(|m| m.list())
-        .map(|l| l.len())
-        .unwrap_or(0)
-}
 
 async fn submit_as_alice(server: &Running, to: &str, body: &str) {
     let port = server.addresses.submission.unwrap().port();
@@ -337,5 +251,16 @@ async fn shutdown_answers_a_connected_client_with_421() {
     server.shutdown().await;
     let line = client.await.unwrap();
     assert!(line.starts_with("421 4.3.2 "), "{line:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[cfg(not(feature = "mx"))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mx_lookup_without_the_feature_is_refused_at_start() {
+    let dir = temp_dir("no-mx-feature");
+    let mut config = config("example.org", &dir, None, vec![], fast_retry(3600));
+    config.relay.mx = true;
+    let error = mailserver::start(config, None).await.unwrap_err();
+    assert!(error.to_string().contains("`mx` feature"), "{error}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -7,9 +7,23 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use mailserver::Config;
 
+/// How mail for other domains finds its next hop, for the end of --help.
+const RELAY_HELP: &str = "\
+Mail for other domains goes to the next hop of [routes.\"DOMAIN\"] (address = \"host:port\").
+A domain without a route fails (5.4.4) unless MX lookup is on: built with the `mx` feature
+(cargo build -p mailserver --features mx) and enabled by --mx or the configuration:
+
+  [relay]
+  mx = true                          # look up MX, then A/AAAA (RFC 5321 section 5.1)
+  nameservers = [\"192.0.2.53\"]       # ip or ip:port; default: /etc/resolv.conf
+  mx_port = 25                       # the exchangers' SMTP port
+  tls = \"opportunistic\"              # or \"required\" or \"none\" (certificates not checked)
+  dns_timeout_ms = 5000              # per query; a timeout or SERVFAIL defers, NXDOMAIN and
+                                     # a null MX (RFC 7505) bounce";
+
 /// A small real mail server: SMTP (MX and submission), LMTP and POP3 over Maildir.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version, about, after_help = RELAY_HELP)]
 struct Cli {
     /// The TOML configuration file (defaults run on 127.0.0.1 high ports).
     #[arg(long, global = true)]
@@ -20,6 +34,17 @@ struct Cli {
     /// Log what crosses each socket (credentials redacted).
     #[arg(long)]
     trace: bool,
+    /// Look up the mail exchangers of domains without a route in DNS ([relay] mx = true;
+    /// needs the `mx` feature).
+    #[arg(long)]
+    mx: bool,
+    /// A DNS server for MX lookup, ip or ip:port; repeat for more (replaces [relay]
+    /// nameservers; default /etc/resolv.conf).
+    #[arg(long = "nameserver", value_name = "ADDR")]
+    nameservers: Vec<String>,
+    /// The SMTP port of mail exchangers found through DNS ([relay] mx_port, default 25).
+    #[arg(long, value_name = "PORT")]
+    mx_port: Option<u16>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -50,6 +75,13 @@ fn load(cli: &Cli) -> Result<Config, String> {
     };
     if let Some(dir) = &cli.data_dir {
         config.data_dir = dir.clone();
+    }
+    config.relay.mx |= cli.mx;
+    if !cli.nameservers.is_empty() {
+        config.relay.nameservers = cli.nameservers.clone();
+    }
+    if let Some(port) = cli.mx_port {
+        config.relay.mx_port = port;
     }
     Ok(config)
 }

@@ -118,9 +118,7 @@ async fn deliver_without_route(
 pub const MAX_MX_ADDRESSES: usize = 5;
 
 /// Delivery through DNS (RFC 5321 section 5.1): the exchangers in order, each one's addresses
-/// in turn, until one of them takes the transaction. When none does, a temporary trouble
-/// anywhere defers the recipients (a later attempt may do better); only permanent ones fail
-/// them.
+/// in turn, until one of them takes the transaction.
 #[cfg(feature = "mx")]
 async fn deliver_by_mx(
     ctx: &Context,
@@ -133,20 +131,19 @@ async fn deliver_by_mx(
         Ok(hosts) => hosts,
         Err(outcome) => return batch.every(&outcome),
     };
-    let mut temporary = None;
-    let mut permanent = None;
+    let mut failures = Failures::default();
     let mut tried = 0;
     'hosts: for host in hosts {
         let addresses = match resolver.addresses(&host).await {
             Answer::Records(addresses) => addresses,
             Answer::NoData | Answer::NxDomain => {
-                permanent = Some(Outcome::Failed(format!(
+                failures.note(Outcome::Failed(format!(
                     "550 5.4.4 {host} (mail exchanger of {domain}) has no address"
                 )));
                 continue;
             }
             Answer::Trouble(e) => {
-                temporary = Some(Outcome::Deferred(format!(
+                failures.note(Outcome::Deferred(format!(
                     "451 4.4.3 Address lookup of {host} failed: {e}"
                 )));
                 continue;
@@ -159,18 +156,37 @@ async fn deliver_by_mx(
             tried += 1;
             match send_to_exchanger(ctx, batch, &host, ip).await {
                 Ok(outcomes) => return outcomes,
-                Err(Unreached {
-                    outcome: outcome @ Outcome::Failed(_),
-                    ..
-                }) => permanent = Some(outcome),
-                Err(unreached) => temporary = Some(unreached.outcome),
+                Err(unreached) => failures.note(unreached.outcome),
             }
         }
     }
-    let outcome = temporary.or(permanent).unwrap_or_else(|| {
-        Outcome::Deferred(format!("451 4.4.4 No mail exchanger of {domain} was tried"))
-    });
-    batch.every(&outcome)
+    batch.every(&failures.verdict(domain))
+}
+
+/// What went wrong with each exchanger of a domain, when none took the message.
+#[cfg(feature = "mx")]
+#[derive(Default)]
+struct Failures {
+    temporary: Option<Outcome>,
+    permanent: Option<Outcome>,
+}
+
+#[cfg(feature = "mx")]
+impl Failures {
+    fn note(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Failed(_) => self.permanent = Some(outcome),
+            _ => self.temporary = Some(outcome),
+        }
+    }
+
+    /// Any temporary trouble defers (a later attempt may do better); only when every
+    /// failure was permanent do the recipients fail.
+    fn verdict(self, domain: &str) -> Outcome {
+        self.temporary.or(self.permanent).unwrap_or_else(|| {
+            Outcome::Deferred(format!("451 4.4.4 No mail exchanger of {domain} was tried"))
+        })
+    }
 }
 
 /// One exchanger address, with STARTTLS as `[relay] tls` says; opportunistic TLS connects
@@ -362,4 +378,28 @@ fn notify_sender(ctx: &Context, item: &QueueItem) -> Result<(), mailstore::Error
         }
     }
     ctx.queue.complete(&item.id)
+}
+
+#[cfg(all(test, feature = "mx"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_temporary_failure_defers_and_only_permanent_ones_fail() {
+        let mut failures = Failures::default();
+        failures.note(Outcome::Failed("550 5.4.4 a has no address".into()));
+        failures.note(Outcome::Deferred("connect: refused".into()));
+        failures.note(Outcome::Failed("554 5.0.0 go away".into()));
+        assert_eq!(
+            failures.verdict("d"),
+            Outcome::Deferred("connect: refused".into())
+        );
+        let mut failures = Failures::default();
+        failures.note(Outcome::Failed("550 5.4.4 a has no address".into()));
+        assert!(matches!(failures.verdict("d"), Outcome::Failed(_)));
+        assert!(matches!(
+            Failures::default().verdict("d"),
+            Outcome::Deferred(line) if line.starts_with("451 4.4.4 ")
+        ));
+    }
 }

@@ -168,12 +168,12 @@ enum Extra {
 
 /// Builds a message; see the [module documentation](self).
 pub struct MessageBuilder {
-    from: Vec<Mailbox>,
-    sender: Option<Mailbox>,
-    reply_to: Vec<Address>,
-    to: Vec<Address>,
-    cc: Vec<Address>,
-    bcc: Vec<Address>,
+    from: Vec<Mailbox<'static>>,
+    sender: Option<Mailbox<'static>>,
+    reply_to: Vec<Address<'static>>,
+    to: Vec<Address<'static>>,
+    cc: Vec<Address<'static>>,
+    bcc: Vec<Address<'static>>,
     write_bcc: bool,
     subject: Option<String>,
     date: Option<DateTime>,
@@ -368,7 +368,7 @@ fn id_field(name: &str, ids: &[String]) -> Result<String, EncodeError> {
     Ok(f.finish())
 }
 
-fn address_field(name: &str, list: &[Address]) -> Result<String, EncodeError> {
+fn address_field(name: &str, list: &[Address<'_>]) -> Result<String, EncodeError> {
     let mut f = FieldWriter::new(name)?;
     f.push_tokens(&address_list_tokens(list)?)?;
     Ok(f.finish())
@@ -403,39 +403,39 @@ impl MessageBuilder {
     }
 
     /// Adds a From mailbox (RFC 5322 section 3.6.2); several need a [`sender`](Self::sender).
-    pub fn from(mut self, m: Mailbox) -> Self {
-        self.from.push(m);
+    pub fn from(mut self, m: Mailbox<'_>) -> Self {
+        self.from.push(m.into_owned());
         self
     }
 
     /// Sets the Sender mailbox.
-    pub fn sender(mut self, m: Mailbox) -> Self {
-        self.sender = Some(m);
+    pub fn sender(mut self, m: Mailbox<'_>) -> Self {
+        self.sender = Some(m.into_owned());
         self
     }
 
     /// Adds a Reply-To address.
-    pub fn reply_to(mut self, a: impl Into<Address>) -> Self {
-        self.reply_to.push(a.into());
+    pub fn reply_to<'a>(mut self, a: impl Into<Address<'a>>) -> Self {
+        self.reply_to.push(a.into().into_owned());
         self
     }
 
     /// Adds a To address (a mailbox or a group).
-    pub fn to(mut self, a: impl Into<Address>) -> Self {
-        self.to.push(a.into());
+    pub fn to<'a>(mut self, a: impl Into<Address<'a>>) -> Self {
+        self.to.push(a.into().into_owned());
         self
     }
 
     /// Adds a Cc address.
-    pub fn cc(mut self, a: impl Into<Address>) -> Self {
-        self.cc.push(a.into());
+    pub fn cc<'a>(mut self, a: impl Into<Address<'a>>) -> Self {
+        self.cc.push(a.into().into_owned());
         self
     }
 
     /// Adds a Bcc address. Bcc is not written unless [`write_bcc`](Self::write_bcc) is set
     /// (RFC 5322 section 3.6.3, first method); it stays in [`recipients`](Self::recipients).
-    pub fn bcc(mut self, a: impl Into<Address>) -> Self {
-        self.bcc.push(a.into());
+    pub fn bcc<'a>(mut self, a: impl Into<Address<'a>>) -> Self {
+        self.bcc.push(a.into().into_owned());
         self
     }
 
@@ -446,7 +446,7 @@ impl MessageBuilder {
     }
 
     /// Every envelope recipient: the mailboxes of To, Cc and Bcc.
-    pub fn recipients(&self) -> Vec<&Mailbox> {
+    pub fn recipients(&self) -> Vec<&Mailbox<'static>> {
         self.to
             .iter()
             .chain(&self.cc)
@@ -573,7 +573,7 @@ impl MessageBuilder {
         let mut f = FieldWriter::new("Date")?;
         f.push(" ", &date.to_string())?;
         head.push_str(&f.finish());
-        let from: Vec<Address> = self.from.iter().cloned().map(Address::from).collect();
+        let from: Vec<Address<'_>> = self.from.iter().cloned().map(Address::from).collect();
         head.push_str(&address_field("From", &from)?);
         if let Some(s) = &self.sender {
             let mut f = FieldWriter::new("Sender")?;
@@ -598,7 +598,7 @@ impl MessageBuilder {
                 let domain = self
                     .message_id_domain
                     .clone()
-                    .or_else(|| self.from.first().map(|m| m.domain.clone()))
+                    .or_else(|| self.from.first().map(|m| m.domain.clone().into_owned()))
                     .filter(|d| !d.is_empty())
                     .unwrap_or_else(|| "localhost".to_owned());
                 let stamp = date.unix_timestamp();

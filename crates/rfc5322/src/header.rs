@@ -53,6 +53,22 @@ fn is_field_name_byte(b: u8) -> bool {
     (33..=126).contains(&b) && b != b':'
 }
 
+/// When `line` starts a field: the length of its name (printable ASCII without colon,
+/// RFC 5322 section 2.2) and the offset of the colon (white space between the two is
+/// tolerated, obs-optional of section 4.5).
+fn field_name(line: &[u8]) -> Option<(usize, usize)> {
+    let name_len = line
+        .iter()
+        .position(|&b| !is_field_name_byte(b))
+        .unwrap_or(line.len());
+    if name_len == 0 {
+        return None;
+    }
+    let rest = line.get(name_len..)?;
+    let colon = name_len + rest.iter().position(|&b| b != b' ' && b != b'\t')?;
+    (line.get(colon) == Some(&b':')).then_some((name_len, colon))
+}
+
 /// Scans the header block starting at `start`, appending the fields to `fields`.
 pub(crate) fn scan_header(
     data: &[u8],
@@ -100,6 +116,8 @@ pub(crate) fn scan_header(
             fields.push(f);
         }
     };
+    // Lines ending in CRLF, counted to tell whether the block holds a bare CR.
+    let mut crlf_lines = 0usize;
     let scan = loop {
         if pos >= end {
             break HeaderScan {
@@ -119,8 +137,11 @@ pub(crate) fn scan_header(
                 body_start: next,
             };
         }
-        let first = data.get(pos).copied().unwrap_or(b' ');
+        let crlf = usize::from(next > content_end + 1);
+        let line = data.get(pos..content_end).unwrap_or(&[]);
+        let first = line.first().copied().unwrap_or(b' ');
         if first == b' ' || first == b'\t' {
+            crlf_lines += crlf;
             match current.as_mut() {
                 Some(f) => {
                     f.value_end = content_end;
@@ -131,17 +152,8 @@ pub(crate) fn scan_header(
             pos = next;
             continue;
         }
-        let line = data.get(pos..content_end).unwrap_or(&[]);
-        let colon = memchr::memchr(b':', line);
-        let name_ok = colon.is_some_and(|c| {
-            let name = line.get(..c).unwrap_or(&[]);
-            let trimmed = name
-                .iter()
-                .rposition(|&b| b != b' ' && b != b'\t')
-                .map_or(0, |i| i + 1);
-            trimmed > 0 && name.iter().take(trimmed).all(|&b| is_field_name_byte(b))
-        });
-        if let (Some(c), true) = (colon, name_ok) {
+        if let Some((name_len, colon)) = field_name(line) {
+            crlf_lines += crlf;
             if let Some(f) = current.take() {
                 push(
                     f,
@@ -152,15 +164,10 @@ pub(crate) fn scan_header(
                     &mut too_large,
                 );
             }
-            let name = line.get(..c).unwrap_or(&[]);
-            let name_len = name
-                .iter()
-                .rposition(|&b| b != b' ' && b != b'\t')
-                .map_or(0, |i| i + 1);
             current = Some(FieldSpan {
                 start: pos,
                 name_end: pos + name_len,
-                value_start: pos + c + 1,
+                value_start: pos + colon + 1,
                 value_end: content_end,
                 end: next,
             });
@@ -169,6 +176,7 @@ pub(crate) fn scan_header(
         }
         if is_root && pos == start && line.starts_with(b"From ") {
             // An mbox "From " line in front of the message: skipped.
+            crlf_lines += crlf;
             pos = next;
             continue;
         }
@@ -180,17 +188,11 @@ pub(crate) fn scan_header(
             let next_line = data.get(next..next_end).unwrap_or(&[]);
             let next_is_header = match next_line.first() {
                 Some(b' ' | b'\t') => true,
-                Some(_) => memchr::memchr(b':', next_line).is_some_and(|c| {
-                    let n = next_line.get(..c).unwrap_or(&[]);
-                    let t = n
-                        .iter()
-                        .rposition(|&b| b != b' ' && b != b'\t')
-                        .map_or(0, |i| i + 1);
-                    t > 0 && n.iter().take(t).all(|&b| is_field_name_byte(b))
-                }),
+                Some(_) => field_name(next_line).is_some(),
                 None => false,
             };
             if next_is_header {
+                crlf_lines += crlf;
                 defects.push(Defect::new(DefectKind::BrokenFolding, pos));
                 f.value_end = content_end;
                 f.end = next;
@@ -219,9 +221,10 @@ pub(crate) fn scan_header(
     }
     // Byte-level checks of the recorded fields: NUL, bare CR, 8-bit without UTF-8.
     let block = data.get(start..scan.header_end).unwrap_or(&[]);
+    // Every CRLF of the block ends one of its lines: more CRs than that is a bare CR.
     let suspicious = !block.is_ascii()
         || memchr::memchr(0, block).is_some()
-        || memchr::memchr_iter(b'\r', block).any(|i| block.get(i + 1) != Some(&b'\n'));
+        || memchr::memchr_iter(b'\r', block).count() != crlf_lines;
     if suspicious {
         for f in fields.get(first_field..).unwrap_or(&[]) {
             let raw = data.get(f.start..f.end).unwrap_or(&[]);

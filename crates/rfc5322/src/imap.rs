@@ -87,10 +87,11 @@ fn env_addrs(p: &Part<'_>, name: &str) -> Vec<EnvelopeAddress> {
     let Some(f) = p.field(name) else {
         return Vec::new();
     };
-    let list = parse_address_list_raw(&unfold(f.raw_value()), p.message().limits().max_group_depth);
+    let unfolded = unfold(f.raw_value());
+    let list = parse_address_list_raw(&unfolded, p.message().limits().max_group_depth);
     let mut out = Vec::new();
-    let one = |m: &crate::Mailbox| EnvelopeAddress {
-        name: m.name.clone(),
+    let one = |m: &crate::Mailbox<'_>| EnvelopeAddress {
+        name: m.name.as_deref().map(str::to_owned),
         adl: (!m.route.is_empty()).then(|| {
             m.route
                 .iter()
@@ -98,15 +99,15 @@ fn env_addrs(p: &Part<'_>, name: &str) -> Vec<EnvelopeAddress> {
                 .collect::<Vec<_>>()
                 .join(",")
         }),
-        mailbox: Some(m.local_part.clone()),
-        host: Some(m.domain.clone()),
+        mailbox: Some(m.local_part.clone().into_owned()),
+        host: Some(m.domain.clone().into_owned()),
     };
     for a in &list {
         match a {
             Address::Mailbox(m) => out.push(one(m)),
             Address::Group(g) => {
                 out.push(EnvelopeAddress {
-                    mailbox: Some(g.name.clone()),
+                    mailbox: Some(g.name.clone().into_owned()),
                     ..Default::default()
                 });
                 out.extend(g.members.iter().map(one));
@@ -153,12 +154,12 @@ impl Part<'_> {
         } else {
             ct.params
                 .iter()
-                .map(|p| (p.name.clone(), p.value.clone()))
+                .map(|p| (p.name.to_string(), p.value.to_string()))
                 .collect()
         };
         BodyFields {
-            media_type: ct.media_type.clone(),
-            subtype: ct.subtype.clone(),
+            media_type: ct.media_type.to_string(),
+            subtype: ct.subtype.to_string(),
             params,
             id: raw_text(self, "content-id"),
             description: raw_text(self, "content-description"),
@@ -168,10 +169,10 @@ impl Part<'_> {
             md5: raw_text(self, "content-md5"),
             disposition: self.content_disposition().map(|d| {
                 (
-                    d.kind.clone(),
+                    d.kind.to_string(),
                     d.params
                         .iter()
-                        .map(|p| (p.name.clone(), p.value.clone()))
+                        .map(|p| (p.name.to_string(), p.value.to_string()))
                         .collect(),
                 )
             }),

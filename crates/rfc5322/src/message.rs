@@ -49,7 +49,7 @@ struct PartData {
     kind: PartKind,
     depth: usize,
     /// The parsed Content-Type; `None` when absent or unreadable (the default applies).
-    content_type: Option<ContentType>,
+    content_type: Option<ContentType<'static>>,
     /// The part is a child of a multipart/digest (default message/rfc822).
     in_digest: bool,
     preamble: Range<usize>,
@@ -72,26 +72,41 @@ struct Delims {
     epilogue: Option<Range<usize>>,
 }
 
+/// A line starting with two dashes, as every delimiter line does.
+static LINE_DASHES: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\n--"));
+
 /// Finds the delimiter lines of `--boundary` in `data[start..end]` (RFC 2046 section 5.1.1).
 fn split_multipart(data: &[u8], start: usize, end: usize, boundary: &[u8]) -> Option<Delims> {
     let mut pattern = Vec::with_capacity(boundary.len() + 2);
     pattern.extend_from_slice(b"--");
     pattern.extend_from_slice(boundary);
-    let finder = memchr::memmem::Finder::new(&pattern);
     let hay = data.get(..end)?;
+    // The first delimiter candidate at or after `pos`: the pattern at the start of the body
+    // or of a line. Lines starting with two dashes are found with one searcher built once
+    // (a searcher per boundary costs more than searching a small body).
+    let next = |pos: usize| -> Option<usize> {
+        if pos == start && hay.get(start..)?.starts_with(&pattern) {
+            return Some(start);
+        }
+        let mut from = pos.max(start + 1) - 1;
+        loop {
+            let h = from + LINE_DASHES.find(hay.get(from..)?)? + 1;
+            if hay.get(h..)?.starts_with(&pattern) {
+                return Some(h);
+            }
+            from = h;
+        }
+    };
     let mut pos = start;
     let mut preamble_end: Option<usize> = None;
     let mut content_start = start;
     let mut parts = Vec::new();
     while pos < end {
-        let Some(i) = finder.find(hay.get(pos..).unwrap_or(&[])) else {
+        let Some(h) = next(pos) else {
             break;
         };
-        let h = pos + i;
         pos = h + 1;
-        if h != start && hay.get(h - 1) != Some(&b'\n') {
-            continue;
-        }
         let mut q = h + pattern.len();
         let close = hay.get(q..q + 2) == Some(b"--");
         if close {
@@ -142,13 +157,13 @@ fn split_multipart(data: &[u8], start: usize, end: usize, boundary: &[u8]) -> Op
     })
 }
 
-static TEXT_PLAIN: std::sync::LazyLock<ContentType> =
+static TEXT_PLAIN: std::sync::LazyLock<ContentType<'static>> =
     std::sync::LazyLock::new(ContentType::default);
-static MESSAGE_RFC822: std::sync::LazyLock<ContentType> =
+static MESSAGE_RFC822: std::sync::LazyLock<ContentType<'static>> =
     std::sync::LazyLock::new(|| ContentType::new("message", "rfc822"));
 
 /// The RFC 2046 default: text/plain; charset=us-ascii, or message/rfc822 in a digest.
-fn default_ct(in_digest: bool) -> &'static ContentType {
+fn default_ct(in_digest: bool) -> &'static ContentType<'static> {
     if in_digest {
         &MESSAGE_RFC822
     } else {
@@ -156,7 +171,7 @@ fn default_ct(in_digest: bool) -> &'static ContentType {
     }
 }
 
-fn effective_ct(p: &PartData) -> &ContentType {
+fn effective_ct(p: &PartData) -> &ContentType<'static> {
     match &p.content_type {
         Some(c) => c,
         None => default_ct(p.in_digest),
@@ -244,7 +259,7 @@ impl Message {
             let in_digest = parent
                 .and_then(|pp| self.parts.get(pp))
                 .is_some_and(|pp| effective_ct(pp).is("multipart", "digest"));
-            let mut parsed: Option<ContentType> = None;
+            let mut parsed: Option<ContentType<'_>> = None;
             if let Some(f) = find_field(data, my_fields, "content-type") {
                 let raw = data.get(f.value_start..f.value_end).unwrap_or(&[]);
                 if let Some(mut c) = content_type::parse_content_type(
@@ -255,17 +270,17 @@ impl Message {
                 ) {
                     if c.subtype.is_empty() {
                         // "text/" or "multipart" alone: keep a usable subtype.
-                        c.subtype = match c.media_type.as_str() {
-                            "multipart" => "mixed".into(),
-                            "message" => "rfc822".into(),
-                            "text" => "plain".into(),
-                            _ => "octet-stream".into(),
-                        };
+                        c.subtype = Cow::Borrowed(match &*c.media_type {
+                            "multipart" => "mixed",
+                            "message" => "rfc822",
+                            "text" => "plain",
+                            _ => "octet-stream",
+                        });
                     }
                     parsed = Some(c);
                 }
             }
-            let ct: &ContentType = match &parsed {
+            let ct: &ContentType<'_> = match &parsed {
                 Some(c) => c,
                 None => default_ct(in_digest),
             };
@@ -357,7 +372,7 @@ impl Message {
                 p.fields = f0..f1;
                 p.kind = kind;
                 p.children = children;
-                p.content_type = parsed;
+                p.content_type = parsed.map(ContentType::into_static);
                 p.in_digest = in_digest;
                 p.preamble = preamble;
                 p.epilogue = epilogue;
@@ -684,7 +699,7 @@ impl<'a> Part<'a> {
     }
 
     /// The effective Content-Type (the RFC 2046 default when absent or unparsable).
-    pub fn content_type(&self) -> &'a ContentType {
+    pub fn content_type(&self) -> &'a ContentType<'static> {
         effective_ct(self.d())
     }
 
@@ -701,7 +716,7 @@ impl<'a> Part<'a> {
     }
 
     /// The Content-Disposition.
-    pub fn content_disposition(&self) -> Option<ContentDisposition> {
+    pub fn content_disposition(&self) -> Option<ContentDisposition<'a>> {
         let f = self.field("content-disposition")?;
         content_type::parse_content_disposition(
             f.raw_value(),
@@ -791,34 +806,34 @@ impl<'a> Part<'a> {
     }
 
     /// The first field of that name as unstructured text (RFC 2047 decoded).
-    pub fn text(&self, name: &str) -> Option<String> {
+    pub fn text(&self, name: &str) -> Option<Cow<'a, str>> {
         self.field(name).map(|f| f.text())
     }
 
     /// Subject, decoded.
-    pub fn subject(&self) -> Option<String> {
+    pub fn subject(&self) -> Option<Cow<'a, str>> {
         self.text("subject")
     }
 
     /// The addresses of the first field of that name.
-    pub fn addresses(&self, name: &str) -> Vec<Address> {
+    pub fn addresses(&self, name: &str) -> Vec<Address<'a>> {
         self.field(name)
             .map(|f| f.addresses(self.msg.limits.max_group_depth))
             .unwrap_or_default()
     }
 
     /// From.
-    pub fn from(&self) -> Vec<Address> {
+    pub fn from(&self) -> Vec<Address<'a>> {
         self.addresses("from")
     }
 
     /// To.
-    pub fn to(&self) -> Vec<Address> {
+    pub fn to(&self) -> Vec<Address<'a>> {
         self.addresses("to")
     }
 
     /// Cc.
-    pub fn cc(&self) -> Vec<Address> {
+    pub fn cc(&self) -> Vec<Address<'a>> {
         self.addresses("cc")
     }
 
@@ -828,13 +843,13 @@ impl<'a> Part<'a> {
     }
 
     /// Content-ID, without angle brackets (RFC 2045 section 7).
-    pub fn content_id(&self) -> Option<String> {
+    pub fn content_id(&self) -> Option<Cow<'a, str>> {
         self.field("content-id")
             .and_then(|f| f.message_ids().into_iter().next())
     }
 
     /// Content-Description, decoded (RFC 2045 section 8).
-    pub fn content_description(&self) -> Option<String> {
+    pub fn content_description(&self) -> Option<Cow<'a, str>> {
         self.text("content-description")
     }
 
@@ -859,7 +874,7 @@ impl<'a> Part<'a> {
     }
 
     /// Message-ID, without angle brackets.
-    pub fn message_id(&self) -> Option<String> {
+    pub fn message_id(&self) -> Option<Cow<'a, str>> {
         self.field("message-id")
             .and_then(|f| f.message_ids().into_iter().next())
     }
@@ -902,13 +917,14 @@ impl<'a> Part<'a> {
 
 impl<'a> Field<'a> {
     /// The value as unstructured text: unfolded, RFC 2047 encoded words decoded, 8-bit
-    /// bytes read as UTF-8 (RFC 6532) or windows-1252, trimmed.
-    pub fn text(&self) -> String {
+    /// bytes read as UTF-8 (RFC 6532) or windows-1252, trimmed. Borrows the input when
+    /// there was nothing to decode or unfold.
+    pub fn text(&self) -> Cow<'a, str> {
         encoded_word::decode_unstructured(self.raw_value(), &mut Vec::new(), self.span.value_start)
     }
 
     /// The value as an address list.
-    pub fn addresses(&self, max_depth: usize) -> Vec<Address> {
+    pub fn addresses(&self, max_depth: usize) -> Vec<Address<'a>> {
         address::parse_address_list(
             self.raw_value(),
             max_depth,
@@ -918,7 +934,7 @@ impl<'a> Field<'a> {
     }
 
     /// The value as an address list, with the defects found.
-    pub fn addresses_with_defects(&self, max_depth: usize) -> (Vec<Address>, Vec<Defect>) {
+    pub fn addresses_with_defects(&self, max_depth: usize) -> (Vec<Address<'a>>, Vec<Defect>) {
         let mut d = Vec::new();
         let a =
             address::parse_address_list(self.raw_value(), max_depth, &mut d, self.span.value_start);
@@ -926,7 +942,7 @@ impl<'a> Field<'a> {
     }
 
     /// The value as one mailbox (Sender).
-    pub fn mailbox(&self) -> Option<Mailbox> {
+    pub fn mailbox(&self) -> Option<Mailbox<'a>> {
         address::parse_mailbox(self.raw_value(), 32, &mut Vec::new(), self.span.value_start)
     }
 
@@ -936,7 +952,7 @@ impl<'a> Field<'a> {
     }
 
     /// The value as a list of message ids (Message-ID, In-Reply-To, References).
-    pub fn message_ids(&self) -> Vec<String> {
+    pub fn message_ids(&self) -> Vec<Cow<'a, str>> {
         misc::parse_message_ids(self.raw_value(), &mut Vec::new(), self.span.value_start)
     }
 
@@ -946,12 +962,12 @@ impl<'a> Field<'a> {
     }
 
     /// The value as a comma-separated list of phrases (Keywords).
-    pub fn phrases(&self) -> Vec<String> {
+    pub fn phrases(&self) -> Vec<Cow<'a, str>> {
         misc::parse_phrase_list(self.raw_value(), &mut Vec::new(), self.span.value_start)
     }
 
     /// The value as a Content-Type.
-    pub fn content_type(&self) -> Option<ContentType> {
+    pub fn content_type(&self) -> Option<ContentType<'a>> {
         content_type::parse_content_type(
             self.raw_value(),
             32,
@@ -961,7 +977,7 @@ impl<'a> Field<'a> {
     }
 
     /// The value as a Content-Disposition.
-    pub fn content_disposition(&self) -> Option<ContentDisposition> {
+    pub fn content_disposition(&self) -> Option<ContentDisposition<'a>> {
         content_type::parse_content_disposition(
             self.raw_value(),
             32,

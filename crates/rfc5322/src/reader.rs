@@ -257,7 +257,7 @@ fn status_block(body: &[u8]) -> Vec<(String, String)> {
     match Message::parse(body.to_vec()) {
         Ok(m) => m
             .fields()
-            .map(|f| (f.name().to_owned(), f.text()))
+            .map(|f| (f.name().to_owned(), f.text().into_owned()))
             .collect(),
         Err(_) => Vec::new(),
     }

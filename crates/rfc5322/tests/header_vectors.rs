@@ -36,9 +36,12 @@ fn addr_json(a: &rfc5322::Mailbox) -> String {
     s
 }
 
-fn mb(m: &rfc5322::Mailbox) -> (Option<String>, Option<String>) {
+fn mb(m: &rfc5322::Mailbox<'_>) -> (Option<String>, Option<String>) {
     let a = addr_json(m);
-    (m.name.clone(), if a.is_empty() { None } else { Some(a) })
+    (
+        m.name.as_deref().map(str::to_owned),
+        if a.is_empty() { None } else { Some(a) },
+    )
 }
 
 fn exp_mb(j: &Json) -> (Option<String>, Option<String>) {
@@ -100,9 +103,10 @@ fn address() {
                     Some((None, v)) => v.push(mb(m)),
                     _ => g.push((None, vec![mb(m)])),
                 },
-                Address::Group(gr) => {
-                    g.push((Some(gr.name.clone()), gr.members.iter().map(mb).collect()))
-                }
+                Address::Group(gr) => g.push((
+                    Some(gr.name.to_string()),
+                    gr.members.iter().map(mb).collect(),
+                )),
                 _ => unreachable!(),
             }
         }
@@ -197,13 +201,13 @@ fn content_type() {
                 let mut got_p = Vec::new();
                 for p in &c.params {
                     if let Some(l) = &p.language {
-                        got_p.push((format!("{}#lang", p.name), l.clone()));
+                        got_p.push((format!("{}#lang", p.name), l.to_string()));
                     }
-                    got_p.push((p.name.clone(), p.value.clone()));
+                    got_p.push((p.name.to_string(), p.value.to_string()));
                 }
                 want_p.sort();
                 got_p.sort();
-                let g = (c.media_type.clone(), c.subtype.clone(), got_p);
+                let g = (c.media_type.to_string(), c.subtype.to_string(), got_p);
                 let w = (want_t, want_s, want_p);
                 if g == w {
                     Ok(())

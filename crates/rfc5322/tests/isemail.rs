@@ -120,10 +120,7 @@ fn isemail_cases() {
 #[test]
 fn values() {
     let (m, d) = parse_addr_spec_strict(b"\"john doe\"@example.com").unwrap();
-    assert_eq!(
-        (m.local_part.as_str(), m.domain.as_str()),
-        ("john doe", "example.com")
-    );
+    assert_eq!((&*m.local_part, &*m.domain), ("john doe", "example.com"));
     assert!(d.is_empty());
     let (m, d) = parse_addr_spec_strict(b"john . doe @ example . com").unwrap();
     assert_eq!(m.addr_spec(), "john.doe@example.com");

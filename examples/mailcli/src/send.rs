@@ -135,7 +135,7 @@ fn find_header_end(data: &[u8]) -> usize {
 
 /// Parses one flag value: a mailbox or a comma-separated list, each addr-spec checked
 /// strictly (RFC 5322 section 3.4.1).
-fn parse_addresses(flag: &str, value: &str) -> Result<Vec<Address>, Error> {
+fn parse_addresses<'a>(flag: &str, value: &'a str) -> Result<Vec<Address<'a>>, Error> {
     let bad = || Error::Usage(format!("{flag}: invalid address {value:?}"));
     if value.contains(['\r', '\n']) {
         return Err(bad());
@@ -153,7 +153,7 @@ fn parse_addresses(flag: &str, value: &str) -> Result<Vec<Address>, Error> {
     Ok(list)
 }
 
-fn parse_mailbox(flag: &str, value: &str) -> Result<Mailbox, Error> {
+fn parse_mailbox<'a>(flag: &str, value: &'a str) -> Result<Mailbox<'a>, Error> {
     let list = parse_addresses(flag, value)?;
     match list.as_slice() {
         [Address::Mailbox(m)] => Ok(m.clone()),
@@ -161,7 +161,7 @@ fn parse_mailbox(flag: &str, value: &str) -> Result<Mailbox, Error> {
     }
 }
 
-fn mailboxes(list: &[Address]) -> impl Iterator<Item = String> + '_ {
+fn mailboxes<'l>(list: &'l [Address<'_>]) -> impl Iterator<Item = String> + 'l {
     list.iter()
         .flat_map(Address::mailboxes)
         .map(Mailbox::addr_spec)

@@ -3,6 +3,8 @@
 //! adjacent words of one charset are joined before the charset is applied, so a UTF-8
 //! sequence split across two words comes out whole (RFC 2047 sections 5 and 6.2).
 
+use std::borrow::Cow;
+
 use crate::decode::{base64, charset, qp};
 use crate::defect::{Defect, DefectKind};
 
@@ -22,9 +24,26 @@ fn parse_word(s: &[u8], start: usize) -> Option<Word<'_>> {
     let cs_len = rest.get(2..)?.iter().take(76).position(|&b| b == b'?')?;
     let charset = rest.get(2..2 + cs_len)?;
     if charset.is_empty()
-        || charset
-            .iter()
-            .any(|&b| b <= b' ' || b >= 0x7F || b"()<>@,;:\"/[]=.".contains(&b))
+        || charset.iter().any(|&b| {
+            b <= b' '
+                || b >= 0x7F
+                || matches!(
+                    b,
+                    b'(' | b')'
+                        | b'<'
+                        | b'>'
+                        | b'@'
+                        | b','
+                        | b';'
+                        | b':'
+                        | b'"'
+                        | b'/'
+                        | b'['
+                        | b']'
+                        | b'='
+                        | b'.'
+                )
+        })
     {
         return None;
     }
@@ -209,28 +228,50 @@ pub(crate) fn decode_text_into(
 
 /// Decodes an unstructured field value (Subject, Comments, ...): unfolded (line breaks
 /// removed, white space kept), encoded words decoded (white space between adjacent encoded
-/// words dropped), leading and trailing white space trimmed.
-pub fn decode_unstructured(raw: &[u8], defects: &mut Vec<Defect>, offset: usize) -> String {
+/// words dropped), leading and trailing white space trimmed. Borrows `raw` when there is
+/// nothing to decode or unfold.
+pub fn decode_unstructured<'a>(
+    raw: &'a [u8],
+    defects: &mut Vec<Defect>,
+    offset: usize,
+) -> Cow<'a, str> {
+    let is_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
     // Fast path: no encoded word, nothing to decode; unfold and trim only.
     if !may_hold_encoded_word(raw) {
-        let text = charset::bytes_to_text(raw);
-        let t = text.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n');
-        return if t.contains(['\r', '\n']) {
-            // Removing ASCII bytes keeps the text valid UTF-8.
-            let v: Vec<u8> = t.bytes().filter(|&b| b != b'\r' && b != b'\n').collect();
-            String::from_utf8(v).unwrap_or_default()
+        let first = raw.iter().position(|b| !is_space(b)).unwrap_or(raw.len());
+        let last = raw
+            .iter()
+            .rposition(|b| !is_space(b))
+            .map_or(first, |i| i + 1);
+        let t = raw.get(first..last).unwrap_or(&[]);
+        return if memchr::memchr2(b'\r', b'\n', t).is_some() {
+            // Read as text first (the charset guess sees the bytes as they are), then the
+            // line breaks removed.
+            Cow::Owned(without_line_breaks(&charset::bytes_to_text(t)))
         } else {
-            t.to_owned()
+            charset::bytes_to_text(t)
         };
     }
     let mut out = String::with_capacity(raw.len());
     decode_text_into(raw, Ws::Unfold, &mut out, defects, offset);
     let t = out.trim_matches(|c: char| c == ' ' || c == '\t');
-    if t.len() == out.len() {
+    Cow::Owned(if t.len() == out.len() {
         out
     } else {
         t.to_owned()
+    })
+}
+
+/// The text with its CR and LF characters removed.
+fn without_line_breaks(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    let mut rest = t;
+    while let Some(i) = memchr::memchr2(b'\r', b'\n', rest.as_bytes()) {
+        out.push_str(rest.get(..i).unwrap_or(""));
+        rest = rest.get(i + 1..).unwrap_or("");
     }
+    out.push_str(rest);
+    out
 }
 
 /// Decodes a phrase (display name): every run of white space is one space.
@@ -257,7 +298,7 @@ mod tests {
     use super::*;
 
     fn u(s: &str) -> String {
-        decode_unstructured(s.as_bytes(), &mut Vec::new(), 0)
+        decode_unstructured(s.as_bytes(), &mut Vec::new(), 0).into_owned()
     }
 
     #[test]

@@ -253,7 +253,7 @@ impl P<'_> {
 /// [`DefectKind::ObsoleteSyntax`] defect when obsolete syntax was used (CFWS around dots
 /// or next to `@`, a quoted string mixed with atoms, obs-FWS, obs-qtext, obs-ctext,
 /// obs-qp, obs-dtext).
-pub fn parse_addr_spec_strict(s: &[u8]) -> Result<(Mailbox, Vec<Defect>), AddrSpecError> {
+pub fn parse_addr_spec_strict(s: &[u8]) -> Result<(Mailbox<'static>, Vec<Defect>), AddrSpecError> {
     let mut p = P {
         s,
         i: 0,
@@ -401,7 +401,8 @@ pub fn parse_addr_spec_strict(s: &[u8]) -> Result<(Mailbox, Vec<Defect>), AddrSp
     if let Some(at) = p.deprecated {
         defects.push(Defect::new(DefectKind::ObsoleteSyntax, at));
     }
-    let text = |v: &[u8]| crate::decode::charset::bytes_to_text(v).into_owned();
+    let text =
+        |v: &[u8]| std::borrow::Cow::Owned(crate::decode::charset::bytes_to_text(v).into_owned());
     Ok((
         Mailbox {
             name: None,

@@ -11,33 +11,53 @@ use crate::field::lex::{Lexer, is_ws};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Tok<'a> {
-    /// An atom (dots included), raw bytes.
-    Atom(&'a [u8]),
-    /// A quoted string's content.
-    Quoted(Cow<'a, [u8]>),
-    /// A comment's text.
-    Comment(String),
-    /// A domain literal with its brackets.
-    Literal(Cow<'a, [u8]>),
+    /// An atom (dots included), raw bytes, and where it starts in the value.
+    Atom(&'a [u8], usize),
+    /// A quoted string's content, and where it starts in the value.
+    Quoted(Cow<'a, [u8]>, usize),
+    /// A comment as written, parentheses included (its text is read when needed).
+    Comment(&'a [u8]),
+    /// A domain literal with its brackets, and where it starts in the value.
+    Literal(Cow<'a, [u8]>, usize),
     /// One of `< > , : ; @`.
     Special(u8),
 }
 
 fn is_atom_byte(b: u8) -> bool {
-    !is_ws(b) && !b"()<>,:;@\"[".contains(&b)
+    !matches!(
+        b,
+        b' ' | b'\t'
+            | b'\r'
+            | b'\n'
+            | b'('
+            | b')'
+            | b'<'
+            | b'>'
+            | b','
+            | b':'
+            | b';'
+            | b'@'
+            | b'"'
+            | b'['
+    )
 }
 
 fn tokenize<'a>(lx: &mut Lexer<'a>) -> Vec<Tok<'a>> {
-    let mut toks = Vec::new();
+    // About one token per five octets of a typical list; grows when needed.
+    let mut toks = Vec::with_capacity(lx.s.len() / 5 + 4);
     loop {
         lx.skip_ws();
         let Some(b) = lx.peek() else { break };
         match b {
             b'(' => {
-                let c = lx.comment();
-                toks.push(Tok::Comment(c));
+                let start = lx.pos;
+                lx.skip_comment();
+                toks.push(Tok::Comment(lx.s.get(start..lx.pos).unwrap_or(&[])));
             }
-            b'"' => toks.push(Tok::Quoted(lx.quoted_cow())),
+            b'"' => {
+                let at = lx.pos + 1;
+                toks.push(Tok::Quoted(lx.quoted_cow(), at));
+            }
             b'[' => {
                 let start = lx.pos;
                 lx.pos += 1;
@@ -55,18 +75,19 @@ fn tokenize<'a>(lx: &mut Lexer<'a>) -> Vec<Tok<'a>> {
                 } else {
                     Cow::Borrowed(raw)
                 };
-                toks.push(Tok::Literal(lit));
+                toks.push(Tok::Literal(lit, start));
             }
             b'<' | b'>' | b',' | b':' | b';' | b'@' => {
                 lx.pos += 1;
                 toks.push(Tok::Special(b));
             }
             _ => {
+                let start = lx.pos;
                 let a = lx.take_while(is_atom_byte);
                 if a.is_empty() {
                     lx.pos += 1;
                 } else {
-                    toks.push(Tok::Atom(a));
+                    toks.push(Tok::Atom(a, start));
                 }
             }
         }
@@ -78,113 +99,195 @@ fn text(b: &[u8]) -> String {
     charset::bytes_to_text(b).into_owned()
 }
 
-/// Builds a display name from phrase tokens: words joined by one space, encoded words
-/// decoded (also inside quoted strings, as many mailers write them).
-fn phrase(toks: &[Tok], defects: &mut Vec<Defect>, offset: usize, decode: bool) -> Option<String> {
-    let mut raw: Vec<u8> = Vec::with_capacity(64);
-    let mut any = false;
-    let mut last_special = false;
-    for t in toks {
-        let w: &[u8] = match t {
-            Tok::Atom(a) => a,
-            Tok::Quoted(q) => q,
-            Tok::Literal(l) => l,
-            Tok::Special(s) => std::slice::from_ref(s),
-            Tok::Comment(_) => continue,
+/// The text of a comment token (nested parentheses kept, quoted pairs resolved, white
+/// space runs collapsed); its defects were recorded when it was tokenized.
+fn comment_text(raw: &[u8]) -> String {
+    Lexer::new(raw, usize::MAX, 0).comment()
+}
+
+/// The bytes the words of a phrase join to, when they are a span of the input: one atom,
+/// one quoted string without quoted pairs or folds, or atoms separated by single spaces.
+/// Returns the span's start and its bytes.
+fn contiguous<'a>(toks: &[Tok<'a>], s: &'a [u8]) -> Option<(usize, &'a [u8])> {
+    let mut words = toks.iter().filter(|t| !matches!(t, Tok::Comment(_)));
+    let first = words.next()?;
+    let Some(second) = words.next() else {
+        return match first {
+            Tok::Atom(a, at) | Tok::Quoted(Cow::Borrowed(a), at) => Some((*at, a)),
+            _ => None,
         };
-        let special = matches!(t, Tok::Special(_));
-        if any && !special && !last_special {
-            raw.push(b' ');
-        }
-        raw.extend_from_slice(w);
-        any = true;
-        last_special = special;
-    }
-    if !any {
+    };
+    if toks.iter().any(|t| matches!(t, Tok::Comment(_))) {
         return None;
     }
+    let Tok::Atom(a, start) = first else {
+        return None;
+    };
+    let mut end = start + a.len();
+    for t in std::iter::once(second).chain(words) {
+        let Tok::Atom(a, at) = t else {
+            return None;
+        };
+        if *at != end + 1 || s.get(end) != Some(&b' ') {
+            return None;
+        }
+        end = at + a.len();
+    }
+    Some((*start, s.get(*start..end)?))
+}
+
+/// Builds a display name from phrase tokens: words joined by one space, encoded words
+/// decoded (also inside quoted strings, as many mailers write them). Borrows the input when
+/// the name is a span of it with nothing to decode.
+fn phrase<'a>(
+    toks: &[Tok<'a>],
+    lx: &Lexer<'a>,
+    defects: &mut Vec<Defect>,
+    offset: usize,
+    decode: bool,
+) -> Option<Cow<'a, str>> {
+    let joined: Vec<u8>;
+    let span = contiguous(toks, lx.s);
+    let raw: &[u8] = match span {
+        Some((_, r)) => r,
+        None => {
+            let mut raw: Vec<u8> = Vec::with_capacity(64);
+            let mut any = false;
+            let mut last_special = false;
+            for t in toks {
+                let w: &[u8] = match t {
+                    Tok::Atom(a, _) => a,
+                    Tok::Quoted(q, _) => q,
+                    Tok::Literal(l, _) => l,
+                    Tok::Special(s) => std::slice::from_ref(s),
+                    Tok::Comment(_) => continue,
+                };
+                let special = matches!(t, Tok::Special(_));
+                if any && !special && !last_special {
+                    raw.push(b' ');
+                }
+                raw.extend_from_slice(w);
+                any = true;
+                last_special = special;
+            }
+            if !any {
+                return None;
+            }
+            joined = raw;
+            &joined
+        }
+    };
     let quoted_only = toks
         .iter()
-        .all(|t| matches!(t, Tok::Quoted(_) | Tok::Comment(_)));
+        .all(|t| matches!(t, Tok::Quoted(..) | Tok::Comment(_)));
     if !decode {
-        return Some(collapse(&text(&raw)));
+        return Some(Cow::Owned(collapse(&text(raw))));
     }
-    if !encoded_word::may_hold_encoded_word(&raw) {
+    if !encoded_word::may_hold_encoded_word(raw) {
         // A lone quoted string is kept exactly (spaces included); other phrases have their
         // white space runs read as one space.
         if quoted_only
             || !raw.iter().any(|&b| b == b'\t' || b == b'\r' || b == b'\n')
                 && !raw.windows(2).any(|w| w == b"  ")
         {
-            return Some(text(&raw));
+            return Some(match span {
+                Some((at, r)) => lx.text_of(at, r.len()),
+                None => Cow::Owned(text(raw)),
+            });
         }
-        return Some(collapse(&text(&raw)));
+        return Some(Cow::Owned(collapse(&text(raw))));
     }
-    Some(encoded_word::decode_phrase(&raw, defects, offset))
+    Some(Cow::Owned(encoded_word::decode_phrase(
+        raw, defects, offset,
+    )))
 }
 
-fn comments_text(
-    toks: &[Tok],
+fn comments_text<'a>(
+    toks: &[Tok<'a>],
     defects: &mut Vec<Defect>,
     offset: usize,
     decode: bool,
-) -> Option<String> {
+) -> Option<Cow<'a, str>> {
+    if !toks.iter().any(|t| matches!(t, Tok::Comment(_))) {
+        return None;
+    }
     let parts: Vec<String> = toks
         .iter()
         .filter_map(|t| match t {
-            Tok::Comment(c) if !c.is_empty() => Some(c.clone()),
+            Tok::Comment(c) => Some(comment_text(c)),
             _ => None,
         })
+        .filter(|c| !c.is_empty())
         .collect();
     if parts.is_empty() {
         return None;
     }
     let joined = parts.join(" ");
     if !decode {
-        return Some(joined);
+        return Some(Cow::Owned(joined));
     }
-    Some(encoded_word::decode_phrase(
+    Some(Cow::Owned(encoded_word::decode_phrase(
         joined.as_bytes(),
         defects,
         offset,
-    ))
+    )))
+}
+
+/// Joins the words of a local part or domain; borrows when there is one word that needs no
+/// change.
+fn join<'a>(ts: &[Tok<'a>], lx: &Lexer<'a>) -> Cow<'a, str> {
+    let mut words = ts.iter().filter(|t| !matches!(t, Tok::Comment(_)));
+    if let (
+        Some(
+            Tok::Atom(a, at)
+            | Tok::Quoted(Cow::Borrowed(a), at)
+            | Tok::Literal(Cow::Borrowed(a), at),
+        ),
+        None,
+    ) = (words.next(), words.next())
+    {
+        return lx.text_of(*at, a.len());
+    }
+    let mut s = Vec::new();
+    for t in ts {
+        match t {
+            Tok::Atom(a, _) => s.extend_from_slice(a),
+            Tok::Quoted(q, _) => s.extend_from_slice(q),
+            Tok::Literal(l, _) => s.extend_from_slice(l),
+            Tok::Special(c) => s.push(*c),
+            Tok::Comment(_) => {}
+        }
+    }
+    Cow::Owned(text(&s))
+}
+
+fn word_count(ts: &[Tok<'_>]) -> usize {
+    ts.iter().filter(|t| !matches!(t, Tok::Comment(_))).count()
 }
 
 /// Reads an addr-spec from tokens: local part before the last `@`, domain after.
-fn addr_spec(toks: &[Tok], mb: &mut Mailbox, defects: &mut Vec<Defect>, offset: usize) {
-    let words: Vec<&Tok> = toks
-        .iter()
-        .filter(|t| !matches!(t, Tok::Comment(_)))
-        .collect();
-    let at = words.iter().rposition(|t| matches!(t, Tok::Special(b'@')));
-    let join = |ts: &[&Tok]| -> String {
-        let mut s = Vec::new();
-        for t in ts {
-            match t {
-                Tok::Atom(a) => s.extend_from_slice(a),
-                Tok::Quoted(q) => s.extend_from_slice(q),
-                Tok::Literal(l) => s.extend_from_slice(l),
-                Tok::Special(c) => s.push(*c),
-                Tok::Comment(_) => {}
-            }
-        }
-        text(&s)
-    };
-    match at {
+fn addr_spec<'a>(
+    toks: &[Tok<'a>],
+    lx: &Lexer<'a>,
+    mb: &mut Mailbox<'a>,
+    defects: &mut Vec<Defect>,
+    offset: usize,
+) {
+    match toks.iter().rposition(|t| matches!(t, Tok::Special(b'@'))) {
         Some(i) => {
-            let (l, d) = words.split_at(i);
+            let (l, d) = toks.split_at(i);
             let d = d.get(1..).unwrap_or(&[]);
-            mb.local_part = join(l);
-            mb.domain = join(d);
+            mb.local_part = join(l, lx);
+            mb.domain = join(d, lx);
             if mb.local_part.is_empty() || mb.domain.is_empty() {
                 defects.push(Defect::new(DefectKind::BadAddress, offset));
             }
-            if l.len() > 1 || d.len() > 1 {
+            if word_count(l) > 1 || word_count(d) > 1 {
                 defects.push(Defect::new(DefectKind::ObsoleteSyntax, offset));
             }
         }
         None => {
-            mb.local_part = join(&words);
+            mb.local_part = join(toks, lx);
             if !mb.local_part.is_empty() {
                 defects.push(Defect::new(DefectKind::BadAddress, offset));
             }
@@ -193,12 +296,13 @@ fn addr_spec(toks: &[Tok], mb: &mut Mailbox, defects: &mut Vec<Defect>, offset: 
 }
 
 /// Parses one mailbox from its tokens.
-fn mailbox(
-    toks: &[Tok],
+fn mailbox<'a>(
+    toks: &[Tok<'a>],
+    lx: &Lexer<'a>,
     defects: &mut Vec<Defect>,
     offset: usize,
     decode: bool,
-) -> Option<Mailbox> {
+) -> Option<Mailbox<'a>> {
     if toks.is_empty() {
         return None;
     }
@@ -223,21 +327,21 @@ fn mailbox(
             let (route, spec) = inside.split_at(colon);
             for t in route {
                 match t {
-                    Tok::Atom(a) => mb.route.push(text(a)),
-                    Tok::Literal(a) => mb.route.push(text(a)),
+                    Tok::Atom(a, at) => mb.route.push(lx.text_of(*at, a.len())),
+                    Tok::Literal(a, _) => mb.route.push(Cow::Owned(text(a))),
                     _ => {}
                 }
             }
             defects.push(Defect::new(DefectKind::ObsoleteSyntax, offset));
             inside = spec.get(1..).unwrap_or(&[]);
         }
-        addr_spec(inside, &mut mb, defects, offset);
-        mb.name = phrase(before, defects, offset, decode)
-            .or_else(|| phrase(after, defects, offset, decode))
+        addr_spec(inside, lx, &mut mb, defects, offset);
+        mb.name = phrase(before, lx, defects, offset, decode)
+            .or_else(|| phrase(after, lx, defects, offset, decode))
             .or_else(|| comments_text(after, defects, offset, decode))
             .or_else(|| comments_text(before, defects, offset, decode));
     } else {
-        addr_spec(toks, &mut mb, defects, offset);
+        addr_spec(toks, lx, &mut mb, defects, offset);
         mb.name = comments_text(toks, defects, offset, decode);
     }
     if mb.local_part.is_empty() && mb.domain.is_empty() && mb.name.is_none() {
@@ -247,19 +351,19 @@ fn mailbox(
 }
 
 /// Parses an address list (From, To, Cc, Bcc, Reply-To, ...). Empty elements (`a@b, , c@d`,
-/// RFC 5322 section 4.4) are skipped.
-pub fn parse_address_list(
-    raw: &[u8],
+/// RFC 5322 section 4.4) are skipped. The strings borrow from `raw` where they can.
+pub fn parse_address_list<'a>(
+    raw: &'a [u8],
     max_depth: usize,
     defects: &mut Vec<Defect>,
     offset: usize,
-) -> Vec<Address> {
+) -> Vec<Address<'a>> {
     parse_list(raw, max_depth, true, defects, offset)
 }
 
 /// Parses an address list without decoding RFC 2047 encoded words in names (the IMAP
 /// ENVELOPE keeps them as they are, RFC 3501 section 7.4.2).
-pub fn parse_address_list_raw(raw: &[u8], max_depth: usize) -> Vec<Address> {
+pub fn parse_address_list_raw(raw: &[u8], max_depth: usize) -> Vec<Address<'_>> {
     parse_list(raw, max_depth, false, &mut Vec::new(), 0)
 }
 
@@ -267,53 +371,51 @@ fn collapse(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn parse_list(
-    raw: &[u8],
+fn parse_list<'a>(
+    raw: &'a [u8],
     max_depth: usize,
     decode: bool,
     defects: &mut Vec<Defect>,
     offset: usize,
-) -> Vec<Address> {
-    let mut lx = Lexer::new(raw, max_depth, offset);
+) -> Vec<Address<'a>> {
+    let mut lx = Lexer::with_text(raw, max_depth, offset);
     let toks = tokenize(&mut lx);
     defects.append(&mut lx.defects);
+    let lx = &lx;
     let mut out = Vec::new();
-    let mut group: Option<Group> = None;
-    let mut cur: Vec<Tok> = Vec::new();
+    let mut group: Option<Group<'a>> = None;
+    // The tokens of the current element are toks[start..i].
+    let mut start = 0;
     let mut in_angle = false;
-    let flush = |cur: &mut Vec<Tok>,
-                 group: &mut Option<Group>,
-                 out: &mut Vec<Address>,
+    let flush = |cur: &[Tok<'a>],
+                 group: &mut Option<Group<'a>>,
+                 out: &mut Vec<Address<'a>>,
                  defects: &mut Vec<Defect>| {
-        if let Some(mb) = mailbox(cur, defects, offset, decode) {
+        if let Some(mb) = mailbox(cur, lx, defects, offset, decode) {
             match group.as_mut() {
                 Some(g) => g.members.push(mb),
                 None => out.push(Address::Mailbox(mb)),
             }
         }
-        cur.clear();
     };
-    for t in toks {
+    for (i, t) in toks.iter().enumerate() {
+        let cur = toks.get(start..i).unwrap_or(&[]);
         match t {
-            Tok::Special(b'<') => {
-                in_angle = true;
-                cur.push(t);
+            Tok::Special(b'<') => in_angle = true,
+            Tok::Special(b'>') => in_angle = false,
+            Tok::Special(b',') if !in_angle => {
+                flush(cur, &mut group, &mut out, defects);
+                start = i + 1;
             }
-            Tok::Special(b'>') => {
-                in_angle = false;
-                cur.push(t);
-            }
-            Tok::Special(b',') if !in_angle => flush(&mut cur, &mut group, &mut out, defects),
             Tok::Special(b':') if !in_angle => {
                 if group.is_some() {
                     // Groups do not nest (RFC 5322 section 3.4).
                     defects.push(Defect::new(DefectKind::BadAddress, offset));
-                    cur.push(t);
                 } else {
-                    let name = phrase(&cur, defects, offset, decode)
-                        .or_else(|| comments_text(&cur, defects, offset, decode))
+                    let name = phrase(cur, lx, defects, offset, decode)
+                        .or_else(|| comments_text(cur, defects, offset, decode))
                         .unwrap_or_default();
-                    cur.clear();
+                    start = i + 1;
                     group = Some(Group {
                         name,
                         members: Vec::new(),
@@ -321,15 +423,21 @@ fn parse_list(
                 }
             }
             Tok::Special(b';') if !in_angle => {
-                flush(&mut cur, &mut group, &mut out, defects);
+                flush(cur, &mut group, &mut out, defects);
+                start = i + 1;
                 if let Some(g) = group.take() {
                     out.push(Address::Group(g));
                 }
             }
-            _ => cur.push(t),
+            _ => {}
         }
     }
-    flush(&mut cur, &mut group, &mut out, defects);
+    flush(
+        toks.get(start..).unwrap_or(&[]),
+        &mut group,
+        &mut out,
+        defects,
+    );
     if let Some(g) = group.take() {
         defects.push(Defect::new(DefectKind::BadAddress, offset));
         out.push(Address::Group(g));
@@ -338,12 +446,12 @@ fn parse_list(
 }
 
 /// Parses a single addr-spec or mailbox (`Sender`, `Resent-Sender`, an isemail case).
-pub fn parse_mailbox(
-    raw: &[u8],
+pub fn parse_mailbox<'a>(
+    raw: &'a [u8],
     max_depth: usize,
     defects: &mut Vec<Defect>,
     offset: usize,
-) -> Option<Mailbox> {
+) -> Option<Mailbox<'a>> {
     let list = parse_address_list(raw, max_depth, defects, offset);
     if list.len() > 1 {
         defects.push(Defect::new(DefectKind::BadAddress, offset));
@@ -361,7 +469,7 @@ pub fn parse_mailbox(
 mod tests {
     use super::*;
 
-    fn list(s: &str) -> Vec<Address> {
+    fn list(s: &str) -> Vec<Address<'_>> {
         parse_address_list(s.as_bytes(), 32, &mut Vec::new(), 0)
     }
 

@@ -1,5 +1,8 @@
 //! Content-Type and Content-Disposition with their parameters (RFC 2045 section 5, RFC 2183,
-//! RFC 2231 continuations, charsets and languages), read leniently.
+//! RFC 2231 continuations, charsets and languages), read leniently. The values borrow from
+//! the input when nothing had to be decoded or lower-cased.
+
+use std::borrow::Cow;
 
 use crate::decode::{charset, encoded_word};
 use crate::defect::{Defect, DefectKind};
@@ -7,48 +10,119 @@ use crate::field::lex::{Lexer, is_ws};
 
 /// A MIME parameter after RFC 2231 and RFC 2047 decoding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Param {
+pub struct Param<'a> {
     /// Lower-case name, without RFC 2231 section markers.
-    pub name: String,
+    pub name: Cow<'a, str>,
     /// Decoded value.
-    pub value: String,
+    pub value: Cow<'a, str>,
     /// The RFC 2231 language tag, when one was given.
-    pub language: Option<String>,
+    pub language: Option<Cow<'a, str>>,
+}
+
+impl Param<'_> {
+    /// The same parameter owning its strings.
+    pub fn into_owned(self) -> Param<'static> {
+        Param {
+            name: Cow::Owned(self.name.into_owned()),
+            value: Cow::Owned(self.value.into_owned()),
+            language: self.language.map(|l| Cow::Owned(l.into_owned())),
+        }
+    }
+
+    fn into_static(self) -> Param<'static> {
+        Param {
+            name: intern(self.name),
+            value: intern(self.value),
+            language: self.language.map(|l| Cow::Owned(l.into_owned())),
+        }
+    }
+}
+
+/// Common MIME vocabulary: a borrowed value equal to one of these is kept as the static
+/// string instead of a copy when a parsed Content-Type is stored with the message.
+macro_rules! common_words {
+    ($($w:literal)*) => {
+        fn common(s: &str) -> Option<&'static str> {
+            match s {
+                $($w => Some($w),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+common_words! {
+    "text" "plain" "html" "enriched" "calendar" "multipart" "mixed" "alternative" "related"
+    "digest" "report" "signed" "encrypted" "parallel" "message" "rfc822" "global"
+    "delivery-status" "disposition-notification" "feedback-report" "partial" "external-body"
+    "application" "octet-stream" "pdf" "json" "xml" "zip" "pgp-signature" "pgp-encrypted"
+    "pkcs7-signature" "pkcs7-mime" "ms-tnef" "image" "jpeg" "png" "gif" "audio" "video"
+    "charset" "boundary" "name" "filename" "format" "flowed" "fixed" "delsp" "yes" "no" "type"
+    "report-type" "protocol" "micalg" "method" "start" "us-ascii" "US-ASCII" "utf-8" "UTF-8"
+    "iso-8859-1" "ISO-8859-1" "iso-8859-15" "ISO-8859-15" "windows-1252" "Windows-1252"
+}
+
+fn intern(c: Cow<'_, str>) -> Cow<'static, str> {
+    match c {
+        Cow::Owned(s) => Cow::Owned(s),
+        Cow::Borrowed(b) => match common(b) {
+            Some(k) => Cow::Borrowed(k),
+            None => Cow::Owned(b.to_owned()),
+        },
+    }
 }
 
 /// A parsed Content-Type (RFC 2045 section 5.1).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ContentType {
+pub struct ContentType<'a> {
     /// The media type, lower case (`text`).
-    pub media_type: String,
+    pub media_type: Cow<'a, str>,
     /// The subtype, lower case (`plain`). Empty when the field had none.
-    pub subtype: String,
+    pub subtype: Cow<'a, str>,
     /// Parameters in order of appearance.
-    pub params: Vec<Param>,
+    pub params: Vec<Param<'a>>,
 }
 
-impl Default for ContentType {
+impl Default for ContentType<'_> {
     /// `text/plain; charset=us-ascii`, the RFC 2045 section 5.2 default.
     fn default() -> Self {
         ContentType {
-            media_type: "text".into(),
-            subtype: "plain".into(),
+            media_type: Cow::Borrowed("text"),
+            subtype: Cow::Borrowed("plain"),
             params: vec![Param {
-                name: "charset".into(),
-                value: "us-ascii".into(),
+                name: Cow::Borrowed("charset"),
+                value: Cow::Borrowed("us-ascii"),
                 language: None,
             }],
         }
     }
 }
 
-impl ContentType {
+impl<'a> ContentType<'a> {
     /// A content type without parameters.
     pub fn new(media_type: &str, subtype: &str) -> Self {
         ContentType {
-            media_type: media_type.to_ascii_lowercase(),
-            subtype: subtype.to_ascii_lowercase(),
+            media_type: Cow::Owned(media_type.to_ascii_lowercase()),
+            subtype: Cow::Owned(subtype.to_ascii_lowercase()),
             params: Vec::new(),
+        }
+    }
+
+    /// The same content type owning its strings.
+    pub fn into_owned(self) -> ContentType<'static> {
+        ContentType {
+            media_type: Cow::Owned(self.media_type.into_owned()),
+            subtype: Cow::Owned(self.subtype.into_owned()),
+            params: self.params.into_iter().map(Param::into_owned).collect(),
+        }
+    }
+
+    /// [`ContentType::into_owned`], keeping common names and values as static strings.
+    pub(crate) fn into_static(self) -> ContentType<'static> {
+        ContentType {
+            media_type: intern(self.media_type),
+            subtype: intern(self.subtype),
+            params: self.params.into_iter().map(Param::into_static).collect(),
         }
     }
 
@@ -57,7 +131,7 @@ impl ContentType {
         self.params
             .iter()
             .find(|p| p.name.eq_ignore_ascii_case(name))
-            .map(|p| p.value.as_str())
+            .map(|p| &*p.value)
     }
 
     /// True for `media_type/subtype` (ASCII case ignored).
@@ -89,20 +163,28 @@ impl ContentType {
 
 /// A parsed Content-Disposition (RFC 2183).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ContentDisposition {
+pub struct ContentDisposition<'a> {
     /// `inline`, `attachment` or another token, lower case.
-    pub kind: String,
+    pub kind: Cow<'a, str>,
     /// Parameters in order of appearance.
-    pub params: Vec<Param>,
+    pub params: Vec<Param<'a>>,
 }
 
-impl ContentDisposition {
+impl ContentDisposition<'_> {
+    /// The same disposition owning its strings.
+    pub fn into_owned(self) -> ContentDisposition<'static> {
+        ContentDisposition {
+            kind: Cow::Owned(self.kind.into_owned()),
+            params: self.params.into_iter().map(Param::into_owned).collect(),
+        }
+    }
+
     /// The value of a parameter.
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params
             .iter()
             .find(|p| p.name.eq_ignore_ascii_case(name))
-            .map(|p| p.value.as_str())
+            .map(|p| &*p.value)
     }
 
     /// The file name (`filename`), decoded.
@@ -125,36 +207,52 @@ fn is_type_byte(b: u8) -> bool {
     !is_ws(b) && b != b'/' && b != b';' && b != b'(' && b != b'"'
 }
 
-fn lower(b: &[u8]) -> String {
+/// `b` (found at `start` in the lexer's input) in lower case; borrowed when it is
+/// lower-case ASCII already.
+fn lower<'a>(lx: &Lexer<'a>, start: usize, b: &'a [u8]) -> Cow<'a, str> {
+    if b.iter().all(|c| c.is_ascii() && !c.is_ascii_uppercase()) {
+        return lx.text_of(start, b.len());
+    }
     if b.is_ascii() {
-        String::from_utf8(b.to_ascii_lowercase()).unwrap_or_default()
+        Cow::Owned(String::from_utf8(b.to_ascii_lowercase()).unwrap_or_default())
     } else {
-        charset::bytes_to_text(b).to_lowercase()
+        Cow::Owned(charset::bytes_to_text(b).to_lowercase())
+    }
+}
+
+/// A part of a string, borrowed when the string is.
+fn sub<'a>(c: &Cow<'a, str>, r: std::ops::Range<usize>) -> Cow<'a, str> {
+    match c {
+        Cow::Borrowed(s) => Cow::Borrowed(s.get(r).unwrap_or("")),
+        Cow::Owned(s) => Cow::Owned(s.get(r).unwrap_or("").to_owned()),
     }
 }
 
 /// Parses a Content-Type value. `None` when there is no type (`/plain`, `;`, empty).
-pub fn parse_content_type(
-    raw: &[u8],
+pub fn parse_content_type<'a>(
+    raw: &'a [u8],
     max_depth: usize,
     defects: &mut Vec<Defect>,
     offset: usize,
-) -> Option<ContentType> {
-    let mut lx = Lexer::new(raw, max_depth, offset);
+) -> Option<ContentType<'a>> {
+    let mut lx = Lexer::with_text(raw, max_depth, offset);
     lx.skip_cfws(None);
+    let start = lx.pos;
     let t = lx.take_while(is_type_byte);
     if t.is_empty() {
         defects.push(Defect::new(DefectKind::BadContentType, offset));
         defects.append(&mut lx.defects);
         return None;
     }
-    let media_type = lower(t);
+    let media_type = lower(&lx, start, t);
     lx.skip_cfws(None);
-    let mut subtype = String::new();
+    let mut subtype = Cow::Borrowed("");
     if lx.peek() == Some(b'/') {
         lx.pos += 1;
         lx.skip_cfws(None);
-        subtype = lower(lx.take_while(|b| is_type_byte(b) || b == b'/'));
+        let start = lx.pos;
+        let t = lx.take_while(|b| is_type_byte(b) || b == b'/');
+        subtype = lower(&lx, start, t);
     }
     if subtype.is_empty() {
         lx.defect(DefectKind::BadContentType);
@@ -169,20 +267,21 @@ pub fn parse_content_type(
 }
 
 /// Parses a Content-Disposition value.
-pub fn parse_content_disposition(
-    raw: &[u8],
+pub fn parse_content_disposition<'a>(
+    raw: &'a [u8],
     max_depth: usize,
     defects: &mut Vec<Defect>,
     offset: usize,
-) -> Option<ContentDisposition> {
-    let mut lx = Lexer::new(raw, max_depth, offset);
+) -> Option<ContentDisposition<'a>> {
+    let mut lx = Lexer::with_text(raw, max_depth, offset);
     lx.skip_cfws(None);
+    let start = lx.pos;
     let t = lx.take_while(|b| is_type_byte(b) && b != b'=');
     if t.is_empty() {
         defects.push(Defect::new(DefectKind::BadContentType, offset));
         return None;
     }
-    let kind = lower(t);
+    let kind = lower(&lx, start, t);
     let params = parse_params(&mut lx);
     defects.append(&mut lx.defects);
     Some(ContentDisposition { kind, params })
@@ -190,10 +289,12 @@ pub fn parse_content_disposition(
 
 /// One raw parameter before RFC 2231 assembly.
 struct RawParam<'a> {
-    name: String,
+    name: Cow<'a, str>,
     section: Option<u32>,
     extended: bool,
     value: std::borrow::Cow<'a, [u8]>,
+    /// Where a borrowed value starts in the lexer's input.
+    value_at: usize,
     quoted: bool,
 }
 
@@ -201,14 +302,15 @@ fn is_name_byte(b: u8) -> bool {
     !is_ws(b) && b != b'=' && b != b';' && b != b'(' && b != b'"'
 }
 
-fn split_name(name: String) -> (String, Option<u32>, bool) {
+fn split_name(name: Cow<'_, str>) -> (Cow<'_, str>, Option<u32>, bool) {
     // name, name*, name*N, name*N*
-    let (base, rest) = match name.find('*') {
-        Some(i) => (name.get(..i).unwrap_or(""), name.get(i + 1..).unwrap_or("")),
-        None => return (name, None, false),
+    let Some(i) = name.find('*') else {
+        return (name, None, false);
     };
+    let base = sub(&name, 0..i);
+    let rest = name.get(i + 1..).unwrap_or("");
     if rest.is_empty() {
-        return (base.to_owned(), None, true);
+        return (base, None, true);
     }
     let (num, ext) = match rest.strip_suffix('*') {
         Some(n) => (n, true),
@@ -216,14 +318,57 @@ fn split_name(name: String) -> (String, Option<u32>, bool) {
     };
     match num.parse::<u32>() {
         Ok(n) if !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit()) && n < 10_000 => {
-            (base.to_owned(), Some(n), ext)
+            (base, Some(n), ext)
         }
         _ => (name.clone(), None, false),
     }
 }
 
-fn parse_params<'a>(lx: &mut Lexer<'a>) -> Vec<Param> {
+fn parse_params<'a>(lx: &mut Lexer<'a>) -> Vec<Param<'a>> {
+    // The common case first: a few parameters without RFC 2231 sections or encoded words,
+    // read straight into their values. Anything else is read again, then assembled.
+    let (pos, defects) = (lx.pos, lx.defects.len());
+    let mut out: Vec<Param<'a>> = Vec::new();
+    let simple = scan_params(lx, |lx, p| {
+        if p.section.is_some()
+            || p.extended
+            || out.len() >= 16
+            || encoded_word::may_hold_encoded_word(&p.value)
+        {
+            return false;
+        }
+        if !out.iter().any(|o| o.name == p.name) {
+            let value = match p.value {
+                Cow::Borrowed(b) => lx.text_of(p.value_at, b.len()),
+                Cow::Owned(o) => Cow::Owned(charset::bytes_to_text(&o).into_owned()),
+            };
+            out.push(Param {
+                name: p.name,
+                value,
+                language: None,
+            });
+        }
+        true
+    });
+    if simple {
+        return out;
+    }
+    lx.pos = pos;
+    lx.defects.truncate(defects);
     let mut raw: Vec<RawParam<'a>> = Vec::new();
+    scan_params(lx, |_, p| {
+        raw.push(p);
+        true
+    });
+    assemble(raw, lx)
+}
+
+/// Reads the parameters, handing each to `each`; stops early (and returns false) when
+/// `each` does.
+fn scan_params<'a>(
+    lx: &mut Lexer<'a>,
+    mut each: impl FnMut(&Lexer<'a>, RawParam<'a>) -> bool,
+) -> bool {
     loop {
         lx.skip_cfws(None);
         while lx.peek() == Some(b';') {
@@ -233,6 +378,7 @@ fn parse_params<'a>(lx: &mut Lexer<'a>) -> Vec<Param> {
         if lx.at_end() {
             break;
         }
+        let name_at = lx.pos;
         let name = lx.take_while(is_name_byte);
         lx.skip_cfws(None);
         if name.is_empty() || lx.peek() != Some(b'=') {
@@ -257,8 +403,10 @@ fn parse_params<'a>(lx: &mut Lexer<'a>) -> Vec<Param> {
         }
         lx.pos += 1;
         lx.skip_ws();
+        let mut value_at = lx.pos;
         let (value, quoted) = if lx.peek() == Some(b'"') {
             let qs = lx.pos;
+            value_at = qs + 1;
             let v = lx.quoted_cow();
             // A folded quoted value reads like unstructured text (the fold is no space).
             let folded =
@@ -289,32 +437,39 @@ fn parse_params<'a>(lx: &mut Lexer<'a>) -> Vec<Param> {
         if value.is_empty() && !quoted {
             continue;
         }
-        let name = lower(name);
+        let name = lower(lx, name_at, name);
         let (base, section, extended) = split_name(name);
         if base.is_empty() {
             lx.defect(DefectKind::BadParameter);
             continue;
         }
-        raw.push(RawParam {
+        let p = RawParam {
             name: base,
             section,
             extended,
             value,
+            value_at,
             quoted,
-        });
+        };
+        if !each(lx, p) {
+            return false;
+        }
     }
-    assemble(raw, lx)
+    true
 }
 
-fn plain_value(p: &RawParam<'_>, lx: &mut Lexer<'_>) -> String {
-    let v = charset::bytes_to_text(&p.value);
+fn plain_value<'a>(p: &RawParam<'a>, lx: &mut Lexer<'a>) -> Cow<'a, str> {
+    let v = match &p.value {
+        Cow::Borrowed(b) => lx.text_of(p.value_at, b.len()),
+        Cow::Owned(o) => Cow::Owned(charset::bytes_to_text(o).into_owned()),
+    };
     if encoded_word::may_hold_encoded_word(v.as_bytes()) {
         let mut tmp = Vec::new();
-        let s = encoded_word::decode_unstructured(v.as_bytes(), &mut tmp, lx.offset);
+        let s = encoded_word::decode_unstructured(v.as_bytes(), &mut tmp, lx.offset).into_owned();
         lx.defects.extend(tmp);
-        if p.quoted { keep_spaces(&v, s) } else { s }
+        Cow::Owned(if p.quoted { keep_spaces(&v, s) } else { s })
     } else {
-        v.into_owned()
+        v
     }
 }
 
@@ -338,24 +493,39 @@ fn percent_decode(v: &[u8], out: &mut Vec<u8>) {
 
 /// Joins RFC 2231 sections, percent-decodes them and applies the charset once. Linear in
 /// the number of parameters (names are indexed), whatever the input.
-fn assemble(raw: Vec<RawParam<'_>>, lx: &mut Lexer<'_>) -> Vec<Param> {
+fn assemble<'a>(raw: Vec<RawParam<'a>>, lx: &mut Lexer<'a>) -> Vec<Param<'a>> {
     use std::collections::HashMap;
-    let mut out: Vec<Param> = Vec::with_capacity(raw.len());
+    let mut out: Vec<Param<'a>> = Vec::with_capacity(raw.len());
+    // The common case: a few parameters, no RFC 2231 sections; no index needed.
+    if raw.len() <= 16 && raw.iter().all(|p| p.section.is_none() && !p.extended) {
+        for p in &raw {
+            if out.iter().any(|o| o.name == p.name) {
+                continue;
+            }
+            let value = plain_value(p, lx);
+            out.push(Param {
+                name: p.name.clone(),
+                value,
+                language: None,
+            });
+        }
+        return out;
+    }
     let mut index: HashMap<String, usize> = HashMap::new();
     // Sections of each RFC 2231 name, by raw index, in order of first appearance.
     let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, p) in raw.iter().enumerate() {
         if p.section.is_some() || p.extended {
-            groups.entry(p.name.as_str()).or_default().push(i);
+            groups.entry(p.name.as_ref()).or_default().push(i);
         }
     }
     for (i, p) in raw.iter().enumerate() {
         if p.section.is_none() && !p.extended {
-            if index.contains_key(&p.name) {
+            if index.contains_key(p.name.as_ref()) {
                 continue;
             }
             let value = plain_value(p, lx);
-            index.insert(p.name.clone(), out.len());
+            index.insert(p.name.to_string(), out.len());
             out.push(Param {
                 name: p.name.clone(),
                 value,
@@ -363,7 +533,7 @@ fn assemble(raw: Vec<RawParam<'_>>, lx: &mut Lexer<'_>) -> Vec<Param> {
             });
             continue;
         }
-        let Some(mut idx) = groups.remove(p.name.as_str()) else {
+        let Some(mut idx) = groups.remove(p.name.as_ref()) else {
             continue; // this name's sections were assembled at its first section
         };
         let _ = i;
@@ -420,18 +590,19 @@ fn assemble(raw: Vec<RawParam<'_>>, lx: &mut Lexer<'_>) -> Vec<Param> {
                 if !known {
                     lx.defect(DefectKind::UnknownCharset);
                 }
-                s.into_owned()
+                Cow::Owned(s.into_owned())
             }
-            None => charset::bytes_to_text(&bytes).into_owned(),
+            None => Cow::Owned(charset::bytes_to_text(&bytes).into_owned()),
         };
         // An RFC 2231 value wins over a plain one of the same name.
-        match index.get(&p.name).and_then(|&k| out.get_mut(k)) {
+        let lang = lang.map(Cow::Owned);
+        match index.get(p.name.as_ref()).and_then(|&k| out.get_mut(k)) {
             Some(o) => {
                 o.value = value;
                 o.language = lang;
             }
             None => {
-                index.insert(p.name.clone(), out.len());
+                index.insert(p.name.to_string(), out.len());
                 out.push(Param {
                     name: p.name.clone(),
                     value,
@@ -477,7 +648,7 @@ fn keep_spaces(orig: &str, decoded: String) -> String {
 mod tests {
     use super::*;
 
-    fn ct(s: &str) -> ContentType {
+    fn ct(s: &str) -> ContentType<'_> {
         parse_content_type(s.as_bytes(), 32, &mut Vec::new(), 0).unwrap()
     }
 
@@ -511,10 +682,7 @@ mod tests {
     #[test]
     fn lenient_forms() {
         let c = ct(" text /plain; charset=\"iso-8859-1\"; format=flowed");
-        assert_eq!(
-            (c.media_type.as_str(), c.subtype.as_str()),
-            ("text", "plain")
-        );
+        assert_eq!((&*c.media_type, &*c.subtype), ("text", "plain"));
         assert_eq!(c.param("format"), Some("flowed"));
         let c = ct("(hello) text (plain) / (world) plain (eod); charset=us-ascii");
         assert!(c.is("text", "plain"));

@@ -25,10 +25,13 @@ fn is_day_name(w: &[u8]) -> bool {
 }
 
 fn num(w: &[u8]) -> Option<u32> {
-    if w.is_empty() || w.len() > 9 || !w.iter().all(u8::is_ascii_digit) {
+    if w.is_empty() || w.len() > 9 {
         return None;
     }
-    std::str::from_utf8(w).ok()?.parse().ok()
+    // At most nine digits: no overflow.
+    w.iter().try_fold(0u32, |n, &b| {
+        b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+    })
 }
 
 /// Zone: `(offset minutes, unknown)`.

@@ -10,6 +10,9 @@ pub(crate) fn is_ws(b: u8) -> bool {
 
 pub(crate) struct Lexer<'a> {
     pub s: &'a [u8],
+    /// `s` as text when [`Lexer::with_text`] found it valid UTF-8 (validated once; its
+    /// pieces cut at ASCII delimiters are then text too).
+    pub text: Option<&'a str>,
     pub pos: usize,
     pub max_depth: usize,
     pub offset: usize,
@@ -20,10 +23,29 @@ impl<'a> Lexer<'a> {
     pub fn new(s: &'a [u8], max_depth: usize, offset: usize) -> Self {
         Lexer {
             s,
+            text: None,
             pos: 0,
             max_depth,
             offset,
             defects: Vec::new(),
+        }
+    }
+
+    /// [`Lexer::new`], with the input validated as UTF-8 once for [`Lexer::text_of`].
+    pub fn with_text(s: &'a [u8], max_depth: usize, offset: usize) -> Self {
+        Lexer {
+            text: std::str::from_utf8(s).ok(),
+            ..Lexer::new(s, max_depth, offset)
+        }
+    }
+
+    /// The bytes `s[start..start + len]` read as text (UTF-8 first, then windows-1252, as
+    /// [`crate::decode::charset::bytes_to_text`]), borrowed when they are UTF-8.
+    pub fn text_of(&self, start: usize, len: usize) -> std::borrow::Cow<'a, str> {
+        let end = start.saturating_add(len);
+        match self.text.and_then(|t| t.get(start..end)) {
+            Some(t) => std::borrow::Cow::Borrowed(t),
+            None => crate::decode::charset::bytes_to_text(self.s.get(start..end).unwrap_or(&[])),
         }
     }
 
@@ -55,9 +77,9 @@ impl<'a> Lexer<'a> {
         loop {
             self.skip_ws();
             if self.peek() == Some(b'(') {
-                let c = self.comment();
-                if let Some(v) = comments.as_deref_mut() {
-                    v.push(c);
+                match comments.as_deref_mut() {
+                    Some(v) => v.push(self.comment()),
+                    None => self.skip_comment(),
                 }
             } else {
                 break;
@@ -68,9 +90,25 @@ impl<'a> Lexer<'a> {
     /// Reads a comment starting at `(`; returns its text (nested parentheses kept, quoted
     /// pairs resolved, white space runs collapsed).
     pub fn comment(&mut self) -> String {
-        let mut depth = 0usize;
         let mut out: Vec<u8> = Vec::new();
+        self.walk_comment(Some(&mut out));
+        finish_text(&out)
+    }
+
+    /// Passes over a comment starting at `(` (the defects of [`Lexer::comment`] recorded,
+    /// no text built).
+    pub fn skip_comment(&mut self) {
+        self.walk_comment(None);
+    }
+
+    fn walk_comment(&mut self, mut out: Option<&mut Vec<u8>>) {
+        let mut depth = 0usize;
         let mut too_deep = false;
+        let mut put = |b: u8| {
+            if let Some(o) = out.as_deref_mut() {
+                o.push(b);
+            }
+        };
         while let Some(b) = self.peek() {
             self.pos += 1;
             match b {
@@ -81,28 +119,27 @@ impl<'a> Lexer<'a> {
                         self.defect(DefectKind::GroupDepthLimit);
                     }
                     if depth > 1 {
-                        out.push(b);
+                        put(b);
                     }
                 }
                 b')' => {
                     depth = depth.saturating_sub(1);
                     if depth == 0 {
-                        return finish_text(&out);
+                        return;
                     }
-                    out.push(b);
+                    put(b);
                 }
                 b'\\' => {
                     if let Some(n) = self.peek() {
                         self.pos += 1;
-                        out.push(n);
+                        put(n);
                     }
                 }
                 b'\r' | b'\n' => {}
-                _ => out.push(b),
+                _ => put(b),
             }
         }
         self.defect(DefectKind::Unterminated);
-        finish_text(&out)
     }
 
     /// Reads a quoted string starting at `"`; returns its content (quoted pairs resolved,

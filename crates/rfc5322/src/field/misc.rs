@@ -2,18 +2,25 @@
 //! Content-Transfer-Encoding (RFC 2045 section 6), MIME-Version, Content-Language
 //! (RFC 3282) and the simple token fields.
 
+use std::borrow::Cow;
+
 use crate::decode::encoded_word;
 use crate::defect::{Defect, DefectKind};
 use crate::field::lex::{Lexer, is_ws};
 
 /// Parses Message-ID, In-Reply-To, References, Content-ID: the ids without angle brackets,
 /// in order. Phrases of the obsolete In-Reply-To form are skipped; a value without any `<`
-/// is read as white-space separated bare ids (with a defect).
-pub fn parse_message_ids(raw: &[u8], defects: &mut Vec<Defect>, offset: usize) -> Vec<String> {
+/// is read as white-space separated bare ids (with a defect). The ids borrow from `raw`
+/// unless folded or not UTF-8.
+pub fn parse_message_ids<'a>(
+    raw: &'a [u8],
+    defects: &mut Vec<Defect>,
+    offset: usize,
+) -> Vec<Cow<'a, str>> {
     let mut out = Vec::new();
     if memchr::memchr(b'<', raw).is_none() {
         for w in raw.split(|&b| is_ws(b)).filter(|w| !w.is_empty()) {
-            out.push(String::from_utf8_lossy(w).into_owned());
+            out.push(String::from_utf8_lossy(w));
         }
         if !out.is_empty() {
             defects.push(Defect::new(DefectKind::BadMessageId, offset));
@@ -27,14 +34,20 @@ pub fn parse_message_ids(raw: &[u8], defects: &mut Vec<Defect>, offset: usize) -
             defects.push(Defect::new(DefectKind::BadMessageId, offset + start));
             break;
         };
-        let id: Vec<u8> = raw
-            .get(start..start + gt)
-            .unwrap_or(&[])
-            .iter()
-            .copied()
-            .filter(|&b| b != b'\r' && b != b'\n')
-            .collect();
-        let id = String::from_utf8_lossy(&id).trim().to_owned();
+        let id = raw.get(start..start + gt).unwrap_or(&[]);
+        let id: Cow<'a, str> = if memchr::memchr2(b'\r', b'\n', id).is_some() {
+            let id: Vec<u8> = id
+                .iter()
+                .copied()
+                .filter(|&b| b != b'\r' && b != b'\n')
+                .collect();
+            Cow::Owned(String::from_utf8_lossy(&id).trim().to_owned())
+        } else {
+            match String::from_utf8_lossy(id) {
+                Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
+                Cow::Owned(s) => Cow::Owned(s.trim().to_owned()),
+            }
+        };
         if !id.is_empty() {
             if !id.contains('@') {
                 defects.push(Defect::new(DefectKind::BadMessageId, offset + start));
@@ -46,8 +59,13 @@ pub fn parse_message_ids(raw: &[u8], defects: &mut Vec<Defect>, offset: usize) -
     out
 }
 
-/// Parses a comma-separated list of phrases (Keywords): each decoded and trimmed.
-pub fn parse_phrase_list(raw: &[u8], defects: &mut Vec<Defect>, offset: usize) -> Vec<String> {
+/// Parses a comma-separated list of phrases (Keywords): each decoded and trimmed, borrowed
+/// from `raw` when there was nothing to change.
+pub fn parse_phrase_list<'a>(
+    raw: &'a [u8],
+    defects: &mut Vec<Defect>,
+    offset: usize,
+) -> Vec<Cow<'a, str>> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut in_quote = false;
@@ -59,8 +77,13 @@ pub fn parse_phrase_list(raw: &[u8], defects: &mut Vec<Defect>, offset: usize) -
             Some(b'\\') if in_quote => i += 1,
             Some(b',') | None if !in_quote || b.is_none() => {
                 let item = raw.get(start..i.min(raw.len())).unwrap_or(&[]);
-                let unq: Vec<u8> = item.iter().copied().filter(|&c| c != b'"').collect();
-                let s = encoded_word::decode_phrase(&unq, defects, offset + start);
+                let s = match plain_phrase(item) {
+                    Some(p) => Cow::Borrowed(p),
+                    None => {
+                        let unq: Vec<u8> = item.iter().copied().filter(|&c| c != b'"').collect();
+                        Cow::Owned(encoded_word::decode_phrase(&unq, defects, offset + start))
+                    }
+                };
                 if !s.is_empty() {
                     out.push(s);
                 }
@@ -71,6 +94,27 @@ pub fn parse_phrase_list(raw: &[u8], defects: &mut Vec<Defect>, offset: usize) -
         i += 1;
     }
     out
+}
+
+/// The phrase an item of a list reads as when that is a span of it: white space around
+/// it, single spaces inside, no quote, no encoded word (what [`encoded_word::decode_phrase`]
+/// would return unchanged).
+fn plain_phrase(item: &[u8]) -> Option<&str> {
+    let first = item.iter().position(|&b| !is_ws(b)).unwrap_or(item.len());
+    let last = item
+        .iter()
+        .rposition(|&b| !is_ws(b))
+        .map_or(first, |i| i + 1);
+    let t = item.get(first..last)?;
+    let plain = t.iter().enumerate().all(|(i, &b)| match b {
+        b'"' | b'\t' | b'\r' | b'\n' => false,
+        b' ' => t.get(i + 1) != Some(&b' '),
+        _ => true,
+    });
+    if !plain || encoded_word::may_hold_encoded_word(t) {
+        return None;
+    }
+    std::str::from_utf8(t).ok()
 }
 
 /// A Content-Transfer-Encoding value (RFC 2045 section 6.1).
@@ -106,11 +150,15 @@ impl TransferEncoding {
     }
 }
 
-/// Reads the first token of a value, comments skipped, lower-cased.
-pub fn parse_token(raw: &[u8], max_depth: usize) -> Option<String> {
+fn token(raw: &[u8], max_depth: usize) -> &[u8] {
     let mut lx = Lexer::new(raw, max_depth, 0);
     lx.skip_cfws(None);
-    let t = lx.take_while(|b| !is_ws(b) && b != b'(' && b != b';');
+    lx.take_while(|b| !is_ws(b) && b != b'(' && b != b';')
+}
+
+/// Reads the first token of a value, comments skipped, lower-cased.
+pub fn parse_token(raw: &[u8], max_depth: usize) -> Option<String> {
+    let t = token(raw, max_depth);
     if t.is_empty() {
         None
     } else {
@@ -120,13 +168,20 @@ pub fn parse_token(raw: &[u8], max_depth: usize) -> Option<String> {
 
 /// Parses a Content-Transfer-Encoding value.
 pub fn parse_transfer_encoding(raw: &[u8], max_depth: usize) -> TransferEncoding {
-    match parse_token(raw, max_depth).as_deref() {
-        None | Some("7bit") => TransferEncoding::SevenBit,
-        Some("8bit") => TransferEncoding::EightBit,
-        Some("binary") => TransferEncoding::Binary,
-        Some("quoted-printable") => TransferEncoding::QuotedPrintable,
-        Some("base64") => TransferEncoding::Base64,
-        Some(o) => TransferEncoding::Other(o.to_owned()),
+    let t = token(raw, max_depth);
+    let is = |name: &str| t.eq_ignore_ascii_case(name.as_bytes());
+    if t.is_empty() || is("7bit") {
+        TransferEncoding::SevenBit
+    } else if is("8bit") {
+        TransferEncoding::EightBit
+    } else if is("binary") {
+        TransferEncoding::Binary
+    } else if is("quoted-printable") {
+        TransferEncoding::QuotedPrintable
+    } else if is("base64") {
+        TransferEncoding::Base64
+    } else {
+        TransferEncoding::Other(String::from_utf8_lossy(t).to_ascii_lowercase())
     }
 }
 

@@ -617,34 +617,74 @@ enum LineEnd {
 /// How many octets the line-by-line path looks at before the fast path takes over again.
 const SLOW_WINDOW: usize = 256;
 
-/// Octets a block of [`clean_prefix`] covers.
+/// Octets a block of [`clean_blocks`] covers.
 const BLOCK: usize = 64;
 
-/// The length of the front of `buf` that needs no per-line work: whole blocks in which no LF
-/// is followed by a dot, every CR is followed by LF and every LF preceded by CR. Never ends between a CR and its LF.
-///
-/// Written as a branch-free fold over fixed blocks so the compiler vectorises it: one pass
-/// over the data instead of a search per line.
+/// The length of the front of `buf` that needs no per-line work: no LF in it is followed by a
+/// dot, every CR is followed by LF and every LF preceded by CR. It ends just after the LF
+/// before a dot line, just before a bare CR or LF, or at the end of `buf`, and never between
+/// a CR and its LF. The caller makes sure `buf` does not start with LF.
 fn clean_prefix(buf: &[u8]) -> usize {
-    let (Some(this), Some(next)) = (buf.get(..buf.len().saturating_sub(1)), buf.get(1..)) else {
+    let blocks = clean_blocks(buf);
+    let rest = buf.get(blocks..).unwrap_or_default();
+    let mut n = blocks + clean_octets(rest.get(..rest.len().min(BLOCK + 2)).unwrap_or(rest));
+    if n > 0 && buf.get(n - 1) == Some(&b'\r') {
+        n -= 1;
+    }
+    n
+}
+
+/// The whole blocks at the front of `buf` that [`clean_prefix`] can pass over.
+///
+/// Written as a branch-free fold over fixed blocks so the compiler vectorises it: one pass over
+/// the data instead of a search per line. Octet `i` of a block checks the octets `i`, `i + 1`
+/// and `i + 2`: a CR at `i` must be matched by an LF at `i + 1` and the other way round, and an
+/// LF at `i + 1` must not be followed by a dot. Three comparisons and four bit operations per
+/// octet (SSE2 on baseline x86-64 does 16 at a time). An LF at the very start of `buf` is not
+/// looked at, hence the caller's guarantee.
+fn clean_blocks(buf: &[u8]) -> usize {
+    let (Some(x), Some(y), Some(z)) = (
+        buf.get(..buf.len().saturating_sub(2)),
+        buf.get(1..),
+        buf.get(2..),
+    ) else {
         return 0;
     };
+    let blocks = x
+        .chunks_exact(BLOCK)
+        .zip(y.chunks_exact(BLOCK))
+        .zip(z.chunks_exact(BLOCK));
     let mut n = 0;
-    for (a, b) in this.chunks_exact(BLOCK).zip(next.chunks_exact(BLOCK)) {
-        let flags = a.iter().zip(b).fold(0u8, |acc, (&x, &y)| {
-            let bare = u8::from(x == b'\r') ^ u8::from(y == b'\n');
-            let dot_line = u8::from(x == b'\n') & u8::from(y == b'.');
-            acc | bare | dot_line
+    for ((x, y), z) in blocks {
+        let flags = x.iter().zip(y).zip(z).fold(0u8, |acc, ((&x, &y), &z)| {
+            let cr = u8::from(x == b'\r');
+            let lf = u8::from(y == b'\n');
+            let dot = u8::from(z == b'.');
+            acc | (cr ^ lf) | (lf & dot)
         });
         if flags != 0 {
             break;
         }
         n += BLOCK;
     }
-    if n > 0 && buf.get(n - 1) == Some(&b'\r') {
-        n -= 1;
-    }
     n
+}
+
+/// [`clean_prefix`]'s rule octet by octet, for the block where [`clean_blocks`] stopped.
+fn clean_octets(buf: &[u8]) -> usize {
+    for (i, pair) in buf.windows(2).enumerate() {
+        let (cr, lf) = (pair.first() == Some(&b'\r'), pair.get(1) == Some(&b'\n'));
+        match (cr, lf) {
+            // A bare CR at `i`.
+            (true, false) => return i,
+            // A bare LF at `i + 1`.
+            (false, true) => return i + 1,
+            // A CRLF before a dot line.
+            (true, true) if buf.get(i + 2) == Some(&b'.') => return i + 2,
+            _ => {}
+        }
+    }
+    buf.len()
 }
 
 /// Finds an LF followed by a dot: the only place un-stuffing acts when bare line ends are data.

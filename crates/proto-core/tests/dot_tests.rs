@@ -332,8 +332,8 @@ proptest! {
     }
 }
 
-/// The fast path works on 64-octet blocks: a dot line or a bare line end on either side of a
-/// block boundary must be found exactly as the line-by-line path finds it.
+/// The fast path works on 64-octet blocks: a dot line, a bare CR or a bare LF on either side of
+/// a block boundary must be found exactly as the line-by-line path finds it.
 #[test]
 fn specials_at_block_boundaries_are_found() {
     let line = b"0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ\r\n";
@@ -342,21 +342,23 @@ fn specials_at_block_boundaries_are_found() {
         body.extend_from_slice(line);
     }
     for at in 50..200 {
-        // A bare LF at `at` (replacing an ordinary octet), in Reject mode.
+        // A bare LF or CR at `at` (replacing an ordinary octet), in Reject mode.
         if body[at] == b'\r' || body[at] == b'\n' || body.get(at + 1) == Some(&b'\n') {
             continue;
         }
-        let mut wire = body.clone();
-        wire[at] = b'\n';
-        wire.extend_from_slice(b".\r\n");
-        let outcome = unstuff(BareLineEnding::Reject, &wire);
-        assert_eq!(
-            outcome.errors,
-            vec![DotError::BareLf { offset: at as u64 }],
-            "bare LF at {at}"
-        );
-        assert_eq!(outcome.data, &wire[..wire.len() - 3]);
-        assert!(outcome.ended);
+        let offset = at as u64;
+        for (octet, error) in [
+            (b'\n', DotError::BareLf { offset }),
+            (b'\r', DotError::BareCr { offset }),
+        ] {
+            let mut wire = body.clone();
+            wire[at] = octet;
+            wire.extend_from_slice(b".\r\n");
+            let outcome = unstuff(BareLineEnding::Reject, &wire);
+            assert_eq!(outcome.errors, vec![error], "bare {octet} at {at}");
+            assert_eq!(outcome.data, &wire[..wire.len() - 3]);
+            assert!(outcome.ended);
+        }
 
         // A dot-stuffed line starting at `at`.
         let mut wire = body[..at].to_vec();

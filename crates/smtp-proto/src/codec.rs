@@ -40,15 +40,38 @@ pub fn parse_command(input: &[u8]) -> Result<Parsed<Command<'_>>, ParseError> {
     parse_command_with(input, &Limits::DEFAULT)
 }
 
-/// The first `needle` in `haystack`: a plain loop for short lines (the common case, where
-/// memchr's setup costs more than the scan), memchr beyond.
+/// The first `needle` in `haystack`. Protocol lines are short, and memchr's setup costs more
+/// than scanning a few words: the first 32 octets are searched eight at a time in a `u64`,
+/// the rest (if any) with memchr.
 #[inline(always)]
-fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
-    if haystack.len() <= 16 {
-        haystack.iter().position(|&b| b == needle)
-    } else {
-        memchr::memchr(needle, haystack)
+pub(crate) fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
+    const SHORT: usize = 32;
+    let (head, tail) = haystack.split_at(haystack.len().min(SHORT));
+    let mut words = head.chunks_exact(8);
+    let mut at = 0;
+    for word in words.by_ref() {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        if let Some(i) = first_in_word(u64::from_le_bytes(bytes), needle) {
+            return Some(at + i);
+        }
+        at += 8;
     }
+    if let Some(i) = words.remainder().iter().position(|&b| b == needle) {
+        return Some(at + i);
+    }
+    memchr::memchr(needle, tail).map(|i| head.len() + i)
+}
+
+/// The index of the first octet equal to `needle` in a little-endian word: the classic
+/// "has a zero byte" test on `word ^ needle`, whose lowest flagged byte is exact.
+#[inline(always)]
+fn first_in_word(word: u64, needle: u8) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let x = word ^ (ONES * u64::from(needle));
+    let found = x.wrapping_sub(ONES) & !x & HIGHS;
+    (found != 0).then(|| (found.trailing_zeros() / 8) as usize)
 }
 
 /// Parses one command line ended by CRLF from the front of `input`.
@@ -263,9 +286,11 @@ fn optional_arg(rest: Option<&str>) -> Option<&str> {
         .filter(|a| !a.is_empty())
 }
 
+/// `text` after `keyword` (ASCII, compared without regard to case), if it starts with it.
+#[inline]
 fn strip_keyword<'a>(text: &'a str, keyword: &str) -> Option<&'a str> {
-    let head = text.get(..keyword.len())?;
-    if head.eq_ignore_ascii_case(keyword) {
+    let head = text.as_bytes().get(..keyword.len())?;
+    if head.eq_ignore_ascii_case(keyword.as_bytes()) {
         text.get(keyword.len()..)
     } else {
         None
@@ -277,8 +302,9 @@ fn parse_u64(digits: &str) -> Option<u64> {
     parse_u64_bytes(digits.as_bytes())
 }
 
+/// Decimal digits (at most 20) as a `u64`; `None` on anything else or overflow.
 #[inline]
-fn parse_u64_bytes(digits: &[u8]) -> Option<u64> {
+pub(crate) fn parse_u64_bytes(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() || digits.len() > 20 {
         return None;
     }
@@ -321,7 +347,7 @@ fn is_base64_or_eq(text: &str) -> bool {
 
 /// atext (RFC 5321 4.1.2, RFC 5322 3.2.3), plus every non-ASCII octet (RFC 6531).
 #[inline(always)]
-fn is_atext(b: u8) -> bool {
+const fn is_atext(b: u8) -> bool {
     matches!(
         b,
         b'a'..=b'z'
@@ -385,45 +411,52 @@ fn mailbox_at<'a>(
 /// End of a dot-string or quoted-string local part starting at `start`.
 fn local_part_end(bytes: &[u8], start: usize) -> Option<usize> {
     if bytes.get(start) == Some(&b'"') {
-        let mut i = start + 1;
-        loop {
-            match *bytes.get(i)? {
-                b'"' => return Some(i + 1),
-                b'\\' => {
-                    let next = *bytes.get(i + 1)?;
-                    if !(32..=126).contains(&next) {
-                        return None;
-                    }
-                    i += 2;
-                }
-                b if b == 32
-                    || b == 33
-                    || (35..=91).contains(&b)
-                    || (93..=126).contains(&b)
-                    || b >= 0x80 =>
-                {
-                    i += 1
-                }
-                _ => return None,
-            }
-        }
+        return quoted_string_end(bytes, start);
     }
-    let mut i = start;
-    let mut atom_len = 0;
-    while let Some(&b) = bytes.get(i) {
+    // Dot-string: atoms of atext joined by single dots.
+    let rest = bytes.get(start..)?;
+    let mut after_dot = true;
+    let mut len = rest.len();
+    for (i, &b) in rest.iter().enumerate() {
         if b == b'.' {
-            if atom_len == 0 {
+            if after_dot {
                 return None;
             }
-            atom_len = 0;
-        } else if is_atext(b) {
-            atom_len += 1;
+            after_dot = true;
+        } else if class(b) & C_ATEXT != 0 {
+            after_dot = false;
         } else {
+            len = i;
             break;
         }
-        i += 1;
     }
-    if atom_len == 0 { None } else { Some(i) }
+    if after_dot { None } else { Some(start + len) }
+}
+
+/// End of a quoted-string local part (RFC 5321 4.1.2) whose opening quote is at `start`.
+fn quoted_string_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    loop {
+        match *bytes.get(i)? {
+            b'"' => return Some(i + 1),
+            b'\\' => {
+                let next = *bytes.get(i + 1)?;
+                if !(32..=126).contains(&next) {
+                    return None;
+                }
+                i += 2;
+            }
+            b if b == 32
+                || b == 33
+                || (35..=91).contains(&b)
+                || (93..=126).contains(&b)
+                || b >= 0x80 =>
+            {
+                i += 1
+            }
+            _ => return None,
+        }
+    }
 }
 
 /// End of a domain or address literal starting at `start`.
@@ -436,16 +469,14 @@ fn domain_end(bytes: &[u8], start: usize) -> Option<usize> {
         }
         return None;
     }
-    let mut i = start;
+    // Labels of letters, digits and hyphens (not first or last), joined by single dots;
+    // UTF-8 labels under SMTPUTF8.
+    let rest = bytes.get(start..)?;
     let mut label_len = 0;
     let mut last_hyphen = false;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'.' {
-            if label_len == 0 || last_hyphen {
-                return None;
-            }
-            label_len = 0;
-        } else if b.is_ascii_alphanumeric() || b >= 0x80 {
+    let mut len = rest.len();
+    for (i, &b) in rest.iter().enumerate() {
+        if class(b) & C_LDH != 0 {
             label_len += 1;
             last_hyphen = false;
         } else if b == b'-' {
@@ -454,15 +485,20 @@ fn domain_end(bytes: &[u8], start: usize) -> Option<usize> {
             }
             label_len += 1;
             last_hyphen = true;
+        } else if b == b'.' {
+            if label_len == 0 || last_hyphen {
+                return None;
+            }
+            label_len = 0;
         } else {
+            len = i;
             break;
         }
-        i += 1;
     }
     if label_len == 0 || last_hyphen {
         None
     } else {
-        Some(i)
+        Some(start + len)
     }
 }
 
@@ -700,7 +736,8 @@ fn parse_rcpt_args<'a>(
 #[inline]
 fn keyword_index(keyword: &str, mail: bool) -> Option<usize> {
     let k = keyword.as_bytes();
-    let eq = |name: &[u8]| k.eq_ignore_ascii_case(name);
+    // Clients send keywords in upper case: the exact comparison almost always decides.
+    let eq = |name: &[u8]| k == name || k.eq_ignore_ascii_case(name);
     let first = k.first()?.to_ascii_uppercase();
     let found = if mail {
         match (k.len(), first) {
@@ -794,19 +831,23 @@ fn parse_by(v: &str) -> Option<DeliverBy> {
 }
 
 fn parse_notify(v: &str) -> Option<Notify> {
-    if v.eq_ignore_ascii_case("NEVER") {
+    // The longest valid value is "SUCCESS,FAILURE,DELAY"; upper-case it once, then compare
+    // words exactly.
+    let mut upper = [0u8; 21];
+    let upper = upper.get_mut(..v.len())?;
+    for (u, b) in upper.iter_mut().zip(v.bytes()) {
+        *u = b.to_ascii_uppercase();
+    }
+    if upper == b"NEVER" {
         return Some(Notify::NEVER);
     }
     let mut n = Notify::default();
-    for word in v.as_bytes().split(|&b| b == b',') {
-        let slot = if word.eq_ignore_ascii_case(b"SUCCESS") {
-            &mut n.success
-        } else if word.eq_ignore_ascii_case(b"FAILURE") {
-            &mut n.failure
-        } else if word.eq_ignore_ascii_case(b"DELAY") {
-            &mut n.delay
-        } else {
-            return None;
+    for w in upper.split(|&b| b == b',') {
+        let slot = match w {
+            b"SUCCESS" => &mut n.success,
+            b"FAILURE" => &mut n.failure,
+            b"DELAY" => &mut n.delay,
+            _ => return None,
         };
         if *slot {
             return None;
@@ -820,9 +861,11 @@ const C_SP: u8 = 1;
 const C_EQ: u8 = 2;
 const C_KW: u8 = 4;
 const C_VAL: u8 = 8;
+const C_ATEXT: u8 = 16;
+const C_LDH: u8 = 32;
 
-/// Octet classes of the parameter grammar (RFC 5321 4.1.2 esmtp-keyword and esmtp-value,
-/// RFC 6531 for UTF-8 values).
+/// Octet classes of the path and parameter grammar (RFC 5321 4.1.2 atext, domain labels,
+/// esmtp-keyword and esmtp-value; RFC 6531 for UTF-8).
 // Evaluated at compile time: an index out of range would fail the build, never run.
 #[allow(clippy::indexing_slicing)]
 const CLASSES: [u8; 256] = {
@@ -842,6 +885,13 @@ const CLASSES: [u8; 256] = {
         }
         if b > 32 && b != b'=' && b != 0x7f {
             c |= C_VAL;
+        }
+        if is_atext(b) {
+            c |= C_ATEXT;
+        }
+        // Letters and digits of a domain label, and UTF-8 (RFC 6531).
+        if b.is_ascii_alphanumeric() || b >= 0x80 {
+            c |= C_LDH;
         }
         t[i] = c;
         i += 1;
@@ -876,40 +926,30 @@ fn for_params<'a>(
         if pos >= bytes.len() {
             return Ok(());
         }
-        // One pass over the token: the keyword up to "=", then the value up to SP.
+        // esmtp-keyword, then "=" esmtp-value or nothing, then SP or the end: two tight
+        // scans, each stopping at the first octet outside its class.
         let start = pos;
-        let mut eq: Option<usize> = None;
-        let mut keyword_ok = bytes.get(pos).is_some_and(u8::is_ascii_alphanumeric);
-        let mut value_ok = true;
-        while let Some(&b) = bytes.get(pos) {
-            let c = class(b);
-            if c & (C_SP | C_EQ) != 0 {
-                break;
-            }
-            keyword_ok &= c & C_KW != 0;
-            pos += 1;
+        let rest = bytes.get(start..).unwrap_or_default();
+        let keyword_len = rest
+            .iter()
+            .position(|&b| class(b) & C_KW == 0)
+            .unwrap_or(rest.len());
+        let keyword_ok = rest.first().is_some_and(u8::is_ascii_alphanumeric);
+        let keyword = text.get(start..start + keyword_len).unwrap_or_default();
+        let mut end = start + keyword_len;
+        let mut value = None;
+        if bytes.get(end) == Some(&b'=') {
+            let v = bytes.get(end + 1..).unwrap_or_default();
+            let value_len = v
+                .iter()
+                .position(|&b| class(b) & C_VAL == 0)
+                .unwrap_or(v.len());
+            value = text.get(end + 1..end + 1 + value_len);
+            end += 1 + value_len;
         }
-        if bytes.get(pos) == Some(&b'=') {
-            eq = Some(pos);
-            pos += 1;
-            while let Some(&b) = bytes.get(pos) {
-                let c = class(b);
-                if c & C_SP != 0 {
-                    break;
-                }
-                value_ok &= c & C_VAL != 0;
-                pos += 1;
-            }
-        }
-        let end = pos;
-        pos = start;
-        let (keyword, value) = match eq {
-            Some(e) => {
-                value_ok &= e + 1 < end;
-                (text.get(start..e).unwrap_or_default(), text.get(e + 1..end))
-            }
-            None => (text.get(start..end).unwrap_or_default(), None),
-        };
+        let value_ok = value.is_none_or(|v| !v.is_empty());
+        let ends_token = matches!(bytes.get(end), None | Some(b' '));
+        let keyword_ok = keyword_ok && ends_token;
         if !keyword_ok || !value_ok || !f(keyword, value, (pos, end)) {
             return Err(err(K::BadParameter, line, base + pos));
         }
@@ -936,7 +976,7 @@ pub fn parse_reply_with<'a>(
     let mut count = 0;
     loop {
         let rest = input.get(pos..).unwrap_or_default();
-        let Some(lf) = memchr::memchr(b'\n', rest) else {
+        let Some(lf) = find_byte(b'\n', rest) else {
             if rest.len() >= limits.max_reply_line {
                 return Err(err(K::TooLong, input, pos));
             }
@@ -1205,4 +1245,40 @@ pub fn encode_reply(reply: &Reply<'_>, out: &mut Vec<u8>) -> Result<(), EncodeEr
         out.extend_from_slice(b"\r\n");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::find_byte;
+
+    proptest! {
+        #[test]
+        fn find_byte_agrees_with_a_plain_search(
+            haystack in prop::collection::vec(prop_oneof![Just(b'\n'), Just(b' '), any::<u8>()], 0..200),
+            needle in prop_oneof![Just(b'\n'), Just(b' '), any::<u8>()],
+        ) {
+            prop_assert_eq!(
+                find_byte(needle, &haystack),
+                haystack.iter().position(|&b| b == needle)
+            );
+        }
+    }
+
+    #[test]
+    fn find_byte_at_every_offset() {
+        for len in 0..100 {
+            for at in 0..len {
+                let mut haystack = vec![b'a'; len];
+                haystack[at] = b'\n';
+                // An earlier 0x0b must not hide it (a borrow in the word test).
+                if at > 0 {
+                    haystack[at - 1] = 0x0b;
+                }
+                assert_eq!(find_byte(b'\n', &haystack), Some(at), "{len} {at}");
+            }
+            assert_eq!(find_byte(b'\n', &vec![b'a'; len]), None);
+        }
+    }
 }

@@ -296,13 +296,23 @@ impl<'a> Reply<'a> {
 
     /// The text of each line after the code and its separator.
     pub fn lines(&self) -> impl Iterator<Item = &[u8]> + '_ {
-        self.raw
-            .split(|&b| b == b'\n')
-            .filter(|line| !line.is_empty())
-            .map(|line| {
-                let line = line.strip_suffix(b"\r").unwrap_or(line);
-                line.get(4..).unwrap_or_default()
-            })
+        let mut rest: &[u8] = &self.raw;
+        std::iter::from_fn(move || {
+            loop {
+                if rest.is_empty() {
+                    return None;
+                }
+                let (line, after) = match crate::codec::find_byte(b'\n', rest) {
+                    Some(lf) => (rest.get(..lf)?, rest.get(lf + 1..)?),
+                    None => (rest, &[][..]),
+                };
+                rest = after;
+                if !line.is_empty() {
+                    let line = line.strip_suffix(b"\r").unwrap_or(line);
+                    return Some(line.get(4..).unwrap_or_default());
+                }
+            }
+        })
     }
 
     /// The text of each line without a leading enhanced status code equal to the reply's.
@@ -622,9 +632,17 @@ pub fn xtext_decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// True for valid xtext; allocates nothing (the codec's borrowed path uses it).
+/// True for valid xtext (RFC 3461 4); allocates nothing (the codec's borrowed path uses it).
 pub(crate) fn is_xtext(text: &str) -> bool {
     let bytes = text.as_bytes();
+    // One branch-free pass for the common case, a value without "+" hex escapes.
+    let (plain, plus) = bytes.iter().fold((true, false), |(plain, plus), &b| {
+        let xchar = b.wrapping_sub(33) < 94 && b != b'=';
+        (plain & xchar, plus | (b == b'+'))
+    });
+    if !plus {
+        return plain;
+    }
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         if b == b'+' {
@@ -1038,6 +1056,8 @@ pub struct Capabilities {
     pub future_release: Option<(u64, String)>,
     /// RRVS (RFC 7293).
     pub rrvs: bool,
+    /// ETRN (RFC 1985).
+    pub etrn: bool,
     /// LIMITS (RFC 9422).
     pub limits: Option<ServerLimits>,
     /// Any other line, as received.
@@ -1050,9 +1070,12 @@ impl Capabilities {
         let mut caps = Self::default();
         let mut lines = reply.lines();
         if let Some(first) = lines.next() {
-            let end = first.iter().position(|&b| b == b' ').unwrap_or(first.len());
-            caps.domain =
-                String::from_utf8_lossy(first.get(..end).unwrap_or_default()).into_owned();
+            let end = crate::codec::find_byte(b' ', first).unwrap_or(first.len());
+            let domain = first.get(..end).unwrap_or_default();
+            caps.domain = match std::str::from_utf8(domain) {
+                Ok(domain) => domain.to_owned(),
+                Err(_) => String::from_utf8_lossy(domain).into_owned(),
+            };
         }
         for line in lines {
             caps.add_line(line);
@@ -1072,47 +1095,52 @@ impl Capabilities {
         let args = line.get(kw_end..).unwrap_or_default();
         let mut words = args
             .split(|&b| b == b' ' || b == b'=')
-            .filter(|w| !w.is_empty())
-            .map(|w| std::str::from_utf8(w).unwrap_or_default());
-        let is = |name: &[u8]| keyword.eq_ignore_ascii_case(name);
+            .filter(|w| !w.is_empty());
+        // Numbers are read from the octets; text is made a string only where kept.
+        let number = |w: Option<&[u8]>| w.and_then(crate::codec::parse_u64_bytes).unwrap_or(0);
         let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        // Keywords by length and first letter first: one comparison per line, not a chain.
+        let first = keyword.first().map_or(0, u8::to_ascii_uppercase);
+        // Servers send keywords in upper case: the exact comparison almost always decides.
+        let is = |name: &[u8]| keyword == name || keyword.eq_ignore_ascii_case(name);
+        let flag = match (keyword.len(), first) {
+            (10, b'P') if is(b"PIPELINING") => Some(&mut self.pipelining),
+            (8, b'8') if is(b"8BITMIME") => Some(&mut self.eight_bit_mime),
+            (10, b'B') if is(b"BINARYMIME") => Some(&mut self.binary_mime),
+            (8, b'C') if is(b"CHUNKING") => Some(&mut self.chunking),
+            (3, b'D') if is(b"DSN") => Some(&mut self.dsn),
+            (8, b'S') if is(b"SMTPUTF8") => Some(&mut self.smtputf8),
+            (19, b'E') if is(b"ENHANCEDSTATUSCODES") => Some(&mut self.enhanced_status_codes),
+            (8, b'S') if is(b"STARTTLS") => Some(&mut self.starttls),
+            (10, b'R') if is(b"REQUIRETLS") => Some(&mut self.requiretls),
+            (4, b'R') if is(b"RRVS") => Some(&mut self.rrvs),
+            (4, b'E') if is(b"ETRN") => Some(&mut self.etrn),
+            _ => None,
+        };
+        if let Some(flag) = flag {
+            *flag = true;
+            return;
+        }
         if is(b"SIZE") {
-            self.size = Some(words.next().and_then(|w| w.parse().ok()).unwrap_or(0));
-        } else if is(b"PIPELINING") {
-            self.pipelining = true;
-        } else if is(b"8BITMIME") {
-            self.eight_bit_mime = true;
-        } else if is(b"BINARYMIME") {
-            self.binary_mime = true;
-        } else if is(b"CHUNKING") {
-            self.chunking = true;
-        } else if is(b"DSN") {
-            self.dsn = true;
-        } else if is(b"SMTPUTF8") {
-            self.smtputf8 = true;
-        } else if is(b"ENHANCEDSTATUSCODES") {
-            self.enhanced_status_codes = true;
-        } else if is(b"STARTTLS") {
-            self.starttls = true;
-        } else if is(b"REQUIRETLS") {
-            self.requiretls = true;
-        } else if is(b"RRVS") {
-            self.rrvs = true;
+            self.size = Some(number(words.next()));
         } else if is(b"AUTH") {
+            // Room for the usual few names in one allocation.
+            self.auth.reserve(4);
             for word in words {
                 // Known names without the upper-case copy `Mechanism::parse` makes.
                 let known = KNOWN_MECHANISMS
                     .iter()
-                    .find(|m| m.as_str().eq_ignore_ascii_case(word))
+                    .find(|m| m.as_str().as_bytes().eq_ignore_ascii_case(word))
                     .cloned();
-                if let Some(m) = known.or_else(|| Mechanism::parse(word).ok())
-                    && !self.auth.contains(&m)
+                if let Some(m) = known.or_else(|| {
+                    Mechanism::parse(std::str::from_utf8(word).unwrap_or_default()).ok()
+                }) && !self.auth.contains(&m)
                 {
                     self.auth.push(m);
                 }
             }
         } else if is(b"DELIVERBY") {
-            self.deliver_by = Some(words.next().and_then(|w| w.parse().ok()).unwrap_or(0));
+            self.deliver_by = Some(number(words.next()));
         } else if is(b"MT-PRIORITY") {
             let start = args
                 .iter()
@@ -1120,8 +1148,8 @@ impl Capabilities {
                 .unwrap_or(args.len());
             self.mt_priority = Some(text(args.get(start..).unwrap_or_default()));
         } else if is(b"FUTURERELEASE") {
-            let interval = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
-            let until = words.next().unwrap_or_default().to_owned();
+            let interval = number(words.next());
+            let until = text(words.next().unwrap_or_default());
             self.future_release = Some((interval, until));
         } else if is(b"LIMITS") {
             let mut limits = ServerLimits::default();
@@ -1176,6 +1204,7 @@ impl Capabilities {
             (self.smtputf8, "SMTPUTF8"),
             (self.requiretls, "REQUIRETLS"),
             (self.rrvs, "RRVS"),
+            (self.etrn, "ETRN"),
         ];
         for (on, name) in flags {
             if on {

@@ -448,7 +448,7 @@ fn reply_encoding() {
 
 #[test]
 fn ehlo_capabilities() {
-    let wire = b"250-mx.example.org hello\r\n250-PIPELINING\r\n250-SIZE 36700160\r\n250-8BITMIME\r\n250-BINARYMIME\r\n250-CHUNKING\r\n250-DSN\r\n250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n250-STARTTLS\r\n250-AUTH PLAIN LOGIN SCRAM-SHA-256\r\n250-AUTH=LOGIN PLAIN\r\n250-REQUIRETLS\r\n250-DELIVERBY 240\r\n250-MT-PRIORITY STANAG4406\r\n250-FUTURERELEASE 604800 2026-12-31T00:00:00Z\r\n250-RRVS\r\n250-LIMITS MAILMAX=10 RCPTMAX=50\r\n250 X-EXPS GSSAPI\r\n";
+    let wire = b"250-mx.example.org hello\r\n250-PIPELINING\r\n250-SIZE 36700160\r\n250-8BITMIME\r\n250-BINARYMIME\r\n250-CHUNKING\r\n250-DSN\r\n250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n250-STARTTLS\r\n250-AUTH PLAIN LOGIN SCRAM-SHA-256\r\n250-AUTH=LOGIN PLAIN\r\n250-REQUIRETLS\r\n250-DELIVERBY 240\r\n250-MT-PRIORITY STANAG4406\r\n250-FUTURERELEASE 604800 2026-12-31T00:00:00Z\r\n250-RRVS\r\n250-etrn\r\n250-LIMITS MAILMAX=10 RCPTMAX=50\r\n250 X-EXPS GSSAPI\r\n";
     let Parsed::Complete { value, .. } = parse_reply(wire).unwrap() else {
         panic!()
     };
@@ -457,7 +457,7 @@ fn ehlo_capabilities() {
     assert_eq!(caps.size, Some(36700160));
     assert!(caps.pipelining && caps.eight_bit_mime && caps.binary_mime && caps.chunking);
     assert!(caps.dsn && caps.smtputf8 && caps.enhanced_status_codes && caps.starttls);
-    assert!(caps.requiretls && caps.rrvs);
+    assert!(caps.requiretls && caps.rrvs && caps.etrn);
     assert_eq!(
         caps.auth,
         vec![

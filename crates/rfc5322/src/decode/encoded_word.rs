@@ -236,15 +236,28 @@ pub fn decode_unstructured<'a>(
     offset: usize,
 ) -> Cow<'a, str> {
     let is_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    // One pass for what the fast path must know: an encoded word, a line break.
+    let mut folded = false;
+    let mut encoded = false;
+    for i in memchr::memchr3_iter(b'=', b'\r', b'\n', raw) {
+        if raw.get(i) == Some(&b'=') {
+            if raw.get(i + 1) == Some(&b'?') {
+                encoded = true;
+                break;
+            }
+        } else {
+            folded = true;
+        }
+    }
     // Fast path: no encoded word, nothing to decode; unfold and trim only.
-    if !may_hold_encoded_word(raw) {
+    if !encoded {
         let first = raw.iter().position(|b| !is_space(b)).unwrap_or(raw.len());
         let last = raw
             .iter()
             .rposition(|b| !is_space(b))
             .map_or(first, |i| i + 1);
         let t = raw.get(first..last).unwrap_or(&[]);
-        return if memchr::memchr2(b'\r', b'\n', t).is_some() {
+        return if folded && memchr::memchr2(b'\r', b'\n', t).is_some() {
             // Read as text first (the charset guess sees the bytes as they are), then the
             // line breaks removed.
             Cow::Owned(without_line_breaks(&charset::bytes_to_text(t)))

@@ -209,3 +209,21 @@ fn finish_text(b: &[u8]) -> String {
     }
     out
 }
+
+/// Calls `f` with every concatenation of one to `max_len` of the `pieces` (test inputs that
+/// cover the interesting bytes in every order).
+#[cfg(test)]
+pub(crate) fn each_string(pieces: &[&[u8]], max_len: u32, mut f: impl FnMut(&[u8])) {
+    let n = pieces.len();
+    let mut buf = Vec::new();
+    for len in 1..=max_len {
+        for mut k in 0..n.pow(len) {
+            buf.clear();
+            for _ in 0..len {
+                buf.extend_from_slice(pieces.get(k % n).copied().unwrap_or_default());
+                k /= n;
+            }
+            f(&buf);
+        }
+    }
+}

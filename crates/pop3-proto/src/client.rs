@@ -1384,6 +1384,12 @@ impl Machine for Client {
         self.timer.deadline()
     }
 
+    fn input_arrived(&mut self, now: Instant) {
+        if std::mem::take(&mut self.active) && self.timer.deadline().is_some() {
+            self.timer.start(now);
+        }
+    }
+
     fn handle_timeout(&mut self, now: Instant) {
         if self.phase == Phase::Closed || !self.timer.expire(now) {
             return;

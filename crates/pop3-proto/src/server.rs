@@ -606,7 +606,10 @@ pub struct Server {
     failures: u32,
     pending_user: Option<String>,
     idle: Timer,
+    /// A command was read since the timer last started.
     active: bool,
+    /// When the latest input arrived, if the driver says ([`Machine::input_arrived`]).
+    input_at: Option<Instant>,
     eof: bool,
     fatal: bool,
 }
@@ -645,6 +648,7 @@ impl Server {
             pending_user: None,
             idle,
             active: false,
+            input_at: None,
             eof: false,
             fatal: false,
             config,
@@ -1083,7 +1087,12 @@ impl Server {
             }
             match self.next_line() {
                 Some(Ok(line)) => {
-                    self.active = true;
+                    // RFC 1939 section 3: a command restarts the autologout timer, from when
+                    // the octets that completed it arrived.
+                    match self.input_at {
+                        Some(at) if self.idle.deadline().is_some() => self.idle.start(at),
+                        _ => self.active = true,
+                    }
                     if self.sasl.is_some() {
                         self.sasl_line(&line);
                     } else {
@@ -1706,6 +1715,10 @@ impl Machine for Server {
 
     fn poll_timeout(&self) -> Option<Instant> {
         self.idle.deadline()
+    }
+
+    fn input_arrived(&mut self, now: Instant) {
+        self.input_at = Some(now);
     }
 
     fn handle_timeout(&mut self, now: Instant) {

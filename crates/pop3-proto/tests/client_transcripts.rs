@@ -720,8 +720,8 @@ fn response_timeout_once_started() {
         script.client.start_timer(std::time::Instant::now());
         script
     };
-    // Idle with nothing in flight: no timeout. A silent server while STAT waits: timeout
-    // after one to two periods.
+    // Idle with nothing in flight: no timeout. A silent server while STAT waits: timeout one
+    // period after the last input.
     let text = "S: +OK ready
 E: greeting ok -
 T: +5m
@@ -733,8 +733,8 @@ S: +OK in
 E: logged in #0 in
 A: stat
 C: STAT
-T: +1m
-T: +1m
+T: +59s
+T: +1s
 E: error: timed out
 X: close
 ";

@@ -492,8 +492,9 @@ T: +9m
 C: NOOP
 S: -ERR not allowed in the AUTHORIZATION state
 T: +2m
-T: +9m
-T: +1m
+T: +7m
+T: +59s
+T: +1s
 S: -ERR autologout; idle for too long
 E: timed out
 X: close

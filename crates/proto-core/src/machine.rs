@@ -25,7 +25,7 @@ use std::time::Instant;
 ///     if m.wants_input() {
 ///         match socket.read_until(m.poll_timeout(), m.input_buffer())? {
 ///             Read(0) => m.receive_eof(),
-///             Read(n) => m.commit_input(n),
+///             Read(n) => { m.commit_input(n); m.input_arrived(Instant::now()) }
 ///             TimedOut => m.handle_timeout(Instant::now()),
 ///         }
 ///     }
@@ -93,6 +93,14 @@ pub trait Machine {
 
     /// Lets the machine act on a timer that has expired at `now`.
     fn handle_timeout(&mut self, now: Instant);
+
+    /// Tells the machine that the input it was just given arrived at `now`, so that an
+    /// inactivity timer restarts from that instant. Drivers call it after every read that
+    /// gave bytes. Without it a machine still notices the input, but only when the timer
+    /// next expires, and so may wait up to two periods after the last byte.
+    fn input_arrived(&mut self, now: Instant) {
+        let _ = now;
+    }
 }
 
 /// What a driver must do to the transport on a machine's behalf.

@@ -369,6 +369,7 @@ impl<M: Machine> Driver<M> {
                     trace.received(buf.get(..n).unwrap_or_default());
                 }
                 self.machine.commit_input(n);
+                self.machine.input_arrived(Instant::now());
             }
             Err(e)
                 if matches!(

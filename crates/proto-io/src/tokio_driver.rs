@@ -433,6 +433,7 @@ impl<M: Machine> AsyncDriver<M> {
                     trace.received(buf.get(..n).unwrap_or_default());
                 }
                 self.machine.commit_input(n);
+                self.machine.input_arrived(Instant::now());
             }
             Some(Err(e))
                 if matches!(

@@ -1315,6 +1315,12 @@ impl Machine for Client {
         self.timer.deadline()
     }
 
+    fn input_arrived(&mut self, now: Instant) {
+        if std::mem::take(&mut self.activity) && self.timer.deadline().is_some() {
+            self.timer.start(now);
+        }
+    }
+
     fn handle_timeout(&mut self, now: Instant) {
         if self.closed || !self.timer.expire(now) {
             return;

@@ -1564,6 +1564,12 @@ impl Machine for Server {
         self.timer.deadline()
     }
 
+    fn input_arrived(&mut self, now: Instant) {
+        if std::mem::take(&mut self.activity) && self.timer.deadline().is_some() {
+            self.timer.start(now);
+        }
+    }
+
     fn handle_timeout(&mut self, now: Instant) {
         if self.closed {
             return;

@@ -558,6 +558,27 @@ fn body_backpressure() {
     assert!(matches!(c.poll_event(), Some(Ok(Event::BodyWritable))));
 }
 
+/// Input restarts the running timer from the instant it arrived (the driver says when), so
+/// a timeout fires exactly one period after the last byte.
+#[test]
+fn input_restarts_the_timer_from_its_arrival() {
+    let t0 = Instant::now();
+    let mut c = Client::new(cfg(), t0);
+    c.receive(b"220-mx.example.org ESMTP\r\n");
+    c.input_arrived(t0 + Duration::from_secs(200));
+    while let Some(event) = c.poll_event() {
+        event.unwrap();
+    }
+    assert_eq!(c.poll_timeout(), Some(t0 + Duration::from_secs(500)));
+    c.handle_timeout(t0 + Duration::from_secs(499));
+    assert!(c.poll_event().is_none());
+    c.handle_timeout(t0 + Duration::from_secs(500));
+    assert_eq!(
+        c.poll_event().unwrap().unwrap_err(),
+        ProtocolError::Timeout("greeting")
+    );
+}
+
 #[test]
 fn timeouts_per_phase() {
     let t0 = Instant::now();

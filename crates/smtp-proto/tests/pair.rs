@@ -530,6 +530,10 @@ impl<M: Machine> Machine for Mitm<M> {
     fn handle_timeout(&mut self, now: Instant) {
         self.inner.handle_timeout(now);
     }
+
+    fn input_arrived(&mut self, now: Instant) {
+        self.inner.input_arrived(now);
+    }
 }
 
 impl AsServer for Mitm<Server> {

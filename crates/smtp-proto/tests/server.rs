@@ -448,7 +448,8 @@ S: 501 5.5.4 Syntax error in parameters or arguments
     );
 }
 
-/// A timeout (RFC 5321 4.5.3.2.7) ends the session with 421; input restarts it.
+/// A timeout (RFC 5321 4.5.3.2.7) ends the session with 421; input restarts it from the
+/// instant it arrived.
 #[test]
 fn timeout_closes_with_421() {
     run(
@@ -458,7 +459,7 @@ T: +299s
 C: NOOP
 S: 250 2.0.0 Ok
 T: +2s
-T: +299s
+T: +297s
 T: +1s
 S: 421 4.4.2 foo.com Error: timeout exceeded
 E: error: timeout in phase command

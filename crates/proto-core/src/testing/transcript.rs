@@ -312,6 +312,18 @@ impl<'a, S: Scripted> Run<'a, S> {
                 }
                 Step::Advance(duration) => {
                     self.drain();
+                    // Time passes only once what the machine did was matched: what a timeout
+                    // causes must come after the `T:` line that fires it.
+                    if !self.out.is_empty() {
+                        return Err(self.fail(
+                            line,
+                            format!("the machine sent {:?} before this", escape(&self.out)),
+                        ));
+                    }
+                    if let Some(event) = self.events.front() {
+                        let event = render(event.clone());
+                        return Err(self.fail(line, format!("event {event:?} before this")));
+                    }
                     self.now += *duration;
                     let machine = self.scripted.machine();
                     if machine.poll_timeout().is_some_and(|t| t <= self.now) {
@@ -363,6 +375,7 @@ impl<'a, S: Scripted> Run<'a, S> {
             let (piece, tail) = rest.split_at(n.min(rest.len()));
             rest = tail;
             self.scripted.machine().receive(piece);
+            self.scripted.machine().input_arrived(self.now);
             self.drain();
         }
     }

@@ -153,7 +153,9 @@ fuzz_target!(|data: &[u8]| {
         } else if let Some(token) = ALPHABET.get(usize::from(b)) {
             feed(&mut server, token, &mut quits, &mut refuse);
         } else {
-            server.handle_timeout(now + Duration::from_secs(u64::from(b) * 60));
+            let at = now + Duration::from_secs(u64::from(b) * 60);
+            server.input_arrived(at);
+            server.handle_timeout(at);
             feed(&mut server, b"", &mut quits, &mut refuse);
         }
     }

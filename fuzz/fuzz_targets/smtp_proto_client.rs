@@ -116,8 +116,9 @@ fuzz_target!(|data: &[u8]| {
     let mut op = ops.iter().copied().cycle();
     let input = expand(body);
     let sizes: Vec<u8> = ops.iter().map(|b| b | 1).collect();
-    for chunk in chunks(&input, &sizes) {
+    for (i, chunk) in chunks(&input, &sizes).enumerate() {
         client.receive(chunk);
+        client.input_arrived(now + Duration::from_secs(i as u64));
         let mut rounds = 0;
         while let Some(_event) = client.poll_event() {
             rounds += 1;

@@ -147,8 +147,9 @@ fuzz_target!(|data: &[u8]| {
     server.receive(&prefix);
     drain(&mut server, &mut yes, &store);
     let input = expand(body);
-    for chunk in chunks(&input, sizes) {
+    for (i, chunk) in chunks(&input, sizes).enumerate() {
         server.receive(chunk);
+        server.input_arrived(now + Duration::from_secs(i as u64));
         drain(&mut server, &mut yes, &store);
     }
     server.handle_timeout(now + Duration::from_secs(600));

@@ -6,6 +6,7 @@ use std::ops::Range;
 
 use crate::defect::{Defect, DefectKind};
 use crate::limits::Limits;
+use crate::swar;
 
 /// Where a field lies in the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,22 +36,13 @@ pub(crate) struct HeaderScan {
 /// The first LF in `hay`. Header lines are short: eight bytes at a time over the first 64,
 /// which beats setting up `memchr` for them; `memchr` past that.
 fn find_lf(hay: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    const LF: u64 = ONES * 0x0A;
     let head = hay.get(..64).unwrap_or(hay);
-    let mut chunks = head.chunks_exact(8);
+    let (words, _) = swar::words(head);
     let mut at = 0;
-    for c in &mut chunks {
-        let Ok(bytes) = <[u8; 8]>::try_from(c) else {
-            break;
-        };
-        let x = u64::from_le_bytes(bytes) ^ LF;
-        // The lowest flagged byte is the first LF (only bytes above a match can be
-        // flagged wrongly).
-        let m = x.wrapping_sub(ONES) & !x & HIGH;
+    for w in words {
+        let m = swar::zero_bytes(w ^ swar::splat(b'\n'));
         if m != 0 {
-            return Some(at + (m.trailing_zeros() / 8) as usize);
+            return Some(at + swar::first(m));
         }
         at += 8;
     }
@@ -58,33 +50,22 @@ fn find_lf(hay: &[u8]) -> Option<usize> {
     memchr::memchr(b'\n', rest).map(|i| at + i)
 }
 
-/// The high bit of each byte of `x` that is zero (exact: no carry crosses bytes).
-fn zero_bytes(x: u64) -> u64 {
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    !(((x & LOW7).wrapping_add(LOW7)) | x) & !LOW7
-}
-
 /// True when a header block holds a byte past ASCII, a NUL, or a bare CR (more CRs than the
 /// `crlf_lines` CRLF line ends). One branch-free pass, eight bytes at a time.
 fn unusual_bytes(block: &[u8], crlf_lines: usize) -> bool {
-    const CR: u64 = 0x0D0D_0D0D_0D0D_0D0D;
     let (mut high, mut nul, mut crs) = (0u64, 0u64, 0usize);
-    let mut chunks = block.chunks_exact(8);
-    for c in &mut chunks {
-        let Ok(bytes) = <[u8; 8]>::try_from(c) else {
-            break;
-        };
-        let w = u64::from_le_bytes(bytes);
+    let (words, rest) = swar::words(block);
+    for w in words {
         high |= w;
-        nul |= zero_bytes(w);
-        crs += zero_bytes(w ^ CR).count_ones() as usize;
+        nul |= swar::zero_bytes(w);
+        crs += swar::zero_bytes(w ^ swar::splat(b'\r')).count_ones() as usize;
     }
-    for &b in chunks.remainder() {
+    for &b in rest {
         high |= u64::from(b);
         nul |= u64::from(b == 0);
         crs += usize::from(b == b'\r');
     }
-    high & 0x8080_8080_8080_8080 != 0 || nul != 0 || crs != crlf_lines
+    high & swar::HIGH != 0 || nul != 0 || crs != crlf_lines
 }
 
 /// Splits `data[start..end]` into lines: returns (content end, next line start).
@@ -106,17 +87,34 @@ fn line_at(data: &[u8], pos: usize, end: usize) -> (usize, usize) {
 
 /// Printable ASCII but the colon (RFC 5322 section 2.2, ftext).
 fn is_field_name_byte(b: u8) -> bool {
-    matches!(b, 33..=57 | 59..=126)
+    (33..=126).contains(&b) && b != b':'
+}
+
+/// How many bytes at the start of `line` can be a field name, eight at a time.
+fn name_length(line: &[u8]) -> usize {
+    let (words, rest) = swar::words(line);
+    let mut at = 0;
+    for w in words {
+        let bad = swar::bytes_below(w, 33)
+            | (w & swar::HIGH)
+            | swar::zero_bytes(w ^ swar::splat(0x7F))
+            | swar::zero_bytes(w ^ swar::splat(b':'));
+        if bad != 0 {
+            return at + swar::first(bad);
+        }
+        at += 8;
+    }
+    at + rest
+        .iter()
+        .position(|&b| !is_field_name_byte(b))
+        .unwrap_or(rest.len())
 }
 
 /// When `line` starts a field: the length of its name (printable ASCII without colon,
 /// RFC 5322 section 2.2) and the offset of the colon (white space between the two is
 /// tolerated, obs-optional of section 4.5).
 fn field_name(line: &[u8]) -> Option<(usize, usize)> {
-    let name_len = line
-        .iter()
-        .position(|&b| !is_field_name_byte(b))
-        .unwrap_or(line.len());
+    let name_len = name_length(line);
     if name_len == 0 {
         return None;
     }

@@ -12,6 +12,7 @@ pub mod imap;
 pub mod limits;
 pub mod message;
 pub mod reader;
+mod swar;
 
 pub use address::{Address, Group, Mailbox};
 pub use date::DateTime;

@@ -33,14 +33,10 @@ pub fn decode_windows_1252(bytes: &[u8]) -> Cow<'_, str> {
     Cow::Owned(s)
 }
 
-fn normalise(label: &str) -> String {
-    label.trim().to_ascii_lowercase()
-}
-
 /// True when the label names a charset this build can decode.
 pub fn is_known(label: &str) -> bool {
-    let l = normalise(label);
-    if builtin(&l).is_some() {
+    let l = label.trim();
+    if builtin(l).is_some() {
         return true;
     }
     #[cfg(feature = "charsets")]
@@ -59,23 +55,45 @@ enum Builtin {
     W1252,
 }
 
+const UTF8_LABELS: [&str; 4] = ["utf-8", "utf8", "unicode-1-1-utf-8", "x-unicode20utf8"];
+const W1252_LABELS: [&str; 18] = [
+    "us-ascii",
+    "ascii",
+    "iso-8859-1",
+    "iso8859-1",
+    "iso_8859-1",
+    "latin1",
+    "l1",
+    "windows-1252",
+    "cp1252",
+    "x-cp1252",
+    "cp819",
+    "ibm819",
+    "iso-ir-100",
+    "iso_8859-1:1987",
+    "csisolatin1",
+    "iso88591",
+    "ansi_x3.4-1968",
+    "us",
+];
+
+/// The built-in charsets by label (trimmed; ASCII case ignored).
 fn builtin(l: &str) -> Option<Builtin> {
-    match l {
-        "utf-8" | "utf8" | "unicode-1-1-utf-8" | "x-unicode20utf8" => Some(Builtin::Utf8),
-        "us-ascii" | "ascii" | "iso-8859-1" | "iso8859-1" | "iso_8859-1" | "latin1" | "l1"
-        | "windows-1252" | "cp1252" | "x-cp1252" | "cp819" | "ibm819" | "iso-ir-100"
-        | "iso_8859-1:1987" | "csisolatin1" | "iso88591" | "ansi_x3.4-1968" | "us" => {
-            Some(Builtin::W1252)
-        }
-        _ => None,
+    let is = |labels: &[&str]| labels.iter().any(|x| x.eq_ignore_ascii_case(l));
+    if is(&UTF8_LABELS) {
+        Some(Builtin::Utf8)
+    } else if is(&W1252_LABELS) {
+        Some(Builtin::W1252)
+    } else {
+        None
     }
 }
 
 /// Decodes `bytes` in the charset named by `label` (WHATWG labels, case-insensitive).
 /// `None` when the charset is unknown to this build. Malformed sequences become U+FFFD.
 pub fn decode<'a>(label: &str, bytes: &'a [u8]) -> Option<Cow<'a, str>> {
-    let l = normalise(label);
-    match builtin(&l) {
+    let l = label.trim();
+    match builtin(l) {
         Some(Builtin::Utf8) => return Some(String::from_utf8_lossy(bytes)),
         Some(Builtin::W1252) => {
             // US-ASCII text that is really UTF-8 is common: RFC 6532 first.

@@ -236,19 +236,21 @@ pub fn decode_unstructured<'a>(
     offset: usize,
 ) -> Cow<'a, str> {
     let is_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
-    // One pass for what the fast path must know: an encoded word, a line break.
-    let mut folded = false;
-    let mut encoded = false;
-    for i in memchr::memchr3_iter(b'=', b'\r', b'\n', raw) {
-        if raw.get(i) == Some(&b'=') {
-            if raw.get(i + 1) == Some(&b'?') {
-                encoded = true;
-                break;
-            }
-        } else {
-            folded = true;
-        }
+    // One branch-free pass for what the fast path must know: a `=` (maybe an encoded
+    // word), a line break.
+    let (mut eq, mut breaks) = (0u64, 0u64);
+    let (words, rest) = crate::swar::words(raw);
+    for w in words {
+        eq |= crate::swar::zero_bytes(w ^ crate::swar::splat(b'='));
+        breaks |= crate::swar::zero_bytes(w ^ crate::swar::splat(b'\r'))
+            | crate::swar::zero_bytes(w ^ crate::swar::splat(b'\n'));
     }
+    for &b in rest {
+        eq |= u64::from(b == b'=');
+        breaks |= u64::from(b == b'\r' || b == b'\n');
+    }
+    let folded = breaks != 0;
+    let encoded = eq != 0 && may_hold_encoded_word(raw);
     // Fast path: no encoded word, nothing to decode; unfold and trim only.
     if !encoded {
         let first = raw.iter().position(|b| !is_space(b)).unwrap_or(raw.len());

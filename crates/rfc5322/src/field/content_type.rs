@@ -228,10 +228,11 @@ fn sub<'a>(c: &Cow<'a, str>, r: std::ops::Range<usize>) -> Cow<'a, str> {
     }
 }
 
-/// The common form of a value, read without the general lexer: ASCII without comments or
-/// quoted pairs, a type, then `; name=value` or `; name="value"` parameters without RFC 2231
-/// sections or encoded words. `None` (the general parser takes over) for anything else or
-/// anything that would be a defect; what it returns is what the general parser returns.
+/// The common form of a value, read in one pass without the general lexer: UTF-8 without
+/// comments or quoted pairs, an ASCII type, then `; name=value` or `; name="value"`
+/// parameters without RFC 2231 sections or encoded words. `None` (the general parser takes
+/// over) for anything else or anything that would be a defect; what it returns is what the
+/// general parser returns.
 struct Simple<'a> {
     text: &'a str,
     b: &'a [u8],
@@ -240,9 +241,6 @@ struct Simple<'a> {
 
 impl<'a> Simple<'a> {
     fn new(raw: &'a [u8]) -> Option<Self> {
-        if !raw.is_ascii() || memchr::memchr2(b'(', b'\\', raw).is_some() {
-            return None;
-        }
         Some(Simple {
             text: std::str::from_utf8(raw).ok()?,
             b: raw,
@@ -254,56 +252,86 @@ impl<'a> Simple<'a> {
         self.b.get(self.pos).copied()
     }
 
-    fn skip_ws(&mut self) {
-        while self.peek().is_some_and(is_ws) {
+    /// Skips white space where the general parser skips comments too: `None` at a comment.
+    fn skip_ws(&mut self) -> Option<()> {
+        while let Some(b) = self.peek() {
+            if !is_ws(b) {
+                return (b != b'(').then_some(());
+            }
             self.pos += 1;
         }
+        Some(())
     }
 
-    /// The bytes while `f` holds, lower-cased (borrowed when they are lower case already).
-    fn lower_while(&mut self, f: impl Fn(u8) -> bool) -> Cow<'a, str> {
+    /// The ASCII bytes while `f` holds, lower-cased (borrowed when they are lower case
+    /// already); `None` past ASCII or at a `*` (an RFC 2231 section marker in a name).
+    fn lower_while(&mut self, f: impl Fn(u8) -> bool) -> Option<Cow<'a, str>> {
         let start = self.pos;
-        while self.peek().is_some_and(&f) {
+        let (mut upper, mut odd) = (false, false);
+        while let Some(b) = self.peek() {
+            if !f(b) {
+                break;
+            }
+            upper |= b.wrapping_sub(b'A') < 26;
+            odd |= b >= 0x80 || b == b'*';
             self.pos += 1;
         }
-        let t = self.text.get(start..self.pos).unwrap_or("");
-        if t.bytes().any(|c| c.is_ascii_uppercase()) {
+        if odd {
+            return None;
+        }
+        let t = self.text.get(start..self.pos)?;
+        Some(if upper {
             Cow::Owned(t.to_ascii_lowercase())
         } else {
             Cow::Borrowed(t)
-        }
+        })
     }
 
     fn params(&mut self) -> Option<Vec<Param<'a>>> {
         let mut out: Vec<Param<'a>> = Vec::new();
         loop {
-            self.skip_ws();
+            self.skip_ws()?;
             while self.peek() == Some(b';') {
                 self.pos += 1;
-                self.skip_ws();
+                self.skip_ws()?;
             }
             if self.pos >= self.b.len() {
                 return Some(out);
             }
-            let name = self.lower_while(is_name_byte);
-            self.skip_ws();
-            if name.is_empty() || name.contains('*') || self.peek() != Some(b'=') {
+            let name = self.lower_while(is_name_byte)?;
+            self.skip_ws()?;
+            if name.is_empty() || self.peek() != Some(b'=') {
                 return None;
             }
             self.pos += 1;
-            self.skip_ws();
+            self.skip_ws()?;
             let value = if self.peek() == Some(b'"') {
                 let start = self.pos + 1;
-                let len = memchr::memchr3(b'"', b'\r', b'\n', self.b.get(start..)?)?;
-                if self.b.get(start + len) != Some(&b'"') {
+                let rest = self.b.get(start..)?;
+                let len = memchr::memchr3(b'"', b'\\', b'\r', rest)?;
+                let v = rest.get(..len)?;
+                if rest.get(len) != Some(&b'"')
+                    || memchr::memchr(b'\n', v).is_some()
+                    || encoded_word::may_hold_encoded_word(v)
+                {
                     return None;
                 }
                 self.pos = start + len + 1;
                 self.text.get(start..start + len)?
             } else {
                 let start = self.pos;
-                while self.peek().is_some_and(|b| b != b';' && !is_ws(b)) {
+                let mut encoded = false;
+                let mut prev = 0;
+                while let Some(b) = self.peek() {
+                    if b == b';' || is_ws(b) {
+                        break;
+                    }
+                    encoded |= prev == b'=' && b == b'?';
+                    prev = b;
                     self.pos += 1;
+                }
+                if encoded {
+                    return None;
                 }
                 let v = self.text.get(start..self.pos)?;
                 if v.is_empty() {
@@ -311,7 +339,7 @@ impl<'a> Simple<'a> {
                 }
                 v
             };
-            if encoded_word::may_hold_encoded_word(value.as_bytes()) || out.len() >= 16 {
+            if out.len() >= 16 {
                 return None;
             }
             if !out.iter().any(|o| o.name == name) {
@@ -325,15 +353,15 @@ impl<'a> Simple<'a> {
     }
 
     fn content_type(mut self) -> Option<ContentType<'a>> {
-        self.skip_ws();
-        let media_type = self.lower_while(is_type_byte);
-        self.skip_ws();
+        self.skip_ws()?;
+        let media_type = self.lower_while(is_type_byte)?;
+        self.skip_ws()?;
         if media_type.is_empty() || self.peek() != Some(b'/') {
             return None;
         }
         self.pos += 1;
-        self.skip_ws();
-        let subtype = self.lower_while(|b| is_type_byte(b) || b == b'/');
+        self.skip_ws()?;
+        let subtype = self.lower_while(|b| is_type_byte(b) || b == b'/')?;
         if subtype.is_empty() {
             return None;
         }
@@ -345,8 +373,8 @@ impl<'a> Simple<'a> {
     }
 
     fn content_disposition(mut self) -> Option<ContentDisposition<'a>> {
-        self.skip_ws();
-        let kind = self.lower_while(|b| is_type_byte(b) && b != b'=');
+        self.skip_ws()?;
+        let kind = self.lower_while(|b| is_type_byte(b) && b != b'=')?;
         if kind.is_empty() {
             return None;
         }
@@ -894,6 +922,9 @@ mod tests {
             b"\\",
             b"\xc3\xa9",
             b"x-y",
+            b"\r",
+            b"\n",
+            b")",
         ];
         let mut buf = Vec::new();
         crate::field::lex::each_string(pieces, 5, |tail| {

@@ -40,6 +40,9 @@ pub struct ClientConfig {
     pub plaintext_mechanisms: Vec<Mechanism>,
     /// The connection is protected from the start (implicit TLS, port 995).
     pub tls_active: bool,
+    /// What the implicit TLS handshake gave (channel bindings for SCRAM -PLUS); set with
+    /// `with_tls_info`.
+    pub tls_info: Option<TlsInfo>,
     /// Pipeline commands when the server offers PIPELINING.
     pub pipelining: bool,
     /// Where SCRAM client nonces come from.
@@ -71,6 +74,7 @@ impl Default for ClientConfig {
             allow_plaintext_credentials: false,
             plaintext_mechanisms: Vec::new(),
             tls_active: false,
+            tls_info: None,
             pipelining: true,
             nonce_source: None,
             limits: Limits::default(),
@@ -103,6 +107,15 @@ impl ClientConfig {
     #[must_use]
     pub fn with_tls_active(mut self, on: bool) -> Self {
         self.tls_active = on;
+        self
+    }
+
+    /// The connection is protected from the start (implicit TLS, port 995) and `info` is what
+    /// its handshake gave, so that SCRAM -PLUS can bind to the channel.
+    #[must_use]
+    pub fn with_tls_info(mut self, info: TlsInfo) -> Self {
+        self.tls_active = true;
+        self.tls_info = Some(info);
         self
     }
 
@@ -419,7 +432,12 @@ impl Client {
             timestamp: None,
             tls_active: config.tls_active,
             awaiting_tls: false,
-            channel_binding: None,
+            channel_binding: config.tls_info.as_ref().and_then(|i| {
+                ChannelBinding::from_tls(
+                    i.tls_exporter.as_deref(),
+                    i.tls_server_end_point.as_deref(),
+                )
+            }),
             eof: false,
             timer: Timer::new(config.response_timeout),
             active: false,
@@ -1357,9 +1375,10 @@ impl Machine for Client {
         self.awaiting_tls = false;
         self.tls_active = true;
         self.in_flight.pop_front();
-        self.channel_binding = info.tls_exporter.map(ChannelBinding::TlsExporter).or(info
-            .tls_server_end_point
-            .map(ChannelBinding::TlsServerEndPoint));
+        self.channel_binding = ChannelBinding::from_tls(
+            info.tls_exporter.as_deref(),
+            info.tls_server_end_point.as_deref(),
+        );
         // Forget what was learned before TLS and ask again (RFC 2595 section 4).
         self.capabilities = None;
         self.framer.reset();

@@ -51,6 +51,9 @@ pub struct ServerConfig {
     pub stls: bool,
     /// The connection is already protected (implicit TLS on port 995).
     pub tls_active: bool,
+    /// What the implicit TLS handshake gave (channel bindings for SCRAM -PLUS); set with
+    /// `with_tls_info`.
+    pub tls_info: Option<TlsInfo>,
     /// Allow every kind of login before TLS. Off by default (RFC 2595 section 2.3, RFC 5034
     /// section 4): only for trusted local links.
     pub allow_plaintext_login: bool,
@@ -107,6 +110,7 @@ impl Default for ServerConfig {
             nonce_source: None,
             stls: true,
             tls_active: false,
+            tls_info: None,
             allow_plaintext_login: false,
             plaintext_mechanisms: Vec::new(),
             max_failed_logins: 3,
@@ -174,6 +178,15 @@ impl ServerConfig {
     #[must_use]
     pub fn with_tls_active(mut self, on: bool) -> Self {
         self.tls_active = on;
+        self
+    }
+
+    /// The connection is protected from the start (implicit TLS, port 995) and `info` is what
+    /// its handshake gave, so that SCRAM -PLUS can bind to the channel.
+    #[must_use]
+    pub fn with_tls_info(mut self, info: TlsInfo) -> Self {
+        self.tls_active = true;
+        self.tls_info = Some(info);
         self
     }
 
@@ -641,7 +654,12 @@ impl Server {
             body: None,
             tls_active: config.tls_active,
             awaiting_tls: false,
-            channel_binding: None,
+            channel_binding: config.tls_info.as_ref().and_then(|i| {
+                ChannelBinding::from_tls(
+                    i.tls_exporter.as_deref(),
+                    i.tls_server_end_point.as_deref(),
+                )
+            }),
             utf8: false,
             language: None,
             failures: 0,
@@ -1703,9 +1721,10 @@ impl Machine for Server {
     fn tls_established(&mut self, info: TlsInfo) {
         self.awaiting_tls = false;
         self.tls_active = true;
-        self.channel_binding = info.tls_exporter.map(ChannelBinding::TlsExporter).or(info
-            .tls_server_end_point
-            .map(ChannelBinding::TlsServerEndPoint));
+        self.channel_binding = ChannelBinding::from_tls(
+            info.tls_exporter.as_deref(),
+            info.tls_server_end_point.as_deref(),
+        );
         // Forget everything learned before TLS (RFC 2595 section 4).
         self.state = State::Authorization { user: None };
         self.framer.reset();

@@ -264,6 +264,39 @@ fn stls_then_every_sasl_mechanism() {
     }
 }
 
+/// Implicit TLS (port 995): both sides start protected with the handshake's channel
+/// bindings, so SCRAM-SHA-256-PLUS is offered and bound without STLS.
+#[test]
+fn implicit_tls_offers_and_binds_scram_plus() {
+    let info = proto_core::testing::fake_tls_info();
+    let server_config = ServerConfig::new()
+        .with_stls(false)
+        .with_tls_info(info.clone())
+        .with_sasl_mechanisms(vec![Mechanism::ScramSha256Plus])
+        .with_nonce_source(nonce("3rfcNHYJY1ZVvWVs7j"));
+    let client_config = ClientConfig::new()
+        .with_tls_info(info)
+        .with_nonce_source(nonce("fyko+d2lbbFgONRv9qkxdawL"));
+    let mut s = Session::new(client_config, server_config);
+    s.run();
+    s.client.send_capa().unwrap();
+    s.run();
+    assert_eq!(
+        s.client.capabilities().unwrap().sasl(),
+        vec![Mechanism::ScramSha256Plus]
+    );
+    s.client
+        .login(
+            Credentials::password("tim", "tanstaaftanstaaf"),
+            LoginMethod::Auto,
+        )
+        .unwrap();
+    let events = s.run();
+    assert!(logged_in(&events), "{events:?} {:?}", s.errors);
+    let wire = String::from_utf8_lossy(&s.link.sent_by(Sender::Client)).into_owned();
+    assert!(wire.contains("AUTH SCRAM-SHA-256-PLUS"), "{wire}");
+}
+
 #[test]
 fn wrong_password_over_sasl_and_user_pass_then_closed_after_three() {
     let mut s = Session::new(

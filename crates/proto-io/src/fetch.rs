@@ -12,6 +12,7 @@ use std::io;
 use pop3_proto::client::{ClientConfig, ClientEvent, LoginMethod, new_messages};
 use pop3_proto::types::{MessageNumber, StatusLine};
 use pop3_proto::{Client, ProtocolError, UsageError};
+use proto_core::TlsInfo;
 use sasl_proto::Credentials;
 
 use crate::Driver;
@@ -149,7 +150,7 @@ pub fn fetch_new(
     trace: Option<Trace>,
 ) -> Result<FetchReport, FetchError> {
     let connected = connect(&options.endpoint).map_err(FetchError::Connect)?;
-    let config = client_config(options, connected.tls_info.is_some());
+    let config = client_config(options, connected.tls_info);
     let mut driver = Driver::new(Client::new(config), connected.stream);
     if let Some(upgrade) = connected.upgrade {
         driver = driver.with_tls_upgrade(upgrade);
@@ -171,7 +172,7 @@ pub async fn fetch_new_async(
     let (stream, upgrade, tls_info) = crate::connect::connect_async(&options.endpoint)
         .await
         .map_err(FetchError::Connect)?;
-    let config = client_config(options, tls_info.is_some());
+    let config = client_config(options, tls_info);
     let mut driver = crate::AsyncDriver::new(Client::new(config), stream);
     if let Some(upgrade) = upgrade {
         driver = driver.with_tls_upgrade(upgrade);
@@ -182,10 +183,16 @@ pub async fn fetch_new_async(
     run(&mut driver, options, seen, sink).await
 }
 
-fn client_config(options: &FetchOptions, tls_active: bool) -> ClientConfig {
-    ClientConfig::new()
-        .with_tls_active(tls_active || options.endpoint.tls == TlsMode::Implicit)
-        .with_plaintext_credentials(options.allow_plaintext)
+/// The client for `options`; with implicit TLS, `tls_info` (what the handshake gave) lets
+/// SCRAM -PLUS bind to the channel.
+fn client_config(options: &FetchOptions, tls_info: Option<TlsInfo>) -> ClientConfig {
+    let config = ClientConfig::new()
+        .with_tls_active(options.endpoint.tls == TlsMode::Implicit)
+        .with_plaintext_credentials(options.allow_plaintext);
+    match tls_info {
+        Some(info) => config.with_tls_info(info),
+        None => config,
+    }
 }
 
 async fn next<D: Drive<Client>>(driver: &mut D) -> Result<ClientEvent, FetchError> {

@@ -153,11 +153,11 @@ pub fn submit(
 ) -> Result<SubmitReport, SubmitError> {
     let connected = connect(&options.endpoint).map_err(SubmitError::Connect)?;
     let mut config = options.client_config();
-    if connected.tls_info.is_some() {
-        config = config.with_implicit_tls(true);
+    // With implicit TLS the machine starts protected and knows the channel bindings; it is
+    // not told of a handshake it did not ask for.
+    if let Some(info) = connected.tls_info {
+        config = config.with_tls_info(info);
     }
-    // With implicit TLS the machine starts protected (`with_implicit_tls`); it is not told of
-    // a handshake it did not ask for.
     let client = Client::new(config, std::time::Instant::now());
     let mut driver = Driver::new(client, connected.stream);
     if let Some(upgrade) = connected.upgrade {
@@ -193,11 +193,11 @@ pub async fn submit_async(
         .await
         .map_err(SubmitError::Connect)?;
     let mut config = options.client_config();
-    if tls_info.is_some() {
-        config = config.with_implicit_tls(true);
+    // With implicit TLS the machine starts protected and knows the channel bindings; it is
+    // not told of a handshake it did not ask for.
+    if let Some(info) = tls_info {
+        config = config.with_tls_info(info);
     }
-    // With implicit TLS the machine starts protected (`with_implicit_tls`); it is not told of
-    // a handshake it did not ask for.
     let client = Client::new(config, std::time::Instant::now());
     let mut driver = crate::AsyncDriver::new(client, stream);
     if let Some(upgrade) = upgrade {

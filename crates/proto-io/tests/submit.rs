@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use proto_io::submit::{SubmitError, SubmitOptions, submit};
 use proto_io::{Collector, Driver, Endpoint, ServerTls, Stream, TlsMode, TlsUpgrade, Trace, Trust};
-use sasl_proto::{Credentials, Secret, StoredSecret};
+use sasl_proto::{Credentials, Mechanism, Secret, StoredSecret};
 use smtp_proto::server::{Event, ServerConfig};
 use smtp_proto::{ForwardPath, Reply, ReplyCode, Server};
 
@@ -33,6 +33,7 @@ fn self_signed() -> ServerTls {
 #[derive(Debug, Default)]
 struct Received {
     user: Option<String>,
+    mechanism: Option<Mechanism>,
     rcpts: Vec<String>,
     body: Vec<u8>,
     tls: bool,
@@ -44,14 +45,28 @@ fn serve_once(listener: TcpListener) -> thread::JoinHandle<Received> {
 }
 
 fn serve_with(listener: TcpListener, config: ServerConfig) -> thread::JoinHandle<Received> {
+    serve(listener, config, false)
+}
+
+/// Serves one connection with `config`, in TLS from the first byte when `implicit`.
+fn serve(
+    listener: TcpListener,
+    config: ServerConfig,
+    implicit: bool,
+) -> thread::JoinHandle<Received> {
     thread::spawn(move || {
         let (tcp, _) = listener.accept().unwrap();
-        let server = Server::new(
-            config.with_hostname("mx.example.net".into()),
-            Instant::now(),
-        );
-        let mut driver = Driver::new(server, Stream::Plain(tcp))
-            .with_tls_upgrade(TlsUpgrade::Server(self_signed()));
+        let mut config = config.with_hostname("mx.example.net".into());
+        let stream = if implicit {
+            let (stream, info) = Stream::tls_server(tcp, &self_signed()).unwrap();
+            config = config.with_tls_info(info);
+            stream
+        } else {
+            Stream::Plain(tcp)
+        };
+        let server = Server::new(config, Instant::now());
+        let mut driver =
+            Driver::new(server, stream).with_tls_upgrade(TlsUpgrade::Server(self_signed()));
         let mut got = Received::default();
         while let Some(event) = driver.next_event().unwrap() {
             let server = driver.machine();
@@ -64,9 +79,13 @@ fn serve_with(listener: TcpListener, config: ServerConfig) -> thread::JoinHandle
                     server.provide_secret(decision, secret).unwrap();
                 }
                 Event::AuthIdentity {
-                    authcid, decision, ..
+                    authcid,
+                    mechanism,
+                    decision,
+                    ..
                 } => {
                     got.user = Some(authcid);
+                    got.mechanism = Some(mechanism);
                     server.accept(decision).unwrap();
                 }
                 Event::MailFrom { decision, .. } => server.accept(decision).unwrap(),
@@ -92,6 +111,14 @@ fn serve_with(listener: TcpListener, config: ServerConfig) -> thread::JoinHandle
         }
         got
     })
+}
+
+/// Submission options for alice with `password`, trusting the test's self-signed certificate.
+fn alice(port: u16, mode: TlsMode, password: &str) -> SubmitOptions {
+    SubmitOptions::new(
+        Endpoint::new("localhost", port, mode).trust(Trust::AcceptInvalidCertificates),
+    )
+    .credentials(Credentials::password("alice", password))
 }
 
 const MESSAGE: &[u8] = b"From: alice@example.org\r\nTo: bob@example.net\r\nSubject: hi\r\n\r\n.a line with a dot\r\n..two dots\r\n.\r\nlast line\r\n";
@@ -140,6 +167,31 @@ fn submit_with_starttls_auth_and_a_refused_recipient() {
     );
 }
 
+/// Implicit TLS (port 465): both machines start protected and know the channel bindings, so
+/// SCRAM-SHA-256-PLUS is offered, chosen and bound.
+#[test]
+fn implicit_tls_binds_scram_plus_to_the_channel() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let config = ServerConfig::default()
+        .with_auth_mechanisms(vec![Mechanism::ScramSha256Plus, Mechanism::ScramSha256]);
+    let server = serve(listener, config, true);
+    let options = alice(port, TlsMode::Implicit, "secret");
+    let report = submit(
+        &options,
+        "alice@example.org",
+        &["bob@example.net"],
+        MESSAGE,
+        None,
+    )
+    .unwrap();
+    assert_eq!(report.accepted, vec!["bob@example.net"]);
+    let got = server.join().unwrap();
+    assert_eq!(got.mechanism, Some(Mechanism::ScramSha256Plus));
+    assert_eq!(got.user.as_deref(), Some("alice"));
+    assert_eq!(got.body, MESSAGE);
+}
+
 #[test]
 fn without_chunking_the_body_goes_through_data() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -151,10 +203,7 @@ fn without_chunking_the_body_goes_through_data() {
         listener,
         ServerConfig::default().with_extensions(extensions),
     );
-    let options = SubmitOptions::new(
-        Endpoint::new("localhost", port, TlsMode::StartTls).trust(Trust::AcceptInvalidCertificates),
-    )
-    .credentials(Credentials::password("alice", "secret"));
+    let options = alice(port, TlsMode::StartTls, "secret");
     let report = submit(
         &options,
         "alice@example.org",
@@ -176,10 +225,7 @@ fn bare_line_ends_are_normalised_on_the_bdat_path_too() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = serve_once(listener);
-    let options = SubmitOptions::new(
-        Endpoint::new("localhost", port, TlsMode::StartTls).trust(Trust::AcceptInvalidCertificates),
-    )
-    .credentials(Credentials::password("alice", "secret"));
+    let options = alice(port, TlsMode::StartTls, "secret");
     let lf_only = b"Subject: lf\n\n.dot\nlast line ends with a bare CR\r";
     submit(
         &options,
@@ -202,10 +248,7 @@ fn a_refused_bdat_chunk_is_the_reported_cause() {
     let mut limits = smtp_proto::Limits::default();
     limits.max_message_size = 64;
     let _server = serve_with(listener, ServerConfig::default().with_limits(limits));
-    let options = SubmitOptions::new(
-        Endpoint::new("localhost", port, TlsMode::StartTls).trust(Trust::AcceptInvalidCertificates),
-    )
-    .credentials(Credentials::password("alice", "secret"));
+    let options = alice(port, TlsMode::StartTls, "secret");
     let big = [MESSAGE, &[b'x'; 200][..], b"\r\n"].concat();
     match submit(
         &options,
@@ -227,10 +270,7 @@ fn wrong_password_is_a_typed_refusal() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let _server = serve_once(listener);
-    let options = SubmitOptions::new(
-        Endpoint::new("localhost", port, TlsMode::StartTls).trust(Trust::AcceptInvalidCertificates),
-    )
-    .credentials(Credentials::password("alice", "wrong"));
+    let options = alice(port, TlsMode::StartTls, "wrong");
     let error = submit(
         &options,
         "alice@example.org",
@@ -254,10 +294,7 @@ async fn submit_async_delivers_too() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = serve_once(listener);
-    let options = SubmitOptions::new(
-        Endpoint::new("localhost", port, TlsMode::StartTls).trust(Trust::AcceptInvalidCertificates),
-    )
-    .credentials(Credentials::password("alice", "secret"));
+    let options = alice(port, TlsMode::StartTls, "secret");
     let report = proto_io::submit::submit_async(&options, "", &["bob@example.net"], MESSAGE, None)
         .await
         .unwrap();

@@ -59,6 +59,20 @@ pub enum ChannelBinding {
 }
 
 impl ChannelBinding {
+    /// The binding to use from what a TLS handshake gave: `tls-exporter` (RFC 9266, the type
+    /// TLS 1.3 defines) when known, else `tls-server-end-point` (RFC 5929); `None` without
+    /// either.
+    pub fn from_tls(
+        tls_exporter: Option<&[u8]>,
+        tls_server_end_point: Option<&[u8]>,
+    ) -> Option<Self> {
+        match (tls_exporter, tls_server_end_point) {
+            (Some(exporter), _) => Some(Self::TlsExporter(exporter.to_vec())),
+            (None, Some(end_point)) => Some(Self::TlsServerEndPoint(end_point.to_vec())),
+            (None, None) => None,
+        }
+    }
+
     /// The channel-binding type name sent in the gs2 header.
     pub fn name(&self) -> &'static str {
         match self {

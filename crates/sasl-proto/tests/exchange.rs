@@ -498,3 +498,17 @@ fn application_checks_the_password_itself() {
         ServerStep::Failure(Error::Usage(_))
     ));
 }
+
+/// The binding a TLS handshake gives: tls-exporter when known, else tls-server-end-point.
+#[test]
+fn channel_binding_from_tls_prefers_the_exporter() {
+    assert_eq!(
+        ChannelBinding::from_tls(Some(b"exp"), Some(b"cert")),
+        Some(ChannelBinding::TlsExporter(b"exp".to_vec()))
+    );
+    assert_eq!(
+        ChannelBinding::from_tls(None, Some(b"cert")),
+        Some(ChannelBinding::TlsServerEndPoint(b"cert".to_vec()))
+    );
+    assert_eq!(ChannelBinding::from_tls(None, None), None);
+}

@@ -96,6 +96,9 @@ pub struct ClientConfig {
     pub tls: TlsPolicy,
     /// TLS is active from the start (implicit TLS).
     pub implicit_tls: bool,
+    /// What the implicit TLS handshake gave (channel bindings for SCRAM -PLUS); set with
+    /// [`ClientConfig::with_tls_info`].
+    pub tls_info: Option<TlsInfo>,
     /// Allow plaintext-equivalent SASL mechanisms over an unprotected link.
     pub allow_plaintext_auth: bool,
     /// Use PIPELINING when offered.
@@ -108,6 +111,17 @@ pub struct ClientConfig {
     pub timeouts: Timeouts,
 }
 
+impl ClientConfig {
+    /// TLS is active from the start (implicit TLS, port 465) and `info` is what its handshake
+    /// gave, so that AUTH can bind SCRAM -PLUS to the channel.
+    #[must_use]
+    pub fn with_tls_info(mut self, info: TlsInfo) -> Self {
+        self.implicit_tls = true;
+        self.tls_info = Some(info);
+        self
+    }
+}
+
 impl Default for ClientConfig {
     fn default() -> Self {
         Self {
@@ -116,6 +130,7 @@ impl Default for ClientConfig {
             limits: Limits::default(),
             tls: TlsPolicy::Required,
             implicit_tls: false,
+            tls_info: None,
             allow_plaintext_auth: false,
             pipelining: true,
             chunking: true,
@@ -414,7 +429,7 @@ impl Client {
             transport: VecDeque::new(),
             phase: Phase::Greeting,
             caps: None,
-            tls_info: None,
+            tls_info: config.tls_info.clone(),
             tx: None,
             auth: None,
             authenticated: false,
@@ -857,11 +872,9 @@ impl Client {
         if caps.auth.is_empty() {
             return Err(UsageError::NotOffered("AUTH"));
         }
-        let binding = self
-            .tls_info
-            .as_ref()
-            .and_then(|i| i.tls_exporter.clone())
-            .map(ChannelBinding::TlsExporter);
+        let binding = self.tls_info.as_ref().and_then(|i| {
+            ChannelBinding::from_tls(i.tls_exporter.as_deref(), i.tls_server_end_point.as_deref())
+        });
         let supported = credentials.mechanisms(binding.is_some());
         let protected = self.tls || self.config.allow_plaintext_auth;
         let mechanism = match sasl_proto::mechanism::choose(&caps.auth, &supported, protected) {

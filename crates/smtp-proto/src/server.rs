@@ -58,6 +58,9 @@ pub struct ServerConfig {
     pub starttls: bool,
     /// TLS is active from the start (implicit TLS, port 465).
     pub implicit_tls: bool,
+    /// What the implicit TLS handshake gave (channel bindings for SCRAM -PLUS); set with
+    /// [`ServerConfig::with_tls_info`].
+    pub tls_info: Option<TlsInfo>,
     /// SASL mechanisms offered, strongest first.
     pub auth_mechanisms: Vec<Mechanism>,
     /// Offer AUTH before TLS (trusted local links only).
@@ -86,6 +89,17 @@ impl std::fmt::Debug for ServerConfig {
     }
 }
 
+impl ServerConfig {
+    /// TLS is active from the start (implicit TLS, port 465) and `info` is what its handshake
+    /// gave, so that SCRAM -PLUS can be offered and bound to the channel.
+    #[must_use]
+    pub fn with_tls_info(mut self, info: TlsInfo) -> Self {
+        self.implicit_tls = true;
+        self.tls_info = Some(info);
+        self
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         let extensions = Capabilities {
@@ -106,6 +120,7 @@ impl Default for ServerConfig {
             extensions,
             starttls: true,
             implicit_tls: false,
+            tls_info: None,
             auth_mechanisms: vec![Mechanism::ScramSha256, Mechanism::Plain, Mechanism::Login],
             auth_without_tls: false,
             require_auth: false,
@@ -433,7 +448,7 @@ impl Server {
             greeted: None,
             tx: None,
             tls,
-            tls_info: None,
+            tls_info: config.tls_info.clone(),
             authenticated: None,
             auth_mechanism: None,
             identity_accepted: false,
@@ -1162,10 +1177,10 @@ impl Server {
             },
         };
         let mut config = (self.config.sasl)();
-        if let Some(info) = &self.tls_info
-            && let Some(exporter) = &info.tls_exporter
-        {
-            config = config.with_channel_binding(ChannelBinding::TlsExporter(exporter.clone()));
+        if let Some(binding) = self.tls_info.as_ref().and_then(|i| {
+            ChannelBinding::from_tls(i.tls_exporter.as_deref(), i.tls_server_end_point.as_deref())
+        }) {
+            config = config.with_channel_binding(binding);
         }
         config = config.with_advertised_plus(
             self.config.auth_mechanisms.iter().any(Mechanism::is_plus) && self.tls,

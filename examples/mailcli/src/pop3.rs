@@ -116,9 +116,12 @@ pub fn list_session(
     trace: Option<Trace>,
 ) -> Result<Vec<Listed>, FetchError> {
     let connected = connect(endpoint).map_err(FetchError::Connect)?;
-    let config = ClientConfig::new()
-        .with_tls_active(connected.tls_info.is_some() || endpoint.tls == TlsMode::Implicit)
+    let mut config = ClientConfig::new()
+        .with_tls_active(endpoint.tls == TlsMode::Implicit)
         .with_plaintext_credentials(allow_plaintext);
+    if let Some(info) = connected.tls_info.clone() {
+        config = config.with_tls_info(info);
+    }
     let mut driver = Driver::new(Client::new(config), connected.stream);
     if let Some(upgrade) = connected.upgrade {
         driver = driver.with_tls_upgrade(upgrade);

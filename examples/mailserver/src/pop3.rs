@@ -29,6 +29,9 @@ pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
         .with_plaintext_login(ctx.config.allow_plaintext_auth)
         .with_implementation("mailserver (pop3-proto)")
         .with_nonce_source(sasl_proto::OsNonce);
+    if let Some(info) = accepted.tls_info.clone() {
+        config = config.with_tls_info(info);
+    }
     if ctx.users.any_plain() {
         let secs = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)

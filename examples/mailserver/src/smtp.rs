@@ -60,6 +60,9 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
         .with_require_auth(role == Role::Submission)
         .with_auth_without_tls(ctx.config.allow_plaintext_auth)
         .with_decide_connection(true);
+    if let Some(info) = accepted.tls_info.clone() {
+        config = config.with_tls_info(info);
+    }
     let mut limits = config.limits;
     limits.max_message_size = ctx.config.limits.max_message_size;
     limits.max_recipients = ctx.config.limits.max_recipients;

@@ -78,21 +78,21 @@ static LINE_DASHES: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
 
 /// Finds the delimiter lines of `--boundary` in `data[start..end]` (RFC 2046 section 5.1.1).
 fn split_multipart(data: &[u8], start: usize, end: usize, boundary: &[u8]) -> Option<Delims> {
-    let mut pattern = Vec::with_capacity(boundary.len() + 2);
-    pattern.extend_from_slice(b"--");
-    pattern.extend_from_slice(boundary);
+    // The dash-boundary `--boundary`, tested in two pieces (no copy of the pattern).
+    let is_delimiter =
+        |at: &[u8]| at.starts_with(b"--") && at.get(2..).is_some_and(|r| r.starts_with(boundary));
     let hay = data.get(..end)?;
     // The first delimiter candidate at or after `pos`: the pattern at the start of the body
     // or of a line. Lines starting with two dashes are found with one searcher built once
     // (a searcher per boundary costs more than searching a small body).
     let next = |pos: usize| -> Option<usize> {
-        if pos == start && hay.get(start..)?.starts_with(&pattern) {
+        if pos == start && is_delimiter(hay.get(start..)?) {
             return Some(start);
         }
         let mut from = pos.max(start + 1) - 1;
         loop {
             let h = from + LINE_DASHES.find(hay.get(from..)?)? + 1;
-            if hay.get(h..)?.starts_with(&pattern) {
+            if is_delimiter(hay.get(h..)?) {
                 return Some(h);
             }
             from = h;
@@ -107,7 +107,7 @@ fn split_multipart(data: &[u8], start: usize, end: usize, boundary: &[u8]) -> Op
             break;
         };
         pos = h + 1;
-        let mut q = h + pattern.len();
+        let mut q = h + 2 + boundary.len();
         let close = hay.get(q..q + 2) == Some(b"--");
         if close {
             q += 2;

@@ -65,7 +65,8 @@ common_words! {
 fn intern(c: Cow<'_, str>) -> Cow<'static, str> {
     match c {
         Cow::Owned(s) => Cow::Owned(s),
-        Cow::Borrowed(b) => match common(b) {
+        // The longest common word has 24 bytes: boundaries and file names skip the lookup.
+        Cow::Borrowed(b) => match (b.len() <= 24).then(|| common(b)).flatten() {
             Some(k) => Cow::Borrowed(k),
             None => Cow::Owned(b.to_owned()),
         },

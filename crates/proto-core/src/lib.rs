@@ -6,6 +6,7 @@ pub mod decision;
 pub mod dot;
 pub mod line;
 pub mod machine;
+pub mod swar;
 pub mod timer;
 
 #[cfg(feature = "testing")]

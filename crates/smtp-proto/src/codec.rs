@@ -5,6 +5,7 @@
 //! Grammar: RFC 5321 4.1 (commands, paths), 4.2 (replies); parameters of RFC 1870, 6152,
 //! 3030, 3461, 4954, 6531, 8689, 6710, 2852, 4865, 7293.
 
+use proto_core::swar::find_byte;
 use std::borrow::Cow;
 
 use crate::error::{EncodeError, ParseError, ParseErrorKind};
@@ -38,40 +39,6 @@ fn err(kind: ParseErrorKind, input: &[u8], offset: usize) -> ParseError {
 #[inline]
 pub fn parse_command(input: &[u8]) -> Result<Parsed<Command<'_>>, ParseError> {
     parse_command_with(input, &Limits::DEFAULT)
-}
-
-/// The first `needle` in `haystack`. Protocol lines are short, and memchr's setup costs more
-/// than scanning a few words: the first 32 octets are searched eight at a time in a `u64`,
-/// the rest (if any) with memchr.
-#[inline(always)]
-pub(crate) fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
-    const SHORT: usize = 32;
-    let (head, tail) = haystack.split_at(haystack.len().min(SHORT));
-    let mut words = head.chunks_exact(8);
-    let mut at = 0;
-    for word in words.by_ref() {
-        let mut bytes = [0u8; 8];
-        bytes.copy_from_slice(word);
-        if let Some(i) = first_in_word(u64::from_le_bytes(bytes), needle) {
-            return Some(at + i);
-        }
-        at += 8;
-    }
-    if let Some(i) = words.remainder().iter().position(|&b| b == needle) {
-        return Some(at + i);
-    }
-    memchr::memchr(needle, tail).map(|i| head.len() + i)
-}
-
-/// The index of the first octet equal to `needle` in a little-endian word: the classic
-/// "has a zero byte" test on `word ^ needle`, whose lowest flagged byte is exact.
-#[inline(always)]
-fn first_in_word(word: u64, needle: u8) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let x = word ^ (ONES * u64::from(needle));
-    let found = x.wrapping_sub(ONES) & !x & HIGHS;
-    (found != 0).then(|| (found.trailing_zeros() / 8) as usize)
 }
 
 /// Parses one command line ended by CRLF from the front of `input`.
@@ -1245,40 +1212,4 @@ pub fn encode_reply(reply: &Reply<'_>, out: &mut Vec<u8>) -> Result<(), EncodeEr
         out.extend_from_slice(b"\r\n");
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use proptest::prelude::*;
-
-    use super::find_byte;
-
-    proptest! {
-        #[test]
-        fn find_byte_agrees_with_a_plain_search(
-            haystack in prop::collection::vec(prop_oneof![Just(b'\n'), Just(b' '), any::<u8>()], 0..200),
-            needle in prop_oneof![Just(b'\n'), Just(b' '), any::<u8>()],
-        ) {
-            prop_assert_eq!(
-                find_byte(needle, &haystack),
-                haystack.iter().position(|&b| b == needle)
-            );
-        }
-    }
-
-    #[test]
-    fn find_byte_at_every_offset() {
-        for len in 0..100 {
-            for at in 0..len {
-                let mut haystack = vec![b'a'; len];
-                haystack[at] = b'\n';
-                // An earlier 0x0b must not hide it (a borrow in the word test).
-                if at > 0 {
-                    haystack[at - 1] = 0x0b;
-                }
-                assert_eq!(find_byte(b'\n', &haystack), Some(at), "{len} {at}");
-            }
-            assert_eq!(find_byte(b'\n', &vec![b'a'; len]), None);
-        }
-    }
 }

@@ -302,7 +302,7 @@ impl<'a> Reply<'a> {
                 if rest.is_empty() {
                     return None;
                 }
-                let (line, after) = match crate::codec::find_byte(b'\n', rest) {
+                let (line, after) = match proto_core::swar::find_byte(b'\n', rest) {
                     Some(lf) => (rest.get(..lf)?, rest.get(lf + 1..)?),
                     None => (rest, &[][..]),
                 };
@@ -1070,7 +1070,7 @@ impl Capabilities {
         let mut caps = Self::default();
         let mut lines = reply.lines();
         if let Some(first) = lines.next() {
-            let end = crate::codec::find_byte(b' ', first).unwrap_or(first.len());
+            let end = proto_core::swar::find_byte(b' ', first).unwrap_or(first.len());
             let domain = first.get(..end).unwrap_or_default();
             caps.domain = match std::str::from_utf8(domain) {
                 Ok(domain) => domain.to_owned(),

@@ -1,0 +1,117 @@
+//! Byte tests eight at a time in a `u64` (SIMD within a register), for the short spans of
+//! protocol lines and header fields, where setting up `memchr` costs more than the search:
+//! branch-free over each word, one branch per word. Shared by the codecs of the workspace.
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+/// The high bit of every byte.
+pub const HIGH: u64 = !LOW7;
+
+/// `b` in every byte.
+pub const fn splat(b: u8) -> u64 {
+    ONES * b as u64
+}
+
+/// The high bit of each byte of `x` that is zero (exact: no carry crosses bytes).
+#[inline(always)]
+pub fn zero_bytes(x: u64) -> u64 {
+    !(((x & LOW7).wrapping_add(LOW7)) | x) & HIGH
+}
+
+/// The high bit of each byte of `x` that is below `n` (exact; `n` at most 128, bytes past
+/// ASCII never count as below).
+#[inline(always)]
+pub fn bytes_below(x: u64, n: u8) -> u64 {
+    !((x & LOW7).wrapping_add(splat(128u8.saturating_sub(n))) | x) & HIGH
+}
+
+/// The eight-byte words of `s` (little-endian) and the bytes left over.
+pub fn words(s: &[u8]) -> (impl Iterator<Item = u64> + '_, &[u8]) {
+    let chunks = s.chunks_exact(8);
+    let rest = chunks.remainder();
+    let words = chunks.map(|c| u64::from_le_bytes(<[u8; 8]>::try_from(c).unwrap_or([0; 8])));
+    (words, rest)
+}
+
+/// The index of the lowest byte flagged (high bit set) in a mask.
+#[inline(always)]
+pub fn first(mask: u64) -> usize {
+    (mask.trailing_zeros() / 8) as usize
+}
+
+/// The first `needle` in `haystack`. Protocol lines are short, and memchr's setup costs more
+/// than scanning a few words: up to 16 octets are looked at one by one, else the first 32
+/// eight at a time, the rest (if any) with memchr.
+#[inline(always)]
+pub fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
+    const SHORT: usize = 32;
+    if haystack.len() <= 16 {
+        return haystack.iter().position(|&b| b == needle);
+    }
+    let (head, tail) = haystack.split_at(haystack.len().min(SHORT));
+    let (words, rest) = words(head);
+    let mut at = 0;
+    for word in words {
+        let found = zero_bytes(word ^ splat(needle));
+        if found != 0 {
+            return Some(at + first(found));
+        }
+        at += 8;
+    }
+    if let Some(i) = rest.iter().position(|&b| b == needle) {
+        return Some(at + i);
+    }
+    memchr::memchr(needle, tail).map(|i| head.len() + i)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn masks_are_exact() {
+        for b in 0..=255u8 {
+            let x = u64::from_le_bytes([b, 0x01, b, 0x80, 0xFF, b, 0x00, 0x7F]);
+            for (i, &v) in x.to_le_bytes().iter().enumerate() {
+                let bit = |m: u64| m >> (i * 8 + 7) & 1 == 1;
+                assert_eq!(bit(zero_bytes(x)), v == 0);
+                assert_eq!(bit(bytes_below(x, 33)), v < 33);
+                assert_eq!(bit(zero_bytes(x ^ splat(b':'))), v == b':');
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn find_byte_agrees_with_a_plain_search(
+            haystack in prop::collection::vec(prop_oneof![Just(b'\n'), Just(b' '), any::<u8>()], 0..200),
+            needle in prop_oneof![Just(b'\n'), Just(b' '), any::<u8>()],
+        ) {
+            prop_assert_eq!(
+                find_byte(needle, &haystack),
+                haystack.iter().position(|&b| b == needle)
+            );
+        }
+    }
+
+    #[test]
+    fn find_byte_at_every_offset() {
+        for len in 0..100 {
+            for at in 0..len {
+                let mut haystack = vec![b'a'; len];
+                haystack[at] = b'\n';
+                // Bytes just below and above the needle must not hide it or be taken for it.
+                if at > 0 {
+                    haystack[at - 1] = 0x0b;
+                }
+                if at + 1 < len {
+                    haystack[at + 1] = 0x09;
+                }
+                assert_eq!(find_byte(b'\n', &haystack), Some(at), "{len} {at}");
+            }
+            assert_eq!(find_byte(b'\n', &vec![b'a'; len]), None);
+        }
+    }
+}

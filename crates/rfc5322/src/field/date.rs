@@ -137,19 +137,27 @@ fn parse_tokens(raw: &[u8], max_depth: usize) -> Option<DateTime> {
         Some(s) => num(s.split(|&b| b == b'.').next().unwrap_or(s))?,
         None => 0,
     };
-    let (off, unknown) = match it.next() {
+    let zone = match it.next() {
         Some(z) => zone(z)?,
         None => (0, true),
     };
+    date_time([year, u32::from(mon), day, hour, minute, second], zone)
+}
+
+/// A valid date-time from year, month, day, hour, minute, second and the zone.
+fn date_time(
+    [year, month, day, hour, minute, second]: [u32; 6],
+    (offset_minutes, offset_unknown): (i16, bool),
+) -> Option<DateTime> {
     let dt = DateTime {
         year: u16::try_from(year).ok()?,
-        month: mon,
+        month: u8::try_from(month).ok()?,
         day: u8::try_from(day).ok()?,
         hour: u8::try_from(hour).ok()?,
         minute: u8::try_from(minute).ok()?,
         second: u8::try_from(second).ok()?,
-        offset_minutes: off,
-        offset_unknown: unknown,
+        offset_minutes,
+        offset_unknown,
     };
     dt.is_valid().then_some(dt)
 }
@@ -221,27 +229,10 @@ fn canonical(raw: &[u8]) -> Option<DateTime> {
     if sign != b'+' && sign != b'-' {
         return None;
     }
-    let (zh, zm) = (num(&[z0, z1])?, num(&[z2, z3])?);
-    if zm >= 60 {
-        return None;
-    }
-    let v = i16::try_from(zh * 60 + zm).ok()?;
-    let (offset_minutes, offset_unknown) = if sign == b'-' {
-        (-v, v == 0)
-    } else {
-        (v, false)
-    };
-    let dt = DateTime {
-        year: u16::try_from(year).ok()?,
-        month: mon,
-        day: u8::try_from(day).ok()?,
-        hour: u8::try_from(hour).ok()?,
-        minute: u8::try_from(minute).ok()?,
-        second: u8::try_from(second).ok()?,
-        offset_minutes,
-        offset_unknown,
-    };
-    dt.is_valid().then_some(dt)
+    date_time(
+        [year, u32::from(mon), day, hour, minute, second],
+        zone(&[sign, z0, z1, z2, z3])?,
+    )
 }
 
 /// Parses a date-time. `None` when it cannot be read. Text before a `;` is skipped when the

@@ -40,25 +40,27 @@ pub fn first(mask: u64) -> usize {
 }
 
 /// The first `needle` in `haystack`. Protocol lines are short, and memchr's setup costs more
-/// than scanning a few words: up to 16 octets are looked at one by one, else the first 32
-/// eight at a time, the rest (if any) with memchr.
+/// than scanning a few words: the first 32 octets are looked at eight at a time, the rest (if
+/// any) with memchr.
 #[inline(always)]
 pub fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
     const SHORT: usize = 32;
-    if haystack.len() <= 16 {
-        return haystack.iter().position(|&b| b == needle);
-    }
     let (head, tail) = haystack.split_at(haystack.len().min(SHORT));
-    let (words, rest) = words(head);
+    let mut chunks = head.chunks_exact(8);
     let mut at = 0;
-    for word in words {
-        let found = zero_bytes(word ^ splat(needle));
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ splat(needle);
+        // The classic "has a zero byte" test: cheaper than `zero_bytes`, and exact for the
+        // lowest flagged byte, the only one read.
+        let found = x.wrapping_sub(ONES) & !x & HIGH;
         if found != 0 {
             return Some(at + first(found));
         }
         at += 8;
     }
-    if let Some(i) = rest.iter().position(|&b| b == needle) {
+    if let Some(i) = chunks.remainder().iter().position(|&b| b == needle) {
         return Some(at + i);
     }
     memchr::memchr(needle, tail).map(|i| head.len() + i)

@@ -569,7 +569,7 @@ fn skip_spaces(text: &str) -> (&str, usize) {
     (text.get(n..).unwrap_or_default(), n)
 }
 
-#[inline]
+#[inline(always)]
 fn parse_mail_args<'a>(
     after: &'a str,
     line: &[u8],
@@ -647,7 +647,7 @@ fn parse_mail_args<'a>(
     Ok(Command::Mail { from, params })
 }
 
-#[inline]
+#[inline(always)]
 fn parse_rcpt_args<'a>(
     after: &'a str,
     line: &[u8],

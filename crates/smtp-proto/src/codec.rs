@@ -585,7 +585,7 @@ fn parse_mail_args<'a>(
         PathValue::Postmaster => return Err(err(K::BadPath, line, base)),
     };
     let mut params = MailParameters::default();
-    let mut extra: Option<(usize, usize)> = None;
+    let mut extra = Unknown::default();
     for_params(
         text,
         end,
@@ -632,18 +632,10 @@ fn parse_mail_args<'a>(
                 value.filter(|v| v.len() <= 9).and_then(parse_u64),
             ),
             Some(10) => set_once(&mut params.hold_until, value.map(Cow::Borrowed)),
-            _ => {
-                extra = Some(match extra {
-                    Some((s, _)) => (s, span.1),
-                    None => span,
-                });
-                true
-            }
+            _ => extra.add(span),
         },
     )?;
-    if let Some((s, e)) = extra {
-        params.extra = Cow::Borrowed(text.get(s..e).unwrap_or_default());
-    }
+    params.extra = extra.of(text);
     Ok(Command::Mail { from, params })
 }
 
@@ -663,7 +655,7 @@ fn parse_rcpt_args<'a>(
         PathValue::Postmaster => ForwardPath::Postmaster,
     };
     let mut params = RcptParameters::default();
-    let mut extra: Option<(usize, usize)> = None;
+    let mut extra = Unknown::default();
     for_params(
         text,
         end,
@@ -683,19 +675,31 @@ fn parse_rcpt_args<'a>(
                 }),
             ),
             Some(2) => set_once(&mut params.rrvs, value.map(Cow::Borrowed)),
-            _ => {
-                extra = Some(match extra {
-                    Some((s, _)) => (s, span.1),
-                    None => span,
-                });
-                true
-            }
+            _ => extra.add(span),
         },
     )?;
-    if let Some((s, e)) = extra {
-        params.extra = Cow::Borrowed(text.get(s..e).unwrap_or_default());
-    }
+    params.extra = extra.of(text);
     Ok(Command::Rcpt { to, params })
+}
+
+/// Where the parameters this crate does not know lie: from the first of them to the end of
+/// the last, kept raw (the known ones between are skipped again when they are listed).
+#[derive(Default)]
+struct Unknown(Option<(usize, usize)>);
+
+impl Unknown {
+    fn add(&mut self, span: (usize, usize)) -> bool {
+        self.0 = Some(match self.0 {
+            Some((start, _)) => (start, span.1),
+            None => span,
+        });
+        true
+    }
+
+    fn of(self, text: &str) -> Cow<'_, str> {
+        let (start, end) = self.0.unwrap_or((0, 0));
+        Cow::Borrowed(text.get(start..end).unwrap_or_default())
+    }
 }
 
 /// The index of a MAIL keyword in `MAIL_KEYWORDS`, or of a RCPT keyword in

@@ -12,20 +12,6 @@ use sasl_proto::{
     MemoryStore, Server, ServerConfig, ServerStep,
 };
 
-const MECHANISMS: [Mechanism; 11] = [
-    Mechanism::Plain,
-    Mechanism::Login,
-    Mechanism::CramMd5,
-    Mechanism::XOAuth2,
-    Mechanism::OAuthBearer,
-    Mechanism::ScramSha1,
-    Mechanism::ScramSha256,
-    Mechanism::ScramSha1Plus,
-    Mechanism::ScramSha256Plus,
-    Mechanism::External,
-    Mechanism::Anonymous,
-];
-
 fn messages(mut data: &[u8]) -> Vec<&[u8]> {
     let mut out = Vec::new();
     while let [a, b, rest @ ..] = data {
@@ -47,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
     let [pick, opts, rest @ ..] = data else {
         return;
     };
-    let mechanism = MECHANISMS[usize::from(*pick) % MECHANISMS.len()].clone();
+    let mechanism = Mechanism::KNOWN[usize::from(*pick) % Mechanism::KNOWN.len()].clone();
     let use_ir = opts & 1 != 0;
     let finish_with_data = opts & 2 != 0;
     let genuine = usize::from(opts >> 2 & 3);

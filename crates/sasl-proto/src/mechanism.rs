@@ -49,22 +49,22 @@ pub enum MechanismError {
     InvalidCharacter,
 }
 
-/// The known mechanisms, weakest first.
-const KNOWN: [Mechanism; 11] = [
-    Mechanism::Anonymous,
-    Mechanism::Login,
-    Mechanism::Plain,
-    Mechanism::XOAuth2,
-    Mechanism::OAuthBearer,
-    Mechanism::CramMd5,
-    Mechanism::ScramSha1,
-    Mechanism::ScramSha256,
-    Mechanism::ScramSha1Plus,
-    Mechanism::ScramSha256Plus,
-    Mechanism::External,
-];
-
 impl Mechanism {
+    /// Every mechanism this crate knows by name, weakest first.
+    pub const KNOWN: [Mechanism; 11] = [
+        Mechanism::Anonymous,
+        Mechanism::Login,
+        Mechanism::Plain,
+        Mechanism::XOAuth2,
+        Mechanism::OAuthBearer,
+        Mechanism::CramMd5,
+        Mechanism::ScramSha1,
+        Mechanism::ScramSha256,
+        Mechanism::ScramSha1Plus,
+        Mechanism::ScramSha256Plus,
+        Mechanism::External,
+    ];
+
     /// Parses a name, case-insensitively.
     pub fn parse(name: &str) -> Result<Self, MechanismError> {
         if name.is_empty() {
@@ -80,7 +80,7 @@ impl Mechanism {
             return Err(MechanismError::InvalidCharacter);
         }
         let upper = name.to_ascii_uppercase();
-        Ok(KNOWN
+        Ok(Self::KNOWN
             .iter()
             .find(|m| m.as_str() == upper)
             .cloned()
@@ -119,7 +119,7 @@ impl Mechanism {
     /// ANONYMOUS < LOGIN < PLAIN < XOAUTH2 < OAUTHBEARER < CRAM-MD5 < SCRAM-SHA-1 <
     /// SCRAM-SHA-256 < SCRAM-SHA-1-PLUS < SCRAM-SHA-256-PLUS < EXTERNAL.
     pub fn strength(&self) -> u8 {
-        KNOWN
+        Self::KNOWN
             .iter()
             .position(|m| m == self)
             .and_then(|p| u8::try_from(p + 1).ok())

@@ -25,20 +25,6 @@ fn limits() -> Limits {
     Limits::default().with_min_iterations(1)
 }
 
-const MECHANISMS: [Mechanism; 11] = [
-    Mechanism::Plain,
-    Mechanism::Login,
-    Mechanism::CramMd5,
-    Mechanism::XOAuth2,
-    Mechanism::OAuthBearer,
-    Mechanism::ScramSha1,
-    Mechanism::ScramSha256,
-    Mechanism::ScramSha1Plus,
-    Mechanism::ScramSha256Plus,
-    Mechanism::External,
-    Mechanism::Anonymous,
-];
-
 struct Setup {
     client: Client,
     server: Server,
@@ -183,7 +169,7 @@ proptest! {
         use_ir in any::<bool>(),
         fac in any::<bool>(),
     ) {
-        for mech in &MECHANISMS {
+        for mech in &Mechanism::KNOWN {
             let mut s = setup(mech, &user, &password, (&cn, &sn));
             let out = run(&mut s.client, &mut s.server, &s.store, use_ir, fac);
             prop_assert_eq!(
@@ -205,7 +191,7 @@ proptest! {
         corruption in corruption(),
         fac in any::<bool>(),
     ) {
-        for mech in &MECHANISMS {
+        for mech in &Mechanism::KNOWN {
             let mut s = setup(mech, &user, &password, ("cnonce", "snonce"));
             let mut changed = false;
             let out = run_with(&mut s.client, &mut s.server, &s.store, true, fac, &mut |n, msg| {
@@ -240,7 +226,7 @@ proptest! {
     fn arbitrary_messages_never_panic(
         msgs in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..96), 1..4),
     ) {
-        for mech in &MECHANISMS {
+        for mech in &Mechanism::KNOWN {
             let mut s = setup(mech, "user", "pencil", ("c", "s"));
             let mut it = msgs.iter();
             let mut step = s.server.start(it.next().map(Vec::as_slice));

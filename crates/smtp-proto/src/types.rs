@@ -994,20 +994,6 @@ impl<'a> Command<'a> {
     }
 }
 
-const KNOWN_MECHANISMS: [Mechanism; 11] = [
-    Mechanism::Plain,
-    Mechanism::Login,
-    Mechanism::CramMd5,
-    Mechanism::XOAuth2,
-    Mechanism::OAuthBearer,
-    Mechanism::ScramSha1,
-    Mechanism::ScramSha256,
-    Mechanism::ScramSha1Plus,
-    Mechanism::ScramSha256Plus,
-    Mechanism::External,
-    Mechanism::Anonymous,
-];
-
 /// LIMITS (RFC 9422) values of an EHLO reply.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -1128,7 +1114,7 @@ impl Capabilities {
             self.auth.reserve(4);
             for word in words {
                 // Known names without the upper-case copy `Mechanism::parse` makes.
-                let known = KNOWN_MECHANISMS
+                let known = Mechanism::KNOWN
                     .iter()
                     .find(|m| m.as_str().as_bytes().eq_ignore_ascii_case(word))
                     .cloned();

@@ -202,7 +202,8 @@ impl Message {
             });
         }
         let mut msg = Message {
-            parts: Vec::with_capacity(4),
+            // Room for a typical multipart message without growing.
+            parts: Vec::with_capacity(16),
             // About one field per 60 octets of a small message; capped for large ones.
             fields: Vec::with_capacity((data.len() / 60).clamp(8, 256)),
             limits: limits.clone(),
@@ -236,7 +237,8 @@ impl Message {
         let data: &[u8] = &data;
         let limits = self.limits.clone();
         self.parts.push(Self::new_part(0, data.len(), None, 0));
-        let mut stack = vec![0usize];
+        let mut stack = Vec::with_capacity(16);
+        stack.push(0usize);
         while let Some(id) = stack.pop() {
             let Some(p) = self.parts.get(id) else {
                 continue;

@@ -381,3 +381,37 @@ fn fold_without_white_space_stays_in_the_header() {
         rfc5322::DefectKind::MissingHeaderBodySeparator
     );
 }
+
+/// NUL, bare CR and 8-bit bytes that are not UTF-8 in header fields are defects at their
+/// offsets, in LF and CRLF form; clean headers (UTF-8 included) have none.
+#[test]
+fn byte_level_header_defects() {
+    use rfc5322::DefectKind::{BareCr, EightBitHeader, Nul};
+    let kinds = |raw: &[u8]| -> Vec<(rfc5322::DefectKind, usize)> {
+        let m = Message::parse(raw.to_vec()).unwrap();
+        m.root()
+            .defects()
+            .iter()
+            .filter(|d| matches!(d.kind, Nul | BareCr | EightBitHeader))
+            .map(|d| (d.kind, d.offset))
+            .collect()
+    };
+    for eol in ["\n", "\r\n"] {
+        let clean = format!(
+            "Subject: caf\u{e9}{eol}X-Long: {}{eol} folded{eol}{eol}body\r",
+            "a".repeat(90)
+        );
+        assert!(kinds(clean.as_bytes()).is_empty(), "{eol:?}");
+        let mut raw = format!("From: a@b{eol}Subject: x y{eol}X: z{eol}{eol}body").into_bytes();
+        let subject = raw.iter().position(|&b| b == b'x').unwrap();
+        raw[subject] = 0;
+        raw[subject + 1] = b'\r';
+        let z = raw.iter().position(|&b| b == b'z').unwrap();
+        raw[z] = 0xE9;
+        assert_eq!(
+            kinds(&raw),
+            vec![(Nul, subject), (BareCr, subject + 1), (EightBitHeader, z)],
+            "{eol:?}"
+        );
+    }
+}

@@ -8,6 +8,7 @@ const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
 pub const HIGH: u64 = !LOW7;
 
 /// `b` in every byte.
+#[inline(always)]
 pub const fn splat(b: u8) -> u64 {
     ONES * b as u64
 }
@@ -26,6 +27,7 @@ pub fn bytes_below(x: u64, n: u8) -> u64 {
 }
 
 /// The eight-byte words of `s` (little-endian) and the bytes left over.
+#[inline(always)]
 pub fn words(s: &[u8]) -> (impl Iterator<Item = u64> + '_, &[u8]) {
     let chunks = s.chunks_exact(8);
     let rest = chunks.remainder();

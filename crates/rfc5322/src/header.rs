@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use crate::defect::{Defect, DefectKind};
 use crate::limits::Limits;
-use crate::swar;
+use proto_core::swar;
 
 /// Where a field lies in the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

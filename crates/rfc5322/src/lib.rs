@@ -12,7 +12,6 @@ pub mod imap;
 pub mod limits;
 pub mod message;
 pub mod reader;
-mod swar;
 
 pub use address::{Address, Group, Mailbox};
 pub use date::DateTime;

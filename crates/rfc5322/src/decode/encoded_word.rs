@@ -239,11 +239,11 @@ pub fn decode_unstructured<'a>(
     // One branch-free pass for what the fast path must know: a `=` (maybe an encoded
     // word), a line break.
     let (mut eq, mut breaks) = (0u64, 0u64);
-    let (words, rest) = crate::swar::words(raw);
+    let (words, rest) = proto_core::swar::words(raw);
     for w in words {
-        eq |= crate::swar::zero_bytes(w ^ crate::swar::splat(b'='));
-        breaks |= crate::swar::zero_bytes(w ^ crate::swar::splat(b'\r'))
-            | crate::swar::zero_bytes(w ^ crate::swar::splat(b'\n'));
+        eq |= proto_core::swar::zero_bytes(w ^ proto_core::swar::splat(b'='));
+        breaks |= proto_core::swar::zero_bytes(w ^ proto_core::swar::splat(b'\r'))
+            | proto_core::swar::zero_bytes(w ^ proto_core::swar::splat(b'\n'));
     }
     for &b in rest {
         eq |= u64::from(b == b'=');

@@ -68,25 +68,24 @@ pub fn smtp_server_with(implicit: bool) -> SmtpServer {
     thread::spawn(move || {
         for tcp in listener.incoming() {
             let Ok(tcp) = tcp else { continue };
-            let mut server = smtp_proto::Server::new(
-                ServerConfig::default()
-                    .with_hostname("mx.example.net".into())
-                    .with_implicit_tls(implicit)
-                    .with_starttls(!implicit),
-                Instant::now(),
-            );
-            let mut driver = if implicit {
+            let mut config = ServerConfig::default()
+                .with_hostname("mx.example.net".into())
+                .with_starttls(!implicit);
+            // Implicit TLS: the handshake first, then a machine that starts protected.
+            let stream = if implicit {
                 let Ok((stream, info)) = Stream::tls_server(tcp, &tls) else {
                     continue;
                 };
-                proto_core::Machine::tls_established(&mut server, info);
-                Driver::new(server, stream)
+                config = config.with_tls_info(info);
+                stream
             } else {
-                Driver::new(server, Stream::Plain(tcp))
-                    .with_tls_upgrade(TlsUpgrade::Server(tls.clone()))
+                Stream::Plain(tcp)
             };
+            let server = smtp_proto::Server::new(config, Instant::now());
+            let mut driver =
+                Driver::new(server, stream).with_tls_upgrade(TlsUpgrade::Server(tls.clone()));
             let mut got = Received::default();
-            let mut tls_up = false;
+            let mut tls_up = driver.is_tls();
             while let Ok(Some(event)) = driver.next_event() {
                 let server = driver.machine();
                 match event {
@@ -178,22 +177,20 @@ pub fn pop3_server_with(messages: &[(&str, &[u8])], implicit: bool) -> Pop3Serve
     thread::spawn(move || {
         for tcp in listener.incoming() {
             let Ok(tcp) = tcp else { continue };
-            let mut server = pop3_proto::Server::new(
-                PopConfig::new()
-                    .with_stls(!implicit)
-                    .with_tls_active(implicit),
-                Instant::now(),
-            );
-            let mut driver = if implicit {
+            let mut config = PopConfig::new().with_stls(!implicit);
+            // Implicit TLS: the handshake first, then a machine that starts protected.
+            let stream = if implicit {
                 let Ok((stream, info)) = Stream::tls_server(tcp, &tls) else {
                     continue;
                 };
-                proto_core::Machine::tls_established(&mut server, info);
-                Driver::new(server, stream)
+                config = config.with_tls_info(info);
+                stream
             } else {
-                Driver::new(server, Stream::Plain(tcp))
-                    .with_tls_upgrade(TlsUpgrade::Server(tls.clone()))
+                Stream::Plain(tcp)
             };
+            let server = pop3_proto::Server::new(config, Instant::now());
+            let mut driver =
+                Driver::new(server, stream).with_tls_upgrade(TlsUpgrade::Server(tls.clone()));
             let listing: Vec<(String, Vec<u8>)> = drop2.lock().unwrap().clone();
             loop {
                 let event = match driver.next_event() {

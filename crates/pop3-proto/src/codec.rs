@@ -1103,6 +1103,24 @@ pub fn encode_continuation(data: &[u8], out: &mut impl BufMut) {
     out.put_slice(b"\r\n");
 }
 
+/// A multi-line response: the status line, one line per item, then the terminating ".".
+/// Built in a buffer first so that an item that cannot be encoded leaves `out` untouched.
+fn multi_line<'i, T: 'i>(
+    line: &StatusLine<'_>,
+    items: impl IntoIterator<Item = &'i T>,
+    out: &mut impl BufMut,
+    mut item: impl FnMut(&'i T, &mut Vec<u8>) -> Result<(), EncodeError>,
+) -> Result<(), EncodeError> {
+    let mut buf = Vec::new();
+    encode_status_line(line, &mut buf)?;
+    for i in items {
+        item(i, &mut buf)?;
+    }
+    buf.extend_from_slice(b".\r\n");
+    out.put_slice(&buf);
+    Ok(())
+}
+
 /// Encodes a whole response: the status line, and for listings their lines and the
 /// terminating ".". [`Response::BodyFollows`] writes the status line only.
 pub fn encode_response(response: &Response<'_>, out: &mut impl BufMut) -> Result<(), EncodeError> {
@@ -1154,57 +1172,22 @@ pub fn encode_response(response: &Response<'_>, out: &mut impl BufMut) -> Result
                 out,
             )
         }
-        Response::List { line, entries } => {
-            let mut buf = Vec::new();
-            encode_status_line(line, &mut buf)?;
-            for e in entries {
-                encode_list_entry(e, &mut buf);
-            }
-            buf.extend_from_slice(b".\r\n");
-            out.put_slice(&buf);
+        Response::List { line, entries } => multi_line(line, entries, out, |e, buf| {
+            encode_list_entry(e, buf);
             Ok(())
-        }
-        Response::Uidl { line, entries } => {
-            let mut buf = Vec::new();
-            encode_status_line(line, &mut buf)?;
-            for e in entries {
-                encode_uidl_entry(e, &mut buf)?;
-            }
-            buf.extend_from_slice(b".\r\n");
-            out.put_slice(&buf);
-            Ok(())
-        }
+        }),
+        Response::Uidl { line, entries } => multi_line(line, entries, out, encode_uidl_entry),
         Response::Capa { line, capabilities } => {
-            let mut buf = Vec::new();
-            encode_status_line(line, &mut buf)?;
-            for c in &capabilities.0 {
-                encode_capability(c, &mut buf)?;
-            }
-            buf.extend_from_slice(b".\r\n");
-            out.put_slice(&buf);
-            Ok(())
+            multi_line(line, &capabilities.0, out, encode_capability)
         }
         Response::Languages { line, languages } => {
-            let mut buf = Vec::new();
-            encode_status_line(line, &mut buf)?;
-            for l in languages {
-                encode_language(l, &mut buf)?;
-            }
-            buf.extend_from_slice(b".\r\n");
-            out.put_slice(&buf);
-            Ok(())
+            multi_line(line, languages, out, encode_language)
         }
-        Response::Mechanisms { line, mechanisms } => {
-            let mut buf = Vec::new();
-            encode_status_line(line, &mut buf)?;
-            for m in mechanisms {
-                buf.extend_from_slice(m.as_str().as_bytes());
-                buf.extend_from_slice(b"\r\n");
-            }
-            buf.extend_from_slice(b".\r\n");
-            out.put_slice(&buf);
+        Response::Mechanisms { line, mechanisms } => multi_line(line, mechanisms, out, |m, buf| {
+            buf.extend_from_slice(m.as_str().as_bytes());
+            buf.extend_from_slice(b"\r\n");
             Ok(())
-        }
+        }),
         Response::Continuation(data) => {
             check_text("continuation", data)?;
             out.put_slice(b"+ ");

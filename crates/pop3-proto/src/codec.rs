@@ -20,29 +20,7 @@ use crate::types::{
     Password, Response, ResponseCode, Status, StatusLine, Timestamp, UidlEntry,
 };
 
-/// The outcome of a parser that may need more input.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Parsed<T> {
-    /// A whole value, and how many octets of the input it took.
-    Complete {
-        /// The value.
-        value: T,
-        /// Octets consumed, line ends included.
-        consumed: usize,
-    },
-    /// The input ends before the value does.
-    Incomplete,
-}
-
-impl<T> Parsed<T> {
-    /// The value, if complete.
-    pub fn complete(self) -> Option<(T, usize)> {
-        match self {
-            Self::Complete { value, consumed } => Some((value, consumed)),
-            Self::Incomplete => None,
-        }
-    }
-}
+pub use proto_core::Parsed;
 
 /// Which command a response answers: it decides how the response is framed and read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -6,6 +6,7 @@ pub mod decision;
 pub mod dot;
 pub mod line;
 pub mod machine;
+pub mod parsed;
 pub mod swar;
 pub mod timer;
 
@@ -17,4 +18,5 @@ pub use decision::{Decision, Decisions, UnknownDecision};
 pub use dot::{DotError, DotStuffer, DotUnstuffer, StuffConfig, Unstuffed};
 pub use line::{BareLineEnding, LineError, LineFramer};
 pub use machine::{CommandId, CommandIds, Compression, Machine, TlsInfo, TransportAction};
+pub use parsed::Parsed;
 pub use timer::Timer;

@@ -15,19 +15,7 @@ use crate::types::{
     Notify, Orcpt, RcptParameters, Reply, ReplyCode, Ret, ReversePath, is_xtext,
 };
 
-/// The answer of a parser.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Parsed<T> {
-    /// A value, and how many octets of the input it took.
-    Complete {
-        /// The value.
-        value: T,
-        /// Octets consumed, line ends included.
-        consumed: usize,
-    },
-    /// More input is needed.
-    Incomplete,
-}
+pub use proto_core::Parsed;
 
 use ParseErrorKind as K;
 

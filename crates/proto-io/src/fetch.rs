@@ -183,12 +183,10 @@ pub async fn fetch_new_async(
     run(&mut driver, options, seen, sink).await
 }
 
-/// The client for `options`; with implicit TLS, `tls_info` (what the handshake gave) lets
-/// SCRAM -PLUS bind to the channel.
+/// The client for `options`. `tls_info` is there exactly when TLS was implicit: the machine
+/// starts protected, and SCRAM -PLUS can bind to the channel.
 fn client_config(options: &FetchOptions, tls_info: Option<TlsInfo>) -> ClientConfig {
-    let config = ClientConfig::new()
-        .with_tls_active(options.endpoint.tls == TlsMode::Implicit)
-        .with_plaintext_credentials(options.allow_plaintext);
+    let config = ClientConfig::new().with_plaintext_credentials(options.allow_plaintext);
     match tls_info {
         Some(info) => config.with_tls_info(info),
         None => config,

@@ -81,16 +81,15 @@ impl SubmitOptions {
     }
 
     fn client_config(&self) -> ClientConfig {
-        let (tls, implicit) = match self.endpoint.tls {
-            TlsMode::StartTls => (TlsPolicy::Required, false),
-            TlsMode::Implicit => (TlsPolicy::Never, true),
-            _ => (TlsPolicy::Never, false),
+        // Implicit TLS is given to the machine with the handshake's TlsInfo once connected.
+        let tls = match self.endpoint.tls {
+            TlsMode::StartTls => TlsPolicy::Required,
+            _ => TlsPolicy::Never,
         };
         ClientConfig::default()
             .with_hostname(self.hostname.clone())
             .with_lmtp(self.lmtp)
             .with_tls(tls)
-            .with_implicit_tls(implicit)
             .with_allow_plaintext_auth(self.allow_plaintext_auth)
     }
 }

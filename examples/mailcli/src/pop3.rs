@@ -116,9 +116,8 @@ pub fn list_session(
     trace: Option<Trace>,
 ) -> Result<Vec<Listed>, FetchError> {
     let connected = connect(endpoint).map_err(FetchError::Connect)?;
-    let mut config = ClientConfig::new()
-        .with_tls_active(endpoint.tls == TlsMode::Implicit)
-        .with_plaintext_credentials(allow_plaintext);
+    let mut config = ClientConfig::new().with_plaintext_credentials(allow_plaintext);
+    // Implicit TLS, and only it, comes with the handshake's TlsInfo.
     if let Some(info) = connected.tls_info.clone() {
         config = config.with_tls_info(info);
     }

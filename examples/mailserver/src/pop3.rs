@@ -25,10 +25,10 @@ pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
     let mut config = ServerConfig::new()
         .with_greeting(format!("{} POP3 server ready", ctx.config.hostname))
         .with_stls(accepted.upgrade.is_some())
-        .with_tls_active(accepted.tls_info.is_some())
         .with_plaintext_login(ctx.config.allow_plaintext_auth)
         .with_implementation("mailserver (pop3-proto)")
         .with_nonce_source(sasl_proto::OsNonce);
+    // Implicit TLS: the machine starts protected, with the handshake's channel bindings.
     if let Some(info) = accepted.tls_info.clone() {
         config = config.with_tls_info(info);
     }

@@ -56,10 +56,10 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
         .with_hostname(ctx.config.hostname.clone())
         .with_lmtp(role == Role::Lmtp)
         .with_starttls(accepted.upgrade.is_some())
-        .with_implicit_tls(accepted.tls_info.is_some())
         .with_require_auth(role == Role::Submission)
         .with_auth_without_tls(ctx.config.allow_plaintext_auth)
         .with_decide_connection(true);
+    // Implicit TLS: the machine starts protected, with the handshake's channel bindings.
     if let Some(info) = accepted.tls_info.clone() {
         config = config.with_tls_info(info);
     }

@@ -42,30 +42,53 @@ pub fn first(mask: u64) -> usize {
 }
 
 /// The first `needle` in `haystack`. Protocol lines are short, and memchr's setup costs more
-/// than scanning a few words: the first 32 octets are looked at eight at a time, the rest (if
-/// any) with memchr.
+/// than scanning a few words: the first 128 octets are looked at eight at a time (the last
+/// partial word as one overlapping word, not octet by octet), the rest (if any) with memchr.
 #[inline(always)]
 pub fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
-    const SHORT: usize = 32;
+    const SHORT: usize = 128;
     let (head, tail) = haystack.split_at(haystack.len().min(SHORT));
     let mut chunks = head.chunks_exact(8);
     let mut at = 0;
     for chunk in chunks.by_ref() {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word) ^ splat(needle);
-        // The classic "has a zero byte" test: cheaper than `zero_bytes`, and exact for the
-        // lowest flagged byte, the only one read.
-        let found = x.wrapping_sub(ONES) & !x & HIGH;
-        if found != 0 {
-            return Some(at + first(found));
+        if let Some(i) = find_in_word(needle, chunk) {
+            return Some(at + i);
         }
         at += 8;
     }
-    if let Some(i) = chunks.remainder().iter().position(|&b| b == needle) {
-        return Some(at + i);
+    let remainder = chunks.remainder();
+    if !remainder.is_empty() {
+        // The last eight octets again: those before the remainder hold no needle, so the
+        // lowest one flagged is the first.
+        let start = head.len().wrapping_sub(8);
+        match head.get(start..) {
+            Some(last) => {
+                if let Some(i) = find_in_word(needle, last) {
+                    return Some(start + i);
+                }
+            }
+            None => {
+                if let Some(i) = remainder.iter().position(|&b| b == needle) {
+                    return Some(i);
+                }
+            }
+        }
+    }
+    if tail.is_empty() {
+        return None;
     }
     memchr::memchr(needle, tail).map(|i| head.len() + i)
+}
+
+/// The first `needle` in eight octets.
+#[inline(always)]
+fn find_in_word(needle: u8, chunk: &[u8]) -> Option<usize> {
+    let word = <[u8; 8]>::try_from(chunk).unwrap_or([0; 8]);
+    let x = u64::from_le_bytes(word) ^ splat(needle);
+    // The classic "has a zero byte" test: cheaper than `zero_bytes`, and exact for the
+    // lowest flagged byte, the only one read.
+    let found = x.wrapping_sub(ONES) & !x & HIGH;
+    if found != 0 { Some(first(found)) } else { None }
 }
 
 #[cfg(test)]

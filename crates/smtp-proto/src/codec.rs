@@ -93,6 +93,8 @@ fn parse_line<'a>(line: &'a [u8], limits: &Limits) -> Result<Command<'a>, ParseE
         (b"QUIT", None) => return Ok(Command::Quit),
         (b"NOOP", None) => return Ok(Command::Noop(None)),
         (b"HELP", None) => return Ok(Command::Help(None)),
+        (b"MAIL", Some(_)) => return mail_or_rcpt(line, limits, true),
+        (b"RCPT", Some(_)) => return mail_or_rcpt(line, limits, false),
         (b"BDAT", Some(i)) => {
             let a = line.get(i + 1..).unwrap_or_default();
             let (size, last) = match find_byte(b' ', a) {
@@ -142,21 +144,11 @@ fn parse_line<'a>(line: &'a [u8], limits: &Limits) -> Result<Command<'a>, ParseE
         b"EHLO" => Command::Ehlo(Cow::Borrowed(hello_arg(arg(rest)?, line, vlen + 1)?)),
         b"HELO" => Command::Helo(Cow::Borrowed(hello_arg(arg(rest)?, line, vlen + 1)?)),
         b"LHLO" => Command::Lhlo(Cow::Borrowed(hello_arg(arg(rest)?, line, vlen + 1)?)),
-        b"MAIL" => {
-            let a = arg(rest)?;
-            let after = strip_keyword(a, "FROM:").ok_or_else(|| bad(K::Syntax, vlen + 1))?;
-            let start = vlen + 1 + 5;
-            return parse_mail_args(after, line, start, limits);
+        // Without an argument these were answered by the byte-level match above; BDAT, MAIL
+        // and RCPT with one were too. What reaches here is malformed.
+        b"DATA" | b"RSET" | b"QUIT" | b"BDAT" | b"MAIL" | b"RCPT" => {
+            return Err(bad(K::Syntax, vlen));
         }
-        b"RCPT" => {
-            let a = arg(rest)?;
-            let after = strip_keyword(a, "TO:").ok_or_else(|| bad(K::Syntax, vlen + 1))?;
-            let start = vlen + 1 + 3;
-            return parse_rcpt_args(after, line, start, limits);
-        }
-        // Without an argument these were answered by the byte-level match above; BDAT with
-        // one was too. What reaches here is malformed.
-        b"DATA" | b"RSET" | b"QUIT" | b"BDAT" => return Err(bad(K::Syntax, vlen)),
         b"VRFY" => Command::Vrfy(Cow::Borrowed(free_text(arg(rest)?, line, vlen + 1)?)),
         b"EXPN" => Command::Expn(Cow::Borrowed(free_text(arg(rest)?, line, vlen + 1)?)),
         b"ETRN" => Command::Etrn(Cow::Borrowed(free_text(arg(rest)?, line, vlen + 1)?)),
@@ -194,6 +186,38 @@ fn parse_line<'a>(line: &'a [u8], limits: &Limits) -> Result<Command<'a>, ParseE
         _ => return Err(bad(K::UnknownCommand, 0)),
     };
     Ok(command)
+}
+
+/// MAIL and RCPT with an argument: "FROM:" or "TO:" is compared as octets and only what
+/// follows it is made a string. The verb and keyword are ASCII, so offsets and error kinds
+/// are those of the whole line (UTF-8 checked first, then the argument).
+#[inline(always)]
+fn mail_or_rcpt<'a>(
+    line: &'a [u8],
+    limits: &Limits,
+    mail: bool,
+) -> Result<Command<'a>, ParseError> {
+    let keyword: &[u8] = if mail { b"FROM:" } else { b"TO:" };
+    let arg = line.get(5..).unwrap_or_default();
+    let start = 5 + keyword.len();
+    if !arg
+        .get(..keyword.len())
+        .is_some_and(|k| k.eq_ignore_ascii_case(keyword))
+    {
+        if let Err(e) = std::str::from_utf8(line) {
+            return Err(err(K::NotUtf8, line, e.valid_up_to()));
+        }
+        return Err(err(K::Syntax, line, if arg.is_empty() { 4 } else { 5 }));
+    }
+    let text = match std::str::from_utf8(line.get(start..).unwrap_or_default()) {
+        Ok(text) => text,
+        Err(e) => return Err(err(K::NotUtf8, line, start + e.valid_up_to())),
+    };
+    if mail {
+        parse_mail_args(text, line, start, limits)
+    } else {
+        parse_rcpt_args(text, line, start, limits)
+    }
 }
 
 /// Splits at the first `sep` (an ASCII octet).
@@ -349,24 +373,28 @@ fn local_part_end(bytes: &[u8], start: usize) -> Option<usize> {
     if bytes.get(start) == Some(&b'"') {
         return quoted_string_end(bytes, start);
     }
-    // Dot-string: atoms of atext joined by single dots.
-    let rest = bytes.get(start..)?;
-    let mut after_dot = true;
-    let mut len = rest.len();
-    for (i, &b) in rest.iter().enumerate() {
-        if b == b'.' {
-            if after_dot {
-                return None;
-            }
-            after_dot = true;
-        } else if class(b) & C_ATEXT != 0 {
-            after_dot = false;
-        } else {
-            len = i;
-            break;
+    // Dot-string: atoms of atext joined by single dots, each atom one tight scan.
+    let mut i = start;
+    loop {
+        let atom = run(bytes, i, C_ATEXT);
+        if atom == 0 {
+            return None;
         }
+        i += atom;
+        if bytes.get(i) != Some(&b'.') {
+            return Some(i);
+        }
+        i += 1;
     }
-    if after_dot { None } else { Some(start + len) }
+}
+
+/// The length of the run of octets of class `c` from `at`.
+#[inline(always)]
+fn run(bytes: &[u8], at: usize, c: u8) -> usize {
+    let rest = bytes.get(at..).unwrap_or_default();
+    rest.iter()
+        .position(|&b| class(b) & c == 0)
+        .unwrap_or(rest.len())
 }
 
 /// End of a quoted-string local part (RFC 5321 4.1.2) whose opening quote is at `start`.
@@ -406,35 +434,20 @@ fn domain_end(bytes: &[u8], start: usize) -> Option<usize> {
         return None;
     }
     // Labels of letters, digits and hyphens (not first or last), joined by single dots;
-    // UTF-8 labels under SMTPUTF8.
-    let rest = bytes.get(start..)?;
-    let mut label_len = 0;
-    let mut last_hyphen = false;
-    let mut len = rest.len();
-    for (i, &b) in rest.iter().enumerate() {
-        if class(b) & C_LDH != 0 {
-            label_len += 1;
-            last_hyphen = false;
-        } else if b == b'-' {
-            if label_len == 0 {
-                return None;
-            }
-            label_len += 1;
-            last_hyphen = true;
-        } else if b == b'.' {
-            if label_len == 0 || last_hyphen {
-                return None;
-            }
-            label_len = 0;
-        } else {
-            len = i;
-            break;
+    // UTF-8 labels under SMTPUTF8. Each label is one tight scan.
+    let mut i = start;
+    loop {
+        if class(*bytes.get(i)?) & C_LDH == 0 {
+            return None;
         }
-    }
-    if label_len == 0 || last_hyphen {
-        None
-    } else {
-        Some(start + len)
+        i += run(bytes, i, C_LABEL);
+        if bytes.get(i - 1) == Some(&b'-') {
+            return None;
+        }
+        if bytes.get(i) != Some(&b'.') {
+            return Some(i);
+        }
+        i += 1;
     }
 }
 
@@ -504,9 +517,10 @@ fn path_at<'a>(
                 }
             }
         }
-        let postmaster = text
-            .get(i..i + 11)
-            .is_some_and(|p| p.eq_ignore_ascii_case("postmaster>"));
+        let postmaster = matches!(bytes.get(i), Some(b'p' | b'P'))
+            && bytes
+                .get(i..i + 11)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"postmaster>"));
         if postmaster {
             i += 10;
             PathValue::Postmaster
@@ -555,55 +569,69 @@ fn parse_mail_args<'a>(
     };
     let mut params = MailParameters::default();
     let mut extra = Unknown::default();
-    for_params(
-        text,
-        end,
-        line,
-        base,
-        |keyword, value, span| match keyword_index(keyword, true) {
-            Some(0) => set_once(&mut params.size, value.and_then(parse_u64)),
-            Some(1) => set_once(
-                &mut params.body,
-                value.and_then(|v| {
-                    [Body::SevenBit, Body::EightBitMime, Body::BinaryMime]
-                        .into_iter()
-                        .find(|b| b.as_str().eq_ignore_ascii_case(v))
-                }),
-            ),
-            Some(2) => flag_once(&mut params.smtputf8, value),
-            Some(3) => set_once(
-                &mut params.ret,
-                value.and_then(|v| {
-                    if v.eq_ignore_ascii_case("FULL") {
-                        Some(Ret::Full)
-                    } else if v.eq_ignore_ascii_case("HDRS") {
-                        Some(Ret::Hdrs)
-                    } else {
-                        None
-                    }
-                }),
-            ),
-            Some(4) => set_once(
-                &mut params.envid,
-                value.filter(|v| is_xtext(v)).map(Cow::Borrowed),
-            ),
-            Some(5) => set_once(
-                &mut params.auth,
-                value
-                    .filter(|v| *v == "<>" || is_xtext(v))
-                    .map(Cow::Borrowed),
-            ),
-            Some(6) => flag_once(&mut params.requiretls, value),
-            Some(7) => set_once(&mut params.mt_priority, value.and_then(parse_priority)),
-            Some(8) => set_once(&mut params.by, value.and_then(parse_by)),
-            Some(9) => set_once(
-                &mut params.hold_for,
-                value.filter(|v| v.len() <= 9).and_then(parse_u64),
-            ),
-            Some(10) => set_once(&mut params.hold_until, value.map(Cow::Borrowed)),
-            _ => extra.add(span),
-        },
-    )?;
+    let bytes = text.as_bytes();
+    // Each known value is read and checked in one pass by its own reader; the others are
+    // taken whole (`value_at`) and checked after.
+    for_params(text, end, line, base, |keyword, at, start| {
+        let Some(index) = keyword_index(keyword, true) else {
+            let end = value_end(bytes, at)?;
+            extra.add((start, end));
+            return Some(end);
+        };
+        let value = || value_at(text, at);
+        match index {
+            0 => {
+                let (n, end) = read_u64(bytes, at.value()?)?;
+                put(&mut params.size, n)?;
+                Some(end)
+            }
+            1 => {
+                let (body, end) = read_body(bytes, at.value()?)?;
+                put(&mut params.body, body)?;
+                Some(end)
+            }
+            2 => flag_once(&mut params.smtputf8, at),
+            3 => {
+                let (ret, end) = read_ret(bytes, at.value()?)?;
+                put(&mut params.ret, ret)?;
+                Some(end)
+            }
+            4 => {
+                let start = at.value()?;
+                let end = xtext_end(bytes, start).filter(|&e| e > start)?;
+                put(&mut params.envid, Cow::Borrowed(text.get(start..end)?))?;
+                Some(end)
+            }
+            5 => {
+                let (v, end) = value()?;
+                let v = v.filter(|v| *v == "<>" || is_xtext(v))?;
+                put(&mut params.auth, Cow::Borrowed(v))?;
+                Some(end)
+            }
+            6 => flag_once(&mut params.requiretls, at),
+            7 => {
+                let (v, end) = value()?;
+                put(&mut params.mt_priority, v.and_then(parse_priority)?)?;
+                Some(end)
+            }
+            8 => {
+                let (v, end) = value()?;
+                put(&mut params.by, v.and_then(parse_by)?)?;
+                Some(end)
+            }
+            9 => {
+                let (v, end) = value()?;
+                let n = v.filter(|v| v.len() <= 9).and_then(parse_u64)?;
+                put(&mut params.hold_for, n)?;
+                Some(end)
+            }
+            _ => {
+                let (v, end) = value()?;
+                put(&mut params.hold_until, Cow::Borrowed(v?))?;
+                Some(end)
+            }
+        }
+    })?;
     params.extra = extra.of(text);
     Ok(Command::Mail { from, params })
 }
@@ -625,31 +653,189 @@ fn parse_rcpt_args<'a>(
     };
     let mut params = RcptParameters::default();
     let mut extra = Unknown::default();
+    let bytes = text.as_bytes();
     for_params(
         text,
         end,
         line,
         base,
-        |keyword, value, span| match keyword_index(keyword, false) {
-            Some(0) => set_once(&mut params.notify, value.and_then(parse_notify)),
-            Some(1) => set_once(
-                &mut params.orcpt,
-                value.and_then(|v| {
-                    let (t, x) = split_byte(v, b';')?;
-                    let type_ok =
-                        !t.is_empty() && t.bytes().all(|b| b < 0x80 && class(b) & C_ATEXT != 0);
-                    (type_ok && is_xtext(x)).then_some(Orcpt {
-                        addr_type: Cow::Borrowed(t),
-                        xtext: Cow::Borrowed(x),
-                    })
-                }),
-            ),
-            Some(2) => set_once(&mut params.rrvs, value.map(Cow::Borrowed)),
-            _ => extra.add(span),
+        |keyword, at, start| match keyword_index(keyword, false) {
+            Some(0) => {
+                let (notify, end) = read_notify(bytes, at.value()?)?;
+                put(&mut params.notify, notify)?;
+                Some(end)
+            }
+            Some(1) => {
+                let (orcpt, end) = read_orcpt(text, at.value()?)?;
+                put(&mut params.orcpt, orcpt)?;
+                Some(end)
+            }
+            Some(_) => {
+                let (v, end) = value_at(text, at)?;
+                put(&mut params.rrvs, v.map(Cow::Borrowed)?)?;
+                Some(end)
+            }
+            None => {
+                let end = value_end(bytes, at)?;
+                extra.add((start, end));
+                Some(end)
+            }
         },
     )?;
     params.extra = extra.of(text);
     Ok(Command::Rcpt { to, params })
+}
+
+/// Where a parameter's keyword ends: at "=" and its value, or alone.
+#[derive(Clone, Copy)]
+enum ValueAt {
+    /// The value starts here (after "=").
+    Value(usize),
+    /// No "=": the parameter ends here.
+    None(usize),
+}
+
+impl ValueAt {
+    fn value(self) -> Option<usize> {
+        match self {
+            Self::Value(at) => Some(at),
+            Self::None(_) => None,
+        }
+    }
+}
+
+/// The end of a generic esmtp-value (not empty) or of a parameter without one.
+#[inline(always)]
+fn value_end(bytes: &[u8], at: ValueAt) -> Option<usize> {
+    match at {
+        ValueAt::Value(start) => Some(start + run(bytes, start, C_VAL)).filter(|&e| e > start),
+        ValueAt::None(end) => Some(end),
+    }
+}
+
+/// A generic esmtp-value and where it ends; `None` inside for a parameter without one.
+#[inline(always)]
+fn value_at(text: &str, at: ValueAt) -> Option<(Option<&str>, usize)> {
+    let end = value_end(text.as_bytes(), at)?;
+    match at {
+        ValueAt::Value(start) => Some((Some(text.get(start..end)?), end)),
+        ValueAt::None(_) => Some((None, end)),
+    }
+}
+
+/// Sets a parameter seen for the first time; `None` for a repeated one.
+#[inline(always)]
+fn put<T>(slot: &mut Option<T>, value: T) -> Option<()> {
+    if slot.is_some() {
+        return None;
+    }
+    *slot = Some(value);
+    Some(())
+}
+
+/// Decimal digits (1 to 20, no overflow) at `at` as a `u64`, and where they end.
+#[inline(always)]
+fn read_u64(bytes: &[u8], at: usize) -> Option<(u64, usize)> {
+    let mut n: u64 = 0;
+    let mut i = at;
+    while let Some(&b) = bytes.get(i) {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(d))?;
+        i += 1;
+    }
+    (i > at && i - at <= 20).then_some((n, i))
+}
+
+/// `word` (ASCII, upper case) at `at` of `bytes`, compared without regard to case; where it
+/// ends.
+#[inline(always)]
+fn word_at(bytes: &[u8], at: usize, word: &[u8]) -> Option<usize> {
+    let found = bytes.get(at..at + word.len())?;
+    (found == word || found.eq_ignore_ascii_case(word)).then_some(at + word.len())
+}
+
+/// BODY=: 7BIT, 8BITMIME or BINARYMIME.
+fn read_body(bytes: &[u8], at: usize) -> Option<(Body, usize)> {
+    let body = match bytes.get(at)? {
+        b'7' => Body::SevenBit,
+        b'8' => Body::EightBitMime,
+        _ => Body::BinaryMime,
+    };
+    Some((body, word_at(bytes, at, body.as_str().as_bytes())?))
+}
+
+/// RET=: FULL or HDRS.
+fn read_ret(bytes: &[u8], at: usize) -> Option<(Ret, usize)> {
+    let (ret, word): (Ret, &[u8]) = match bytes.get(at)? {
+        b'F' | b'f' => (Ret::Full, b"FULL"),
+        _ => (Ret::Hdrs, b"HDRS"),
+    };
+    Some((ret, word_at(bytes, at, word)?))
+}
+
+/// NOTIFY=: NEVER, or SUCCESS, FAILURE and DELAY (each at most once) joined by commas, read
+/// word by word from the octets.
+#[inline(always)]
+fn read_notify(bytes: &[u8], at: usize) -> Option<(Notify, usize)> {
+    if let Some(end) = word_at(bytes, at, b"NEVER") {
+        return (bytes.get(end) != Some(&b',')).then_some((Notify::NEVER, end));
+    }
+    let mut n = Notify::default();
+    let mut i = at;
+    loop {
+        let (slot, word): (&mut bool, &[u8]) = match bytes.get(i)? {
+            b'S' | b's' => (&mut n.success, b"SUCCESS"),
+            b'F' | b'f' => (&mut n.failure, b"FAILURE"),
+            b'D' | b'd' => (&mut n.delay, b"DELAY"),
+            _ => return None,
+        };
+        i = word_at(bytes, i, word)?;
+        if *slot {
+            return None;
+        }
+        *slot = true;
+        if bytes.get(i) != Some(&b',') {
+            return Some((n, i));
+        }
+        i += 1;
+    }
+}
+
+/// ORCPT=: an addr-type of ASCII atext, ";", and xtext, checked as they are read.
+#[inline(always)]
+fn read_orcpt(text: &str, at: usize) -> Option<(Orcpt<'_>, usize)> {
+    let bytes = text.as_bytes();
+    let type_end = at + run(bytes, at, C_ATEXT7);
+    if type_end == at || bytes.get(type_end) != Some(&b';') {
+        return None;
+    }
+    let end = xtext_end(bytes, type_end + 1)?;
+    let orcpt = Orcpt {
+        addr_type: Cow::Borrowed(text.get(at..type_end)?),
+        xtext: Cow::Borrowed(text.get(type_end + 1..end)?),
+    };
+    Some((orcpt, end))
+}
+
+/// The end of xtext (RFC 3461 4) starting at `at`: xchars, and "+" with two upper-case hex
+/// digits; `None` for a "+" without them.
+#[inline(always)]
+fn xtext_end(bytes: &[u8], at: usize) -> Option<usize> {
+    let mut i = at;
+    loop {
+        i += run(bytes, i, C_XCHAR);
+        if bytes.get(i) != Some(&b'+') {
+            return Some(i);
+        }
+        let hex = |b: Option<&u8>| b.is_some_and(|b| matches!(b, b'0'..=b'9' | b'A'..=b'F'));
+        if !(hex(bytes.get(i + 1)) && hex(bytes.get(i + 2))) {
+            return None;
+        }
+        i += 3;
+    }
 }
 
 /// Where the parameters this crate does not know lie: from the first of them to the end of
@@ -672,56 +858,56 @@ impl Unknown {
     }
 }
 
+/// True when `k` is `name` (ASCII, upper case), compared without regard to case. Peers send
+/// keywords in upper case: the exact comparison, of a fixed length, almost always decides.
+#[inline(always)]
+pub(crate) fn is_name<const N: usize>(k: &[u8], name: &[u8; N]) -> bool {
+    match <&[u8; N]>::try_from(k) {
+        Ok(k) => k == name || k.eq_ignore_ascii_case(name),
+        Err(_) => false,
+    }
+}
+
 /// The index of a MAIL keyword in `MAIL_KEYWORDS`, or of a RCPT keyword in
 /// `RCPT_KEYWORDS`, by length and first letter before comparing.
-#[inline]
-fn keyword_index(keyword: &str, mail: bool) -> Option<usize> {
-    let k = keyword.as_bytes();
-    // Clients send keywords in upper case: the exact comparison almost always decides.
-    let eq = |name: &[u8]| k == name || k.eq_ignore_ascii_case(name);
+#[inline(always)]
+fn keyword_index(k: &[u8], mail: bool) -> Option<usize> {
     let first = k.first()?.to_ascii_uppercase();
     let found = if mail {
         match (k.len(), first) {
-            (4, b'S') if eq(b"SIZE") => 0,
-            (4, b'B') if eq(b"BODY") => 1,
-            (8, b'S') if eq(b"SMTPUTF8") => 2,
-            (3, b'R') if eq(b"RET") => 3,
-            (5, b'E') if eq(b"ENVID") => 4,
-            (4, b'A') if eq(b"AUTH") => 5,
-            (10, b'R') if eq(b"REQUIRETLS") => 6,
-            (11, b'M') if eq(b"MT-PRIORITY") => 7,
-            (2, b'B') if eq(b"BY") => 8,
-            (7, b'H') if eq(b"HOLDFOR") => 9,
-            (9, b'H') if eq(b"HOLDUNTIL") => 10,
+            (4, b'S') if is_name(k, b"SIZE") => 0,
+            (4, b'B') if is_name(k, b"BODY") => 1,
+            (8, b'S') if is_name(k, b"SMTPUTF8") => 2,
+            (3, b'R') if is_name(k, b"RET") => 3,
+            (5, b'E') if is_name(k, b"ENVID") => 4,
+            (4, b'A') if is_name(k, b"AUTH") => 5,
+            (10, b'R') if is_name(k, b"REQUIRETLS") => 6,
+            (11, b'M') if is_name(k, b"MT-PRIORITY") => 7,
+            (2, b'B') if is_name(k, b"BY") => 8,
+            (7, b'H') if is_name(k, b"HOLDFOR") => 9,
+            (9, b'H') if is_name(k, b"HOLDUNTIL") => 10,
             _ => return None,
         }
     } else {
         match (k.len(), first) {
-            (6, b'N') if eq(b"NOTIFY") => 0,
-            (5, b'O') if eq(b"ORCPT") => 1,
-            (4, b'R') if eq(b"RRVS") => 2,
+            (6, b'N') if is_name(k, b"NOTIFY") => 0,
+            (5, b'O') if is_name(k, b"ORCPT") => 1,
+            (4, b'R') if is_name(k, b"RRVS") => 2,
             _ => return None,
         }
     };
     Some(found)
 }
 
-fn set_once<T>(slot: &mut Option<T>, value: Option<T>) -> bool {
-    match (slot.is_some(), value) {
-        (false, Some(v)) => {
-            *slot = Some(v);
-            true
+/// A parameter without a value (SMTPUTF8, REQUIRETLS), at most once: where it ends.
+fn flag_once(slot: &mut bool, at: ValueAt) -> Option<usize> {
+    match at {
+        ValueAt::None(end) if !*slot => {
+            *slot = true;
+            Some(end)
         }
-        _ => false,
+        _ => None,
     }
-}
-
-fn flag_once(slot: &mut bool, value: Option<&str>) -> bool {
-    if *slot || value.is_some() {
-        return false;
-    }
-    *slot = true;
-    true
 }
 
 fn parse_priority(v: &str) -> Option<i8> {
@@ -771,39 +957,16 @@ fn parse_by(v: &str) -> Option<DeliverBy> {
     })
 }
 
-fn parse_notify(v: &str) -> Option<Notify> {
-    // The longest valid value is "SUCCESS,FAILURE,DELAY"; upper-case it once, then compare
-    // words exactly.
-    let mut upper = [0u8; 21];
-    let upper = upper.get_mut(..v.len())?;
-    for (u, b) in upper.iter_mut().zip(v.bytes()) {
-        *u = b.to_ascii_uppercase();
-    }
-    if upper == b"NEVER" {
-        return Some(Notify::NEVER);
-    }
-    let mut n = Notify::default();
-    for w in upper.split(|&b| b == b',') {
-        let slot = match w {
-            b"SUCCESS" => &mut n.success,
-            b"FAILURE" => &mut n.failure,
-            b"DELAY" => &mut n.delay,
-            _ => return None,
-        };
-        if *slot {
-            return None;
-        }
-        *slot = true;
-    }
-    Some(n)
-}
-
-const C_SP: u8 = 1;
-const C_EQ: u8 = 2;
+/// xchar of xtext (RFC 3461 4) but "+": 33 to 126 without "=" and "+".
+const C_XCHAR: u8 = 1;
+/// A domain label's octets: letters, digits, UTF-8 and "-".
+const C_LABEL: u8 = 2;
 const C_KW: u8 = 4;
 const C_VAL: u8 = 8;
 const C_ATEXT: u8 = 16;
 const C_LDH: u8 = 32;
+/// ASCII atext but "=" (an ORCPT addr-type, inside an esmtp-value).
+const C_ATEXT7: u8 = 64;
 
 /// Octet classes of the path and parameter grammar (RFC 5321 4.1.2 atext, domain labels,
 /// esmtp-keyword and esmtp-value; RFC 6531 for UTF-8).
@@ -815,11 +978,11 @@ const CLASSES: [u8; 256] = {
     while i < 256 {
         let b = i as u8;
         let mut c = 0;
-        if b == b' ' {
-            c |= C_SP;
+        if b > 32 && b < 127 && b != b'=' && b != b'+' {
+            c |= C_XCHAR;
         }
-        if b == b'=' {
-            c |= C_EQ;
+        if b.is_ascii_alphanumeric() || b >= 0x80 || b == b'-' {
+            c |= C_LABEL;
         }
         if b.is_ascii_alphanumeric() || b == b'-' {
             c |= C_KW;
@@ -829,6 +992,9 @@ const CLASSES: [u8; 256] = {
         }
         if is_atext(b) {
             c |= C_ATEXT;
+        }
+        if b < 0x80 && b != b'=' && is_atext(b) {
+            c |= C_ATEXT7;
         }
         // Letters and digits of a domain label, and UTF-8 (RFC 6531).
         if b.is_ascii_alphanumeric() || b >= 0x80 {
@@ -845,14 +1011,16 @@ fn class(b: u8) -> u8 {
     CLASSES.get(usize::from(b)).copied().unwrap_or(0)
 }
 
-/// Walks the parameters after a path: `*(SP esmtp-param)`. `f` gets keyword, value and the
-/// span of the token in `text`; false refuses the parameter.
+/// Walks the parameters after a path: `*(SP esmtp-param)`. `f` gets the keyword, where its
+/// value starts (or where the parameter ends without one) and where the parameter starts;
+/// it reads the value and answers where it ends, or `None` to refuse the parameter.
+#[inline(always)]
 fn for_params<'a>(
     text: &'a str,
     mut pos: usize,
     line: &[u8],
     base: usize,
-    mut f: impl FnMut(&'a str, Option<&'a str>, (usize, usize)) -> bool,
+    mut f: impl FnMut(&'a [u8], ValueAt, usize) -> Option<usize>,
 ) -> Result<(), ParseError> {
     let bytes = text.as_bytes();
     loop {
@@ -867,34 +1035,20 @@ fn for_params<'a>(
         if pos >= bytes.len() {
             return Ok(());
         }
-        // esmtp-keyword, then "=" esmtp-value or nothing, then SP or the end: two tight
-        // scans, each stopping at the first octet outside its class.
+        // esmtp-keyword (one tight scan), then its value read by `f`, then SP or the end.
         let start = pos;
-        let rest = bytes.get(start..).unwrap_or_default();
-        let keyword_len = rest
-            .iter()
-            .position(|&b| class(b) & C_KW == 0)
-            .unwrap_or(rest.len());
-        let keyword_ok = rest.first().is_some_and(u8::is_ascii_alphanumeric);
-        let keyword = text.get(start..start + keyword_len).unwrap_or_default();
-        let mut end = start + keyword_len;
-        let mut value = None;
-        if bytes.get(end) == Some(&b'=') {
-            let v = bytes.get(end + 1..).unwrap_or_default();
-            let value_len = v
-                .iter()
-                .position(|&b| class(b) & C_VAL == 0)
-                .unwrap_or(v.len());
-            value = text.get(end + 1..end + 1 + value_len);
-            end += 1 + value_len;
+        let keyword_end = start + run(bytes, start, C_KW);
+        let keyword_ok = bytes.get(start).is_some_and(u8::is_ascii_alphanumeric);
+        let keyword = bytes.get(start..keyword_end).unwrap_or_default();
+        let at = if bytes.get(keyword_end) == Some(&b'=') {
+            ValueAt::Value(keyword_end + 1)
+        } else {
+            ValueAt::None(keyword_end)
+        };
+        match keyword_ok.then(|| f(keyword, at, start)).flatten() {
+            Some(end) if matches!(bytes.get(end), None | Some(b' ')) => pos = end,
+            _ => return Err(err(K::BadParameter, line, base + start)),
         }
-        let value_ok = value.is_none_or(|v| !v.is_empty());
-        let ends_token = matches!(bytes.get(end), None | Some(b' '));
-        let keyword_ok = keyword_ok && ends_token;
-        if !keyword_ok || !value_ok || !f(keyword, value, (pos, end)) {
-            return Err(err(K::BadParameter, line, base + pos));
-        }
-        pos = end;
     }
 }
 

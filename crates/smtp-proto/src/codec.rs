@@ -1082,39 +1082,40 @@ pub fn parse_reply_with<'a>(
         }
         let line = rest.get(..lf).unwrap_or_default();
         let line = line.strip_suffix(b"\r").unwrap_or(line);
+        // A line without text ends the reply like one with SP.
         let (digits, sep) = match line {
-            [a, b, c] => ([*a, *b, *c], None),
-            [a, b, c, s, ..] => ([*a, *b, *c], Some(*s)),
+            [a, b, c] => ([*a, *b, *c], b' '),
+            [a, b, c, s, ..] => ([*a, *b, *c], *s),
             _ => return Err(err(K::BadReplyLine, input, pos)),
         };
-        if !matches!(digits[0], b'1'..=b'5')
-            || !digits[1].is_ascii_digit()
-            || !digits[2].is_ascii_digit()
+        // Lines after the first repeat its code: equal to it, they need no other check.
+        let same = matches!(code, Some((_, first)) if first == digits);
+        if !same
+            && (!matches!(digits[0], b'1'..=b'5')
+                || !digits[1].is_ascii_digit()
+                || !digits[2].is_ascii_digit())
         {
             return Err(err(K::BadReplyLine, input, pos));
         }
         let more = match sep {
-            None | Some(b' ') => false,
-            Some(b'-') => true,
-            Some(_) => return Err(err(K::BadReplyLine, input, pos + 3)),
+            b' ' => false,
+            b'-' => true,
+            _ => return Err(err(K::BadReplyLine, input, pos + 3)),
         };
-        match code {
-            None => {
-                let n = u16::from(digits[0] - b'0') * 100
-                    + u16::from(digits[1] - b'0') * 10
-                    + u16::from(digits[2] - b'0');
-                code = Some((n, digits));
-                let text = line.get(4..).unwrap_or_default();
-                if matches!(digits[0], b'2' | b'4' | b'5') {
-                    enhanced = EnhancedStatusCode::parse_prefix(text)
-                        .filter(|(e, _)| e.class() == digits[0] - b'0')
-                        .map(|(e, _)| e);
-                }
-            }
-            Some((_, first)) if first != digits => {
+        if !same {
+            if code.is_some() {
                 return Err(err(K::InconsistentCodes, input, pos));
             }
-            Some(_) => {}
+            let n = u16::from(digits[0] - b'0') * 100
+                + u16::from(digits[1] - b'0') * 10
+                + u16::from(digits[2] - b'0');
+            code = Some((n, digits));
+            let text = line.get(4..).unwrap_or_default();
+            if matches!(digits[0], b'2' | b'4' | b'5') {
+                enhanced = EnhancedStatusCode::parse_prefix(text)
+                    .filter(|(e, _)| e.class() == digits[0] - b'0')
+                    .map(|(e, _)| e);
+            }
         }
         count += 1;
         if count > limits.max_reply_lines {

@@ -9,6 +9,7 @@ use std::fmt;
 
 use sasl_proto::Mechanism;
 
+use crate::codec::is_name;
 use crate::error::EncodeError;
 
 /// A three-digit reply code (RFC 5321 4.2): first digit 1 to 5.
@@ -296,23 +297,7 @@ impl<'a> Reply<'a> {
 
     /// The text of each line after the code and its separator.
     pub fn lines(&self) -> impl Iterator<Item = &[u8]> + '_ {
-        let mut rest: &[u8] = &self.raw;
-        std::iter::from_fn(move || {
-            loop {
-                if rest.is_empty() {
-                    return None;
-                }
-                let (line, after) = match proto_core::swar::find_byte(b'\n', rest) {
-                    Some(lf) => (rest.get(..lf)?, rest.get(lf + 1..)?),
-                    None => (rest, &[][..]),
-                };
-                rest = after;
-                if !line.is_empty() {
-                    let line = line.strip_suffix(b"\r").unwrap_or(line);
-                    return Some(line.get(4..).unwrap_or_default());
-                }
-            }
-        })
+        Lines { rest: &self.raw }
     }
 
     /// The text of each line without a leading enhanced status code equal to the reply's.
@@ -349,6 +334,33 @@ impl<'a> Reply<'a> {
             code: self.code,
             enhanced: self.enhanced,
             raw: Cow::Owned(self.raw.into_owned()),
+        }
+    }
+}
+
+/// The text of each line of a reply's wire form (see [`Reply::lines`]).
+struct Lines<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a [u8];
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        loop {
+            if self.rest.is_empty() {
+                return None;
+            }
+            let (line, after) = match proto_core::swar::find_byte(b'\n', self.rest) {
+                Some(lf) => (self.rest.get(..lf)?, self.rest.get(lf + 1..)?),
+                None => (self.rest, &[][..]),
+            };
+            self.rest = after;
+            if !line.is_empty() {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                return Some(line.get(4..).unwrap_or_default());
+            }
         }
     }
 }
@@ -994,6 +1006,26 @@ impl<'a> Command<'a> {
     }
 }
 
+/// A mechanism this crate knows by name, found by length and first letter, without the
+/// upper-case copy `Mechanism::parse` makes.
+fn known_mechanism(word: &[u8]) -> Option<Mechanism> {
+    let m = match (word.len(), word.first()?.to_ascii_uppercase()) {
+        (5, b'P') if is_name(word, b"PLAIN") => Mechanism::Plain,
+        (5, b'L') if is_name(word, b"LOGIN") => Mechanism::Login,
+        (8, b'C') if is_name(word, b"CRAM-MD5") => Mechanism::CramMd5,
+        (7, b'X') if is_name(word, b"XOAUTH2") => Mechanism::XOAuth2,
+        (11, b'O') if is_name(word, b"OAUTHBEARER") => Mechanism::OAuthBearer,
+        (11, b'S') if is_name(word, b"SCRAM-SHA-1") => Mechanism::ScramSha1,
+        (16, b'S') if is_name(word, b"SCRAM-SHA-1-PLUS") => Mechanism::ScramSha1Plus,
+        (13, b'S') if is_name(word, b"SCRAM-SHA-256") => Mechanism::ScramSha256,
+        (18, b'S') if is_name(word, b"SCRAM-SHA-256-PLUS") => Mechanism::ScramSha256Plus,
+        (8, b'E') if is_name(word, b"EXTERNAL") => Mechanism::External,
+        (9, b'A') if is_name(word, b"ANONYMOUS") => Mechanism::Anonymous,
+        _ => return None,
+    };
+    Some(m)
+}
+
 /// LIMITS (RFC 9422) values of an EHLO reply.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -1058,10 +1090,9 @@ impl Capabilities {
         if let Some(first) = lines.next() {
             let end = proto_core::swar::find_byte(b' ', first).unwrap_or(first.len());
             let domain = first.get(..end).unwrap_or_default();
-            caps.domain = match std::str::from_utf8(domain) {
-                Ok(domain) => domain.to_owned(),
-                Err(_) => String::from_utf8_lossy(domain).into_owned(),
-            };
+            // Checked in its own (aligned) allocation: UTF-8 is checked a word at a time there.
+            caps.domain = String::from_utf8(domain.to_vec())
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         }
         for line in lines {
             caps.add_line(line);
@@ -1069,7 +1100,35 @@ impl Capabilities {
         caps
     }
 
+    /// The flag a keyword sets, if it is one of them.
+    #[inline(always)]
+    fn flag(&mut self, keyword: &[u8]) -> Option<&mut bool> {
+        // Keywords by length and first letter first: one comparison per line, not a chain.
+        let flag = match (keyword.len(), keyword.first()?.to_ascii_uppercase()) {
+            (10, b'P') if is_name(keyword, b"PIPELINING") => &mut self.pipelining,
+            (8, b'8') if is_name(keyword, b"8BITMIME") => &mut self.eight_bit_mime,
+            (10, b'B') if is_name(keyword, b"BINARYMIME") => &mut self.binary_mime,
+            (8, b'C') if is_name(keyword, b"CHUNKING") => &mut self.chunking,
+            (3, b'D') if is_name(keyword, b"DSN") => &mut self.dsn,
+            (8, b'S') if is_name(keyword, b"SMTPUTF8") => &mut self.smtputf8,
+            (19, b'E') if is_name(keyword, b"ENHANCEDSTATUSCODES") => {
+                &mut self.enhanced_status_codes
+            }
+            (8, b'S') if is_name(keyword, b"STARTTLS") => &mut self.starttls,
+            (10, b'R') if is_name(keyword, b"REQUIRETLS") => &mut self.requiretls,
+            (4, b'R') if is_name(keyword, b"RRVS") => &mut self.rrvs,
+            (4, b'E') if is_name(keyword, b"ETRN") => &mut self.etrn,
+            _ => return None,
+        };
+        Some(flag)
+    }
+
     fn add_line(&mut self, line: &[u8]) {
+        // Most lines are a flag keyword alone: the whole line is tried first.
+        if let Some(flag) = self.flag(line) {
+            *flag = true;
+            return;
+        }
         let kw_end = line
             .iter()
             .position(|&b| b == b' ' || b == b'=')
@@ -1085,40 +1144,20 @@ impl Capabilities {
         // Numbers are read from the octets; text is made a string only where kept.
         let number = |w: Option<&[u8]>| w.and_then(crate::codec::parse_u64_bytes).unwrap_or(0);
         let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-        // Keywords by length and first letter first: one comparison per line, not a chain.
-        let first = keyword.first().map_or(0, u8::to_ascii_uppercase);
-        // Servers send keywords in upper case: the exact comparison almost always decides.
-        let is = |name: &[u8]| keyword == name || keyword.eq_ignore_ascii_case(name);
-        let flag = match (keyword.len(), first) {
-            (10, b'P') if is(b"PIPELINING") => Some(&mut self.pipelining),
-            (8, b'8') if is(b"8BITMIME") => Some(&mut self.eight_bit_mime),
-            (10, b'B') if is(b"BINARYMIME") => Some(&mut self.binary_mime),
-            (8, b'C') if is(b"CHUNKING") => Some(&mut self.chunking),
-            (3, b'D') if is(b"DSN") => Some(&mut self.dsn),
-            (8, b'S') if is(b"SMTPUTF8") => Some(&mut self.smtputf8),
-            (19, b'E') if is(b"ENHANCEDSTATUSCODES") => Some(&mut self.enhanced_status_codes),
-            (8, b'S') if is(b"STARTTLS") => Some(&mut self.starttls),
-            (10, b'R') if is(b"REQUIRETLS") => Some(&mut self.requiretls),
-            (4, b'R') if is(b"RRVS") => Some(&mut self.rrvs),
-            (4, b'E') if is(b"ETRN") => Some(&mut self.etrn),
-            _ => None,
-        };
-        if let Some(flag) = flag {
+        if let Some(flag) = self.flag(keyword) {
             *flag = true;
             return;
         }
+        let is = |name: &[u8]| keyword.eq_ignore_ascii_case(name);
         if is(b"SIZE") {
             self.size = Some(number(words.next()));
         } else if is(b"AUTH") {
             // Room for the usual few names in one allocation.
-            self.auth.reserve(4);
+            if self.auth.capacity() == 0 {
+                self.auth = Vec::with_capacity(4);
+            }
             for word in words {
-                // Known names without the upper-case copy `Mechanism::parse` makes.
-                let known = Mechanism::KNOWN
-                    .iter()
-                    .find(|m| m.as_str().as_bytes().eq_ignore_ascii_case(word))
-                    .cloned();
-                if let Some(m) = known.or_else(|| {
+                if let Some(m) = known_mechanism(word).or_else(|| {
                     Mechanism::parse(std::str::from_utf8(word).unwrap_or_default()).ok()
                 }) && !self.auth.contains(&m)
                 {

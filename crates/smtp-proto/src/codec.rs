@@ -547,7 +547,11 @@ fn shift(mut e: ParseError, line: &[u8], base: usize) -> ParseError {
 }
 
 /// Skips optional spaces after "FROM:" / "TO:" (some clients send one).
+#[inline(always)]
 fn skip_spaces(text: &str) -> (&str, usize) {
+    if !text.starts_with(' ') {
+        return (text, 0);
+    }
     let n = text.bytes().take_while(|&b| b == b' ').count();
     (text.get(n..).unwrap_or_default(), n)
 }
@@ -852,9 +856,12 @@ impl Unknown {
         true
     }
 
+    #[inline(always)]
     fn of(self, text: &str) -> Cow<'_, str> {
-        let (start, end) = self.0.unwrap_or((0, 0));
-        Cow::Borrowed(text.get(start..end).unwrap_or_default())
+        match self.0 {
+            Some((start, end)) => Cow::Borrowed(text.get(start..end).unwrap_or_default()),
+            None => Cow::Borrowed(""),
+        }
     }
 }
 

@@ -1,14 +1,16 @@
 //! Stuff then un-stuff at arbitrary chunkings gives the body back with its line ends
-//! normalised; un-stuffing arbitrary wire bytes is split-invariant and never panics.
+//! normalised; un-stuffing arbitrary wire bytes is split-invariant and never panics; the
+//! borrowed APIs (`step`, `write_pieces`) give what the `Bytes` ones give.
 
 #![no_main]
 
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
 use mail_fuzz as _;
+use proto_core::dot::Step;
 use proto_core::{BareLineEnding, DotError, DotStuffer, DotUnstuffer, StuffConfig, Unstuffed};
 
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Default, PartialEq)]
 struct Outcome {
     data: Vec<u8>,
     errors: Vec<DotError>,
@@ -19,12 +21,7 @@ struct Outcome {
 fn unstuff<'a>(endings: BareLineEnding, chunks: impl Iterator<Item = &'a [u8]>) -> Outcome {
     let mut unstuffer = DotUnstuffer::new(endings);
     let mut buf = BytesMut::new();
-    let mut outcome = Outcome {
-        data: Vec::new(),
-        errors: Vec::new(),
-        ended: false,
-        rest: Vec::new(),
-    };
+    let mut outcome = Outcome::default();
     for chunk in chunks {
         buf.extend_from_slice(chunk);
         while let Some(step) = unstuffer.poll(&mut buf) {
@@ -36,6 +33,32 @@ fn unstuff<'a>(endings: BareLineEnding, chunks: impl Iterator<Item = &'a [u8]>) 
         }
     }
     outcome.rest = buf.to_vec();
+    outcome
+}
+
+/// [`unstuff`] through the borrowed `step` API over a buffer the caller drains itself.
+fn unstuff_steps<'a>(endings: BareLineEnding, chunks: impl Iterator<Item = &'a [u8]>) -> Outcome {
+    let mut unstuffer = DotUnstuffer::new(endings);
+    let mut buf: Vec<u8> = Vec::new();
+    let mut outcome = Outcome::default();
+    for chunk in chunks {
+        buf.extend_from_slice(chunk);
+        while !unstuffer.is_done() {
+            let step = unstuffer.step(&buf);
+            match &step {
+                Step::Data { len, .. } => outcome
+                    .data
+                    .extend_from_slice(buf.get(..*len).expect("in the buffer")),
+                Step::Insert { octets, .. } => outcome.data.extend_from_slice(octets),
+                Step::End { .. } => outcome.ended = true,
+                Step::Error(e) => outcome.errors.push(e.clone()),
+                Step::NeedMore => break,
+                _ => unreachable!("no other steps"),
+            }
+            buf.drain(..step.consumed());
+        }
+    }
+    outcome.rest = buf;
     outcome
 }
 
@@ -87,5 +110,32 @@ fuzz_target!(|data: &[u8]| {
         let whole = unstuff(endings, std::iter::once(body));
         let pieces = unstuff(endings, mail_fuzz::chunks(body, sizes));
         assert_eq!(whole, pieces, "split changed the outcome");
+        let stepped = unstuff_steps(endings, mail_fuzz::chunks(body, sizes));
+        assert_eq!(pieces, stepped, "borrowed steps differ from poll");
+
+        // The stuffer's pieces are what it copies, under every policy.
+        let config = StuffConfig::new().endings(endings);
+        let mut copying = DotStuffer::new(config);
+        let mut piecing = DotStuffer::new(config);
+        let mut copied = BytesMut::new();
+        let mut pieces: Vec<&[u8]> = Vec::new();
+        for chunk in mail_fuzz::chunks(body, sizes) {
+            let a = copying.write(chunk, &mut copied);
+            let b = piecing.write_pieces(chunk, |piece| pieces.push(piece));
+            assert_eq!(a, b, "write and write_pieces disagree");
+            if a.is_err() {
+                break;
+            }
+        }
+        if copying.finish(&mut copied).is_ok() {
+            piecing
+                .finish_pieces(|piece| pieces.push(piece))
+                .expect("finish_pieces");
+        }
+        assert_eq!(
+            &copied[..],
+            &pieces.concat()[..],
+            "pieces differ from the copy"
+        );
     }
 });

@@ -165,19 +165,60 @@ impl DotStuffer {
     /// Stuffs `input` onto `out`. On error, `out` holds the output up to the offending octet.
     pub fn write(&mut self, input: &[u8], out: &mut BytesMut) -> Result<(), DotError> {
         out.reserve(input.len() + input.len() / 64 + 4);
+        self.write_to(input, out)
+    }
+
+    /// Stuffs `input` without copying it: `piece` gets the output in order, each piece a slice
+    /// of `input` or a short constant (the "." added before a dot line, a line end completed
+    /// by the policy). A caller that writes the pieces with vectored I/O sends a body it holds
+    /// in memory without building a stuffed copy. On error, the pieces up to the offending
+    /// octet have been given.
+    ///
+    /// ```
+    /// use proto_core::{DotStuffer, StuffConfig};
+    ///
+    /// let body = b"Hi\r\n.hidden line\r\nbye";
+    /// let mut stuffer = DotStuffer::new(StuffConfig::new());
+    /// let mut pieces: Vec<&[u8]> = Vec::new();
+    /// stuffer.write_pieces(body, |piece| pieces.push(piece)).unwrap();
+    /// stuffer.finish_pieces(|piece| pieces.push(piece)).unwrap();
+    /// assert_eq!(pieces.concat(), b"Hi\r\n..hidden line\r\nbye\r\n.\r\n");
+    /// // The body's lines are handed on as they are, not copied.
+    /// assert_eq!(pieces[0].as_ptr(), body.as_ptr());
+    /// ```
+    pub fn write_pieces<'a>(
+        &mut self,
+        input: &'a [u8],
+        piece: impl FnMut(&'a [u8]),
+    ) -> Result<(), DotError> {
+        self.write_to(input, &mut Pieces(piece))
+    }
+
+    /// [`finish`](Self::finish) for [`write_pieces`](Self::write_pieces): the end of the data
+    /// as pieces.
+    pub fn finish_pieces(&mut self, piece: impl FnMut(&'static [u8])) -> Result<(), DotError> {
+        self.finish_to(&mut Pieces(piece))
+    }
+
+    fn write_to<'a>(&mut self, input: &'a [u8], out: &mut impl Sink<'a>) -> Result<(), DotError> {
         let base = self.offset;
         let result = self.write_inner(input, base, out);
         self.offset = base + input.len() as u64;
         result
     }
 
-    fn write_inner(&mut self, input: &[u8], base: u64, out: &mut BytesMut) -> Result<(), DotError> {
+    fn write_inner<'a>(
+        &mut self,
+        input: &'a [u8],
+        base: u64,
+        out: &mut impl Sink<'a>,
+    ) -> Result<(), DotError> {
         self.check_octets(input, base)?;
         let mut pos = 0;
         if self.pending_cr {
             self.pending_cr = false;
             if input.first() == Some(&b'\n') {
-                out.extend_from_slice(b"\n");
+                out.data(b"\n");
                 pos = 1;
                 self.end_line();
             } else if !input.is_empty() {
@@ -195,21 +236,36 @@ impl DotStuffer {
         loop {
             if self.at_line_start {
                 if self.config.stuffing && input.get(pos) == Some(&b'.') {
-                    out.extend_from_slice(input.get(copied..pos).unwrap_or_default());
-                    out.extend_from_slice(b".");
+                    out.data(input.get(copied..pos).unwrap_or_default());
+                    out.data(b".");
                     copied = pos;
                 }
                 if pos < input.len() {
                     self.at_line_start = false;
                 }
             }
-            // Otherwise a dot line or a bare line end is near: one line the slow way.
-            if fast && let Some((n, ends_line)) = clean_span(input.get(pos..).unwrap_or_default()) {
-                pos += n;
-                if ends_line {
-                    self.end_line();
+            // Clean lines are checked and copied a block at a time; where that stops, a dot
+            // line or a bare line end is near: one line the slow way.
+            let rest = input.get(pos..).unwrap_or_default();
+            if fast && !rest.is_empty() && rest.first() != Some(&b'\n') {
+                let blocks = if out.copies() {
+                    out.data(input.get(copied..pos).unwrap_or_default());
+                    copied = pos;
+                    clean_blocks(rest, |block| out.block(block))
+                } else {
+                    clean_blocks(rest, |_| {})
+                };
+                let n = clean_prefix_after(rest, blocks);
+                if out.copies() {
+                    copied = pos + blocks;
                 }
-                continue;
+                if n > 0 {
+                    pos += n;
+                    if input.get(pos - 1) == Some(&b'\n') {
+                        self.end_line();
+                    }
+                    continue;
+                }
             }
             let rest = input.get(pos..).unwrap_or_default();
             let Some(i) = memchr::memchr2(b'\r', b'\n', rest) else {
@@ -226,7 +282,7 @@ impl DotStuffer {
                         self.end_line();
                     }
                     Some(_) => {
-                        out.extend_from_slice(input.get(copied..=at).unwrap_or_default());
+                        out.data(input.get(copied..=at).unwrap_or_default());
                         copied = at + 1;
                         pos = at + 1;
                         self.bare_cr(base + at as u64, out)?;
@@ -241,14 +297,14 @@ impl DotStuffer {
                 // A bare LF.
                 match self.config.endings {
                     BareLineEnding::Normalize => {
-                        out.extend_from_slice(input.get(copied..at).unwrap_or_default());
-                        out.extend_from_slice(b"\r\n");
+                        out.data(input.get(copied..at).unwrap_or_default());
+                        out.data(b"\r\n");
                         copied = at + 1;
                         self.end_line();
                     }
                     BareLineEnding::Accept => self.line_len += 1,
                     BareLineEnding::Reject => {
-                        out.extend_from_slice(input.get(copied..at).unwrap_or_default());
+                        out.data(input.get(copied..at).unwrap_or_default());
                         return Err(DotError::BareLf {
                             offset: base + at as u64,
                         });
@@ -257,9 +313,9 @@ impl DotStuffer {
                 pos = at + 1;
             }
         }
-        out.extend_from_slice(input.get(copied..pos.max(copied)).unwrap_or_default());
+        out.data(input.get(copied..pos.max(copied)).unwrap_or_default());
         if pos < input.len() {
-            out.extend_from_slice(input.get(pos..).unwrap_or_default());
+            out.data(input.get(pos..).unwrap_or_default());
         }
         Ok(())
     }
@@ -267,6 +323,10 @@ impl DotStuffer {
     /// Ends the data: completes the last line with CRLF if needed and writes "." CRLF. Without
     /// stuffing, only a final bare CR is completed (by policy); nothing is added.
     pub fn finish(&mut self, out: &mut BytesMut) -> Result<(), DotError> {
+        self.finish_to(out)
+    }
+
+    fn finish_to<'a>(&mut self, out: &mut impl Sink<'a>) -> Result<(), DotError> {
         if self.pending_cr {
             self.pending_cr = false;
             self.bare_cr(self.offset.saturating_sub(1), out)?;
@@ -275,18 +335,18 @@ impl DotStuffer {
             return Ok(());
         }
         if !self.at_line_start {
-            out.extend_from_slice(b"\r\n");
+            out.data(b"\r\n");
         }
-        out.extend_from_slice(b".\r\n");
+        out.data(b".\r\n");
         self.at_line_start = true;
         Ok(())
     }
 
     /// Handles a CR (already written to `out`) that no LF follows.
-    fn bare_cr(&mut self, offset: u64, out: &mut BytesMut) -> Result<(), DotError> {
+    fn bare_cr<'a>(&mut self, offset: u64, out: &mut impl Sink<'a>) -> Result<(), DotError> {
         match self.config.endings {
             BareLineEnding::Normalize => {
-                out.extend_from_slice(b"\n");
+                out.data(b"\n");
                 self.end_line();
                 Ok(())
             }
@@ -330,6 +390,50 @@ impl DotStuffer {
     }
 }
 
+/// Where a [`DotStuffer`] puts its output: a buffer it copies into, or the caller's function
+/// that takes the pieces without a copy.
+trait Sink<'a> {
+    /// Whether clean blocks are copied as soon as they are checked ([`Sink::block`]), while
+    /// they are still in the nearest cache; a sink that does not copy takes whole spans.
+    fn copies(&self) -> bool;
+    /// Output: a slice of the input, or a constant.
+    fn data(&mut self, piece: &'a [u8]);
+    /// A clean block of input, when the sink [`copies`](Sink::copies).
+    fn block(&mut self, block: &[u8; BLOCK]);
+}
+
+impl<'a> Sink<'a> for BytesMut {
+    fn copies(&self) -> bool {
+        true
+    }
+
+    fn data(&mut self, piece: &'a [u8]) {
+        self.extend_from_slice(piece);
+    }
+
+    fn block(&mut self, block: &[u8; BLOCK]) {
+        self.extend_from_slice(block);
+    }
+}
+
+/// The sink of [`DotStuffer::write_pieces`].
+struct Pieces<F>(F);
+
+impl<'a, F: FnMut(&'a [u8])> Sink<'a> for Pieces<F> {
+    fn copies(&self) -> bool {
+        false
+    }
+
+    fn data(&mut self, piece: &'a [u8]) {
+        // Empty spans come from the bookkeeping; the caller is not bothered with them.
+        if !piece.is_empty() {
+            (self.0)(piece);
+        }
+    }
+
+    fn block(&mut self, _: &[u8; BLOCK]) {}
+}
+
 /// One step of un-stuffing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unstuffed {
@@ -337,6 +441,51 @@ pub enum Unstuffed {
     Data(Bytes),
     /// The terminating "." line was consumed; the bytes after it belong to the protocol again.
     End,
+}
+
+/// One step of [`DotUnstuffer::step`]: what the front of a borrowed buffer holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Step {
+    /// The first `len` octets are data; then `skip` more octets (a stuffed dot) are dropped.
+    /// `len` is 0 when only a dot is dropped.
+    Data {
+        /// Octets of data at the front of the input.
+        len: usize,
+        /// Octets after the data that are not data.
+        skip: usize,
+    },
+    /// `octets` (a normalised line end) are data in place of the `skip` octets at the front.
+    Insert {
+        /// What to hand on.
+        octets: &'static [u8],
+        /// Octets of input this replaces.
+        skip: usize,
+    },
+    /// The terminator, `len` octets at the front: the data is over.
+    End {
+        /// Octets of the terminator.
+        len: usize,
+    },
+    /// A bare CR or LF at the front, under [`BareLineEnding::Reject`]. Nothing is consumed:
+    /// the next step hands the octet on as data, so a server can drain to the end of the
+    /// data and refuse the message.
+    Error(DotError),
+    /// Nothing can be decided until more input arrives; nothing is consumed.
+    NeedMore,
+}
+
+impl Step {
+    /// Octets of input this step consumes: the caller removes them from the front of its
+    /// buffer before the next step.
+    pub fn consumed(&self) -> usize {
+        match *self {
+            Step::Data { len, skip } => len + skip,
+            Step::Insert { skip, .. } => skip,
+            Step::End { len } => len,
+            Step::Error(_) | Step::NeedMore => 0,
+        }
+    }
 }
 
 /// Removes dot-stuffing from received data, handing it on as zero-copy chunks.
@@ -417,61 +566,127 @@ impl DotUnstuffer {
     }
 
     /// The next step, consuming from the front of `buf`; `None` when more input is needed or
-    /// the data has ended.
+    /// the data has ended. Built on [`step`](Self::step): each data chunk is split off `buf`
+    /// without a copy.
     pub fn poll(&mut self, buf: &mut BytesMut) -> Option<Result<Unstuffed, DotError>> {
         loop {
-            if self.done {
-                return None;
-            }
-            if let Some((skip, extra)) = self.pending.take() {
-                self.skip(buf, skip);
-                return Some(Ok(Unstuffed::Data(Bytes::from_static(extra))));
-            }
-            match self.scan(buf) {
-                Scan::Data { n, line_start } => {
-                    self.at_line_start = line_start;
-                    return Some(Ok(Unstuffed::Data(self.take(buf, n))));
+            let step = self.step(buf);
+            let data = match step {
+                Step::Data { len: 0, skip } => {
+                    buf.advance(skip);
+                    continue;
                 }
-                Scan::DropDot => {
-                    self.at_line_start = false;
-                    self.skip(buf, 1);
+                Step::Data { len, skip } => {
+                    let data = buf.split_to(len).freeze();
+                    buf.advance(skip);
+                    data
                 }
-                Scan::End => {
-                    self.skip(buf, 3);
-                    self.done = true;
+                Step::Insert { octets, skip } => {
+                    buf.advance(skip);
+                    Bytes::from_static(octets)
+                }
+                Step::End { len } => {
+                    buf.advance(len);
                     return Some(Ok(Unstuffed::End));
                 }
-                Scan::Normalized { n, skip, extra } => {
-                    // Only a real CRLF starts a line: a normalised one never ends the data.
-                    self.at_line_start = false;
-                    if n > 0 {
-                        self.pending = Some((skip, extra));
-                        return Some(Ok(Unstuffed::Data(self.take(buf, n))));
-                    }
-                    self.skip(buf, skip);
-                    return Some(Ok(Unstuffed::Data(Bytes::from_static(extra))));
-                }
-                Scan::Bare { at, error } => {
-                    if at > 0 {
-                        self.at_line_start = false;
-                        return Some(Ok(Unstuffed::Data(self.take(buf, at))));
-                    }
-                    self.reported_at = Some(self.offset);
-                    return Some(Err(error));
-                }
-                Scan::NeedMore => return None,
-            }
+                Step::Error(error) => return Some(Err(error)),
+                Step::NeedMore => return None,
+            };
+            return Some(Ok(Unstuffed::Data(data)));
         }
     }
 
-    fn take(&mut self, buf: &mut BytesMut, n: usize) -> Bytes {
-        self.offset += n as u64;
-        buf.split_to(n).freeze()
+    /// The next step over the front of `input`, borrowed: what is data and how many octets to
+    /// consume. The caller removes [`Step::consumed`] octets from the front of its buffer
+    /// before the next call (and hands the same bytes again if it consumed none). This is
+    /// [`poll`](Self::poll) without `Bytes`: no reference count is touched, so a caller that
+    /// writes the data on (to a file, a hash, another socket) pays only for the scan.
+    ///
+    /// ```
+    /// use proto_core::{BareLineEnding, DotUnstuffer, dot::Step};
+    ///
+    /// let mut input: &[u8] = b"..dot\r\nline\r\n.\r\nQUIT\r\n";
+    /// let mut unstuffer = DotUnstuffer::new(BareLineEnding::Reject);
+    /// let mut body = Vec::new();
+    /// loop {
+    ///     let step = unstuffer.step(input);
+    ///     match step {
+    ///         Step::Data { len, .. } => body.extend_from_slice(&input[..len]),
+    ///         Step::Insert { octets, .. } => body.extend_from_slice(octets),
+    ///         Step::End { .. } => {}
+    ///         Step::Error(error) => panic!("{error}"),
+    ///         Step::NeedMore => panic!("the terminator is there"),
+    ///         _ => {}
+    ///     }
+    ///     input = &input[step.consumed()..];
+    ///     if unstuffer.is_done() {
+    ///         break;
+    ///     }
+    /// }
+    /// assert_eq!(body, b".dot\r\nline\r\n");
+    /// assert_eq!(input, b"QUIT\r\n");
+    /// ```
+    pub fn step(&mut self, input: &[u8]) -> Step {
+        if self.done {
+            return Step::NeedMore;
+        }
+        if let Some((skip, octets)) = self.pending.take() {
+            return self.consume(Step::Insert { octets, skip });
+        }
+        let step = match self.scan(input) {
+            Scan::Data { n, line_start } => {
+                self.at_line_start = line_start;
+                // A stuffed dot right after the chunk goes with it: one step per dot line.
+                let dot_follows = line_start
+                    && input.get(n) == Some(&b'.')
+                    && matches!(dot_line(input, n), Some(DotLine::Stuffed));
+                if dot_follows {
+                    self.at_line_start = false;
+                }
+                Step::Data {
+                    len: n,
+                    skip: usize::from(dot_follows),
+                }
+            }
+            Scan::DropDot => {
+                self.at_line_start = false;
+                Step::Data { len: 0, skip: 1 }
+            }
+            Scan::End => {
+                self.done = true;
+                Step::End { len: 3 }
+            }
+            Scan::Normalized { n, skip, extra } => {
+                // Only a real CRLF starts a line: a normalised one never ends the data.
+                self.at_line_start = false;
+                if n > 0 {
+                    self.pending = Some((skip, extra));
+                    Step::Data { len: n, skip: 0 }
+                } else {
+                    Step::Insert {
+                        octets: extra,
+                        skip,
+                    }
+                }
+            }
+            Scan::Bare { at, error } => {
+                if at > 0 {
+                    self.at_line_start = false;
+                    Step::Data { len: at, skip: 0 }
+                } else {
+                    self.reported_at = Some(self.offset);
+                    Step::Error(error)
+                }
+            }
+            Scan::NeedMore => Step::NeedMore,
+        };
+        self.consume(step)
     }
 
-    fn skip(&mut self, buf: &mut BytesMut, n: usize) {
-        self.offset += n as u64;
-        buf.advance(n);
+    /// Counts what `step` consumes; the caller removes it from its buffer.
+    fn consume(&mut self, step: Step) -> Step {
+        self.offset += step.consumed() as u64;
+        step
     }
 
     fn scan(&self, buf: &[u8]) -> Scan {
@@ -504,7 +719,13 @@ impl DotUnstuffer {
             return None;
         }
         let first = *buf.first()?;
-        if first == b'\n' || (self.at_line_start && first == b'.') {
+        if self.at_line_start && first == b'.' {
+            return match dot_line(buf, 0)? {
+                DotLine::End => Some(Scan::End),
+                DotLine::Stuffed => Some(Scan::DropDot),
+            };
+        }
+        if first == b'\n' {
             return None;
         }
         let n = match self.endings {
@@ -525,11 +746,11 @@ impl DotUnstuffer {
             if line_start {
                 match buf.get(pos) {
                     None => return data_or_more(pos, true),
-                    Some(b'.') => match (buf.get(pos + 1), buf.get(pos + 2)) {
-                        (None, _) | (Some(b'\r'), None) => return data_or_more(pos, true),
-                        (Some(b'\r'), Some(b'\n')) if pos == 0 => return Scan::End,
-                        _ if pos == 0 => return Scan::DropDot,
-                        _ => {
+                    Some(b'.') => match dot_line(buf, pos) {
+                        None => return data_or_more(pos, true),
+                        Some(DotLine::End) if pos == 0 => return Scan::End,
+                        Some(DotLine::Stuffed) if pos == 0 => return Scan::DropDot,
+                        Some(_) => {
                             return Scan::Data {
                                 n: pos,
                                 line_start: true,
@@ -603,6 +824,23 @@ impl DotUnstuffer {
     }
 }
 
+/// A line that starts with a dot.
+enum DotLine {
+    /// "." CRLF: the end of the data.
+    End,
+    /// Any other: the first dot was added by stuffing.
+    Stuffed,
+}
+
+/// What the line starting with the dot at `pos` is; `None` until enough of it has arrived.
+fn dot_line(buf: &[u8], pos: usize) -> Option<DotLine> {
+    match (buf.get(pos + 1), buf.get(pos + 2)) {
+        (None, _) | (Some(b'\r'), None) => None,
+        (Some(b'\r'), Some(b'\n')) => Some(DotLine::End),
+        _ => Some(DotLine::Stuffed),
+    }
+}
+
 enum LineEnd {
     /// A CRLF; the next line starts at the index.
     Crlf(usize),
@@ -625,24 +863,52 @@ const BLOCK: usize = 64;
 /// before a dot line, just before a bare CR or LF, or at the end of `buf`, and never between
 /// a CR and its LF. The caller makes sure `buf` does not start with LF.
 fn clean_prefix(buf: &[u8]) -> usize {
-    let blocks = clean_blocks(buf);
+    clean_prefix_after(buf, clean_blocks(buf, |_| {}))
+}
+
+/// [`clean_prefix`] once [`clean_blocks`] has passed over `blocks` octets: where the block it
+/// stopped at breaks the rule, or how much of the last, partial block is clean.
+fn clean_prefix_after(buf: &[u8], blocks: usize) -> usize {
     let rest = buf.get(blocks..).unwrap_or_default();
-    let mut n = blocks + clean_octets(rest.get(..rest.len().min(BLOCK + 2)).unwrap_or(rest));
+    let stop = match (
+        rest.get(..BLOCK),
+        rest.get(1..=BLOCK),
+        rest.get(2..BLOCK + 2),
+    ) {
+        (Some(x), Some(y), Some(z)) => first_flag(x, y, z).map_or(BLOCK, |i| stop_at(rest, i)),
+        _ => clean_octets(rest),
+    };
+    // A clean block's last CR was checked against the LF after it, so this never steps back
+    // into the blocks (their copy in the stuffer stays valid).
+    let mut n = blocks + stop;
     if n > 0 && buf.get(n - 1) == Some(&b'\r') {
         n -= 1;
     }
     n
 }
 
+/// The rule [`clean_blocks`] checks, for octet `i` given the octets at `i`, `i + 1` and
+/// `i + 2`: a CR at `i` must be matched by an LF at `i + 1` and the other way round, and an LF
+/// at `i + 1` must not be followed by a dot. Nonzero where the rule is broken.
+#[inline(always)]
+fn flag(x: u8, y: u8, z: u8) -> u8 {
+    let cr = u8::from(x == b'\r');
+    let lf = u8::from(y == b'\n');
+    let dot = u8::from(z == b'.');
+    (cr ^ lf) | (lf & dot)
+}
+
 /// The whole blocks at the front of `buf` that [`clean_prefix`] can pass over.
 ///
 /// Written as a branch-free fold over fixed blocks so the compiler vectorises it: one pass over
-/// the data instead of a search per line. Octet `i` of a block checks the octets `i`, `i + 1`
-/// and `i + 2`: a CR at `i` must be matched by an LF at `i + 1` and the other way round, and an
-/// LF at `i + 1` must not be followed by a dot. Three comparisons and four bit operations per
-/// octet (SSE2 on baseline x86-64 does 16 at a time). An LF at the very start of `buf` is not
-/// looked at, hence the caller's guarantee.
-fn clean_blocks(buf: &[u8]) -> usize {
+/// the data instead of a search per line. Octet `i` of a block is checked by [`flag`] with the
+/// octets `i`, `i + 1` and `i + 2`: three comparisons and four bit operations per octet (SSE2
+/// on baseline x86-64 does 16 at a time). An LF at the very start of `buf` is not looked at,
+/// hence the caller's guarantee.
+///
+/// `on_clean` gets each clean block as soon as it is checked: the stuffer copies it while it is
+/// still in the nearest cache, so the check and the copy cost little more than the check.
+fn clean_blocks(buf: &[u8], mut on_clean: impl FnMut(&[u8; BLOCK])) -> usize {
     let (Some(x), Some(y), Some(z)) = (
         buf.get(..buf.len().saturating_sub(2)),
         buf.get(1..),
@@ -650,38 +916,73 @@ fn clean_blocks(buf: &[u8]) -> usize {
     ) else {
         return 0;
     };
+    // Fixed-size blocks, so the compiler knows each fold's length and unrolls it.
     let blocks = x
-        .chunks_exact(BLOCK)
-        .zip(y.chunks_exact(BLOCK))
-        .zip(z.chunks_exact(BLOCK));
+        .as_chunks::<BLOCK>()
+        .0
+        .iter()
+        .zip(y.as_chunks::<BLOCK>().0)
+        .zip(z.as_chunks::<BLOCK>().0);
     let mut n = 0;
     for ((x, y), z) in blocks {
-        let flags = x.iter().zip(y).zip(z).fold(0u8, |acc, ((&x, &y), &z)| {
-            let cr = u8::from(x == b'\r');
-            let lf = u8::from(y == b'\n');
-            let dot = u8::from(z == b'.');
-            acc | (cr ^ lf) | (lf & dot)
-        });
+        let flags = x
+            .iter()
+            .zip(y)
+            .zip(z)
+            .fold(0u8, |acc, ((&x, &y), &z)| acc | flag(x, y, z));
         if flags != 0 {
             break;
         }
+        on_clean(x);
         n += BLOCK;
     }
     n
 }
 
-/// [`clean_prefix`]'s rule octet by octet, for the block where [`clean_blocks`] stopped.
+/// The first octet of a block that [`flag`] marks, found without a branch per octet: the
+/// flags are computed into an array (vectorised like [`clean_blocks`]), packed eight at a time
+/// into a bit mask, and the lowest bit set is the answer. This runs once per dot line, so it
+/// matters almost as much as the blocks themselves; a search with an early exit would cost a
+/// mispredicted branch each time.
+fn first_flag(x: &[u8], y: &[u8], z: &[u8]) -> Option<usize> {
+    let mut flags = [0u8; BLOCK];
+    for (f, ((&x, &y), &z)) in flags.iter_mut().zip(x.iter().zip(y).zip(z)) {
+        *f = flag(x, y, z);
+    }
+    let mask = flags
+        .chunks_exact(8)
+        .zip((0..).step_by(8))
+        .fold(0u64, |mask, (word, at)| {
+            let word = word.try_into().map_or(0, u64::from_le_bytes);
+            mask | (pack_bits(word) << at)
+        });
+    (mask != 0).then(|| mask.trailing_zeros() as usize)
+}
+
+/// Packs eight octets that are each 0 or 1 into the low eight bits, octet `i` into bit `i`.
+/// The multiplication moves octet `i`'s bit to bit `56 + i`, and no two partial products meet
+/// in the top octet, so nothing carries into it.
+fn pack_bits(word: u64) -> u64 {
+    word.wrapping_mul(0x0102_0408_1020_4080) >> 56
+}
+
+/// Where [`clean_prefix`] stops for a flag at `i`: at a bare CR (`i`), at a bare LF (`i + 1`),
+/// or after the CRLF before a dot line (`i + 2`).
+fn stop_at(buf: &[u8], i: usize) -> usize {
+    match (buf.get(i) == Some(&b'\r'), buf.get(i + 1) == Some(&b'\n')) {
+        (true, false) => i,
+        (false, true) => i + 1,
+        _ => i + 2,
+    }
+}
+
+/// [`clean_prefix`]'s rule octet by octet, for the last, partial block of the buffer.
 fn clean_octets(buf: &[u8]) -> usize {
     for (i, pair) in buf.windows(2).enumerate() {
-        let (cr, lf) = (pair.first() == Some(&b'\r'), pair.get(1) == Some(&b'\n'));
-        match (cr, lf) {
-            // A bare CR at `i`.
-            (true, false) => return i,
-            // A bare LF at `i + 1`.
-            (false, true) => return i + 1,
-            // A CRLF before a dot line.
-            (true, true) if buf.get(i + 2) == Some(&b'.') => return i + 2,
-            _ => {}
+        let (x, y) = (pair.first().copied(), pair.get(1).copied());
+        let z = buf.get(i + 2).copied().unwrap_or(0);
+        if flag(x.unwrap_or(0), y.unwrap_or(0), z) != 0 {
+            return stop_at(buf, i);
         }
     }
     buf.len()
@@ -712,17 +1013,6 @@ fn accept_prefix(buf: &[u8]) -> usize {
     }
 }
 
-/// The front of `rest` the stuffer can copy as it is (see [`clean_prefix`]), and whether it
-/// ends a line; `None` when there is none.
-fn clean_span(rest: &[u8]) -> Option<(usize, bool)> {
-    if rest.first() == Some(&b'\n') {
-        return None;
-    }
-    let n = clean_prefix(rest);
-    let span = rest.get(..n).filter(|span| !span.is_empty())?;
-    Some((n, span.last() == Some(&b'\n')))
-}
-
 fn data_or_more(n: usize, line_start: bool) -> Scan {
     if n == 0 {
         Scan::NeedMore
@@ -746,5 +1036,33 @@ fn normalized(at: usize, buf: &[u8]) -> Scan {
             skip: 0,
             extra: b"\n",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pack_bits_packs_every_pattern() {
+        for bits in 0u64..256 {
+            let word = (0..8).fold(0u64, |w, i| w | (((bits >> i) & 1) << (8 * i)));
+            assert_eq!(pack_bits(word), bits, "pattern {bits:08b}");
+        }
+    }
+
+    #[test]
+    fn first_flag_finds_each_position() {
+        for at in 0..BLOCK {
+            let mut buf = [b'a'; BLOCK + 2];
+            buf[at] = b'\r';
+            let found = first_flag(&buf[..BLOCK], &buf[1..=BLOCK], &buf[2..]);
+            assert_eq!(found, Some(at), "bare CR at {at}");
+        }
+        let clean = [b'a'; BLOCK + 2];
+        assert_eq!(
+            first_flag(&clean[..BLOCK], &clean[1..=BLOCK], &clean[2..]),
+            None
+        );
     }
 }

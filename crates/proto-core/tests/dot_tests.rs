@@ -10,10 +10,11 @@
 
 use bytes::BytesMut;
 use proptest::prelude::*;
+use proto_core::dot::Step;
 use proto_core::{BareLineEnding, DotError, DotStuffer, DotUnstuffer, StuffConfig, Unstuffed};
 
 /// What un-stuffing produced: the data, the errors in order, whether it ended, and what is left.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq)]
 struct Outcome {
     data: Vec<u8>,
     errors: Vec<DotError>,
@@ -27,12 +28,7 @@ fn unstuff_chunks<'a>(
 ) -> Outcome {
     let mut unstuffer = DotUnstuffer::new(endings);
     let mut buf = BytesMut::new();
-    let mut outcome = Outcome {
-        data: Vec::new(),
-        errors: Vec::new(),
-        ended: false,
-        rest: Vec::new(),
-    };
+    let mut outcome = Outcome::default();
     for chunk in chunks {
         buf.extend_from_slice(chunk);
         while let Some(step) = unstuffer.poll(&mut buf) {
@@ -47,6 +43,36 @@ fn unstuff_chunks<'a>(
         }
     }
     outcome.rest = buf.to_vec();
+    outcome
+}
+
+/// [`unstuff_chunks`] through the borrowed `step` API, over a plain `Vec` the caller drains.
+fn unstuff_steps<'a>(
+    endings: BareLineEnding,
+    chunks: impl IntoIterator<Item = &'a [u8]>,
+) -> Outcome {
+    let mut unstuffer = DotUnstuffer::new(endings);
+    let mut buf: Vec<u8> = Vec::new();
+    let mut outcome = Outcome::default();
+    for chunk in chunks {
+        buf.extend_from_slice(chunk);
+        loop {
+            let step = unstuffer.step(&buf);
+            match &step {
+                Step::Data { len, .. } => outcome.data.extend_from_slice(&buf[..*len]),
+                Step::Insert { octets, .. } => outcome.data.extend_from_slice(octets),
+                Step::End { .. } => outcome.ended = true,
+                Step::Error(e) => outcome.errors.push(e.clone()),
+                Step::NeedMore => break,
+                _ => unreachable!("no other steps"),
+            }
+            buf.drain(..step.consumed());
+            if outcome.ended {
+                break;
+            }
+        }
+    }
+    outcome.rest = buf;
     outcome
 }
 
@@ -278,6 +304,38 @@ fn split<'a>(data: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
     chunks
 }
 
+/// Long clean lines with now and then a dot line or a bare line end: what takes the block-wide
+/// fast paths, and what makes them stop.
+fn long_lines() -> impl Strategy<Value = Vec<u8>> {
+    let line = (
+        prop_oneof![
+            6 => Just(&b""[..]),
+            2 => Just(&b"."[..]),
+            1 => Just(&b"\r"[..]),
+            1 => Just(&b"\n"[..]),
+        ],
+        0usize..200,
+        prop_oneof![8 => Just(&b"\r\n"[..]), 1 => Just(&b"\n"[..]), 1 => Just(&b"\r"[..])],
+    );
+    prop::collection::vec(line, 0..40).prop_map(|lines| {
+        let mut body = Vec::new();
+        for (start, len, end) in lines {
+            body.extend_from_slice(start);
+            body.extend((0..len).map(|i| b'a' + (i % 26) as u8));
+            body.extend_from_slice(end);
+        }
+        body
+    })
+}
+
+fn any_endings() -> impl Strategy<Value = BareLineEnding> {
+    prop_oneof![
+        Just(BareLineEnding::Reject),
+        Just(BareLineEnding::Accept),
+        Just(BareLineEnding::Normalize),
+    ]
+}
+
 fn body_bytes() -> impl Strategy<Value = Vec<u8>> {
     // Lines, dots, CR and LF are what matter; weight them.
     prop::collection::vec(
@@ -294,7 +352,7 @@ fn body_bytes() -> impl Strategy<Value = Vec<u8>> {
 proptest! {
     #[test]
     fn unstuff_of_stuff_is_the_normalised_body(
-        body in body_bytes(),
+        body in prop_oneof![body_bytes(), long_lines()],
         in_cuts in prop::collection::vec(any::<usize>(), 0..8),
         out_cuts in prop::collection::vec(any::<usize>(), 0..8),
         trailing in prop::collection::vec(any::<u8>(), 0..10),
@@ -313,15 +371,41 @@ proptest! {
     fn unstuffer_is_split_invariant_on_any_input(
         input in body_bytes(),
         cuts in prop::collection::vec(any::<usize>(), 0..8),
-        endings in prop_oneof![
-            Just(BareLineEnding::Reject),
-            Just(BareLineEnding::Accept),
-            Just(BareLineEnding::Normalize),
-        ],
+        endings in any_endings(),
     ) {
         let whole = unstuff_chunks(endings, [&input[..]]);
         let pieces = unstuff_chunks(endings, split(&input, &cuts));
         prop_assert_eq!(whole, pieces);
+    }
+
+    #[test]
+    fn borrowed_steps_give_what_poll_gives(
+        input in prop_oneof![body_bytes(), long_lines()],
+        cuts in prop::collection::vec(any::<usize>(), 0..8),
+        endings in any_endings(),
+    ) {
+        let polled = unstuff_chunks(endings, split(&input, &cuts));
+        let stepped = unstuff_steps(endings, split(&input, &cuts));
+        prop_assert_eq!(polled, stepped);
+    }
+
+    #[test]
+    fn pieces_are_what_write_copies(
+        body in prop_oneof![body_bytes(), long_lines()],
+        cuts in prop::collection::vec(any::<usize>(), 0..8),
+        endings in any_endings(),
+        stuffing in any::<bool>(),
+    ) {
+        let config = StuffConfig::new().endings(endings).stuffing(stuffing);
+        let copied = stuff(config, &split(&body, &cuts));
+        let mut stuffer = DotStuffer::new(config);
+        let mut pieces: Vec<&[u8]> = Vec::new();
+        let pieced = split(&body, &cuts)
+            .into_iter()
+            .try_for_each(|chunk| stuffer.write_pieces(chunk, |piece| pieces.push(piece)))
+            .and_then(|()| stuffer.finish_pieces(|piece| pieces.push(piece)))
+            .map(|()| pieces.concat());
+        prop_assert_eq!(copied, pieced);
     }
 
     #[test]

@@ -150,6 +150,175 @@ impl Mechanism {
     pub fn is_known(&self) -> bool {
         !matches!(self, Self::Other(_))
     }
+
+    /// The position in [`Mechanism::KNOWN`]; `None` for [`Mechanism::Other`].
+    fn known_index(&self) -> Option<usize> {
+        Some(match self {
+            Self::Anonymous => 0,
+            Self::Login => 1,
+            Self::Plain => 2,
+            Self::XOAuth2 => 3,
+            Self::OAuthBearer => 4,
+            Self::CramMd5 => 5,
+            Self::ScramSha1 => 6,
+            Self::ScramSha256 => 7,
+            Self::ScramSha1Plus => 8,
+            Self::ScramSha256Plus => 9,
+            Self::External => 10,
+            Self::Other(_) => return None,
+        })
+    }
+}
+
+/// The mechanisms a server offers (an SMTP `AUTH` capability, a POP3 `SASL` capability, IMAP's
+/// `AUTH=` atoms): each at most once, in the order they were added, and without an allocation
+/// while they are all mechanisms this crate knows.
+///
+/// ```
+/// use sasl_proto::{Mechanism, mechanism::MechanismSet};
+///
+/// let offered: MechanismSet = Mechanism::parse_list("SCRAM-SHA-256 plain X-CUSTOM PLAIN")
+///     .into_iter()
+///     .collect();
+/// assert_eq!(offered.len(), 3);
+/// assert!(offered.contains(&Mechanism::Plain));
+/// let names: Vec<&str> = offered.iter().map(Mechanism::as_str).collect();
+/// assert_eq!(names, ["SCRAM-SHA-256", "PLAIN", "X-CUSTOM"]);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MechanismSet {
+    /// Bit `i` stands for `Mechanism::KNOWN[i]`.
+    known: u16,
+    /// The order of the first [`ORDERED`] mechanisms added, four bits each, lowest first: an
+    /// index into `Mechanism::KNOWN`, or [`OTHER`] for the next of `others`.
+    order: u64,
+    /// How many entries `order` holds.
+    ordered: u8,
+    /// Mechanisms this crate does not implement, by name, in the order added.
+    others: Vec<Mechanism>,
+}
+
+/// Entries `MechanismSet::order` has room for.
+const ORDERED: u8 = 16;
+/// The code in `MechanismSet::order` for a mechanism of `others`.
+const OTHER: u64 = 0xF;
+
+// Every known mechanism has its bit in `MechanismSet::known` and a code below `OTHER`.
+const _: () = assert!(Mechanism::KNOWN.len() < OTHER as usize);
+
+impl MechanismSet {
+    /// The empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `mechanism` at the end; a mechanism already there stays where it is.
+    pub fn insert(&mut self, mechanism: Mechanism) {
+        let code = match mechanism.known_index() {
+            Some(i) if self.known & (1 << i) == 0 => {
+                self.known |= 1 << i;
+                i as u64
+            }
+            None if !self.others.contains(&mechanism) => {
+                self.others.push(mechanism);
+                OTHER
+            }
+            _ => return,
+        };
+        // Past the first sixteen (no real server offers that many), the order is the
+        // iteration's fallback: the rest of the known ones, then the rest of the others.
+        if self.ordered < ORDERED {
+            self.order |= code << (4 * self.ordered);
+            self.ordered += 1;
+        }
+    }
+
+    /// Whether `mechanism` is in the set.
+    pub fn contains(&self, mechanism: &Mechanism) -> bool {
+        match mechanism.known_index() {
+            Some(i) => self.known & (1 << i) != 0,
+            None => self.others.contains(mechanism),
+        }
+    }
+
+    /// How many mechanisms the set holds.
+    pub fn len(&self) -> usize {
+        self.known.count_ones() as usize + self.others.len()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The mechanisms in the order they were added.
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            set: self,
+            position: 0,
+            known_left: self.known,
+            others: self.others.iter(),
+        }
+    }
+}
+
+/// The iterator of [`MechanismSet::iter`].
+#[derive(Clone, Debug)]
+pub struct Iter<'a> {
+    set: &'a MechanismSet,
+    /// The next entry of `set.order`.
+    position: u8,
+    /// Known mechanisms not given yet.
+    known_left: u16,
+    others: std::slice::Iter<'a, Mechanism>,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = &'a Mechanism;
+
+    fn next(&mut self) -> Option<&'a Mechanism> {
+        if self.position < self.set.ordered {
+            let code = (self.set.order >> (4 * self.position)) & 0xF;
+            self.position += 1;
+            if code == OTHER {
+                return self.others.next();
+            }
+            self.known_left &= !(1 << code);
+            return Mechanism::KNOWN.get(code as usize);
+        }
+        // Only a set of more than sixteen gets here.
+        if self.known_left != 0 {
+            let i = self.known_left.trailing_zeros();
+            self.known_left &= !(1 << i);
+            return Mechanism::KNOWN.get(i as usize);
+        }
+        self.others.next()
+    }
+}
+
+impl FromIterator<Mechanism> for MechanismSet {
+    fn from_iter<I: IntoIterator<Item = Mechanism>>(iter: I) -> Self {
+        let mut set = Self::new();
+        set.extend(iter);
+        set
+    }
+}
+
+impl Extend<Mechanism> for MechanismSet {
+    fn extend<I: IntoIterator<Item = Mechanism>>(&mut self, iter: I) {
+        for mechanism in iter {
+            self.insert(mechanism);
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a MechanismSet {
+    type Item = &'a Mechanism;
+    type IntoIter = Iter<'a>;
+
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
 }
 
 impl fmt::Display for Mechanism {
@@ -172,15 +341,91 @@ impl FromStr for Mechanism {
 /// A plaintext-equivalent mechanism is chosen only when `allow_plaintext_equivalent` is true:
 /// pass true when the link is protected by TLS, or when the caller explicitly allowed such
 /// mechanisms over an unprotected (trusted, local) link. Unknown mechanisms are never chosen.
-pub fn choose(
-    offered: &[Mechanism],
+pub fn choose<'a>(
+    offered: impl IntoIterator<Item = &'a Mechanism>,
     supported: &[Mechanism],
     allow_plaintext_equivalent: bool,
 ) -> Option<Mechanism> {
     offered
-        .iter()
+        .into_iter()
         .filter(|m| m.is_known() && supported.contains(m))
         .filter(|m| allow_plaintext_equivalent || !m.is_plaintext_equivalent())
         .max_by_key(|m| m.strength())
         .cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_index_is_the_position_in_known() {
+        for (i, mechanism) in Mechanism::KNOWN.iter().enumerate() {
+            assert_eq!(mechanism.known_index(), Some(i), "{mechanism}");
+        }
+        assert_eq!(Mechanism::Other("X".into()).known_index(), None);
+    }
+
+    #[test]
+    fn set_holds_each_mechanism_once_known_ones_first() {
+        let mut set = MechanismSet::new();
+        assert!(set.is_empty());
+        for m in [
+            Mechanism::Other("X-B".into()),
+            Mechanism::External,
+            Mechanism::Plain,
+            Mechanism::Other("X-A".into()),
+            Mechanism::Plain,
+            Mechanism::Other("X-B".into()),
+            Mechanism::Anonymous,
+        ] {
+            set.insert(m);
+        }
+        let names: Vec<&str> = set.iter().map(Mechanism::as_str).collect();
+        assert_eq!(names, ["X-B", "EXTERNAL", "PLAIN", "X-A", "ANONYMOUS"]);
+        assert_eq!(set.len(), 5);
+        assert!(set.contains(&Mechanism::External));
+        assert!(!set.contains(&Mechanism::Login));
+        assert!(set.contains(&Mechanism::Other("X-A".into())));
+        assert!(!set.contains(&Mechanism::Other("X-C".into())));
+        let every: MechanismSet = Mechanism::KNOWN.iter().rev().cloned().collect();
+        assert!(every.iter().eq(Mechanism::KNOWN.iter().rev()));
+    }
+
+    #[test]
+    fn past_sixteen_every_mechanism_is_still_given_once() {
+        let others: Vec<Mechanism> = (0..10)
+            .map(|i| Mechanism::Other(format!("X-{i}")))
+            .collect();
+        let added: Vec<Mechanism> = others
+            .iter()
+            .cloned()
+            .chain(Mechanism::KNOWN.iter().rev().cloned())
+            .collect();
+        let set: MechanismSet = added.iter().cloned().collect();
+        let given: Vec<&Mechanism> = set.iter().collect();
+        assert_eq!(given.len(), 21);
+        // The first sixteen in the order added; the rest all there, once.
+        assert!(given.iter().take(16).copied().eq(added.iter().take(16)));
+        for m in &added {
+            assert_eq!(given.iter().filter(|g| **g == m).count(), 1, "{m}");
+        }
+    }
+
+    #[test]
+    fn choose_takes_a_set_or_a_slice() {
+        let offered: MechanismSet = [Mechanism::Plain, Mechanism::ScramSha256]
+            .into_iter()
+            .collect();
+        let supported = [Mechanism::Plain, Mechanism::ScramSha256];
+        assert_eq!(
+            choose(&offered, &supported, true),
+            Some(Mechanism::ScramSha256)
+        );
+        let as_slice: Vec<Mechanism> = offered.iter().cloned().collect();
+        assert_eq!(
+            choose(&as_slice, &supported, false),
+            Some(Mechanism::ScramSha256)
+        );
+    }
 }

@@ -22,6 +22,7 @@ use proto_core::{
     OutputBuffer, Timer, TlsInfo, TransportAction, Unstuffed,
 };
 use sasl_proto::codec::decode_response_with;
+use sasl_proto::mechanism::MechanismSet;
 use sasl_proto::{
     ChannelBinding, Mechanism, Secret, ServerStep, StepResponse, StoredSecret, TokenVerdict,
 };
@@ -492,9 +493,9 @@ impl Server {
         caps.size = Some(self.config.limits.max_message_size);
         caps.starttls = self.config.starttls && !self.tls;
         caps.auth = if self.auth_offered() && self.authenticated.is_none() {
-            self.config.auth_mechanisms.clone()
+            self.config.auth_mechanisms.iter().cloned().collect()
         } else {
-            Vec::new()
+            MechanismSet::new()
         };
         caps
     }

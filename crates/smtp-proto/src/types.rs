@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use sasl_proto::Mechanism;
+use sasl_proto::mechanism::MechanismSet;
 
 use crate::codec::is_name;
 use crate::error::EncodeError;
@@ -1062,8 +1063,9 @@ pub struct Capabilities {
     pub enhanced_status_codes: bool,
     /// STARTTLS (RFC 3207).
     pub starttls: bool,
-    /// AUTH mechanisms (RFC 4954); also from the old `AUTH=` form.
-    pub auth: Vec<Mechanism>,
+    /// AUTH mechanisms (RFC 4954); also from the old `AUTH=` form. A set of known mechanisms
+    /// takes no allocation.
+    pub auth: MechanismSet,
     /// REQUIRETLS (RFC 8689).
     pub requiretls: bool,
     /// DELIVERBY (RFC 2852), with its minimum by-time (0 when absent).
@@ -1152,16 +1154,11 @@ impl Capabilities {
         if is(b"SIZE") {
             self.size = Some(number(words.next()));
         } else if is(b"AUTH") {
-            // Room for the usual few names in one allocation.
-            if self.auth.capacity() == 0 {
-                self.auth = Vec::with_capacity(4);
-            }
             for word in words {
                 if let Some(m) = known_mechanism(word).or_else(|| {
                     Mechanism::parse(std::str::from_utf8(word).unwrap_or_default()).ok()
-                }) && !self.auth.contains(&m)
-                {
-                    self.auth.push(m);
+                }) {
+                    self.auth.insert(m);
                 }
             }
         } else if is(b"DELIVERBY") {

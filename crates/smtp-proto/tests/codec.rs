@@ -460,11 +460,13 @@ fn ehlo_capabilities() {
     assert!(caps.requiretls && caps.rrvs && caps.etrn);
     assert_eq!(
         caps.auth,
-        vec![
+        [
             sasl_proto::Mechanism::Plain,
             sasl_proto::Mechanism::Login,
             sasl_proto::Mechanism::ScramSha256
         ]
+        .into_iter()
+        .collect()
     );
     assert_eq!(caps.deliver_by, Some(240));
     assert_eq!(caps.mt_priority.as_deref(), Some("STANAG4406"));

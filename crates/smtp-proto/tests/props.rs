@@ -253,7 +253,7 @@ proptest! {
         caps.enhanced_status_codes = flags[6]; caps.starttls = flags[7]; caps.requiretls = flags[8];
         caps.rrvs = flags[9];
         caps.deliver_by = by;
-        if flags[0] { caps.auth = vec![sasl_proto::Mechanism::Plain, sasl_proto::Mechanism::ScramSha256]; }
+        if flags[0] { caps.auth = [sasl_proto::Mechanism::Plain, sasl_proto::Mechanism::ScramSha256].into_iter().collect(); }
         let reply = caps.to_reply("hi").unwrap();
         let mut out = Vec::new();
         encode_reply(&reply, &mut out).unwrap();

@@ -771,8 +771,9 @@ impl Client {
             .as_ref()
             .map(Capabilities::sasl)
             .unwrap_or_default()
-            .into_iter()
+            .iter()
             .filter(|m| only.is_none_or(|only| only.contains(m)))
+            .cloned()
             .collect();
         let has_nonce = self.config.nonce_source.is_some();
         let supported: Vec<Mechanism> = credentials

@@ -7,6 +7,7 @@ use std::fmt;
 use std::num::NonZeroU32;
 
 pub use sasl_proto::Mechanism;
+use sasl_proto::mechanism::MechanismSet;
 
 /// A message number: 1 or more (RFC 1939 section 3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -543,8 +544,8 @@ impl Capabilities<'_> {
         })
     }
 
-    /// The SASL mechanisms listed (all `SASL` lines together).
-    pub fn sasl(&self) -> Vec<Mechanism> {
+    /// The SASL mechanisms listed (all `SASL` lines together), each once, in the order listed.
+    pub fn sasl(&self) -> MechanismSet {
         self.0
             .iter()
             .filter_map(|c| match c {

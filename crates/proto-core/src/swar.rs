@@ -35,6 +35,28 @@ pub fn words(s: &[u8]) -> (impl Iterator<Item = u64> + '_, &[u8]) {
     (words, rest)
 }
 
+/// The eight octets of `s` from `at` (little-endian), zero past its end: one load where eight
+/// octets are left, else the last eight shifted down, so a short tail costs no octet loop.
+#[inline(always)]
+pub fn word_at(s: &[u8], at: usize) -> u64 {
+    if let Some(word) = s.get(at..).and_then(|r| r.first_chunk::<8>()) {
+        return u64::from_le_bytes(*word);
+    }
+    let len = s.len();
+    if at >= len {
+        return 0;
+    }
+    match s.last_chunk::<8>() {
+        // 1 to 7 octets past `at`: the last word holds them at its top.
+        Some(last) => u64::from_le_bytes(*last) >> (8 * (at + 8 - len)),
+        None => s
+            .iter()
+            .skip(at)
+            .enumerate()
+            .fold(0, |w, (i, &b)| w | u64::from(b) << (8 * i)),
+    }
+}
+
 /// The index of the lowest byte flagged (high bit set) in a mask.
 #[inline(always)]
 pub fn first(mask: u64) -> usize {
@@ -120,6 +142,20 @@ mod tests {
                 find_byte(needle, &haystack),
                 haystack.iter().position(|&b| b == needle)
             );
+        }
+    }
+
+    #[test]
+    fn word_at_zero_past_the_end() {
+        for len in 0..20usize {
+            let s: Vec<u8> = (1..=len as u8).collect();
+            for at in 0..len + 10 {
+                let mut want = [0u8; 8];
+                for (i, w) in want.iter_mut().enumerate() {
+                    *w = s.get(at + i).copied().unwrap_or(0);
+                }
+                assert_eq!(word_at(&s, at), u64::from_le_bytes(want), "{len} {at}");
+            }
         }
     }
 

@@ -884,6 +884,7 @@ fn clean_prefix_after(buf: &[u8], blocks: usize) -> usize {
     if n > 0 && buf.get(n - 1) == Some(&b'\r') {
         n -= 1;
     }
+    debug_assert!(n >= blocks, "stepped back into checked blocks");
     n
 }
 

@@ -185,7 +185,9 @@ impl Mechanism {
 /// let names: Vec<&str> = offered.iter().map(Mechanism::as_str).collect();
 /// assert_eq!(names, ["SCRAM-SHA-256", "PLAIN", "X-CUSTOM"]);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Two sets are equal when they hold the same mechanisms, in whatever order.
+#[derive(Clone, Debug, Default)]
 pub struct MechanismSet {
     /// Bit `i` stands for `Mechanism::KNOWN[i]`.
     known: u16,
@@ -296,6 +298,17 @@ impl<'a> Iterator for Iter<'a> {
     }
 }
 
+impl PartialEq for MechanismSet {
+    fn eq(&self, other: &Self) -> bool {
+        // `others` holds each mechanism once, so equal lengths and inclusion mean equal sets.
+        self.known == other.known
+            && self.others.len() == other.others.len()
+            && self.others.iter().all(|m| other.others.contains(m))
+    }
+}
+
+impl Eq for MechanismSet {}
+
 impl FromIterator<Mechanism> for MechanismSet {
     fn from_iter<I: IntoIterator<Item = Mechanism>>(iter: I) -> Self {
         let mut set = Self::new();
@@ -388,6 +401,13 @@ mod tests {
         assert!(!set.contains(&Mechanism::Login));
         assert!(set.contains(&Mechanism::Other("X-A".into())));
         assert!(!set.contains(&Mechanism::Other("X-C".into())));
+        let mut listed: Vec<Mechanism> = set.iter().cloned().collect();
+        listed.reverse();
+        let reordered: MechanismSet = listed.into_iter().collect();
+        assert_eq!(reordered, set, "equality does not depend on order");
+        let mut fewer = reordered.clone();
+        fewer.others.pop();
+        assert_ne!(fewer, set);
         let every: MechanismSet = Mechanism::KNOWN.iter().rev().cloned().collect();
         assert!(every.iter().eq(Mechanism::KNOWN.iter().rev()));
     }

@@ -208,10 +208,8 @@ pub fn parse_command_line(line: &[u8]) -> Result<Command<'_>, ParseError> {
         b"AUTH" => match args.items() {
             [] => Command::Auth(None),
             [(at, mech), rest @ ..] => {
-                let mechanism = std::str::from_utf8(mech)
-                    .ok()
-                    .and_then(|m| Mechanism::parse(m).ok())
-                    .ok_or_else(|| ParseError::new(ParseErrorKind::BadMechanism, line, *at))?;
+                let mechanism = Mechanism::parse_bytes(mech)
+                    .map_err(|_| ParseError::new(ParseErrorKind::BadMechanism, line, *at))?;
                 let initial_response = match rest {
                     [] => None,
                     [(at, ir)] => Some(Cow::Borrowed(utf8(ir, line, *at)?)),
@@ -633,9 +631,9 @@ pub fn parse_capability(line: &[u8]) -> Result<Capability<'_>, ParseError> {
         (b"SASL", names) => {
             let mut mechanisms = Vec::with_capacity(names.len());
             for name in names {
-                match std::str::from_utf8(name).ok().map(Mechanism::parse) {
-                    Some(Ok(m)) => mechanisms.push(m),
-                    _ => return Ok(unknown()),
+                match Mechanism::parse_bytes(name) {
+                    Ok(m) => mechanisms.push(m),
+                    Err(_) => return Ok(unknown()),
                 }
             }
             Capability::Sasl(mechanisms)
@@ -888,9 +886,7 @@ fn check_number(
 /// A line of an AUTH mechanism listing: a mechanism name (or `None` for a name that does
 /// not parse).
 pub fn parse_mechanism_line(line: &[u8]) -> Result<Option<Mechanism>, ParseError> {
-    Ok(std::str::from_utf8(trim_end(line))
-        .ok()
-        .and_then(|m| Mechanism::parse(m).ok()))
+    Ok(Mechanism::parse_bytes(trim_end(line)).ok())
 }
 
 /// Removes the stuffing dot of a listing line; `None` for the terminating ".".

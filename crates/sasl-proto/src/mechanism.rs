@@ -67,6 +67,21 @@ impl Mechanism {
 
     /// Parses a name, case-insensitively.
     pub fn parse(name: &str) -> Result<Self, MechanismError> {
+        Self::parse_bytes(name.as_bytes())
+    }
+
+    /// Parses a name given as octets, as it comes off the wire, case-insensitively. A name
+    /// this crate knows takes no allocation and no upper-case copy.
+    #[inline]
+    pub fn parse_bytes(name: &[u8]) -> Result<Self, MechanismError> {
+        match Self::known(name) {
+            Some(known) => Ok(known),
+            None => Self::parse_other(name),
+        }
+    }
+
+    /// A name that is not one of [`Mechanism::KNOWN`]: checked, then kept upper-cased.
+    fn parse_other(name: &[u8]) -> Result<Self, MechanismError> {
         if name.is_empty() {
             return Err(MechanismError::Empty);
         }
@@ -74,17 +89,42 @@ impl Mechanism {
             return Err(MechanismError::TooLong);
         }
         if !name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
             return Err(MechanismError::InvalidCharacter);
         }
-        let upper = name.to_ascii_uppercase();
-        Ok(Self::KNOWN
-            .iter()
-            .find(|m| m.as_str() == upper)
-            .cloned()
-            .unwrap_or(Self::Other(upper)))
+        // Only ASCII is left, so the conversion loses nothing.
+        Ok(Self::Other(
+            String::from_utf8_lossy(name).to_ascii_uppercase(),
+        ))
+    }
+
+    /// The known mechanism `name` names, in any case: by length and first letter first, so
+    /// that an EHLO or CAPA line costs one comparison per name, not one per known mechanism.
+    /// Peers send names in upper case, so the exact comparison almost always decides. The
+    /// test `every_known_name_is_found_in_any_case` holds these names to [`Mechanism::as_str`].
+    #[inline(always)]
+    fn known(name: &[u8]) -> Option<Self> {
+        #[inline(always)]
+        fn is<const N: usize>(name: &[u8], upper: &[u8; N]) -> bool {
+            name == upper || name.eq_ignore_ascii_case(upper)
+        }
+        let known = match (name.len(), name.first()?.to_ascii_uppercase()) {
+            (5, b'P') if is(name, b"PLAIN") => Self::Plain,
+            (5, b'L') if is(name, b"LOGIN") => Self::Login,
+            (8, b'C') if is(name, b"CRAM-MD5") => Self::CramMd5,
+            (7, b'X') if is(name, b"XOAUTH2") => Self::XOAuth2,
+            (11, b'O') if is(name, b"OAUTHBEARER") => Self::OAuthBearer,
+            (11, b'S') if is(name, b"SCRAM-SHA-1") => Self::ScramSha1,
+            (16, b'S') if is(name, b"SCRAM-SHA-1-PLUS") => Self::ScramSha1Plus,
+            (13, b'S') if is(name, b"SCRAM-SHA-256") => Self::ScramSha256,
+            (18, b'S') if is(name, b"SCRAM-SHA-256-PLUS") => Self::ScramSha256Plus,
+            (8, b'E') if is(name, b"EXTERNAL") => Self::External,
+            (9, b'A') if is(name, b"ANONYMOUS") => Self::Anonymous,
+            _ => return None,
+        };
+        Some(known)
     }
 
     /// Parses a space-separated list (an SMTP `AUTH` line or POP3 `SASL` capability),
@@ -370,6 +410,29 @@ pub fn choose<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_known_name_is_found_in_any_case() {
+        for mechanism in &Mechanism::KNOWN {
+            let name = mechanism.as_str();
+            assert_eq!(Mechanism::known(name.as_bytes()).as_ref(), Some(mechanism));
+            let lower = name.to_ascii_lowercase();
+            assert_eq!(
+                Mechanism::parse_bytes(lower.as_bytes()).as_ref(),
+                Ok(mechanism)
+            );
+        }
+        assert_eq!(Mechanism::known(b"PLAIM"), None);
+        assert_eq!(
+            Mechanism::parse_bytes(b"x-custom"),
+            Ok(Mechanism::Other("X-CUSTOM".into()))
+        );
+        assert_eq!(Mechanism::parse_bytes(b""), Err(MechanismError::Empty));
+        assert_eq!(
+            Mechanism::parse_bytes(b"PL\xC3\xA4IN"),
+            Err(MechanismError::InvalidCharacter)
+        );
+    }
 
     #[test]
     fn known_index_is_the_position_in_known() {

@@ -350,17 +350,15 @@ impl<'a> Iterator for Lines<'a> {
     #[inline(always)]
     fn next(&mut self) -> Option<&'a [u8]> {
         loop {
-            if self.rest.is_empty() {
+            let rest = self.rest;
+            if rest.is_empty() {
                 return None;
             }
-            let (line, after) = match proto_core::swar::find_byte(b'\n', self.rest) {
-                Some(lf) => (self.rest.get(..lf)?, self.rest.get(lf + 1..)?),
-                None => (self.rest, &[][..]),
-            };
-            self.rest = after;
-            if !line.is_empty() {
-                let line = line.strip_suffix(b"\r").unwrap_or(line);
-                return Some(line.get(4..).unwrap_or_default());
+            let (text, next) = line_text(rest, 0);
+            self.rest = rest.get(next..).unwrap_or_default();
+            // An empty line (none in a parsed or built reply) is skipped.
+            if rest.first() != Some(&b'\n') {
+                return Some(text);
             }
         }
     }
@@ -1007,26 +1005,6 @@ impl<'a> Command<'a> {
     }
 }
 
-/// A mechanism this crate knows by name, found by length and first letter, without the
-/// upper-case copy `Mechanism::parse` makes.
-fn known_mechanism(word: &[u8]) -> Option<Mechanism> {
-    let m = match (word.len(), word.first()?.to_ascii_uppercase()) {
-        (5, b'P') if is_name(word, b"PLAIN") => Mechanism::Plain,
-        (5, b'L') if is_name(word, b"LOGIN") => Mechanism::Login,
-        (8, b'C') if is_name(word, b"CRAM-MD5") => Mechanism::CramMd5,
-        (7, b'X') if is_name(word, b"XOAUTH2") => Mechanism::XOAuth2,
-        (11, b'O') if is_name(word, b"OAUTHBEARER") => Mechanism::OAuthBearer,
-        (11, b'S') if is_name(word, b"SCRAM-SHA-1") => Mechanism::ScramSha1,
-        (16, b'S') if is_name(word, b"SCRAM-SHA-1-PLUS") => Mechanism::ScramSha1Plus,
-        (13, b'S') if is_name(word, b"SCRAM-SHA-256") => Mechanism::ScramSha256,
-        (18, b'S') if is_name(word, b"SCRAM-SHA-256-PLUS") => Mechanism::ScramSha256Plus,
-        (8, b'E') if is_name(word, b"EXTERNAL") => Mechanism::External,
-        (9, b'A') if is_name(word, b"ANONYMOUS") => Mechanism::Anonymous,
-        _ => return None,
-    };
-    Some(m)
-}
-
 /// The text of the line at `pos` of a reply's wire form (after the code and its separator,
 /// without the line end) and where the next line starts, as [`Reply::lines`] reads it.
 fn line_text(raw: &[u8], pos: usize) -> (&[u8], usize) {
@@ -1084,34 +1062,16 @@ fn first_of2(s: &[u8], at: usize, a: u8, b: u8) -> Option<(usize, u8)> {
     None
 }
 
-/// The mechanism an AUTH word names, if any (none for an empty word).
-fn mechanism(word: &[u8]) -> Option<Mechanism> {
-    known_mechanism(word)
-        .or_else(|| Mechanism::parse(std::str::from_utf8(word).unwrap_or_default()).ok())
-}
-
-/// One to nineteen digits from `at` (too few to overflow) and the line end: the number and
-/// where the next line starts.
+/// A number from `at` and the line end right after it: the number and where the next line
+/// starts.
 #[inline(always)]
 fn number_line(raw: &[u8], at: usize) -> Option<(u64, usize)> {
     let rest = raw.get(at..)?;
-    let mut n: u64 = 0;
-    let mut i = 0;
-    while let Some(&b) = rest.get(i) {
-        let d = b.wrapping_sub(b'0');
-        if d > 9 {
-            break;
-        }
-        if i == 19 {
-            return None;
-        }
-        n = n * 10 + u64::from(d);
-        i += 1;
-    }
-    let end = match rest.get(i..)? {
-        _ if i == 0 => return None,
-        [b'\r', b'\n', ..] => i + 2,
-        [b'\n', ..] => i + 1,
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    let n = crate::codec::parse_u64_bytes(rest.get(..digits)?)?;
+    let end = match rest.get(digits..)? {
+        [b'\r', b'\n', ..] => digits + 2,
+        [b'\n', ..] => digits + 1,
         _ => return None,
     };
     Some((n, at + end))
@@ -1369,7 +1329,10 @@ impl Capabilities {
                     [b'\n', ..] => Some(at + 1),
                     _ => return None,
                 };
-                if let Some(m) = raw.get(start..at).and_then(mechanism) {
+                if let Some(m) = raw
+                    .get(start..at)
+                    .and_then(|word| Mechanism::parse_bytes(word).ok())
+                {
                     self.auth.insert(m);
                 }
                 match next {
@@ -1422,7 +1385,7 @@ impl Capabilities {
         if is_name(keyword, b"SIZE") {
             self.size = Some(number(words.next()));
         } else if is_name(keyword, b"AUTH") {
-            for m in words.filter_map(mechanism) {
+            for m in words.filter_map(|word| Mechanism::parse_bytes(word).ok()) {
                 self.auth.insert(m);
             }
         } else if is_name(keyword, b"DELIVERBY") {

@@ -250,15 +250,13 @@ impl DotStuffer {
             if fast && !rest.is_empty() && rest.first() != Some(&b'\n') {
                 let blocks = if out.copies() {
                     out.data(input.get(copied..pos).unwrap_or_default());
-                    copied = pos;
-                    clean_blocks(rest, |block| out.block(block))
+                    let blocks = clean_blocks(rest, |block| out.block(block));
+                    copied = pos + blocks;
+                    blocks
                 } else {
                     clean_blocks(rest, |_| {})
                 };
                 let n = clean_prefix_after(rest, blocks);
-                if out.copies() {
-                    copied = pos + blocks;
-                }
                 if n > 0 {
                     pos += n;
                     if input.get(pos - 1) == Some(&b'\n') {
@@ -980,9 +978,8 @@ fn stop_at(buf: &[u8], i: usize) -> usize {
 /// [`clean_prefix`]'s rule octet by octet, for the last, partial block of the buffer.
 fn clean_octets(buf: &[u8]) -> usize {
     for (i, pair) in buf.windows(2).enumerate() {
-        let (x, y) = (pair.first().copied(), pair.get(1).copied());
-        let z = buf.get(i + 2).copied().unwrap_or(0);
-        if flag(x.unwrap_or(0), y.unwrap_or(0), z) != 0 {
+        let &[x, y] = pair else { break };
+        if flag(x, y, buf.get(i + 2).copied().unwrap_or(0)) != 0 {
             return stop_at(buf, i);
         }
     }

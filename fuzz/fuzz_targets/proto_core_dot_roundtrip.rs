@@ -101,6 +101,36 @@ fuzz_target!(|data: &[u8]| {
     assert!(outcome.ended && outcome.errors.is_empty() && outcome.rest.is_empty());
     assert_eq!(outcome.data, normalise(body));
 
+    // With a line limit the stuffer refuses exactly the bodies with a longer line, and
+    // otherwise writes what it writes without one.
+    let max = usize::from(sizes_len) * 2;
+    let mut limited = DotStuffer::new(StuffConfig::new().max_line_len(Some(max)));
+    let mut limited_wire = BytesMut::new();
+    let refused = mail_fuzz::chunks(body, sizes)
+        .try_for_each(|chunk| limited.write(chunk, &mut limited_wire))
+        .and_then(|()| limited.finish(&mut limited_wire))
+        .err();
+    let normalised = normalise(body);
+    let longest = normalised
+        .split(|&b| b == b'\n')
+        .map(|line| line.len().saturating_sub(1))
+        .max()
+        .unwrap_or(0);
+    match refused {
+        None => {
+            assert!(longest <= max, "a line of {longest} passed the limit {max}");
+            assert_eq!(&limited_wire[..], &wire[..], "the limit changed the output");
+        }
+        Some(DotError::LineTooLong { limit, .. }) => {
+            assert_eq!(limit, max);
+            assert!(
+                longest > max,
+                "refused lines of at most {longest} at the limit {max}"
+            );
+        }
+        Some(other) => panic!("unexpected {other}"),
+    }
+
     // The raw bytes as if they came from the wire.
     for endings in [
         BareLineEnding::Reject,

@@ -12,6 +12,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::line::BareLineEnding;
+use crate::line_limit::LineLimit;
 
 /// Dot-stuffed data broke a rule of its sender's or receiver's configuration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -230,9 +231,12 @@ impl DotStuffer {
         }
         // `copied` is where the next span to copy starts.
         let mut copied = pos;
-        // Clean CRLF lines need no per-line work unless line lengths are checked.
-        let fast =
-            self.config.max_line_len.is_none() && self.config.endings != BareLineEnding::Accept;
+        // Clean CRLF lines need no per-line work, beyond a check of their length when there
+        // is a limit.
+        let fast = self.config.endings != BareLineEnding::Accept;
+        // Blocks are copied as soon as they are checked, unless a line limit may cut the run
+        // short after the check.
+        let eager = out.copies() && self.config.max_line_len.is_none();
         loop {
             if self.at_line_start {
                 if self.config.stuffing && input.get(pos) == Some(&b'.') {
@@ -248,7 +252,7 @@ impl DotStuffer {
             // line or a bare line end is near: one line the slow way.
             let rest = input.get(pos..).unwrap_or_default();
             if fast && !rest.is_empty() && rest.first() != Some(&b'\n') {
-                let blocks = if out.copies() {
+                let blocks = if eager {
                     out.data(input.get(copied..pos).unwrap_or_default());
                     let blocks = clean_blocks(rest, |block| out.block(block));
                     copied = pos + blocks;
@@ -256,7 +260,7 @@ impl DotStuffer {
                 } else {
                     clean_blocks(rest, |_| {})
                 };
-                let n = clean_prefix_after(rest, blocks);
+                let n = self.within_line_limit(rest, clean_prefix_after(rest, blocks));
                 if n > 0 {
                     pos += n;
                     if input.get(pos - 1) == Some(&b'\n') {
@@ -356,6 +360,28 @@ impl DotStuffer {
         }
     }
 
+    /// The front of the clean run `rest[..n]` whose lines all fit the line limit, and the
+    /// line length at its end. Where a line may not fit, the run stops at the start of that
+    /// line, and the line-by-line path counts it and reports it.
+    fn within_line_limit(&mut self, rest: &[u8], n: usize) -> usize {
+        let Some(max) = self.config.max_line_len else {
+            return n;
+        };
+        let run = rest.get(..n).unwrap_or_default();
+        // Clean lines end with CRLF, which the limit does not count and the check does.
+        let mut check = LineLimit::mid_line(max.saturating_add(2), self.line_len);
+        let stop = match check.check(run) {
+            // The line in progress at the end has no CR or LF yet.
+            None if check.line_len() <= max => {
+                self.line_len = check.line_len();
+                return n;
+            }
+            None => n,
+            Some(at) => at,
+        };
+        memchr::memrchr(b'\n', run.get(..stop).unwrap_or_default()).map_or(0, |lf| lf + 1)
+    }
+
     fn end_line(&mut self) {
         self.at_line_start = true;
         self.line_len = 0;
@@ -370,7 +396,9 @@ impl DotStuffer {
     }
 
     fn check_octets(&self, input: &[u8], base: u64) -> Result<(), DotError> {
+        // `is_ascii` goes a word at a time; the octet is looked for only when there is one.
         if !self.config.allow_8bit
+            && !input.is_ascii()
             && let Some(i) = input.iter().position(|&b| b >= 0x80)
         {
             return Err(DotError::EightBit {

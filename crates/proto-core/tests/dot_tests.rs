@@ -409,6 +409,29 @@ proptest! {
     }
 
     #[test]
+    fn line_limit_refuses_exactly_the_bodies_with_a_long_line(
+        body in prop_oneof![body_bytes(), long_lines()],
+        cuts in prop::collection::vec(any::<usize>(), 0..8),
+        max in 0usize..250,
+    ) {
+        let config = StuffConfig::new().max_line_len(Some(max));
+        let limited = stuff(config, &split(&body, &cuts));
+        let normalised = normalise(&body);
+        let longest = normalised
+            .split(|&b| b == b'\n')
+            .map(|line| line.len().saturating_sub(1))
+            .max()
+            .unwrap_or(0);
+        if longest <= max {
+            prop_assert_eq!(limited, stuff(StuffConfig::new(), &[&body]));
+        } else {
+            let is_too_long = matches!(limited, Err(DotError::LineTooLong { limit, offset })
+                if limit == max && offset <= body.len() as u64);
+            prop_assert!(is_too_long, "{:?}", limited);
+        }
+    }
+
+    #[test]
     fn stuffer_is_split_invariant(body in body_bytes(), cuts in prop::collection::vec(any::<usize>(), 0..8)) {
         let whole = stuff(StuffConfig::new(), &[&body]).unwrap();
         let pieces = stuff(StuffConfig::new(), &split(&body, &cuts)).unwrap();

@@ -68,3 +68,38 @@ proptest! {
         }
     }
 }
+
+/// Lines of random lengths around `limit`, so that the block path, the exact path and the
+/// hand-over between them all meet lines that fit and lines that do not.
+fn lines_near(limit: usize) -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec((0..limit * 2 + 130, any::<u8>()), 0..12).prop_map(|lines| {
+        let mut data = Vec::new();
+        for (len, fill) in lines {
+            data.extend(std::iter::repeat_n(fill | 1, len));
+            data.push(b'\n');
+        }
+        data
+    })
+}
+
+proptest! {
+    #[test]
+    fn line_limit_finds_the_first_long_line_for_any_split(
+        (limit, data) in (1usize..300).prop_flat_map(|limit| (Just(limit), lines_near(limit))),
+        cuts in prop::collection::vec(any::<usize>(), 0..10),
+    ) {
+        let expected = proto_core::testing::first_long_line(&data, limit);
+        let mut checker = proto_core::LineLimit::new(limit);
+        let mut found = None;
+        let mut offset = 0;
+        for chunk in split(&data, &cuts) {
+            if let Some(i) = checker.check(chunk) {
+                found = found.or(Some(offset + i));
+            }
+            offset += chunk.len();
+        }
+        prop_assert_eq!(found, expected);
+        let after_lf = data.iter().rposition(|&b| b == b'\n').map_or(data.len(), |lf| data.len() - lf - 1);
+        prop_assert_eq!(checker.line_len(), after_lf);
+    }
+}

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use proto_core::{
-    BareLineEnding, Decision, Decisions, DotUnstuffer, InputBuffer, LineError, LineFramer, Machine,
-    OutputBuffer, Timer, TlsInfo, TransportAction, Unstuffed,
+    BareLineEnding, Decision, Decisions, DotUnstuffer, InputBuffer, LineError, LineFramer,
+    LineLimit, Machine, OutputBuffer, Timer, TlsInfo, TransportAction, Unstuffed,
 };
 use sasl_proto::codec::decode_response_with;
 use sasl_proto::mechanism::MechanismSet;
@@ -331,7 +331,8 @@ struct Transaction {
     too_big: bool,
     bad_ending: Option<&'static str>,
     long_line: bool,
-    line_len: usize,
+    /// The line length limit over the message data (RFC 5321 4.5.3.1.6).
+    lines: LineLimit,
     bdat_used: bool,
 }
 
@@ -767,7 +768,7 @@ impl Server {
                         too_big: false,
                         bad_ending: None,
                         long_line: false,
-                        line_len: 0,
+                        lines: LineLimit::new(self.config.limits.max_text_line),
                         bdat_used: false,
                     });
                 }
@@ -1372,7 +1373,6 @@ impl Server {
             }
             Mode::Data(unstuffer) => {
                 let polled = unstuffer.poll(self.input.data())?;
-                let max_line = self.config.limits.max_text_line;
                 let max_size = self.config.limits.max_message_size;
                 match polled {
                     Ok(Unstuffed::Data(chunk)) => {
@@ -1381,16 +1381,7 @@ impl Server {
                         if tx.size > max_size {
                             tx.too_big = true;
                         }
-                        let mut start = 0;
-                        for lf in memchr::memchr_iter(b'\n', &chunk) {
-                            if tx.line_len + (lf + 1 - start) > max_line {
-                                tx.long_line = true;
-                            }
-                            tx.line_len = 0;
-                            start = lf + 1;
-                        }
-                        tx.line_len += chunk.len() - start;
-                        if tx.line_len > max_line {
+                        if tx.lines.check(&chunk).is_some() {
                             tx.long_line = true;
                         }
                         if tx.refusal("").is_some() {

@@ -17,7 +17,7 @@ use bytes::{Bytes, BytesMut};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use mail_benches::{body_of_lines, stuffed};
 use proto_core::dot::Step;
-use proto_core::{BareLineEnding, DotStuffer, DotUnstuffer, StuffConfig, Unstuffed};
+use proto_core::{BareLineEnding, DotStuffer, DotUnstuffer, LineLimit, StuffConfig, Unstuffed};
 use stalwart_smtp_proto::request::receiver::DataReceiver;
 
 const SIZE: usize = 1 << 20;
@@ -63,6 +63,26 @@ fn ours_unstuff_borrowed(wire: &[u8], endings: BareLineEnding) -> usize {
     total
 }
 
+/// What the SMTP server does with DATA: the `Reject` un-stuffer's chunks, each checked against
+/// the 1000-octet text line limit (RFC 5321 4.5.3.1.6).
+fn ours_server_data(wire: BytesMut) -> (usize, bool, Option<Bytes>) {
+    let mut buf = wire;
+    let mut unstuffer = DotUnstuffer::new(BareLineEnding::Reject);
+    let mut lines = LineLimit::new(1000);
+    let (mut total, mut long, mut last) = (0, false, None);
+    while let Some(step) = unstuffer.poll(&mut buf) {
+        match step.unwrap() {
+            Unstuffed::Data(chunk) => {
+                total += chunk.len();
+                long |= lines.check(&chunk).is_some();
+                last = Some(chunk);
+            }
+            Unstuffed::End => break,
+        }
+    }
+    (total, long, last)
+}
+
 fn ours_unstuff_collect(wire: &[u8], endings: BareLineEnding) -> Vec<u8> {
     let mut buf = BytesMut::from(wire);
     let mut unstuffer = DotUnstuffer::new(endings);
@@ -82,7 +102,20 @@ fn stalwart_unstuff(wire: &[u8], out: &mut Vec<u8>) -> bool {
 }
 
 fn ours_stuff(body: &[u8], out: &mut BytesMut) {
-    let mut stuffer = DotStuffer::new(StuffConfig::new());
+    ours_stuff_with(StuffConfig::new(), body, out);
+}
+
+/// The stuffer as the SMTP client sets it up for DATA: line ends normalised, no NUL, lines of
+/// at most 998 octets, and 8-bit octets refused unless the message was declared 8BITMIME.
+fn smtp_client_config(eight_bit: bool) -> StuffConfig {
+    StuffConfig::new()
+        .allow_8bit(eight_bit)
+        .allow_nul(false)
+        .max_line_len(Some(998))
+}
+
+fn ours_stuff_with(config: StuffConfig, body: &[u8], out: &mut BytesMut) {
+    let mut stuffer = DotStuffer::new(config);
     stuffer.write(body, out).unwrap();
     stuffer.finish(out).unwrap();
 }
@@ -125,6 +158,21 @@ fn dot(c: &mut Criterion) {
     let mut out = BytesMut::new();
     ours_stuff(&body, &mut out);
     assert_eq!(&out[..], &wire[..], "our stuffing");
+    for eight_bit in [false, true] {
+        out.clear();
+        ours_stuff_with(smtp_client_config(eight_bit), &body, &mut out);
+        assert_eq!(
+            &out[..],
+            &wire[..],
+            "our stuffing as the SMTP client sets it up"
+        );
+    }
+    let (total, long, _) = ours_server_data(BytesMut::from(&wire[..]));
+    assert_eq!(
+        (total, long),
+        (body.len(), false),
+        "the SMTP server's data path"
+    );
     let mut pieces = Vec::new();
     ours_stuff_pieces(&body, &mut pieces);
     assert_eq!(pieces.concat(), wire, "our stuffing into pieces");
@@ -157,6 +205,14 @@ fn dot(c: &mut Criterion) {
             || BytesMut::from(&wire[..]),
             // The buffer is returned so that it is freed after the timed part, as above.
             |buf| (ours_unstuff_borrowed(&buf, BareLineEnding::Reject), buf),
+            BatchSize::PerIteration,
+        )
+    });
+    // The SMTP server's whole data path: the chunks above, each checked for long lines.
+    group.bench_function("ours_smtp_server_data_reject_line_limit", |b| {
+        b.iter_batched(
+            || BytesMut::from(&wire[..]),
+            ours_server_data,
             BatchSize::PerIteration,
         )
     });
@@ -200,6 +256,20 @@ fn dot(c: &mut Criterion) {
             out.len()
         })
     });
+    for (name, eight_bit) in [
+        ("ours_DotStuffer_smtp_client_7bit", false),
+        ("ours_DotStuffer_smtp_client_8bitmime", true),
+    ] {
+        group.bench_function(name, |b| {
+            let mut out = BytesMut::with_capacity(wire.len() + 1024);
+            let config = smtp_client_config(eight_bit);
+            b.iter(|| {
+                out.clear();
+                ours_stuff_with(config, std::hint::black_box(&body), &mut out);
+                out.len()
+            })
+        });
+    }
     group.finish();
 }
 

@@ -656,12 +656,15 @@ impl Client {
         if chunking {
             tx.body = BodyState::Bdat;
             // BDAT is never dot-stuffed, but a message that is not binary still has its line
-            // ends made CRLF (DESIGN: a client sending a body normalises it).
+            // ends made CRLF (DESIGN: a client sending a body normalises it) and is checked
+            // against its declaration.
             if !tx.info.binary {
                 tx.stuffer = Some(DotStuffer::new(
                     StuffConfig::new()
                         .stuffing(false)
-                        .endings(BareLineEnding::Normalize),
+                        .endings(BareLineEnding::Normalize)
+                        .allow_8bit(tx.info.eight_bit)
+                        .allow_nul(false),
                 ));
             }
             self.want_writable = false;
@@ -713,25 +716,15 @@ impl Client {
                 let Some(stuffer) = tx.stuffer.as_mut() else {
                     return Err(UsageError::NotNow("body"));
                 };
-                let mut out = bytes::BytesMut::new();
-                stuffer.write(piece, &mut out).map_err(UsageError::Body)?;
-                self.output.push(&out);
+                // Stuffed straight into the output; on an error what this call wrote goes.
+                let out = self.output.writer();
+                let before = out.len();
+                if let Err(error) = stuffer.write(piece, out) {
+                    out.truncate(before);
+                    return Err(UsageError::Body(error));
+                }
             }
             BodyState::Bdat => {
-                if !tx.info.binary {
-                    if !tx.info.eight_bit
-                        && let Some(i) = piece.iter().position(|&b| b >= 0x80)
-                    {
-                        return Err(UsageError::Body(proto_core::DotError::EightBit {
-                            offset: tx.written + i as u64,
-                        }));
-                    }
-                    if let Some(i) = memchr::memchr(0, piece) {
-                        return Err(UsageError::Body(proto_core::DotError::Nul {
-                            offset: tx.written + i as u64,
-                        }));
-                    }
-                }
                 if piece.is_empty() {
                     return Ok(0);
                 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use common::client::ClientScript;
 use proto_core::testing::{Side, Transcript, escape};
-use proto_core::{Machine, TransportAction};
+use proto_core::{DotError, Machine, TransportAction};
 use smtp_proto::client::{Client, ClientConfig, Event, MessageInfo, TlsPolicy};
 use smtp_proto::types::{ForwardPath, MailParameters, Mailbox, ReversePath};
 use smtp_proto::{Limits, ProtocolError, UsageError};
@@ -480,9 +480,14 @@ const BOGUS: [&[u8]; 8] = [
     b"\r\n.\r\r\n",
 ];
 
-fn data_client() -> Client {
+/// A client at the body stage of a 7-bit message, over BDAT when `chunking`.
+fn body_client(chunking: bool) -> Client {
     let mut c = Client::new(cfg().with_tls(TlsPolicy::Never), Instant::now());
-    c.receive(b"220 x\r\n250 x\r\n");
+    if chunking {
+        c.receive(b"220 x\r\n250-x\r\n250 CHUNKING\r\n");
+    } else {
+        c.receive(b"220 x\r\n250 x\r\n");
+    }
     while c.poll_event().is_some() {}
     c.mail_from(ReversePath::Null, MessageInfo::new(), MailParameters::new())
         .unwrap();
@@ -493,7 +498,9 @@ fn data_client() -> Client {
     c.receive(b"250 ok\r\n");
     while c.poll_event().is_some() {}
     c.start_body().unwrap();
-    c.receive(b"354 go\r\n");
+    if !chunking {
+        c.receive(b"354 go\r\n");
+    }
     while c.poll_event().is_some() {}
     c.advance_transmit(c.transmit().len());
     c
@@ -502,7 +509,7 @@ fn data_client() -> Client {
 #[test]
 fn stuffer_never_ends_data_on_bogus_forms() {
     for bogus in BOGUS {
-        let mut c = data_client();
+        let mut c = body_client(false);
         let mut body = b"x".to_vec();
         body.extend_from_slice(bogus);
         body.extend_from_slice(b"QUIT\r\n");
@@ -590,7 +597,7 @@ fn timeouts_per_phase() {
         ProtocolError::Timeout("greeting")
     );
     // DATA termination waits 10 minutes once the end was sent.
-    let mut c = data_client();
+    let mut c = body_client(false);
     c.write_body(b"x").unwrap();
     c.finish_body().unwrap();
     let now = Instant::now() + Duration::from_secs(301);
@@ -653,4 +660,50 @@ fn bdat_backpressure_counts_queued_chunks() {
         events.iter().any(|e| matches!(e, Event::BodyWritable)),
         "{events:?}"
     );
+}
+
+/// A body that breaks its declaration is refused at the offending octet, over DATA and over
+/// BDAT alike, and nothing of the refused write is sent.
+#[test]
+fn body_declaration_errors_send_nothing_of_the_refused_write() {
+    let mut long_line = vec![b'a'; 999];
+    long_line.extend_from_slice(b"\r\n");
+    // The stuffer has written the lines before the long one when it finds it.
+    let mut dot_then_long = b"x\r\n.y\r\n".to_vec();
+    dot_then_long.extend_from_slice(&long_line);
+    let cases: [(&[u8], DotError); 4] = [
+        ("caf\u{e9}\r\n".as_bytes(), DotError::EightBit { offset: 9 }),
+        (b"a\0b\r\n", DotError::Nul { offset: 7 }),
+        (
+            &long_line,
+            DotError::LineTooLong {
+                limit: 998,
+                offset: 1005,
+            },
+        ),
+        (
+            &dot_then_long,
+            DotError::LineTooLong {
+                limit: 998,
+                offset: 1012,
+            },
+        ),
+    ];
+    for chunking in [false, true] {
+        for (body, error) in &cases {
+            if chunking && matches!(error, DotError::LineTooLong { .. }) {
+                // BDAT has no line length limit (RFC 3030 2).
+                continue;
+            }
+            let mut c = body_client(chunking);
+            assert_eq!(c.write_body(b"line\r\n").unwrap(), 6);
+            let sent = c.transmit().to_vec();
+            assert_eq!(
+                c.write_body(body),
+                Err(UsageError::Body(error.clone())),
+                "chunking {chunking}"
+            );
+            assert_eq!(c.transmit(), &sent[..], "chunking {chunking}");
+        }
+    }
 }

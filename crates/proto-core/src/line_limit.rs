@@ -62,7 +62,8 @@ impl LineLimit {
     /// Takes `data`, the next octets of the stream, and returns the offset in it of the first
     /// octet that makes a line longer than the limit: the octet after the limit's last one,
     /// whether or not an LF has come yet. `None` when every line so far fits. Either way the
-    /// whole of `data` is taken: the next call goes on after it.
+    /// whole of `data` is taken: the next call goes on after it. A line already past the limit
+    /// when `data` starts is reported again, at offset 0.
     pub fn check(&mut self, data: &[u8]) -> Option<usize> {
         let found = self.first_too_long(data);
         // The exact length of the line in progress, from the last LF. It is at most the limit
@@ -75,40 +76,50 @@ impl LineLimit {
     }
 
     fn first_too_long(&self, data: &[u8]) -> Option<usize> {
-        // `bound` is at least the length of the line in progress at `pos`; it is exact where
-        // the exact path left it and an upper bound after a block: a block with an LF leaves at
-        // most 63 octets of the line after it.
+        // `bound` is at least the length of the line in progress at `pos`. It is exact at the
+        // start, after the exact path and after blocks without an LF that follow; after a block
+        // with an LF it is an upper bound: at most 63 octets of the line come after that LF.
         let mut bound = self.line;
+        let mut bound_is_exact = true;
         let mut pos = 0;
         for block in data.as_chunks::<BLOCK>().0 {
-            if bound + BLOCK <= self.limit {
+            if bound.saturating_add(BLOCK) <= self.limit {
                 // No line in this block can pass the limit.
                 let lfs = block.iter().fold(0u8, |acc, &b| acc | u8::from(b == b'\n'));
-                bound = if lfs != 0 { BLOCK - 1 } else { bound + BLOCK };
+                if lfs != 0 {
+                    bound = BLOCK - 1;
+                    bound_is_exact = false;
+                } else {
+                    bound += BLOCK;
+                }
             } else {
-                // A line may pass the limit in this block: go over it exactly, from the exact
-                // length of the line at its start.
-                let line = self.line_at(data, pos);
+                // A line may pass the limit in this block: go over it exactly.
+                let line = self.line_at(data, pos, bound, bound_is_exact);
                 let (found, line) = exact(block, line, self.limit);
                 if let Some(i) = found {
                     return Some(pos + i);
                 }
                 bound = line;
+                bound_is_exact = true;
             }
             pos += BLOCK;
         }
         let rest = data.get(pos..).unwrap_or_default();
-        let line = if bound + rest.len() <= self.limit {
+        if bound.saturating_add(rest.len()) <= self.limit {
             // The tail cannot pass the limit either.
             return None;
-        } else {
-            self.line_at(data, pos)
-        };
+        }
+        let line = self.line_at(data, pos, bound, bound_is_exact);
         exact(rest, line, self.limit).0.map(|i| pos + i)
     }
 
-    /// The exact length of the line in progress just before `data[pos]`.
-    fn line_at(&self, data: &[u8], pos: usize) -> usize {
+    /// The exact length of the line in progress just before `data[pos]`, given the bound the
+    /// caller holds. The search back stops at the last LF, which the bound puts at most about
+    /// a limit away, and it happens once per line that comes near the limit.
+    fn line_at(&self, data: &[u8], pos: usize, bound: usize, bound_is_exact: bool) -> usize {
+        if bound_is_exact {
+            return bound;
+        }
         let before = data.get(..pos).unwrap_or_default();
         match memchr::memrchr(b'\n', before) {
             Some(lf) => pos - lf - 1,
@@ -123,14 +134,14 @@ fn exact(data: &[u8], mut line: usize, limit: usize) -> (Option<usize>, usize) {
     let mut start = 0;
     for lf in memchr::memchr_iter(b'\n', data) {
         // The line's octets here, its LF included.
-        if line + (lf + 1 - start) > limit {
+        if line.saturating_add(lf + 1 - start) > limit {
             return (Some(start + limit.saturating_sub(line)), 0);
         }
         line = 0;
         start = lf + 1;
     }
     let tail = data.len() - start;
-    if line + tail > limit {
+    if line.saturating_add(tail) > limit {
         return (Some(start + limit.saturating_sub(line)), 0);
     }
     (None, line + tail)
@@ -182,6 +193,16 @@ mod tests {
         }
         // The 1000th octet fits; its LF, the 1001st, does not.
         assert_eq!(limit.check(b"a\n"), Some(1));
+    }
+
+    #[test]
+    fn a_line_past_the_limit_is_reported_again_and_its_length_saturates() {
+        let mut limit = LineLimit::mid_line(10, usize::MAX - 5);
+        assert_eq!(limit.check(&[b'x'; 100]), Some(0));
+        assert_eq!(limit.line_len(), usize::MAX);
+        assert_eq!(limit.check(b"x\nshort\n"), Some(0));
+        assert_eq!(limit.line_len(), 0);
+        assert_eq!(limit.check(b"fits\n"), None);
     }
 
     #[test]

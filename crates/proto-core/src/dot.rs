@@ -163,7 +163,9 @@ impl DotStuffer {
         self.offset
     }
 
-    /// Stuffs `input` onto `out`. On error, `out` holds the output up to the offending octet.
+    /// Stuffs `input` onto `out`. On error, `out` may hold part of the output for `input`, none
+    /// of it past the offending octet; a caller that must send all of `input` or none of it
+    /// truncates `out` back to its length before the call.
     pub fn write(&mut self, input: &[u8], out: &mut BytesMut) -> Result<(), DotError> {
         out.reserve(input.len() + input.len() / 64 + 4);
         self.write_to(input, out)
@@ -172,8 +174,8 @@ impl DotStuffer {
     /// Stuffs `input` without copying it: `piece` gets the output in order, each piece a slice
     /// of `input` or a short constant (the "." added before a dot line, a line end completed
     /// by the policy). A caller that writes the pieces with vectored I/O sends a body it holds
-    /// in memory without building a stuffed copy. On error, the pieces up to the offending
-    /// octet have been given.
+    /// in memory without building a stuffed copy. On error, some of the pieces before the
+    /// offending octet may have been given.
     ///
     /// ```
     /// use proto_core::{DotStuffer, StuffConfig};

@@ -7,80 +7,10 @@
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
 use mail_fuzz as _;
-use proto_core::dot::Step;
-use proto_core::{BareLineEnding, DotError, DotStuffer, DotUnstuffer, StuffConfig, Unstuffed};
-
-#[derive(Debug, Default, PartialEq)]
-struct Outcome {
-    data: Vec<u8>,
-    errors: Vec<DotError>,
-    ended: bool,
-    rest: Vec<u8>,
-}
-
-fn unstuff<'a>(endings: BareLineEnding, chunks: impl Iterator<Item = &'a [u8]>) -> Outcome {
-    let mut unstuffer = DotUnstuffer::new(endings);
-    let mut buf = BytesMut::new();
-    let mut outcome = Outcome::default();
-    for chunk in chunks {
-        buf.extend_from_slice(chunk);
-        while let Some(step) = unstuffer.poll(&mut buf) {
-            match step {
-                Ok(Unstuffed::Data(data)) => outcome.data.extend_from_slice(&data),
-                Ok(Unstuffed::End) => outcome.ended = true,
-                Err(e) => outcome.errors.push(e),
-            }
-        }
-    }
-    outcome.rest = buf.to_vec();
-    outcome
-}
-
-/// [`unstuff`] through the borrowed `step` API over a buffer the caller drains itself.
-fn unstuff_steps<'a>(endings: BareLineEnding, chunks: impl Iterator<Item = &'a [u8]>) -> Outcome {
-    let mut unstuffer = DotUnstuffer::new(endings);
-    let mut buf: Vec<u8> = Vec::new();
-    let mut outcome = Outcome::default();
-    for chunk in chunks {
-        buf.extend_from_slice(chunk);
-        while !unstuffer.is_done() {
-            let step = unstuffer.step(&buf);
-            match &step {
-                Step::Data { len, .. } => outcome
-                    .data
-                    .extend_from_slice(buf.get(..*len).expect("in the buffer")),
-                Step::Insert { octets, .. } => outcome.data.extend_from_slice(octets),
-                Step::End { .. } => outcome.ended = true,
-                Step::Error(e) => outcome.errors.push(e.clone()),
-                Step::NeedMore => break,
-                _ => unreachable!("no other steps"),
-            }
-            buf.drain(..step.consumed());
-        }
-    }
-    outcome.rest = buf;
-    outcome
-}
-
-fn normalise(input: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(&b) = input.get(i) {
-        match b {
-            b'\r' if input.get(i + 1) == Some(&b'\n') => {
-                out.extend_from_slice(b"\r\n");
-                i += 1;
-            }
-            b'\r' | b'\n' => out.extend_from_slice(b"\r\n"),
-            _ => out.push(b),
-        }
-        i += 1;
-    }
-    if !out.is_empty() && !out.ends_with(b"\r\n") {
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
+use proto_core::testing::dot::{
+    longest_normalised_line, normalised, unstuff_polled, unstuff_stepped,
+};
+use proto_core::{BareLineEnding, DotError, DotStuffer, StuffConfig};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&sizes_len, rest)) = data.split_first() else {
@@ -97,9 +27,9 @@ fuzz_target!(|data: &[u8]| {
             .expect("normalising stuffer never fails");
     }
     stuffer.finish(&mut wire).expect("finish");
-    let outcome = unstuff(BareLineEnding::Reject, mail_fuzz::chunks(&wire, sizes));
+    let outcome = unstuff_polled(BareLineEnding::Reject, mail_fuzz::chunks(&wire, sizes));
     assert!(outcome.ended && outcome.errors.is_empty() && outcome.rest.is_empty());
-    assert_eq!(outcome.data, normalise(body));
+    assert_eq!(outcome.data, normalised(body));
 
     // With a line limit the stuffer refuses exactly the bodies with a longer line, and
     // otherwise writes what it writes without one.
@@ -110,12 +40,7 @@ fuzz_target!(|data: &[u8]| {
         .try_for_each(|chunk| limited.write(chunk, &mut limited_wire))
         .and_then(|()| limited.finish(&mut limited_wire))
         .err();
-    let normalised = normalise(body);
-    let longest = normalised
-        .split(|&b| b == b'\n')
-        .map(|line| line.len().saturating_sub(1))
-        .max()
-        .unwrap_or(0);
+    let longest = longest_normalised_line(body);
     match refused {
         None => {
             assert!(longest <= max, "a line of {longest} passed the limit {max}");
@@ -137,10 +62,10 @@ fuzz_target!(|data: &[u8]| {
         BareLineEnding::Accept,
         BareLineEnding::Normalize,
     ] {
-        let whole = unstuff(endings, std::iter::once(body));
-        let pieces = unstuff(endings, mail_fuzz::chunks(body, sizes));
+        let whole = unstuff_polled(endings, std::iter::once(body));
+        let pieces = unstuff_polled(endings, mail_fuzz::chunks(body, sizes));
         assert_eq!(whole, pieces, "split changed the outcome");
-        let stepped = unstuff_steps(endings, mail_fuzz::chunks(body, sizes));
+        let stepped = unstuff_stepped(endings, mail_fuzz::chunks(body, sizes));
         assert_eq!(pieces, stepped, "borrowed steps differ from poll");
 
         // The stuffer's pieces are what it copies, under every policy.

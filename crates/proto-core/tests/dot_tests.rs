@@ -10,75 +10,14 @@
 
 use bytes::BytesMut;
 use proptest::prelude::*;
-use proto_core::dot::Step;
-use proto_core::{BareLineEnding, DotError, DotStuffer, DotUnstuffer, StuffConfig, Unstuffed};
-
-/// What un-stuffing produced: the data, the errors in order, whether it ended, and what is left.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Outcome {
-    data: Vec<u8>,
-    errors: Vec<DotError>,
-    ended: bool,
-    rest: Vec<u8>,
-}
-
-fn unstuff_chunks<'a>(
-    endings: BareLineEnding,
-    chunks: impl IntoIterator<Item = &'a [u8]>,
-) -> Outcome {
-    let mut unstuffer = DotUnstuffer::new(endings);
-    let mut buf = BytesMut::new();
-    let mut outcome = Outcome::default();
-    for chunk in chunks {
-        buf.extend_from_slice(chunk);
-        while let Some(step) = unstuffer.poll(&mut buf) {
-            match step {
-                Ok(Unstuffed::Data(data)) => {
-                    assert!(!data.is_empty(), "no empty chunks");
-                    outcome.data.extend_from_slice(&data);
-                }
-                Ok(Unstuffed::End) => outcome.ended = true,
-                Err(e) => outcome.errors.push(e),
-            }
-        }
-    }
-    outcome.rest = buf.to_vec();
-    outcome
-}
-
-/// [`unstuff_chunks`] through the borrowed `step` API, over a plain `Vec` the caller drains.
-fn unstuff_steps<'a>(
-    endings: BareLineEnding,
-    chunks: impl IntoIterator<Item = &'a [u8]>,
-) -> Outcome {
-    let mut unstuffer = DotUnstuffer::new(endings);
-    let mut buf: Vec<u8> = Vec::new();
-    let mut outcome = Outcome::default();
-    for chunk in chunks {
-        buf.extend_from_slice(chunk);
-        loop {
-            let step = unstuffer.step(&buf);
-            match &step {
-                Step::Data { len, .. } => outcome.data.extend_from_slice(&buf[..*len]),
-                Step::Insert { octets, .. } => outcome.data.extend_from_slice(octets),
-                Step::End { .. } => outcome.ended = true,
-                Step::Error(e) => outcome.errors.push(e.clone()),
-                Step::NeedMore => break,
-                _ => unreachable!("no other steps"),
-            }
-            buf.drain(..step.consumed());
-            if outcome.ended {
-                break;
-            }
-        }
-    }
-    outcome.rest = buf;
-    outcome
-}
+use proto_core::testing::dot::{
+    Outcome, longest_normalised_line, normalised, split_at_cuts, unstuff_polled, unstuff_stepped,
+};
+use proto_core::{BareLineEnding, DotError, DotStuffer, StuffConfig};
 
 fn unstuff(endings: BareLineEnding, input: &[u8]) -> Outcome {
-    let whole = unstuff_chunks(endings, [input]);
-    let bytewise = unstuff_chunks(endings, input.chunks(1));
+    let whole = unstuff_polled(endings, [input]);
+    let bytewise = unstuff_polled(endings, input.chunks(1));
     assert_eq!(
         whole, bytewise,
         "byte-by-byte feeding must give the same outcome"
@@ -271,39 +210,6 @@ fn stuffer_checks_eight_bit_and_nul_declarations() {
     assert_eq!(stuff(no_nul, &[b"a\0"]), Err(DotError::Nul { offset: 1 }));
 }
 
-/// Bare CR and bare LF become CRLF; a non-empty result ends with CRLF.
-fn normalise(input: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(&b) = input.get(i) {
-        match b {
-            b'\r' if input.get(i + 1) == Some(&b'\n') => {
-                out.extend_from_slice(b"\r\n");
-                i += 1;
-            }
-            b'\r' | b'\n' => out.extend_from_slice(b"\r\n"),
-            _ => out.push(b),
-        }
-        i += 1;
-    }
-    if !out.is_empty() && !out.ends_with(b"\r\n") {
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
-
-fn split<'a>(data: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
-    let mut points: Vec<usize> = cuts.iter().map(|c| c % (data.len() + 1)).collect();
-    points.sort_unstable();
-    let mut chunks = Vec::new();
-    let mut last = 0;
-    for p in points.into_iter().chain([data.len()]) {
-        chunks.push(&data[last..p]);
-        last = p;
-    }
-    chunks
-}
-
 /// Long clean lines with now and then a dot line or a bare line end: what takes the block-wide
 /// fast paths, and what makes them stop.
 fn long_lines() -> impl Strategy<Value = Vec<u8>> {
@@ -357,13 +263,13 @@ proptest! {
         out_cuts in prop::collection::vec(any::<usize>(), 0..8),
         trailing in prop::collection::vec(any::<u8>(), 0..10),
     ) {
-        let stuffed = stuff(StuffConfig::new(), &split(&body, &in_cuts)).unwrap();
+        let stuffed = stuff(StuffConfig::new(), &split_at_cuts(&body, &in_cuts)).unwrap();
         let mut wire = stuffed.clone();
         wire.extend_from_slice(&trailing);
-        let outcome = unstuff_chunks(BareLineEnding::Reject, split(&wire, &out_cuts));
+        let outcome = unstuff_polled(BareLineEnding::Reject, split_at_cuts(&wire, &out_cuts));
         prop_assert!(outcome.errors.is_empty());
         prop_assert!(outcome.ended);
-        prop_assert_eq!(outcome.data, normalise(&body));
+        prop_assert_eq!(outcome.data, normalised(&body));
         prop_assert_eq!(outcome.rest, trailing);
     }
 
@@ -373,8 +279,8 @@ proptest! {
         cuts in prop::collection::vec(any::<usize>(), 0..8),
         endings in any_endings(),
     ) {
-        let whole = unstuff_chunks(endings, [&input[..]]);
-        let pieces = unstuff_chunks(endings, split(&input, &cuts));
+        let whole = unstuff_polled(endings, [&input[..]]);
+        let pieces = unstuff_polled(endings, split_at_cuts(&input, &cuts));
         prop_assert_eq!(whole, pieces);
     }
 
@@ -384,8 +290,8 @@ proptest! {
         cuts in prop::collection::vec(any::<usize>(), 0..8),
         endings in any_endings(),
     ) {
-        let polled = unstuff_chunks(endings, split(&input, &cuts));
-        let stepped = unstuff_steps(endings, split(&input, &cuts));
+        let polled = unstuff_polled(endings, split_at_cuts(&input, &cuts));
+        let stepped = unstuff_stepped(endings, split_at_cuts(&input, &cuts));
         prop_assert_eq!(polled, stepped);
     }
 
@@ -397,10 +303,10 @@ proptest! {
         stuffing in any::<bool>(),
     ) {
         let config = StuffConfig::new().endings(endings).stuffing(stuffing);
-        let copied = stuff(config, &split(&body, &cuts));
+        let copied = stuff(config, &split_at_cuts(&body, &cuts));
         let mut stuffer = DotStuffer::new(config);
         let mut pieces: Vec<&[u8]> = Vec::new();
-        let pieced = split(&body, &cuts)
+        let pieced = split_at_cuts(&body, &cuts)
             .into_iter()
             .try_for_each(|chunk| stuffer.write_pieces(chunk, |piece| pieces.push(piece)))
             .and_then(|()| stuffer.finish_pieces(|piece| pieces.push(piece)))
@@ -415,14 +321,8 @@ proptest! {
         max in 0usize..250,
     ) {
         let config = StuffConfig::new().max_line_len(Some(max));
-        let limited = stuff(config, &split(&body, &cuts));
-        let normalised = normalise(&body);
-        let longest = normalised
-            .split(|&b| b == b'\n')
-            .map(|line| line.len().saturating_sub(1))
-            .max()
-            .unwrap_or(0);
-        if longest <= max {
+        let limited = stuff(config, &split_at_cuts(&body, &cuts));
+        if longest_normalised_line(&body) <= max {
             prop_assert_eq!(limited, stuff(StuffConfig::new(), &[&body]));
         } else {
             let is_too_long = matches!(limited, Err(DotError::LineTooLong { limit, offset })
@@ -434,7 +334,7 @@ proptest! {
     #[test]
     fn stuffer_is_split_invariant(body in body_bytes(), cuts in prop::collection::vec(any::<usize>(), 0..8)) {
         let whole = stuff(StuffConfig::new(), &[&body]).unwrap();
-        let pieces = stuff(StuffConfig::new(), &split(&body, &cuts)).unwrap();
+        let pieces = stuff(StuffConfig::new(), &split_at_cuts(&body, &cuts)).unwrap();
         prop_assert_eq!(whole, pieces);
     }
 }

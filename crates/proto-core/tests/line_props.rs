@@ -9,6 +9,7 @@
 
 use bytes::BytesMut;
 use proptest::prelude::*;
+use proto_core::testing::dot::split_at_cuts;
 use proto_core::{BareLineEnding, LineError, LineFramer};
 
 fn frame(
@@ -34,18 +35,6 @@ fn frame(
     (out, buf.to_vec())
 }
 
-fn split<'a>(data: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
-    let mut points: Vec<usize> = cuts.iter().map(|c| c % (data.len() + 1)).collect();
-    points.sort_unstable();
-    let mut chunks = Vec::new();
-    let mut last = 0;
-    for p in points.into_iter().chain([data.len()]) {
-        chunks.push(&data[last..p]);
-        last = p;
-    }
-    chunks
-}
-
 proptest! {
     #[test]
     fn any_split_gives_the_same_lines(
@@ -59,7 +48,7 @@ proptest! {
         ],
     ) {
         let whole = frame(max, endings, &[&input]);
-        let pieces = frame(max, endings, &split(&input, &cuts));
+        let pieces = frame(max, endings, &split_at_cuts(&input, &cuts));
         let bytewise = frame(max, endings, &input.chunks(1).collect::<Vec<_>>());
         prop_assert_eq!(&whole, &pieces);
         prop_assert_eq!(&whole, &bytewise);
@@ -92,7 +81,7 @@ proptest! {
         let mut checker = proto_core::LineLimit::new(limit);
         let mut found = None;
         let mut offset = 0;
-        for chunk in split(&data, &cuts) {
+        for chunk in split_at_cuts(&data, &cuts) {
             if let Some(i) = checker.check(chunk) {
                 found = found.or(Some(offset + i));
             }

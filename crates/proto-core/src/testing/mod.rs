@@ -7,7 +7,10 @@
 //!   upgrade.
 //! - [`escape`] / [`unescape`]: the byte notation both use.
 //! - [`first_long_line`]: the octet-by-octet answer [`LineLimit`](crate::LineLimit) must give.
+//! - [`dot`]: the un-stuffer run through either API, and the references its tests and fuzz
+//!   targets compare with.
 
+pub mod dot;
 mod escape;
 mod pump;
 mod transcript;

@@ -4,40 +4,8 @@
 
 use proto_core::UnknownDecision;
 
-/// Bytes did not parse: what was wrong, where, and the bytes found there.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind} at octet {offset} (found {found:?})")]
-pub struct ParseError {
-    /// Offset of the offending bytes in the input given to the parser.
-    pub offset: usize,
-    /// What was wrong.
-    pub kind: ParseErrorKind,
-    /// Up to 32 octets found at `offset`.
-    pub found: Vec<u8>,
-}
-
-impl ParseError {
-    pub(crate) fn new(kind: ParseErrorKind, input: &[u8], offset: usize) -> Self {
-        let found = input
-            .get(offset..)
-            .unwrap_or_default()
-            .iter()
-            .take(32)
-            .copied()
-            .collect();
-        Self {
-            offset,
-            kind,
-            found,
-        }
-    }
-
-    /// Moves the offset by `base` (a line parsed inside a larger input).
-    pub(crate) fn shifted(mut self, base: usize) -> Self {
-        self.offset = self.offset.saturating_add(base);
-        self
-    }
-}
+/// Bytes did not parse: proto-core's one parse error shape with POP3's kinds.
+pub type ParseError = proto_core::ParseError<ParseErrorKind>;
 
 /// What a [`ParseError`] found wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -4,54 +4,43 @@
 use proto_core::{DotError, LineError};
 
 /// What is wrong with a command or reply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ParseErrorKind {
     /// The verb is not an SMTP or LMTP command.
+    #[error("unknown command")]
     UnknownCommand,
     /// The command is known but its arguments break its grammar.
+    #[error("syntax error")]
     Syntax,
     /// A path (reverse or forward) breaks RFC 5321 4.1.2.
+    #[error("invalid path")]
     BadPath,
     /// A parameter is malformed, repeated, or unknown where none may be.
+    #[error("invalid parameter")]
     BadParameter,
     /// A local part, domain or path passes its limit (RFC 5321 4.5.3.1).
+    #[error("too long")]
     TooLong,
     /// A line is not UTF-8 (RFC 6531).
+    #[error("not UTF-8")]
     NotUtf8,
     /// A bare CR or LF inside a line.
+    #[error("bare CR or LF")]
     BareLineEnding,
     /// A reply line does not start with three digits and SP, "-" or its end.
+    #[error("invalid reply line")]
     BadReplyLine,
     /// The lines of a multi-line reply disagree on the code (RFC 5321 4.2.1).
+    #[error("reply lines disagree on the code")]
     InconsistentCodes,
     /// A reply has more lines than the limit.
+    #[error("too many reply lines")]
     TooManyLines,
 }
 
-/// A command or reply could not be parsed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind:?} at octet {offset}: {found:?}")]
-pub struct ParseError {
-    /// What is wrong.
-    pub kind: ParseErrorKind,
-    /// Offset of the offending octet in the input.
-    pub offset: usize,
-    /// The octets of the input from the offset (at most 32), for messages and logs.
-    pub found: Vec<u8>,
-}
-
-impl ParseError {
-    pub(crate) fn new(kind: ParseErrorKind, input: &[u8], offset: usize) -> Self {
-        let offset = offset.min(input.len());
-        let end = offset.saturating_add(32).min(input.len());
-        Self {
-            kind,
-            offset,
-            found: input.get(offset..end).unwrap_or_default().to_vec(),
-        }
-    }
-}
+/// A command or reply could not be parsed: proto-core's one parse error shape with SMTP's kinds.
+pub type ParseError = proto_core::ParseError<ParseErrorKind>;
 
 /// An encoder refused a value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

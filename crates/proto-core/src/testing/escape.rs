@@ -1,24 +1,11 @@
 //! The byte notation of transcripts: printable ASCII as itself, `\r`, `\n`, `\t`, `\0`, `\\`
 //! and `\xHH` for everything else.
 
-use std::fmt::Write;
-
 /// Renders bytes in transcript notation.
 pub fn escape(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
-    for &b in bytes {
-        match b {
-            b'\r' => out.push_str("\\r"),
-            b'\n' => out.push_str("\\n"),
-            b'\t' => out.push_str("\\t"),
-            b'\0' => out.push_str("\\0"),
-            b'\\' => out.push_str("\\\\"),
-            0x20..=0x7e => out.push(char::from(b)),
-            _ => {
-                let _ = write!(out, "\\x{b:02x}");
-            }
-        }
-    }
+    // Writing into a String cannot fail.
+    let _ = crate::parse_error::write_escaped(&mut out, bytes);
     out
 }
 

@@ -1,0 +1,134 @@
+//! The one shape of a parse error in every codec of the workspace: what was wrong, where, and
+//! the octets found there.
+
+use std::fmt;
+
+/// How many octets of the input a [`ParseError`] keeps, from its offset on.
+pub const FOUND_OCTETS: usize = 32;
+
+/// Bytes did not parse: the kind of fault `K` (each codec has its own kind enum), the offset of
+/// the offending octet in the input the parser was given, and up to [`FOUND_OCTETS`] octets
+/// found there.
+///
+/// `Display` reads `<kind> at octet N: <escaped octets>`, with the octets escaped as transcripts
+/// write them (`\r`, `\n`, `\xHH`), so that a log line never holds raw control octets:
+///
+/// ```
+/// use proto_core::ParseError;
+///
+/// #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// enum Kind { UnknownCommand }
+/// impl std::fmt::Display for Kind {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         f.write_str("unknown command")
+///     }
+/// }
+///
+/// let error = ParseError::new(Kind::UnknownCommand, b"HELLO there\r\n", 0);
+/// assert_eq!(error.to_string(), r"unknown command at octet 0: HELLO there\r\n");
+/// assert_eq!(error.found, b"HELLO there\r\n");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError<K> {
+    /// What was wrong.
+    pub kind: K,
+    /// The offset of the offending octet in the input given to the parser.
+    pub offset: usize,
+    /// Up to [`FOUND_OCTETS`] octets found at the offset.
+    pub found: Vec<u8>,
+}
+
+impl<K> ParseError<K> {
+    /// The error of kind `kind` at `offset` of `input`: keeps the octets from `offset` on, at
+    /// most [`FOUND_OCTETS`] of them. An offset past the end is taken as the end.
+    pub fn new(kind: K, input: &[u8], offset: usize) -> Self {
+        let offset = offset.min(input.len());
+        let found = input.get(offset..).map_or(&[][..], |rest| {
+            rest.get(..FOUND_OCTETS.min(rest.len())).unwrap_or(rest)
+        });
+        Self {
+            kind,
+            offset,
+            found: found.to_vec(),
+        }
+    }
+
+    /// The same error with its offset moved by `base`: for a line parsed inside a larger input.
+    #[must_use]
+    pub fn shifted(mut self, base: usize) -> Self {
+        self.offset = self.offset.saturating_add(base);
+        self
+    }
+
+    /// The same error with another kind (a codec that wraps another's errors).
+    pub fn map_kind<L>(self, f: impl FnOnce(K) -> L) -> ParseError<L> {
+        ParseError {
+            kind: f(self.kind),
+            offset: self.offset,
+            found: self.found,
+        }
+    }
+}
+
+impl<K: fmt::Display> fmt::Display for ParseError<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at octet {}: ", self.kind, self.offset)?;
+        write_escaped(f, &self.found)
+    }
+}
+
+impl<K: fmt::Debug + fmt::Display> std::error::Error for ParseError<K> {}
+
+/// Writes octets as transcripts show them: printable ASCII as itself, `\r`, `\n`, `\t`, `\0`,
+/// `\\` and `\xHH` for the rest.
+pub fn write_escaped(f: &mut impl fmt::Write, bytes: &[u8]) -> fmt::Result {
+    for &b in bytes {
+        match b {
+            b'\r' => f.write_str("\\r")?,
+            b'\n' => f.write_str("\\n")?,
+            b'\t' => f.write_str("\\t")?,
+            b'\0' => f.write_str("\\0")?,
+            b'\\' => f.write_str("\\\\")?,
+            0x20..=0x7e => f.write_char(char::from(b))?,
+            _ => write!(f, "\\x{b:02x}")?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    struct Bad;
+    impl fmt::Display for Bad {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("bad")
+        }
+    }
+
+    #[test]
+    fn keeps_at_most_32_octets_from_the_offset() {
+        let input = [b'a'; 100];
+        let e = ParseError::new(Bad, &input, 10);
+        assert_eq!(e.offset, 10);
+        assert_eq!(e.found.len(), FOUND_OCTETS);
+        let e = ParseError::new(Bad, &input, 90);
+        assert_eq!(e.found.len(), 10);
+    }
+
+    #[test]
+    fn an_offset_past_the_end_is_the_end() {
+        let e = ParseError::new(Bad, b"abc", 7);
+        assert_eq!(e.offset, 3);
+        assert!(e.found.is_empty());
+        assert_eq!(e.to_string(), "bad at octet 3: ");
+    }
+
+    #[test]
+    fn display_escapes_control_and_8bit_octets() {
+        let e = ParseError::new(Bad, b"x\r\n\0\\\xff", 0).shifted(5);
+        assert_eq!(e.to_string(), r"bad at octet 5: x\r\n\0\\\xff");
+    }
+}

@@ -151,8 +151,11 @@ fn theirs_list(input: &[u8]) -> u64 {
 
 /// A client logged in with RETR 1 sent, ready for the answer.
 fn retr_client() -> Client {
-    let mut client = Client::new(ClientConfig::new().with_tls_active(true));
-    client.receive(b"+OK ready\r\n");
+    let mut client = Client::new(
+        ClientConfig::new().with_tls_active(true),
+        std::time::Instant::now(),
+    );
+    client.receive(b"+OK ready\r\n", std::time::Instant::now());
     while client.poll_event().is_some() {}
     client
         .login(
@@ -160,7 +163,7 @@ fn retr_client() -> Client {
             LoginMethod::UserPass,
         )
         .unwrap();
-    client.receive(b"+OK\r\n+OK in\r\n");
+    client.receive(b"+OK\r\n+OK in\r\n", std::time::Instant::now());
     while client.poll_event().is_some() {}
     client.send_retr(MessageNumber::new(1).unwrap()).unwrap();
     let n = client.transmit().len();
@@ -174,7 +177,7 @@ fn ours_retr(mut client: Client, wire: &[u8], read: usize) -> usize {
     let mut total = 0;
     let mut ended = false;
     for piece in wire.chunks(read) {
-        client.receive(piece);
+        client.receive(piece, std::time::Instant::now());
         while let Some(event) = client.poll_event() {
             match event.unwrap() {
                 ClientEvent::BodyChunk { data, .. } => total += data.len(),
@@ -189,7 +192,7 @@ fn ours_retr(mut client: Client, wire: &[u8], read: usize) -> usize {
 
 fn ours_retr_collect(wire: &[u8]) -> Vec<u8> {
     let mut client = retr_client();
-    client.receive(wire);
+    client.receive(wire, std::time::Instant::now());
     let mut out = Vec::new();
     while let Some(event) = client.poll_event() {
         if let ClientEvent::BodyChunk { data, .. } = event.unwrap() {

@@ -103,6 +103,7 @@ fuzz_target!(|data: &[u8]| {
             .with_tls_active(prefix & 8 != 0)
             .with_plaintext_credentials(true)
             .with_nonce_source(FixedNonce("fyko+d2lbbFgONRv9qkxdawL".into())),
+        std::time::Instant::now(),
     );
     let script: &[&[u8]] = match prefix % 5 {
         0 => &[],
@@ -120,7 +121,7 @@ fuzz_target!(|data: &[u8]| {
         ],
     };
     for (i, piece) in script.iter().enumerate() {
-        client.receive(piece);
+        client.receive(piece, std::time::Instant::now());
         drain(&mut client);
         match (prefix % 5, i) {
             (2, 0) => call(&mut client, 0),
@@ -132,14 +133,14 @@ fuzz_target!(|data: &[u8]| {
     }
     for &b in rest {
         if b & 0x80 != 0 {
-            client.receive(&[b & 0x7f]);
+            client.receive(&[b & 0x7f], std::time::Instant::now());
         } else if let Some(token) = ALPHABET.get(usize::from(b)) {
-            client.receive(token);
+            client.receive(token, std::time::Instant::now());
         } else {
             call(&mut client, b);
         }
         drain(&mut client);
     }
-    client.receive_eof();
+    client.receive_eof(std::time::Instant::now());
     drain(&mut client);
 });

@@ -88,77 +88,79 @@ fuzz_target!(|data: &[u8]| {
         2 => &[b"STLS\r\n"],
         _ => &[b"AUTH PLAIN\r\n"],
     };
-    let feed = |server: &mut Server, bytes: &[u8], quits: &mut usize, refuse: &mut bool| {
-        if bytes.windows(4).any(|w| w.eq_ignore_ascii_case(b"QUIT")) {
-            *quits += 1;
-        }
-        server.receive(bytes);
-        loop {
-            let mut progress = false;
-            while let Some(event) = server.poll_event() {
-                progress = true;
-                let Ok(event) = event else { break };
-                match event {
-                    ServerEvent::Login { decision, .. } => {
-                        if *refuse {
-                            *refuse = false;
-                            let _ = server.reject_login(decision, LoginRefusal::InUse);
-                        } else {
-                            let _ = server.accept_login(
-                                decision,
-                                vec![MessageInfo::new(40, "a"), MessageInfo::new(12, "b")],
-                            );
+    let mut at = now;
+    let feed =
+        |server: &mut Server, bytes: &[u8], at: Instant, quits: &mut usize, refuse: &mut bool| {
+            if bytes.windows(4).any(|w| w.eq_ignore_ascii_case(b"QUIT")) {
+                *quits += 1;
+            }
+            server.receive(bytes, at);
+            loop {
+                let mut progress = false;
+                while let Some(event) = server.poll_event() {
+                    progress = true;
+                    let Ok(event) = event else { break };
+                    match event {
+                        ServerEvent::Login { decision, .. } => {
+                            if *refuse {
+                                *refuse = false;
+                                let _ = server.reject_login(decision, LoginRefusal::InUse);
+                            } else {
+                                let _ = server.accept_login(
+                                    decision,
+                                    vec![MessageInfo::new(40, "a"), MessageInfo::new(12, "b")],
+                                );
+                            }
                         }
-                    }
-                    ServerEvent::SaslQuestion { question, decision } => {
-                        let _ = server.answer_sasl_with(decision, &question, &store);
-                    }
-                    ServerEvent::Retrieve { decision, .. } => {
-                        let _ = server.accept_retrieve(decision);
-                        for chunk in MESSAGE.chunks(5) {
-                            let _ = server.write_body(chunk);
+                        ServerEvent::SaslQuestion { question, decision } => {
+                            let _ = server.answer_sasl_with(decision, &question, &store);
                         }
-                        let _ = server.finish_body();
+                        ServerEvent::Retrieve { decision, .. } => {
+                            let _ = server.accept_retrieve(decision);
+                            for chunk in MESSAGE.chunks(5) {
+                                let _ = server.write_body(chunk);
+                            }
+                            let _ = server.finish_body();
+                        }
+                        ServerEvent::Update { decision, .. } => {
+                            assert!(*quits > 0, "UPDATE without QUIT");
+                            let _ = server.accept_update(decision, None);
+                        }
+                        _ => {}
                     }
-                    ServerEvent::Update { decision, .. } => {
-                        assert!(*quits > 0, "UPDATE without QUIT");
-                        let _ = server.accept_update(decision, None);
+                }
+                let n = server.transmit().len();
+                if n > 0 {
+                    progress = true;
+                    server.advance_transmit(n);
+                }
+                while let Some(action) = server.poll_transport() {
+                    progress = true;
+                    if action == proto_core::TransportAction::StartTls {
+                        server.tls_established(
+                            proto_core::TlsInfo::new().with_tls_exporter(vec![1; 32]),
+                        );
                     }
-                    _ => {}
+                }
+                if !progress {
+                    break;
                 }
             }
-            let n = server.transmit().len();
-            if n > 0 {
-                progress = true;
-                server.advance_transmit(n);
-            }
-            while let Some(action) = server.poll_transport() {
-                progress = true;
-                if action == proto_core::TransportAction::StartTls {
-                    server
-                        .tls_established(proto_core::TlsInfo::new().with_tls_exporter(vec![1; 32]));
-                }
-            }
-            if !progress {
-                break;
-            }
-        }
-    };
+        };
     for piece in script {
-        feed(&mut server, piece, &mut quits, &mut refuse);
+        feed(&mut server, piece, at, &mut quits, &mut refuse);
     }
     for &b in rest {
         if b & 0x80 != 0 {
-            feed(&mut server, &[b & 0x7f], &mut quits, &mut refuse);
+            feed(&mut server, &[b & 0x7f], at, &mut quits, &mut refuse);
         } else if let Some(token) = ALPHABET.get(usize::from(b)) {
-            feed(&mut server, token, &mut quits, &mut refuse);
+            feed(&mut server, token, at, &mut quits, &mut refuse);
         } else {
-            let at = now + Duration::from_secs(u64::from(b) * 60);
-            server.input_arrived(at);
+            at += Duration::from_secs(u64::from(b) * 60);
             server.handle_timeout(at);
-            feed(&mut server, b"", &mut quits, &mut refuse);
+            feed(&mut server, b"", at, &mut quits, &mut refuse);
         }
     }
-    server.receive_eof();
-    feed(&mut server, b"", &mut quits, &mut refuse);
+    server.receive_eof(at);
+    feed(&mut server, b"", at, &mut quits, &mut refuse);
 });

@@ -112,13 +112,16 @@ fuzz_target!(|data: &[u8]| {
         .with_body_high_water(usize::from(*flags) * 16 + 1);
     let now = Instant::now();
     let mut client = Client::new(config, now);
-    client.receive(PREFIXES[usize::from(*pick) % PREFIXES.len()]);
+    client.receive(PREFIXES[usize::from(*pick) % PREFIXES.len()], now);
     let mut op = ops.iter().copied().cycle();
     let input = expand(body);
     let sizes: Vec<u8> = ops.iter().map(|b| b | 1).collect();
     for (i, chunk) in chunks(&input, &sizes).enumerate() {
-        client.receive(chunk);
-        client.input_arrived(now + Duration::from_secs(i as u64));
+        let at = now + Duration::from_secs(i as u64);
+        client.receive(chunk, at);
+        if client.poll_timeout().is_some_and(|t| t <= at) {
+            client.handle_timeout(at);
+        }
         let mut rounds = 0;
         while let Some(_event) = client.poll_event() {
             rounds += 1;
@@ -135,6 +138,6 @@ fuzz_target!(|data: &[u8]| {
         while client.poll_transport().is_some() {}
     }
     client.handle_timeout(now + Duration::from_secs(1200));
-    client.receive_eof();
+    client.receive_eof(now + Duration::from_secs(1200));
     while client.poll_event().is_some() {}
 });

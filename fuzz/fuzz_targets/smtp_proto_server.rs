@@ -144,16 +144,15 @@ fuzz_target!(|data: &[u8]| {
     } else {
         prefix.to_vec()
     };
-    server.receive(&prefix);
+    server.receive(&prefix, now);
     drain(&mut server, &mut yes, &store);
     let input = expand(body);
     for (i, chunk) in chunks(&input, sizes).enumerate() {
-        server.receive(chunk);
-        server.input_arrived(now + Duration::from_secs(i as u64));
+        server.receive(chunk, now + Duration::from_secs(i as u64));
         drain(&mut server, &mut yes, &store);
     }
     server.handle_timeout(now + Duration::from_secs(600));
-    server.receive_eof();
+    server.receive_eof(now + Duration::from_secs(600));
     drain(&mut server, &mut yes, &store);
 });
 

@@ -858,7 +858,10 @@ pub mod pop3 {
         pub fn connect(endpoint: &Endpoint, config: ClientConfig, trace: Option<Trace>) -> Self {
             let connected = connect(endpoint).expect("connecting");
             let config = config.with_tls_active(connected.tls_info.is_some());
-            let mut driver = Driver::new(Client::new(config), connected.stream);
+            let mut driver = Driver::new(
+                Client::new(config, std::time::Instant::now()),
+                connected.stream,
+            );
             if let Some(upgrade) = connected.upgrade {
                 driver = driver.with_tls_upgrade(upgrade);
             }

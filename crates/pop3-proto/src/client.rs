@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use proto_core::{
-    BareLineEnding, CommandId, CommandIds, DotUnstuffer, InputBuffer, LineError, LineFramer,
-    Machine, OutputBuffer, Timer, TlsInfo, TransportAction, Unstuffed,
+    BareLineEnding, CommandId, CommandIds, DotUnstuffer, IdleRules, IdleTimer, InputBuffer,
+    LineError, LineFramer, Machine, OutputBuffer, TlsInfo, TransportAction, Unstuffed,
 };
 use sasl_proto::{ChannelBinding, ClientStep, Credentials, Mechanism, NonceSource};
 
@@ -49,9 +49,10 @@ pub struct ClientConfig {
     pub nonce_source: Option<Box<dyn NonceSource>>,
     /// Size limits.
     pub limits: Limits,
-    /// How long the server may stay silent while a command waits for its answer, once
-    /// [`Client::start_timer`] has been called. Default 10 minutes.
-    pub response_timeout: Duration,
+    /// How long the server may make no progress (a whole response line, or 1 KiB of a
+    /// message) while a command waits for its answer: 10 minutes by default; no session
+    /// deadline by default.
+    pub idle: IdleRules,
 }
 
 impl std::fmt::Debug for ClientConfig {
@@ -78,7 +79,7 @@ impl Default for ClientConfig {
             pipelining: true,
             nonce_source: None,
             limits: Limits::default(),
-            response_timeout: Duration::from_secs(600),
+            idle: IdleRules::new(Duration::from_secs(600)),
         }
     }
 }
@@ -142,8 +143,8 @@ impl ClientConfig {
 
     /// Sets the response timeout.
     #[must_use]
-    pub fn with_response_timeout(mut self, timeout: Duration) -> Self {
-        self.response_timeout = timeout;
+    pub fn with_idle(mut self, idle: IdleRules) -> Self {
+        self.idle = idle;
         self
     }
 }
@@ -395,9 +396,7 @@ pub struct Client {
     awaiting_tls: bool,
     channel_binding: Option<ChannelBinding>,
     eof: bool,
-    timer: Timer,
-    /// Input arrived since the timer was last (re)started.
-    active: bool,
+    idle: IdleTimer,
     fatal: bool,
 }
 
@@ -412,8 +411,8 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client that has just connected and waits for the greeting.
-    pub fn new(config: ClientConfig) -> Self {
+    /// A client that has just connected at `now` and waits for the greeting.
+    pub fn new(config: ClientConfig, now: Instant) -> Self {
         Self {
             utf8_sent: false,
             input: InputBuffer::new(config.limits.input_buffer),
@@ -439,8 +438,7 @@ impl Client {
                 )
             }),
             eof: false,
-            timer: Timer::new(config.response_timeout),
-            active: false,
+            idle: IdleTimer::new(config.idle, now),
             fatal: false,
             config,
         }
@@ -469,14 +467,6 @@ impl Client {
     /// True once the session is over.
     pub fn is_closed(&self) -> bool {
         self.phase == Phase::Closed
-    }
-
-    /// Starts the response timer at `now`: from then on, a server silent for
-    /// `response_timeout` while a command waits is a [`ProtocolError::Timeout`]. (The timer
-    /// re-arms itself when it expires after input arrived, so the limit holds to within one
-    /// period.)
-    pub fn start_timer(&mut self, now: Instant) {
-        self.timer.start(now);
     }
 
     /// Commands sent and not yet answered, plus those queued.
@@ -916,6 +906,27 @@ impl Client {
         self.fail(ProtocolError::Parse { context, error });
     }
 
+    /// True while a response is awaited: the greeting, or a command in flight.
+    fn waiting(&self) -> bool {
+        self.phase == Phase::Greeting || !self.in_flight.is_empty()
+    }
+
+    /// True when a response is awaited but the idle limit does not run yet (the command went
+    /// out while nothing was awaited, and sending takes no instant).
+    fn waits_untimed(&self) -> bool {
+        self.phase != Phase::Closed && !self.fatal && self.waiting() && !self.idle.is_running()
+    }
+
+    /// A whole response line or the end of a body: the idle limit restarts from the input
+    /// that made it, or pauses when nothing more is awaited.
+    fn progress(&mut self) {
+        if self.waiting() {
+            self.idle.progress();
+        } else {
+            self.idle.pause();
+        }
+    }
+
     fn process(&mut self) {
         while self.events.is_empty()
             && !self.fatal
@@ -940,7 +951,10 @@ impl Client {
                 self.framer.set_max_len(limit);
             }
             match self.framer.poll_line(self.input.data()) {
-                Some(Ok(line)) => self.line(&line),
+                Some(Ok(line)) => {
+                    self.line(&line);
+                    self.progress();
+                }
                 Some(Err(LineError::TooLong { limit, .. })) => {
                     self.fail(ProtocolError::LineTooLong {
                         context: "response",
@@ -986,6 +1000,7 @@ impl Client {
         let id = self.in_flight.front().map_or(CommandId::new(0), |f| f.id);
         match step {
             Some(Ok(Unstuffed::Data(data))) => {
+                self.idle.body(data.len());
                 self.events
                     .push_back(Ok(ClientEvent::BodyChunk { id, data }));
                 true
@@ -994,6 +1009,7 @@ impl Client {
                 self.body = None;
                 self.framer.reset();
                 self.in_flight.pop_front();
+                self.progress();
                 self.events.push_back(Ok(ClientEvent::BodyEnd { id }));
                 self.flush();
                 true
@@ -1306,9 +1322,9 @@ impl Machine for Client {
     type Event = ClientEvent;
     type Error = ProtocolError;
 
-    fn receive(&mut self, data: &[u8]) {
+    fn receive(&mut self, data: &[u8], now: Instant) {
         if !self.fatal && self.phase != Phase::Closed {
-            self.active = true;
+            self.idle.input(now);
             self.input.extend(data);
         }
     }
@@ -1317,12 +1333,12 @@ impl Machine for Client {
         self.input.spare()
     }
 
-    fn commit_input(&mut self, n: usize) {
-        self.active |= n > 0;
+    fn commit_input(&mut self, n: usize, now: Instant) {
+        self.idle.input(now);
         self.input.commit(n);
     }
 
-    fn receive_eof(&mut self) {
+    fn receive_eof(&mut self, _now: Instant) {
         self.eof = true;
     }
 
@@ -1350,6 +1366,7 @@ impl Machine for Client {
             {
                 match unstuffer.poll(self.input.data()) {
                     Some(Ok(Unstuffed::Data(data))) => {
+                        self.idle.body(data.len());
                         let id = self.in_flight.front().map_or(CommandId::new(0), |f| f.id);
                         return Some(Ok(ClientEvent::BodyChunk { id, data }));
                     }
@@ -1401,24 +1418,22 @@ impl Machine for Client {
         if self.phase == Phase::Closed {
             return None;
         }
-        self.timer.deadline()
-    }
-
-    fn input_arrived(&mut self, now: Instant) {
-        if std::mem::take(&mut self.active) && self.timer.deadline().is_some() {
-            self.timer.start(now);
+        if self.waits_untimed() {
+            // A command went out while nothing was awaited: ask for the time at once.
+            return Some(self.idle.last_input());
         }
+        self.idle.deadline()
     }
 
     fn handle_timeout(&mut self, now: Instant) {
-        if self.phase == Phase::Closed || !self.timer.expire(now) {
+        if self.phase == Phase::Closed {
             return;
         }
-        let waiting = self.phase == Phase::Greeting || !self.in_flight.is_empty();
-        if std::mem::take(&mut self.active) || !waiting {
-            self.timer.start(now);
-        } else {
-            self.fail(ProtocolError::Timeout);
+        if self.waits_untimed() {
+            self.idle.restart(now);
+        }
+        if let Some(expiry) = self.idle.expire(now) {
+            self.fail(ProtocolError::Timeout(expiry));
         }
     }
 }

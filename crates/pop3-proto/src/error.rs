@@ -2,7 +2,7 @@
 //! illegal ([`UsageError`]), bytes did not parse ([`ParseError`]) or could not be encoded
 //! ([`EncodeError`]).
 
-use proto_core::UnknownDecision;
+use proto_core::{Expiry, UnknownDecision};
 
 /// Bytes did not parse: proto-core's one parse error shape with POP3's kinds.
 pub type ParseError = proto_core::ParseError<ParseErrorKind>;
@@ -156,9 +156,10 @@ pub enum ProtocolError {
     /// The connection closed in the middle of a response or before the session ended.
     #[error("connection closed {0}")]
     Closed(&'static str),
-    /// No response within the time allowed.
-    #[error("timed out")]
-    Timeout,
+    /// The peer made no progress within the idle limit, or the session passed its total
+    /// deadline.
+    #[error("timed out: {0}")]
+    Timeout(Expiry),
 }
 
 /// The caller asked for something illegal now. Not fatal: the machine is unchanged.

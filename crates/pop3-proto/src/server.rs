@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use proto_core::{
-    BareLineEnding, Decision, Decisions, DotStuffer, InputBuffer, LineError, LineFramer, Machine,
-    OutputBuffer, StuffConfig, Timer, TlsInfo, TransportAction,
+    BareLineEnding, Decision, Decisions, DotStuffer, Expiry, IdleRules, IdleTimer, InputBuffer,
+    LineError, LineFramer, Machine, OutputBuffer, StuffConfig, TlsInfo, TransportAction,
 };
 use sasl_proto::codec::decode_response_with;
 use sasl_proto::{
@@ -73,8 +73,10 @@ pub struct ServerConfig {
     pub utf8: Option<bool>,
     /// Languages for LANG (RFC 6856 section 3): tag and description. Empty: LANG not offered.
     pub languages: Vec<(String, String)>,
-    /// The autologout timer (RFC 1939 section 3: at least 10 minutes).
-    pub autologout: Duration,
+    /// The autologout rules: RFC 1939 section 3 wants at least 10 minutes of inactivity
+    /// before it (the default), restarted by every command; a shorter limit before login and
+    /// a session deadline can be set.
+    pub idle: IdleRules,
     /// Size limits.
     pub limits: Limits,
 }
@@ -90,7 +92,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("tls_active", &self.tls_active)
             .field("allow_plaintext_login", &self.allow_plaintext_login)
             .field("max_failed_logins", &self.max_failed_logins)
-            .field("autologout", &self.autologout)
+            .field("idle", &self.idle)
             .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
@@ -119,7 +121,7 @@ impl Default for ServerConfig {
             implementation: None,
             utf8: None,
             languages: Vec::new(),
-            autologout: Duration::from_secs(10 * 60),
+            idle: IdleRules::new(Duration::from_secs(10 * 60)),
             limits: Limits::default(),
         }
     }
@@ -246,10 +248,10 @@ impl ServerConfig {
         self
     }
 
-    /// Sets the autologout timer.
+    /// Sets the autologout rules.
     #[must_use]
-    pub fn with_autologout(mut self, duration: Duration) -> Self {
-        self.autologout = duration;
+    pub fn with_idle(mut self, idle: IdleRules) -> Self {
+        self.idle = idle;
         self
     }
 
@@ -489,10 +491,9 @@ pub enum ServerEvent {
     TlsEstablished,
     /// Too many failed logins: the machine closes.
     TooManyFailedLogins,
-    /// The client closed the connection without QUIT: nothing is deleted.
-    Disconnected,
-    /// The autologout timer expired: nothing is deleted, the machine closes.
-    TimedOut,
+    /// The client closed the connection without QUIT: nothing is deleted. (An autologout
+    /// is [`ProtocolError::Timeout`]: nothing is deleted either.)
+    Closed,
 }
 
 #[derive(Debug)]
@@ -618,11 +619,7 @@ pub struct Server {
     language: Option<String>,
     failures: u32,
     pending_user: Option<String>,
-    idle: Timer,
-    /// A command was read since the timer last started.
-    active: bool,
-    /// When the latest input arrived, if the driver says ([`Machine::input_arrived`]).
-    input_at: Option<Instant>,
+    idle: IdleTimer,
     eof: bool,
     fatal: bool,
 }
@@ -640,8 +637,7 @@ impl std::fmt::Debug for Server {
 impl Server {
     /// A server that has just accepted a connection at `now`: the greeting is ready to send.
     pub fn new(config: ServerConfig, now: Instant) -> Self {
-        let mut idle = Timer::new(config.autologout);
-        idle.start(now);
+        let idle = IdleTimer::new(config.idle, now);
         let mut server = Self {
             input: InputBuffer::new(config.limits.input_buffer),
             output: OutputBuffer::new(),
@@ -665,8 +661,6 @@ impl Server {
             failures: 0,
             pending_user: None,
             idle,
-            active: false,
-            input_at: None,
             eof: false,
             fatal: false,
             config,
@@ -811,6 +805,7 @@ impl Server {
             .map(|m| m.size)
             .fold(0u64, u64::saturating_add);
         let count = maildrop.len();
+        self.idle.login();
         self.state = State::Transaction {
             user: user.clone(),
             messages: maildrop
@@ -1107,10 +1102,7 @@ impl Server {
                 Some(Ok(line)) => {
                     // RFC 1939 section 3: a command restarts the autologout timer, from when
                     // the octets that completed it arrived.
-                    match self.input_at {
-                        Some(at) if self.idle.deadline().is_some() => self.idle.start(at),
-                        _ => self.active = true,
-                    }
+                    self.idle.progress();
                     if self.sasl.is_some() {
                         self.sasl_line(&line);
                     } else {
@@ -1130,7 +1122,7 @@ impl Server {
                 }
                 None => {
                     if self.eof {
-                        self.events.push_back(Ok(ServerEvent::Disconnected));
+                        self.events.push_back(Ok(ServerEvent::Closed));
                         self.close();
                     }
                     return;
@@ -1671,7 +1663,8 @@ impl Machine for Server {
     type Event = ServerEvent;
     type Error = ProtocolError;
 
-    fn receive(&mut self, data: &[u8]) {
+    fn receive(&mut self, data: &[u8], now: Instant) {
+        self.idle.input(now);
         if !self.fatal && !self.is_closed() {
             self.input.extend(data);
         }
@@ -1681,11 +1674,12 @@ impl Machine for Server {
         self.input.spare()
     }
 
-    fn commit_input(&mut self, n: usize) {
+    fn commit_input(&mut self, n: usize, now: Instant) {
+        self.idle.input(now);
         self.input.commit(n);
     }
 
-    fn receive_eof(&mut self) {
+    fn receive_eof(&mut self, _now: Instant) {
         self.eof = true;
     }
 
@@ -1736,22 +1730,18 @@ impl Machine for Server {
         self.idle.deadline()
     }
 
-    fn input_arrived(&mut self, now: Instant) {
-        self.input_at = Some(now);
-    }
-
     fn handle_timeout(&mut self, now: Instant) {
-        if self.idle.expire(now) {
-            if std::mem::take(&mut self.active) || !self.decisions.is_empty() || self.body.is_some()
-            {
-                // Activity since the timer started: run it again from now.
-                self.idle.start(now);
-                return;
-            }
-            self.reply(StatusLine::err(&b"autologout; idle for too long"[..]));
-            self.events.push_back(Ok(ServerEvent::TimedOut));
-            self.close();
+        let Some(expiry) = self.idle.expire(now) else {
+            return;
+        };
+        if expiry == Expiry::Idle && (!self.decisions.is_empty() || self.body.is_some()) {
+            // The application is deciding or sending a message: the client is not idle.
+            self.idle.restart(now);
+            return;
         }
+        self.reply(StatusLine::err(&b"autologout; idle for too long"[..]));
+        self.events.push_back(Err(ProtocolError::Timeout(expiry)));
+        self.close();
     }
 }
 

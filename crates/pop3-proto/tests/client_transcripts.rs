@@ -15,6 +15,7 @@ mod common;
 use common::ClientScript;
 use pop3_proto::client::ClientConfig;
 use pop3_proto::{Limits, UsageError};
+use proto_core::IdleRules;
 use proto_core::testing::{Side, Transcript, escape};
 
 fn run(config: impl Fn() -> ClientConfig, text: &str) {
@@ -714,12 +715,8 @@ X: close
 
 #[test]
 fn response_timeout_once_started() {
-    let make = || {
-        let mut script =
-            ClientScript::new(tls().with_response_timeout(std::time::Duration::from_secs(60)));
-        script.client.start_timer(std::time::Instant::now());
-        script
-    };
+    let make =
+        || ClientScript::new(tls().with_idle(IdleRules::new(std::time::Duration::from_secs(60))));
     // Idle with nothing in flight: no timeout. A silent server while STAT waits: timeout one
     // period after the last input.
     let text = "S: +OK ready
@@ -735,7 +732,7 @@ A: stat
 C: STAT
 T: +59s
 T: +1s
-E: error: timed out
+E: error: timed out: no progress within the idle limit
 X: close
 ";
     let transcript = Transcript::parse(text, Side::Client).unwrap();
@@ -746,11 +743,14 @@ X: close
 #[test]
 fn no_stls_after_utf8() {
     use proto_core::Machine;
-    let mut client = pop3_proto::Client::new(ClientConfig::new());
-    client.receive(b"+OK ready\r\n");
+    let mut client = pop3_proto::Client::new(ClientConfig::new(), std::time::Instant::now());
+    client.receive(b"+OK ready\r\n", std::time::Instant::now());
     while client.poll_event().is_some() {}
     client.send_capa().unwrap();
-    client.receive(b"+OK\r\nSTLS\r\nUTF8\r\nUSER\r\n.\r\n");
+    client.receive(
+        b"+OK\r\nSTLS\r\nUTF8\r\nUSER\r\n.\r\n",
+        std::time::Instant::now(),
+    );
     while client.poll_event().is_some() {}
     let before = client.transmit().len();
     client.send_utf8().unwrap();

@@ -45,9 +45,15 @@ fn limit_command_line() {
         let mut server = Server::new(config(), Instant::now());
         drain_server(&mut server);
         let name = "u".repeat(limit - "USER ".len() - 2);
-        server.receive(format!("USER {name}\r\n").as_bytes());
+        server.receive(
+            format!("USER {name}\r\n").as_bytes(),
+            std::time::Instant::now(),
+        );
         assert_eq!(drain_server(&mut server).0, "+OK send PASS\r\n");
-        server.receive(format!("USER {name}u\r\n").as_bytes());
+        server.receive(
+            format!("USER {name}u\r\n").as_bytes(),
+            std::time::Instant::now(),
+        );
         assert_eq!(drain_server(&mut server).0, "-ERR line too long\r\n");
     }
 }
@@ -64,10 +70,10 @@ fn limit_sasl_line_on_the_server() {
     // N: a response line of exactly the limit (CRLF included) is read and decoded.
     let mut server = Server::new(config(), Instant::now());
     drain_server(&mut server);
-    server.receive(b"AUTH PLAIN\r\n");
+    server.receive(b"AUTH PLAIN\r\n", std::time::Instant::now());
     assert_eq!(drain_server(&mut server).0, "+ \r\n");
     let b64 = "A".repeat(limit - 2);
-    server.receive(format!("{b64}\r\n").as_bytes());
+    server.receive(format!("{b64}\r\n").as_bytes(), std::time::Instant::now());
     let (out, events) = drain_server(&mut server);
     // Base64 of zeros decodes; PLAIN refuses the message, but the line was accepted.
     assert!(
@@ -78,9 +84,9 @@ fn limit_sasl_line_on_the_server() {
     // N+1: too long.
     let mut server = Server::new(config(), Instant::now());
     drain_server(&mut server);
-    server.receive(b"AUTH PLAIN\r\n");
+    server.receive(b"AUTH PLAIN\r\n", std::time::Instant::now());
     drain_server(&mut server);
-    server.receive(format!("{b64}A\r\n").as_bytes());
+    server.receive(format!("{b64}A\r\n").as_bytes(), std::time::Instant::now());
     assert_eq!(
         drain_server(&mut server).0,
         "-ERR [AUTH] SASL response too long\r\n"
@@ -92,8 +98,9 @@ fn greeted(limits: Limits) -> Client {
         ClientConfig::new()
             .with_tls_active(true)
             .with_limits(limits),
+        std::time::Instant::now(),
     );
-    client.receive(b"+OK hi\r\n");
+    client.receive(b"+OK hi\r\n", std::time::Instant::now());
     assert!(matches!(
         drain_client(&mut client)[0],
         Ok(ClientEvent::Greeting { .. })
@@ -107,14 +114,20 @@ fn limit_response_line_on_the_client() {
         let mut client = greeted(Limits::new().with_response_line(limit));
         client.send_capa().unwrap();
         let cap = "X".repeat(limit - 2);
-        client.receive(format!("+OK\r\n{cap}\r\n.\r\n").as_bytes());
+        client.receive(
+            format!("+OK\r\n{cap}\r\n.\r\n").as_bytes(),
+            std::time::Instant::now(),
+        );
         let events = drain_client(&mut client);
         assert!(
             matches!(events[0], Ok(ClientEvent::Capabilities { .. })),
             "{events:?}"
         );
         client.send_capa().unwrap();
-        client.receive(format!("+OK\r\n{cap}X\r\n.\r\n").as_bytes());
+        client.receive(
+            format!("+OK\r\n{cap}X\r\n.\r\n").as_bytes(),
+            std::time::Instant::now(),
+        );
         let events = drain_client(&mut client);
         assert!(
             matches!(events[0], Err(ProtocolError::LineTooLong { limit: l, .. }) if l == limit),
@@ -135,7 +148,10 @@ fn limit_sasl_line_on_the_client() {
             )
             .unwrap();
         let challenge = "A".repeat(challenge_len);
-        client.receive(format!("+ {challenge}\r\n").as_bytes());
+        client.receive(
+            format!("+ {challenge}\r\n").as_bytes(),
+            std::time::Instant::now(),
+        );
         drain_client(&mut client)
     };
     // "+ " plus the base64 plus CRLF at the limit: read (LOGIN answers with the user name).
@@ -154,14 +170,20 @@ fn limit_listing_entries() {
     client
         .login(Credentials::password("u", "p"), LoginMethod::UserPass)
         .unwrap();
-    client.receive(b"+OK\r\n+OK in\r\n");
+    client.receive(b"+OK\r\n+OK in\r\n", std::time::Instant::now());
     drain_client(&mut client);
     client.send_list(None).unwrap();
-    client.receive(b"+OK\r\n1 1\r\n2 2\r\n3 3\r\n.\r\n");
+    client.receive(
+        b"+OK\r\n1 1\r\n2 2\r\n3 3\r\n.\r\n",
+        std::time::Instant::now(),
+    );
     let events = drain_client(&mut client);
     assert!(matches!(&events[0], Ok(ClientEvent::List { entries, .. }) if entries.len() == 3));
     client.send_list(None).unwrap();
-    client.receive(b"+OK\r\n1 1\r\n2 2\r\n3 3\r\n4 4\r\n.\r\n");
+    client.receive(
+        b"+OK\r\n1 1\r\n2 2\r\n3 3\r\n4 4\r\n.\r\n",
+        std::time::Instant::now(),
+    );
     let events = drain_client(&mut client);
     assert_eq!(events[0], Err(ProtocolError::TooManyEntries { limit }));
 }
@@ -178,14 +200,16 @@ fn limit_input_buffer_drives_backpressure() {
     assert_eq!(region.len(), limit);
     // Fill it to N - 1: still room; N: none.
     region[..limit - 1].fill(b'x');
-    server.commit_input(limit - 1);
+    server.commit_input(limit - 1, std::time::Instant::now());
     assert!(server.wants_input());
     let region = server.input_buffer();
     assert_eq!(region.len(), 1);
     region[0] = b'x';
-    server.commit_input(1);
+    server.commit_input(1, std::time::Instant::now());
     assert!(!server.wants_input());
-    let mut client =
-        Client::new(ClientConfig::new().with_limits(Limits::new().with_input_buffer(limit)));
+    let mut client = Client::new(
+        ClientConfig::new().with_limits(Limits::new().with_input_buffer(limit)),
+        std::time::Instant::now(),
+    );
     assert_eq!(client.input_buffer().len(), limit);
 }

@@ -117,7 +117,7 @@ impl App {
                 self.updates += 1;
                 server.accept_update(decision, None).unwrap();
             }
-            ServerEvent::Disconnected => self.disconnected = true,
+            ServerEvent::Closed => self.disconnected = true,
             _ => {}
         }
     }
@@ -151,7 +151,7 @@ struct Session {
 impl Session {
     fn new(client: ClientConfig, server: ServerConfig) -> Self {
         Self {
-            client: Client::new(client),
+            client: Client::new(client, std::time::Instant::now()),
             server: Server::new(server, Instant::now()),
             link: Link::new(),
             app: App::new(),
@@ -489,7 +489,7 @@ fn dele_then_dropped_connection_deletes_nothing() {
     s.client.send_dele(MessageNumber::new(1).unwrap()).unwrap();
     s.run();
     // The connection drops: the server sees the end of input without QUIT.
-    s.server.receive_eof();
+    s.server.receive_eof(std::time::Instant::now());
     let mut seen = Vec::new();
     while let Some(event) = s.server.poll_event() {
         seen.push(event.unwrap());
@@ -581,7 +581,7 @@ fn in_use_refusal_reaches_the_client_with_its_code() {
 fn injection_after_stls_is_fatal_on_both_sides() {
     // A client that pipelines a command after STLS.
     let mut server = Server::new(ServerConfig::new(), Instant::now());
-    server.receive(b"STLS\r\nUSER evil\r\n");
+    server.receive(b"STLS\r\nUSER evil\r\n", std::time::Instant::now());
     assert_eq!(
         server.poll_event().unwrap().unwrap_err(),
         ProtocolError::DataAfterStartTls
@@ -589,14 +589,17 @@ fn injection_after_stls_is_fatal_on_both_sides() {
     assert!(server.is_closed());
     assert!(!String::from_utf8_lossy(server.transmit()).contains("Begin TLS"));
     // A server (or a man in the middle) that sends a line after its go-ahead.
-    let mut client = Client::new(ClientConfig::new());
-    client.receive(b"+OK ready\r\n");
+    let mut client = Client::new(ClientConfig::new(), std::time::Instant::now());
+    client.receive(b"+OK ready\r\n", std::time::Instant::now());
     assert!(matches!(
         client.poll_event(),
         Some(Ok(ClientEvent::Greeting { .. }))
     ));
     client.send_stls().unwrap();
-    client.receive(b"+OK go ahead\r\n+OK [injected]\r\n");
+    client.receive(
+        b"+OK go ahead\r\n+OK [injected]\r\n",
+        std::time::Instant::now(),
+    );
     assert_eq!(
         client.poll_event().unwrap().unwrap_err(),
         ProtocolError::DataAfterStartTls

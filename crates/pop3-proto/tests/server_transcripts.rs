@@ -12,6 +12,8 @@ mod common;
 
 use std::time::Duration;
 
+use proto_core::IdleRules;
+
 use common::{Mailbox, ServerScript};
 use pop3_proto::server::{ServerConfig, message_size};
 use pop3_proto::types::Expire;
@@ -496,11 +498,11 @@ T: +7m
 T: +59s
 T: +1s
 S: -ERR autologout; idle for too long
-E: timed out
+E: error: timed out: no progress within the idle limit
 X: close
 ";
     run(
-        || tls_config().with_autologout(Duration::from_secs(600)),
+        || tls_config().with_idle(IdleRules::new(Duration::from_secs(600))),
         text,
     );
 }

@@ -4,6 +4,7 @@
 pub mod buffer;
 pub mod decision;
 pub mod dot;
+pub mod idle;
 pub mod line;
 pub mod line_limit;
 pub mod machine;
@@ -18,6 +19,7 @@ pub mod testing;
 pub use buffer::{InputBuffer, OutputBuffer};
 pub use decision::{Decision, Decisions, UnknownDecision};
 pub use dot::{DotError, DotStuffer, DotUnstuffer, StuffConfig, Unstuffed};
+pub use idle::{Expiry, IdleRules, IdleTimer};
 pub use line::{BareLineEnding, LineError, LineFramer};
 pub use line_limit::LineLimit;
 pub use machine::{CommandId, CommandIds, Compression, Machine, TlsInfo, TransportAction};

@@ -5,34 +5,46 @@ use std::time::Instant;
 /// A sans-IO protocol machine: bytes in, bytes out, events, transport actions and timers.
 ///
 /// Every client and server of the workspace (SMTP, POP3, IMAP) implements this trait, so that one
-/// blocking driver and one async driver serve them all. The machine never touches a socket, a
-/// clock or a thread; the driver owns those and runs this loop:
+/// driver loop serves them all. The machine never touches a socket, a clock or a thread: the
+/// driver owns those, and hands in the instant each input arrived (as quinn-proto's
+/// `handle_event` does), so that every timer works from the caller's clock and tests can use
+/// synthetic instants. The loop, in the order that never stalls:
 ///
 /// ```text
 /// loop {
-///     // 1. Bytes out: write everything the machine holds, then tell it how much went.
-///     while !m.transmit().is_empty() { let n = socket.write(m.transmit())?; m.advance_transmit(n); }
-///     // 2. Transport: act only after step 1 has flushed what came before the action.
+///     // 1. Events: drain until None. Draining may queue output (the client's next command,
+///     //    a server's reply) or a transport action, so it comes before any read.
+///     while let Some(event) = m.poll_event() { handle(event?) }   // answer decisions here
+///     // 2. Bytes out: write what the machine holds, then say how much went; look again.
+///     if !m.transmit().is_empty() { let n = socket.write(m.transmit())?; m.advance_transmit(n); continue }
+///     // 3. Transport: act only once step 2 has flushed what came before the action.
 ///     match m.poll_transport() {
 ///         Some(TransportAction::StartTls) => { handshake; m.tls_established(info); continue }
 ///         Some(TransportAction::Compress(_)) => { wrap the stream in DEFLATE; continue }
 ///         Some(TransportAction::Close) => break,
 ///         _ => {}
 ///     }
-///     // 3. Events: drain until None. Answer decisions now or later.
-///     while let Some(event) = m.poll_event() { handle(event?) }
-///     // 4. Bytes in, only while the machine wants them (backpressure), until the next timeout.
+///     // 4. Bytes in, only now that nothing is left to write or act on, only while the
+///     //    machine wants them (backpressure), and only until its next timeout.
 ///     if m.wants_input() {
 ///         match socket.read_until(m.poll_timeout(), m.input_buffer())? {
-///             Read(0) => m.receive_eof(),
-///             Read(n) => { m.commit_input(n); m.input_arrived(Instant::now()) }
+///             Read(0) => m.receive_eof(Instant::now()),
+///             Read(n) => m.commit_input(n, Instant::now()),
 ///             TimedOut => m.handle_timeout(Instant::now()),
 ///         }
+///     } else {
+///         wait for the application's answer to a decision, or until m.poll_timeout()
 ///     }
 /// }
 /// ```
 ///
+/// proto-io's drivers run exactly this loop (its `DriverCore`); the blocking one is half duplex
+/// as written here, the async one also reads while a write waits for the peer.
+///
 /// Ordering rules a driver must keep:
+/// - Drain [`poll_event`](Machine::poll_event) before reading: a client queues its next command
+///   (EHLO after the greeting, STARTTLS after EHLO) while its events are drained, and a loop
+///   that reads first waits for a reply to a command it never sent.
 /// - Write everything [`transmit`](Machine::transmit) holds before acting on a
 ///   [`TransportAction`]: the bytes before a `StartTls` are the last plaintext ones.
 /// - After [`TransportAction::StartTls`], feed no byte that was received in plaintext: a byte
@@ -47,22 +59,23 @@ pub trait Machine {
     /// The fatal error of this protocol: the peer broke the protocol.
     type Error: std::error::Error + Send + Sync + 'static;
 
-    /// Hands the machine bytes received from the peer (copied into its input buffer).
+    /// Hands the machine bytes received from the peer at `now` (copied into its input buffer).
     ///
     /// Everything given is kept, even past the input limit: a driver that respects
-    /// [`wants_input`](Machine::wants_input) never gives more than the limit.
-    fn receive(&mut self, data: &[u8]);
+    /// [`wants_input`](Machine::wants_input) never gives more than the limit. Octets alone do
+    /// not restart an idle timer; the progress they make when parsed does, from `now`.
+    fn receive(&mut self, data: &[u8], now: Instant);
 
     /// A region of the input buffer to read into without a copy; follow with
     /// [`commit_input`](Machine::commit_input). Empty while the buffer is at its limit.
     fn input_buffer(&mut self) -> &mut [u8];
 
     /// Says how many bytes of the region [`input_buffer`](Machine::input_buffer) returned were
-    /// filled by the read.
-    fn commit_input(&mut self, n: usize);
+    /// filled by a read that ended at `now`.
+    fn commit_input(&mut self, n: usize, now: Instant);
 
-    /// Tells the machine that the peer closed its side of the connection.
-    fn receive_eof(&mut self);
+    /// Tells the machine that the peer closed its side of the connection at `now`.
+    fn receive_eof(&mut self, now: Instant);
 
     /// False while the input buffer is at its limit or decisions are pending: stop reading.
     fn wants_input(&self) -> bool;
@@ -93,14 +106,6 @@ pub trait Machine {
 
     /// Lets the machine act on a timer that has expired at `now`.
     fn handle_timeout(&mut self, now: Instant);
-
-    /// Tells the machine that the input it was just given arrived at `now`, so that an
-    /// inactivity timer restarts from that instant. Drivers call it after every read that
-    /// gave bytes. Without it a machine still notices the input, but only when the timer
-    /// next expires, and so may wait up to two periods after the last byte.
-    fn input_arrived(&mut self, now: Instant) {
-        let _ = now;
-    }
 }
 
 /// What a driver must do to the transport on a machine's behalf.

@@ -104,16 +104,16 @@ impl Machine for Echo {
     type Event = EchoEvent;
     type Error = LineError;
 
-    fn receive(&mut self, data: &[u8]) {
+    fn receive(&mut self, data: &[u8], _now: Instant) {
         self.input.extend(data);
     }
     fn input_buffer(&mut self) -> &mut [u8] {
         self.input.spare()
     }
-    fn commit_input(&mut self, n: usize) {
+    fn commit_input(&mut self, n: usize, _now: Instant) {
         self.input.commit(n);
     }
-    fn receive_eof(&mut self) {
+    fn receive_eof(&mut self, _now: Instant) {
         self.closed = true;
     }
     fn wants_input(&self) -> bool {
@@ -330,16 +330,16 @@ impl Say {
 impl Machine for Say {
     type Event = EchoEvent;
     type Error = LineError;
-    fn receive(&mut self, data: &[u8]) {
+    fn receive(&mut self, data: &[u8], _now: Instant) {
         self.input.extend(data);
     }
     fn input_buffer(&mut self) -> &mut [u8] {
         self.input.spare()
     }
-    fn commit_input(&mut self, n: usize) {
+    fn commit_input(&mut self, n: usize, _now: Instant) {
         self.input.commit(n);
     }
-    fn receive_eof(&mut self) {
+    fn receive_eof(&mut self, _now: Instant) {
         self.eof = true;
     }
     fn wants_input(&self) -> bool {

@@ -359,8 +359,8 @@ impl<M: Machine> Driver<M> {
         }
         match stream.read(buf) {
             Ok(0) => {
-                self.machine.commit_input(0);
-                self.machine.receive_eof();
+                self.machine.commit_input(0, Instant::now());
+                self.machine.receive_eof(Instant::now());
                 self.eof = true;
                 self.note("peer closed the connection");
             }
@@ -368,8 +368,7 @@ impl<M: Machine> Driver<M> {
                 if let Some(trace) = self.trace.as_mut() {
                     trace.received(buf.get(..n).unwrap_or_default());
                 }
-                self.machine.commit_input(n);
-                self.machine.input_arrived(Instant::now());
+                self.machine.commit_input(n, Instant::now());
             }
             Err(e)
                 if matches!(
@@ -377,10 +376,12 @@ impl<M: Machine> Driver<M> {
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) =>
             {
-                self.machine.commit_input(0);
+                self.machine.commit_input(0, Instant::now());
                 self.machine.handle_timeout(Instant::now());
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => self.machine.commit_input(0),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                self.machine.commit_input(0, Instant::now())
+            }
             Err(e)
                 if matches!(
                     e.kind(),
@@ -388,13 +389,13 @@ impl<M: Machine> Driver<M> {
                 ) =>
             {
                 // A peer that drops the connection without TLS close_notify: an end all the same.
-                self.machine.commit_input(0);
-                self.machine.receive_eof();
+                self.machine.commit_input(0, Instant::now());
+                self.machine.receive_eof(Instant::now());
                 self.eof = true;
                 self.note(format!("connection ended: {e}"));
             }
             Err(e) => {
-                self.machine.commit_input(0);
+                self.machine.commit_input(0, Instant::now());
                 return Err(DriveError::Io(e));
             }
         }

@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 use std::io;
+use std::time::Instant;
 
 use pop3_proto::client::{ClientConfig, ClientEvent, LoginMethod, new_messages};
 use pop3_proto::types::{MessageNumber, StatusLine};
@@ -151,7 +152,7 @@ pub fn fetch_new(
 ) -> Result<FetchReport, FetchError> {
     let connected = connect(&options.endpoint).map_err(FetchError::Connect)?;
     let config = client_config(options, connected.tls_info);
-    let mut driver = Driver::new(Client::new(config), connected.stream);
+    let mut driver = Driver::new(Client::new(config, Instant::now()), connected.stream);
     if let Some(upgrade) = connected.upgrade {
         driver = driver.with_tls_upgrade(upgrade);
     }
@@ -173,7 +174,7 @@ pub async fn fetch_new_async(
         .await
         .map_err(FetchError::Connect)?;
     let config = client_config(options, tls_info);
-    let mut driver = crate::AsyncDriver::new(Client::new(config), stream);
+    let mut driver = crate::AsyncDriver::new(Client::new(config, Instant::now()), stream);
     if let Some(upgrade) = upgrade {
         driver = driver.with_tls_upgrade(upgrade);
     }

@@ -419,12 +419,12 @@ impl<M: Machine> AsyncDriver<M> {
         };
         match result {
             None => {
-                self.machine.commit_input(0);
+                self.machine.commit_input(0, Instant::now());
                 self.machine.handle_timeout(Instant::now());
             }
             Some(Ok(0)) => {
-                self.machine.commit_input(0);
-                self.machine.receive_eof();
+                self.machine.commit_input(0, Instant::now());
+                self.machine.receive_eof(Instant::now());
                 self.eof = true;
                 self.note("peer closed the connection");
             }
@@ -432,8 +432,7 @@ impl<M: Machine> AsyncDriver<M> {
                 if let Some(trace) = self.trace.as_mut() {
                     trace.received(buf.get(..n).unwrap_or_default());
                 }
-                self.machine.commit_input(n);
-                self.machine.input_arrived(Instant::now());
+                self.machine.commit_input(n, Instant::now());
             }
             Some(Err(e))
                 if matches!(
@@ -441,13 +440,13 @@ impl<M: Machine> AsyncDriver<M> {
                     io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset
                 ) =>
             {
-                self.machine.commit_input(0);
-                self.machine.receive_eof();
+                self.machine.commit_input(0, Instant::now());
+                self.machine.receive_eof(Instant::now());
                 self.eof = true;
                 self.note(format!("connection ended: {e}"));
             }
             Some(Err(e)) => {
-                self.machine.commit_input(0);
+                self.machine.commit_input(0, Instant::now());
                 return Err(DriveError::Io(e));
             }
         }

@@ -72,16 +72,16 @@ impl Toy {
 impl Machine for Toy {
     type Event = Ev;
     type Error = LineError;
-    fn receive(&mut self, data: &[u8]) {
+    fn receive(&mut self, data: &[u8], _now: Instant) {
         self.input.extend(data);
     }
     fn input_buffer(&mut self) -> &mut [u8] {
         self.input.spare()
     }
-    fn commit_input(&mut self, n: usize) {
+    fn commit_input(&mut self, n: usize, _now: Instant) {
         self.input.commit(n);
     }
-    fn receive_eof(&mut self) {}
+    fn receive_eof(&mut self, _now: Instant) {}
     fn wants_input(&self) -> bool {
         self.transport.is_none() && self.input.has_room()
     }

@@ -22,8 +22,8 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use proto_core::{
-    BareLineEnding, CommandId, CommandIds, DotStuffer, InputBuffer, Machine, OutputBuffer,
-    StuffConfig, Timer, TlsInfo, TransportAction,
+    BareLineEnding, CommandId, CommandIds, DotStuffer, IdleRules, IdleTimer, InputBuffer, Machine,
+    OutputBuffer, StuffConfig, TlsInfo, TransportAction,
 };
 use sasl_proto::{ChannelBinding, ClientStep, Credentials, Mechanism};
 
@@ -65,6 +65,17 @@ pub struct Timeouts {
     pub data_termination: Duration,
     /// Other commands: 5 minutes.
     pub other: Duration,
+    /// The longest the whole session may last: none by default.
+    pub session: Option<Duration>,
+}
+
+impl Timeouts {
+    /// Sets the longest the whole session may last.
+    #[must_use]
+    pub fn with_session(mut self, limit: Option<Duration>) -> Self {
+        self.session = limit;
+        self
+    }
 }
 
 impl Default for Timeouts {
@@ -78,6 +89,7 @@ impl Default for Timeouts {
             data_block: min(3),
             data_termination: min(10),
             other: min(5),
+            session: None,
         }
     }
 }
@@ -395,8 +407,7 @@ pub struct Client {
     tx: Option<Transaction>,
     auth: Option<AuthExchange>,
     authenticated: bool,
-    timer: Timer,
-    activity: bool,
+    idle: IdleTimer,
     want_writable: bool,
     closed: bool,
     eof: bool,
@@ -415,8 +426,10 @@ impl std::fmt::Debug for Client {
 impl Client {
     /// A client for a new connection at `now`, waiting for the greeting.
     pub fn new(config: ClientConfig, now: Instant) -> Self {
-        let mut timer = Timer::new(config.timeouts.greeting);
-        timer.start(now);
+        let idle = IdleTimer::new(
+            IdleRules::new(config.timeouts.greeting).with_session(config.timeouts.session),
+            now,
+        );
         let input_limit = (64 * 1024).max(config.limits.max_auth_line * 2);
         Self {
             tls: config.implicit_tls,
@@ -433,8 +446,7 @@ impl Client {
             tx: None,
             auth: None,
             authenticated: false,
-            timer,
-            activity: false,
+            idle,
             want_writable: false,
             closed: false,
             eof: false,
@@ -498,7 +510,6 @@ impl Client {
             };
             self.output.push(&next.bytes);
             self.inflight.push_back((next.id, next.kind));
-            self.activity = true;
         }
     }
 
@@ -532,7 +543,7 @@ impl Client {
         if !self.closed {
             self.closed = true;
             self.phase = Phase::Closed;
-            self.timer.stop();
+            self.idle.stop();
             self.queue.clear();
             self.transport.push_back(TransportAction::Close);
         }
@@ -761,7 +772,6 @@ impl Client {
             BodyState::None | BodyState::Done => return Err(UsageError::NotNow("body")),
         }
         tx.written += take as u64;
-        self.activity = true;
         if take < data.len() {
             self.want_writable = true;
         }
@@ -794,7 +804,6 @@ impl Client {
                 let id = self.ids.next_id();
                 self.output.push(&out);
                 self.inflight.push_back((id, Kind::DataEnd));
-                self.activity = true;
                 Ok(id)
             }
             BodyState::Bdat => {
@@ -924,7 +933,7 @@ impl Client {
             return;
         }
         if self.phase == Phase::Greeting {
-            self.timer.set_duration(self.config.timeouts.other);
+            self.idle.set_idle(self.config.timeouts.other);
             let code = code.get();
             self.events.push_back(Ok(Event::Greeting(reply)));
             match code {
@@ -1185,7 +1194,25 @@ impl Client {
             Ok(_) => self.output.push(b"*\r\n"),
             Err(_) => self.output.push(b"*\r\n"),
         }
-        self.activity = true;
+    }
+
+    /// True while a reply is awaited: the greeting, or a command in flight.
+    fn waiting(&self) -> bool {
+        self.phase == Phase::Greeting || !self.inflight.is_empty()
+    }
+
+    /// True when a reply is awaited but the idle limit does not run yet (the command went
+    /// out while nothing was awaited, and sending takes no instant).
+    fn waits_untimed(&self) -> bool {
+        !self.closed && self.waiting() && !self.idle.is_running()
+    }
+
+    /// The idle limit of the wait for the oldest command in flight (RFC 5321 4.5.3.2).
+    fn phase_timeout(&self) -> Duration {
+        match self.inflight.front() {
+            Some((_, kind)) => kind.timeout(&self.config.timeouts),
+            None => self.config.timeouts.other,
+        }
     }
 
     /// Body octets waiting: in the output buffer and in commands not sent yet.
@@ -1216,13 +1243,11 @@ impl Machine for Client {
     type Event = Event;
     type Error = ProtocolError;
 
-    fn receive(&mut self, data: &[u8]) {
+    fn receive(&mut self, data: &[u8], now: Instant) {
         if self.closed {
             return;
         }
-        if !data.is_empty() {
-            self.activity = true;
-        }
+        self.idle.input(now);
         if self.phase == Phase::StartTls && !self.transport.is_empty() {
             // The upgrade is asked for but not done: a byte now is plaintext injection.
             self.fail(ProtocolError::DataAfterStartTls);
@@ -1235,14 +1260,12 @@ impl Machine for Client {
         self.input.spare()
     }
 
-    fn commit_input(&mut self, n: usize) {
+    fn commit_input(&mut self, n: usize, now: Instant) {
+        self.idle.input(now);
         self.input.commit(n);
-        if n > 0 {
-            self.activity = true;
-        }
     }
 
-    fn receive_eof(&mut self) {
+    fn receive_eof(&mut self, _now: Instant) {
         // Replies already received are read first (poll_event).
         self.eof = true;
     }
@@ -1278,6 +1301,14 @@ impl Machine for Client {
                     let reply = value.into_owned();
                     bytes::Buf::advance(self.input.data(), consumed);
                     self.handle_reply(reply);
+                    // A whole reply is progress; the next wait has its own phase's limit, and
+                    // a client that waits for nothing has no idle limit.
+                    if self.waiting() {
+                        self.idle.set_idle(self.phase_timeout());
+                        self.idle.progress();
+                    } else {
+                        self.idle.pause();
+                    }
                 }
                 Ok(Parsed::Incomplete) => {
                     if self.eof {
@@ -1288,7 +1319,7 @@ impl Machine for Client {
                             self.events.push_back(Ok(Event::Closed(None)));
                             self.close();
                         } else {
-                            self.fail(ProtocolError::Closed);
+                            self.fail(ProtocolError::Closed("in the middle of a reply"));
                         }
                         continue;
                     }
@@ -1318,40 +1349,23 @@ impl Machine for Client {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        self.timer.deadline()
-    }
-
-    fn input_arrived(&mut self, now: Instant) {
-        if std::mem::take(&mut self.activity) && self.timer.deadline().is_some() {
-            self.timer.start(now);
+        if self.waits_untimed() {
+            // A command went out while nothing was awaited: ask for the time at once.
+            return Some(self.idle.last_input());
         }
+        self.idle.deadline()
     }
 
     fn handle_timeout(&mut self, now: Instant) {
-        if self.closed || !self.timer.expire(now) {
+        if self.closed {
             return;
         }
-        let waiting = self.phase == Phase::Greeting || !self.inflight.is_empty();
-        if std::mem::take(&mut self.activity) || !waiting {
-            // Progress since the timer started, or nothing awaited: re-arm for the phase of
-            // the oldest command still waiting for its reply.
-            let duration = match self.inflight.front() {
-                Some((_, kind)) => kind.timeout(&self.config.timeouts),
-                None => self.config.timeouts.other,
-            };
-            self.timer.set_duration(duration);
-            self.timer.start(now);
-            return;
+        if self.waits_untimed() {
+            self.idle.set_idle(self.phase_timeout());
+            self.idle.restart(now);
         }
-        let phase = match self.inflight.front() {
-            None => "greeting",
-            Some((_, Kind::Mail)) => "MAIL",
-            Some((_, Kind::Rcpt(_))) => "RCPT",
-            Some((_, Kind::Data)) => "DATA initiation",
-            Some((_, Kind::DataEnd | Kind::Bdat { last: true })) => "DATA termination",
-            Some((_, Kind::Bdat { .. })) => "data block",
-            Some(_) => "command",
-        };
-        self.fail(ProtocolError::Timeout(phase));
+        if let Some(expiry) = self.idle.expire(now) {
+            self.fail(ProtocolError::Timeout(expiry));
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Errors: parse errors of the codec, encode refusals, the fatal [`ProtocolError`] of the
 //! machines and the caller's [`UsageError`].
 
-use proto_core::{DotError, LineError};
+use proto_core::{DotError, Expiry, LineError};
 
 /// What is wrong with a command or reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -85,12 +85,13 @@ pub enum ProtocolError {
     /// A SASL exchange failed on our side (for example a SCRAM server signature mismatch).
     #[error("SASL: {0}")]
     Sasl(String),
-    /// The peer closed the connection in the middle of an exchange.
-    #[error("connection closed by the peer")]
-    Closed,
-    /// The peer took longer than the timeout of this phase (RFC 5321 4.5.3.2).
-    #[error("timeout in phase {0}")]
-    Timeout(&'static str),
+    /// The peer closed the connection in the middle of an exchange; says where.
+    #[error("connection closed {0}")]
+    Closed(&'static str),
+    /// The peer made no progress within the idle limit of this phase (RFC 5321 4.5.3.2), or
+    /// the session passed its total deadline.
+    #[error("timed out: {0}")]
+    Timeout(Expiry),
     /// Too many protocol errors from the client.
     #[error("too many errors")]
     TooManyErrors,

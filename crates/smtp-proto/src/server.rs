@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use proto_core::{
-    BareLineEnding, Decision, Decisions, DotUnstuffer, InputBuffer, LineError, LineFramer,
-    LineLimit, Machine, OutputBuffer, Timer, TlsInfo, TransportAction, Unstuffed,
+    BareLineEnding, Decision, Decisions, DotUnstuffer, Expiry, IdleRules, IdleTimer, InputBuffer,
+    LineError, LineFramer, LineLimit, Machine, OutputBuffer, TlsInfo, TransportAction, Unstuffed,
 };
 use sasl_proto::codec::decode_response_with;
 use sasl_proto::mechanism::MechanismSet;
@@ -72,8 +72,9 @@ pub struct ServerConfig {
     pub decide_connection: bool,
     /// Ask the application about HELO/EHLO/LHLO.
     pub decide_hello: bool,
-    /// The timeout of every phase (RFC 5321 4.5.3.2.7: 5 minutes).
-    pub timeout: Duration,
+    /// How long the client may make no progress (RFC 5321 4.5.3.2.7: 5 minutes for every
+    /// phase), before and after AUTH, and the session's total deadline (none by default).
+    pub idle: IdleRules,
     /// The sasl-proto configuration of each AUTH exchange.
     pub sasl: SaslConfigFactory,
 }
@@ -127,7 +128,7 @@ impl Default for ServerConfig {
             require_auth: false,
             decide_connection: false,
             decide_hello: false,
-            timeout: Duration::from_secs(300),
+            idle: IdleRules::new(Duration::from_secs(300)),
             sasl: Arc::new(sasl_proto::ServerConfig::default),
         }
     }
@@ -173,8 +174,8 @@ config_setters! {
     with_decide_connection: decide_connection: bool,
     /// Asks the application about HELO/EHLO/LHLO.
     with_decide_hello: decide_hello: bool,
-    /// Sets the timeout.
-    with_timeout: timeout: Duration,
+    /// Sets the idle rules.
+    with_idle: idle: IdleRules,
     /// Sets the SASL configuration factory.
     with_sasl: sasl: SaslConfigFactory,
 }
@@ -413,8 +414,7 @@ pub struct Server {
     identity_accepted: bool,
     pending_identity: Option<String>,
     errors: usize,
-    timer: Timer,
-    activity: bool,
+    idle: IdleTimer,
     closed: bool,
     eof: bool,
 }
@@ -434,8 +434,7 @@ impl Server {
     /// A server for a new connection at `now`: it greets at once, or reports
     /// [`Event::Connected`] first when configured to.
     pub fn new(config: ServerConfig, now: Instant) -> Self {
-        let mut timer = Timer::new(config.timeout);
-        timer.start(now);
+        let idle = IdleTimer::new(config.idle, now);
         let tls = config.implicit_tls;
         let input_limit = (64 * 1024).max(config.limits.max_auth_line * 2);
         let mut server = Self {
@@ -456,8 +455,7 @@ impl Server {
             identity_accepted: false,
             pending_identity: None,
             errors: 0,
-            timer,
-            activity: false,
+            idle,
             closed: false,
             eof: false,
             config,
@@ -550,7 +548,7 @@ impl Server {
         if !self.closed {
             self.closed = true;
             self.mode = Mode::Closed;
-            self.timer.stop();
+            self.idle.stop();
             self.transport.push_back(TransportAction::Close);
         }
     }
@@ -1294,6 +1292,7 @@ impl Server {
             }
             None => {
                 self.authenticated = Some(authcid);
+                self.idle.login();
                 self.mode = Mode::Command;
                 self.send(235, (2, 7, 0), "Authentication successful");
                 self.update_framer();
@@ -1348,6 +1347,8 @@ impl Server {
                 let auth = !matches!(self.mode, Mode::Command);
                 match self.framer.poll_line(self.input.data())? {
                     Ok(line) => {
+                        // A whole command line is progress (RFC 5321 4.5.3.2.7).
+                        self.idle.progress();
                         if auth {
                             self.auth_line(&line);
                             Some(None)
@@ -1376,6 +1377,7 @@ impl Server {
                 let max_size = self.config.limits.max_message_size;
                 match polled {
                     Ok(Unstuffed::Data(chunk)) => {
+                        self.idle.body(chunk.len());
                         let tx = self.tx.as_mut()?;
                         tx.size = tx.size.saturating_add(chunk.len() as u64);
                         if tx.size > max_size {
@@ -1391,6 +1393,7 @@ impl Server {
                         }
                     }
                     Ok(Unstuffed::End) => {
+                        self.idle.progress();
                         self.framer.reset();
                         self.mode = Mode::Command;
                         Some(self.end_of_data())
@@ -1421,6 +1424,7 @@ impl Server {
                         .min(data.len());
                     let chunk = data.split_to(n).freeze();
                     *remaining -= n as u64;
+                    self.idle.body(n);
                     let pass = refused.is_none()
                         && self.tx.as_ref().is_some_and(|t| t.refusal("").is_none());
                     return Some(pass.then_some(Ok(Event::Body(chunk))));
@@ -1484,10 +1488,8 @@ impl Machine for Server {
     type Event = Event;
     type Error = ProtocolError;
 
-    fn receive(&mut self, data: &[u8]) {
-        if !data.is_empty() {
-            self.activity = true;
-        }
+    fn receive(&mut self, data: &[u8], now: Instant) {
+        self.idle.input(now);
         if !self.closed {
             self.input.extend(data);
         }
@@ -1497,14 +1499,12 @@ impl Machine for Server {
         self.input.spare()
     }
 
-    fn commit_input(&mut self, n: usize) {
-        if n > 0 {
-            self.activity = true;
-        }
+    fn commit_input(&mut self, n: usize, now: Instant) {
+        self.idle.input(now);
         self.input.commit(n);
     }
 
-    fn receive_eof(&mut self) {
+    fn receive_eof(&mut self, _now: Instant) {
         // Commands already received are handled first (poll_event).
         self.eof = true;
     }
@@ -1568,30 +1568,23 @@ impl Machine for Server {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        self.timer.deadline()
-    }
-
-    fn input_arrived(&mut self, now: Instant) {
-        if std::mem::take(&mut self.activity) && self.timer.deadline().is_some() {
-            self.timer.start(now);
-        }
+        self.idle.deadline()
     }
 
     fn handle_timeout(&mut self, now: Instant) {
         if self.closed {
             return;
         }
-        if self.timer.expire(now) {
-            if std::mem::take(&mut self.activity) {
-                // Input arrived since the timer started: the phase goes on from now.
-                self.timer.start(now);
+        if let Some(expiry) = self.idle.expire(now) {
+            if expiry == Expiry::Idle && !self.decisions.is_empty() {
+                // The application, not the client, is deliberating: wait for it.
+                self.idle.restart(now);
                 return;
             }
             let text = format!("{} Error: timeout exceeded", self.config.hostname);
             self.send(421, (4, 4, 2), &text);
             self.close();
-            self.events
-                .push_back(Err(ProtocolError::Timeout("command")));
+            self.events.push_back(Err(ProtocolError::Timeout(expiry)));
         }
     }
 }

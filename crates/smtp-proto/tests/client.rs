@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use common::client::ClientScript;
 use proto_core::testing::{Side, Transcript, escape};
-use proto_core::{DotError, Machine, TransportAction};
-use smtp_proto::client::{Client, ClientConfig, Event, MessageInfo, TlsPolicy};
+use proto_core::{DotError, Expiry, Machine, TransportAction};
+use smtp_proto::client::{Client, ClientConfig, Event, MessageInfo, Timeouts, TlsPolicy};
 use smtp_proto::types::{ForwardPath, MailParameters, Mailbox, ReversePath};
 use smtp_proto::{Limits, ProtocolError, UsageError};
 
@@ -175,7 +175,7 @@ X: close
 #[test]
 fn capability_checks_before_mail() {
     let mut c = Client::new(cfg().with_tls(TlsPolicy::Never), Instant::now());
-    c.receive(b"220 x\r\n");
+    c.receive(b"220 x\r\n", std::time::Instant::now());
     while c.poll_event().is_some() {}
     c.advance_transmit(c.transmit().len());
     c.receive(
@@ -184,6 +184,7 @@ fn capability_checks_before_mail() {
             env!("CARGO_MANIFEST_DIR")
         ))
         .unwrap(),
+        Instant::now(),
     );
     while c.poll_event().is_some() {}
     let from = || ReversePath::Mailbox(Mailbox::parse("a@b.c").unwrap());
@@ -227,17 +228,17 @@ fn capability_checks_before_mail() {
     );
     // The stuffer checks the declaration: a NUL was not declared (not binary).
     c.advance_transmit(c.transmit().len());
-    c.receive(b"250 ok\r\n");
+    c.receive(b"250 ok\r\n", std::time::Instant::now());
     while c.poll_event().is_some() {}
     c.rcpt_to(
         ForwardPath::Mailbox(Mailbox::parse("x@y.z").unwrap()),
         Default::default(),
     )
     .unwrap();
-    c.receive(b"250 ok\r\n");
+    c.receive(b"250 ok\r\n", std::time::Instant::now());
     while c.poll_event().is_some() {}
     c.start_body().unwrap();
-    c.receive(b"354 go\r\n");
+    c.receive(b"354 go\r\n", std::time::Instant::now());
     while c.poll_event().is_some() {}
     assert!(matches!(c.write_body(b"a\0b"), Err(UsageError::Body(_))));
 }
@@ -439,29 +440,38 @@ E: delivery <green@foo.edu> 452
 #[test]
 fn starttls_injection_is_fatal_on_the_client() {
     let mut c = Client::new(cfg(), Instant::now());
-    c.receive(b"220 x\r\n250-x\r\n250 STARTTLS\r\n");
+    c.receive(
+        b"220 x\r\n250-x\r\n250 STARTTLS\r\n",
+        std::time::Instant::now(),
+    );
     while c.poll_event().is_some() {}
     assert_eq!(c.transmit(), b"EHLO client.example\r\nSTARTTLS\r\n");
     c.advance_transmit(c.transmit().len());
     // The go-ahead and an injected reply arrive together.
-    c.receive(b"220 go ahead\r\n250-injected\r\n250 AUTH PLAIN\r\n");
+    c.receive(
+        b"220 go ahead\r\n250-injected\r\n250 AUTH PLAIN\r\n",
+        std::time::Instant::now(),
+    );
     let e = c.poll_event().unwrap().unwrap_err();
     assert_eq!(e, ProtocolError::DataAfterStartTls);
     assert_eq!(c.poll_transport(), Some(TransportAction::Close));
     // Bytes that come after the go-ahead but before the handshake are the same.
     let mut c = Client::new(cfg(), Instant::now());
-    c.receive(b"220 x\r\n250-x\r\n250 STARTTLS\r\n");
+    c.receive(
+        b"220 x\r\n250-x\r\n250 STARTTLS\r\n",
+        std::time::Instant::now(),
+    );
     while c.poll_event().is_some() {}
-    c.receive(b"220 go ahead\r\n");
+    c.receive(b"220 go ahead\r\n", std::time::Instant::now());
     assert!(c.poll_event().is_none());
-    c.receive(b"250 injected\r\n");
+    c.receive(b"250 injected\r\n", std::time::Instant::now());
     assert_eq!(
         c.poll_event().unwrap().unwrap_err(),
         ProtocolError::DataAfterStartTls
     );
     // A server that does not offer STARTTLS fails the required policy.
     let mut c = Client::new(cfg(), Instant::now());
-    c.receive(b"220 x\r\n250 x\r\n");
+    c.receive(b"220 x\r\n250 x\r\n", std::time::Instant::now());
     let events: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
     assert!(
         matches!(events.last(), Some(Err(ProtocolError::TlsRequired))),
@@ -484,22 +494,25 @@ const BOGUS: [&[u8]; 8] = [
 fn body_client(chunking: bool) -> Client {
     let mut c = Client::new(cfg().with_tls(TlsPolicy::Never), Instant::now());
     if chunking {
-        c.receive(b"220 x\r\n250-x\r\n250 CHUNKING\r\n");
+        c.receive(
+            b"220 x\r\n250-x\r\n250 CHUNKING\r\n",
+            std::time::Instant::now(),
+        );
     } else {
-        c.receive(b"220 x\r\n250 x\r\n");
+        c.receive(b"220 x\r\n250 x\r\n", std::time::Instant::now());
     }
     while c.poll_event().is_some() {}
     c.mail_from(ReversePath::Null, MessageInfo::new(), MailParameters::new())
         .unwrap();
-    c.receive(b"250 ok\r\n");
+    c.receive(b"250 ok\r\n", std::time::Instant::now());
     while c.poll_event().is_some() {}
     c.rcpt_to(ForwardPath::Postmaster, Default::default())
         .unwrap();
-    c.receive(b"250 ok\r\n");
+    c.receive(b"250 ok\r\n", std::time::Instant::now());
     while c.poll_event().is_some() {}
     c.start_body().unwrap();
     if !chunking {
-        c.receive(b"354 go\r\n");
+        c.receive(b"354 go\r\n", std::time::Instant::now());
     }
     while c.poll_event().is_some() {}
     c.advance_transmit(c.transmit().len());
@@ -540,19 +553,19 @@ fn body_backpressure() {
         cfg().with_tls(TlsPolicy::Never).with_body_high_water(100),
         Instant::now(),
     );
-    c.receive(b"220 x\r\n250 x\r\n");
+    c.receive(b"220 x\r\n250 x\r\n", std::time::Instant::now());
     while c.poll_event().is_some() {}
     c.mail_from(ReversePath::Null, MessageInfo::new(), MailParameters::new())
         .unwrap();
-    c.receive(b"250 ok\r\n");
+    c.receive(b"250 ok\r\n", std::time::Instant::now());
     while c.poll_event().is_some() {}
     c.rcpt_to(ForwardPath::Postmaster, Default::default())
         .unwrap();
-    c.receive(b"250 ok\r\n");
+    c.receive(b"250 ok\r\n", std::time::Instant::now());
     while c.poll_event().is_some() {}
     c.start_body().unwrap();
     assert_eq!(c.write_body(b"too early").unwrap(), 0);
-    c.receive(b"354 go\r\n");
+    c.receive(b"354 go\r\n", std::time::Instant::now());
     let events: Vec<_> = std::iter::from_fn(|| c.poll_event())
         .map(Result::unwrap)
         .collect();
@@ -565,24 +578,66 @@ fn body_backpressure() {
     assert!(matches!(c.poll_event(), Some(Ok(Event::BodyWritable))));
 }
 
-/// Input restarts the running timer from the instant it arrived (the driver says when), so
-/// a timeout fires exactly one period after the last byte.
+/// Octets alone do not restart the timer: a server that trickles a reply one line (or one
+/// octet) at a time never completes it, and the client gives up one period after it started
+/// waiting.
 #[test]
-fn input_restarts_the_timer_from_its_arrival() {
+fn a_trickling_server_times_out() {
     let t0 = Instant::now();
+    let at = |s| t0 + Duration::from_secs(s);
     let mut c = Client::new(cfg(), t0);
-    c.receive(b"220-mx.example.org ESMTP\r\n");
-    c.input_arrived(t0 + Duration::from_secs(200));
+    c.receive(b"220-mx.example.org ESMTP\r\n", at(100));
+    for (i, octet) in b"220-".iter().enumerate() {
+        c.receive(&[*octet], at(150 + 50 * i as u64));
+    }
     while let Some(event) = c.poll_event() {
         event.unwrap();
     }
-    assert_eq!(c.poll_timeout(), Some(t0 + Duration::from_secs(500)));
-    c.handle_timeout(t0 + Duration::from_secs(499));
+    assert_eq!(c.poll_timeout(), Some(at(300)));
+    c.handle_timeout(at(299));
     assert!(c.poll_event().is_none());
-    c.handle_timeout(t0 + Duration::from_secs(500));
+    c.handle_timeout(at(300));
     assert_eq!(
         c.poll_event().unwrap().unwrap_err(),
-        ProtocolError::Timeout("greeting")
+        ProtocolError::Timeout(Expiry::Idle)
+    );
+}
+
+/// A whole reply is progress: the timer restarts from the instant its last octet arrived,
+/// with the limit of the next phase (RFC 5321 4.5.3.2).
+#[test]
+fn a_whole_reply_restarts_the_timer_from_its_arrival() {
+    let t0 = Instant::now();
+    let at = |s| t0 + Duration::from_secs(s);
+    let mut c = Client::new(cfg().with_tls(TlsPolicy::Never), t0);
+    c.receive(b"220 mx.example.org ESMTP\r\n", at(200));
+    while let Some(event) = c.poll_event() {
+        event.unwrap();
+    }
+    // EHLO went out in answer; its wait counts from the greeting's arrival.
+    assert!(c.transmit().starts_with(b"EHLO "));
+    assert_eq!(c.poll_timeout(), Some(at(500)));
+    c.handle_timeout(at(500));
+    assert_eq!(
+        c.poll_event().unwrap().unwrap_err(),
+        ProtocolError::Timeout(Expiry::Idle)
+    );
+}
+
+/// A session deadline closes even a busy session.
+#[test]
+fn the_session_deadline_holds() {
+    let t0 = Instant::now();
+    let at = |s| t0 + Duration::from_secs(s);
+    let timeouts = Timeouts::default().with_session(Some(Duration::from_secs(250)));
+    let mut c = Client::new(cfg().with_timeouts(timeouts), t0);
+    c.receive(b"220 mx.example.org ESMTP\r\n", at(200));
+    while c.poll_event().is_some() {}
+    assert_eq!(c.poll_timeout(), Some(at(250)));
+    c.handle_timeout(at(250));
+    assert_eq!(
+        c.poll_event().unwrap().unwrap_err(),
+        ProtocolError::Timeout(Expiry::Session)
     );
 }
 
@@ -594,7 +649,7 @@ fn timeouts_per_phase() {
     c.handle_timeout(t0 + Duration::from_secs(300));
     assert_eq!(
         c.poll_event().unwrap().unwrap_err(),
-        ProtocolError::Timeout("greeting")
+        ProtocolError::Timeout(Expiry::Idle)
     );
     // DATA termination waits 10 minutes once the end was sent.
     let mut c = body_client(false);
@@ -606,7 +661,7 @@ fn timeouts_per_phase() {
     c.handle_timeout(now + Duration::from_secs(600));
     assert_eq!(
         c.poll_event().unwrap().unwrap_err(),
-        ProtocolError::Timeout("DATA termination")
+        ProtocolError::Timeout(Expiry::Idle)
     );
 }
 
@@ -615,7 +670,7 @@ fn limits_on_replies() {
     for (len, ok) in [(512usize, true), (513, false)] {
         let mut c = Client::new(cfg(), Instant::now());
         let line = format!("220 {}\r\n", "x".repeat(len - 6));
-        c.receive(line.as_bytes());
+        c.receive(line.as_bytes(), std::time::Instant::now());
         let e = c.poll_event().unwrap();
         assert_eq!(e.is_ok(), ok, "{len}");
     }
@@ -623,7 +678,10 @@ fn limits_on_replies() {
         cfg().with_limits(Limits::default().with_max_reply_lines(3)),
         Instant::now(),
     );
-    c.receive(b"220-a\r\n220-b\r\n220-c\r\n220 d\r\n");
+    c.receive(
+        b"220-a\r\n220-b\r\n220-c\r\n220 d\r\n",
+        std::time::Instant::now(),
+    );
     assert!(c.poll_event().unwrap().is_err());
 }
 
@@ -634,15 +692,18 @@ fn bdat_backpressure_counts_queued_chunks() {
         cfg().with_tls(TlsPolicy::Never).with_body_high_water(100),
         Instant::now(),
     );
-    c.receive(b"220 x\r\n250-x\r\n250 CHUNKING\r\n");
+    c.receive(
+        b"220 x\r\n250-x\r\n250 CHUNKING\r\n",
+        std::time::Instant::now(),
+    );
     while c.poll_event().is_some() {}
     c.mail_from(ReversePath::Null, MessageInfo::new(), MailParameters::new())
         .unwrap();
-    c.receive(b"250 ok\r\n");
+    c.receive(b"250 ok\r\n", std::time::Instant::now());
     while c.poll_event().is_some() {}
     c.rcpt_to(ForwardPath::Postmaster, Default::default())
         .unwrap();
-    c.receive(b"250 ok\r\n");
+    c.receive(b"250 ok\r\n", std::time::Instant::now());
     while c.poll_event().is_some() {}
     c.start_body().unwrap();
     while c.poll_event().is_some() {}
@@ -652,7 +713,7 @@ fn bdat_backpressure_counts_queued_chunks() {
     assert_eq!(c.write_body(&[b'b'; 60]).unwrap(), 31);
     assert_eq!(c.write_body(&[b'c'; 60]).unwrap(), 0);
     c.advance_transmit(c.transmit().len());
-    c.receive(b"250 ok\r\n");
+    c.receive(b"250 ok\r\n", std::time::Instant::now());
     let events: Vec<_> = std::iter::from_fn(|| c.poll_event())
         .map(Result::unwrap)
         .collect();

@@ -487,17 +487,17 @@ impl<M: Machine> Mitm<M> {
 impl<M: Machine> Machine for Mitm<M> {
     type Event = M::Event;
     type Error = M::Error;
-    fn receive(&mut self, data: &[u8]) {
-        self.inner.receive(data);
+    fn receive(&mut self, data: &[u8], now: Instant) {
+        self.inner.receive(data, now);
     }
     fn input_buffer(&mut self) -> &mut [u8] {
         self.inner.input_buffer()
     }
-    fn commit_input(&mut self, n: usize) {
-        self.inner.commit_input(n);
+    fn commit_input(&mut self, n: usize, now: Instant) {
+        self.inner.commit_input(n, now);
     }
-    fn receive_eof(&mut self) {
-        self.inner.receive_eof();
+    fn receive_eof(&mut self, now: Instant) {
+        self.inner.receive_eof(now);
     }
     fn wants_input(&self) -> bool {
         self.inner.wants_input()
@@ -529,10 +529,6 @@ impl<M: Machine> Machine for Mitm<M> {
     }
     fn handle_timeout(&mut self, now: Instant) {
         self.inner.handle_timeout(now);
-    }
-
-    fn input_arrived(&mut self, now: Instant) {
-        self.inner.input_arrived(now);
     }
 }
 

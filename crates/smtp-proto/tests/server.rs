@@ -462,7 +462,7 @@ T: +2s
 T: +297s
 T: +1s
 S: 421 4.4.2 foo.com Error: timeout exceeded
-E: error: timeout in phase command
+E: error: timed out: no progress within the idle limit
 X: close
 ",
         foo,
@@ -498,7 +498,7 @@ S: 503 5.5.1 Error: send HELO/EHLO first
 }
 
 fn feed(server: &mut Server, bytes: &[u8]) -> (Vec<String>, Vec<u8>) {
-    server.receive(bytes);
+    server.receive(bytes, std::time::Instant::now());
     drain(server)
 }
 

@@ -121,7 +121,10 @@ pub fn list_session(
     if let Some(info) = connected.tls_info.clone() {
         config = config.with_tls_info(info);
     }
-    let mut driver = Driver::new(Client::new(config), connected.stream);
+    let mut driver = Driver::new(
+        Client::new(config, std::time::Instant::now()),
+        connected.stream,
+    );
     if let Some(upgrade) = connected.upgrade {
         driver = driver.with_tls_upgrade(upgrade);
     }

@@ -248,8 +248,7 @@ impl ServerScript {
             }
             ServerEvent::TlsEstablished => "tls".into(),
             ServerEvent::TooManyFailedLogins => "too many failed logins".into(),
-            ServerEvent::Disconnected => "disconnected".into(),
-            ServerEvent::TimedOut => "timed out".into(),
+            ServerEvent::Closed => "disconnected".into(),
             _ => "?".into(),
         }
     }
@@ -269,7 +268,7 @@ pub struct ClientScript {
 impl ClientScript {
     pub fn new(config: ClientConfig) -> Self {
         Self {
-            client: Client::new(config),
+            client: Client::new(config, std::time::Instant::now()),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! A client and a server machine paired in memory.
 
+use std::time::Instant;
+
 use crate::machine::{Machine, TlsInfo, TransportAction};
 
 /// The `TlsInfo` every fake upgrade hands over: fixed channel-binding bytes, so that tests of
@@ -32,9 +34,11 @@ pub struct Pumped<C: Machine, S: Machine> {
 }
 
 /// The state of an in-memory connection between two machines: who has closed, whether each
-/// side was told, and every byte that crossed it.
-#[derive(Debug, Default)]
+/// side was told, every byte that crossed it, and the instant the bytes arrive at.
+#[derive(Debug)]
 pub struct Link {
+    /// The instant given with every input (a synthetic clock: tests move it themselves).
+    pub now: Instant,
     client_closed: bool,
     server_closed: bool,
     client_told: bool,
@@ -43,10 +47,29 @@ pub struct Link {
     pub wire: Vec<(Sender, Vec<u8>)>,
 }
 
+impl Default for Link {
+    fn default() -> Self {
+        Self::at(Instant::now())
+    }
+}
+
 impl Link {
-    /// A fresh, open connection.
+    /// A fresh, open connection whose inputs arrive at the instant it was made.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A fresh, open connection whose inputs arrive at `now` (until the test moves
+    /// [`Link::now`]).
+    pub fn at(now: Instant) -> Self {
+        Self {
+            now,
+            client_closed: false,
+            server_closed: false,
+            client_told: false,
+            server_told: false,
+            wire: Vec::new(),
+        }
     }
 
     /// True once the client has asked to close.
@@ -134,7 +157,7 @@ impl Link {
             Sender::Server => self.server_closed,
         };
         if closed_now && !peer_told {
-            to.receive_eof();
+            to.receive_eof(self.now);
             match sender {
                 Sender::Client => self.server_told = true,
                 Sender::Server => self.client_told = true,
@@ -150,7 +173,7 @@ impl Link {
             return false;
         }
         from.advance_transmit(bytes.len());
-        to.receive(&bytes);
+        to.receive(&bytes, self.now);
         self.wire.push((sender, bytes));
         true
     }

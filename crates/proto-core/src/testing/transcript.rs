@@ -332,7 +332,7 @@ impl<'a, S: Scripted> Run<'a, S> {
                     self.drain();
                 }
                 Step::Eof => {
-                    self.scripted.machine().receive_eof();
+                    self.scripted.machine().receive_eof(self.now);
                     self.drain();
                 }
             }
@@ -374,14 +374,14 @@ impl<'a, S: Scripted> Run<'a, S> {
             };
             let (piece, tail) = rest.split_at(n.min(rest.len()));
             rest = tail;
-            self.scripted.machine().receive(piece);
-            self.scripted.machine().input_arrived(self.now);
+            self.scripted.machine().receive(piece, self.now);
             self.drain();
         }
     }
 
     /// Collects everything the machine has to say now, as a driver would.
     fn drain(&mut self) {
+        let mut fired = None;
         loop {
             let mut progress = false;
             let machine = self.scripted.machine();
@@ -410,6 +410,16 @@ impl<'a, S: Scripted> Run<'a, S> {
                 if action == TransportAction::StartTls {
                     self.scripted.machine().tls_established(fake_tls_info());
                 }
+            }
+            // A driver calls handle_timeout whenever the machine's deadline has come, also
+            // when the machine asks at once (a client that must learn when it began to wait).
+            // (Once per deadline: a machine that keeps a past deadline must not spin the run.)
+            let machine = self.scripted.machine();
+            let due = machine.poll_timeout().filter(|t| *t <= self.now);
+            if due.is_some() && due != fired {
+                fired = due;
+                machine.handle_timeout(self.now);
+                progress = true;
             }
             if !progress {
                 break;

@@ -18,9 +18,8 @@ use proto_core::{
 use sasl_proto::{ChannelBinding, ClientStep, Credentials, Mechanism, NonceSource};
 
 use crate::codec::{
-    ResponseContext, encode_command_with, find_timestamp, parse_capability, parse_continuation,
-    parse_language, parse_list_entry, parse_stat_text, parse_status_line, parse_uidl_entry,
-    unstuff_line,
+    encode_command_with, find_timestamp, parse_capability, parse_continuation, parse_language,
+    parse_list_entry, parse_stat_text, parse_status_line, parse_uidl_entry, unstuff_line,
 };
 use crate::error::{ParseError, ProtocolError, UsageError};
 use crate::limits::Limits;
@@ -34,12 +33,12 @@ use crate::types::{
 pub struct ClientConfig {
     /// Send credentials (of any kind) over a connection without TLS. Off by default: only for
     /// trusted local links.
-    pub allow_plaintext_credentials: bool,
-    /// SASL mechanisms allowed without TLS even when `allow_plaintext_credentials` is off (an
+    pub plaintext_auth: bool,
+    /// SASL mechanisms allowed without TLS even when `plaintext_auth` is off (an
     /// explicit opt-in per mechanism).
     pub plaintext_mechanisms: Vec<Mechanism>,
     /// The connection is protected from the start (implicit TLS, port 995).
-    pub tls_active: bool,
+    pub implicit_tls: bool,
     /// What the implicit TLS handshake gave (channel bindings for SCRAM -PLUS); set with
     /// `with_tls_info`.
     pub tls_info: Option<TlsInfo>,
@@ -58,11 +57,8 @@ pub struct ClientConfig {
 impl std::fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientConfig")
-            .field(
-                "allow_plaintext_credentials",
-                &self.allow_plaintext_credentials,
-            )
-            .field("tls_active", &self.tls_active)
+            .field("plaintext_auth", &self.plaintext_auth)
+            .field("implicit_tls", &self.implicit_tls)
             .field("pipelining", &self.pipelining)
             .field("limits", &self.limits)
             .finish_non_exhaustive()
@@ -72,9 +68,9 @@ impl std::fmt::Debug for ClientConfig {
 impl Default for ClientConfig {
     fn default() -> Self {
         Self {
-            allow_plaintext_credentials: false,
+            plaintext_auth: false,
             plaintext_mechanisms: Vec::new(),
-            tls_active: false,
+            implicit_tls: false,
             tls_info: None,
             pipelining: true,
             nonce_source: None,
@@ -92,8 +88,8 @@ impl ClientConfig {
 
     /// Allows credentials without TLS (trusted local links only).
     #[must_use]
-    pub fn with_plaintext_credentials(mut self, on: bool) -> Self {
-        self.allow_plaintext_credentials = on;
+    pub fn with_plaintext_auth(mut self, on: bool) -> Self {
+        self.plaintext_auth = on;
         self
     }
 
@@ -106,8 +102,8 @@ impl ClientConfig {
 
     /// The connection is protected from the start (implicit TLS).
     #[must_use]
-    pub fn with_tls_active(mut self, on: bool) -> Self {
-        self.tls_active = on;
+    pub fn with_implicit_tls(mut self, on: bool) -> Self {
+        self.implicit_tls = on;
         self
     }
 
@@ -115,7 +111,7 @@ impl ClientConfig {
     /// its handshake gave, so that SCRAM -PLUS can bind to the channel.
     #[must_use]
     pub fn with_tls_info(mut self, info: TlsInfo) -> Self {
-        self.tls_active = true;
+        self.implicit_tls = true;
         self.tls_info = Some(info);
         self
     }
@@ -387,8 +383,10 @@ pub struct Client {
     phase: Phase,
     queue: VecDeque<Queued>,
     in_flight: VecDeque<InFlight>,
-    listing: Option<Listing>,
-    body: Option<DotUnstuffer>,
+    /// The listing being read, with the id of the command it answers.
+    listing: Option<(CommandId, Listing)>,
+    /// The message being read, with the id of the RETR or TOP it answers.
+    body: Option<(CommandId, DotUnstuffer)>,
     login: Option<Login>,
     capabilities: Option<Capabilities<'static>>,
     timestamp: Option<Timestamp<'static>>,
@@ -415,9 +413,9 @@ impl Client {
     pub fn new(config: ClientConfig, now: Instant) -> Self {
         Self {
             utf8_sent: false,
-            input: InputBuffer::new(config.limits.input_buffer),
+            input: InputBuffer::new(config.limits.max_input_buffer),
             output: OutputBuffer::new(),
-            framer: LineFramer::new(config.limits.response_line, BareLineEnding::Accept),
+            framer: LineFramer::new(config.limits.max_response_line, BareLineEnding::Accept),
             ids: CommandIds::new(),
             events: VecDeque::new(),
             transport: VecDeque::new(),
@@ -429,7 +427,7 @@ impl Client {
             login: None,
             capabilities: None,
             timestamp: None,
-            tls_active: config.tls_active,
+            tls_active: config.implicit_tls,
             awaiting_tls: false,
             channel_binding: config.tls_info.as_ref().and_then(|i| {
                 ChannelBinding::from_tls(
@@ -608,7 +606,7 @@ impl Client {
         method: LoginMethod,
     ) -> Result<CommandId, UsageError> {
         self.authorization_only("login")?;
-        let secure = self.tls_active || self.config.allow_plaintext_credentials;
+        let secure = self.tls_active || self.config.plaintext_auth;
         let method = match method {
             LoginMethod::Auto if secure => self.choose_method(&credentials, None)?,
             LoginMethod::Auto => {
@@ -943,9 +941,9 @@ impl Client {
                 Some(Expect::Auth) => self
                     .config
                     .limits
-                    .sasl_line
-                    .max(self.config.limits.response_line),
-                _ => self.config.limits.response_line,
+                    .max_sasl_line
+                    .max(self.config.limits.max_response_line),
+                _ => self.config.limits.max_response_line,
             };
             if self.framer.max_len() != limit {
                 self.framer.set_max_len(limit);
@@ -988,16 +986,20 @@ impl Client {
 
     /// Moves body data to events; false when more input is needed.
     fn poll_body(&mut self) -> bool {
-        let Some(unstuffer) = self.body.as_mut() else {
+        let Some((id, unstuffer)) = self.body.as_mut() else {
             return false;
         };
+        let id = *id;
         let step = unstuffer.poll(self.input.data());
-        self.body_step(step)
+        self.body_step(id, step)
     }
 
     /// Acts on one step of the body; false when more input is needed.
-    fn body_step(&mut self, step: Option<Result<Unstuffed, proto_core::DotError>>) -> bool {
-        let id = self.in_flight.front().map_or(CommandId::new(0), |f| f.id);
+    fn body_step(
+        &mut self,
+        id: CommandId,
+        step: Option<Result<Unstuffed, proto_core::DotError>>,
+    ) -> bool {
         match step {
             Some(Ok(Unstuffed::Data(data))) => {
                 self.idle.body(data.len());
@@ -1086,23 +1088,23 @@ impl Client {
         match head.expect {
             Expect::Capa => {
                 self.in_flight.push_front(head);
-                self.listing = Some(Listing::Capa(Vec::new()));
+                self.listing = Some((id, Listing::Capa(Vec::new())));
             }
             Expect::List(None) => {
                 self.in_flight.push_front(head);
-                self.listing = Some(Listing::List(Vec::new()));
+                self.listing = Some((id, Listing::List(Vec::new())));
             }
             Expect::Uidl(None) => {
                 self.in_flight.push_front(head);
-                self.listing = Some(Listing::Uidl(Vec::new()));
+                self.listing = Some((id, Listing::Uidl(Vec::new())));
             }
             Expect::LangList => {
                 self.in_flight.push_front(head);
-                self.listing = Some(Listing::Lang(Vec::new()));
+                self.listing = Some((id, Listing::Lang(Vec::new())));
             }
             Expect::Body => {
                 self.in_flight.push_front(head);
-                self.body = Some(DotUnstuffer::new(BareLineEnding::Accept));
+                self.body = Some((id, DotUnstuffer::new(BareLineEnding::Accept)));
                 self.events.push_back(Ok(ClientEvent::BodyStart {
                     id,
                     line: status_owned,
@@ -1227,9 +1229,8 @@ impl Client {
     }
 
     fn listing_line(&mut self, line: &[u8]) {
-        let id = self.in_flight.front().map_or(CommandId::new(0), |f| f.id);
         let Some(line) = unstuff_line(line) else {
-            let Some(listing) = self.listing.take() else {
+            let Some((id, listing)) = self.listing.take() else {
                 return;
             };
             self.in_flight.pop_front();
@@ -1247,8 +1248,8 @@ impl Client {
             self.flush();
             return;
         };
-        let limit = self.config.limits.listing_entries;
-        let Some(listing) = self.listing.as_mut() else {
+        let limit = self.config.limits.max_listing_entries;
+        let Some((_, listing)) = self.listing.as_mut() else {
             return;
         };
         if listing.len() >= limit {
@@ -1362,16 +1363,16 @@ impl Machine for Client {
         if self.events.is_empty() {
             // The hot path of a body: hand each chunk on without queueing it.
             if !self.fatal
-                && let Some(unstuffer) = self.body.as_mut()
+                && let Some((id, unstuffer)) = self.body.as_mut()
             {
+                let id = *id;
                 match unstuffer.poll(self.input.data()) {
                     Some(Ok(Unstuffed::Data(data))) => {
                         self.idle.body(data.len());
-                        let id = self.in_flight.front().map_or(CommandId::new(0), |f| f.id);
                         return Some(Ok(ClientEvent::BodyChunk { id, data }));
                     }
                     other => {
-                        if !self.body_step(other) {
+                        if !self.body_step(id, other) {
                             return self.events.pop_front();
                         }
                     }
@@ -1436,10 +1437,4 @@ impl Machine for Client {
             self.fail(ProtocolError::Timeout(expiry));
         }
     }
-}
-
-/// The context in which the answer to `command` is read, for callers that drive the codec
-/// themselves.
-pub fn context_for(command: &Command<'_>) -> ResponseContext {
-    ResponseContext::for_command(command)
 }

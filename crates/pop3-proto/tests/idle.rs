@@ -11,10 +11,10 @@
 
 use std::time::{Duration, Instant};
 
-use pop3_proto::server::MessageInfo;
+use pop3_proto::MaildropEntry;
 use pop3_proto::{
-    Client, ClientConfig, ClientEvent, LoginMethod, MessageNumber, ProtocolError, Server, ServerConfig,
-    ServerEvent,
+    Client, ClientConfig, ClientEvent, LoginMethod, MessageNumber, ProtocolError, Server,
+    ServerConfig, ServerEvent,
 };
 use proto_core::{Expiry, IdleRules, Machine};
 use sasl_proto::Credentials;
@@ -25,7 +25,7 @@ fn secs(t0: Instant, n: u64) -> Instant {
 
 fn server(t0: Instant, idle: IdleRules) -> Server {
     let mut server = Server::new(
-        ServerConfig::new().with_tls_active(true).with_idle(idle),
+        ServerConfig::new().with_implicit_tls(true).with_idle(idle),
         t0,
     );
     drain_server(&mut server);
@@ -39,7 +39,7 @@ fn drain_server(server: &mut Server) -> (Vec<u8>, Option<ProtocolError>) {
     while let Some(event) = server.poll_event() {
         match event {
             Ok(ServerEvent::Login { decision, .. }) => server
-                .accept_login(decision, vec![MessageInfo::new(10, "a")])
+                .accept_login(decision, vec![MaildropEntry::new(10, "a")])
                 .unwrap(),
             Ok(_) => {}
             Err(e) => error = Some(e),
@@ -79,15 +79,19 @@ fn server_closes_a_client_that_trickles_octets() {
 #[test]
 fn server_limit_before_login_then_after() {
     let t0 = Instant::now();
-    let rules = IdleRules::new(Duration::from_secs(600))
-        .with_before_login(Some(Duration::from_secs(60)));
+    let rules =
+        IdleRules::new(Duration::from_secs(600)).with_before_login(Some(Duration::from_secs(60)));
     let mut s = server(t0, rules);
     assert_eq!(s.poll_timeout(), Some(secs(t0, 60)));
     to_server(&mut s, b"USER tim\r\n", secs(t0, 50));
     assert_eq!(s.poll_timeout(), Some(secs(t0, 110)));
     let (out, _) = to_server(&mut s, b"PASS secret\r\n", secs(t0, 100));
     assert!(out.starts_with(b"+OK"), "{out:?}");
-    assert_eq!(s.poll_timeout(), Some(secs(t0, 700)), "the longer limit after login");
+    assert_eq!(
+        s.poll_timeout(),
+        Some(secs(t0, 700)),
+        "the longer limit after login"
+    );
     assert_eq!(expire_server(&mut s, secs(t0, 699)), None);
     assert_eq!(
         expire_server(&mut s, secs(t0, 700)),
@@ -113,7 +117,7 @@ fn server_session_deadline() {
 
 fn client(t0: Instant) -> Client {
     let config = ClientConfig::new()
-        .with_tls_active(true)
+        .with_implicit_tls(true)
         .with_idle(IdleRules::new(Duration::from_secs(600)));
     Client::new(config, t0)
 }
@@ -169,8 +173,11 @@ fn client_counts_message_data_as_progress_per_kib() {
     let mut c = client(t0);
     c.receive(b"+OK ready\r\n", t0);
     drain_client(&mut c);
-    c.login(Credentials::password("tim", "secret"), LoginMethod::UserPass)
-        .unwrap();
+    c.login(
+        Credentials::password("tim", "secret"),
+        LoginMethod::UserPass,
+    )
+    .unwrap();
     drain_client(&mut c);
     c.handle_timeout(t0);
     c.receive(b"+OK\r\n+OK in\r\n", t0);
@@ -179,7 +186,10 @@ fn client_counts_message_data_as_progress_per_kib() {
     c.handle_timeout(secs(t0, 10));
     assert_eq!(c.poll_timeout(), Some(secs(t0, 610)));
     let line = format!("{}\r\n", "a".repeat(48));
-    c.receive(format!("+OK\r\n{}", line.repeat(10)).as_bytes(), secs(t0, 100));
+    c.receive(
+        format!("+OK\r\n{}", line.repeat(10)).as_bytes(),
+        secs(t0, 100),
+    );
     drain_client(&mut c);
     // The status line is progress; 500 octets of message are not yet.
     assert_eq!(c.poll_timeout(), Some(secs(t0, 700)));

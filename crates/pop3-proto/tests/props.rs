@@ -11,13 +11,13 @@
 
 use std::borrow::Cow;
 
-use pop3_proto::codec::{
-    Parsed, ResponseContext, encode_command, encode_response, parse_command, parse_response,
-};
-use pop3_proto::types::{Expire, Language};
 use pop3_proto::{
     Capabilities, Capability, Command, ListEntry, MessageNumber, Response, ResponseCode,
     StatusLine, UidlEntry,
+};
+use pop3_proto::{Expire, Language};
+use pop3_proto::{
+    Parsed, ResponseContext, encode_command, encode_response, parse_command, parse_response,
 };
 use proptest::prelude::*;
 use sasl_proto::Mechanism;

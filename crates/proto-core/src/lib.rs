@@ -10,6 +10,9 @@ pub mod line_limit;
 pub mod machine;
 pub mod parse_error;
 pub mod parsed;
+// The word-at-a-time byte tests the codecs share: public for the workspace's crates, not an
+// API of its own.
+#[doc(hidden)]
 pub mod swar;
 pub mod timer;
 

@@ -7,9 +7,9 @@
     clippy::panic
 )]
 
-use smtp_proto::codec::{encode_command, encode_reply, parse_command_line, parse_reply_with};
-use smtp_proto::types::{Capabilities, Orcpt, xtext_decode, xtext_encode};
 use smtp_proto::*;
+use smtp_proto::{Capabilities, Orcpt, xtext_decode, xtext_encode};
+use smtp_proto::{encode_command, encode_reply, parse_command_line, parse_reply_with};
 
 fn cmd(line: &str) -> Command<'_> {
     parse_command_line(line.as_bytes(), &Limits::default()).unwrap()

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use proto_core::{Expiry, IdleRules, Machine};
 use smtp_proto::ProtocolError;
-use smtp_proto::server::{Event, Server, ServerConfig};
+use smtp_proto::{Server, ServerConfig, ServerEvent};
 
 fn secs(t0: Instant, n: u64) -> Instant {
     t0 + Duration::from_secs(n)
@@ -36,9 +36,9 @@ fn drain(server: &mut Server, accept: bool) -> (Vec<u8>, Option<ProtocolError>) 
     while let Some(event) = server.poll_event() {
         match event {
             Ok(
-                Event::MailFrom { decision, .. }
-                | Event::RcptTo { decision, .. }
-                | Event::DataEnd { decision, .. },
+                ServerEvent::MailFrom { decision, .. }
+                | ServerEvent::RcptTo { decision, .. }
+                | ServerEvent::DataEnd { decision, .. },
             ) if accept => server.accept(decision).unwrap(),
             Ok(_) => {}
             Err(e) => error = Some(e),
@@ -98,7 +98,10 @@ fn message_data_is_progress_per_kib() {
         b"EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@mx.example>\r\nDATA\r\n",
         secs(t0, 10),
     );
-    assert!(out.ends_with(b"354 End data with <CR><LF>.<CR><LF>\r\n"), "{out:?}");
+    assert!(
+        out.ends_with(b"354 End data with <CR><LF>.<CR><LF>\r\n"),
+        "{out:?}"
+    );
     assert_eq!(s.poll_timeout(), Some(secs(t0, 310)));
     // Ten 50-octet lines are not yet progress.
     let lines = format!("{}\r\n", "a".repeat(48)).repeat(10);
@@ -154,8 +157,8 @@ fn the_session_deadline_holds_whatever_the_progress() {
 #[test]
 fn the_limit_before_login_applies_until_auth() {
     let t0 = Instant::now();
-    let rules = IdleRules::new(Duration::from_secs(300))
-        .with_before_login(Some(Duration::from_secs(60)));
+    let rules =
+        IdleRules::new(Duration::from_secs(300)).with_before_login(Some(Duration::from_secs(60)));
     let mut s = server(t0, rules);
     assert_eq!(s.poll_timeout(), Some(secs(t0, 60)));
     feed(&mut s, b"EHLO c\r\n", secs(t0, 30));
@@ -173,7 +176,7 @@ fn an_open_decision_is_not_the_clients_idling() {
     feed(&mut s, b"EHLO c\r\n", secs(t0, 5));
     s.receive(b"MAIL FROM:<a@b.example>\r\n", secs(t0, 10));
     let decision = match s.poll_event() {
-        Some(Ok(Event::MailFrom { decision, .. })) => decision,
+        Some(Ok(ServerEvent::MailFrom { decision, .. })) => decision,
         other => panic!("{other:?}"),
     };
     // The application thinks for longer than the idle limit: the client is not closed.

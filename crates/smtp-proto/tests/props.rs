@@ -11,9 +11,9 @@
 use std::borrow::Cow;
 
 use proptest::prelude::*;
-use smtp_proto::codec::{encode_command, encode_reply, parse_command_line, parse_reply_with};
-use smtp_proto::types::{Capabilities, Orcpt, xtext_encode};
 use smtp_proto::*;
+use smtp_proto::{Capabilities, Orcpt, xtext_encode};
+use smtp_proto::{encode_command, encode_reply, parse_command_line, parse_reply_with};
 
 fn label() -> impl Strategy<Value = String> {
     prop_oneof!["[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", "[a-zé]{1,6}",]

@@ -8,9 +8,9 @@ use std::time::Instant;
 use proto_core::Decision;
 use proto_core::testing::{Described, Scripted, escape};
 use sasl_proto::{FixedNonce, MemoryStore};
-use smtp_proto::codec::encode_command;
-use smtp_proto::server::{Event, Server, ServerConfig};
-use smtp_proto::types::{Capabilities, Command, EnhancedStatusCode, Reply, ReplyCode};
+use smtp_proto::encode_command;
+use smtp_proto::{Capabilities, Command, EnhancedStatusCode, Reply, ReplyCode};
+use smtp_proto::{Server, ServerConfig, ServerEvent};
 
 /// Parses "550 5.1.1 text" into a reply.
 pub fn reply_from(text: &str) -> Reply<'static> {
@@ -103,13 +103,13 @@ impl Scripted for ServerScript {
         result.map_err(|e| e.to_string())
     }
 
-    fn describe(&mut self, event: Event) -> Described {
+    fn describe(&mut self, event: ServerEvent) -> Described {
         let line = match event {
-            Event::Connected { decision } => {
+            ServerEvent::Connected { decision } => {
                 self.pending.push_back(decision);
                 "connect".to_owned()
             }
-            Event::Hello {
+            ServerEvent::Hello {
                 kind,
                 domain,
                 decision,
@@ -119,7 +119,7 @@ impl Scripted for ServerScript {
                 }
                 format!("{} {domain}", format!("{kind:?}").to_lowercase())
             }
-            Event::MailFrom {
+            ServerEvent::MailFrom {
                 from,
                 params,
                 decision,
@@ -128,7 +128,7 @@ impl Scripted for ServerScript {
                 let c = Command::Mail { from, params };
                 format!("mail {}", params_text(&c, "MAIL FROM:"))
             }
-            Event::RcptTo {
+            ServerEvent::RcptTo {
                 to,
                 params,
                 decision,
@@ -137,8 +137,8 @@ impl Scripted for ServerScript {
                 let c = Command::Rcpt { to, params };
                 format!("rcpt {}", params_text(&c, "RCPT TO:"))
             }
-            Event::Body(chunk) => return Described::Chunk(chunk.to_vec()),
-            Event::DataEnd {
+            ServerEvent::BodyChunk(chunk) => return Described::Chunk(chunk.to_vec()),
+            ServerEvent::DataEnd {
                 recipient,
                 size,
                 decision,
@@ -149,8 +149,8 @@ impl Scripted for ServerScript {
                     None => format!("data-end {size}"),
                 }
             }
-            Event::MessageRefused { reply } => format!("refused {}", reply.code()),
-            Event::AuthSecret {
+            ServerEvent::MessageRefused { reply } => format!("refused {}", reply.code()),
+            ServerEvent::AuthSecret {
                 mechanism,
                 authcid,
                 decision,
@@ -160,7 +160,7 @@ impl Scripted for ServerScript {
                 self.server.provide_secret(decision, secret).unwrap();
                 format!("auth-secret {authcid}")
             }
-            Event::AuthToken {
+            ServerEvent::AuthToken {
                 mechanism,
                 user,
                 token,
@@ -175,7 +175,7 @@ impl Scripted for ServerScript {
                 self.server.provide_token(decision, verdict).unwrap();
                 "auth-token".to_owned()
             }
-            Event::AuthIdentity {
+            ServerEvent::AuthIdentity {
                 authcid,
                 authzid,
                 decision,
@@ -187,10 +187,10 @@ impl Scripted for ServerScript {
                     None => format!("auth-identity {authcid}"),
                 }
             }
-            Event::Reset => "reset".to_owned(),
-            Event::TlsEstablished => "tls".to_owned(),
-            Event::Quit => "quit".to_owned(),
-            Event::Closed => "closed".to_owned(),
+            ServerEvent::Reset => "reset".to_owned(),
+            ServerEvent::TlsEstablished => "tls".to_owned(),
+            ServerEvent::Quit => "quit".to_owned(),
+            ServerEvent::Closed => "closed".to_owned(),
             other => format!("{other:?}"),
         };
         Described::Line(line)
@@ -205,9 +205,9 @@ pub mod client {
     use super::*;
     use proto_core::testing::unescape;
     use smtp_proto::Limits;
-    use smtp_proto::client::{Client, ClientConfig, Event, MessageInfo};
-    use smtp_proto::codec::parse_command_line;
-    use smtp_proto::types::{Body, MailParameters};
+    use smtp_proto::parse_command_line;
+    use smtp_proto::{Body, MailParameters};
+    use smtp_proto::{Client, ClientConfig, ClientEvent, MessageDeclaration};
 
     pub struct ClientScript {
         pub client: Client,
@@ -225,7 +225,7 @@ pub mod client {
         rest: &str,
     ) -> (
         smtp_proto::ReversePath<'static>,
-        MessageInfo,
+        MessageDeclaration,
         MailParameters<'static>,
     ) {
         let line = format!("MAIL FROM:{rest}");
@@ -236,7 +236,7 @@ pub mod client {
         else {
             panic!()
         };
-        let mut info = MessageInfo::new();
+        let mut info = MessageDeclaration::new();
         match params.body.take() {
             Some(Body::EightBitMime) => info = info.with_eight_bit(true),
             Some(Body::BinaryMime) => info = info.with_binary(true),
@@ -304,25 +304,25 @@ pub mod client {
             r.map_err(|e| e.to_string())
         }
 
-        fn describe(&mut self, event: Event) -> Described {
+        fn describe(&mut self, event: ClientEvent) -> Described {
             Described::Line(match event {
-                Event::Greeting(r) => format!("greeting {}", r.code()),
-                Event::Ready(_) => "ready".to_owned(),
-                Event::TlsEstablished => "tls".to_owned(),
-                Event::Reply { verb, reply, .. } => format!("reply {verb} {}", reply.code()),
-                Event::Recipient {
+                ClientEvent::Greeting(r) => format!("greeting {}", r.code()),
+                ClientEvent::Ready(_) => "ready".to_owned(),
+                ClientEvent::TlsEstablished => "tls".to_owned(),
+                ClientEvent::Reply { verb, reply, .. } => format!("reply {verb} {}", reply.code()),
+                ClientEvent::Recipient {
                     recipient, reply, ..
                 } => format!("recipient {recipient} {}", reply.code()),
-                Event::BodyWritable => "body-writable".to_owned(),
-                Event::MessageDone { reply, .. } => format!("done {}", reply.code()),
-                Event::LmtpDelivery {
+                ClientEvent::BodyWritable => "body-writable".to_owned(),
+                ClientEvent::MessageDone { reply, .. } => format!("done {}", reply.code()),
+                ClientEvent::LmtpDelivery {
                     recipient, reply, ..
                 } => format!("delivery {recipient} {}", reply.code()),
-                Event::Authenticated { mechanism, .. } => {
+                ClientEvent::Authenticated { mechanism, .. } => {
                     format!("authenticated {}", mechanism.as_str())
                 }
-                Event::AuthFailed { reply, .. } => format!("auth-failed {}", reply.code()),
-                Event::Closed(r) => format!(
+                ClientEvent::AuthFailed { reply, .. } => format!("auth-failed {}", reply.code()),
+                ClientEvent::Closed(r) => format!(
                     "closed {}",
                     r.map_or("-".to_owned(), |r| r.code().to_string())
                 ),

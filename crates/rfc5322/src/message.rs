@@ -495,24 +495,12 @@ impl Message {
         v
     }
 
-    /// The part named by an IMAP section number (RFC 3501 section 6.4.5): `[]` is the
-    /// message, `[1, 2]` is part 1.2. The parts of an enclosed message are numbered within
-    /// it; part 1 of a non-multipart message is its body.
+    /// The part named by an IMAP section number: [`Message::imap_section`] in IMAP4rev2
+    /// mode, then [`SectionPart::part`](crate::SectionPart::part). `[]` is the root; for
+    /// other numbers, the part's body is the section and its header the MIME header.
     pub fn imap_part(&self, path: &[u32]) -> Option<Part<'_>> {
-        let mut cur = self.root();
-        for &n in path {
-            let n = usize::try_from(n).ok()?.checked_sub(1)?;
-            // Inside a message part, numbers refer to the enclosed message's parts.
-            if cur.kind() == PartKind::Message {
-                cur = cur.children().next()?;
-            }
-            if cur.kind() == PartKind::Multipart {
-                cur = cur.children().nth(n)?;
-            } else if n != 0 {
-                return None;
-            }
-        }
-        Some(cur)
+        self.imap_section(path, crate::ImapRevision::Imap4rev2)?
+            .part()
     }
 }
 

@@ -482,3 +482,62 @@ fn byte_level_header_defects() {
         );
     }
 }
+
+/// The readings where an independent reader disagreed and the RFCs side with it, each
+/// through the message accessors.
+#[test]
+fn rfc_readings_where_readers_disagreed() {
+    use rfc5322::Address;
+    let raw = b"From: (comment)\r\n\
+To: undisclosed-recipients:; (comment)\r\n\
+Cc: unlisted-recipients:; (no To-header on input)\r\n\
+Subject: =?iso-8859-1?q?_?=\r\n\
+Message-ID: <9209252113.AA00975@ ebony >\r\n\
+In-Reply-To: <1234 @ local(blah) .machine .example>\r\n\
+References: <a(x)@b> < c @ d >\r\n\
+Date: Thu, 10 Jul 1997 14:53:31 EST5EDT\r\n\
+Content-Type: application/octet-stream; name=\"=?utf-8?q?a?= =?utf-8?q?b?=\"\r\n\
+\r\n\
+x";
+    for raw in [raw.to_vec(), to_lf(raw)] {
+        let msg = Message::parse(raw).unwrap();
+        let root = msg.root();
+        assert_eq!(root.from(), vec![]);
+        let empty_group = |name: &'static str| {
+            vec![Address::Group(rfc5322::Group {
+                name: name.into(),
+                members: vec![],
+            })]
+        };
+        assert_eq!(root.to(), empty_group("undisclosed-recipients"));
+        assert_eq!(root.cc(), empty_group("unlisted-recipients"));
+        assert_eq!(root.subject().as_deref(), Some(" "));
+        assert_eq!(
+            root.message_id().as_deref(),
+            Some("9209252113.AA00975@ebony")
+        );
+        assert_eq!(
+            root.field("in-reply-to").unwrap().message_ids(),
+            vec!["1234@local.machine.example"]
+        );
+        assert_eq!(
+            root.field("references").unwrap().message_ids(),
+            vec!["a@b", "c@d"]
+        );
+        let date = root.date().unwrap();
+        assert_eq!((date.offset_minutes, date.offset_unknown), (0, true));
+        assert_eq!(root.filename().as_deref(), Some("ab"));
+        let envelope = root.envelope();
+        assert!(envelope.from.is_empty());
+        assert_eq!(
+            envelope.to,
+            vec![
+                rfc5322::imap::EnvelopeAddress {
+                    mailbox: Some("undisclosed-recipients".into()),
+                    ..Default::default()
+                },
+                rfc5322::imap::EnvelopeAddress::default()
+            ]
+        );
+    }
+}

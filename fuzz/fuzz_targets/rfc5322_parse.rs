@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use mail_fuzz as _;
-use rfc5322::{Limits, Message};
+use rfc5322::{ImapRevision, Limits, Message};
 
 fuzz_target!(|data: &[u8]| {
     // The first byte picks small limits half of the time, so that every limit is reached.
@@ -68,7 +68,27 @@ fuzz_target!(|data: &[u8]| {
         }
         assert!(p.range().start <= p.body_range().start && p.body_range().end <= data.len());
     }
-    for path in [&[1u32][..], &[1, 1], &[2, 1, 1]] {
+    // IMAP sections: slices of the input; a numbered part's section is its body.
+    for path in [&[][..], &[1u32], &[2], &[1, 1], &[1, 2], &[2, 1, 1], &[1, 1, 1]] {
         let _ = msg.imap_part(path);
+        for rev in [ImapRevision::Imap4rev1, ImapRevision::Imap4rev2] {
+            let Some(s) = msg.imap_section(path, rev) else {
+                continue;
+            };
+            let whole = s.whole();
+            assert!(whole.len() <= data.len());
+            if let (false, Some(p)) = (path.is_empty(), s.part()) {
+                assert_eq!(&whole[..], p.raw_body());
+            }
+            if let (Some(h), Some(t)) = (s.header(), s.text()) {
+                assert!(h.len() + t.len() <= data.len());
+            }
+            let _ = (
+                s.mime(),
+                s.message(),
+                s.header_fields(&["subject", "from"]),
+                s.header_fields_not(&["subject"]),
+            );
+        }
     }
 });

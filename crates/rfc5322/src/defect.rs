@@ -13,8 +13,10 @@ pub enum DefectKind {
     /// A header line holds neither a field nor a continuation; the body is taken to start
     /// there (no blank line separated them).
     MissingHeaderBodySeparator,
-    /// A header line with no colon and no leading white space between two header lines: a
-    /// fold that lost its white space, read as a continuation of the field before it.
+    /// A header line that is no field (no colon, or a name with bytes outside printable
+    /// ASCII) where the header goes on after it, often a fold that lost its white space: the
+    /// line and its continuation lines were skipped, as Dovecot does. They stay in the
+    /// header block's bytes but are no [`crate::Field`].
     BrokenFolding,
     /// The first header line is a continuation line; it was ignored.
     FirstLineContinuation,

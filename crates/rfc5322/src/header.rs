@@ -144,6 +144,8 @@ pub(crate) fn scan_header(
         pos += 3;
     }
     let mut current: Option<FieldSpan> = None;
+    // The last line was a header line that is no field: its continuation lines are skipped.
+    let mut skipping = false;
     let mut long_line_seen = false;
     let mut too_many = false;
     let mut too_large = false;
@@ -201,6 +203,8 @@ pub(crate) fn scan_header(
                     f.value_end = content_end;
                     f.end = next;
                 }
+                // The continuation of a line that was skipped goes with it.
+                None if skipping => {}
                 None => defects.push(Defect::new(DefectKind::FirstLineContinuation, pos)),
             }
             pos = next;
@@ -218,6 +222,7 @@ pub(crate) fn scan_header(
                     &mut too_large,
                 );
             }
+            skipping = false;
             current = Some(FieldSpan {
                 start: pos,
                 name_end: pos + name_len,
@@ -234,25 +239,34 @@ pub(crate) fn scan_header(
             pos = next;
             continue;
         }
-        // A line that is no field: when the next line is a field or a continuation, it is
-        // a fold that lost its white space (seen in the wild) and is read as a continuation
-        // of the current field; otherwise the body starts here without a blank line.
-        if let Some(f) = current.as_mut() {
-            let (next_end, _) = line_at(data, next, end);
-            let next_line = data.get(next..next_end).unwrap_or(&[]);
-            let next_is_header = match next_line.first() {
-                Some(b' ' | b'\t') => true,
-                Some(_) => field_name(next_line).is_some(),
-                None => false,
-            };
-            if next_is_header {
-                crlf_lines += crlf;
-                defects.push(Defect::new(DefectKind::BrokenFolding, pos));
-                f.value_end = content_end;
-                f.end = next;
-                pos = next;
-                continue;
+        // A line that is no field (no colon, a name with bytes outside printable ASCII):
+        // when the header goes on after it (a field, a continuation, or the blank line after
+        // a field), it is skipped with a defect, continuation lines included, as Dovecot
+        // does; gluing it onto the field before would change that field's value. Otherwise
+        // the body starts here without a blank line.
+        let (next_end, after_next) = line_at(data, next, end);
+        let next_line = data.get(next..next_end).unwrap_or(&[]);
+        let header_goes_on = match next_line.first() {
+            Some(b' ' | b'\t') => true,
+            Some(_) => field_name(next_line).is_some(),
+            None => after_next > next && (current.is_some() || count > 0),
+        };
+        if header_goes_on {
+            crlf_lines += crlf;
+            defects.push(Defect::new(DefectKind::BrokenFolding, pos));
+            if let Some(f) = current.take() {
+                push(
+                    f,
+                    fields,
+                    defects,
+                    &mut count,
+                    &mut too_many,
+                    &mut too_large,
+                );
             }
+            skipping = true;
+            pos = next;
+            continue;
         }
         defects.push(Defect::new(DefectKind::MissingHeaderBodySeparator, pos));
         break HeaderScan {

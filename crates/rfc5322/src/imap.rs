@@ -248,10 +248,16 @@ impl Part<'_> {
                         }
                     }
                     PartKind::Multipart => {
-                        // No body part found: shown as an empty text/plain part.
+                        // No body part found: a multipart holding one empty text/plain
+                        // part, as Dovecot shows it (section 1 is that part).
                         out.extend_from_slice(
-                            b"(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 0 0)",
+                            b"((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 0 0",
                         );
+                        if extended {
+                            out.extend_from_slice(b" NIL NIL NIL NIL");
+                        }
+                        out.push(b')');
+                        stack.push(Step::MultiTail(p));
                     }
                     _ => {
                         let f = p.body_fields();

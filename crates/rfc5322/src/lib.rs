@@ -12,6 +12,7 @@ pub mod imap;
 pub mod limits;
 pub mod message;
 pub mod reader;
+pub mod section;
 
 pub use address::{Address, Group, Mailbox};
 pub use date::DateTime;
@@ -22,6 +23,7 @@ pub use field::misc::TransferEncoding;
 pub use header::Field;
 pub use limits::Limits;
 pub use message::{Message, Part, PartId, PartKind};
+pub use section::{ImapRevision, SectionPart};
 pub mod builder;
 pub mod encode;
 

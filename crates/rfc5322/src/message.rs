@@ -48,9 +48,11 @@ struct PartData {
     children: Range<usize>,
     kind: PartKind,
     depth: usize,
-    /// The parsed Content-Type; `None` when absent or unreadable (the default applies).
+    /// The parsed Content-Type; `None` when absent or invalid (the default applies).
     content_type: Option<ContentType<'static>>,
-    /// The part is a child of a multipart/digest (default message/rfc822).
+    /// The default Content-Type is message/rfc822: the part is a child of a
+    /// multipart/digest and has no Content-Type field (RFC 2046 section 5.1.5). An invalid
+    /// one means text/plain (RFC 2045 section 5.2).
     in_digest: bool,
     preamble: Range<usize>,
     epilogue: Option<Range<usize>>,
@@ -262,25 +264,19 @@ impl Message {
                 .and_then(|pp| self.parts.get(pp))
                 .is_some_and(|pp| effective_ct(pp).is("multipart", "digest"));
             let mut parsed: Option<ContentType<'_>> = None;
+            let mut in_digest = in_digest;
             if let Some(f) = find_field(data, my_fields, "content-type") {
                 let raw = data.get(f.value_start..f.value_end).unwrap_or(&[]);
-                if let Some(mut c) = content_type::parse_content_type(
+                parsed = content_type::parse_content_type(
                     raw,
                     limits.max_group_depth,
                     &mut defects,
                     f.value_start,
-                ) {
-                    if c.subtype.is_empty() {
-                        // "text/" or "multipart" alone: keep a usable subtype.
-                        c.subtype = Cow::Borrowed(match &*c.media_type {
-                            "multipart" => "mixed",
-                            "message" => "rfc822",
-                            "text" => "plain",
-                            _ => "octet-stream",
-                        });
-                    }
-                    parsed = Some(c);
-                }
+                );
+                // An invalid Content-Type (`inline`, `text/`, `text/plain/format`) is
+                // text/plain; charset=us-ascii, also in a digest (RFC 2045 section 5.2). The
+                // parser recorded the defect; the field keeps the raw value.
+                in_digest &= parsed.is_some();
             }
             let ct: &ContentType<'_> = match &parsed {
                 Some(c) => c,
@@ -499,24 +495,12 @@ impl Message {
         v
     }
 
-    /// The part named by an IMAP section number (RFC 3501 section 6.4.5): `[]` is the
-    /// message, `[1, 2]` is part 1.2. The parts of an enclosed message are numbered within
-    /// it; part 1 of a non-multipart message is its body.
+    /// The part named by an IMAP section number: [`Message::imap_section`] in IMAP4rev2
+    /// mode, then [`SectionPart::part`](crate::SectionPart::part). `[]` is the root; for
+    /// other numbers, the part's body is the section and its header the MIME header.
     pub fn imap_part(&self, path: &[u32]) -> Option<Part<'_>> {
-        let mut cur = self.root();
-        for &n in path {
-            let n = usize::try_from(n).ok()?.checked_sub(1)?;
-            // Inside a message part, numbers refer to the enclosed message's parts.
-            if cur.kind() == PartKind::Message {
-                cur = cur.children().next()?;
-            }
-            if cur.kind() == PartKind::Multipart {
-                cur = cur.children().nth(n)?;
-            } else if n != 0 {
-                return None;
-            }
-        }
-        Some(cur)
+        self.imap_section(path, crate::ImapRevision::Imap4rev2)?
+            .part()
     }
 }
 
@@ -705,7 +689,8 @@ impl<'a> Part<'a> {
         effective_ct(self.d())
     }
 
-    /// True when the part has a Content-Type field that could be read.
+    /// True when the part has a valid Content-Type field. An invalid one (RFC 2045 section
+    /// 5.2: the part is text/plain) stays reachable as `field("content-type")`.
     pub fn has_content_type(&self) -> bool {
         self.d().content_type.is_some()
     }

@@ -228,7 +228,8 @@ pub(crate) fn decode_text_into(
 
 /// Decodes an unstructured field value (Subject, Comments, ...): unfolded (line breaks
 /// removed, white space kept), encoded words decoded (white space between adjacent encoded
-/// words dropped), leading and trailing white space trimmed. Borrows `raw` when there is
+/// words dropped), the white space around the value trimmed (white space decoded from an
+/// encoded word is content and stays). Borrows `raw` when there is
 /// nothing to decode or unfold.
 pub fn decode_unstructured<'a>(
     raw: &'a [u8],
@@ -251,14 +252,16 @@ pub fn decode_unstructured<'a>(
     }
     let folded = breaks != 0;
     let encoded = eq != 0 && may_hold_encoded_word(raw);
-    // Fast path: no encoded word, nothing to decode; unfold and trim only.
+    // The white space around the value is trimmed before decoding: white space that came
+    // out of an encoded word (`=?iso-8859-1?q?_?=`) is content (RFC 2047 section 5(1)).
+    let first = raw.iter().position(|b| !is_space(b)).unwrap_or(raw.len());
+    let last = raw
+        .iter()
+        .rposition(|b| !is_space(b))
+        .map_or(first, |i| i + 1);
+    let t = raw.get(first..last).unwrap_or(&[]);
+    // Fast path: no encoded word, nothing to decode; unfold only.
     if !encoded {
-        let first = raw.iter().position(|b| !is_space(b)).unwrap_or(raw.len());
-        let last = raw
-            .iter()
-            .rposition(|b| !is_space(b))
-            .map_or(first, |i| i + 1);
-        let t = raw.get(first..last).unwrap_or(&[]);
         return if folded && memchr::memchr2(b'\r', b'\n', t).is_some() {
             // Read as text first (the charset guess sees the bytes as they are), then the
             // line breaks removed.
@@ -267,14 +270,9 @@ pub fn decode_unstructured<'a>(
             charset::bytes_to_text(t)
         };
     }
-    let mut out = String::with_capacity(raw.len());
-    decode_text_into(raw, Ws::Unfold, &mut out, defects, offset);
-    let t = out.trim_matches(|c: char| c == ' ' || c == '\t');
-    Cow::Owned(if t.len() == out.len() {
-        out
-    } else {
-        t.to_owned()
-    })
+    let mut out = String::with_capacity(t.len());
+    decode_text_into(t, Ws::Unfold, &mut out, defects, offset + first);
+    Cow::Owned(out)
 }
 
 /// The text with its CR and LF characters removed.
@@ -325,6 +323,17 @@ mod tests {
         assert_eq!(u("=?ISO-8859-1?Q?a?=\r\n    =?ISO-8859-1?Q?b?="), "ab");
         assert_eq!(u("=?ISO-8859-1?Q?a_b?="), "a b");
         assert_eq!(u("=?ISO-8859-1?Q?a?= =?ISO-8859-2?Q?_b?="), "a b");
+    }
+
+    /// White space decoded from an encoded word is content; the white space around the
+    /// value is not (RFC 5322 section 3.2.5, RFC 2047 section 5(1)).
+    #[test]
+    fn encoded_white_space_is_kept() {
+        assert_eq!(u("=?iso-8859-1?q?_?="), " ");
+        assert_eq!(u(" =?iso-8859-1?q?_?=\r\n"), " ");
+        assert_eq!(u("  =?iso-8859-1?q?_a_?=  "), " a ");
+        assert_eq!(u("=?utf-8?b?IA==?= x"), "  x");
+        assert_eq!(u("\t =?utf-8?q?a?= b \t"), "a b");
     }
 
     #[test]

@@ -360,6 +360,11 @@ fn mailbox<'a>(
             .or_else(|| comments_text(after, defects, offset, decode))
             .or_else(|| comments_text(before, defects, offset, decode));
     } else {
+        // A comment alone is no address (RFC 5322 section 3.4): `undisclosed-recipients:;
+        // (comment)` and `From: (comment)` hold no mailbox.
+        if word_count(toks) == 0 {
+            return None;
+        }
         addr_spec(toks, lx, &mut mb, defects, offset);
         mb.name = comments_text(toks, defects, offset, decode);
     }
@@ -644,6 +649,41 @@ mod tests {
         ];
         crate::field::lex::each_string(pieces, 6, &mut check);
         assert!(answered > 10_000, "{answered}");
+    }
+
+    /// A comment that belongs to no mailbox is no address (RFC 5322 section 3.4: a group
+    /// ends in `";" [CFWS]`).
+    #[test]
+    fn a_lone_comment_is_no_mailbox() {
+        let empty_group = |name: &'static str| {
+            vec![Address::Group(Group {
+                name: name.into(),
+                members: vec![],
+            })]
+        };
+        assert_eq!(
+            list("undisclosed-recipients:; (comment)"),
+            empty_group("undisclosed-recipients")
+        );
+        assert_eq!(
+            list("unlisted-recipients:; (no To-header on input)"),
+            empty_group("unlisted-recipients")
+        );
+        assert_eq!(list("(comment)"), vec![]);
+        assert_eq!(list(" (a) , (b (c)) "), vec![]);
+        assert_eq!(
+            parse_address_list_raw(b"undisclosed-recipients:; (comment)", 32),
+            empty_group("undisclosed-recipients")
+        );
+        // Kept: a comment after an address names it when there is no display name.
+        assert_eq!(
+            list("a@b (Name)"),
+            vec![Address::Mailbox(Mailbox::new(Some("Name"), "a", "b"))]
+        );
+        assert_eq!(
+            list("a@b, (lost)"),
+            vec![Address::Mailbox(Mailbox::new(None, "a", "b"))]
+        );
     }
 
     #[test]

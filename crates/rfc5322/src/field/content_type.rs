@@ -362,8 +362,8 @@ impl<'a> Simple<'a> {
         }
         self.pos += 1;
         self.skip_ws()?;
-        let subtype = self.lower_while(|b| is_type_byte(b) || b == b'/')?;
-        if subtype.is_empty() {
+        let subtype = self.lower_while(is_type_byte)?;
+        if subtype.is_empty() || matches!(self.peek(), Some(b'/' | b'"')) {
             return None;
         }
         Some(ContentType {
@@ -386,7 +386,10 @@ impl<'a> Simple<'a> {
     }
 }
 
-/// Parses a Content-Type value. `None` when there is no type (`/plain`, `;`, empty).
+/// Parses a Content-Type value. `None`, with a `BadContentType` defect, when it is not
+/// `type/subtype`: no `/` (`inline`), an empty type or subtype (`/plain`, `text/`), junk
+/// glued to the subtype (`text/plain/format`). RFC 2045 section 5.2 reads such a part as
+/// `text/plain; charset=us-ascii`.
 pub fn parse_content_type<'a>(
     raw: &'a [u8],
     max_depth: usize,
@@ -421,11 +424,13 @@ fn general_content_type<'a>(
         lx.pos += 1;
         lx.skip_cfws(None);
         let start = lx.pos;
-        let t = lx.take_while(|b| is_type_byte(b) || b == b'/');
+        let t = lx.take_while(is_type_byte);
         subtype = lower(&lx, start, t);
     }
-    if subtype.is_empty() {
-        lx.defect(DefectKind::BadContentType);
+    if subtype.is_empty() || matches!(lx.peek(), Some(b'/' | b'"')) {
+        defects.push(Defect::new(DefectKind::BadContentType, offset));
+        defects.append(&mut lx.defects);
+        return None;
     }
     let params = parse_params(&mut lx);
     defects.append(&mut lx.defects);
@@ -647,9 +652,23 @@ fn plain_value<'a>(p: &RawParam<'a>, lx: &mut Lexer<'a>) -> Cow<'a, str> {
     };
     if encoded_word::may_hold_encoded_word(v.as_bytes()) {
         let mut tmp = Vec::new();
-        let s = encoded_word::decode_unstructured(v.as_bytes(), &mut tmp, lx.offset).into_owned();
+        let s = if p.quoted {
+            // A quoted value keeps its white space, but not the white space between two
+            // adjacent encoded words (RFC 2047 section 6.2, as in unstructured text).
+            let mut out = String::with_capacity(v.len());
+            encoded_word::decode_text_into(
+                v.as_bytes(),
+                encoded_word::Ws::Unfold,
+                &mut out,
+                &mut tmp,
+                lx.offset,
+            );
+            out
+        } else {
+            encoded_word::decode_unstructured(v.as_bytes(), &mut tmp, lx.offset).into_owned()
+        };
         lx.defects.extend(tmp);
-        Cow::Owned(if p.quoted { keep_spaces(&v, s) } else { s })
+        Cow::Owned(s)
     } else {
         v
     }
@@ -796,36 +815,6 @@ fn assemble<'a>(raw: Vec<RawParam<'a>>, lx: &mut Lexer<'a>) -> Vec<Param<'a>> {
     out
 }
 
-/// A quoted value keeps its white space: each white-space separated piece is decoded on
-/// its own.
-fn keep_spaces(orig: &str, decoded: String) -> String {
-    if !orig.contains([' ', '\t']) {
-        return decoded;
-    }
-    let mut out = String::with_capacity(orig.len());
-    let mut word = String::new();
-    let flush = |word: &mut String, out: &mut String| {
-        if !word.is_empty() {
-            out.push_str(&encoded_word::decode_unstructured(
-                word.as_bytes(),
-                &mut Vec::new(),
-                0,
-            ));
-            word.clear();
-        }
-    };
-    for c in orig.chars() {
-        if c == ' ' || c == '\t' {
-            flush(&mut word, &mut out);
-            out.push(c);
-        } else {
-            word.push(c);
-        }
-    }
-    flush(&mut word, &mut out);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -859,6 +848,18 @@ mod tests {
         assert_eq!(c.param("name"), Some("HasenundFrösche.txt"));
         let c = ct("text/plain; name*0*=utf-8''caf%C3; name*1*=%A9");
         assert_eq!(c.param("name"), Some("café"));
+    }
+
+    /// Adjacent encoded words in a quoted value are joined (RFC 2047 section 6.2); other
+    /// white space in it is kept.
+    #[test]
+    fn adjacent_encoded_words_in_a_quoted_value() {
+        let c = ct("application/octet-stream; name=\"=?utf-8?q?a?= =?utf-8?q?b?=\"");
+        assert_eq!(c.param("name"), Some("ab"));
+        let c = ct("application/octet-stream; name=\"=?utf-8?q?a?=\r\n =?utf-8?q?b?=.txt\"");
+        assert_eq!(c.param("name"), Some("ab.txt"));
+        let c = ct("application/octet-stream; name=\" x  =?utf-8?q?a?= y \"");
+        assert_eq!(c.param("name"), Some(" x  a y "));
     }
 
     /// The common-form reader agrees with the general parser wherever it answers, and the
@@ -948,5 +949,30 @@ mod tests {
         assert!(c.is("text", "plain"));
         assert_eq!(c.charset(), Some("us-ascii"));
         assert!(parse_content_type(b"/plain", 8, &mut Vec::new(), 0).is_none());
+    }
+
+    /// A value that is not `type/subtype` is no content type (RFC 2045 section 5.2), with a
+    /// defect.
+    #[test]
+    fn invalid_forms_are_none() {
+        for raw in [
+            &b"inline"[..],
+            b"application-x-gzip; name=a.gz",
+            b"test/",
+            b"text/ ; charset=utf-8",
+            b"text/plain/format",
+            b"text/plain\"x\"",
+            b"/plain",
+            b"",
+            b"(only a comment)",
+        ] {
+            let mut d = Vec::new();
+            assert!(parse_content_type(raw, 8, &mut d, 0).is_none(), "{raw:?}");
+            assert!(
+                d.iter().any(|d| d.kind == DefectKind::BadContentType),
+                "{raw:?}"
+            );
+        }
+        assert!(ct("text/plain (x) ; charset=utf-8").is("text", "plain"));
     }
 }

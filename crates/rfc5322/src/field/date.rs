@@ -48,11 +48,9 @@ fn zone(w: &[u8]) -> Option<(i16, bool)> {
         let v = h * 60 + m;
         return Some(if s == b'-' { (-v, v == 0) } else { (v, false) });
     }
-    let alpha: Vec<u8> = w
-        .iter()
-        .take_while(|b| b.is_ascii_alphabetic())
-        .map(u8::to_ascii_uppercase)
-        .collect();
+    // A zone name is the whole token: names RFC 5322 does not define (`EST5EDT`) are
+    // unknown zones, not the zone their name starts with.
+    let alpha: Vec<u8> = w.iter().map(u8::to_ascii_uppercase).collect();
     let h = match alpha.as_slice() {
         b"UT" | b"GMT" | b"UTC" => return Some((0, false)),
         b"Z" => return Some((0, false)),
@@ -326,5 +324,16 @@ mod tests {
         assert!(x.offset_unknown);
         assert!(parse_date(b"13 zzz 2021 09:55:06 +0200", 32).is_none());
         assert!(parse_date(b"31 Feb 2021 09:55:06 +0200", 32).is_none());
+    }
+
+    /// A zone name RFC 5322 does not define is an unknown zone, -0000 (section 4.3).
+    #[test]
+    fn undefined_zone_names_are_unknown() {
+        for z in ["EST5EDT", "ESTX", "CET", "PST8PDT", "GMT+1"] {
+            let x = d(&format!("Tue, 1 Jul 2003 10:52:37 {z}"));
+            assert_eq!((x.offset_minutes, x.offset_unknown), (0, true), "{z}");
+        }
+        let x = d("Tue, 1 Jul 2003 10:52:37 edt");
+        assert_eq!((x.offset_minutes, x.offset_unknown), (-240, false));
     }
 }

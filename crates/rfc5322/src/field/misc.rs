@@ -35,18 +35,10 @@ pub fn parse_message_ids<'a>(
             break;
         };
         let id = raw.get(start..start + gt).unwrap_or(&[]);
-        let id: Cow<'a, str> = if memchr::memchr2(b'\r', b'\n', id).is_some() {
-            let id: Vec<u8> = id
-                .iter()
-                .copied()
-                .filter(|&b| b != b'\r' && b != b'\n')
-                .collect();
-            Cow::Owned(String::from_utf8_lossy(&id).trim().to_owned())
+        let id: Cow<'a, str> = if id.iter().any(|&b| is_ws(b) || b == b'(') {
+            Cow::Owned(String::from_utf8_lossy(&without_cfws(id)).into_owned())
         } else {
-            match String::from_utf8_lossy(id) {
-                Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
-                Cow::Owned(s) => Cow::Owned(s.trim().to_owned()),
-            }
+            String::from_utf8_lossy(id)
         };
         if !id.is_empty() {
             if !id.contains('@') {
@@ -55,6 +47,46 @@ pub fn parse_message_ids<'a>(
             out.push(id);
         }
         i = start + gt + 1;
+    }
+    out
+}
+
+/// The bytes of a message id without the white space and comments around its words
+/// (obs-id-left and obs-id-right allow CFWS between them, RFC 5322 sections 3.6.4 and
+/// 4.5.4): `1234 @ local(blah) .machine` is `1234@local.machine`. Quoted strings are kept
+/// as written.
+fn without_cfws(id: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(id.len());
+    let mut depth = 0usize;
+    let mut quoted = false;
+    let mut escaped = false;
+    for &b in id {
+        if escaped {
+            escaped = false;
+            if depth == 0 {
+                out.push(b);
+            }
+            continue;
+        }
+        match b {
+            // Line breaks are folding, also inside a quoted string.
+            b'\r' | b'\n' => {}
+            b'\\' => {
+                escaped = true;
+                if depth == 0 {
+                    out.push(b);
+                }
+            }
+            b'"' if depth == 0 => {
+                quoted = !quoted;
+                out.push(b);
+            }
+            _ if quoted => out.push(b),
+            b'(' => depth += 1,
+            b')' if depth > 0 => depth -= 1,
+            _ if depth > 0 || is_ws(b) => {}
+            _ => out.push(b),
+        }
     }
     out
 }
@@ -251,5 +283,24 @@ mod tests {
         );
         assert_eq!(parse_mime_version(b"1.(c)0", 8), Some((1, 0)));
         assert_eq!(parse_language_list(b"en, de (German)", 8), vec!["en", "de"]);
+    }
+
+    /// White space and comments inside the brackets are not part of the id (RFC 5322
+    /// sections 3.6.4 and 4.5.4).
+    #[test]
+    fn cfws_inside_the_brackets_is_dropped() {
+        let ids = |s: &'static str| parse_message_ids(s.as_bytes(), &mut Vec::new(), 0);
+        assert_eq!(
+            ids("<9209252113.AA00975@ ebony >"),
+            vec!["9209252113.AA00975@ebony"]
+        );
+        assert_eq!(
+            ids("<1234 @ local(blah) .machine .example>"),
+            vec!["1234@local.machine.example"]
+        );
+        assert_eq!(ids("< a@b > <c\r\n @d>"), vec!["a@b", "c@d"]);
+        assert_eq!(ids("<a(x(y)z)@b>"), vec!["a@b"]);
+        // A quoted string keeps its white space.
+        assert_eq!(ids("<\"a b\"@c>"), vec!["\"a b\"@c"]);
     }
 }

@@ -290,7 +290,7 @@ impl<'a> ResponseCode<'a> {
 }
 
 /// A status line: `+OK` or `-ERR`, an optional response code, and text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct StatusLine<'a> {
     /// `+OK` or `-ERR`.
     pub status: Status,
@@ -298,6 +298,17 @@ pub struct StatusLine<'a> {
     pub code: Option<ResponseCode<'a>>,
     /// The text after the code (or after the status), as sent: never forced into UTF-8.
     pub text: Cow<'a, [u8]>,
+}
+
+impl std::fmt::Debug for StatusLine<'_> {
+    // The text as text (escaped where it is not printable ASCII), not as a list of numbers.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatusLine")
+            .field("status", &self.status)
+            .field("code", &self.code)
+            .field("text", &proto_core::Escaped(&self.text))
+            .finish()
+    }
 }
 
 impl<'a> StatusLine<'a> {
@@ -709,5 +720,19 @@ impl Response<'_> {
             Self::BodyFollows(line) => Response::BodyFollows(line.into_owned()),
             Self::Continuation(data) => Response::Continuation(Cow::Owned(data.into_owned())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_text_as_text() {
+        let line = StatusLine::err(&b"no such message \xff\r"[..]).with_code(ResponseCode::SysTemp);
+        assert_eq!(
+            format!("{line:?}"),
+            r#"StatusLine { status: Err, code: Some(SysTemp), text: "no such message \xff\r" }"#
+        );
     }
 }

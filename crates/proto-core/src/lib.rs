@@ -19,6 +19,10 @@ pub mod timer;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+/// The `bytes` crate the machines hand their buffers and chunks in, so that a user needs no
+/// second dependency to name them.
+pub use bytes;
+
 pub use buffer::{InputBuffer, OutputBuffer};
 pub use decision::{Decision, Decisions, UnknownDecision};
 pub use dot::{DotError, DotStuffer, DotUnstuffer, StuffConfig, Unstuffed};
@@ -26,6 +30,6 @@ pub use idle::{Expiry, IdleRules, IdleTimer};
 pub use line::{BareLineEnding, LineError, LineFramer};
 pub use line_limit::LineLimit;
 pub use machine::{CommandId, CommandIds, Compression, Machine, TlsInfo, TransportAction};
-pub use parse_error::ParseError;
+pub use parse_error::{Escaped, ParseError};
 pub use parsed::Parsed;
 pub use timer::Timer;

@@ -79,6 +79,31 @@ impl<K: fmt::Display> fmt::Display for ParseError<K> {
 
 impl<K: fmt::Debug + fmt::Display> std::error::Error for ParseError<K> {}
 
+/// Octets shown to people: `Debug` as a quoted string and `Display` bare, both escaped as
+/// transcripts write them, so that protocol text reads as text (`"+OK ready"`) and not as a
+/// list of numbers, whatever octets it holds.
+///
+/// ```
+/// use proto_core::Escaped;
+/// assert_eq!(format!("{:?}", Escaped(b"ma\xefl\r\n")), r#""ma\xefl\r\n""#);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Escaped<'a>(pub &'a [u8]);
+
+impl fmt::Debug for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"")?;
+        write_escaped(f, self.0)?;
+        f.write_str("\"")
+    }
+}
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_escaped(f, self.0)
+    }
+}
+
 /// Writes octets as transcripts show them: printable ASCII as itself, `\r`, `\n`, `\t`, `\0`,
 /// `\\` and `\xHH` for the rest.
 pub fn write_escaped(f: &mut impl fmt::Write, bytes: &[u8]) -> fmt::Result {

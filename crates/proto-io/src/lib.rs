@@ -25,3 +25,13 @@ pub use tls::{ServerTls, Trust};
 #[cfg(feature = "tokio")]
 pub use tokio_driver::{AsyncDriver, AsyncStream};
 pub use trace::{Collector, Direction, Side, Trace, TraceLine, TraceSink, TracingSink};
+
+// Every type the public signatures use is reachable from here, so that a user adds proto-io
+// alone: the machines' crates, and the types the short calls take and give.
+#[cfg(feature = "pop3")]
+pub use pop3_proto::{self, LoginMethod};
+pub use proto_core;
+#[cfg(any(feature = "smtp", feature = "pop3"))]
+pub use sasl_proto::{self, Credentials};
+#[cfg(feature = "smtp")]
+pub use smtp_proto::{self, MessageDeclaration, Reply, ReplyCode};

@@ -45,7 +45,9 @@ pub struct ClientConfig {
     pub tls_info: Option<TlsInfo>,
     /// Pipeline commands when the server offers PIPELINING.
     pub pipelining: bool,
-    /// Where SCRAM client nonces come from.
+    /// Where SCRAM client nonces come from: the operating system's (`sasl_proto::OsNonce`)
+    /// by default with the `getrandom` feature (on by default). Without one the client never
+    /// picks SCRAM.
     pub nonce_source: Option<Box<dyn NonceSource>>,
     /// Size limits.
     pub limits: Limits,
@@ -76,6 +78,9 @@ impl Default for ClientConfig {
             tls_active: false,
             tls_info: None,
             pipelining: true,
+            #[cfg(feature = "getrandom")]
+            nonce_source: Some(Box::new(sasl_proto::OsNonce)),
+            #[cfg(not(feature = "getrandom"))]
             nonce_source: None,
             limits: Limits::default(),
             response_timeout: Duration::from_secs(600),
@@ -779,16 +784,7 @@ impl Client {
         let supported: Vec<Mechanism> = credentials
             .mechanisms(self.channel_binding.is_some())
             .into_iter()
-            .filter(|m| {
-                has_nonce
-                    || !matches!(
-                        m,
-                        Mechanism::ScramSha1
-                            | Mechanism::ScramSha256
-                            | Mechanism::ScramSha1Plus
-                            | Mechanism::ScramSha256Plus
-                    )
-            })
+            .filter(|m| has_nonce || !m.is_scram())
             .collect();
         let plaintext_ok = true; // checked by login(): TLS is active or plaintext is allowed
         let best = sasl_proto::mechanism::choose(&offered, &supported, plaintext_ok);

@@ -22,7 +22,7 @@ pub use limits::Limits;
 pub use mechanism::{Mechanism, MechanismError};
 #[cfg(feature = "getrandom")]
 pub use nonce::OsNonce;
-pub use nonce::{ChannelBinding, FixedNonce, NonceSource};
+pub use nonce::{ChannelBinding, FixedNonce, NO_NONCE_SOURCE, NonceSource};
 pub use scram::{ScramHash, ScramKeys, saslprep_string};
 pub use secret::{Secret, SecretBytes};
 pub use server::{Server, ServerConfig, ServerStep, StoredSecret, TokenVerdict};

@@ -23,7 +23,7 @@
 use std::fmt;
 
 use crate::mechanism::Mechanism;
-use crate::nonce::valid_nonce;
+use crate::nonce::{NO_NONCE_SOURCE, valid_nonce};
 use crate::scram::{self, CbindFlag, ScramHash, ScramKeys, encode_b64, saslprep, xor};
 use crate::secret::{Secret, SecretBytes, ct_eq};
 use crate::{ChannelBinding, Error, Limits, NonceSource};
@@ -380,7 +380,7 @@ impl Server {
             | Mechanism::ScramSha256Plus
                 if config.nonce.is_none() =>
             {
-                return Err(Error::MissingCredential("nonce source"));
+                return Err(Error::MissingCredential(NO_NONCE_SOURCE));
             }
             _ => {}
         }
@@ -626,7 +626,7 @@ impl Server {
             .nonce
             .as_mut()
             .map(|n| n.nonce())
-            .ok_or(Error::MissingCredential("nonce source"))?;
+            .ok_or(Error::MissingCredential(NO_NONCE_SOURCE))?;
         if valid_nonce(&nonce) {
             Ok(nonce)
         } else {

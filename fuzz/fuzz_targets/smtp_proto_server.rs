@@ -80,24 +80,22 @@ fn drain(server: &mut Server, yes: &mut impl Iterator<Item = bool>, store: &Memo
             Event::Connected { decision }
             | Event::MailFrom { decision, .. }
             | Event::RcptTo { decision, .. }
-            | Event::DataEnd { decision, .. }
-            | Event::AuthIdentity { decision, .. } => answer(server, decision),
+            | Event::DataEnd { decision, .. } => answer(server, decision),
             Event::Hello {
                 decision: Some(d), ..
             } => answer(server, d),
-            Event::AuthSecret {
-                mechanism,
-                authcid,
-                decision,
-                ..
-            } => {
-                let secret = sasl_proto::CredentialStore::secret(store, &mechanism, &authcid);
-                server.provide_secret(decision, secret)
+            Event::AuthQuestion { question, decision } => {
+                // A wrong-kind answer gives the token back and changes nothing.
+                let pending = server.transmit().len();
+                let wrong = server.accept(decision).expect_err("accept of an AUTH question");
+                let decision = wrong.into_decision().expect("the token comes back");
+                assert_eq!(server.transmit().len(), pending, "a wrong answer sent something");
+                let answer = match question {
+                    sasl_proto::Question::Authorize { .. } => sasl_proto::Answer::Authorize(accept),
+                    other => other.answer_from(store),
+                };
+                server.answer_auth(decision, answer)
             }
-            Event::AuthToken { decision, .. } => server.provide_token(
-                decision,
-                sasl_proto::TokenVerdict::Invalid { json: "{}".into() },
-            ),
             _ => Ok(()),
         };
         let out = server.transmit().to_vec();

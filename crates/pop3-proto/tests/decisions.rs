@@ -148,13 +148,7 @@ fn every_wrong_answer_to_every_auth_question_gives_the_token_back() {
         Answer::External(Some("cert-user".into())),
         Answer::Authorize(true),
     ];
-    for kind in [
-        QuestionKind::VerifyPassword,
-        QuestionKind::Secret,
-        QuestionKind::Token,
-        QuestionKind::External,
-        QuestionKind::Authorize,
-    ] {
+    for kind in QuestionKind::ALL {
         let mut s = server();
         let ServerEvent::AuthQuestion { question, decision } = next(&mut s, &auth_command(kind))
         else {

@@ -138,6 +138,15 @@ pub enum QuestionKind {
 }
 
 impl QuestionKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [Self; 5] = [
+        Self::VerifyPassword,
+        Self::Secret,
+        Self::Token,
+        Self::External,
+        Self::Authorize,
+    ];
+
     /// Whether `answer` answers a question of this kind.
     pub fn fits(self, answer: &Answer) -> bool {
         matches!(

@@ -267,13 +267,7 @@ fn an_answer_of_the_wrong_kind_is_refused_and_changes_nothing() {
         Answer::External(Some("user".into())),
         Answer::Authorize(true),
     ];
-    for kind in [
-        QuestionKind::VerifyPassword,
-        QuestionKind::Secret,
-        QuestionKind::Token,
-        QuestionKind::External,
-        QuestionKind::Authorize,
-    ] {
+    for kind in QuestionKind::ALL {
         for wrong in answers.iter().filter(|a| !kind.fits(a)) {
             let mut exchange = at_question(kind);
             assert!(!exchange.accepts(wrong));

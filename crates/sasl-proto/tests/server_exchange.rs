@@ -410,3 +410,16 @@ fn without_a_server_secret_an_unknown_scram_user_fails_at_once() {
         ExchangeStep::Failure(Error::UnknownUser)
     );
 }
+
+/// With the `getrandom` feature the default secret is drawn once per process: two default
+/// configurations show an unknown user the same salt.
+#[cfg(feature = "getrandom")]
+#[test]
+fn the_default_server_secret_is_one_per_process() {
+    let store = MemoryStore::new();
+    let config = || ServerConfig::default().with_nonce_source(nonce("servernonce456"));
+    assert!(config().unknown_user_secret.is_some());
+    let first = server_first("nobody", &store, config());
+    assert_eq!(server_first("nobody", &store, config()), first);
+    assert_ne!(server_first("nobody", &store, sconf()), first);
+}

@@ -716,9 +716,13 @@ impl Client {
                 let mut sasl_config = sasl_proto::ClientConfig::default()
                     .with_limits(self.config.limits.sasl_limits())
                     .with_server_advertised_plus(offered_plus);
-                if let Some(source) = self.config.nonce_source.as_mut() {
-                    sasl_config =
-                        sasl_config.with_nonce_source(sasl_proto::FixedNonce(source.nonce()));
+                match self.config.nonce_source.as_mut() {
+                    Some(source) => {
+                        sasl_config =
+                            sasl_config.with_nonce_source(sasl_proto::FixedNonce(source.nonce()));
+                    }
+                    // None means none, as in choose_method: SCRAM fails, naming the remedy.
+                    None => sasl_config.nonce = None,
                 }
                 if let Some(binding) = self.channel_binding.clone() {
                     sasl_config = sasl_config.with_channel_binding(binding);

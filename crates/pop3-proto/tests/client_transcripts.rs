@@ -807,4 +807,13 @@ fn the_default_client_picks_scram_and_one_without_nonces_never_does() {
     let mut c = offered(no_nonce, sasl);
     c.login(creds(), auto).unwrap();
     assert!(sent(&c).starts_with("AUTH PLAIN "), "{}", sent(&c));
+
+    // Asked for SCRAM by name without a nonce source, the error names the remedy.
+    let mut no_nonce = tls();
+    no_nonce.nonce_source = None;
+    let mut c = offered(no_nonce, sasl);
+    let scram = pop3_proto::LoginMethod::Sasl(sasl_proto::Mechanism::ScramSha256);
+    let err = c.login(creds(), scram).unwrap_err();
+    assert!(err.to_string().contains("getrandom feature"), "{err}");
+    assert!(c.transmit().is_empty());
 }

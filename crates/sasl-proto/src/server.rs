@@ -49,7 +49,8 @@ pub struct ServerConfig {
     /// that the exchange runs to its final message like a known user's and the salt of a name
     /// is the same on every connection: a user name cannot be probed. With the `getrandom`
     /// feature the default is a random secret drawn once per process; without it, or with
-    /// `None`, an unknown user fails at once with [`Error::UnknownUser`]. Programs whose
+    /// `None`, an unknown user fails at once with [`Error::UnknownUser`]. Keys derived from
+    /// a stored password take their salt from it too. Programs whose
     /// processes restart often, or that run several, should set one secret for all of them.
     pub unknown_user_secret: Option<SecretBytes>,
     /// The iteration count an unknown user's SCRAM exchange shows: set it to the count the
@@ -830,6 +831,24 @@ impl Server {
         self.settle(step)
     }
 
+    /// HMAC(unknown_user_secret, label NUL name) under the mechanism's hash; `None` without
+    /// a secret.
+    fn derived(&self, label: &str, authcid: &str) -> Option<Vec<u8>> {
+        let secret = self.config.unknown_user_secret.as_ref()?;
+        let mut input = label.as_bytes().to_vec();
+        input.push(0);
+        input.extend_from_slice(authcid.as_bytes());
+        Some(self.scram_hash().hmac(secret.expose(), &input))
+    }
+
+    /// The salt the server makes up for `authcid`: stable for a name, 16 octets like the
+    /// salts `ScramKeys::derive` callers usually store.
+    fn derived_salt(&self, authcid: &str) -> Option<Vec<u8>> {
+        let mut salt = self.derived("salt", authcid)?;
+        salt.truncate(16);
+        Some(salt)
+    }
+
     /// SCRAM keys for an unknown user: the salt is HMAC(secret, name), so it is stable for a
     /// name, and the keys are HMACs too, so no proof ever matches them. Costs the server no
     /// PBKDF2, like a known user's stored keys; the client pays the same iteration count.
@@ -837,22 +856,12 @@ impl Server {
         let Pending::Scram { authcid, .. } = pending else {
             return None;
         };
-        let secret = self.config.unknown_user_secret.as_ref()?;
-        let hash = self.scram_hash();
-        let derive = |label: &str| {
-            let mut input = label.as_bytes().to_vec();
-            input.push(0);
-            input.extend_from_slice(authcid.as_bytes());
-            hash.hmac(secret.expose(), &input)
-        };
-        let mut salt = derive("salt");
-        salt.truncate(16);
         ScramKeys::from_stored(
-            hash,
-            salt,
+            self.scram_hash(),
+            self.derived_salt(authcid)?,
             self.config.unknown_user_iterations,
-            derive("stored key"),
-            derive("server key"),
+            self.derived("stored key", authcid)?,
+            self.derived("server key", authcid)?,
         )
         .ok()
     }
@@ -939,7 +948,12 @@ impl Server {
                     StoredSecret::Scram(keys) if keys.hash == hash => keys,
                     StoredSecret::Scram(_) => return Err(Error::WrongSecretKind),
                     StoredSecret::Password(p) => {
-                        let salt = self.fresh_nonce()?.into_bytes();
+                        // The same salt as an unknown user of that name would get, so that
+                        // the two look alike; a fresh one without a server secret.
+                        let salt = match self.derived_salt(&authcid) {
+                            Some(salt) => salt,
+                            None => self.fresh_nonce()?.into_bytes(),
+                        };
                         let iterations = self.config.limits.min_iterations.max(1);
                         let prepared = saslprep(p.expose(), "password")?;
                         ScramKeys::from_salted(

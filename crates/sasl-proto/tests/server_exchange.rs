@@ -396,6 +396,28 @@ fn an_unknown_scram_user_looks_like_a_known_one_until_the_end() {
     );
 }
 
+/// A store that keeps plaintext passwords: the keys derived per exchange use the same salt
+/// as an unknown user would get, so the two look alike, and the exchange still succeeds.
+#[test]
+fn a_password_user_and_an_unknown_one_look_alike_too() {
+    let mut store = MemoryStore::new();
+    store.add_password("known", "pencil");
+    let known = server_first("known", &store, sconf());
+    assert_eq!(
+        shape(&known),
+        shape(&server_first("nobody", &store, sconf()))
+    );
+    assert_eq!(server_first("known", &store, sconf()), known);
+    let (end, _) = run(
+        Mechanism::ScramSha256,
+        Credentials::password("known", "pencil"),
+        &store,
+        sconf(),
+        "+ ",
+    );
+    assert_eq!(end, success("known"));
+}
+
 #[test]
 fn without_a_server_secret_an_unknown_scram_user_fails_at_once() {
     let mut config = sconf();

@@ -6,8 +6,8 @@
 //! carrying a [`Decision`]; the application answers with [`Server::accept`] or
 //! [`Server::reject`] (AUTH questions with [`Server::answer_auth`]), now or later. A token
 //! answered through the method of another kind of decision comes back open
-//! ([`UsageError::WrongAnswer`]), so the session goes on. Input behind an open decision waits, so replies leave
-//! in command order even when the client pipelines (RFC 2920).
+//! ([`UsageError::WrongAnswer`]), so the session goes on. Input behind an open decision
+//! waits, so replies leave in command order even when the client pipelines (RFC 2920).
 //!
 //! Bodies come out as [`Event::Body`] chunks (zero-copy slices of the input). DATA ends only
 //! at CRLF "." CRLF; bare LF or CR in DATA is refused by default (like Postfix's
@@ -636,9 +636,11 @@ impl Server {
     pub fn answer_auth(&mut self, decision: Decision, answer: Answer) -> Result<(), UsageError> {
         let id = decision.id();
         let mode = &self.mode;
-        self.decisions.close_if(decision, |pending| {
-            matches!((pending, mode), (Pending::Auth, Mode::Auth(exchange)) if exchange.accepts(&answer))
-        })?;
+        self.decisions
+            .close_if(decision, |pending| match (pending, mode) {
+                (Pending::Auth, Mode::Auth(exchange)) => exchange.accepts(&answer),
+                _ => false,
+            })?;
         let step = match &mut self.mode {
             Mode::Auth(exchange) => exchange.answer(answer),
             _ => return Err(UsageError::NotNow("answer_auth without an AUTH exchange")),

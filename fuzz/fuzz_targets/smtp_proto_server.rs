@@ -12,8 +12,8 @@ use mail_fuzz::chunks;
 use proto_core::{BareLineEnding, Machine};
 use sasl_proto::{FixedNonce, MemoryStore};
 use smtp_proto::Limits;
-use smtp_proto::server::{Event, Server, ServerConfig};
-use smtp_proto::types::{Reply, ReplyCode};
+use smtp_proto::{ServerEvent, Server, ServerConfig};
+use smtp_proto::{Reply, ReplyCode};
 
 const ALPHABET: [&[u8]; 24] = [
     b"\r\n",
@@ -77,14 +77,14 @@ fn drain(server: &mut Server, yes: &mut impl Iterator<Item = bool>, store: &Memo
             }
         };
         let _ = match event {
-            Event::Connected { decision }
-            | Event::MailFrom { decision, .. }
-            | Event::RcptTo { decision, .. }
-            | Event::DataEnd { decision, .. } => answer(server, decision),
-            Event::Hello {
+            ServerEvent::Connected { decision }
+            | ServerEvent::MailFrom { decision, .. }
+            | ServerEvent::RcptTo { decision, .. }
+            | ServerEvent::DataEnd { decision, .. } => answer(server, decision),
+            ServerEvent::Hello {
                 decision: Some(d), ..
             } => answer(server, d),
-            Event::AuthQuestion { question, decision } => {
+            ServerEvent::AuthQuestion { question, decision } => {
                 // A wrong-kind answer gives the token back and changes nothing.
                 let pending = server.transmit().len();
                 let wrong = server.accept(decision).expect_err("accept of an AUTH question");
@@ -123,7 +123,7 @@ fuzz_target!(|data: &[u8]| {
         .with_hostname("fuzz.example".into())
         .with_limits(limits)
         .with_lmtp(flags & 0x80 != 0 && pick & 4 != 0)
-        .with_auth_without_tls(true)
+        .with_plaintext_auth(true)
         .with_decide_hello(flags & 0x40 != 0)
         .with_bare_line_endings(if flags & 0x20 != 0 {
             BareLineEnding::Normalize

@@ -13,8 +13,8 @@
 use std::time::Instant;
 
 use pop3_proto::UsageError;
-use pop3_proto::server::{LoginRefusal, MessageInfo, Server, ServerConfig, ServerEvent};
-use pop3_proto::types::StatusLine;
+use pop3_proto::{LoginRefusal, MaildropEntry, Server, ServerConfig, ServerEvent};
+use pop3_proto::StatusLine;
 use proto_core::{Decision, Machine};
 use sasl_proto::codec::encode;
 use sasl_proto::{
@@ -23,7 +23,7 @@ use sasl_proto::{
 
 fn server() -> Server {
     let config = ServerConfig::new()
-        .with_tls_active(true)
+        .with_implicit_tls(true)
         .with_sasl_mechanisms(vec![
             Mechanism::Plain,
             Mechanism::ScramSha256,
@@ -99,7 +99,7 @@ fn every_wrong_method_on_login_retrieve_and_update_gives_the_token_back() {
     };
     assert_eq!(out(&mut s), "+OK send PASS\r\n");
     let decision = try_wrong(&mut s, decision, &["accept_login", "reject_login"]);
-    s.accept_login(decision, vec![MessageInfo::new(9, "uid-1")])
+    s.accept_login(decision, vec![MaildropEntry::new(9, "uid-1")])
         .unwrap();
     assert_eq!(
         out(&mut s),

@@ -17,7 +17,7 @@ use std::time::Instant;
 use proto_io::submit::{SubmitError, SubmitOptions, submit};
 use proto_io::{Collector, Driver, Endpoint, ServerTls, Stream, TlsMode, TlsUpgrade, Trace, Trust};
 use sasl_proto::{Answer, Credentials, Mechanism, Question, Secret, StoredSecret};
-use smtp_proto::server::{Event, ServerConfig};
+use smtp_proto::{ServerEvent, ServerConfig};
 use smtp_proto::{ForwardPath, Reply, ReplyCode, Server};
 
 fn self_signed() -> ServerTls {
@@ -71,7 +71,7 @@ fn serve(
         while let Some(event) = driver.next_event().unwrap() {
             let server = driver.machine();
             match event {
-                Event::AuthQuestion { question, decision } => {
+                ServerEvent::AuthQuestion { question, decision } => {
                     let answer = match question {
                         Question::VerifyPassword { authcid, .. }
                         | Question::Secret { authcid, .. } => Answer::Secret(
@@ -89,8 +89,8 @@ fn serve(
                     };
                     server.answer_auth(decision, answer).unwrap();
                 }
-                Event::MailFrom { decision, .. } => server.accept(decision).unwrap(),
-                Event::RcptTo { to, decision, .. } => {
+                ServerEvent::MailFrom { decision, .. } => server.accept(decision).unwrap(),
+                ServerEvent::RcptTo { to, decision, .. } => {
                     let ForwardPath::Mailbox(m) = &to else {
                         panic!()
                     };
@@ -104,9 +104,9 @@ fn serve(
                         server.accept(decision).unwrap();
                     }
                 }
-                Event::Body(chunk) => got.body.extend_from_slice(&chunk),
-                Event::DataEnd { decision, .. } => server.accept(decision).unwrap(),
-                Event::TlsEstablished => got.tls = true,
+                ServerEvent::BodyChunk(chunk) => got.body.extend_from_slice(&chunk),
+                ServerEvent::DataEnd { decision, .. } => server.accept(decision).unwrap(),
+                ServerEvent::TlsEstablished => got.tls = true,
                 _ => {}
             }
         }

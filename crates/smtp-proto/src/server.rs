@@ -2,14 +2,14 @@
 //!
 //! Commands are checked for order as RFC 5321 4.1.4 requires, with the replies Postfix gives.
 //! What needs the application's judgement (the connection if asked, HELO/EHLO if asked,
-//! MAIL FROM, each RCPT TO, the AUTH questions, the end of data) comes out as an [`Event`]
+//! MAIL FROM, each RCPT TO, the AUTH questions, the end of data) comes out as an [`ServerEvent`]
 //! carrying a [`Decision`]; the application answers with [`Server::accept`] or
 //! [`Server::reject`] (AUTH questions with [`Server::answer_auth`]), now or later. A token
 //! answered through the method of another kind of decision comes back open
 //! ([`UsageError::WrongAnswer`]), so the session goes on. Input behind an open decision
 //! waits, so replies leave in command order even when the client pipelines (RFC 2920).
 //!
-//! Bodies come out as [`Event::Body`] chunks (zero-copy slices of the input). DATA ends only
+//! Bodies come out as [`ServerEvent::Body`] chunks (zero-copy slices of the input). DATA ends only
 //! at CRLF "." CRLF; bare LF or CR in DATA is refused by default (like Postfix's
 //! `smtpd_forbid_bare_newline`), or normalised by configuration. A message over the size
 //! limit, or with a refused line end, is drained to its end and then refused (552, 550).
@@ -64,7 +64,7 @@ pub struct ServerConfig {
     /// SASL mechanisms offered, strongest first.
     pub auth_mechanisms: Vec<Mechanism>,
     /// Offer AUTH before TLS (trusted local links only).
-    pub auth_without_tls: bool,
+    pub plaintext_auth: bool,
     /// Require AUTH before MAIL (submission, RFC 6409).
     pub require_auth: bool,
     /// Ask the application about each connection before the greeting.
@@ -122,7 +122,7 @@ impl Default for ServerConfig {
             implicit_tls: false,
             tls_info: None,
             auth_mechanisms: vec![Mechanism::ScramSha256, Mechanism::Plain, Mechanism::Login],
-            auth_without_tls: false,
+            plaintext_auth: false,
             require_auth: false,
             decide_connection: false,
             decide_hello: false,
@@ -165,7 +165,7 @@ config_setters! {
     /// Sets the SASL mechanisms offered.
     with_auth_mechanisms: auth_mechanisms: Vec<Mechanism>,
     /// Offers AUTH before TLS.
-    with_auth_without_tls: auth_without_tls: bool,
+    with_plaintext_auth: plaintext_auth: bool,
     /// Requires AUTH before MAIL.
     with_require_auth: require_auth: bool,
     /// Asks the application about each connection.
@@ -192,7 +192,7 @@ pub enum HelloKind {
 /// What the server machine reports.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum Event {
+pub enum ServerEvent {
     /// A client connected (only with [`ServerConfig::decide_connection`]): accept sends the
     /// greeting, reject sends the given reply and closes.
     Connected {
@@ -228,7 +228,7 @@ pub enum Event {
         decision: Decision,
     },
     /// A piece of the message body (DATA un-stuffed, or BDAT as is).
-    Body(Bytes),
+    BodyChunk(Bytes),
     /// The message is complete: accept gives `250 2.0.0 Ok: queued`. In LMTP mode one per
     /// accepted recipient, in RCPT order.
     DataEnd {
@@ -368,7 +368,7 @@ pub struct Server {
     framer: LineFramer,
     slots: VecDeque<Slot>,
     decisions: Decisions<Pending>,
-    events: VecDeque<Result<Event, ProtocolError>>,
+    events: VecDeque<Result<ServerEvent, ProtocolError>>,
     transport: VecDeque<TransportAction>,
     mode: Mode,
     greeted: Option<HelloKind>,
@@ -396,12 +396,12 @@ impl std::fmt::Debug for Server {
 
 impl Server {
     /// A server for a new connection at `now`: it greets at once, or reports
-    /// [`Event::Connected`] first when configured to.
+    /// [`ServerEvent::Connected`] first when configured to.
     pub fn new(config: ServerConfig, now: Instant) -> Self {
         let mut timer = Timer::new(config.timeout);
         timer.start(now);
         let tls = config.implicit_tls;
-        let input_limit = (64 * 1024).max(config.limits.max_auth_line * 2);
+        let input_limit = (64 * 1024).max(config.limits.max_sasl_line * 2);
         let mut server = Self {
             framer: LineFramer::new(config.limits.max_command_line, BareLineEnding::Reject),
             input: InputBuffer::new(input_limit),
@@ -425,7 +425,7 @@ impl Server {
         };
         if server.config.decide_connection {
             let decision = server.open(Pending::Connect);
-            server.events.push_back(Ok(Event::Connected { decision }));
+            server.events.push_back(Ok(ServerEvent::Connected { decision }));
         } else {
             server.greet();
         }
@@ -463,7 +463,7 @@ impl Server {
     }
 
     fn auth_offered(&self) -> bool {
-        !self.config.auth_mechanisms.is_empty() && (self.tls || self.config.auth_without_tls)
+        !self.config.auth_mechanisms.is_empty() && (self.tls || self.config.plaintext_auth)
     }
 
     fn greet(&mut self) {
@@ -582,7 +582,7 @@ impl Server {
         let mut limit = self.command_limit();
         if self.auth_offered() {
             // "AUTH " + mechanism (20) + SP + initial response + CRLF.
-            limit = limit.max(self.config.limits.max_auth_line + 28);
+            limit = limit.max(self.config.limits.max_sasl_line + 28);
         }
         self.framer.set_max_len(limit);
     }
@@ -630,7 +630,7 @@ impl Server {
         self.answer(decision, Some(Err(reply)))
     }
 
-    /// Answers [`Event::AuthQuestion`] with the [`Answer`] of the question's kind. A token of
+    /// Answers [`ServerEvent::AuthQuestion`] with the [`Answer`] of the question's kind. A token of
     /// another kind of decision, or an answer of another kind than the question, changes
     /// nothing: the token comes back open in [`UsageError::WrongAnswer`].
     pub fn answer_auth(&mut self, decision: Decision, answer: Answer) -> Result<(), UsageError> {
@@ -746,7 +746,7 @@ impl Server {
         self.tx = None;
     }
 
-    fn handle_line(&mut self, line: &[u8]) -> Option<Event> {
+    fn handle_line(&mut self, line: &[u8]) -> Option<ServerEvent> {
         let limits = self.config.limits;
         let command = match parse_command_line(line, &limits) {
             Ok(c) => c,
@@ -782,7 +782,7 @@ impl Server {
         self.command(command)
     }
 
-    fn command(&mut self, command: Command<'_>) -> Option<Event> {
+    fn command(&mut self, command: Command<'_>) -> Option<ServerEvent> {
         match command {
             Command::Ehlo(d) => self.hello(HelloKind::Ehlo, &d),
             Command::Helo(d) => self.hello(HelloKind::Helo, &d),
@@ -794,7 +794,7 @@ impl Server {
             Command::Rset => {
                 self.reset_transaction();
                 self.send(250, (2, 0, 0), "Ok");
-                Some(Event::Reset)
+                Some(ServerEvent::Reset)
             }
             Command::Noop(_) => {
                 self.send(250, (2, 0, 0), "Ok");
@@ -815,7 +815,7 @@ impl Server {
             Command::Quit => {
                 self.send(221, (2, 0, 0), "Bye");
                 self.close();
-                Some(Event::Quit)
+                Some(ServerEvent::Quit)
             }
             Command::StartTls => self.starttls(),
             Command::Auth {
@@ -825,7 +825,7 @@ impl Server {
         }
     }
 
-    fn hello(&mut self, kind: HelloKind, domain: &str) -> Option<Event> {
+    fn hello(&mut self, kind: HelloKind, domain: &str) -> Option<ServerEvent> {
         let allowed = match kind {
             HelloKind::Lhlo => self.config.lmtp,
             HelloKind::Helo | HelloKind::Ehlo => !self.config.lmtp,
@@ -842,7 +842,7 @@ impl Server {
                 kind,
                 domain: domain.clone(),
             });
-            return Some(Event::Hello {
+            return Some(ServerEvent::Hello {
                 kind,
                 domain,
                 decision: Some(decision),
@@ -852,16 +852,16 @@ impl Server {
         self.push_reply(&r);
         self.greeted = Some(kind);
         if had_tx {
-            self.events.push_back(Ok(Event::Reset));
+            self.events.push_back(Ok(ServerEvent::Reset));
         }
-        Some(Event::Hello {
+        Some(ServerEvent::Hello {
             kind,
             domain,
             decision: None,
         })
     }
 
-    fn mail(&mut self, from: ReversePath<'_>, params: MailParameters<'_>) -> Option<Event> {
+    fn mail(&mut self, from: ReversePath<'_>, params: MailParameters<'_>) -> Option<ServerEvent> {
         if self.greeted.is_none() {
             self.error(503, (5, 5, 1), "Error: send HELO/EHLO first");
             return None;
@@ -925,14 +925,14 @@ impl Server {
             from: from.clone(),
             params: params.clone(),
         });
-        Some(Event::MailFrom {
+        Some(ServerEvent::MailFrom {
             from,
             params,
             decision,
         })
     }
 
-    fn rcpt(&mut self, to: ForwardPath<'_>, params: RcptParameters<'_>) -> Option<Event> {
+    fn rcpt(&mut self, to: ForwardPath<'_>, params: RcptParameters<'_>) -> Option<ServerEvent> {
         let smtputf8 = match &self.tx {
             None => {
                 self.error(503, (5, 5, 1), "Error: need MAIL command");
@@ -971,14 +971,14 @@ impl Server {
         }
         let to = to.into_owned();
         let decision = self.open(Pending::Rcpt { to: to.clone() });
-        Some(Event::RcptTo {
+        Some(ServerEvent::RcptTo {
             to,
             params: params.into_owned(),
             decision,
         })
     }
 
-    fn data(&mut self) -> Option<Event> {
+    fn data(&mut self) -> Option<ServerEvent> {
         let Some(tx) = &self.tx else {
             self.error(503, (5, 5, 1), "Error: need MAIL command");
             return None;
@@ -1004,7 +1004,7 @@ impl Server {
         None
     }
 
-    fn bdat(&mut self, size: u64, last: bool) -> Option<Event> {
+    fn bdat(&mut self, size: u64, last: bool) -> Option<ServerEvent> {
         let refused = if !self.config.extensions.chunking {
             Some(reply(502, (5, 5, 1), "Error: command not implemented"))
         } else {
@@ -1039,7 +1039,7 @@ impl Server {
         None
     }
 
-    fn starttls(&mut self) -> Option<Event> {
+    fn starttls(&mut self) -> Option<ServerEvent> {
         if self.tls || !self.config.starttls {
             self.error(502, (5, 5, 1), "Error: command not implemented");
             return None;
@@ -1055,7 +1055,7 @@ impl Server {
         None
     }
 
-    fn auth(&mut self, mechanism: &str, initial: Option<&str>) -> Option<Event> {
+    fn auth(&mut self, mechanism: &str, initial: Option<&str>) -> Option<ServerEvent> {
         if !self.auth_offered() {
             self.error(503, (5, 5, 1), "Error: authentication not enabled");
             return None;
@@ -1091,7 +1091,7 @@ impl Server {
         let limits = config
             .limits
             .clone()
-            .with_max_line_len(self.config.limits.max_auth_line);
+            .with_max_line_len(self.config.limits.max_sasl_line);
         config = config.with_limits(limits);
         let mut exchange = match ServerExchange::new(mech, config, "334 ") {
             Ok(exchange) => exchange,
@@ -1115,7 +1115,7 @@ impl Server {
             ExchangeStep::Ask(question) => {
                 let decision = self.open(Pending::Auth);
                 self.events
-                    .push_back(Ok(Event::AuthQuestion { question, decision }));
+                    .push_back(Ok(ServerEvent::AuthQuestion { question, decision }));
             }
             ExchangeStep::Success { authcid, .. } => {
                 self.authenticated = Some(authcid);
@@ -1149,7 +1149,7 @@ impl Server {
     }
 
     /// One step of parsing: an event, `Some(None)` to go on, `None` for more input.
-    fn step(&mut self) -> Option<Option<Result<Event, ProtocolError>>> {
+    fn step(&mut self) -> Option<Option<Result<ServerEvent, ProtocolError>>> {
         match &mut self.mode {
             Mode::Closed => None,
             Mode::Command | Mode::Auth(_) => {
@@ -1195,7 +1195,7 @@ impl Server {
                         if tx.refusal("").is_some() {
                             Some(None)
                         } else {
-                            Some(Some(Ok(Event::Body(chunk))))
+                            Some(Some(Ok(ServerEvent::BodyChunk(chunk))))
                         }
                     }
                     Ok(Unstuffed::End) => {
@@ -1231,7 +1231,7 @@ impl Server {
                     *remaining -= n as u64;
                     let pass = refused.is_none()
                         && self.tx.as_ref().is_some_and(|t| t.refusal("").is_none());
-                    return Some(pass.then_some(Ok(Event::Body(chunk))));
+                    return Some(pass.then_some(Ok(ServerEvent::BodyChunk(chunk))));
                 }
                 let last = *last;
                 let refused = refused.take();
@@ -1252,7 +1252,7 @@ impl Server {
         }
     }
 
-    fn end_of_data(&mut self) -> Option<Result<Event, ProtocolError>> {
+    fn end_of_data(&mut self) -> Option<Result<ServerEvent, ProtocolError>> {
         let tx = self.tx.take()?;
         let size = tx.size;
         if let Some(r) = tx.refusal(&self.config.hostname) {
@@ -1260,13 +1260,13 @@ impl Server {
             for _ in 0..count {
                 self.push_reply(&r);
             }
-            return Some(Ok(Event::MessageRefused { reply: r }));
+            return Some(Ok(ServerEvent::MessageRefused { reply: r }));
         }
         if self.config.lmtp {
             let mut first = None;
             for rcpt in tx.rcpts {
                 let decision = self.open(Pending::DataEnd);
-                let event = Event::DataEnd {
+                let event = ServerEvent::DataEnd {
                     recipient: Some(rcpt),
                     size,
                     decision,
@@ -1280,7 +1280,7 @@ impl Server {
             return first.map(Ok);
         }
         let decision = self.open(Pending::DataEnd);
-        Some(Ok(Event::DataEnd {
+        Some(Ok(ServerEvent::DataEnd {
             recipient: None,
             size,
             decision,
@@ -1289,7 +1289,7 @@ impl Server {
 }
 
 impl Machine for Server {
-    type Event = Event;
+    type Event = ServerEvent;
     type Error = ProtocolError;
 
     fn receive(&mut self, data: &[u8]) {
@@ -1332,7 +1332,7 @@ impl Machine for Server {
         self.output.advance(n);
     }
 
-    fn poll_event(&mut self) -> Option<Result<Event, ProtocolError>> {
+    fn poll_event(&mut self) -> Option<Result<ServerEvent, ProtocolError>> {
         loop {
             if let Some(event) = self.events.pop_front() {
                 return Some(event);
@@ -1344,7 +1344,7 @@ impl Machine for Server {
                 None => {
                     if self.eof {
                         self.close();
-                        return Some(Ok(Event::Closed));
+                        return Some(Ok(ServerEvent::Closed));
                     }
                     return None;
                 }
@@ -1372,7 +1372,7 @@ impl Machine for Server {
         self.mode = Mode::Command;
         self.framer.reset();
         self.update_framer();
-        self.events.push_back(Ok(Event::TlsEstablished));
+        self.events.push_back(Ok(ServerEvent::TlsEstablished));
     }
 
     fn poll_timeout(&self) -> Option<Instant> {

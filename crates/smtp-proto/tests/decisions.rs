@@ -19,12 +19,12 @@ use proto_core::{Decision, Machine};
 use sasl_proto::codec::{decode_challenge, encode};
 use sasl_proto::{Answer, Mechanism, Question, QuestionKind, StoredSecret, TokenVerdict};
 use smtp_proto::UsageError;
-use smtp_proto::server::{Event, Server};
+use smtp_proto::{ServerEvent, Server};
 
 fn server() -> Server {
     let config = server_config("foo.com")
         .with_extensions(small_extensions())
-        .with_auth_without_tls(true)
+        .with_plaintext_auth(true)
         .with_auth_mechanisms(vec![
             Mechanism::Plain,
             Mechanism::ScramSha256,
@@ -44,11 +44,11 @@ fn out(server: &mut Server) -> String {
 }
 
 /// Feeds `bytes` and returns the next event that is not a body chunk.
-fn next(server: &mut Server, bytes: &[u8]) -> Event {
+fn next(server: &mut Server, bytes: &[u8]) -> ServerEvent {
     server.receive(bytes);
     loop {
         match server.poll_event() {
-            Some(Ok(Event::Body(_))) => continue,
+            Some(Ok(ServerEvent::BodyChunk(_))) => continue,
             Some(Ok(event)) => return event,
             other => panic!("expected an event, got {other:?}"),
         }
@@ -72,14 +72,14 @@ fn refuse_answer_auth(server: &mut Server, decision: Decision) -> Decision {
 #[test]
 fn answer_auth_on_every_other_kind_of_decision_gives_the_token_back() {
     let mut s = server();
-    let Some(Ok(Event::Connected { decision })) = s.poll_event() else {
+    let Some(Ok(ServerEvent::Connected { decision })) = s.poll_event() else {
         panic!()
     };
     let decision = refuse_answer_auth(&mut s, decision);
     s.accept(decision).unwrap();
     assert_eq!(out(&mut s), "220 foo.com ESMTP\r\n");
 
-    let Event::Hello {
+    let ServerEvent::Hello {
         decision: Some(decision),
         ..
     } = next(&mut s, b"EHLO bar.com\r\n")
@@ -90,14 +90,14 @@ fn answer_auth_on_every_other_kind_of_decision_gives_the_token_back() {
     s.accept(decision).unwrap();
     assert!(out(&mut s).starts_with("250-foo.com\r\n"));
 
-    let Event::MailFrom { decision, .. } = next(&mut s, b"MAIL FROM:<a@b.c>\r\n") else {
+    let ServerEvent::MailFrom { decision, .. } = next(&mut s, b"MAIL FROM:<a@b.c>\r\n") else {
         panic!()
     };
     let decision = refuse_answer_auth(&mut s, decision);
     s.accept(decision).unwrap();
     assert_eq!(out(&mut s), "250 2.1.0 Ok\r\n");
 
-    let Event::RcptTo { decision, .. } = next(&mut s, b"RCPT TO:<d@e.f>\r\n") else {
+    let ServerEvent::RcptTo { decision, .. } = next(&mut s, b"RCPT TO:<d@e.f>\r\n") else {
         panic!()
     };
     let decision = refuse_answer_auth(&mut s, decision);
@@ -105,13 +105,13 @@ fn answer_auth_on_every_other_kind_of_decision_gives_the_token_back() {
         .unwrap();
     assert_eq!(out(&mut s), "550 5.1.1 no such user\r\n");
 
-    let Event::RcptTo { decision, .. } = next(&mut s, b"RCPT TO:<g@h.i>\r\n") else {
+    let ServerEvent::RcptTo { decision, .. } = next(&mut s, b"RCPT TO:<g@h.i>\r\n") else {
         panic!()
     };
     s.accept(decision).unwrap();
     assert_eq!(out(&mut s), "250 2.1.5 Ok\r\n");
 
-    let Event::DataEnd { decision, .. } = next(&mut s, b"DATA\r\nhello\r\n.\r\n") else {
+    let ServerEvent::DataEnd { decision, .. } = next(&mut s, b"DATA\r\nhello\r\n.\r\n") else {
         panic!()
     };
     assert_eq!(out(&mut s), "354 End data with <CR><LF>.<CR><LF>\r\n");
@@ -120,7 +120,7 @@ fn answer_auth_on_every_other_kind_of_decision_gives_the_token_back() {
     assert_eq!(out(&mut s), "250 2.0.0 Ok: queued\r\n");
     // The session goes on.
     s.receive(b"QUIT\r\n");
-    assert!(matches!(s.poll_event(), Some(Ok(Event::Quit))));
+    assert!(matches!(s.poll_event(), Some(Ok(ServerEvent::Quit))));
 }
 
 /// An AUTH command that brings the server to a question of `kind`.
@@ -140,11 +140,11 @@ fn auth_command(kind: QuestionKind) -> Vec<u8> {
 /// A server that accepted the connection and EHLO.
 fn greeted() -> Server {
     let mut s = server();
-    let Some(Ok(Event::Connected { decision })) = s.poll_event() else {
+    let Some(Ok(ServerEvent::Connected { decision })) = s.poll_event() else {
         panic!()
     };
     s.accept(decision).unwrap();
-    let Event::Hello {
+    let ServerEvent::Hello {
         decision: Some(decision),
         ..
     } = next(&mut s, b"EHLO bar.com\r\n")
@@ -169,7 +169,7 @@ fn every_wrong_answer_to_every_auth_question_gives_the_token_back() {
     ];
     for kind in QuestionKind::ALL {
         let mut s = greeted();
-        let Event::AuthQuestion { question, decision } = next(&mut s, &auth_command(kind)) else {
+        let ServerEvent::AuthQuestion { question, decision } = next(&mut s, &auth_command(kind)) else {
             panic!("{kind:?}")
         };
         assert_eq!(question.kind(), kind);
@@ -191,7 +191,7 @@ fn every_wrong_answer_to_every_auth_question_gives_the_token_back() {
                 assert_eq!(s.authenticated(), Some("anonymous"));
             }
             _ => {
-                let Some(Ok(Event::AuthQuestion { question, decision })) = s.poll_event() else {
+                let Some(Ok(ServerEvent::AuthQuestion { question, decision })) = s.poll_event() else {
                     panic!("{kind:?}")
                 };
                 assert_eq!(question.kind(), QuestionKind::Authorize, "{kind:?}");
@@ -210,7 +210,7 @@ fn a_plain_password_reaches_the_application_to_check_against_a_hash() {
     ] {
         let mut s = greeted();
         let ir = String::from_utf8(encode(format!("\0test\0{password}").as_bytes())).unwrap();
-        let Event::AuthQuestion { question, decision } =
+        let ServerEvent::AuthQuestion { question, decision } =
             next(&mut s, format!("AUTH PLAIN {ir}\r\n").as_bytes())
         else {
             panic!()
@@ -228,7 +228,7 @@ fn a_plain_password_reaches_the_application_to_check_against_a_hash() {
         s.answer_auth(decision, Answer::PasswordVerified(verdict))
             .unwrap();
         if verdict {
-            let Some(Ok(Event::AuthQuestion { decision, .. })) = s.poll_event() else {
+            let Some(Ok(ServerEvent::AuthQuestion { decision, .. })) = s.poll_event() else {
                 panic!()
             };
             s.answer_auth(decision, Answer::Authorize(true)).unwrap();
@@ -243,7 +243,7 @@ fn an_unknown_scram_user_gets_a_server_first_message_like_a_known_one() {
         let mut s = greeted();
         let ir = encode(format!("n,,n={user},r=clientnonce").as_bytes());
         let command = format!("AUTH SCRAM-SHA-256 {}\r\n", String::from_utf8(ir).unwrap());
-        let Event::AuthQuestion { question, decision } = next(&mut s, command.as_bytes()) else {
+        let ServerEvent::AuthQuestion { question, decision } = next(&mut s, command.as_bytes()) else {
             panic!()
         };
         s.answer_auth(decision, question.answer_from(&store()))

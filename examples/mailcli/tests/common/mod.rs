@@ -18,12 +18,12 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Instant;
 
-use pop3_proto::server::{
-    LoginRefusal, LoginRequest, MessageInfo, ServerConfig as PopConfig, ServerEvent,
+use pop3_proto::{
+    LoginRefusal, LoginRequest, MaildropEntry, ServerConfig as PopConfig, ServerEvent,
 };
 use proto_io::{Driver, ServerTls, Stream, TlsUpgrade};
 use sasl_proto::{Answer, Question, Secret, StoredSecret};
-use smtp_proto::server::{Event, ServerConfig};
+use smtp_proto::{ServerEvent, ServerConfig};
 use smtp_proto::{ForwardPath, ReversePath};
 
 /// A self-signed certificate for "localhost": the TLS setup and the PEM of the certificate.
@@ -88,7 +88,7 @@ pub fn smtp_server_with(implicit: bool) -> SmtpServer {
             while let Ok(Some(event)) = driver.next_event() {
                 let server = driver.machine();
                 match event {
-                    Event::AuthQuestion { question, decision } => {
+                    ServerEvent::AuthQuestion { question, decision } => {
                         let answer = match question {
                             Question::VerifyPassword { authcid, .. }
                             | Question::Secret { authcid, .. } => Answer::Secret(
@@ -103,14 +103,14 @@ pub fn smtp_server_with(implicit: bool) -> SmtpServer {
                         };
                         server.answer_auth(decision, answer).unwrap();
                     }
-                    Event::MailFrom { from, decision, .. } => {
+                    ServerEvent::MailFrom { from, decision, .. } => {
                         got.mail_from = match &from {
                             ReversePath::Mailbox(m) => m.to_string(),
                             _ => String::new(),
                         };
                         server.accept(decision).unwrap();
                     }
-                    Event::RcptTo { to, decision, .. } => {
+                    ServerEvent::RcptTo { to, decision, .. } => {
                         let ForwardPath::Mailbox(m) = &to else {
                             panic!()
                         };
@@ -127,13 +127,13 @@ pub fn smtp_server_with(implicit: bool) -> SmtpServer {
                             server.accept(decision).unwrap();
                         }
                     }
-                    Event::Body(chunk) => got.body.extend_from_slice(&chunk),
-                    Event::DataEnd { decision, .. } => {
+                    ServerEvent::BodyChunk(chunk) => got.body.extend_from_slice(&chunk),
+                    ServerEvent::DataEnd { decision, .. } => {
                         server.accept(decision).unwrap();
                         got.tls = tls_up;
                         store.lock().unwrap().push(std::mem::take(&mut got));
                     }
-                    Event::TlsEstablished => tls_up = true,
+                    ServerEvent::TlsEstablished => tls_up = true,
                     _ => {}
                 }
             }
@@ -238,8 +238,8 @@ pub fn pop3_server_with(messages: &[(&str, &[u8])], implicit: bool) -> Pop3Serve
                             let infos = listing
                                 .iter()
                                 .map(|(uid, body)| {
-                                    MessageInfo::new(
-                                        pop3_proto::server::message_size(body),
+                                    MaildropEntry::new(
+                                        pop3_proto::message_size(body),
                                         uid.clone(),
                                     )
                                 })

@@ -112,8 +112,13 @@ fuzz_target!(|data: &[u8]| {
                                 );
                             }
                         }
-                        ServerEvent::SaslQuestion { question, decision } => {
-                            let _ = server.answer_sasl_with(decision, &question, &store);
+                        ServerEvent::AuthQuestion { question, decision } => {
+                            // A wrong-kind answer gives the token back and changes nothing.
+                            let wrong = server
+                                .accept_retrieve(decision)
+                                .expect_err("accept_retrieve of an AUTH question");
+                            let decision = wrong.into_decision().expect("the token comes back");
+                            let _ = server.answer_auth(decision, question.answer_from(&store));
                         }
                         ServerEvent::Retrieve { decision, .. } => {
                             let _ = server.accept_retrieve(decision);

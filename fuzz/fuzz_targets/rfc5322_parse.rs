@@ -69,7 +69,15 @@ fuzz_target!(|data: &[u8]| {
         assert!(p.range().start <= p.body_range().start && p.body_range().end <= data.len());
     }
     // IMAP sections: slices of the input; a numbered part's section is its body.
-    for path in [&[][..], &[1u32], &[2], &[1, 1], &[1, 2], &[2, 1, 1], &[1, 1, 1]] {
+    for path in [
+        &[][..],
+        &[1u32],
+        &[2],
+        &[1, 1],
+        &[1, 2],
+        &[2, 1, 1],
+        &[1, 1, 1],
+    ] {
         let _ = msg.imap_part(path);
         for rev in [ImapRevision::Imap4rev1, ImapRevision::Imap4rev2] {
             let Some(s) = msg.imap_section(path, rev) else {

@@ -80,24 +80,28 @@ fn drain(server: &mut Server, yes: &mut impl Iterator<Item = bool>, store: &Memo
             ServerEvent::Connected { decision }
             | ServerEvent::MailFrom { decision, .. }
             | ServerEvent::RcptTo { decision, .. }
-            | ServerEvent::DataEnd { decision, .. }
-            | ServerEvent::AuthIdentity { decision, .. } => answer(server, decision),
+            | ServerEvent::DataEnd { decision, .. } => answer(server, decision),
             ServerEvent::Hello {
                 decision: Some(d), ..
             } => answer(server, d),
-            ServerEvent::AuthSecret {
-                mechanism,
-                authcid,
-                decision,
-                ..
-            } => {
-                let secret = sasl_proto::CredentialStore::secret(store, &mechanism, &authcid);
-                server.provide_secret(decision, secret)
+            ServerEvent::AuthQuestion { question, decision } => {
+                // A wrong-kind answer gives the token back and changes nothing.
+                let pending = server.transmit().len();
+                let wrong = server
+                    .accept(decision)
+                    .expect_err("accept of an AUTH question");
+                let decision = wrong.into_decision().expect("the token comes back");
+                assert_eq!(
+                    server.transmit().len(),
+                    pending,
+                    "a wrong answer sent something"
+                );
+                let answer = match question {
+                    sasl_proto::Question::Authorize { .. } => sasl_proto::Answer::Authorize(accept),
+                    other => other.answer_from(store),
+                };
+                server.answer_auth(decision, answer)
             }
-            ServerEvent::AuthToken { decision, .. } => server.provide_token(
-                decision,
-                sasl_proto::TokenVerdict::Invalid { json: "{}".into() },
-            ),
             _ => Ok(()),
         };
         let out = server.transmit().to_vec();

@@ -44,7 +44,9 @@ pub struct ClientConfig {
     pub tls_info: Option<TlsInfo>,
     /// Pipeline commands when the server offers PIPELINING.
     pub pipelining: bool,
-    /// Where SCRAM client nonces come from.
+    /// Where SCRAM client nonces come from: the operating system's (`sasl_proto::OsNonce`)
+    /// by default with the `getrandom` feature (on by default). Without one the client never
+    /// picks SCRAM.
     pub nonce_source: Option<Box<dyn NonceSource>>,
     /// Size limits.
     pub limits: Limits,
@@ -73,6 +75,9 @@ impl Default for ClientConfig {
             implicit_tls: false,
             tls_info: None,
             pipelining: true,
+            #[cfg(feature = "getrandom")]
+            nonce_source: Some(Box::new(sasl_proto::OsNonce)),
+            #[cfg(not(feature = "getrandom"))]
             nonce_source: None,
             limits: Limits::default(),
             idle: IdleRules::new(Duration::from_secs(600)),
@@ -699,9 +704,13 @@ impl Client {
                 let mut sasl_config = sasl_proto::ClientConfig::default()
                     .with_limits(self.config.limits.sasl_limits())
                     .with_server_advertised_plus(offered_plus);
-                if let Some(source) = self.config.nonce_source.as_mut() {
-                    sasl_config =
-                        sasl_config.with_nonce_source(sasl_proto::FixedNonce(source.nonce()));
+                match self.config.nonce_source.as_mut() {
+                    Some(source) => {
+                        sasl_config =
+                            sasl_config.with_nonce_source(sasl_proto::FixedNonce(source.nonce()));
+                    }
+                    // None means none, as in choose_method: SCRAM fails, naming the remedy.
+                    None => sasl_config.nonce = None,
                 }
                 if let Some(binding) = self.channel_binding.clone() {
                     sasl_config = sasl_config.with_channel_binding(binding);
@@ -767,16 +776,7 @@ impl Client {
         let supported: Vec<Mechanism> = credentials
             .mechanisms(self.channel_binding.is_some())
             .into_iter()
-            .filter(|m| {
-                has_nonce
-                    || !matches!(
-                        m,
-                        Mechanism::ScramSha1
-                            | Mechanism::ScramSha256
-                            | Mechanism::ScramSha1Plus
-                            | Mechanism::ScramSha256Plus
-                    )
-            })
+            .filter(|m| has_nonce || !m.is_scram())
             .collect();
         let plaintext_ok = true; // checked by login(): TLS is active or plaintext is allowed
         let best = sasl_proto::mechanism::choose(&offered, &supported, plaintext_ok);

@@ -162,8 +162,9 @@ pub enum ProtocolError {
     Timeout(Expiry),
 }
 
-/// The caller asked for something illegal now. Not fatal: the machine is unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// The caller asked for something illegal now. Not fatal: the machine is unchanged. Not
+/// `Clone`: [`UsageError::WrongAnswer`] carries a decision token back.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum UsageError {
     /// The command is not allowed in the current state.
@@ -192,9 +193,11 @@ pub enum UsageError {
     /// The decision token is not open on this machine.
     #[error(transparent)]
     UnknownDecision(#[from] UnknownDecision),
-    /// The token belongs to another kind of decision.
-    #[error("this decision cannot be answered that way")]
-    WrongAnswer,
+    /// The token was answered through the method of another kind of decision (or an AUTH
+    /// answer of another kind than the question): nothing changed, and the token is still
+    /// open; take it back with [`UsageError::into_decision`].
+    #[error(transparent)]
+    WrongAnswer(proto_core::decision::WrongAnswer),
     /// No message body is being sent.
     #[error("no message body is being sent")]
     NoBody,
@@ -204,4 +207,23 @@ pub enum UsageError {
     /// The session is over.
     #[error("the session is closed")]
     Closed,
+}
+
+impl UsageError {
+    /// The token of [`UsageError::WrongAnswer`], still open, to answer it the right way.
+    pub fn into_decision(self) -> Option<proto_core::Decision> {
+        match self {
+            Self::WrongAnswer(wrong) => Some(wrong.into_decision()),
+            _ => None,
+        }
+    }
+}
+
+impl From<proto_core::decision::CloseError> for UsageError {
+    fn from(error: proto_core::decision::CloseError) -> Self {
+        match error {
+            proto_core::decision::CloseError::Unknown(unknown) => Self::UnknownDecision(unknown),
+            proto_core::decision::CloseError::WrongAnswer(wrong) => Self::WrongAnswer(wrong),
+        }
+    }
 }

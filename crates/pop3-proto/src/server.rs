@@ -3,11 +3,13 @@
 //! The machine answers what needs no judgement (CAPA, STAT, LIST, UIDL, DELE, RSET, NOOP,
 //! LAST, STLS, UTF8, LANG) and asks the application, through [`Decision`] tokens, for the rest:
 //! a login ([`ServerEvent::Login`]: USER/PASS, APOP, or the identity a SASL exchange
-//! established) together with access to the maildrop, the secrets a SASL mechanism needs
-//! ([`ServerEvent::SaslQuestion`]), each message to send ([`ServerEvent::Retrieve`], answered
-//! by streaming chunks), and the deletions at QUIT ([`ServerEvent::Update`]). Deletions are
-//! applied only through that last decision: a dropped connection or an autologout never
-//! produces it.
+//! established) together with access to the maildrop, what a SASL mechanism needs
+//! ([`ServerEvent::AuthQuestion`], through sasl-proto's `ServerExchange`, the bridge SMTP and
+//! IMAP use too), each message to send ([`ServerEvent::Retrieve`], answered by streaming
+//! chunks), and the deletions at QUIT ([`ServerEvent::Update`]). Deletions are applied only
+//! through that last decision: a dropped connection or an autologout never produces it. A
+//! token answered through the method of another kind of decision comes back open
+//! ([`UsageError::WrongAnswer`]), and the session goes on.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -17,15 +19,14 @@ use proto_core::{
     BareLineEnding, Decision, Decisions, DotStuffer, Expiry, IdleRules, IdleTimer, InputBuffer,
     LineError, LineFramer, Machine, OutputBuffer, StuffConfig, TlsInfo, TransportAction,
 };
-use sasl_proto::codec::decode_response_with;
 use sasl_proto::{
-    ChannelBinding, FixedNonce, Mechanism, NonceSource, Secret, ServerStep, StepResponse,
-    StoredSecret, TokenVerdict,
+    Answer, ChannelBinding, ExchangeStep, FixedNonce, Mechanism, NonceSource, Question, Secret,
+    ServerExchange,
 };
 
 use crate::codec::{
-    check_uid, encode_capability, encode_continuation, encode_list_entry, encode_status_line,
-    encode_uidl_entry, parse_command_line,
+    check_uid, encode_capability, encode_list_entry, encode_status_line, encode_uidl_entry,
+    parse_command_line,
 };
 use crate::error::{ProtocolError, UsageError};
 use crate::limits::Limits;
@@ -394,55 +395,6 @@ pub enum LoginRefusal {
     SysPerm,
 }
 
-/// What a SASL mechanism needs from the application.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SaslQuestion {
-    /// The stored secret of `authcid`: answer with [`SaslAnswer::Secret`], or, for PLAIN and
-    /// LOGIN, check `password` yourself (against a password hash) and answer with
-    /// [`SaslAnswer::PasswordVerified`].
-    Secret {
-        /// The mechanism.
-        mechanism: Mechanism,
-        /// The authentication identity.
-        authcid: String,
-        /// The requested authorization identity.
-        authzid: Option<String>,
-        /// The password the client presented (PLAIN, LOGIN).
-        password: Option<Secret>,
-    },
-    /// Validate an OAuth token: answer with [`SaslAnswer::Token`].
-    Token {
-        /// The mechanism.
-        mechanism: Mechanism,
-        /// The user named by the client.
-        user: Option<String>,
-        /// The token.
-        token: Secret,
-    },
-    /// May `authcid` act as `authzid`: answer with [`SaslAnswer::Authorize`].
-    Authorize {
-        /// The authenticated identity.
-        authcid: String,
-        /// The requested authorization identity.
-        authzid: Option<String>,
-    },
-}
-
-/// The application's answer to a [`SaslQuestion`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SaslAnswer {
-    /// The secret, or `None` for an unknown user.
-    Secret(Option<StoredSecret>),
-    /// The application checked the presented password itself.
-    PasswordVerified(bool),
-    /// The token's verdict.
-    Token(TokenVerdict),
-    /// Whether the authorization is allowed.
-    Authorize(bool),
-}
-
 /// What the server machine reports.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -455,10 +407,13 @@ pub enum ServerEvent {
         /// The token to answer with.
         decision: Decision,
     },
-    /// A SASL mechanism needs the application: answer [`Server::answer_sasl`].
-    SaslQuestion {
+    /// A SASL exchange needs the application: a password to verify, a secret or SCRAM keys,
+    /// an OAuth token, the EXTERNAL identity, or the authorization ([`Question`]). Answer
+    /// with [`Server::answer_auth`]; [`Question::answer_from`] answers from a
+    /// `sasl_proto::CredentialStore`.
+    AuthQuestion {
         /// The question.
-        question: SaslQuestion,
+        question: Question,
         /// The token to answer with.
         decision: Decision,
     },
@@ -526,13 +481,6 @@ enum State {
     },
     Update,
     Closed,
-}
-
-struct SaslExchange {
-    server: sasl_proto::Server,
-    mechanism: Mechanism,
-    /// The success data was sent as a last challenge; an empty response completes it.
-    final_sent: Option<(String, Option<String>)>,
 }
 
 /// Streams a message body out, cutting it for TOP.
@@ -610,7 +558,7 @@ pub struct Server {
     decisions: Decisions<Pending>,
     transport: VecDeque<TransportAction>,
     state: State,
-    sasl: Option<SaslExchange>,
+    sasl: Option<ServerExchange>,
     body: Option<BodyOut>,
     tls_active: bool,
     awaiting_tls: bool,
@@ -788,10 +736,9 @@ impl Server {
         decision: Decision,
         maildrop: Vec<MaildropEntry>,
     ) -> Result<(), UsageError> {
-        let user = match self.decisions.close(decision)? {
-            Pending::Login => self.pending_user.take().unwrap_or_default(),
-            other => return self.wrong_answer(other),
-        };
+        self.decisions
+            .close_if(decision, |p| matches!(p, Pending::Login))?;
+        let user = self.pending_user.take().unwrap_or_default();
         if let Some(bad) = maildrop.iter().find_map(|m| check_uid(&m.uid).err()) {
             // The session goes on; the client learns of a server fault.
             self.reply(
@@ -828,10 +775,8 @@ impl Server {
         decision: Decision,
         refusal: LoginRefusal,
     ) -> Result<(), UsageError> {
-        match self.decisions.close(decision)? {
-            Pending::Login => {}
-            other => return self.wrong_answer(other),
-        }
+        self.decisions
+            .close_if(decision, |p| matches!(p, Pending::Login))?;
         self.pending_user = None;
         let (code, text, counts): (ResponseCode<'static>, &[u8], bool) = match refusal {
             LoginRefusal::BadCredentials => (ResponseCode::Auth, b"Authentication failed", true),
@@ -850,67 +795,35 @@ impl Server {
         Ok(())
     }
 
-    /// Answers a SASL question.
-    pub fn answer_sasl(
-        &mut self,
-        decision: Decision,
-        answer: SaslAnswer,
-    ) -> Result<(), UsageError> {
-        match self.decisions.close(decision)? {
-            Pending::Sasl => {}
-            other => return self.wrong_answer(other),
-        }
+    /// Answers [`ServerEvent::AuthQuestion`] with the [`Answer`] of the question's kind. A
+    /// token of another kind of decision, or an answer of another kind than the question,
+    /// changes nothing: the token comes back open in [`UsageError::WrongAnswer`].
+    pub fn answer_auth(&mut self, decision: Decision, answer: Answer) -> Result<(), UsageError> {
+        let exchange = &self.sasl;
+        self.decisions.close_if(decision, |pending| {
+            matches!(pending, Pending::Sasl)
+                && exchange.as_ref().is_some_and(|e| e.accepts(&answer))
+        })?;
         let Some(exchange) = self.sasl.as_mut() else {
-            return Err(UsageError::WrongAnswer);
+            return Err(UsageError::NotNow {
+                command: "answer_auth",
+                state: "no SASL exchange",
+            });
         };
-        let step = match answer {
-            SaslAnswer::Secret(secret) => exchange.server.provide_secret(secret),
-            SaslAnswer::PasswordVerified(ok) => exchange.server.password_verified(ok),
-            SaslAnswer::Token(verdict) => exchange.server.provide_token(verdict),
-            SaslAnswer::Authorize(allowed) => exchange.server.authorize(allowed),
-        };
+        let step = exchange.answer(answer);
         self.sasl_step(step);
         Ok(())
-    }
-
-    /// Answers every SASL question of `decision` from a credential store.
-    pub fn answer_sasl_with<S: sasl_proto::CredentialStore + ?Sized>(
-        &mut self,
-        decision: Decision,
-        question: &SaslQuestion,
-        store: &S,
-    ) -> Result<(), UsageError> {
-        let answer = match question {
-            SaslQuestion::Secret {
-                mechanism,
-                authcid,
-                password,
-                ..
-            } => match password
-                .as_ref()
-                .and_then(|p| store.check_password(authcid, p))
-            {
-                Some(ok) => SaslAnswer::PasswordVerified(ok),
-                None => SaslAnswer::Secret(store.secret(mechanism, authcid)),
-            },
-            SaslQuestion::Token {
-                mechanism,
-                user,
-                token,
-            } => SaslAnswer::Token(store.validate_token(mechanism, user.as_deref(), token)),
-            SaslQuestion::Authorize { authcid, authzid } => {
-                SaslAnswer::Authorize(store.authorize(authcid, authzid.as_deref()))
-            }
-        };
-        self.answer_sasl(decision, answer)
     }
 
     /// Accepts a RETR or TOP: `+OK` is sent; stream the whole message with
     /// [`write_body`](Self::write_body) and end with [`finish_body`](Self::finish_body).
     pub fn accept_retrieve(&mut self, decision: Decision) -> Result<(), UsageError> {
-        let (number, top) = match self.decisions.close(decision)? {
-            Pending::Retrieve { number, top } => (number, top),
-            other => return self.wrong_answer(other),
+        let Pending::Retrieve { number, top } = self
+            .decisions
+            .close_if(decision, |p| matches!(p, Pending::Retrieve { .. }))?
+        else {
+            // close_if closes only a Retrieve decision.
+            return Ok(());
         };
         let size = match &mut self.state {
             State::Transaction { messages, last, .. } => {
@@ -940,10 +853,8 @@ impl Server {
         decision: Decision,
         line: StatusLine<'_>,
     ) -> Result<(), UsageError> {
-        match self.decisions.close(decision)? {
-            Pending::Retrieve { .. } => {}
-            other => return self.wrong_answer(other),
-        }
+        self.decisions
+            .close_if(decision, |p| matches!(p, Pending::Retrieve { .. }))?;
         let line = StatusLine {
             status: crate::types::Status::Err,
             ..line
@@ -988,10 +899,8 @@ impl Server {
         decision: Decision,
         text: Option<&str>,
     ) -> Result<(), UsageError> {
-        match self.decisions.close(decision)? {
-            Pending::Update => {}
-            other => return self.wrong_answer(other),
-        }
+        self.decisions
+            .close_if(decision, |p| matches!(p, Pending::Update))?;
         let text = text.unwrap_or("POP3 server signing off");
         self.reply_ok(text.as_bytes());
         self.close();
@@ -1001,26 +910,14 @@ impl Server {
     /// Some deletions failed (RFC 1939 section 6): `-ERR [SYS/TEMP]`, and the connection
     /// closes.
     pub fn reject_update(&mut self, decision: Decision) -> Result<(), UsageError> {
-        match self.decisions.close(decision)? {
-            Pending::Update => {}
-            other => return self.wrong_answer(other),
-        }
+        self.decisions
+            .close_if(decision, |p| matches!(p, Pending::Update))?;
         self.reply(
             StatusLine::err(&b"some deleted messages not removed"[..])
                 .with_code(ResponseCode::SysTemp),
         );
         self.close();
         Ok(())
-    }
-
-    /// A token answered with the method of another kind of decision: the token is spent,
-    /// so the session cannot go on; it closes.
-    fn wrong_answer(&mut self, pending: Pending) -> Result<(), UsageError> {
-        let _ = pending;
-        self.reply_err(b"internal error");
-        self.fatal = true;
-        self.close();
-        Err(UsageError::WrongAnswer)
     }
 
     // ----- output helpers -----
@@ -1339,28 +1236,12 @@ impl Server {
         if let Some(binding) = self.channel_binding.clone() {
             sasl_config = sasl_config.with_channel_binding(binding);
         }
-        let mut server = match sasl_proto::Server::new(auth.mechanism.clone(), sasl_config) {
-            Ok(server) => server,
+        let mut exchange = match ServerExchange::new(auth.mechanism, sasl_config, "+ ") {
+            Ok(exchange) => exchange,
             Err(_) => return self.reply_err(b"mechanism unavailable"),
         };
-        let initial = match auth.initial_response.as_deref() {
-            None => None,
-            Some(ir) => {
-                match decode_response_with(ir.as_bytes(), &self.config.limits.sasl_limits()) {
-                    Ok(StepResponse::Data(data)) => Some(data),
-                    Ok(StepResponse::Cancel) => return self.reply_err(b"AUTH cancelled"),
-                    Err(_) => {
-                        return self.login_failed(ResponseCode::Auth, b"invalid base64", true);
-                    }
-                }
-            }
-        };
-        let step = server.start(initial.as_deref());
-        self.sasl = Some(SaslExchange {
-            server,
-            mechanism: auth.mechanism,
-            final_sent: None,
-        });
+        let step = exchange.start(auth.initial_response.as_deref().map(str::as_bytes));
+        self.sasl = Some(exchange);
         self.sasl_step(step);
     }
 
@@ -1368,96 +1249,32 @@ impl Server {
         let Some(exchange) = self.sasl.as_mut() else {
             return;
         };
-        if let Some((authcid, authzid)) = exchange.final_sent.take() {
-            let mechanism = exchange.mechanism.clone();
-            self.sasl = None;
-            if line.is_empty() || line == b"=" {
+        let step = exchange.line(line);
+        self.sasl_step(step);
+    }
+
+    fn sasl_step(&mut self, step: ExchangeStep) {
+        match step {
+            ExchangeStep::Send(line) => self.output.push(&line),
+            ExchangeStep::Ask(question) => self.ask_sasl(question),
+            ExchangeStep::Success { authcid, authzid } => {
+                let mechanism = self
+                    .sasl
+                    .take()
+                    .map_or(Mechanism::Plain, |e| e.mechanism().clone());
                 self.open_login(LoginRequest::Sasl {
                     mechanism,
                     authcid,
                     authzid,
                 });
-            } else if line == b"*" {
-                self.reply_err(b"AUTH cancelled");
-            } else {
-                self.login_failed(ResponseCode::Auth, b"Authentication failed", true);
             }
-            return;
-        }
-        match decode_response_with(line, &self.config.limits.sasl_limits()) {
-            Ok(StepResponse::Cancel) => {
+            ExchangeStep::Failure(sasl_proto::Error::Cancelled) => {
                 self.sasl = None;
                 self.reply_err(b"AUTH cancelled");
             }
-            Ok(StepResponse::Data(data)) => {
-                let step = exchange.server.step(&data);
-                self.sasl_step(step);
-            }
-            Err(_) => {
+            ExchangeStep::Failure(sasl_proto::Error::Base64(_)) => {
                 self.sasl = None;
                 self.login_failed(ResponseCode::Auth, b"invalid base64", true);
-            }
-        }
-    }
-
-    fn sasl_step(&mut self, step: ServerStep) {
-        let Some(exchange) = self.sasl.as_mut() else {
-            return;
-        };
-        match step {
-            ServerStep::Challenge(challenge) => {
-                encode_continuation(&challenge, self.output.writer());
-            }
-            ServerStep::NeedSecret {
-                mechanism,
-                authcid,
-                authzid,
-            } => {
-                let password = exchange.server.presented_password().cloned();
-                self.ask_sasl(SaslQuestion::Secret {
-                    mechanism,
-                    authcid,
-                    authzid,
-                    password,
-                });
-            }
-            ServerStep::NeedToken {
-                mechanism,
-                user,
-                token,
-                ..
-            } => self.ask_sasl(SaslQuestion::Token {
-                mechanism,
-                user,
-                token,
-            }),
-            ServerStep::NeedAuthorize { authcid, authzid } => {
-                self.ask_sasl(SaslQuestion::Authorize { authcid, authzid });
-            }
-            ServerStep::Success {
-                authcid,
-                authzid,
-                additional_data,
-            } => match additional_data {
-                // POP3 has no success with data (RFC 5034 section 4): send it as a last
-                // challenge and wait for the empty response.
-                Some(data) => {
-                    exchange.final_sent = Some((authcid, authzid));
-                    encode_continuation(&data, self.output.writer());
-                }
-                None => {
-                    let mechanism = exchange.mechanism.clone();
-                    self.sasl = None;
-                    self.open_login(LoginRequest::Sasl {
-                        mechanism,
-                        authcid,
-                        authzid,
-                    });
-                }
-            },
-            ServerStep::Failure(_) => {
-                self.sasl = None;
-                self.login_failed(ResponseCode::Auth, b"Authentication failed", true);
             }
             _ => {
                 self.sasl = None;
@@ -1466,10 +1283,10 @@ impl Server {
         }
     }
 
-    fn ask_sasl(&mut self, question: SaslQuestion) {
+    fn ask_sasl(&mut self, question: Question) {
         let decision = self.decisions.open(Pending::Sasl);
         self.events
-            .push_back(Ok(ServerEvent::SaslQuestion { question, decision }));
+            .push_back(Ok(ServerEvent::AuthQuestion { question, decision }));
     }
 
     fn transaction(&mut self, command: Command<'_>) {

@@ -764,3 +764,59 @@ fn no_stls_after_utf8() {
     // Nothing was queued for the refused STLS.
     assert!(!String::from_utf8_lossy(&client.transmit()[before..]).contains("STLS"));
 }
+
+/// A client that read the greeting and a CAPA offering `sasl`.
+fn offered(config: ClientConfig, sasl: &str) -> pop3_proto::Client {
+    use proto_core::Machine;
+    let mut c = pop3_proto::Client::new(config, std::time::Instant::now());
+    c.receive(b"+OK ready\r\n", std::time::Instant::now());
+    while c.poll_event().is_some() {}
+    c.send_capa().unwrap();
+    c.advance_transmit(c.transmit().len());
+    c.receive(
+        format!("+OK\r\nSASL {sasl}\r\n.\r\n").as_bytes(),
+        std::time::Instant::now(),
+    );
+    while c.poll_event().is_some() {}
+    c
+}
+
+/// "The strongest mechanism offered" means what it means for the SMTP client: SCRAM-SHA-256
+/// (-PLUS with channel binding) with the default configuration, which has the operating
+/// system's nonce source; without a nonce source SCRAM is never picked.
+#[test]
+fn the_default_client_picks_scram_and_one_without_nonces_never_does() {
+    use proto_core::Machine;
+    let sasl = "PLAIN LOGIN SCRAM-SHA-256 SCRAM-SHA-256-PLUS";
+    let creds = || sasl_proto::Credentials::password("user", "pencil");
+    let auto = pop3_proto::LoginMethod::Auto;
+    let sent = |c: &pop3_proto::Client| String::from_utf8_lossy(c.transmit()).into_owned();
+
+    let mut c = offered(tls(), sasl);
+    c.login(creds(), auto.clone()).unwrap();
+    assert!(sent(&c).starts_with("AUTH SCRAM-SHA-256 "), "{}", sent(&c));
+
+    let info = proto_core::TlsInfo::new().with_tls_exporter(vec![7; 32]);
+    let mut c = offered(ClientConfig::new().with_tls_info(info), sasl);
+    c.login(creds(), auto.clone()).unwrap();
+    assert!(
+        sent(&c).starts_with("AUTH SCRAM-SHA-256-PLUS "),
+        "{}",
+        sent(&c)
+    );
+
+    let mut no_nonce = tls();
+    no_nonce.nonce_source = None;
+    let mut c = offered(no_nonce, sasl);
+    c.login(creds(), auto).unwrap();
+    assert!(sent(&c).starts_with("AUTH PLAIN "), "{}", sent(&c));
+
+    // Asked for SCRAM by name without a nonce source, the error names the remedy.
+    let mut no_nonce = tls();
+    no_nonce.nonce_source = None;
+    let mut c = offered(no_nonce, sasl);
+    let scram = pop3_proto::LoginMethod::Sasl(sasl_proto::Mechanism::ScramSha256);
+    let err = c.login(creds(), scram).unwrap_err();
+    assert!(err.to_string().contains("getrandom feature"), "{err}");
+    assert!(c.transmit().is_empty());
+}

@@ -95,9 +95,9 @@ impl App {
                         .unwrap();
                 }
             }
-            ServerEvent::SaslQuestion { question, decision } => {
+            ServerEvent::AuthQuestion { question, decision } => {
                 server
-                    .answer_sasl_with(decision, &question, &self.store)
+                    .answer_auth(decision, question.answer_from(&self.store))
                     .unwrap();
             }
             ServerEvent::Retrieve { uid, decision, .. } => {

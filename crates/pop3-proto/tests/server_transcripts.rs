@@ -357,7 +357,7 @@ S: EXPIRE 60
 S: IMPLEMENTATION pop3-proto
 S: .
 C: AUTH PLAIN dGVzdAB0ZXN0AHRlc3Q=
-E: sasl secret PLAIN test
+E: sasl password PLAIN test
 A: sasl
 E: sasl authorize test test
 A: sasl
@@ -412,7 +412,7 @@ fn rfc5034_auth_plain_without_initial_response() {
 C: AUTH PLAIN
 S+ + \\r\\n
 C: dGVzdAB0ZXN0AHRlc3Q=
-E: sasl secret PLAIN test
+E: sasl password PLAIN test
 A: sasl
 E: sasl authorize test test
 A: sasl
@@ -442,7 +442,7 @@ S+ + \\r\\n
 C: not base64!
 S: -ERR [AUTH] invalid base64
 C: AUTH PLAIN dGVzdAB0ZXN0AHdyb25n
-E: sasl secret PLAIN test
+E: sasl password PLAIN test
 A: sasl
 S: -ERR [AUTH] Authentication failed
 ";

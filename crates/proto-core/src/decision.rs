@@ -4,7 +4,9 @@
 //! of DATA, a POP3 login, an IMAP command) carries a [`Decision`]. The application answers it now
 //! or later through the machine (`accept(token)`, `reject(token, reply)`); the token is consumed,
 //! so a decision is answered once. Machines keep their open decisions in [`Decisions`], which also
-//! refuses a token that belongs to another machine or was already answered.
+//! refuses a token that belongs to another machine or was already answered, and gives back, still
+//! open, a token answered through a method meant for another kind of decision
+//! ([`Decisions::close_if`], [`WrongAnswer`]).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,6 +36,38 @@ impl Decision {
 pub struct UnknownDecision {
     /// The id of the token.
     pub id: u64,
+}
+
+/// A token answered through a method meant for another kind of decision (for example an SMTP
+/// `accept` on a token that asks for a SASL answer). The decision is still open: take the token
+/// back with [`WrongAnswer::into_decision`] and answer it the right way.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("decision {} cannot be answered this way; it is still open", .decision.id)]
+pub struct WrongAnswer {
+    decision: Decision,
+}
+
+impl WrongAnswer {
+    /// The id of the token.
+    pub fn id(&self) -> u64 {
+        self.decision.id
+    }
+
+    /// The token, to answer it again.
+    pub fn into_decision(self) -> Decision {
+        self.decision
+    }
+}
+
+/// Why [`Decisions::close_if`] did not close a decision.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CloseError {
+    /// The token is not open on this machine.
+    #[error(transparent)]
+    Unknown(#[from] UnknownDecision),
+    /// The token is open but asks for another kind of answer; it is given back.
+    #[error(transparent)]
+    WrongAnswer(#[from] WrongAnswer),
 }
 
 /// The open decisions of a machine, each with what the machine needs to finish it.
@@ -76,6 +110,30 @@ impl<C> Decisions<C> {
             .ok_or(UnknownDecision { id: decision.id })
     }
 
+    /// Closes the decision only if its context `fits` the answer being given; otherwise the
+    /// decision stays open and the token comes back in [`CloseError::WrongAnswer`], so a
+    /// mistaken answer costs the caller nothing.
+    pub fn close_if(
+        &mut self,
+        decision: Decision,
+        fits: impl FnOnce(&C) -> bool,
+    ) -> Result<C, CloseError> {
+        let Some(index) = self.open.iter().position(|(id, _)| *id == decision.id) else {
+            return Err(UnknownDecision { id: decision.id }.into());
+        };
+        if !self
+            .open
+            .get(index)
+            .is_some_and(|(_, context)| fits(context))
+        {
+            return Err(WrongAnswer { decision }.into());
+        }
+        self.open
+            .remove(index)
+            .map(|(_, context)| context)
+            .ok_or_else(|| UnknownDecision { id: decision.id }.into())
+    }
+
     /// The context of the oldest open decision.
     pub fn oldest(&self) -> Option<&C> {
         self.open.front().map(|(_, context)| context)
@@ -111,6 +169,26 @@ mod tests {
         assert_eq!(
             decisions.close(Decision { id: b_id }),
             Err(UnknownDecision { id: b_id })
+        );
+    }
+
+    #[test]
+    fn a_wrong_answer_gives_the_token_back_open() {
+        let mut decisions = Decisions::new();
+        let token = decisions.open("auth");
+        let id = token.id();
+        let refused = decisions.close_if(token, |c| *c == "mail");
+        let Err(CloseError::WrongAnswer(wrong)) = refused else {
+            panic!("{refused:?}");
+        };
+        assert_eq!(wrong.id(), id);
+        assert_eq!(decisions.len(), 1);
+        let token = wrong.into_decision();
+        assert_eq!(decisions.close_if(token, |c| *c == "auth"), Ok("auth"));
+        assert!(decisions.is_empty());
+        assert_eq!(
+            decisions.close_if(Decision { id }, |_| true),
+            Err(CloseError::Unknown(UnknownDecision { id }))
         );
     }
 

@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use proto_io::submit::{SubmitError, SubmitOptions, submit};
 use proto_io::{Collector, Driver, Endpoint, ServerTls, Stream, TlsMode, TlsUpgrade, Trace, Trust};
-use sasl_proto::{Credentials, Mechanism, Secret, StoredSecret};
+use sasl_proto::{Answer, Credentials, Mechanism, Question, Secret, StoredSecret};
 use smtp_proto::{ForwardPath, Reply, ReplyCode, Server};
 use smtp_proto::{ServerConfig, ServerEvent};
 
@@ -71,22 +71,23 @@ fn serve(
         while let Some(event) = driver.next_event().unwrap() {
             let server = driver.machine();
             match event {
-                ServerEvent::AuthSecret {
-                    authcid, decision, ..
-                } => {
-                    let secret =
-                        (authcid == "alice").then(|| StoredSecret::Password(Secret::new("secret")));
-                    server.provide_secret(decision, secret).unwrap();
-                }
-                ServerEvent::AuthIdentity {
-                    authcid,
-                    mechanism,
-                    decision,
-                    ..
-                } => {
-                    got.user = Some(authcid);
-                    got.mechanism = Some(mechanism);
-                    server.accept(decision).unwrap();
+                ServerEvent::AuthQuestion { question, decision } => {
+                    let answer = match question {
+                        Question::VerifyPassword { authcid, .. }
+                        | Question::Secret { authcid, .. } => Answer::Secret(
+                            (authcid == "alice")
+                                .then(|| StoredSecret::Password(Secret::new("secret"))),
+                        ),
+                        Question::Authorize {
+                            authcid, mechanism, ..
+                        } => {
+                            got.user = Some(authcid);
+                            got.mechanism = Some(mechanism);
+                            Answer::Authorize(true)
+                        }
+                        other => panic!("{other:?}"),
+                    };
+                    server.answer_auth(decision, answer).unwrap();
                 }
                 ServerEvent::MailFrom { decision, .. } => server.accept(decision).unwrap(),
                 ServerEvent::RcptTo { to, decision, .. } => {

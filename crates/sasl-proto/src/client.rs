@@ -19,7 +19,7 @@
 use std::fmt;
 
 use crate::mechanism::Mechanism;
-use crate::nonce::valid_nonce;
+use crate::nonce::{NO_NONCE_SOURCE, valid_nonce};
 use crate::scram::{
     self, CbindFlag, Gs2Header, ScramHash, ServerFinal, auth_message, encode_b64, escape_saslname,
     saslprep, xor,
@@ -355,7 +355,7 @@ impl Client {
                     .as_ref()
                     .ok_or(Error::MissingCredential("password"))?;
                 if config.nonce.is_none() {
-                    return Err(Error::MissingCredential("nonce source"));
+                    return Err(Error::MissingCredential(NO_NONCE_SOURCE));
                 }
                 if mechanism.is_plus() && config.channel_binding.is_none() {
                     return Err(Error::ChannelBindingUnavailable);
@@ -554,7 +554,7 @@ impl Client {
             .nonce
             .as_mut()
             .map(|n| n.nonce())
-            .ok_or(Error::MissingCredential("nonce source"))?;
+            .ok_or(Error::MissingCredential(NO_NONCE_SOURCE))?;
         if !valid_nonce(&nonce) {
             return Err(Error::InvalidNonce);
         }

@@ -126,6 +126,13 @@ pub enum Error {
     /// A mechanism this crate does not implement.
     #[error("unsupported mechanism {0}")]
     UnsupportedMechanism(String),
+    /// The client sent `*`: it cancelled the exchange (RFC 4954 section 4, RFC 5034
+    /// section 4, RFC 3501 section 6.2.2).
+    #[error("the client cancelled the exchange")]
+    Cancelled,
+    /// A client line that is not valid base64 (or is too long).
+    #[error("cannot decode the client's line: {0}")]
+    Base64(crate::codec::CodecError),
     /// The caller used the machine out of order (for example `authorize` when no
     /// authorization was asked for). The state is unchanged.
     #[error("usage error: {0}")]

@@ -4,6 +4,7 @@
 pub mod client;
 pub mod codec;
 mod error;
+pub mod exchange;
 mod limits;
 pub mod md5;
 pub mod mechanism;
@@ -16,11 +17,12 @@ pub mod store;
 pub use client::{Client, ClientConfig, ClientStep, Credentials, OAuthError};
 pub use codec::{CodecError, StepResponse};
 pub use error::Error;
+pub use exchange::{Answer, ExchangeStep, Question, QuestionKind, ServerExchange};
 pub use limits::Limits;
 pub use mechanism::{Mechanism, MechanismError};
 #[cfg(feature = "getrandom")]
 pub use nonce::OsNonce;
-pub use nonce::{ChannelBinding, FixedNonce, NonceSource};
+pub use nonce::{ChannelBinding, FixedNonce, NO_NONCE_SOURCE, NonceSource};
 pub use scram::{ScramHash, ScramKeys, saslprep_string};
 pub use secret::{Secret, SecretBytes};
 pub use server::{Server, ServerConfig, ServerStep, StoredSecret, TokenVerdict};

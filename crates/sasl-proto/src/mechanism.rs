@@ -181,6 +181,14 @@ impl Mechanism {
         !matches!(self, Self::CramMd5 | Self::Login | Self::Other(_))
     }
 
+    /// Whether this is a SCRAM mechanism, which needs a nonce source on both sides.
+    pub fn is_scram(&self) -> bool {
+        matches!(
+            self,
+            Self::ScramSha1 | Self::ScramSha256 | Self::ScramSha1Plus | Self::ScramSha256Plus
+        )
+    }
+
     /// Whether this is a SCRAM -PLUS mechanism (channel binding).
     pub fn is_plus(&self) -> bool {
         matches!(self, Self::ScramSha1Plus | Self::ScramSha256Plus)

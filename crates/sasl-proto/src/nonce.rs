@@ -16,6 +16,11 @@ impl<F: FnMut() -> String + Send> NonceSource for F {
     }
 }
 
+/// What [`crate::Error::MissingCredential`] says when SCRAM or CRAM-MD5 has no nonce source:
+/// the missing piece and its remedy.
+pub const NO_NONCE_SOURCE: &str =
+    "nonce source (turn on the getrandom feature, or set one with with_nonce_source)";
+
 /// A nonce source that always returns the same value: for tests and the RFC examples only.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FixedNonce(pub String);

@@ -23,9 +23,9 @@
 use std::fmt;
 
 use crate::mechanism::Mechanism;
-use crate::nonce::valid_nonce;
+use crate::nonce::{NO_NONCE_SOURCE, valid_nonce};
 use crate::scram::{self, CbindFlag, ScramHash, ScramKeys, encode_b64, saslprep, xor};
-use crate::secret::{Secret, ct_eq};
+use crate::secret::{Secret, SecretBytes, ct_eq};
 use crate::{ChannelBinding, Error, Limits, NonceSource};
 
 /// Server configuration.
@@ -43,8 +43,31 @@ pub struct ServerConfig {
     /// The host name in the CRAM-MD5 challenge (RFC 2195 section 2).
     pub hostname: String,
     /// The identity established by the lower layer (a TLS client certificate), for
-    /// EXTERNAL.
+    /// EXTERNAL. Without it, EXTERNAL asks the application ([`ServerStep::NeedExternal`]).
     pub external_identity: Option<String>,
+    /// The server secret from which SCRAM derives the salt and keys of an unknown user, so
+    /// that the exchange runs to its final message like a known user's and the salt of a name
+    /// is the same on every connection: a user name cannot be probed. With the `getrandom`
+    /// feature the default is a random secret drawn once per process; without it, or with
+    /// `None`, an unknown user fails at once with [`Error::UnknownUser`]. Keys derived from
+    /// a stored password take their salt from it too. Programs whose
+    /// processes restart often, or that run several, should set one secret for all of them.
+    pub unknown_user_secret: Option<SecretBytes>,
+    /// The iteration count an unknown user's SCRAM exchange shows: set it to the count the
+    /// stored keys use (default 4096, RFC 7677 section 4's minimum).
+    pub unknown_user_iterations: u32,
+}
+
+/// The process-wide secret for unknown users' SCRAM salts, drawn once.
+#[cfg(feature = "getrandom")]
+fn process_secret() -> Option<SecretBytes> {
+    static SECRET: std::sync::OnceLock<Option<[u8; 32]>> = std::sync::OnceLock::new();
+    SECRET
+        .get_or_init(|| {
+            let mut bytes = [0u8; 32];
+            getrandom::fill(&mut bytes).ok().map(|()| bytes)
+        })
+        .map(|bytes| SecretBytes::new(bytes.to_vec()))
 }
 
 impl Default for ServerConfig {
@@ -59,6 +82,11 @@ impl Default for ServerConfig {
             advertised_plus: false,
             hostname: "localhost".to_owned(),
             external_identity: None,
+            #[cfg(feature = "getrandom")]
+            unknown_user_secret: process_secret(),
+            #[cfg(not(feature = "getrandom"))]
+            unknown_user_secret: None,
+            unknown_user_iterations: 4096,
         }
     }
 }
@@ -72,6 +100,8 @@ impl fmt::Debug for ServerConfig {
             .field("advertised_plus", &self.advertised_plus)
             .field("hostname", &self.hostname)
             .field("external_identity", &self.external_identity)
+            .field("unknown_user_secret", &self.unknown_user_secret)
+            .field("unknown_user_iterations", &self.unknown_user_iterations)
             .finish()
     }
 }
@@ -116,6 +146,21 @@ impl ServerConfig {
     #[must_use]
     pub fn with_external_identity(mut self, identity: impl Into<String>) -> Self {
         self.external_identity = Some(identity.into());
+        self
+    }
+
+    /// Sets the secret for unknown users' SCRAM salts (see
+    /// [`ServerConfig::unknown_user_secret`]).
+    #[must_use]
+    pub fn with_unknown_user_secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
+        self.unknown_user_secret = Some(SecretBytes::new(secret));
+        self
+    }
+
+    /// Sets the iteration count an unknown user's SCRAM exchange shows.
+    #[must_use]
+    pub fn with_unknown_user_iterations(mut self, iterations: u32) -> Self {
+        self.unknown_user_iterations = iterations;
         self
     }
 }
@@ -163,6 +208,12 @@ pub enum ServerStep {
         /// The authentication identity (SASLprep applied).
         authcid: String,
         /// The requested authorization identity.
+        authzid: Option<String>,
+    },
+    /// EXTERNAL without [`ServerConfig::external_identity`]: give the identity the lower
+    /// layer (a TLS client certificate) established, with [`Server::provide_external`].
+    NeedExternal {
+        /// The authorization identity the client asked for.
         authzid: Option<String>,
     },
     /// Validate an OAuth token; answer with [`Server::provide_token`].
@@ -242,6 +293,9 @@ enum State {
         user: Option<String>,
         authzid: Option<String>,
     },
+    WantExternal {
+        authzid: Option<String>,
+    },
     OAuthAwaitDummy {
         error: Error,
     },
@@ -253,6 +307,8 @@ enum State {
         keys: ScramKeys,
         authcid: String,
         authzid: Option<String>,
+        /// The keys are made up for an unknown user: the exchange fails at the final message.
+        unknown: bool,
     },
     WantAuthorize {
         authcid: String,
@@ -273,6 +329,7 @@ impl State {
             Self::CramAwait { .. } => "CramAwait",
             Self::WantSecret(_) => "WantSecret",
             Self::WantToken { .. } => "WantToken",
+            Self::WantExternal { .. } => "WantExternal",
             Self::OAuthAwaitDummy { .. } => "OAuthAwaitDummy",
             Self::ScramAwaitFinal { .. } => "ScramAwaitFinal",
             Self::WantAuthorize { .. } => "WantAuthorize",
@@ -324,7 +381,7 @@ impl Server {
             | Mechanism::ScramSha256Plus
                 if config.nonce.is_none() =>
             {
-                return Err(Error::MissingCredential("nonce source"));
+                return Err(Error::MissingCredential(NO_NONCE_SOURCE));
             }
             _ => {}
         }
@@ -421,6 +478,7 @@ impl Server {
                 keys,
                 authcid,
                 authzid,
+                unknown,
             } => self.scram_final(
                 client_message,
                 &gs2_raw,
@@ -430,10 +488,12 @@ impl Server {
                 &keys,
                 authcid,
                 authzid,
+                unknown,
             ),
             State::OAuthAwaitDummy { error } => Err(error),
             State::WantSecret(_)
             | State::WantToken { .. }
+            | State::WantExternal { .. }
             | State::WantAuthorize { .. }
             | State::Done
             | State::Failed => Err(Error::UnexpectedMessage),
@@ -463,17 +523,20 @@ impl Server {
         match self.mechanism {
             Mechanism::Plain => self.plain(msg),
             Mechanism::External => {
-                let authcid = self
-                    .config
-                    .external_identity
-                    .clone()
-                    .ok_or(Error::NoExternalIdentity)?;
                 let authzid = if msg.is_empty() {
                     None
                 } else {
                     Some(self.field(msg, "authzid")?.to_owned())
                 };
-                Ok(self.want_authorize(authcid, authzid, None))
+                match self.config.external_identity.clone() {
+                    Some(authcid) => Ok(self.want_authorize(authcid, authzid, None)),
+                    None => {
+                        self.state = State::WantExternal {
+                            authzid: authzid.clone(),
+                        };
+                        Ok(ServerStep::NeedExternal { authzid })
+                    }
+                }
             }
             Mechanism::Anonymous => {
                 let trace = utf8(msg)?;
@@ -564,7 +627,7 @@ impl Server {
             .nonce
             .as_mut()
             .map(|n| n.nonce())
-            .ok_or(Error::MissingCredential("nonce source"))?;
+            .ok_or(Error::MissingCredential(NO_NONCE_SOURCE))?;
         if valid_nonce(&nonce) {
             Ok(nonce)
         } else {
@@ -746,7 +809,9 @@ impl Server {
         }
     }
 
-    /// Answers [`ServerStep::NeedSecret`]: `None` when the user is unknown.
+    /// Answers [`ServerStep::NeedSecret`]: `None` when the user is unknown. SCRAM then goes
+    /// on with keys made up from [`ServerConfig::unknown_user_secret`] and fails at the final
+    /// message, so that the client cannot tell an unknown user from a wrong password.
     pub fn provide_secret(&mut self, secret: Option<StoredSecret>) -> ServerStep {
         if !matches!(self.state, State::WantSecret(_)) {
             return usage("provide_secret without NeedSecret");
@@ -755,13 +820,74 @@ impl Server {
             return usage("provide_secret without NeedSecret");
         };
         let step = match secret {
-            None => Err(Error::UnknownUser),
-            Some(secret) => self.use_secret(pending, secret),
+            Some(secret) => self.use_secret(pending, secret, false),
+            None => match (&pending, self.unknown_user_keys(&pending)) {
+                (Pending::Scram { .. }, Some(keys)) => {
+                    self.use_secret(pending, StoredSecret::Scram(keys), true)
+                }
+                _ => Err(Error::UnknownUser),
+            },
         };
         self.settle(step)
     }
 
-    fn use_secret(&mut self, pending: Pending, secret: StoredSecret) -> Result<ServerStep, Error> {
+    /// HMAC(unknown_user_secret, label NUL name) under the mechanism's hash; `None` without
+    /// a secret.
+    fn derived(&self, label: &str, authcid: &str) -> Option<Vec<u8>> {
+        let secret = self.config.unknown_user_secret.as_ref()?;
+        let mut input = label.as_bytes().to_vec();
+        input.push(0);
+        input.extend_from_slice(authcid.as_bytes());
+        Some(self.scram_hash().hmac(secret.expose(), &input))
+    }
+
+    /// The salt the server makes up for `authcid`: stable for a name, 16 octets like the
+    /// salts `ScramKeys::derive` callers usually store.
+    fn derived_salt(&self, authcid: &str) -> Option<Vec<u8>> {
+        let mut salt = self.derived("salt", authcid)?;
+        salt.truncate(16);
+        Some(salt)
+    }
+
+    /// SCRAM keys for an unknown user: the salt is HMAC(secret, name), so it is stable for a
+    /// name, and the keys are HMACs too, so no proof ever matches them. Costs the server no
+    /// PBKDF2, like a known user's stored keys; the client pays the same iteration count.
+    fn unknown_user_keys(&self, pending: &Pending) -> Option<ScramKeys> {
+        let Pending::Scram { authcid, .. } = pending else {
+            return None;
+        };
+        ScramKeys::from_stored(
+            self.scram_hash(),
+            self.derived_salt(authcid)?,
+            self.config.unknown_user_iterations,
+            self.derived("stored key", authcid)?,
+            self.derived("server key", authcid)?,
+        )
+        .ok()
+    }
+
+    /// Answers [`ServerStep::NeedExternal`] with the identity the lower layer established,
+    /// or `None` when it established none.
+    pub fn provide_external(&mut self, identity: Option<String>) -> ServerStep {
+        if !matches!(self.state, State::WantExternal { .. }) {
+            return usage("provide_external without NeedExternal");
+        }
+        let State::WantExternal { authzid } = std::mem::replace(&mut self.state, State::Failed)
+        else {
+            return usage("provide_external without NeedExternal");
+        };
+        match identity {
+            Some(authcid) if !authcid.is_empty() => self.want_authorize(authcid, authzid, None),
+            _ => ServerStep::Failure(Error::NoExternalIdentity),
+        }
+    }
+
+    fn use_secret(
+        &mut self,
+        pending: Pending,
+        secret: StoredSecret,
+        unknown: bool,
+    ) -> Result<ServerStep, Error> {
         match (pending, secret) {
             (
                 Pending::Password {
@@ -822,7 +948,12 @@ impl Server {
                     StoredSecret::Scram(keys) if keys.hash == hash => keys,
                     StoredSecret::Scram(_) => return Err(Error::WrongSecretKind),
                     StoredSecret::Password(p) => {
-                        let salt = self.fresh_nonce()?.into_bytes();
+                        // The same salt as an unknown user of that name would get, so that
+                        // the two look alike; a fresh one without a server secret.
+                        let salt = match self.derived_salt(&authcid) {
+                            Some(salt) => salt,
+                            None => self.fresh_nonce()?.into_bytes(),
+                        };
                         let iterations = self.config.limits.min_iterations.max(1);
                         let prepared = saslprep(p.expose(), "password")?;
                         ScramKeys::from_salted(
@@ -848,6 +979,7 @@ impl Server {
                     keys,
                     authcid,
                     authzid,
+                    unknown,
                 };
                 Ok(ServerStep::Challenge(server_first.into_bytes()))
             }
@@ -865,6 +997,7 @@ impl Server {
         keys: &ScramKeys,
         authcid: String,
         authzid: Option<String>,
+        unknown: bool,
     ) -> Result<ServerStep, Error> {
         let text = utf8(msg)?;
         let cf = scram::parse_client_final(text)?;
@@ -879,6 +1012,9 @@ impl Server {
         }
         if cf.nonce != nonce {
             return Err(Error::NonceMismatch);
+        }
+        if unknown {
+            return Err(Error::UnknownUser);
         }
         let hash = keys.hash;
         if cf.proof.len() != hash.output_len() {

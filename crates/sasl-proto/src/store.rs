@@ -80,6 +80,8 @@ pub fn resolve<S: CredentialStore + ?Sized>(
                 token,
                 ..
             } => server.provide_token(store.validate_token(&mechanism, user.as_deref(), &token)),
+            // A store knows no TLS client certificate.
+            ServerStep::NeedExternal { .. } => server.provide_external(None),
             ServerStep::NeedAuthorize { authcid, authzid } => {
                 server.authorize(store.authorize(&authcid, authzid.as_deref()))
             }

@@ -628,7 +628,7 @@ fn client_construction_errors() {
             no_nonce
         )
         .unwrap_err(),
-        Error::MissingCredential("nonce source")
+        Error::MissingCredential(sasl_proto::NO_NONCE_SOURCE)
     );
     assert_eq!(
         Client::new(
@@ -652,7 +652,7 @@ fn client_construction_errors() {
     no_nonce.nonce = None;
     assert_eq!(
         Server::new(Mechanism::ScramSha256, no_nonce).unwrap_err(),
-        Error::MissingCredential("nonce source")
+        Error::MissingCredential(sasl_proto::NO_NONCE_SOURCE)
     );
 }
 

@@ -877,7 +877,13 @@ impl Client {
         let binding = self.tls_info.as_ref().and_then(|i| {
             ChannelBinding::from_tls(i.tls_exporter.as_deref(), i.tls_server_end_point.as_deref())
         });
-        let supported = credentials.mechanisms(binding.is_some());
+        // Without a nonce source SCRAM cannot run: never pick it (the getrandom feature, on
+        // by default, gives sasl-proto's ClientConfig the operating system's source).
+        let supported: Vec<Mechanism> = credentials
+            .mechanisms(binding.is_some())
+            .into_iter()
+            .filter(|m| sasl.nonce.is_some() || !m.is_scram())
+            .collect();
         let protected = self.tls || self.config.plaintext_auth;
         let mechanism = match sasl_proto::mechanism::choose(&caps.auth, &supported, protected) {
             Some(m) => m,

@@ -107,8 +107,9 @@ pub enum ProtocolError {
     ServiceClosing,
 }
 
-/// The caller asked for something illegal now. Not fatal: the machine is unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// The caller asked for something illegal now. Not fatal: the machine is unchanged. Not
+/// `Clone`: [`UsageError::WrongAnswer`] carries a decision token back.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum UsageError {
     /// The command is not allowed in the current state.
@@ -138,7 +139,32 @@ pub enum UsageError {
     /// A decision token that is not open on this machine.
     #[error("decision {0} is not open on this machine")]
     UnknownDecision(u64),
+    /// A decision answered through the method of another kind of decision (`accept` on an
+    /// AUTH question, `answer_auth` on MAIL FROM), or an AUTH answer of another kind than the
+    /// question: nothing changed, and the token is still open; take it back with
+    /// [`UsageError::into_decision`].
+    #[error(transparent)]
+    WrongAnswer(proto_core::decision::WrongAnswer),
     /// The machine is closed.
     #[error("the connection is closed")]
     Closed,
+}
+
+impl UsageError {
+    /// The token of [`UsageError::WrongAnswer`], still open, to answer it the right way.
+    pub fn into_decision(self) -> Option<proto_core::Decision> {
+        match self {
+            Self::WrongAnswer(wrong) => Some(wrong.into_decision()),
+            _ => None,
+        }
+    }
+}
+
+impl From<proto_core::decision::CloseError> for UsageError {
+    fn from(error: proto_core::decision::CloseError) -> Self {
+        match error {
+            proto_core::decision::CloseError::Unknown(unknown) => Self::UnknownDecision(unknown.id),
+            proto_core::decision::CloseError::WrongAnswer(wrong) => Self::WrongAnswer(wrong),
+        }
+    }
 }

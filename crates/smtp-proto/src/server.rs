@@ -2,10 +2,12 @@
 //!
 //! Commands are checked for order as RFC 5321 4.1.4 requires, with the replies Postfix gives.
 //! What needs the application's judgement (the connection if asked, HELO/EHLO if asked,
-//! MAIL FROM, each RCPT TO, the AUTH identity, the end of data) comes out as an [`ServerEvent`]
+//! MAIL FROM, each RCPT TO, the AUTH questions, the end of data) comes out as an [`ServerEvent`]
 //! carrying a [`Decision`]; the application answers with [`Server::accept`] or
-//! [`Server::reject`], now or later. Input behind an open decision waits, so replies leave
-//! in command order even when the client pipelines (RFC 2920).
+//! [`Server::reject`] (AUTH questions with [`Server::answer_auth`]), now or later. A token
+//! answered through the method of another kind of decision comes back open
+//! ([`UsageError::WrongAnswer`]), so the session goes on. Input behind an open decision
+//! waits, so replies leave in command order even when the client pipelines (RFC 2920).
 //!
 //! Bodies come out as [`ServerEvent::Body`] chunks (zero-copy slices of the input). DATA ends only
 //! at CRLF "." CRLF; bare LF or CR in DATA is refused by default (like Postfix's
@@ -21,11 +23,8 @@ use proto_core::{
     BareLineEnding, Decision, Decisions, DotUnstuffer, Expiry, IdleRules, IdleTimer, InputBuffer,
     LineError, LineFramer, LineLimit, Machine, OutputBuffer, TlsInfo, TransportAction, Unstuffed,
 };
-use sasl_proto::codec::decode_response_with;
 use sasl_proto::mechanism::MechanismSet;
-use sasl_proto::{
-    ChannelBinding, Mechanism, Secret, ServerStep, StepResponse, StoredSecret, TokenVerdict,
-};
+use sasl_proto::{Answer, ChannelBinding, ExchangeStep, Mechanism, Question, ServerExchange};
 
 use crate::codec::parse_command_line;
 use crate::error::{ParseErrorKind, ProtocolError, UsageError};
@@ -247,38 +246,15 @@ pub enum ServerEvent {
         /// The reply sent.
         reply: Reply<'static>,
     },
-    /// The SASL exchange needs the stored secret of `authcid`: answer with
-    /// [`Server::provide_secret`].
-    AuthSecret {
-        /// The mechanism.
-        mechanism: Mechanism,
-        /// The authentication identity.
-        authcid: String,
-        /// The requested authorization identity.
-        authzid: Option<String>,
-        /// Answer with `provide_secret`.
-        decision: Decision,
-    },
-    /// The SASL exchange needs a bearer token checked: answer with [`Server::provide_token`].
-    AuthToken {
-        /// The mechanism.
-        mechanism: Mechanism,
-        /// The user named by the client.
-        user: Option<String>,
-        /// The token.
-        token: Secret,
-        /// Answer with `provide_token`.
-        decision: Decision,
-    },
-    /// The client proved `authcid`: accept gives `235 2.7.0 Authentication successful`.
-    AuthIdentity {
-        /// The mechanism.
-        mechanism: Mechanism,
-        /// The authenticated identity.
-        authcid: String,
-        /// The authorization identity requested.
-        authzid: Option<String>,
-        /// Answer with accept or reject.
+    /// The AUTH exchange needs the application: a password to verify, a secret or SCRAM
+    /// keys, an OAuth token, the TLS identity for EXTERNAL, or whether the proven identity
+    /// may log in ([`Question`]). Answer with [`Server::answer_auth`];
+    /// [`Question::answer_from`] answers from a `sasl_proto::CredentialStore`. After the
+    /// last question, success gives `235 2.7.0 Authentication successful`.
+    AuthQuestion {
+        /// The question.
+        question: Question,
+        /// Answer with `answer_auth`.
         decision: Decision,
     },
     /// RSET, or a new EHLO, cleared the transaction.
@@ -307,13 +283,7 @@ enum Pending {
         to: ForwardPath<'static>,
     },
     DataEnd,
-    AuthSecret,
-    AuthToken,
-    AuthIdentity {
-        additional: Option<Vec<u8>>,
-        via_authorize: bool,
-        authcid: String,
-    },
+    Auth,
 }
 
 /// A reply in its place in command order.
@@ -364,9 +334,7 @@ enum Mode {
         last: bool,
         refused: Option<Reply<'static>>,
     },
-    Auth(Box<sasl_proto::Server>),
-    /// Waiting for the empty response to the SCRAM additional data.
-    AuthFinal,
+    Auth(Box<ServerExchange>),
     Closed,
 }
 
@@ -379,7 +347,6 @@ impl std::fmt::Debug for Mode {
                 remaining, last, ..
             } => write!(f, "Bdat({remaining}, {last})"),
             Self::Auth(_) => f.write_str("Auth"),
-            Self::AuthFinal => f.write_str("AuthFinal"),
             Self::Closed => f.write_str("Closed"),
         }
     }
@@ -410,9 +377,6 @@ pub struct Server {
     tls: bool,
     tls_info: Option<TlsInfo>,
     authenticated: Option<String>,
-    auth_mechanism: Option<Mechanism>,
-    identity_accepted: bool,
-    pending_identity: Option<String>,
     errors: usize,
     idle: IdleTimer,
     closed: bool,
@@ -451,9 +415,6 @@ impl Server {
             tls,
             tls_info: config.tls_info.clone(),
             authenticated: None,
-            auth_mechanism: None,
-            identity_accepted: false,
-            pending_identity: None,
             errors: 0,
             idle,
             closed: false,
@@ -669,43 +630,23 @@ impl Server {
         self.answer(decision, Some(Err(reply)))
     }
 
-    /// Answers [`ServerEvent::AuthSecret`]: the stored secret, or `None` for an unknown user.
-    pub fn provide_secret(
-        &mut self,
-        decision: Decision,
-        secret: Option<StoredSecret>,
-    ) -> Result<(), UsageError> {
+    /// Answers [`ServerEvent::AuthQuestion`] with the [`Answer`] of the question's kind. A token of
+    /// another kind of decision, or an answer of another kind than the question, changes
+    /// nothing: the token comes back open in [`UsageError::WrongAnswer`].
+    pub fn answer_auth(&mut self, decision: Decision, answer: Answer) -> Result<(), UsageError> {
         let id = decision.id();
-        match self.decisions.close(decision) {
-            Ok(Pending::AuthSecret) => {}
-            Ok(_) | Err(_) => return Err(UsageError::UnknownDecision(id)),
-        }
+        let mode = &self.mode;
+        self.decisions
+            .close_if(decision, |pending| match (pending, mode) {
+                (Pending::Auth, Mode::Auth(exchange)) => exchange.accepts(&answer),
+                _ => false,
+            })?;
         let step = match &mut self.mode {
-            Mode::Auth(sasl) => sasl.provide_secret(secret),
-            _ => return Err(UsageError::NotNow("provide_secret")),
+            Mode::Auth(exchange) => exchange.answer(answer),
+            _ => return Err(UsageError::NotNow("answer_auth without an AUTH exchange")),
         };
         self.remove_slot(id);
-        self.sasl_step(step);
-        Ok(())
-    }
-
-    /// Answers [`ServerEvent::AuthToken`].
-    pub fn provide_token(
-        &mut self,
-        decision: Decision,
-        verdict: TokenVerdict,
-    ) -> Result<(), UsageError> {
-        let id = decision.id();
-        match self.decisions.close(decision) {
-            Ok(Pending::AuthToken) => {}
-            Ok(_) | Err(_) => return Err(UsageError::UnknownDecision(id)),
-        }
-        let step = match &mut self.mode {
-            Mode::Auth(sasl) => sasl.provide_token(verdict),
-            _ => return Err(UsageError::NotNow("provide_token")),
-        };
-        self.remove_slot(id);
-        self.sasl_step(step);
+        self.auth_step(step);
         Ok(())
     }
 
@@ -723,8 +664,7 @@ impl Server {
         let id = decision.id();
         let pending = self
             .decisions
-            .close(decision)
-            .map_err(|e| UsageError::UnknownDecision(e.id))?;
+            .close_if(decision, |pending| !matches!(pending, Pending::Auth))?;
         let accepted = !matches!(answer, Some(Err(_)));
         let custom = match answer {
             Some(Ok(r) | Err(r)) => Some(r),
@@ -785,32 +725,8 @@ impl Server {
                 let r = custom.unwrap_or_else(|| reply(250, (2, 0, 0), "Ok: queued"));
                 self.fill_reply(id, &r);
             }
-            Pending::AuthIdentity {
-                additional,
-                via_authorize,
-                authcid,
-            } => {
-                if !accepted {
-                    let r = custom
-                        .unwrap_or_else(|| reply(535, (5, 7, 8), "Error: authentication failed"));
-                    self.fill_reply(id, &r);
-                    self.mode = Mode::Command;
-                } else if via_authorize {
-                    self.remove_slot(id);
-                    self.identity_accepted = true;
-                    let step = match &mut self.mode {
-                        Mode::Auth(sasl) => sasl.authorize(true),
-                        _ => ServerStep::Failure(sasl_proto::Error::Usage("no exchange")),
-                    };
-                    self.sasl_step(step);
-                } else {
-                    self.remove_slot(id);
-                    self.auth_success(authcid, additional);
-                }
-            }
-            Pending::AuthSecret | Pending::AuthToken => {
-                return Err(UsageError::NotNow("accept or reject of a SASL question"));
-            }
+            // Refused by close_if above: AUTH questions are answered with answer_auth.
+            Pending::Auth => {}
         }
         Ok(())
     }
@@ -1163,21 +1079,6 @@ impl Server {
             self.error(504, (5, 5, 4), "Unrecognized authentication type");
             return None;
         };
-        let sasl_limits = sasl_proto::Limits::default();
-        let ir = match initial {
-            None => None,
-            Some(text) => match decode_response_with(text.as_bytes(), &sasl_limits) {
-                Ok(StepResponse::Data(d)) => Some(d),
-                Ok(StepResponse::Cancel) => {
-                    self.error(501, (5, 7, 0), "Authentication aborted");
-                    return None;
-                }
-                Err(_) => {
-                    self.error(501, (5, 5, 2), "Cannot decode response");
-                    return None;
-                }
-            },
-        };
         let mut config = (self.config.sasl)();
         if let Some(binding) = self.tls_info.as_ref().and_then(|i| {
             ChannelBinding::from_tls(i.tls_exporter.as_deref(), i.tls_server_end_point.as_deref())
@@ -1187,87 +1088,49 @@ impl Server {
         config = config.with_advertised_plus(
             self.config.auth_mechanisms.iter().any(Mechanism::is_plus) && self.tls,
         );
-        let mut sasl = match sasl_proto::Server::new(mech.clone(), config) {
-            Ok(s) => s,
+        let limits = config
+            .limits
+            .clone()
+            .with_max_line_len(self.config.limits.max_sasl_line);
+        config = config.with_limits(limits);
+        let mut exchange = match ServerExchange::new(mech, config, "334 ") {
+            Ok(exchange) => exchange,
             Err(_) => {
                 self.error(504, (5, 5, 4), "Unrecognized authentication type");
                 return None;
             }
         };
-        let step = sasl.start(ir.as_deref());
-        self.auth_mechanism = Some(mech);
-        self.mode = Mode::Auth(Box::new(sasl));
-        self.sasl_step(step);
+        let step = exchange.start(initial.map(str::as_bytes));
+        self.mode = Mode::Auth(Box::new(exchange));
+        self.auth_step(step);
         None
     }
 
-    fn sasl_step(&mut self, step: ServerStep) {
-        let mechanism = self.auth_mechanism.clone().unwrap_or(Mechanism::Plain);
+    fn auth_step(&mut self, step: ExchangeStep) {
         match step {
-            ServerStep::Challenge(c) => {
-                let mut line = b"334 ".to_vec();
-                line.extend_from_slice(&sasl_proto::codec::encode_continuation(&c));
-                line.extend_from_slice(b"\r\n");
+            ExchangeStep::Send(line) => {
                 self.slots.push_back(Slot::Ready(line));
                 self.flush();
             }
-            ServerStep::NeedSecret {
-                authcid, authzid, ..
-            } => {
-                let decision = self.open(Pending::AuthSecret);
-                self.events.push_back(Ok(ServerEvent::AuthSecret {
-                    mechanism,
-                    authcid,
-                    authzid,
-                    decision,
-                }));
+            ExchangeStep::Ask(question) => {
+                let decision = self.open(Pending::Auth);
+                self.events
+                    .push_back(Ok(ServerEvent::AuthQuestion { question, decision }));
             }
-            ServerStep::NeedToken { user, token, .. } => {
-                let decision = self.open(Pending::AuthToken);
-                self.events.push_back(Ok(ServerEvent::AuthToken {
-                    mechanism,
-                    user,
-                    token,
-                    decision,
-                }));
-            }
-            ServerStep::NeedAuthorize { authcid, authzid } => {
-                let decision = self.open(Pending::AuthIdentity {
-                    additional: None,
-                    via_authorize: true,
-                    authcid: authcid.clone(),
-                });
-                self.events.push_back(Ok(ServerEvent::AuthIdentity {
-                    mechanism,
-                    authcid,
-                    authzid,
-                    decision,
-                }));
-            }
-            ServerStep::Success {
-                authcid,
-                authzid,
-                additional_data,
-            } => {
-                if self.identity_accepted {
-                    self.auth_success(authcid, additional_data);
-                } else {
-                    let decision = self.open(Pending::AuthIdentity {
-                        additional: additional_data,
-                        via_authorize: false,
-                        authcid: authcid.clone(),
-                    });
-                    self.events.push_back(Ok(ServerEvent::AuthIdentity {
-                        mechanism,
-                        authcid,
-                        authzid,
-                        decision,
-                    }));
-                }
-            }
-            ServerStep::Failure(_) => {
+            ExchangeStep::Success { authcid, .. } => {
+                self.authenticated = Some(authcid);
+                self.idle.login();
                 self.mode = Mode::Command;
-                self.error(535, (5, 7, 8), "Error: authentication failed");
+                self.send(235, (2, 7, 0), "Authentication successful");
+                self.update_framer();
+            }
+            ExchangeStep::Failure(sasl_proto::Error::Cancelled) => {
+                self.mode = Mode::Command;
+                self.error(501, (5, 7, 0), "Authentication aborted");
+            }
+            ExchangeStep::Failure(sasl_proto::Error::Base64(_)) => {
+                self.mode = Mode::Command;
+                self.error(501, (5, 5, 2), "Cannot decode response");
             }
             _ => {
                 self.mode = Mode::Command;
@@ -1278,74 +1141,19 @@ impl Server {
 }
 
 impl Server {
-    fn auth_success(&mut self, authcid: String, additional: Option<Vec<u8>>) {
-        self.identity_accepted = false;
-        match additional {
-            Some(data) => {
-                // RFC 4954 4: additional data with success goes in a last 334, answered
-                // by an empty line.
-                let mut line = b"334 ".to_vec();
-                line.extend_from_slice(&sasl_proto::codec::encode_continuation(&data));
-                line.extend_from_slice(b"\r\n");
-                self.slots.push_back(Slot::Ready(line));
-                self.flush();
-                self.pending_identity = Some(authcid);
-                self.mode = Mode::AuthFinal;
-            }
-            None => {
-                self.authenticated = Some(authcid);
-                self.idle.login();
-                self.mode = Mode::Command;
-                self.send(235, (2, 7, 0), "Authentication successful");
-                self.update_framer();
-            }
-        }
-    }
-
     fn auth_line(&mut self, line: &[u8]) {
-        if line == b"*" {
-            self.mode = Mode::Command;
-            self.pending_identity = None;
-            self.error(501, (5, 7, 0), "Authentication aborted");
-            return;
-        }
-        if matches!(self.mode, Mode::AuthFinal) {
-            if line.is_empty() || line == b"=" {
-                let authcid = self.pending_identity.take().unwrap_or_default();
-                self.auth_success(authcid, None);
-            } else {
-                self.mode = Mode::Command;
-                self.error(535, (5, 7, 8), "Error: authentication failed");
-            }
-            return;
-        }
-        let limits =
-            sasl_proto::Limits::default().with_max_line_len(self.config.limits.max_sasl_line);
-        let data = match decode_response_with(line, &limits) {
-            Ok(StepResponse::Data(d)) => d,
-            Ok(StepResponse::Cancel) => {
-                self.mode = Mode::Command;
-                self.error(501, (5, 7, 0), "Authentication aborted");
-                return;
-            }
-            Err(_) => {
-                self.mode = Mode::Command;
-                self.error(501, (5, 5, 2), "Cannot decode response");
-                return;
-            }
-        };
         let step = match &mut self.mode {
-            Mode::Auth(sasl) => sasl.step(&data),
+            Mode::Auth(exchange) => exchange.line(line),
             _ => return,
         };
-        self.sasl_step(step);
+        self.auth_step(step);
     }
 
     /// One step of parsing: an event, `Some(None)` to go on, `None` for more input.
     fn step(&mut self) -> Option<Option<Result<ServerEvent, ProtocolError>>> {
         match &mut self.mode {
             Mode::Closed => None,
-            Mode::Command | Mode::Auth(_) | Mode::AuthFinal => {
+            Mode::Command | Mode::Auth(_) => {
                 let auth = !matches!(self.mode, Mode::Command);
                 match self.framer.poll_line(self.input.data())? {
                     Ok(line) => {

@@ -780,3 +780,56 @@ fn body_declaration_errors_send_nothing_of_the_refused_write() {
         }
     }
 }
+
+/// A client past EHLO whose server offers `auth`, over implicit TLS with `info`.
+fn offered(auth: &str, info: proto_core::TlsInfo) -> Client {
+    let mut c = Client::new(cfg().with_tls_info(info), Instant::now());
+    c.receive(b"220 x\r\n", std::time::Instant::now());
+    while c.poll_event().is_some() {}
+    c.advance_transmit(c.transmit().len());
+    c.receive(
+        format!("250-x\r\n250 AUTH {auth}\r\n").as_bytes(),
+        std::time::Instant::now(),
+    );
+    while c.poll_event().is_some() {}
+    c
+}
+
+/// The strongest mechanism offered means SCRAM-SHA-256 (-PLUS with channel binding) with the
+/// default configuration, which has the operating system's nonce source; without a nonce
+/// source SCRAM is never picked.
+#[test]
+fn the_default_client_picks_scram_and_one_without_nonces_never_does() {
+    let auth = "PLAIN LOGIN SCRAM-SHA-256 SCRAM-SHA-256-PLUS";
+    let creds = || sasl_proto::Credentials::password("user", "pencil");
+    let sent = |c: &Client| String::from_utf8_lossy(c.transmit()).into_owned();
+
+    let mut c = offered(auth, proto_core::TlsInfo::new());
+    c.authenticate(creds(), sasl_proto::ClientConfig::default())
+        .unwrap();
+    assert!(sent(&c).starts_with("AUTH SCRAM-SHA-256 "), "{}", sent(&c));
+
+    let binding = proto_core::TlsInfo::new().with_tls_exporter(vec![7; 32]);
+    let mut c = offered(auth, binding);
+    c.authenticate(creds(), sasl_proto::ClientConfig::default())
+        .unwrap();
+    assert!(
+        sent(&c).starts_with("AUTH SCRAM-SHA-256-PLUS "),
+        "{}",
+        sent(&c)
+    );
+
+    let mut no_nonce = sasl_proto::ClientConfig::default();
+    no_nonce.nonce = None;
+    let mut c = offered(auth, proto_core::TlsInfo::new());
+    c.authenticate(creds(), no_nonce).unwrap();
+    assert!(sent(&c).starts_with("AUTH PLAIN "), "{}", sent(&c));
+
+    let mut no_nonce = sasl_proto::ClientConfig::default();
+    no_nonce.nonce = None;
+    let mut c = offered("SCRAM-SHA-256", proto_core::TlsInfo::new());
+    assert_eq!(
+        c.authenticate(creds(), no_nonce).unwrap_err(),
+        UsageError::NoMechanism
+    );
+}

@@ -140,37 +140,19 @@ where
                         }
                         "data-end".into()
                     }
-                    Ok(ServerEvent::AuthSecret {
-                        mechanism,
-                        authcid,
-                        decision,
-                        ..
-                    }) => {
-                        let secret =
-                            sasl_proto::CredentialStore::secret(&self.store, &mechanism, &authcid);
-                        server.provide_secret(decision, secret).unwrap();
-                        continue;
-                    }
-                    Ok(ServerEvent::AuthToken {
-                        mechanism,
-                        user,
-                        token,
-                        decision,
-                    }) => {
-                        let v = sasl_proto::CredentialStore::validate_token(
-                            &self.store,
-                            &mechanism,
-                            user.as_deref(),
-                            &token,
-                        );
-                        server.provide_token(decision, v).unwrap();
-                        continue;
-                    }
-                    Ok(ServerEvent::AuthIdentity {
-                        authcid, decision, ..
-                    }) => {
-                        server.accept(decision).unwrap();
-                        format!("auth {authcid}")
+                    Ok(ServerEvent::AuthQuestion { question, decision }) => {
+                        let authorized = match &question {
+                            sasl_proto::Question::Authorize { authcid, .. } => {
+                                Some(authcid.clone())
+                            }
+                            _ => None,
+                        };
+                        let answer = question.answer_from(&self.store);
+                        server.answer_auth(decision, answer).unwrap();
+                        match authorized {
+                            Some(authcid) => format!("auth {authcid}"),
+                            None => continue,
+                        }
                     }
                     Ok(ServerEvent::Hello { kind, .. }) => format!("{kind:?}"),
                     Ok(other) => format!("{other:?}"),

@@ -300,9 +300,9 @@ S: 250-CHUNKING
 S: 250 DSN
 E: ehlo client.example.com
 C: AUTH PLAIN dGVzdAB0ZXN0ADEyMzQ=
-E: auth-secret test
+E: auth-password test
 E: auth-identity test as test
-A: accept
+A: authorize
 S: 235 2.7.0 Authentication successful
 C: AUTH PLAIN
 S: 503 5.5.1 Error: already authenticated
@@ -330,7 +330,7 @@ E: ehlo client.example.com
 C: AUTH PLAIN
 S: 334 
 C: AHRlc3QAd3Jvbmc=
-E: auth-secret test
+E: auth-password test
 S: 535 5.7.8 Error: authentication failed
 C: AUTH LOGIN
 S: 334 VXNlcm5hbWU6
@@ -339,10 +339,10 @@ S: 501 5.7.0 Authentication aborted
 C: AUTH LOGIN dGVzdA==
 S: 334 UGFzc3dvcmQ6
 C: MTIzNA==
-E: auth-secret test
+E: auth-password test
 E: auth-identity test
-A: reject 535 5.7.8 not today
-S: 535 5.7.8 not today
+A: refuse
+S: 535 5.7.8 Error: authentication failed
 C: MAIL FROM:<a@b.c>
 E: mail <a@b.c>
 A: accept

@@ -113,8 +113,8 @@ pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
                     }
                 }
             }
-            ServerEvent::SaslQuestion { question, decision } => {
-                server.answer_sasl_with(decision, &question, &*ctx.users)
+            ServerEvent::AuthQuestion { question, decision } => {
+                server.answer_auth(decision, ctx.users.answer_auth(&question))
             }
             ServerEvent::Retrieve {
                 number, decision, ..

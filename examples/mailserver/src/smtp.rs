@@ -136,36 +136,18 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                     None => Ok(()),
                 }
             }
-            ServerEvent::AuthSecret {
-                mechanism,
-                authcid,
-                decision,
-                ..
-            } => {
-                let secret = sasl_proto::CredentialStore::secret(&*ctx.users, &mechanism, &authcid);
-                server.provide_secret(decision, secret)
-            }
-            ServerEvent::AuthToken { decision, .. } => server.provide_token(
-                decision,
-                sasl_proto::TokenVerdict::Invalid {
-                    json: "{\"status\":\"invalid_token\"}".into(),
-                },
-            ),
-            ServerEvent::AuthIdentity {
-                authcid,
-                authzid,
-                decision,
-                ..
-            } => {
-                if authzid.as_deref().is_none_or(|z| z == authcid) && ctx.users.contains(&authcid) {
-                    user = Some(authcid);
-                    server.accept(decision)
-                } else {
-                    server.reject(
-                        decision,
-                        reply(535, (5, 7, 8), "Authentication credentials invalid"),
-                    )
+            ServerEvent::AuthQuestion { question, decision } => {
+                let answer = ctx.users.answer_auth(&question);
+                // Authorized once the credentials are proven (SCRAM's last line only lets the
+                // client check the server).
+                if let (
+                    sasl_proto::Question::Authorize { authcid, .. },
+                    sasl_proto::Answer::Authorize(true),
+                ) = (&question, &answer)
+                {
+                    user = Some(authcid.clone());
                 }
+                server.answer_auth(decision, answer)
             }
             ServerEvent::MailFrom { from, decision, .. } => {
                 tx = Transaction {

@@ -16,7 +16,9 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use sasl_proto::{CredentialStore, Mechanism, ScramHash, ScramKeys, Secret, StoredSecret};
+use sasl_proto::{
+    Answer, CredentialStore, Mechanism, Question, ScramHash, ScramKeys, Secret, StoredSecret,
+};
 
 /// SCRAM iterations for new passwords (RFC 7677 asks for at least 4096).
 pub const SCRAM_ITERATIONS: u32 = 4096;
@@ -164,6 +166,24 @@ impl Users {
     }
 }
 
+impl Users {
+    /// The one answer to a SASL question, for SMTP and POP3 alike: a presented password
+    /// (PLAIN, LOGIN) is checked against the argon2 hash; SCRAM gets the stored keys (an
+    /// unknown user gets none, and sasl-proto goes on with made-up keys to the final
+    /// message); CRAM-MD5 the plain secret where kept; OAuth tokens and TLS client
+    /// certificates are not accepted; a known user may act only as itself.
+    pub fn answer_auth(&self, question: &Question) -> Answer {
+        match question {
+            Question::Authorize {
+                authcid, authzid, ..
+            } => Answer::Authorize(
+                authzid.as_deref().is_none_or(|z| z == authcid) && self.contains(authcid),
+            ),
+            other => other.answer_from(self),
+        }
+    }
+}
+
 impl CredentialStore for Users {
     fn secret(&self, mechanism: &Mechanism, authcid: &str) -> Option<StoredSecret> {
         let user = self.users.get(authcid)?;
@@ -296,5 +316,71 @@ mod tests {
         );
         assert!(user_line("a:b", "pw", false).is_err());
         assert!(Users::parse("x:notahash").is_err());
+    }
+
+    /// The one answering function gives SMTP and POP3 the same answers.
+    #[test]
+    fn every_sasl_question_gets_its_answer_from_the_users_file() {
+        let users = Users::parse(&user_line("alice", "alice-pw", false).unwrap()).unwrap();
+        let verify = |password: &str| Question::VerifyPassword {
+            mechanism: Mechanism::Plain,
+            authcid: "alice".into(),
+            authzid: None,
+            password: password.into(),
+        };
+        // PLAIN and LOGIN against the argon2 hash.
+        assert_eq!(
+            users.answer_auth(&verify("alice-pw")),
+            Answer::PasswordVerified(true)
+        );
+        assert_eq!(
+            users.answer_auth(&verify("wrong")),
+            Answer::PasswordVerified(false)
+        );
+        let secret = |authcid: &str| Question::Secret {
+            mechanism: Mechanism::ScramSha256,
+            authcid: authcid.into(),
+            authzid: None,
+        };
+        let keys = users.get("alice").unwrap().scram_sha256.clone().unwrap();
+        assert_eq!(
+            users.answer_auth(&secret("alice")),
+            Answer::Secret(Some(StoredSecret::Scram(keys)))
+        );
+        assert_eq!(users.answer_auth(&secret("bob")), Answer::Secret(None));
+        let authorize = |authcid: &str, authzid: Option<&str>| Question::Authorize {
+            mechanism: Mechanism::ScramSha256,
+            authcid: authcid.into(),
+            authzid: authzid.map(str::to_owned),
+        };
+        assert_eq!(
+            users.answer_auth(&authorize("alice", None)),
+            Answer::Authorize(true)
+        );
+        assert_eq!(
+            users.answer_auth(&authorize("alice", Some("alice"))),
+            Answer::Authorize(true)
+        );
+        assert_eq!(
+            users.answer_auth(&authorize("alice", Some("root"))),
+            Answer::Authorize(false)
+        );
+        assert_eq!(
+            users.answer_auth(&authorize("anonymous", None)),
+            Answer::Authorize(false)
+        );
+        let token = Question::Token {
+            mechanism: Mechanism::XOAuth2,
+            user: Some("alice".into()),
+            token: "t".into(),
+            host: None,
+            port: None,
+        };
+        assert!(matches!(
+            users.answer_auth(&token),
+            Answer::Token(sasl_proto::TokenVerdict::Invalid { .. })
+        ));
+        let external = Question::External { authzid: None };
+        assert_eq!(users.answer_auth(&external), Answer::External(None));
     }
 }

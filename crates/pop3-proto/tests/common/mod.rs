@@ -8,12 +8,11 @@ use std::time::Instant;
 use pop3_proto::ResponseCode;
 use pop3_proto::StatusLine;
 use pop3_proto::{
-    LoginRefusal, LoginRequest, MaildropEntry, SaslQuestion, Server, ServerConfig, ServerEvent,
-    message_size,
+    LoginRefusal, LoginRequest, MaildropEntry, Server, ServerConfig, ServerEvent, message_size,
 };
 use proto_core::Decision;
 use proto_core::testing::{Described, Scripted};
-use sasl_proto::MemoryStore;
+use sasl_proto::{MemoryStore, Question};
 
 /// A maildrop for the server adapter: users, passwords, messages.
 pub struct Mailbox {
@@ -70,7 +69,7 @@ pub struct ServerScript {
     pub server: Server,
     pub mailbox: Mailbox,
     pub login: Option<(LoginRequest, Decision)>,
-    pub sasl: Option<(SaslQuestion, Decision)>,
+    pub sasl: Option<(Question, Decision)>,
     pub retrieve: Option<(usize, Decision)>,
     pub update: Option<Decision>,
     pub deleted: Vec<String>,
@@ -142,7 +141,7 @@ impl Scripted for ServerScript {
                 let (question, decision) = self.sasl.take().ok_or("no SASL question open")?;
                 let store = self.mailbox.store();
                 self.server
-                    .answer_sasl_with(decision, &question, &store)
+                    .answer_auth(decision, question.answer_from(&store))
                     .map_err(err)
             }
             // Streams the message in chunks of `rest` octets (default 7).
@@ -206,13 +205,18 @@ impl ServerScript {
                 self.login = Some((request, decision));
                 text
             }
-            ServerEvent::SaslQuestion { question, decision } => {
+            ServerEvent::AuthQuestion { question, decision } => {
                 let text = match &question {
-                    SaslQuestion::Secret {
+                    Question::VerifyPassword {
+                        mechanism, authcid, ..
+                    } => format!("sasl password {mechanism} {authcid}"),
+                    Question::Secret {
                         mechanism, authcid, ..
                     } => format!("sasl secret {mechanism} {authcid}"),
-                    SaslQuestion::Token { mechanism, .. } => format!("sasl token {mechanism}"),
-                    SaslQuestion::Authorize { authcid, authzid } => {
+                    Question::Token { mechanism, .. } => format!("sasl token {mechanism}"),
+                    Question::Authorize {
+                        authcid, authzid, ..
+                    } => {
                         format!(
                             "sasl authorize {authcid} {}",
                             authzid.as_deref().unwrap_or("-")

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use proto_core::Decision;
 use proto_core::testing::{Described, Scripted, escape};
-use sasl_proto::{FixedNonce, MemoryStore};
+use sasl_proto::{Answer, FixedNonce, MemoryStore, Question};
 use smtp_proto::encode_command;
 use smtp_proto::{Capabilities, Command, EnhancedStatusCode, Reply, ReplyCode};
 use smtp_proto::{Server, ServerConfig, ServerEvent};
@@ -93,6 +93,10 @@ impl Scripted for ServerScript {
         let decision = self.pending.pop_front().ok_or("no decision open")?;
         let result = if action == "accept" {
             self.server.accept(decision)
+        } else if action == "authorize" || action == "refuse" {
+            let allowed = action == "authorize";
+            self.server
+                .answer_auth(decision, Answer::Authorize(allowed))
         } else if let Some(reply) = action.strip_prefix("accept ") {
             self.server.accept_with(decision, reply_from(reply))
         } else if let Some(reply) = action.strip_prefix("reject ") {
@@ -150,43 +154,30 @@ impl Scripted for ServerScript {
                 }
             }
             ServerEvent::MessageRefused { reply } => format!("refused {}", reply.code()),
-            ServerEvent::AuthSecret {
-                mechanism,
-                authcid,
-                decision,
-                ..
-            } => {
-                let secret = sasl_proto::CredentialStore::secret(&self.store, &mechanism, &authcid);
-                self.server.provide_secret(decision, secret).unwrap();
-                format!("auth-secret {authcid}")
-            }
-            ServerEvent::AuthToken {
-                mechanism,
-                user,
-                token,
-                decision,
-            } => {
-                let verdict = sasl_proto::CredentialStore::validate_token(
-                    &self.store,
-                    &mechanism,
-                    user.as_deref(),
-                    &token,
-                );
-                self.server.provide_token(decision, verdict).unwrap();
-                "auth-token".to_owned()
-            }
-            ServerEvent::AuthIdentity {
-                authcid,
-                authzid,
-                decision,
-                ..
-            } => {
-                self.pending.push_back(decision);
-                match authzid {
-                    Some(z) => format!("auth-identity {authcid} as {z}"),
-                    None => format!("auth-identity {authcid}"),
+            ServerEvent::AuthQuestion { question, decision } => match question {
+                Question::Authorize {
+                    authcid, authzid, ..
+                } => {
+                    self.pending.push_back(decision);
+                    match authzid {
+                        Some(z) => format!("auth-identity {authcid} as {z}"),
+                        None => format!("auth-identity {authcid}"),
+                    }
                 }
-            }
+                other => {
+                    let line = match &other {
+                        Question::VerifyPassword { authcid, .. } => {
+                            format!("auth-password {authcid}")
+                        }
+                        Question::Secret { authcid, .. } => format!("auth-secret {authcid}"),
+                        Question::Token { .. } => "auth-token".to_owned(),
+                        q => format!("{q:?}"),
+                    };
+                    let answer = other.answer_from(&self.store);
+                    self.server.answer_auth(decision, answer).unwrap();
+                    line
+                }
+            },
             ServerEvent::Reset => "reset".to_owned(),
             ServerEvent::TlsEstablished => "tls".to_owned(),
             ServerEvent::Quit => "quit".to_owned(),

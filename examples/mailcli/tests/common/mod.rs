@@ -19,11 +19,10 @@ use std::thread;
 use std::time::Instant;
 
 use pop3_proto::{
-    LoginRefusal, LoginRequest, MaildropEntry, SaslAnswer, SaslQuestion, ServerConfig as PopConfig,
-    ServerEvent,
+    LoginRefusal, LoginRequest, MaildropEntry, ServerConfig as PopConfig, ServerEvent,
 };
 use proto_io::{Driver, ServerTls, Stream, TlsUpgrade};
-use sasl_proto::{Secret, StoredSecret};
+use sasl_proto::{Answer, Question, Secret, StoredSecret};
 use smtp_proto::{ForwardPath, ReversePath};
 use smtp_proto::{ServerConfig, ServerEvent as SmtpEvent};
 
@@ -89,18 +88,20 @@ pub fn smtp_server_with(implicit: bool) -> SmtpServer {
             while let Ok(Some(event)) = driver.next_event() {
                 let server = driver.machine();
                 match event {
-                    SmtpEvent::AuthSecret {
-                        authcid, decision, ..
-                    } => {
-                        let secret = (authcid == "alice")
-                            .then(|| StoredSecret::Password(Secret::new("secret")));
-                        server.provide_secret(decision, secret).unwrap();
-                    }
-                    SmtpEvent::AuthIdentity {
-                        authcid, decision, ..
-                    } => {
-                        got.user = Some(authcid);
-                        server.accept(decision).unwrap();
+                    SmtpEvent::AuthQuestion { question, decision } => {
+                        let answer = match question {
+                            Question::VerifyPassword { authcid, .. }
+                            | Question::Secret { authcid, .. } => Answer::Secret(
+                                (authcid == "alice")
+                                    .then(|| StoredSecret::Password(Secret::new("secret"))),
+                            ),
+                            Question::Authorize { authcid, .. } => {
+                                got.user = Some(authcid);
+                                Answer::Authorize(true)
+                            }
+                            other => panic!("{other:?}"),
+                        };
+                        server.answer_auth(decision, answer).unwrap();
                     }
                     SmtpEvent::MailFrom { from, decision, .. } => {
                         got.mail_from = match &from {
@@ -203,27 +204,27 @@ pub fn pop3_server_with(messages: &[(&str, &[u8])], implicit: bool) -> Pop3Serve
                 };
                 let server = driver.machine();
                 match event {
-                    ServerEvent::SaslQuestion {
+                    ServerEvent::AuthQuestion {
                         question:
-                            SaslQuestion::Secret {
+                            Question::VerifyPassword {
                                 authcid, password, ..
                             },
                         decision,
                     } => {
-                        let ok = authcid == "bob"
-                            && password.as_ref().is_some_and(|p| p.expose() == "secret");
+                        let ok = authcid == "bob" && password.expose() == "secret";
                         server
-                            .answer_sasl(decision, SaslAnswer::PasswordVerified(ok))
+                            .answer_auth(decision, Answer::PasswordVerified(ok))
                             .unwrap();
                     }
-                    ServerEvent::SaslQuestion {
-                        question: SaslQuestion::Authorize { authcid, authzid },
+                    ServerEvent::AuthQuestion {
+                        question:
+                            Question::Authorize {
+                                authcid, authzid, ..
+                            },
                         decision,
                     } => {
                         let ok = authzid.is_none_or(|z| z == authcid);
-                        server
-                            .answer_sasl(decision, SaslAnswer::Authorize(ok))
-                            .unwrap();
+                        server.answer_auth(decision, Answer::Authorize(ok)).unwrap();
                     }
                     ServerEvent::Login { request, decision } => {
                         let ok = match &request {

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use mailstore::{Maildir, Queue};
-use proto_io::serve::{ServeConfig, serve};
+use proto_io::serve::{POP3_REFUSAL, SMTP_REFUSAL, ServeConfig, serve};
 use proto_io::{ServerTls, TraceSink};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -213,56 +213,72 @@ pub async fn start(
     let mut addresses = Addresses::default();
     let listen = context.config.listen.clone();
     let limits = &context.config.limits;
-    let serve_config = |implicit: bool| ServeConfig {
+    let serve_config = |implicit: bool, refusal_line: &str| ServeConfig {
         tls: Some(tls.clone()),
         implicit_tls: implicit,
         max_connections: limits.max_connections,
         max_per_ip: limits.max_per_ip,
+        refusal_line: refusal_line.into(),
     };
 
     type Handler = fn(
         Arc<Context>,
         proto_io::serve::Accepted,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
-    let listeners: [(Option<SocketAddr>, bool, Handler, &mut Option<SocketAddr>); 6] = [
+    // Each listener: where, implicit TLS, the session, where it was bound, and the protocol's
+    // refusal of a connection past the caps (written by `serve`).
+    type Listener<'a> = (
+        Option<SocketAddr>,
+        bool,
+        Handler,
+        &'a mut Option<SocketAddr>,
+        &'static str,
+    );
+    let listeners: [Listener<'_>; 6] = [
         (
             listen.smtp,
             false,
             |c, a| Box::pin(smtp::session(c, smtp::Role::Mx, a)),
             &mut addresses.smtp,
+            SMTP_REFUSAL,
         ),
         (
             listen.submission,
             false,
             |c, a| Box::pin(smtp::session(c, smtp::Role::Submission, a)),
             &mut addresses.submission,
+            SMTP_REFUSAL,
         ),
         (
             listen.submissions,
             true,
             |c, a| Box::pin(smtp::session(c, smtp::Role::Submission, a)),
             &mut addresses.submissions,
+            SMTP_REFUSAL,
         ),
         (
             listen.lmtp,
             false,
             |c, a| Box::pin(smtp::session(c, smtp::Role::Lmtp, a)),
             &mut addresses.lmtp,
+            SMTP_REFUSAL,
         ),
         (
             listen.pop3,
             false,
             |c, a| Box::pin(pop3::session(c, a)),
             &mut addresses.pop3,
+            POP3_REFUSAL,
         ),
         (
             listen.pop3s,
             true,
             |c, a| Box::pin(pop3::session(c, a)),
             &mut addresses.pop3s,
+            POP3_REFUSAL,
         ),
     ];
-    for (address, implicit, handler, bound) in listeners {
+    for (address, implicit, handler, bound, refusal) in listeners {
         let Some(address) = address else { continue };
         let listener = TcpListener::bind(address)
             .await
@@ -273,7 +289,7 @@ pub async fn start(
         *bound = listener.local_addr().ok();
         let ctx = context.clone();
         let mut down = context.shutting_down.subscribe();
-        let config = serve_config(implicit);
+        let config = serve_config(implicit, refusal);
         tasks.push(tokio::spawn(async move {
             let handle = move |accepted| handler(ctx.clone(), accepted);
             if let Err(e) = serve(listener, config, handle, async move {

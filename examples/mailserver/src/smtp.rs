@@ -6,7 +6,7 @@ use std::time::{Instant, SystemTime};
 
 use mailstore::{Delivery, Envelope, QueueWriter};
 use proto_io::AsyncDriver;
-use proto_io::serve::{Accepted, Refusal};
+use proto_io::serve::Accepted;
 use smtp_proto::server::{Event, ServerConfig};
 use smtp_proto::{EnhancedStatusCode, ForwardPath, Reply, ReplyCode, ReversePath, Server};
 
@@ -57,8 +57,7 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
         .with_lmtp(role == Role::Lmtp)
         .with_starttls(accepted.upgrade.is_some())
         .with_require_auth(role == Role::Submission)
-        .with_auth_without_tls(ctx.config.allow_plaintext_auth)
-        .with_decide_connection(true);
+        .with_auth_without_tls(ctx.config.allow_plaintext_auth);
     // Implicit TLS: the machine starts protected, with the handshake's channel bindings.
     if let Some(info) = accepted.tls_info.clone() {
         config = config.with_tls_info(info);
@@ -117,16 +116,6 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
         };
         let server = driver.machine();
         let answered = match event {
-            Event::Connected { decision } => match accepted.refusal {
-                None => server.accept(decision),
-                Some(Refusal::TooManyFromAddress) => server.reject(
-                    decision,
-                    reply(421, (4, 7, 0), "Too many connections from your address"),
-                ),
-                Some(_) => {
-                    server.reject(decision, reply(421, (4, 3, 2), "Too busy, try again later"))
-                }
-            },
             Event::Hello {
                 domain, decision, ..
             } => {

@@ -1,0 +1,364 @@
+//! What the tap shows of each line: credentials hidden, bodies folded into one summary.
+//!
+//! The redactor follows the conversation as the two machines do, so that a peer cannot make
+//! the log say something that did not happen:
+//!
+//! - Every command the client sends waits in a queue for its reply, so a body is recognised
+//!   however commands were pipelined: the +OK that answers the second of two pipelined RETRs
+//!   starts a body just as the first did. The greeting is the first reply awaited.
+//! - After DATA, the client's bytes are held until the server has answered it: a 354 makes
+//!   them a body, any other reply makes them commands again. A server-side tap sees a
+//!   pipelined body before the server has said whether it takes one.
+//! - A body ends where the machine reading it ends it. A server reads DATA to CRLF "." CRLF
+//!   only, so a "." line after a bare LF stays inside the body; pop3-proto's client also
+//!   takes a "." line after a bare LF (from servers that get line ends wrong), so a
+//!   client-side tap does the same for bodies it receives.
+//! - LMTP answers the end of data once per accepted recipient; those replies are counted.
+
+use std::collections::VecDeque;
+
+use super::Direction;
+
+/// The most commands awaiting replies that the tap tracks. A server answers within a read or
+/// two of input, so a queue this long means a peer pipelines far past any real client; past
+/// it, commands are not tracked (their replies are shown, no body is recognised for them).
+const PENDING_MAX: usize = 4096;
+
+/// What the reply to a command starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// The server's greeting.
+    Greeting,
+    /// Nothing of note.
+    Other,
+    /// A new transaction (MAIL, RSET, HELO, EHLO, LHLO): no recipients accepted yet.
+    Transaction,
+    /// RCPT: a 2xx reply is one more LMTP reply after the data.
+    Rcpt,
+    /// SMTP DATA: 354 starts the client's body.
+    Data,
+    /// The end of a body: this many replies (LMTP: one per accepted recipient).
+    DataEnd(usize),
+    /// POP3 RETR or TOP: +OK starts the server's body.
+    Message,
+    /// POP3 CAPA, LIST or UIDL without argument: +OK starts lines shown up to ".".
+    Listing,
+    /// AUTH, AUTHENTICATE: continuations until the final reply.
+    Auth,
+}
+
+/// A body being folded into a summary.
+#[derive(Debug)]
+struct Body {
+    /// Who sends it (client lines are `Sent`, server lines `Received`).
+    from: Direction,
+    /// A "." line ends it after a bare LF too (see the module comment).
+    lenient: bool,
+    /// The line before ended with CRLF (the command or reply before the body did).
+    after_crlf: bool,
+    lines: usize,
+    octets: usize,
+}
+
+/// What the redactor knows of the conversation so far. It speaks of client lines as
+/// `Sent` and server lines as `Received`, whichever end the tap is on.
+#[derive(Debug)]
+pub(super) struct Redactor {
+    /// This tap is on the client: bodies the server sends end as pop3-proto's client ends them.
+    client_side: bool,
+    /// A SASL exchange is under way: client lines are secrets until the server's final reply.
+    in_auth: bool,
+    /// Commands sent and not yet answered, oldest first.
+    pending: VecDeque<Expect>,
+    /// Recipients accepted in the current transaction (LMTP replies after the data).
+    accepted_rcpts: usize,
+    /// The session is LMTP (LHLO was sent).
+    lmtp: bool,
+    /// DATA was sent and not yet answered: the client's bytes are held.
+    pub(super) holding: bool,
+    /// The reply to DATA came: the held bytes are to be fed again.
+    released: bool,
+    body: Option<Body>,
+    /// A POP3 multi-line listing is being shown, up to its ".".
+    listing: bool,
+    /// Octets of a BDAT chunk still to come.
+    pub(super) raw_left: usize,
+    raw_octets: usize,
+}
+
+impl Redactor {
+    pub(super) fn new(client_side: bool) -> Self {
+        Self {
+            client_side,
+            in_auth: false,
+            pending: VecDeque::from([Expect::Greeting]),
+            accepted_rcpts: 0,
+            lmtp: false,
+            holding: false,
+            released: false,
+            body: None,
+            listing: false,
+            raw_left: 0,
+            raw_octets: 0,
+        }
+    }
+
+    /// True once: the reply to DATA came and the held client bytes are to be fed again.
+    pub(super) fn take_released(&mut self) -> bool {
+        std::mem::take(&mut self.released)
+    }
+
+    /// Counts `n` octets of a BDAT chunk; the summary once the chunk is complete.
+    pub(super) fn raw(&mut self, n: usize) -> Option<String> {
+        self.raw_left -= n.min(self.raw_left);
+        self.raw_octets += n;
+        (self.raw_left == 0).then(|| {
+            let octets = std::mem::take(&mut self.raw_octets);
+            format!("[BDAT chunk: {octets} octets]")
+        })
+    }
+
+    /// The text to show for a line, or `None` while it is folded into a body summary. `line`
+    /// is the content without its line end; `crlf` tells whether that end was CRLF (not a
+    /// bare LF); `dropped` counts octets cut from an overlong line.
+    pub(super) fn line(
+        &mut self,
+        direction: Direction,
+        line: &[u8],
+        crlf: bool,
+        dropped: usize,
+    ) -> Option<String> {
+        if let Some(body) = self.body.as_mut().filter(|b| b.from == direction) {
+            let ends = line == b"." && (body.lenient || (crlf && body.after_crlf));
+            if ends {
+                let summary = format!(
+                    "[message body: {} lines, {} octets]\n.",
+                    body.lines, body.octets
+                );
+                self.body = None;
+                if direction == Direction::Sent {
+                    let replies = if self.lmtp { self.accepted_rcpts } else { 1 };
+                    self.expect(Expect::DataEnd(replies));
+                }
+                return Some(summary);
+            }
+            body.lines += 1;
+            body.octets += line.len() + if crlf { 2 } else { 1 } + dropped;
+            body.after_crlf = crlf;
+            return None;
+        }
+        let text = String::from_utf8_lossy(line);
+        let shown = match direction {
+            Direction::Sent => self.client_line(&text),
+            Direction::Received if self.listing => {
+                self.listing = text != ".";
+                text.into_owned()
+            }
+            Direction::Received => self.server_line(&text),
+        };
+        Some(shorten(visible(&shown), dropped))
+    }
+
+    fn expect(&mut self, expect: Expect) {
+        if self.pending.len() < PENDING_MAX {
+            self.pending.push_back(expect);
+        }
+    }
+
+    fn client_line(&mut self, text: &str) -> String {
+        // The client never speaks first: a client-side tap that sees it do so was attached
+        // after the greeting.
+        if self.client_side && self.pending.front() == Some(&Expect::Greeting) {
+            self.pending.pop_front();
+        }
+        if self.in_auth {
+            // A cancel ("*") is no secret; anything else in an exchange is.
+            return if text == "*" {
+                text.into()
+            } else {
+                "***".into()
+            };
+        }
+        let words: Vec<&str> = text.split(' ').collect();
+        let upper = |i: usize| {
+            words
+                .get(i)
+                .map(|w| w.to_ascii_uppercase())
+                .unwrap_or_default()
+        };
+        let verb = upper(0);
+        let (expect, shown) = match verb.as_str() {
+            // POP3 (RFC 1734) lists the mechanisms for AUTH alone.
+            "AUTH" if words.len() == 1 => (Expect::Listing, text.into()),
+            "AUTH" => {
+                self.in_auth = true;
+                (Expect::Auth, keep_words(&words, 2))
+            }
+            "PASS" => (Expect::Other, "PASS ***".into()),
+            "APOP" => (Expect::Other, keep_words(&words, 2)),
+            "DATA" => {
+                self.holding = true;
+                (Expect::Data, text.into())
+            }
+            "BDAT" => {
+                self.raw_left = words.get(1).and_then(|n| n.parse().ok()).unwrap_or(0);
+                (Expect::Other, text.into())
+            }
+            "RCPT" => (Expect::Rcpt, text.into()),
+            "LHLO" => {
+                self.lmtp = true;
+                (Expect::Transaction, text.into())
+            }
+            "MAIL" | "RSET" | "HELO" | "EHLO" => (Expect::Transaction, text.into()),
+            "RETR" | "TOP" => (Expect::Message, text.into()),
+            "CAPA" => (Expect::Listing, text.into()),
+            "LIST" | "UIDL" if words.len() == 1 => (Expect::Listing, text.into()),
+            _ => match upper(1).as_str() {
+                // IMAP: tag AUTHENTICATE mechanism [initial-response]; tag LOGIN user password.
+                "AUTHENTICATE" => {
+                    self.in_auth = true;
+                    (Expect::Auth, keep_words(&words, 3))
+                }
+                "LOGIN" => (Expect::Other, keep_words(&words, 3)),
+                _ => (Expect::Other, text.into()),
+            },
+        };
+        self.expect(expect);
+        shown
+    }
+
+    fn server_line(&mut self, text: &str) -> String {
+        if self.pending.front() == Some(&Expect::Greeting) {
+            // Any greeting line ends the greeting but an SMTP continuation.
+            if !is_continued(text) {
+                self.pending.pop_front();
+            }
+            return text.into();
+        }
+        if !self.is_final(text) {
+            return text.into();
+        }
+        self.in_auth = false;
+        let positive = text.starts_with("+OK") || text.starts_with('2');
+        match self.pending.pop_front() {
+            Some(Expect::Data) => self.answered_data(text),
+            // A 354 answers DATA only, whatever the queue says.
+            _ if text.starts_with("354") && self.holding => {
+                if let Some(i) = self.pending.iter().position(|e| *e == Expect::Data) {
+                    self.pending.remove(i);
+                }
+                self.answered_data(text);
+            }
+            Some(Expect::Message) if text.starts_with("+OK") => {
+                self.body = Some(Body {
+                    from: Direction::Received,
+                    lenient: self.client_side,
+                    after_crlf: true,
+                    lines: 0,
+                    octets: 0,
+                });
+            }
+            Some(Expect::Listing) if text.starts_with("+OK") => self.listing = true,
+            Some(Expect::Transaction) => self.accepted_rcpts = 0,
+            Some(Expect::Rcpt) if positive => self.accepted_rcpts += 1,
+            Some(Expect::DataEnd(replies)) if replies > 1 => {
+                self.pending.push_front(Expect::DataEnd(replies - 1));
+            }
+            Some(Expect::DataEnd(_)) => self.accepted_rcpts = 0,
+            _ => {}
+        }
+        text.into()
+    }
+
+    /// The reply to DATA came: a body follows on 354; either way the held bytes go on.
+    fn answered_data(&mut self, text: &str) {
+        self.holding = false;
+        self.released = true;
+        if text.starts_with("354") {
+            self.body = Some(Body {
+                from: Direction::Sent,
+                lenient: false,
+                after_crlf: true,
+                lines: 0,
+                octets: 0,
+            });
+        }
+    }
+
+    /// True for the last line of a reply: not an SMTP continuation, a SASL challenge (SMTP
+    /// 334 in an exchange, "+" in POP3 and IMAP) or an IMAP untagged line.
+    fn is_final(&self, text: &str) -> bool {
+        let digits = text
+            .as_bytes()
+            .get(..3)
+            .is_some_and(|c| c.iter().all(u8::is_ascii_digit));
+        if digits {
+            let challenge = self.in_auth && text.starts_with("334");
+            return !is_continued(text) && !challenge;
+        }
+        if text.starts_with("+OK") || text.starts_with("-ERR") {
+            return true;
+        }
+        if text.starts_with('+') || text.starts_with("* ") {
+            return false;
+        }
+        // IMAP: tag SP (OK / NO / BAD).
+        text.split(' ').nth(1).is_some_and(|w| {
+            ["OK", "NO", "BAD"]
+                .iter()
+                .any(|s| w.eq_ignore_ascii_case(s))
+        })
+    }
+}
+
+/// An SMTP reply line that more lines follow ("250-").
+fn is_continued(text: &str) -> bool {
+    text.as_bytes().get(3) == Some(&b'-')
+}
+
+/// The first `keep` words, then "***" if there were more.
+fn keep_words(words: &[&str], keep: usize) -> String {
+    let mut out = words
+        .iter()
+        .take(keep)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if words.len() > keep {
+        out.push_str(" ***");
+    }
+    out
+}
+
+/// Control characters shown as escapes, so that a peer's CR or ESC cannot rewrite a log line
+/// on a terminal.
+fn visible(text: &str) -> String {
+    if !text.chars().any(|c| c.is_control() && c != '\t') {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| match c {
+            '\t' => c.to_string(),
+            c if c.is_control() => c.escape_default().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// The longest line the tap shows whole; longer ones are cut with a note.
+pub(super) const SHOW_MAX: usize = 200;
+
+fn shorten(mut text: String, dropped: usize) -> String {
+    if text.len() > SHOW_MAX {
+        let mut cut = SHOW_MAX;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let rest = text.len() - cut + dropped;
+        text.truncate(cut);
+        text.push_str(&format!(" [... {rest} more octets]"));
+    } else if dropped > 0 {
+        text.push_str(&format!(" [... {dropped} more octets]"));
+    }
+    text
+}

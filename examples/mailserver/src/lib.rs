@@ -2,11 +2,15 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+mod maintenance;
 #[cfg(feature = "mx")]
 pub mod mx;
+pub mod offload;
 pub mod pop3;
 pub mod relay;
+pub mod sender;
 pub mod smtp;
+pub mod throttle;
 pub mod users;
 
 use std::net::SocketAddr;
@@ -62,6 +66,10 @@ pub struct Context {
     pub trace: Option<Arc<dyn TraceSink>>,
     /// Turns true when the server shuts down: SMTP sessions answer 421 and close.
     pub shutting_down: tokio::sync::watch::Sender<bool>,
+    /// Slows failed logins down and locks out, per address and per user.
+    pub throttle: throttle::LoginThrottle,
+    /// Password hashing, off the async workers.
+    pub hashing: offload::HashPool,
     /// The resolver for domains without a route, when `[relay] mx` is on.
     #[cfg(feature = "mx")]
     pub mx: Option<mx::MxResolver>,
@@ -176,10 +184,26 @@ fn server_tls(config: &Config) -> Result<(ServerTls, String), StartError> {
     Ok((tls, cert_pem))
 }
 
+/// What a server can be given besides its configuration (tests use it).
+#[derive(Default)]
+pub struct Hooks {
+    /// Checks passwords instead of the users file's argon2 hashes.
+    pub password_check: Option<Arc<dyn offload::PasswordCheck>>,
+}
+
 /// Starts every configured listener and the relay worker.
 pub async fn start(
     config: Config,
     trace: Option<Arc<dyn TraceSink>>,
+) -> Result<Running, StartError> {
+    start_with(config, trace, Hooks::default()).await
+}
+
+/// Starts the server as [`start`] does, with `hooks`.
+pub async fn start_with(
+    config: Config,
+    trace: Option<Arc<dyn TraceSink>>,
+    hooks: Hooks,
 ) -> Result<Running, StartError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::Io {
         what: format!("creating {}", config.data_dir.display()),
@@ -199,7 +223,10 @@ pub async fn start(
             "[relay] mx = true needs mailserver built with the `mx` feature".into(),
         ));
     }
+    let password_check = hooks.password_check.unwrap_or_else(|| users.clone());
     let context = Arc::new(Context {
+        throttle: throttle::LoginThrottle::new(config.login_throttle.clone()),
+        hashing: offload::HashPool::new(config.limits.hash_workers, password_check),
         config,
         users,
         queue,
@@ -301,6 +328,7 @@ pub async fn start(
             }
         }));
     }
+    tasks.push(maintenance::start(context.clone()));
     let relay = Some(tokio::spawn(relay::run(context.clone())));
     Ok(Running {
         addresses,

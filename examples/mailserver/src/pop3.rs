@@ -77,9 +77,20 @@ pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
         let server = driver.machine();
         let answered = match event {
             ServerEvent::Login { request, decision } => {
+                let now = Instant::now();
+                let user_known = ctx.users.contains(request.user());
+                let named = user_known.then(|| request.user());
+                if !crate::smtp::throttle_attempt(&ctx, peer, named).await {
+                    let server = driver.machine();
+                    if let Err(e) = server.reject_login(decision, LoginRefusal::LoginDelay) {
+                        tracing::warn!(%peer, "answering the POP3 machine: {e}");
+                    }
+                    continue;
+                }
                 let verified = match &request {
+                    // Hashing: on a blocking thread, at most one per permit.
                     LoginRequest::Password { user, password } => {
-                        ctx.users.verify(user, password.expose())
+                        ctx.hashing.verify(user, password).await
                     }
                     LoginRequest::Apop { user, .. } => ctx
                         .users
@@ -90,10 +101,14 @@ pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
                     LoginRequest::Sasl { .. } => ctx.users.contains(request.user()),
                     _ => false,
                 };
+                let server = driver.machine();
                 if !verified {
+                    ctx.throttle.failed(peer.ip(), named, now);
                     server.reject_login(decision, LoginRefusal::BadCredentials)
                 } else {
-                    match open_maildrop(&ctx, request.user()) {
+                    ctx.throttle.succeeded(peer.ip(), request.user(), now);
+                    // The maildir lock and the listing are file work: not on an async worker.
+                    match crate::offload::blocking(|| open_maildrop(&ctx, request.user())) {
                         Ok(open) => {
                             let listing = open
                                 .entries
@@ -114,7 +129,10 @@ pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
                 }
             }
             ServerEvent::SaslQuestion { question, decision } => {
-                server.answer_sasl_with(decision, &question, &*ctx.users)
+                // The answer may hash a password (PLAIN, LOGIN): not on an async worker.
+                ctx.hashing
+                    .run_here(|| server.answer_sasl_with(decision, &question, &*ctx.users))
+                    .await
             }
             ServerEvent::Retrieve {
                 number, decision, ..

@@ -47,6 +47,8 @@ struct Transaction<'q> {
     queued: Option<QueueWriter<'q>>,
     started: bool,
     failed: bool,
+    /// The header block, for the `From:` policy of submissions.
+    header: crate::sender::HeaderBlock,
 }
 
 /// Runs one session to its end.
@@ -131,8 +133,20 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                 decision,
                 ..
             } => {
-                let secret = sasl_proto::CredentialStore::secret(&*ctx.users, &mechanism, &authcid);
-                server.provide_secret(decision, secret)
+                // Counted as a failure until AuthIdentity says otherwise. Names that are
+                // no user are counted against the address only (no record per guess).
+                let named = ctx.users.contains(&authcid).then_some(authcid.as_str());
+                let locked = !throttle_attempt(&ctx, peer, named).await;
+                ctx.throttle.failed(peer.ip(), named, Instant::now());
+                let secret = match locked {
+                    true => None,
+                    false => sasl_proto::CredentialStore::secret(&*ctx.users, &mechanism, &authcid),
+                };
+                let server = driver.machine();
+                // The machine may hash (PLAIN against SCRAM keys): not on an async worker.
+                ctx.hashing
+                    .run_here(|| server.provide_secret(decision, secret))
+                    .await
             }
             Event::AuthToken { decision, .. } => server.provide_token(
                 decision,
@@ -147,6 +161,7 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                 ..
             } => {
                 if authzid.as_deref().is_none_or(|z| z == authcid) && ctx.users.contains(&authcid) {
+                    ctx.throttle.succeeded(peer.ip(), &authcid, Instant::now());
                     user = Some(authcid);
                     server.accept(decision)
                 } else {
@@ -157,16 +172,28 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                 }
             }
             Event::MailFrom { from, decision, .. } => {
-                tx = Transaction {
-                    from: match &from {
-                        ReversePath::Null => String::new(),
-                        ReversePath::Mailbox(m) => m.to_string(),
-                    },
-                    ..Transaction::default()
-                };
-                server.accept(decision)
+                // A user sends as the user's own addresses (or the null path) only.
+                if role == Role::Submission
+                    && let Some(user) = &user
+                    && !crate::sender::may_use_reverse_path(&ctx.config, user, &from)
+                {
+                    let refusal = reply(553, (5, 7, 1), "Sender address not owned by you");
+                    server.reject(decision, refusal)
+                } else {
+                    tx = Transaction {
+                        from: match &from {
+                            ReversePath::Null => String::new(),
+                            ReversePath::Mailbox(m) => m.to_string(),
+                        },
+                        ..Transaction::default()
+                    };
+                    server.accept(decision)
+                }
             }
             Event::RcptTo { to, decision, .. } => {
+                // Probing for names slows down like guessing passwords.
+                throttle_attempt(&ctx, peer, None).await;
+                let server = driver.machine();
                 match route_recipient(&ctx, role, user.is_some(), &to) {
                     Ok(Destination::Local(name, address)) => {
                         tx.local.push((name, address));
@@ -176,7 +203,12 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                         tx.remote.push(address);
                         server.accept(decision)
                     }
-                    Err(refusal) => server.reject(decision, refusal),
+                    Err(refusal) => {
+                        if refusal.code().is_permanent() {
+                            ctx.throttle.failed(peer.ip(), None, Instant::now());
+                        }
+                        server.reject(decision, refusal)
+                    }
                 }
             }
             Event::Body(chunk) => {
@@ -192,6 +224,9 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                     );
                 }
                 write(&mut tx, &chunk);
+                if role == Role::Submission {
+                    tx.header.push(&chunk);
+                }
                 Ok(())
             }
             Event::DataEnd {
@@ -210,7 +245,26 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                         driver.is_tls(),
                     );
                 }
+                let from_refused = match (&user, role) {
+                    (Some(user), Role::Submission) => crate::sender::check_from_header(
+                        &ctx.config,
+                        ctx.config.from_header,
+                        user,
+                        tx.header.bytes(),
+                    )
+                    .err(),
+                    _ => None,
+                };
                 let server = driver.machine();
+                if let Some(from) = from_refused {
+                    tracing::info!(%peer, "refused a submission with From: {from}");
+                    tx = Transaction::default();
+                    let refusal = reply(550, (5, 7, 1), "From: header not owned by you");
+                    if let Err(e) = server.reject(decision, refusal) {
+                        tracing::warn!(%peer, "answering the SMTP machine: {e}");
+                    }
+                    continue;
+                }
                 match recipient {
                     // LMTP: each recipient's own delivery gets its own reply.
                     Some(rcpt) => {
@@ -222,18 +276,23 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                         let delivery = index
                             .and_then(|i| tx.deliveries.get_mut(i))
                             .and_then(Option::take);
-                        match delivery.map(Delivery::commit) {
-                            Some(Ok(stored)) if !tx.failed => server.accept_with(
-                                decision,
-                                reply(250, (2, 0, 0), &format!("Ok: delivered as {}", stored.id)),
-                            ),
+                        // The fsync of the delivery: not on an async worker.
+                        match crate::offload::blocking(|| delivery.map(Delivery::commit)) {
+                            Some(Ok(stored)) if !tx.failed => {
+                                let id = queue_id();
+                                tracing::info!(%peer, "{id}: delivered to {wanted} as {}", stored.id);
+                                server.accept_with(
+                                    decision,
+                                    reply(250, (2, 0, 0), &format!("Ok: delivered as {id}")),
+                                )
+                            }
                             _ => server.reject(
                                 decision,
                                 reply(451, (4, 3, 0), "Delivery failed, try again later"),
                             ),
                         }
                     }
-                    None => match finish(&ctx, &mut tx) {
+                    None => match crate::offload::blocking(|| finish(&ctx, &mut tx)) {
                         Ok(id) => server.accept_with(
                             decision,
                             reply(250, (2, 0, 0), &format!("Ok: queued as {id}")),
@@ -372,21 +431,54 @@ fn write(tx: &mut Transaction<'_>, chunk: &[u8]) {
     tx.failed |= failed;
 }
 
-/// Stores the message for good: the queue item first, then each local delivery.
+/// Stores the message for good: the queue item first, then each local delivery. Returns the
+/// id the client is told; the file names (which hold the process id) go to the log only.
 fn finish(ctx: &Context, tx: &mut Transaction<'_>) -> Result<String, String> {
     if tx.failed {
         return Err("a sink failed while the message arrived".into());
     }
-    let mut id = String::new();
+    let id = queue_id();
     if let Some(writer) = tx.queued.take() {
-        id = writer.commit().map_err(|e| e.to_string())?.to_string();
+        let item = writer.commit().map_err(|e| e.to_string())?;
+        tracing::info!("{id}: queued as {item}");
         ctx.wake_relay();
     }
     for delivery in tx.deliveries.iter_mut().filter_map(Option::take) {
         let stored = delivery.commit().map_err(|e| e.to_string())?;
-        if id.is_empty() {
-            id = stored.id;
-        }
+        tracing::info!("{id}: delivered as {}", stored.id);
     }
     Ok(id)
+}
+
+/// A queue id for the reply to the end of data: 12 random hex digits, which say nothing
+/// about the host, the process or the time.
+fn queue_id() -> String {
+    let mut bytes = [0u8; 6];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No randomness: the clock's nanoseconds still tell messages apart.
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        for (b, n) in bytes.iter_mut().zip(nanos.to_le_bytes()) {
+            *b = n;
+        }
+    }
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+/// Applies the login throttle to an attempt from `peer` (for `user` when named): waits the
+/// delay it asks for; false when the address or user is locked out.
+pub(crate) async fn throttle_attempt(
+    ctx: &Context,
+    peer: std::net::SocketAddr,
+    user: Option<&str>,
+) -> bool {
+    match ctx.throttle.check(peer.ip(), user, Instant::now()) {
+        crate::throttle::Verdict::Go => true,
+        crate::throttle::Verdict::Wait(delay) => {
+            tokio::time::sleep(delay).await;
+            true
+        }
+        crate::throttle::Verdict::Locked => false,
+    }
 }

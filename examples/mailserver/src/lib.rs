@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod canonical;
 pub mod config;
 mod maintenance;
 #[cfg(feature = "mx")]

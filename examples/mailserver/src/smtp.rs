@@ -49,6 +49,8 @@ struct Transaction<'q> {
     failed: bool,
     /// The header block, for the `From:` policy of submissions.
     header: crate::sender::HeaderBlock,
+    /// Local deliveries are written with every line ended by CRLF (see `canonical`).
+    canonical: crate::canonical::Canonical,
 }
 
 /// Runs one session to its end.
@@ -245,6 +247,7 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                         driver.is_tls(),
                     );
                 }
+                end_deliveries(&mut tx);
                 let from_refused = match (&user, role) {
                     (Some(user), Role::Submission) => crate::sender::check_from_header(
                         &ctx.config,
@@ -422,13 +425,25 @@ fn start<'q>(
 
 fn write(tx: &mut Transaction<'_>, chunk: &[u8]) {
     let mut failed = false;
+    let mut canonical = Vec::with_capacity(chunk.len() + 2);
+    tx.canonical.push(chunk, &mut canonical);
     for delivery in tx.deliveries.iter_mut().flatten() {
-        failed |= delivery.write_chunk(chunk).is_err();
+        failed |= delivery.write_chunk(&canonical).is_err();
     }
     if let Some(writer) = tx.queued.as_mut() {
         failed |= writer.write_chunk(chunk).is_err();
     }
     tx.failed |= failed;
+}
+
+/// Ends what the deliveries were given with a line end, when the message lacked one.
+fn end_deliveries(tx: &mut Transaction<'_>) {
+    let tail = tx.canonical.finish();
+    if !tail.is_empty() {
+        for delivery in tx.deliveries.iter_mut().flatten() {
+            tx.failed |= delivery.write_chunk(tail).is_err();
+        }
+    }
 }
 
 /// Stores the message for good: the queue item first, then each local delivery. Returns the

@@ -159,3 +159,333 @@ fn the_listener_outlives_running_out_of_file_descriptors() {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::io::stdout().flush();
 }
+
+/// A password checker that blocks until released, counting the checks under way.
+#[derive(Default)]
+struct Gate {
+    state: std::sync::Mutex<(usize, bool)>,
+    changed: std::sync::Condvar,
+}
+
+impl mailserver::offload::PasswordCheck for Gate {
+    fn check(&self, _user: &str, _password: &str) -> bool {
+        let mut state = self.state.lock().unwrap();
+        state.0 += 1;
+        self.changed.notify_all();
+        while !state.1 {
+            state = self.changed.wait(state).unwrap();
+        }
+        false
+    }
+}
+
+impl Gate {
+    fn waiting(&self) -> usize {
+        self.state.lock().unwrap().0
+    }
+
+    fn open(&self) {
+        self.state.lock().unwrap().1 = true;
+        self.changed.notify_all();
+    }
+}
+
+/// Reads an SMTP reply to its last line.
+fn smtp_reply(reader: &mut BufReader<TcpStream>) -> String {
+    loop {
+        let line = read_line(reader);
+        if line.as_bytes().get(3) != Some(&b'-') {
+            return line;
+        }
+    }
+}
+
+fn send(reader: &mut BufReader<TcpStream>, bytes: &str) {
+    reader.get_mut().write_all(bytes.as_bytes()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hashing_never_stalls_other_connections() {
+    let dir = temp_dir("hashing");
+    let mut config = config("example.net", &dir, any_port(), vec![], fast_retry(3600));
+    config.allow_plaintext_auth = true;
+    config.limits.hash_workers = 8;
+    let gate = std::sync::Arc::new(Gate::default());
+    let hooks = mailserver::Hooks {
+        password_check: Some(gate.clone()),
+    };
+    let server = mailserver::start_with(config, None, hooks).await.unwrap();
+    let pop3 = server.addresses.pop3.unwrap();
+    let smtp = server.addresses.smtp.unwrap();
+    let check = gate.clone();
+    let (noop, logins) = tokio::task::spawn_blocking(move || {
+        // Eight logins hold every hashing permit, each blocked inside the checker.
+        let mut logins: Vec<_> = (0..8)
+            .map(|i| {
+                let mut client = connect(pop3);
+                assert!(read_line(&mut client).starts_with("+OK"));
+                send(&mut client, &format!("USER u{i}\r\nPASS guess\r\n"));
+                assert!(read_line(&mut client).starts_with("+OK"));
+                client
+            })
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while check.waiting() < 8 {
+            assert!(Instant::now() < deadline, "the checks never started");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // A ninth connection is served meanwhile.
+        let mut ninth = connect(smtp);
+        assert!(read_line(&mut ninth).starts_with("220 "));
+        send(&mut ninth, "NOOP\r\n");
+        let noop = read_line(&mut ninth);
+        check.open();
+        let logins: Vec<String> = logins.iter_mut().map(read_line).collect();
+        (noop, logins)
+    })
+    .await
+    .unwrap();
+    assert!(noop.starts_with("250 "), "{noop:?}");
+    assert!(logins.iter().all(|l| l.starts_with("-ERR")), "{logins:?}");
+    server.shutdown().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// base64 of "\0user\0password", for AUTH PLAIN.
+fn plain(user: &str, password: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_sends_only_as_their_own_addresses() {
+    let dir = temp_dir("sender");
+    mailserver::users::set_password(&dir.join("users"), "alice", "alice-pw", false).unwrap();
+    mailserver::users::set_password(&dir.join("users"), "bob", "bob-pw", false).unwrap();
+    let mut config = config("example.org", &dir, None, vec![], fast_retry(3600));
+    config.allow_plaintext_auth = true;
+    config.from_header = mailserver::sender::FromHeaderPolicy::Refuse;
+    let server = mailserver::start(config, None).await.unwrap();
+    let submission = server.addresses.submission.unwrap();
+    let replies = tokio::task::spawn_blocking(move || {
+        let mut c = connect(submission);
+        let mut replies = vec![smtp_reply(&mut c)];
+        let mut say = |c: &mut BufReader<TcpStream>, line: &str| {
+            send(c, &format!("{line}\r\n"));
+            replies.push(smtp_reply(c));
+        };
+        say(&mut c, "EHLO client.example");
+        say(
+            &mut c,
+            &format!("AUTH PLAIN {}", plain("alice", "alice-pw")),
+        );
+        say(&mut c, "MAIL FROM:<bob@example.org>");
+        say(&mut c, "MAIL FROM:<alice@example.net>");
+        say(&mut c, "MAIL FROM:<ALICE@example.org>");
+        say(&mut c, "RCPT TO:<bob@example.org>");
+        say(&mut c, "DATA");
+        say(&mut c, "From: The CEO <ceo@bank.example>\r\n\r\nPay.\r\n.");
+        say(&mut c, "MAIL FROM:<>");
+        say(&mut c, "RCPT TO:<bob@example.org>");
+        say(&mut c, "DATA");
+        say(&mut c, "From: Alice <alice@example.org>\r\n\r\nHi.\r\n.");
+        replies
+    })
+    .await
+    .unwrap();
+    let codes: Vec<&str> = replies.iter().map(|r| &r[..3]).collect();
+    assert_eq!(
+        codes,
+        [
+            "220", "250", "235", "553", "553", "250", "250", "354", "550", "250", "250", "354",
+            "250"
+        ],
+        "{replies:?}"
+    );
+    // The queue id names no file and no process.
+    let id = replies[12].trim_end().rsplit(' ').next().unwrap();
+    assert_eq!(id.len(), 12, "{}", replies[12]);
+    assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    assert!(!replies[12].contains(&format!("P{}", std::process::id())));
+    assert_eq!(common::mail_count(&server, "bob"), 1, "only the honest one");
+    server.shutdown().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probing_recipients_ends_the_session_and_slows_down() {
+    let dir = temp_dir("probe");
+    mailserver::users::set_password(&dir.join("users"), "bob", "bob-pw", false).unwrap();
+    let mut config = config("example.net", &dir, any_port(), vec![], fast_retry(3600));
+    // One free failure, then one second per attempt: slow enough to measure, fast to test.
+    config.login_throttle.free_failures = 1;
+    config.login_throttle.max_delay_secs = 1;
+    config.login_throttle.lockout_after = 1000;
+    let server = mailserver::start(config, None).await.unwrap();
+    let mx = server.addresses.smtp.unwrap();
+    let (replies, elapsed, closed) = tokio::task::spawn_blocking(move || {
+        let mut c = connect(mx);
+        smtp_reply(&mut c);
+        send(
+            &mut c,
+            "EHLO prober.example\r\nMAIL FROM:<x@prober.example>\r\n",
+        );
+        smtp_reply(&mut c);
+        smtp_reply(&mut c);
+        let started = Instant::now();
+        let probe: String = (0..30)
+            .map(|i| format!("RCPT TO:<u{i}@example.net>\r\n"))
+            .collect();
+        send(&mut c, &probe);
+        let mut replies = Vec::new();
+        loop {
+            let mut line = String::new();
+            c.get_ref()
+                .set_read_timeout(Some(Duration::from_secs(60)))
+                .unwrap();
+            if c.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            replies.push(line);
+        }
+        let closed = c.get_mut().write_all(b"NOOP\r\n").and_then(|()| {
+            let mut rest = String::new();
+            c.read_line(&mut rest).map(|n| n == 0)
+        });
+        (replies, started.elapsed(), closed.unwrap_or(true))
+    })
+    .await
+    .unwrap();
+    let refused = replies.iter().filter(|r| r.starts_with("550 ")).count();
+    assert_eq!(
+        refused, 21,
+        "max_errors (20) refusals, then the end: {replies:?}"
+    );
+    assert!(replies.last().unwrap().starts_with("421 "), "{replies:?}");
+    assert!(closed, "the session is over");
+    // After the first failure each answer waited a second.
+    assert!(elapsed >= Duration::from_secs(19), "{elapsed:?}");
+    server.shutdown().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_files_in_tmp_are_removed_at_start() {
+    let dir = temp_dir("tmpclean");
+    let tmp = dir.join("mail").join("bob").join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let stale = tmp.join("1700000000.M1P1.host");
+    let fresh = tmp.join("1700000001.M2P1.host");
+    std::fs::write(&stale, b"half a message").unwrap();
+    std::fs::write(&fresh, b"being written").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(37 * 3600))
+        .unwrap();
+    let server = mailserver::start(
+        config("example.net", &dir, any_port(), vec![], fast_retry(3600)),
+        None,
+    )
+    .await
+    .unwrap();
+    common::wait_for("the stale file to go", 10, || !stale.exists()).await;
+    assert!(fresh.exists(), "a file younger than 36 hours stays");
+    server.shutdown().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pop3_sizes_equal_the_octets_retr_sends() {
+    let dir = temp_dir("sizes");
+    mailserver::users::set_password(&dir.join("users"), "bob", "bob-pw", false).unwrap();
+    let mut config = config("example.net", &dir, any_port(), vec![], fast_retry(3600));
+    config.allow_plaintext_auth = true;
+    let server = mailserver::start(config, None).await.unwrap();
+    // Through SMTP: DATA, and BDAT without a last line end; a bare CR is refused.
+    let mx = server.addresses.smtp.unwrap();
+    let codes = tokio::task::spawn_blocking(move || {
+        let mut c = connect(mx);
+        smtp_reply(&mut c);
+        let mut codes = Vec::new();
+        let mut say = |c: &mut BufReader<TcpStream>, text: &str, replies: usize| {
+            send(c, text);
+            for _ in 0..replies {
+                codes.push(smtp_reply(c)[..3].to_owned());
+            }
+        };
+        say(&mut c, "EHLO x\r\n", 1);
+        let envelope = "MAIL FROM:<a@x.example>\r\nRCPT TO:<bob@example.net>\r\n";
+        say(&mut c, &format!("{envelope}DATA\r\n"), 3);
+        say(&mut c, "Subject: a\r\n\r\nplain\r\n..dot\r\n.\r\n", 1);
+        let no_end = "Subject: b\r\n\r\nno final line end";
+        say(
+            &mut c,
+            &format!("{envelope}BDAT {} LAST\r\n{no_end}", no_end.len()),
+            3,
+        );
+        let bare_cr = "Subject: c\r\n\r\nbare\rcr\r\n";
+        say(
+            &mut c,
+            &format!("{envelope}BDAT {} LAST\r\n{bare_cr}", bare_cr.len()),
+            3,
+        );
+        codes
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        codes,
+        [
+            "250", "250", "250", "354", "250", "250", "250", "250", "250", "250", "550"
+        ]
+    );
+    let pop3 = server.addresses.pop3.unwrap();
+    let (sizes, retrieved) = tokio::task::spawn_blocking(move || {
+        let mut c = connect(pop3);
+        read_line(&mut c);
+        send(&mut c, "USER bob\r\nPASS bob-pw\r\nLIST\r\n");
+        read_line(&mut c);
+        assert!(read_line(&mut c).starts_with("+OK"));
+        read_line(&mut c);
+        let mut sizes = Vec::new();
+        loop {
+            let line = read_line(&mut c);
+            if line == ".\r\n" {
+                break;
+            }
+            sizes.push(
+                line.split(' ')
+                    .nth(1)
+                    .unwrap()
+                    .trim()
+                    .parse::<usize>()
+                    .unwrap(),
+            );
+        }
+        let mut retrieved = Vec::new();
+        for n in 1..=sizes.len() {
+            send(&mut c, &format!("RETR {n}\r\n"));
+            assert!(read_line(&mut c).starts_with("+OK"));
+            let mut octets = Vec::new();
+            loop {
+                let mut line = Vec::new();
+                c.read_until(b'\n', &mut line).unwrap();
+                if line == b".\r\n" {
+                    break;
+                }
+                // Unstuffed, as the client takes it.
+                octets.extend_from_slice(line.strip_prefix(b".").unwrap_or(&line));
+            }
+            retrieved.push(octets.len());
+        }
+        (sizes, retrieved)
+    })
+    .await
+    .unwrap();
+    assert_eq!(sizes.len(), 2);
+    assert_eq!(sizes, retrieved);
+    server.shutdown().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -161,7 +161,10 @@ pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
                 deleted, decision, ..
             } => {
                 let ids: Vec<String> = deleted.into_iter().map(|(_, uid)| uid).collect();
-                match maildrop.as_ref().map(|m| m.maildir.delete(&ids)) {
+                // Deleting fsyncs the directories: not on an async worker.
+                let deleted =
+                    crate::offload::blocking(|| maildrop.as_ref().map(|m| m.maildir.delete(&ids)));
+                match deleted {
                     Some(Ok(_)) | None => server.accept_update(decision, None),
                     Some(Err(e)) => {
                         tracing::warn!(%peer, "deleting: {e}");

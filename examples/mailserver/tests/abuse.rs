@@ -490,3 +490,36 @@ async fn pop3_sizes_equal_the_octets_retr_sends() {
     server.shutdown().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_pop3_logins_lock_the_address_out() {
+    let dir = temp_dir("lockout");
+    mailserver::users::set_password(&dir.join("users"), "bob", "bob-pw", false).unwrap();
+    let mut config = config("example.net", &dir, any_port(), vec![], fast_retry(3600));
+    config.allow_plaintext_auth = true;
+    config.login_throttle.lockout_after = 3;
+    let server = mailserver::start(config, None).await.unwrap();
+    let pop3 = server.addresses.pop3.unwrap();
+    let answers = tokio::task::spawn_blocking(move || {
+        let mut answers = Vec::new();
+        // A connection per attempt: pop3-proto itself closes after three failures.
+        for password in ["guess1", "guess2", "guess3", "bob-pw"] {
+            let mut c = connect(pop3);
+            read_line(&mut c);
+            send(&mut c, &format!("USER bob\r\nPASS {password}\r\n"));
+            read_line(&mut c);
+            answers.push(read_line(&mut c));
+        }
+        answers
+    })
+    .await
+    .unwrap();
+    assert!(
+        answers[..3].iter().all(|a| a.starts_with("-ERR [AUTH]")),
+        "{answers:?}"
+    );
+    // Locked out: even the right password is refused, with the code that says wait.
+    assert!(answers[3].starts_with("-ERR [LOGIN-DELAY]"), "{answers:?}");
+    server.shutdown().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -100,6 +100,9 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
     let mut user: Option<String> = None;
     let mut tx: Transaction<'_> = Transaction::default();
     let mut shutting_down = ctx.shutting_down.subscribe();
+    // An AUTH exchange asked for a secret: it failed unless AuthIdentity comes next (the
+    // machine answers a wrong password itself). Holds the user's name when it is a user.
+    let mut auth_attempt: Option<Option<String>> = None;
     loop {
         let next = tokio::select! {
             next = driver.next_event() => next,
@@ -118,6 +121,12 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                 break;
             }
         };
+        if !matches!(event, Event::AuthIdentity { .. })
+            && let Some(named) = auth_attempt.take()
+        {
+            ctx.throttle
+                .failed(peer.ip(), named.as_deref(), Instant::now());
+        }
         let server = driver.machine();
         let answered = match event {
             Event::Hello {
@@ -135,11 +144,11 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                 decision,
                 ..
             } => {
-                // Counted as a failure until AuthIdentity says otherwise. Names that are
-                // no user are counted against the address only (no record per guess).
+                // Names that are no user are counted against the address only (no record
+                // per guess).
                 let named = ctx.users.contains(&authcid).then_some(authcid.as_str());
                 let locked = !throttle_attempt(&ctx, peer, named).await;
-                ctx.throttle.failed(peer.ip(), named, Instant::now());
+                auth_attempt = Some(named.map(str::to_owned));
                 let secret = match locked {
                     true => None,
                     false => sasl_proto::CredentialStore::secret(&*ctx.users, &mechanism, &authcid),
@@ -162,11 +171,14 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                 decision,
                 ..
             } => {
+                let named = auth_attempt.take().flatten();
                 if authzid.as_deref().is_none_or(|z| z == authcid) && ctx.users.contains(&authcid) {
                     ctx.throttle.succeeded(peer.ip(), &authcid, Instant::now());
                     user = Some(authcid);
                     server.accept(decision)
                 } else {
+                    ctx.throttle
+                        .failed(peer.ip(), named.as_deref(), Instant::now());
                     server.reject(
                         decision,
                         reply(535, (5, 7, 8), "Authentication credentials invalid"),
@@ -325,6 +337,10 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
         if let Err(e) = answered {
             tracing::warn!(%peer, "answering the SMTP machine: {e}");
         }
+    }
+    if let Some(named) = auth_attempt {
+        ctx.throttle
+            .failed(peer.ip(), named.as_deref(), Instant::now());
     }
 }
 

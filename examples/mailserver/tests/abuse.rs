@@ -523,3 +523,50 @@ async fn failed_pop3_logins_lock_the_address_out() {
     server.shutdown().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_smtp_auth_locks_the_address_out_and_success_clears_it() {
+    let dir = temp_dir("auth-lockout");
+    mailserver::users::set_password(&dir.join("users"), "alice", "alice-pw", false).unwrap();
+    let mut config = config("example.org", &dir, None, vec![], fast_retry(3600));
+    config.allow_plaintext_auth = true;
+    config.login_throttle.free_failures = 10;
+    config.login_throttle.lockout_after = 3;
+    let server = mailserver::start(config, None).await.unwrap();
+    let submission = server.addresses.submission.unwrap();
+    let codes = tokio::task::spawn_blocking(move || {
+        let mut c = connect(submission);
+        smtp_reply(&mut c);
+        send(&mut c, "EHLO client.example\r\n");
+        smtp_reply(&mut c);
+        let mut codes = Vec::new();
+        for password in [
+            "guess1", "alice-pw", "guess2", "guess3", "guess4", "alice-pw",
+        ] {
+            send(
+                &mut c,
+                &format!("AUTH PLAIN {}\r\n", plain("alice", password)),
+            );
+            codes.push(smtp_reply(&mut c)[..3].to_owned());
+            if codes.last().is_some_and(|c| c == "235") {
+                // Logged in: a new session for the next attempt.
+                c = connect(submission);
+                smtp_reply(&mut c);
+                send(&mut c, "EHLO client.example\r\n");
+                smtp_reply(&mut c);
+            }
+        }
+        codes
+    })
+    .await
+    .unwrap();
+    // A failure, then a success that clears the address's count; three more failures lock
+    // the address out, and then even the right password is refused there.
+    assert_eq!(
+        codes,
+        ["535", "235", "535", "535", "535", "535"],
+        "{codes:?}"
+    );
+    server.shutdown().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}

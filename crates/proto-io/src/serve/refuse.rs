@@ -56,3 +56,43 @@ impl Refuser {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    async fn pair(listener: &tokio::net::TcpListener) -> (TcpStream, TcpStream) {
+        let client = TcpStream::connect(listener.local_addr().unwrap());
+        let (client, accepted) = tokio::join!(client, listener.accept());
+        (client.unwrap(), accepted.unwrap().0)
+    }
+
+    #[tokio::test]
+    async fn refusals_past_the_bound_are_closed_without_a_word() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let refuser = Refuser::new(POP3_REFUSAL);
+        let read_all = |mut client: TcpStream| async move {
+            let mut text = String::new();
+            tokio::time::timeout(Duration::from_secs(5), client.read_to_string(&mut text))
+                .await
+                .unwrap()
+                .unwrap();
+            text
+        };
+        // Every refusal already under way.
+        let held = refuser
+            .in_flight
+            .clone()
+            .acquire_many_owned(REFUSALS_IN_FLIGHT as u32)
+            .await
+            .unwrap();
+        let (client, server) = pair(&listener).await;
+        refuser.refuse(server);
+        assert_eq!(read_all(client).await, "");
+        drop(held);
+        let (client, server) = pair(&listener).await;
+        refuser.refuse(server);
+        assert_eq!(read_all(client).await, format!("{POP3_REFUSAL}\r\n"));
+    }
+}

@@ -7,6 +7,7 @@
 //! line, then hands each [`TraceLine`] to a [`TraceSink`]: `tracing` by default, or a
 //! collector that a program can print (the walkthrough does).
 
+mod raw;
 mod redact;
 
 use std::sync::{Arc, Mutex};
@@ -189,11 +190,12 @@ impl Trace {
             Direction::Received
         };
         while !bytes.is_empty() {
-            // Raw octets a BDAT command announced are no lines: count them.
-            if from_client && self.redactor.raw_left > 0 {
-                let n = bytes.len().min(self.redactor.raw_left);
+            // Raw octets a line announced (a BDAT chunk, an IMAP literal) are no lines.
+            let raw_left = self.redactor.raw_left(speaker);
+            if raw_left > 0 {
+                let n = bytes.len().min(raw_left);
                 bytes = bytes.get(n..).unwrap_or_default();
-                if let Some(summary) = self.redactor.raw(n) {
+                if let Some(summary) = self.redactor.raw(speaker, n) {
                     self.emit(direction, summary);
                 }
                 continue;

@@ -317,3 +317,83 @@ fn control_characters_cannot_rewrite_a_log_line() {
     );
     assert_eq!(lines[1], "NOOP \\u{1b}[2K\\rfake line");
 }
+
+#[test]
+fn imap_literals_are_summarised_on_both_sides_and_passwords_never_shown() {
+    both_sides(
+        &[
+            (S, b"* OK IMAP4rev2 ready\r\n"),
+            (C, b"a1 LOGIN {3}\r\n"),
+            (S, b"+ Ready\r\n"),
+            (C, b"bob {7}\r\n"),
+            (S, b"+ Ready\r\n"),
+            (C, b"hunter2\r\n"),
+            (S, b"a1 OK done\r\n"),
+            // Pipelined, non-synchronizing: what looks like commands inside is content.
+            (
+                C,
+                b"a2 APPEND INBOX {22+}\r\nSubject: x\r\n\r\na9 BYE\r\n\r\na3 NOOP\r\n",
+            ),
+            (S, b"a2 OK appended\r\na3 OK\r\n"),
+            (C, b"a4 FETCH 1 BODY[]\r\n"),
+            (
+                S,
+                b"* 1 FETCH (BODY[] {21}\r\nSubject: y\r\n\r\na4 OK\r\n)\r\na4 OK fetched\r\n",
+            ),
+        ],
+        &[
+            "* OK IMAP4rev2 ready",
+            "a1 LOGIN {3}",
+            "+ Ready",
+            "[literal: 3 octets]",
+            " {7}",
+            "+ Ready",
+            "[literal: 7 octets]",
+            "",
+            "a1 OK done",
+            "a2 APPEND INBOX {22+}",
+            "[literal: 22 octets]",
+            "",
+            "a3 NOOP",
+            "a2 OK appended",
+            "a3 OK",
+            "a4 FETCH 1 BODY[]",
+            "* 1 FETCH (BODY[] {21}",
+            "[literal: 21 octets]",
+            ")",
+            "a4 OK fetched",
+        ],
+    );
+}
+
+#[test]
+fn a_refused_synchronizing_literal_never_comes() {
+    both_sides(
+        &[
+            (S, b"* OK ready\r\n"),
+            (C, b"a1 APPEND INBOX {99999999}\r\n"),
+            (S, b"a1 NO [TOOBIG] too big\r\n"),
+            (C, b"a2 NOOP\r\n"),
+            (S, b"a2 OK\r\n"),
+        ],
+        &[
+            "* OK ready",
+            "a1 APPEND INBOX {99999999}",
+            "a1 NO [TOOBIG] too big",
+            "a2 NOOP",
+            "a2 OK",
+        ],
+    );
+}
+
+#[test]
+fn braces_mean_nothing_outside_imap() {
+    both_sides(
+        &[
+            (S, b"220 mx\r\n"),
+            (C, b"NOOP {4}\r\nQUIT\r\n"),
+            (S, b"250 ok\r\n221 bye\r\n"),
+        ],
+        &["220 mx", "NOOP {4}", "QUIT", "250 ok", "221 bye"],
+    );
+}

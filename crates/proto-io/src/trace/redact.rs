@@ -14,10 +14,14 @@
 //!   takes a "." line after a bare LF (from servers that get line ends wrong), so a
 //!   client-side tap does the same for bodies it receives.
 //! - LMTP answers the end of data once per accepted recipient; those replies are counted.
+//! - In IMAP (a greeting of "* OK", "* PREAUTH" or "* BYE"), a literal announced at the end of
+//!   a line, in either direction, is counted and summarised; the line after it continues the
+//!   same command or response.
 
 use std::collections::VecDeque;
 
 use super::Direction;
+use super::raw::Raw;
 
 /// The most commands awaiting replies that the tap tracks. A server answers within a read or
 /// two of input, so a queue this long means a peer pipelines far past any real client; past
@@ -81,9 +85,15 @@ pub(super) struct Redactor {
     body: Option<Body>,
     /// A POP3 multi-line listing is being shown, up to its ".".
     listing: bool,
-    /// Octets of a BDAT chunk still to come.
-    pub(super) raw_left: usize,
-    raw_octets: usize,
+    /// Raw octets the client announced (a BDAT chunk, an IMAP literal).
+    client_raw: Option<Raw>,
+    /// Raw octets the server announced (an IMAP literal).
+    server_raw: Option<Raw>,
+    /// The greeting was IMAP's: lines may end in literals.
+    imap: bool,
+    /// The next line of the client, or of the server, continues one that ended in a literal.
+    client_continues: bool,
+    server_continues: bool,
 }
 
 impl Redactor {
@@ -98,8 +108,11 @@ impl Redactor {
             released: false,
             body: None,
             listing: false,
-            raw_left: 0,
-            raw_octets: 0,
+            client_raw: None,
+            server_raw: None,
+            imap: false,
+            client_continues: false,
+            server_continues: false,
         }
     }
 
@@ -108,14 +121,26 @@ impl Redactor {
         std::mem::take(&mut self.released)
     }
 
-    /// Counts `n` octets of a BDAT chunk; the summary once the chunk is complete.
-    pub(super) fn raw(&mut self, n: usize) -> Option<String> {
-        self.raw_left -= n.min(self.raw_left);
-        self.raw_octets += n;
-        (self.raw_left == 0).then(|| {
-            let octets = std::mem::take(&mut self.raw_octets);
-            format!("[BDAT chunk: {octets} octets]")
-        })
+    /// Raw octets `speaker` still owes (a BDAT chunk, an IMAP literal).
+    pub(super) fn raw_left(&self, speaker: Direction) -> usize {
+        let raw = match speaker {
+            Direction::Sent => &self.client_raw,
+            Direction::Received => &self.server_raw,
+        };
+        raw.as_ref().map_or(0, |r| r.left)
+    }
+
+    /// Counts `n` raw octets of `speaker`; the summary once the run is complete.
+    pub(super) fn raw(&mut self, speaker: Direction, n: usize) -> Option<String> {
+        let raw = match speaker {
+            Direction::Sent => &mut self.client_raw,
+            Direction::Received => &mut self.server_raw,
+        };
+        let summary = raw.as_mut()?.count(n);
+        if summary.is_some() {
+            *raw = None;
+        }
+        summary
     }
 
     /// The text to show for a line, or `None` while it is folded into a body summary. `line`
@@ -148,7 +173,29 @@ impl Redactor {
             return None;
         }
         let text = String::from_utf8_lossy(line);
+        let continues = match direction {
+            Direction::Sent => std::mem::take(&mut self.client_continues),
+            Direction::Received => std::mem::take(&mut self.server_continues),
+        };
+        let literal = self
+            .imap
+            .then(|| Raw::literal(line, direction == Direction::Sent))
+            .flatten();
+        if literal.is_some() {
+            match direction {
+                Direction::Sent => self.client_continues = true,
+                Direction::Received => self.server_continues = true,
+            }
+        }
         let shown = match direction {
+            // The rest of a command or response after a literal: no new command or reply.
+            _ if continues => {
+                if self.in_auth && direction == Direction::Sent {
+                    "***".to_owned()
+                } else {
+                    text.into_owned()
+                }
+            }
             Direction::Sent => self.client_line(&text),
             Direction::Received if self.listing => {
                 self.listing = text != ".";
@@ -156,6 +203,12 @@ impl Redactor {
             }
             Direction::Received => self.server_line(&text),
         };
+        if let Some(raw) = literal {
+            match direction {
+                Direction::Sent => self.client_raw = Some(raw),
+                Direction::Received => self.server_raw = Some(raw),
+            }
+        }
         Some(shorten(visible(&shown), dropped))
     }
 
@@ -201,7 +254,8 @@ impl Redactor {
                 (Expect::Data, text.into())
             }
             "BDAT" => {
-                self.raw_left = words.get(1).and_then(|n| n.parse().ok()).unwrap_or(0);
+                let size = words.get(1).and_then(|n| n.parse().ok()).unwrap_or(0);
+                self.client_raw = (size > 0).then(|| Raw::bdat(size));
                 (Expect::Other, text.into())
             }
             "RCPT" => (Expect::Rcpt, text.into()),
@@ -232,11 +286,28 @@ impl Redactor {
             // Any greeting line ends the greeting but an SMTP continuation.
             if !is_continued(text) {
                 self.pending.pop_front();
+                self.imap = ["* OK", "* PREAUTH", "* BYE"]
+                    .iter()
+                    .any(|g| text.starts_with(g));
             }
             return text.into();
         }
+        if text.starts_with('+') && !text.starts_with("+OK") {
+            // IMAP's go-ahead for a synchronizing literal (or a SASL challenge).
+            if let Some(raw) = self.client_raw.as_mut() {
+                raw.awaiting_go_ahead = false;
+            }
+        }
         if !self.is_final(text) {
             return text.into();
+        }
+        // A synchronizing literal the server refused never comes.
+        if self
+            .client_raw
+            .as_ref()
+            .is_some_and(|r| r.awaiting_go_ahead)
+        {
+            self.client_raw = None;
         }
         self.in_auth = false;
         let positive = text.starts_with("+OK") || text.starts_with('2');

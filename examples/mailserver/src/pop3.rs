@@ -6,7 +6,9 @@ use std::time::{Instant, SystemTime};
 
 use mailstore::{Maildir, MessageEntry, SessionLock};
 use pop3_proto::Server;
-use pop3_proto::server::{LoginRefusal, LoginRequest, MessageInfo, ServerConfig, ServerEvent};
+use pop3_proto::server::{
+    LoginRefusal, LoginRequest, MessageInfo, SaslAnswer, SaslQuestion, ServerConfig, ServerEvent,
+};
 use proto_io::AsyncDriver;
 use proto_io::serve::Accepted;
 
@@ -65,6 +67,9 @@ pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
         driver = driver.with_trace(trace);
     }
     let mut maildrop: Option<Maildrop> = None;
+    // A SASL exchange asked for a secret: it failed unless a login follows (the machine
+    // answers a wrong password itself). Holds the user's name when it is a user.
+    let mut sasl_attempt: Option<Option<String>> = None;
     loop {
         let event = match driver.next_event().await {
             Ok(Some(event)) => event,
@@ -74,13 +79,24 @@ pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
                 break;
             }
         };
+        if !matches!(
+            event,
+            ServerEvent::Login { .. } | ServerEvent::SaslQuestion { .. }
+        ) && let Some(named) = sasl_attempt.take()
+        {
+            ctx.throttle
+                .failed(peer.ip(), named.as_deref(), Instant::now());
+        }
         let server = driver.machine();
         let answered = match event {
             ServerEvent::Login { request, decision } => {
                 let now = Instant::now();
                 let user_known = ctx.users.contains(request.user());
                 let named = user_known.then(|| request.user());
-                if !crate::smtp::throttle_attempt(&ctx, peer, named).await {
+                // A SASL login was throttled when it asked for the secret.
+                let sasl = matches!(request, LoginRequest::Sasl { .. });
+                sasl_attempt = None;
+                if !sasl && !crate::smtp::throttle_attempt(&ctx, peer, named).await {
                     let server = driver.machine();
                     if let Err(e) = server.reject_login(decision, LoginRefusal::LoginDelay) {
                         tracing::warn!(%peer, "answering the POP3 machine: {e}");
@@ -129,10 +145,38 @@ pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
                 }
             }
             ServerEvent::SaslQuestion { question, decision } => {
-                // The answer may hash a password (PLAIN, LOGIN): not on an async worker.
-                ctx.hashing
-                    .run_here(|| server.answer_sasl_with(decision, &question, &*ctx.users))
-                    .await
+                let mut locked = false;
+                let mut password_checked = None;
+                if let SaslQuestion::Secret {
+                    authcid, password, ..
+                } = &question
+                {
+                    let named = ctx.users.contains(authcid).then(|| authcid.clone());
+                    locked = !crate::smtp::throttle_attempt(&ctx, peer, named.as_deref()).await;
+                    if let (false, Some(password)) = (locked, password) {
+                        // PLAIN, LOGIN: the hash is checked here, in the pool, so a failure
+                        // is known (and counted) at once.
+                        let ok = ctx.hashing.verify(authcid, password).await;
+                        if !ok {
+                            ctx.throttle
+                                .failed(peer.ip(), named.as_deref(), Instant::now());
+                        }
+                        password_checked = Some(ok);
+                    } else {
+                        sasl_attempt = Some(named);
+                    }
+                }
+                let server = driver.machine();
+                if locked {
+                    server.answer_sasl(decision, SaslAnswer::Secret(None))
+                } else if let Some(ok) = password_checked {
+                    server.answer_sasl(decision, SaslAnswer::PasswordVerified(ok))
+                } else {
+                    // The answer may hash a password (PLAIN, LOGIN): not on an async worker.
+                    ctx.hashing
+                        .run_here(|| server.answer_sasl_with(decision, &question, &*ctx.users))
+                        .await
+                }
             }
             ServerEvent::Retrieve {
                 number, decision, ..
@@ -177,6 +221,10 @@ pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
         if let Err(e) = answered {
             tracing::warn!(%peer, "answering the POP3 machine: {e}");
         }
+    }
+    if let Some(named) = sasl_attempt {
+        ctx.throttle
+            .failed(peer.ip(), named.as_deref(), Instant::now());
     }
 }
 

@@ -491,14 +491,19 @@ async fn pop3_sizes_equal_the_octets_retr_sends() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failed_pop3_logins_lock_the_address_out() {
-    let dir = temp_dir("lockout");
+/// A server with the user bob, plaintext logins and a lockout after three failures.
+async fn bob_locked_out_after_three(name: &str) -> (mailserver::Running, std::path::PathBuf) {
+    let dir = temp_dir(name);
     mailserver::users::set_password(&dir.join("users"), "bob", "bob-pw", false).unwrap();
     let mut config = config("example.net", &dir, any_port(), vec![], fast_retry(3600));
     config.allow_plaintext_auth = true;
     config.login_throttle.lockout_after = 3;
-    let server = mailserver::start(config, None).await.unwrap();
+    (mailserver::start(config, None).await.unwrap(), dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_pop3_logins_lock_the_address_out() {
+    let (server, dir) = bob_locked_out_after_three("lockout").await;
     let pop3 = server.addresses.pop3.unwrap();
     let answers = tokio::task::spawn_blocking(move || {
         let mut answers = Vec::new();
@@ -567,6 +572,31 @@ async fn failed_smtp_auth_locks_the_address_out_and_success_clears_it() {
         ["535", "235", "535", "535", "535", "535"],
         "{codes:?}"
     );
+    server.shutdown().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_pop3_sasl_logins_count_too() {
+    let (server, dir) = bob_locked_out_after_three("sasl-lockout").await;
+    let pop3 = server.addresses.pop3.unwrap();
+    let answers = tokio::task::spawn_blocking(move || {
+        let mut answers = Vec::new();
+        for password in ["bob-pw", "guess1", "guess2", "guess3", "bob-pw"] {
+            let mut c = connect(pop3);
+            read_line(&mut c);
+            send(
+                &mut c,
+                &format!("AUTH PLAIN {}\r\n", plain("bob", password)),
+            );
+            answers.push(read_line(&mut c)[..3].to_owned());
+        }
+        answers
+    })
+    .await
+    .unwrap();
+    // Three failed exchanges lock the address: the right password no longer opens it.
+    assert_eq!(answers, ["+OK", "-ER", "-ER", "-ER", "-ER"]);
     server.shutdown().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -205,8 +205,11 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                 }
             }
             Event::RcptTo { to, decision, .. } => {
-                // Probing for names slows down like guessing passwords.
-                throttle_attempt(&ctx, peer, None).await;
+                // Probing for names slows down like guessing passwords (LMTP is a trusted
+                // local link: not throttled).
+                if role != Role::Lmtp {
+                    throttle_attempt(&ctx, peer, None).await;
+                }
                 let server = driver.machine();
                 match route_recipient(&ctx, role, user.is_some(), &to) {
                     Ok(Destination::Local(name, address)) => {
@@ -218,7 +221,7 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                         server.accept(decision)
                     }
                     Err(refusal) => {
-                        if refusal.code().is_permanent() {
+                        if refusal.code().is_permanent() && role != Role::Lmtp {
                             ctx.throttle.failed(peer.ip(), None, Instant::now());
                         }
                         server.reject(decision, refusal)

@@ -397,3 +397,36 @@ fn braces_mean_nothing_outside_imap() {
         &["220 mx", "NOOP {4}", "QUIT", "250 ok", "221 bye"],
     );
 }
+
+#[test]
+fn a_flood_of_pipelined_commands_is_followed_or_hidden_never_misread() {
+    // 10,000 NOOPs are one run of the queue: the DATA after them is still matched.
+    let mut flood = "NOOP\r\n".repeat(10_000);
+    flood.push_str("MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nSubject: s\r\n.\r\n");
+    let mut replies = "250 ok\r\n".repeat(10_002);
+    replies.push_str("354 go\r\n250 queued\r\n");
+    let lines = run(
+        true,
+        &[
+            (S, b"220 mx\r\n"),
+            (C, flood.as_bytes()),
+            (S, replies.as_bytes()),
+        ],
+    );
+    assert!(
+        lines.contains(&"[message body: 1 lines, 12 octets]\n.".to_owned()),
+        "{:?}",
+        &lines[lines.len() - 4..]
+    );
+    assert!(!lines.contains(&"Subject: s".to_owned()));
+
+    // Runs that cannot be merged fill the queue: then client lines are hidden, not guessed.
+    let mut flood = "RSET\r\nNOOP\r\n".repeat(3_000);
+    flood.push_str("DATA\r\nSubject: forged\r\n.\r\n");
+    let lines = run(true, &[(S, b"220 mx\r\n"), (C, flood.as_bytes())]);
+    assert!(!lines.iter().any(|l| l.contains("forged")));
+    assert_eq!(
+        lines.last().unwrap(),
+        "[too many commands pipelined to follow: the client's lines are no longer shown]"
+    );
+}

@@ -23,9 +23,10 @@ use std::collections::VecDeque;
 use super::Direction;
 use super::raw::Raw;
 
-/// The most commands awaiting replies that the tap tracks. A server answers within a read or
-/// two of input, so a queue this long means a peer pipelines far past any real client; past
-/// it, commands are not tracked (their replies are shown, no body is recognised for them).
+/// The most runs of commands awaiting replies that the tap tracks (a run is one command, or
+/// commands of no note in a row). A queue this long means a peer pipelines far past any real
+/// client; past it replies could no longer be matched, so the client's lines are no longer
+/// shown, only counted: a lost tap must hide, never forge.
 const PENDING_MAX: usize = 4096;
 
 /// What the reply to a command starts.
@@ -73,7 +74,11 @@ pub(super) struct Redactor {
     /// A SASL exchange is under way: client lines are secrets until the server's final reply.
     in_auth: bool,
     /// Commands sent and not yet answered, oldest first.
-    pending: VecDeque<Expect>,
+    pending: Pending,
+    /// Too many commands were pipelined to follow: client lines are counted, not shown.
+    lost: bool,
+    /// Client lines not shown since the tap was lost.
+    lost_lines: usize,
     /// Recipients accepted in the current transaction (LMTP replies after the data).
     accepted_rcpts: usize,
     /// The session is LMTP (LHLO was sent).
@@ -101,7 +106,9 @@ impl Redactor {
         Self {
             client_side,
             in_auth: false,
-            pending: VecDeque::from([Expect::Greeting]),
+            pending: Pending::new(Expect::Greeting),
+            lost: false,
+            lost_lines: 0,
             accepted_rcpts: 0,
             lmtp: false,
             holding: false,
@@ -172,6 +179,13 @@ impl Redactor {
             body.after_crlf = crlf;
             return None;
         }
+        if self.lost && direction == Direction::Sent {
+            self.lost_lines += 1;
+            return (self.lost_lines == 1).then(|| {
+                "[too many commands pipelined to follow: the client's lines are no longer shown]"
+                    .to_owned()
+            });
+        }
         let text = String::from_utf8_lossy(line);
         let continues = match direction {
             Direction::Sent => std::mem::take(&mut self.client_continues),
@@ -213,16 +227,16 @@ impl Redactor {
     }
 
     fn expect(&mut self, expect: Expect) {
-        if self.pending.len() < PENDING_MAX {
-            self.pending.push_back(expect);
+        if !self.pending.push(expect) {
+            self.lost = true;
         }
     }
 
     fn client_line(&mut self, text: &str) -> String {
         // The client never speaks first: a client-side tap that sees it do so was attached
         // after the greeting.
-        if self.client_side && self.pending.front() == Some(&Expect::Greeting) {
-            self.pending.pop_front();
+        if self.client_side && self.pending.front() == Some(Expect::Greeting) {
+            self.pending.pop();
         }
         if self.in_auth {
             // A cancel ("*") is no secret; anything else in an exchange is.
@@ -282,10 +296,10 @@ impl Redactor {
     }
 
     fn server_line(&mut self, text: &str) -> String {
-        if self.pending.front() == Some(&Expect::Greeting) {
+        if self.pending.front() == Some(Expect::Greeting) {
             // Any greeting line ends the greeting but an SMTP continuation.
             if !is_continued(text) {
-                self.pending.pop_front();
+                self.pending.pop();
                 self.imap = ["* OK", "* PREAUTH", "* BYE"]
                     .iter()
                     .any(|g| text.starts_with(g));
@@ -311,13 +325,11 @@ impl Redactor {
         }
         self.in_auth = false;
         let positive = text.starts_with("+OK") || text.starts_with('2');
-        match self.pending.pop_front() {
+        match self.pending.pop() {
             Some(Expect::Data) => self.answered_data(text),
             // A 354 answers DATA only, whatever the queue says.
             _ if text.starts_with("354") && self.holding => {
-                if let Some(i) = self.pending.iter().position(|e| *e == Expect::Data) {
-                    self.pending.remove(i);
-                }
+                self.pending.remove_first(Expect::Data);
                 self.answered_data(text);
             }
             Some(Expect::Message) if text.starts_with("+OK") => {
@@ -432,4 +444,67 @@ fn shorten(mut text: String, dropped: usize) -> String {
         text.push_str(&format!(" [... {dropped} more octets]"));
     }
     text
+}
+
+/// Commands awaiting replies, oldest first: runs of the same kind of no note kept as counts,
+/// so that a flood of NOOPs takes one entry.
+#[derive(Debug)]
+struct Pending {
+    runs: VecDeque<(Expect, usize)>,
+}
+
+impl Pending {
+    fn new(first: Expect) -> Self {
+        Self {
+            runs: VecDeque::from([(first, 1)]),
+        }
+    }
+
+    /// Adds a command at the back; false if the queue is full.
+    fn push(&mut self, expect: Expect) -> bool {
+        if let Some((kind, n)) = self.runs.back_mut()
+            && *kind == expect
+            && matches!(expect, Expect::Other | Expect::Rcpt | Expect::Message)
+        {
+            *n += 1;
+            return true;
+        }
+        if self.runs.len() >= PENDING_MAX {
+            return false;
+        }
+        self.runs.push_back((expect, 1));
+        true
+    }
+
+    /// Puts a command back at the front.
+    fn push_front(&mut self, expect: Expect) {
+        self.runs.push_front((expect, 1));
+    }
+
+    fn front(&self) -> Option<Expect> {
+        self.runs.front().map(|(kind, _)| *kind)
+    }
+
+    /// Takes the oldest command.
+    fn pop(&mut self) -> Option<Expect> {
+        let (kind, n) = self.runs.front_mut()?;
+        let kind = *kind;
+        *n -= 1;
+        if *n == 0 {
+            self.runs.pop_front();
+        }
+        Some(kind)
+    }
+
+    /// Takes the oldest command of kind `expect`, wherever it is.
+    fn remove_first(&mut self, expect: Expect) {
+        if let Some(i) = self.runs.iter().position(|(kind, _)| *kind == expect)
+            && let Some((_, n)) = self.runs.get_mut(i)
+        {
+            *n -= 1;
+            if *n == 0 {
+                self.runs.remove(i);
+            }
+        }
+    }
 }

@@ -181,6 +181,15 @@ impl mailserver::offload::PasswordCheck for Gate {
     }
 }
 
+/// Opens the gate when dropped, so that a failing test never leaves threads blocked in it.
+struct OpenOnDrop(std::sync::Arc<Gate>);
+
+impl Drop for OpenOnDrop {
+    fn drop(&mut self) {
+        self.0.open();
+    }
+}
+
 impl Gate {
     fn waiting(&self) -> usize {
         self.state.lock().unwrap().0
@@ -221,6 +230,7 @@ async fn hashing_never_stalls_other_connections() {
     let smtp = server.addresses.smtp.unwrap();
     let check = gate.clone();
     let (noop, logins) = tokio::task::spawn_blocking(move || {
+        let _open = OpenOnDrop(check.clone());
         // Eight logins hold every hashing permit, each blocked inside the checker.
         let mut logins: Vec<_> = (0..8)
             .map(|i| {

@@ -346,7 +346,7 @@ fn imap_literals_are_summarised_on_both_sides_and_passwords_never_shown() {
             "a1 LOGIN {3}",
             "+ Ready",
             "[literal: 3 octets]",
-            " {7}",
+            "*** {7}",
             "+ Ready",
             "[literal: 7 octets]",
             "",
@@ -428,5 +428,30 @@ fn a_flood_of_pipelined_commands_is_followed_or_hidden_never_misread() {
     assert_eq!(
         lines.last().unwrap(),
         "[too many commands pipelined to follow: the client's lines are no longer shown]"
+    );
+}
+
+#[test]
+fn a_password_after_an_imap_literal_is_hidden() {
+    let lines = run(
+        true,
+        &[
+            (S, b"* OK ready\r\n"),
+            (C, b"a1 LOGIN {3}\r\n"),
+            (S, b"+ go\r\n"),
+            (C, b"bob hunter2\r\n"),
+            (S, b"a1 OK\r\n"),
+        ],
+    );
+    assert_eq!(
+        lines,
+        [
+            "* OK ready",
+            "a1 LOGIN {3}",
+            "+ go",
+            "[literal: 3 octets]",
+            "***",
+            "a1 OK"
+        ]
     );
 }

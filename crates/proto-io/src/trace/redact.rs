@@ -202,14 +202,15 @@ impl Redactor {
             }
         }
         let shown = match direction {
-            // The rest of a command or response after a literal: no new command or reply.
-            _ if continues => {
-                if self.in_auth && direction == Direction::Sent {
-                    "***".to_owned()
-                } else {
-                    text.into_owned()
-                }
-            }
+            // The rest of a command or response after a literal: no new command or reply. A
+            // client's may hold a password (LOGIN {3} then "bob hunter2"): only the size of a
+            // further literal is shown.
+            Direction::Sent if continues => match &literal {
+                Some(raw) => format!("*** {{{}}}", raw.left),
+                None if text.is_empty() => String::new(),
+                None => "***".to_owned(),
+            },
+            Direction::Received if continues => text.into_owned(),
             Direction::Sent => self.client_line(&text),
             Direction::Received if self.listing => {
                 self.listing = text != ".";
@@ -322,6 +323,7 @@ impl Redactor {
             .is_some_and(|r| r.awaiting_go_ahead)
         {
             self.client_raw = None;
+            self.client_continues = false;
         }
         self.in_auth = false;
         let positive = text.starts_with("+OK") || text.starts_with('2');

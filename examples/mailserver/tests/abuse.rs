@@ -612,3 +612,42 @@ async fn failed_pop3_sasl_logins_count_too() {
     server.shutdown().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_abuse_settings_read_from_toml_with_their_defaults() {
+    let config = mailserver::Config::from_toml(
+        r#"
+        from_header = "refuse"
+        [limits]
+        hash_workers = 4
+        [login_throttle]
+        free_failures = 5
+        lockout_secs = 60
+        "#,
+    )
+    .unwrap();
+    assert_eq!(
+        config.from_header,
+        mailserver::sender::FromHeaderPolicy::Refuse
+    );
+    assert_eq!(config.limits.hash_workers, 4);
+    let t = &config.login_throttle;
+    assert_eq!(
+        (
+            t.free_failures,
+            t.window_secs,
+            t.max_delay_secs,
+            t.lockout_after,
+            t.lockout_secs
+        ),
+        (5, 900, 30, 10, 60)
+    );
+    let defaults = mailserver::Config::default();
+    assert_eq!(
+        defaults.from_header,
+        mailserver::sender::FromHeaderPolicy::Warn
+    );
+    assert_eq!(defaults.limits.hash_workers, 0, "one per core");
+    assert!(mailserver::Config::from_toml("from_header = \"sometimes\"").is_err());
+    assert!(mailserver::Config::from_toml("[login_throttle]\nnope = 1").is_err());
+}

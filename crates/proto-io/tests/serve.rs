@@ -211,14 +211,27 @@ async fn shutdown_ends_the_loop_while_it_backs_off() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_past_the_cap_get_the_protocol_refusal_not_the_handler() {
+    // The cap per address, then the cap in all: three served, the rest refused.
+    for (max_connections, max_per_ip) in [(100, 3), (3, 100)] {
+        let config = ServeConfig {
+            max_connections,
+            max_per_ip,
+            refusal_line: POP3_REFUSAL.into(),
+            ..ServeConfig::default()
+        };
+        let (lines, handled) = ten_held_connections(config).await;
+        assert_eq!(lines[..3], ["220 hello\r\n"; 3]);
+        let refusal = format!("{POP3_REFUSAL}\r\n");
+        assert!(lines[3..].iter().all(|l| *l == refusal), "{lines:?}");
+        assert_eq!(handled, 3, "refused connections never reach the handler");
+    }
+}
+
+/// Opens ten connections to a `greeter` served with `config`, holding each open, and returns
+/// the first line each got and how many reached the handler.
+async fn ten_held_connections(config: ServeConfig) -> (Vec<String>, usize) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let config = ServeConfig {
-        max_connections: 100,
-        max_per_ip: 3,
-        refusal_line: POP3_REFUSAL.into(),
-        ..ServeConfig::default()
-    };
     let handled = Arc::new(AtomicUsize::new(0));
     let counter = handled.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -234,7 +247,6 @@ async fn connections_past_the_cap_get_the_protocol_refusal_not_the_handler() {
         },
     ));
     let lines = tokio::task::spawn_blocking(move || {
-        // Held open, so every connection after the third is past the per-address cap.
         let mut held = Vec::new();
         let mut lines = Vec::new();
         for _ in 0..10 {
@@ -252,9 +264,6 @@ async fn connections_past_the_cap_get_the_protocol_refusal_not_the_handler() {
     })
     .await
     .unwrap();
-    assert_eq!(lines[..3], ["220 hello\r\n"; 3]);
-    let refusal = format!("{POP3_REFUSAL}\r\n");
-    assert!(lines[3..].iter().all(|l| *l == refusal), "{lines:?}");
-    assert_eq!(handled.load(Ordering::SeqCst), 3);
     stop_within(stop, server, 5).await;
+    (lines, handled.load(Ordering::SeqCst))
 }

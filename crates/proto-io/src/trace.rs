@@ -3,9 +3,10 @@
 //!
 //! Every driver feeds the bytes it writes and reads to a [`Trace`]. The tap cuts them into
 //! lines, hides what must not reach a log (passwords, SASL exchanges, APOP digests, IMAP LOGIN
-//! passwords) and folds message bodies (SMTP DATA and BDAT, POP3 RETR and TOP) into one summary
-//! line, then hands each [`TraceLine`] to a [`TraceSink`]: `tracing` by default, or a
-//! collector that a program can print (the walkthrough does).
+//! passwords) and folds message bodies (SMTP DATA and BDAT, POP3 RETR and TOP, IMAP literals)
+//! into one summary line, then hands each [`TraceLine`] to a [`TraceSink`]: `tracing` by
+//! default, or a collector that a program can print (the walkthrough does). How it follows
+//! pipelined and hostile conversations without being fooled is in `trace/redact.rs`.
 
 mod raw;
 mod redact;

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use common::{BOGUS_ENDS, server_config, small_extensions};
 use proto_core::{BareLineEnding, Machine, TransportAction};
-use smtp_proto::server::{Event, Server, ServerConfig};
+use smtp_proto::{ServerEvent, Server, ServerConfig};
 use smtp_proto::{EnhancedStatusCode, Limits, ProtocolError, Reply, ReplyCode};
 
 /// Feeds `bytes`, answers every decision (RCPT with `rcpt_reply`), and returns the events
@@ -24,9 +24,9 @@ fn feed(server: &mut Server, bytes: &[u8], rcpt_reply: Option<u16>) -> (Vec<Stri
     let mut events = Vec::new();
     while let Some(event) = server.poll_event() {
         match event {
-            Ok(Event::Body(chunk)) => events.push(format!("body {}", chunk.escape_ascii())),
-            Ok(Event::MailFrom { decision, .. }) => server.accept(decision).unwrap(),
-            Ok(Event::RcptTo { decision, .. }) => match rcpt_reply {
+            Ok(ServerEvent::BodyChunk(chunk)) => events.push(format!("body {}", chunk.escape_ascii())),
+            Ok(ServerEvent::MailFrom { decision, .. }) => server.accept(decision).unwrap(),
+            Ok(ServerEvent::RcptTo { decision, .. }) => match rcpt_reply {
                 None => server.accept(decision).unwrap(),
                 Some(code) => {
                     let reply = Reply::new(
@@ -38,11 +38,11 @@ fn feed(server: &mut Server, bytes: &[u8], rcpt_reply: Option<u16>) -> (Vec<Stri
                     server.reject(decision, reply).unwrap();
                 }
             },
-            Ok(Event::DataEnd { decision, size, .. }) => {
+            Ok(ServerEvent::DataEnd { decision, size, .. }) => {
                 events.push(format!("end {size}"));
                 server.accept(decision).unwrap();
             }
-            Ok(Event::MessageRefused { reply }) => events.push(format!("refused {}", reply.code())),
+            Ok(ServerEvent::MessageRefused { reply }) => events.push(format!("refused {}", reply.code())),
             Ok(other) => events.push(format!("{other:?}")),
             Err(e) => events.push(format!("error {e}")),
         }

@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime};
 use mailstore::{Delivery, Envelope, QueueWriter};
 use proto_io::AsyncDriver;
 use proto_io::serve::Accepted;
-use smtp_proto::server::{Event, ServerConfig};
+use smtp_proto::{ServerEvent, ServerConfig};
 use smtp_proto::{EnhancedStatusCode, ForwardPath, Reply, ReplyCode, ReversePath, Server};
 
 use crate::Context;
@@ -61,7 +61,7 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
         .with_lmtp(role == Role::Lmtp)
         .with_starttls(accepted.upgrade.is_some())
         .with_require_auth(role == Role::Submission)
-        .with_auth_without_tls(ctx.config.allow_plaintext_auth);
+        .with_plaintext_auth(ctx.config.allow_plaintext_auth);
     // Implicit TLS: the machine starts protected, with the handshake's channel bindings.
     if let Some(info) = accepted.tls_info.clone() {
         config = config.with_tls_info(info);
@@ -121,7 +121,7 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                 break;
             }
         };
-        if !matches!(event, Event::AuthIdentity { .. })
+        if !matches!(event, ServerEvent::AuthIdentity { .. })
             && let Some(named) = auth_attempt.take()
         {
             ctx.throttle
@@ -129,7 +129,7 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
         }
         let server = driver.machine();
         let answered = match event {
-            Event::Hello {
+            ServerEvent::Hello {
                 domain, decision, ..
             } => {
                 helo = domain;
@@ -138,7 +138,7 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                     None => Ok(()),
                 }
             }
-            Event::AuthSecret {
+            ServerEvent::AuthSecret {
                 mechanism,
                 authcid,
                 decision,
@@ -159,13 +159,13 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                     .run_here(|| server.provide_secret(decision, secret))
                     .await
             }
-            Event::AuthToken { decision, .. } => server.provide_token(
+            ServerEvent::AuthToken { decision, .. } => server.provide_token(
                 decision,
                 sasl_proto::TokenVerdict::Invalid {
                     json: "{\"status\":\"invalid_token\"}".into(),
                 },
             ),
-            Event::AuthIdentity {
+            ServerEvent::AuthIdentity {
                 authcid,
                 authzid,
                 decision,
@@ -185,7 +185,7 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                     )
                 }
             }
-            Event::MailFrom { from, decision, .. } => {
+            ServerEvent::MailFrom { from, decision, .. } => {
                 // A user sends as the user's own addresses (or the null path) only.
                 if role == Role::Submission
                     && let Some(user) = &user
@@ -204,7 +204,7 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                     server.accept(decision)
                 }
             }
-            Event::RcptTo { to, decision, .. } => {
+            ServerEvent::RcptTo { to, decision, .. } => {
                 // Probing for names slows down like guessing passwords (LMTP is a trusted
                 // local link: not throttled).
                 if role != Role::Lmtp {
@@ -228,7 +228,7 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                     }
                 }
             }
-            Event::Body(chunk) => {
+            ServerEvent::BodyChunk(chunk) => {
                 if !tx.started {
                     start(
                         &ctx,
@@ -246,7 +246,7 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                 }
                 Ok(())
             }
-            Event::DataEnd {
+            ServerEvent::DataEnd {
                 recipient,
                 decision,
                 ..
@@ -329,12 +329,12 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                     },
                 }
             }
-            Event::MessageRefused { .. } | Event::Reset => {
+            ServerEvent::MessageRefused { .. } | ServerEvent::Reset => {
                 // Dropped deliveries and queue writers leave nothing behind.
                 tx = Transaction::default();
                 Ok(())
             }
-            Event::Quit | Event::Closed => Ok(()),
+            ServerEvent::Quit | ServerEvent::Closed => Ok(()),
             _ => Ok(()),
         };
         if let Err(e) = answered {

@@ -1,5 +1,16 @@
 //! Server helpers: an accept loop with connection caps, one tokio task per connection, TLS
 //! (implicit or for a later STARTTLS) from a certificate and key.
+//!
+//! The loop ends only at shutdown: an accept error is logged and retried after a growing wait
+//! ([`Backoff`]). The caps are enforced here for every protocol: a connection past one gets
+//! the protocol's refusal line ([`ServeConfig::refusal_line`]) and is closed, without ever
+//! reaching the handler.
+
+mod accept;
+mod refuse;
+
+pub use accept::{Accept, BACKOFF_FIRST, BACKOFF_MAX, Backoff};
+pub use refuse::{IMAP_REFUSAL, POP3_REFUSAL, REFUSAL_DEADLINE, REFUSALS_IN_FLIGHT, SMTP_REFUSAL};
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -7,12 +18,10 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
-use proto_core::TlsInfo;
-use tokio::net::TcpListener;
-
 use crate::blocking::TlsUpgrade;
 use crate::tls::ServerTls;
 use crate::tokio_driver::AsyncStream;
+use proto_core::TlsInfo;
 
 /// How a listener treats its connections.
 #[derive(Debug, Clone)]
@@ -25,24 +34,27 @@ pub struct ServeConfig {
     pub max_connections: usize,
     /// Connections served at once from one IP address.
     pub max_per_ip: usize,
+    /// What a connection past a cap is told before it is closed, without CRLF: the
+    /// protocol's "try later" ([`SMTP_REFUSAL`], [`POP3_REFUSAL`], [`IMAP_REFUSAL`]).
+    pub refusal_line: String,
 }
 
 impl Default for ServeConfig {
+    /// No TLS, 256 connections, 16 per address, refused with SMTP's 421.
     fn default() -> Self {
         Self {
             tls: None,
             implicit_tls: false,
             max_connections: 256,
             max_per_ip: 16,
+            refusal_line: SMTP_REFUSAL.into(),
         }
     }
 }
 
-/// Why a connection was not admitted; the handler should answer with the protocol's
-/// "try later" (SMTP 421, POP3 -ERR [SYS/TEMP]) and close.
+/// Why a connection was not admitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Refusal {
+enum Refusal {
     /// The listener serves `max_connections` already.
     TooManyConnections,
     /// This address has `max_per_ip` connections already.
@@ -60,8 +72,6 @@ pub struct Accepted {
     pub upgrade: Option<TlsUpgrade>,
     /// What the implicit TLS handshake gave.
     pub tls_info: Option<TlsInfo>,
-    /// Set when the connection must be refused politely.
-    pub refusal: Option<Refusal>,
 }
 
 /// Releases a connection's place when its task ends.
@@ -93,38 +103,55 @@ impl Drop for Slot {
 
 /// Accepts connections until `shutdown` completes, running `handler` in a task for each.
 ///
-/// Connections past a cap are still handed to the handler, with [`Accepted::refusal`] set, so
-/// the protocol can say why before closing. Returns once the shutdown future completes; tasks
-/// already running go on until they end.
-pub async fn serve<H, F>(
-    listener: TcpListener,
+/// Connections past a cap get [`ServeConfig::refusal_line`] and are closed; the handler never
+/// sees them. Accept errors are logged and retried after a [`Backoff`]. Returns once the
+/// shutdown future completes; tasks already running go on until they end.
+pub async fn serve<L, H, F>(
+    mut listener: L,
     config: ServeConfig,
     handler: H,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()>
 where
+    L: Accept,
     H: Fn(Accepted) -> F + Send + Sync + 'static,
     F: Future<Output = ()> + Send + 'static,
 {
     let handler = Arc::new(handler);
     let counts = Arc::new(Mutex::new(Counts::default()));
+    let refuser = refuse::Refuser::new(&config.refusal_line);
+    let mut backoff = Backoff::default();
     tokio::pin!(shutdown);
     loop {
         let (tcp, peer) = tokio::select! {
             () = &mut shutdown => return Ok(()),
             accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                // A connection that failed before accept completed is no reason to stop.
-                Err(e) if is_transient(&e) => continue,
-                Err(e) => return Err(e),
+                Ok(pair) => {
+                    backoff.succeeded();
+                    pair
+                }
+                // A connection that failed before accept completed is no reason to wait.
+                Err(e) if accept::is_per_connection(&e) => continue,
+                Err(e) => {
+                    let wait = backoff.failed();
+                    tracing::warn!("accept failed, trying again in {wait:?}: {e}");
+                    tokio::select! {
+                        () = &mut shutdown => return Ok(()),
+                        () = tokio::time::sleep(wait) => continue,
+                    }
+                }
             },
         };
         let _ = tcp.set_nodelay(true);
-        let refusal = admit(&counts, peer.ip(), &config);
-        let slot = refusal.is_none().then(|| Slot {
+        if let Some(refusal) = admit(&counts, peer.ip(), &config) {
+            tracing::info!(%peer, "connection refused: {refusal:?}");
+            refuser.refuse(tcp);
+            continue;
+        }
+        let slot = Slot {
             counts: counts.clone(),
             ip: peer.ip(),
-        });
+        };
         let handler = handler.clone();
         let config = config.clone();
         tokio::spawn(async move {
@@ -136,7 +163,6 @@ where
                         peer,
                         upgrade: None,
                         tls_info: Some(info),
-                        refusal,
                     },
                     Err(e) => {
                         tracing::debug!(%peer, "TLS handshake failed: {e}");
@@ -148,7 +174,6 @@ where
                     peer,
                     upgrade: tls.clone().map(TlsUpgrade::Server),
                     tls_info: None,
-                    refusal,
                 },
             };
             handler(accepted).await;
@@ -170,13 +195,4 @@ fn admit(counts: &Mutex<Counts>, ip: IpAddr, config: &ServeConfig) -> Option<Ref
     counts.total += 1;
     *counts.per_ip.entry(ip).or_insert(0) += 1;
     None
-}
-
-fn is_transient(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::Interrupted
-    )
 }

@@ -3,11 +3,19 @@
 //!
 //! Every driver feeds the bytes it writes and reads to a [`Trace`]. The tap cuts them into
 //! lines, hides what must not reach a log (passwords, SASL exchanges, APOP digests, IMAP LOGIN
-//! passwords) and folds message bodies (SMTP DATA and BDAT, POP3 RETR and TOP) into one summary
-//! line, then hands each [`TraceLine`] to a [`TraceSink`]: `tracing` by default, or a
-//! collector that a program can print (the walkthrough does).
+//! passwords) and folds message bodies (SMTP DATA and BDAT, POP3 RETR and TOP, IMAP literals)
+//! into one summary line, then hands each [`TraceLine`] to a [`TraceSink`]: `tracing` by
+//! default, or a collector that a program can print (the walkthrough does). How it follows
+//! pipelined and hostile conversations without being fooled is in `trace/redact.rs`.
+
+mod raw;
+mod redact;
 
 use std::sync::{Arc, Mutex};
+
+use redact::Redactor;
+#[cfg(test)]
+use redact::SHOW_MAX;
 
 /// Which way a line went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -83,9 +91,7 @@ impl TraceSink for Collector {
     }
 }
 
-/// The longest line the tap shows whole; longer ones are cut with a note.
-const SHOW_MAX: usize = 200;
-/// The most the tap buffers of one unfinished line.
+/// The most the tap buffers of one unfinished line, and of client bytes held after DATA.
 const LINE_MAX: usize = 64 * 1024;
 
 /// Which side of the protocol the tapped connection plays: the redactor must know whose
@@ -105,6 +111,8 @@ pub struct Trace {
     side: Side,
     sent: Partial,
     received: Partial,
+    /// Client bytes sent after DATA, before its reply: a body or commands, as the reply says.
+    held: Partial,
     redactor: Redactor,
 }
 
@@ -122,6 +130,8 @@ struct Partial {
     bytes: Vec<u8>,
     /// Octets dropped because the line passed `LINE_MAX`.
     dropped: usize,
+    /// The last octet pushed (kept or dropped) was a CR.
+    last_cr: bool,
 }
 
 impl Trace {
@@ -142,7 +152,8 @@ impl Trace {
             side,
             sent: Partial::default(),
             received: Partial::default(),
-            redactor: Redactor::default(),
+            held: Partial::default(),
+            redactor: Redactor::new(side == Side::Client),
         }
     }
 
@@ -180,17 +191,20 @@ impl Trace {
             Direction::Received
         };
         while !bytes.is_empty() {
-            // Raw octets a BDAT command announced are no lines: count them.
-            if from_client && self.redactor.raw_left > 0 {
-                let n = bytes.len().min(self.redactor.raw_left);
-                self.redactor.raw_left -= n;
-                self.redactor.body_octets += n;
+            // Raw octets a line announced (a BDAT chunk, an IMAP literal) are no lines.
+            let raw_left = self.redactor.raw_left(speaker);
+            if raw_left > 0 {
+                let n = bytes.len().min(raw_left);
                 bytes = bytes.get(n..).unwrap_or_default();
-                if self.redactor.raw_left == 0 {
-                    let summary = self.redactor.end_raw();
+                if let Some(summary) = self.redactor.raw(speaker, n) {
                     self.emit(direction, summary);
                 }
                 continue;
+            }
+            // After DATA, nothing the client says means anything until the server answers.
+            if from_client && self.redactor.holding {
+                push_bounded(&mut self.held, bytes);
+                return;
             }
             let partial = match direction {
                 Direction::Sent => &mut self.sent,
@@ -199,17 +213,24 @@ impl Trace {
             match memchr::memchr(b'\n', bytes) {
                 Some(i) => {
                     let (head, tail) = bytes.split_at(i + 1);
-                    // The line end is not content: keep it out of the bound and the count.
-                    let content = head.strip_suffix(b"\n").unwrap_or(head);
-                    push_bounded(partial, content.strip_suffix(b"\r").unwrap_or(content));
+                    // The LF is not content: keep it out of the bound and the count. A CR
+                    // before it is kept until the whole line is there, to tell CRLF apart.
+                    push_bounded(partial, head.strip_suffix(b"\n").unwrap_or(head));
                     bytes = tail;
+                    let crlf = std::mem::take(&mut partial.last_cr);
                     let mut line = std::mem::take(&mut partial.bytes);
-                    let dropped = std::mem::take(&mut partial.dropped);
-                    while matches!(line.last(), Some(b'\n' | b'\r')) {
-                        line.pop();
+                    let mut dropped = std::mem::take(&mut partial.dropped);
+                    if crlf {
+                        match dropped {
+                            0 => _ = line.pop(),
+                            _ => dropped -= 1,
+                        }
                     }
-                    if let Some(text) = self.redactor.line(speaker, &line, dropped) {
+                    if let Some(text) = self.redactor.line(speaker, &line, crlf, dropped) {
                         self.emit(direction, text);
+                    }
+                    if self.redactor.take_released() {
+                        self.release_held();
                     }
                 }
                 None => {
@@ -217,6 +238,25 @@ impl Trace {
                     bytes = &[];
                 }
             }
+        }
+    }
+
+    /// Feeds again the client bytes held while DATA awaited its reply.
+    fn release_held(&mut self) {
+        let held = std::mem::take(&mut self.held);
+        let client = match self.side {
+            Side::Client => Direction::Sent,
+            Side::Server => Direction::Received,
+        };
+        self.feed(client, &held.bytes);
+        if held.dropped > 0 {
+            // The line the bound cut is broken: it is not shown.
+            match client {
+                Direction::Sent => self.sent = Partial::default(),
+                Direction::Received => self.received = Partial::default(),
+            }
+            let text = format!("[{} more octets after DATA, not shown]", held.dropped);
+            self.emit(client, text);
         }
     }
 
@@ -230,162 +270,15 @@ impl Trace {
 }
 
 fn push_bounded(partial: &mut Partial, bytes: &[u8]) {
+    if let Some(&last) = bytes.last() {
+        partial.last_cr = last == b'\r';
+    }
     let room = LINE_MAX.saturating_sub(partial.bytes.len());
     let take = bytes.len().min(room);
     partial
         .bytes
         .extend_from_slice(bytes.get(..take).unwrap_or_default());
     partial.dropped += bytes.len() - take;
-}
-
-/// What the redactor knows of the conversation so far. It speaks of client lines as
-/// `Sent` and server lines as `Received`, whichever end the tap is on.
-#[derive(Debug, Default)]
-struct Redactor {
-    /// A SASL exchange is under way: client lines are secrets until the server's final reply.
-    in_auth: bool,
-    /// The client sent DATA; a 354 reply starts the body.
-    data_asked: bool,
-    /// The client sent RETR or TOP; a +OK reply starts the body.
-    retr_asked: bool,
-    /// Lines of a body are being counted (client side for DATA, server side for RETR).
-    body: Option<Direction>,
-    body_lines: usize,
-    body_octets: usize,
-    /// Octets of a BDAT chunk still to come.
-    raw_left: usize,
-}
-
-impl Redactor {
-    /// The text to show for a line, or `None` while it is folded into a body summary.
-    fn line(&mut self, direction: Direction, line: &[u8], dropped: usize) -> Option<String> {
-        if self.body == Some(direction) {
-            if line == b"." {
-                self.body = None;
-                let summary = format!(
-                    "[message body: {} lines, {} octets]",
-                    self.body_lines, self.body_octets
-                );
-                self.body_lines = 0;
-                self.body_octets = 0;
-                return Some(format!("{summary}\n."));
-            }
-            self.body_lines += 1;
-            self.body_octets += line.len() + 2 + dropped;
-            return None;
-        }
-        let text = String::from_utf8_lossy(line);
-        let shown = match direction {
-            Direction::Sent => self.client_line(&text),
-            Direction::Received => self.server_line(&text),
-        };
-        Some(shorten(shown, dropped))
-    }
-
-    fn client_line(&mut self, text: &str) -> String {
-        if self.in_auth {
-            // A cancel ("*") is no secret; anything else in an exchange is.
-            return if text == "*" {
-                text.into()
-            } else {
-                "***".into()
-            };
-        }
-        let words: Vec<&str> = text.split(' ').collect();
-        let upper = |i: usize| {
-            words
-                .get(i)
-                .map(|w| w.to_ascii_uppercase())
-                .unwrap_or_default()
-        };
-        let verb = upper(0);
-        match verb.as_str() {
-            "AUTH" => {
-                self.in_auth = true;
-                keep_words(&words, 2)
-            }
-            "PASS" => "PASS ***".into(),
-            "APOP" => keep_words(&words, 2),
-            "DATA" => {
-                self.data_asked = true;
-                text.into()
-            }
-            "BDAT" => {
-                self.raw_left = words.get(1).and_then(|n| n.parse().ok()).unwrap_or(0);
-                text.into()
-            }
-            "RETR" | "TOP" => {
-                self.retr_asked = true;
-                text.into()
-            }
-            _ => match upper(1).as_str() {
-                // IMAP: tag AUTHENTICATE mechanism [initial-response]; tag LOGIN user password.
-                "AUTHENTICATE" => {
-                    self.in_auth = true;
-                    keep_words(&words, 3)
-                }
-                "LOGIN" => keep_words(&words, 3),
-                _ => text.into(),
-            },
-        }
-    }
-
-    fn server_line(&mut self, text: &str) -> String {
-        if self.in_auth {
-            let continues =
-                text.starts_with("334") || text.starts_with('+') && !text.starts_with("+OK");
-            if !continues {
-                self.in_auth = false;
-            }
-        }
-        if self.data_asked {
-            self.data_asked = false;
-            if text.starts_with("354") {
-                self.body = Some(Direction::Sent);
-            }
-        }
-        if self.retr_asked {
-            self.retr_asked = false;
-            if text.starts_with("+OK") {
-                self.body = Some(Direction::Received);
-            }
-        }
-        text.into()
-    }
-
-    fn end_raw(&mut self) -> String {
-        let octets = std::mem::take(&mut self.body_octets);
-        format!("[BDAT chunk: {octets} octets]")
-    }
-}
-
-/// The first `keep` words, then "***" if there were more.
-fn keep_words(words: &[&str], keep: usize) -> String {
-    let mut out = words
-        .iter()
-        .take(keep)
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" ");
-    if words.len() > keep {
-        out.push_str(" ***");
-    }
-    out
-}
-
-fn shorten(mut text: String, dropped: usize) -> String {
-    if text.len() > SHOW_MAX {
-        let mut cut = SHOW_MAX;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let rest = text.len() - cut + dropped;
-        text.truncate(cut);
-        text.push_str(&format!(" [... {rest} more octets]"));
-    } else if dropped > 0 {
-        text.push_str(&format!(" [... {dropped} more octets]"));
-    }
-    text
 }
 
 #[cfg(test)]
@@ -447,28 +340,44 @@ mod tests {
     #[test]
     fn pop3_and_imap_secrets_are_hidden() {
         let lines = run(&[
+            (S, "+OK ready\r\n"),
             (C, "USER bob\r\nPASS hunter2 with spaces\r\n"),
-            (S, "+OK\r\n"),
+            (S, "+OK\r\n-ERR [AUTH] no\r\n"),
             (C, "APOP bob c4c9334bac560ecc979e58001b3e22fb\r\n"),
-            (C, "a1 LOGIN bob hunter2\r\n"),
-            (C, "a2 AUTHENTICATE PLAIN AGJvYgBodW50ZXIy\r\n"),
-            (S, "a2 OK\r\n"),
+            (S, "+OK\r\n"),
             (C, "RETR 1\r\n"),
             (S, "+OK 20 octets\r\nline one\r\n..two\r\n.\r\n"),
         ]);
         assert_eq!(
             lines,
             vec![
+                "+OK ready",
                 "USER bob",
                 "PASS ***",
                 "+OK",
+                "-ERR [AUTH] no",
                 "APOP bob ***",
-                "a1 LOGIN bob ***",
-                "a2 AUTHENTICATE PLAIN ***",
-                "a2 OK",
+                "+OK",
                 "RETR 1",
                 "+OK 20 octets",
                 "[message body: 2 lines, 17 octets]\n.",
+            ]
+        );
+        let lines = run(&[
+            (S, "* OK IMAP4rev2 ready\r\n"),
+            (C, "a1 LOGIN bob hunter2\r\n"),
+            (S, "a1 NO bad\r\n"),
+            (C, "a2 AUTHENTICATE PLAIN AGJvYgBodW50ZXIy\r\n"),
+            (S, "a2 OK\r\n"),
+        ]);
+        assert_eq!(
+            lines,
+            vec![
+                "* OK IMAP4rev2 ready",
+                "a1 LOGIN bob ***",
+                "a1 NO bad",
+                "a2 AUTHENTICATE PLAIN ***",
+                "a2 OK",
             ]
         );
     }
@@ -483,6 +392,7 @@ mod tests {
     fn a_server_side_tap_hides_the_same_secrets() {
         let collector = Collector::new();
         let mut trace = Trace::server("s", Arc::new(collector.clone()));
+        trace.sent(b"+OK ready\r\n");
         trace.received(b"AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n");
         trace.sent(b"235 ok\r\n");
         trace.received(b"RETR 1\r\n");
@@ -491,6 +401,7 @@ mod tests {
         assert_eq!(
             lines,
             vec![
+                "+OK ready",
                 "AUTH PLAIN ***",
                 "235 ok",
                 "RETR 1",
@@ -498,7 +409,7 @@ mod tests {
                 "[message body: 1 lines, 13 octets]\n."
             ]
         );
-        assert_eq!(collector.lines()[0].direction, Direction::Received);
+        assert_eq!(collector.lines()[1].direction, Direction::Received);
     }
 
     #[test]

@@ -14,6 +14,8 @@
 //! `smtpd_forbid_bare_newline`), or normalised by configuration. A message over the size
 //! limit, or with a refused line end, is drained to its end and then refused (552, 550).
 
+mod bare;
+
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -305,6 +307,8 @@ struct Transaction {
     /// The line length limit over the message data (RFC 5321 4.5.3.1.6).
     lines: LineLimit,
     bdat_used: bool,
+    /// Bare CR and LF across BDAT chunks.
+    bare: bare::BareScan,
 }
 
 impl Transaction {
@@ -496,15 +500,22 @@ impl Server {
 
     /// Sends an error reply and counts it; past the limit, 421 and close.
     fn error(&mut self, code: u16, enhanced: (u8, u16, u16), text: &str) {
-        self.errors += 1;
-        if self.errors > self.config.limits.max_errors {
-            let text = format!("{} Error: too many errors", self.config.hostname);
-            self.send(421, (4, 7, 0), &text);
-            self.close();
-            self.events.push_back(Err(ProtocolError::TooManyErrors));
-        } else {
+        if !self.count_error() {
             self.send(code, enhanced, text);
         }
+    }
+
+    /// Counts an error; past the limit, sends 421, closes and returns true.
+    fn count_error(&mut self) -> bool {
+        self.errors += 1;
+        if self.errors <= self.config.limits.max_errors {
+            return false;
+        }
+        let text = format!("{} Error: too many errors", self.config.hostname);
+        self.send(421, (4, 7, 0), &text);
+        self.close();
+        self.events.push_back(Err(ProtocolError::TooManyErrors));
+        true
     }
 
     fn close(&mut self) {
@@ -710,6 +721,7 @@ impl Server {
                         long_line: false,
                         lines: LineLimit::new(self.config.limits.max_text_line),
                         bdat_used: false,
+                        bare: bare::BareScan::default(),
                     });
                 }
                 self.fill_reply(id, &r);
@@ -720,6 +732,10 @@ impl Server {
                     tx.rcpts.push(to);
                 }
                 self.fill_reply(id, &r);
+                // An unknown user is an error like any other: probing names ends the session.
+                if r.code().is_permanent() {
+                    self.count_error();
+                }
             }
             Pending::DataEnd => {
                 let r = custom.unwrap_or_else(|| reply(250, (2, 0, 0), "Ok: queued"));
@@ -1232,9 +1248,24 @@ impl Server {
                     let n = usize::try_from(*remaining)
                         .unwrap_or(usize::MAX)
                         .min(data.len());
-                    let chunk = data.split_to(n).freeze();
+                    let mut chunk = data.split_to(n).freeze();
                     *remaining -= n as u64;
                     self.idle.body(n);
+                    // Octets of a message in lines: the bare line end policy of DATA.
+                    let policy = self.config.bare_line_endings;
+                    if let Some(tx) = self
+                        .tx
+                        .as_mut()
+                        .filter(|t| t.params.body != Some(Body::BinaryMime))
+                    {
+                        match tx.bare.chunk(chunk, policy) {
+                            Ok(checked) => chunk = checked,
+                            Err(what) => {
+                                tx.bad_ending.get_or_insert(what);
+                                return Some(None);
+                            }
+                        }
+                    }
                     let pass = refused.is_none()
                         && self.tx.as_ref().is_some_and(|t| t.refusal("").is_none());
                     return Some(pass.then_some(Ok(ServerEvent::BodyChunk(chunk))));
@@ -1248,6 +1279,12 @@ impl Server {
                     return Some(None);
                 }
                 if last {
+                    let policy = self.config.bare_line_endings;
+                    if let Some(tx) = self.tx.as_mut()
+                        && let Some(what) = tx.bare.finish(policy)
+                    {
+                        tx.bad_ending.get_or_insert(what);
+                    }
                     Some(self.end_of_data())
                 } else {
                     let size = self.tx.as_ref().map_or(0, |t| t.size);

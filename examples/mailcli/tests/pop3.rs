@@ -44,10 +44,21 @@ fn args<'a>(port: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
 }
 
 /// The messages of a Maildir, read back with CRLF line ends, in name order.
+fn delivery_key(id: &str) -> (u64, u64, u64) {
+    let number = |s: &str| s.parse::<u64>().unwrap_or(u64::MAX);
+    let (secs, rest) = id.split_once(".M").unwrap_or((id, ""));
+    let (usecs, rest) = rest.split_once('P').unwrap_or((rest, ""));
+    let n = rest.split_once('Q').map_or("", |(_, q)| q);
+    let n = n.split('.').next().unwrap_or("");
+    (number(secs), number(usecs), number(n))
+}
+
 fn maildir_messages(dir: &std::path::Path) -> Vec<Vec<u8>> {
     let maildir = mailstore::Maildir::open_or_create(dir).unwrap();
     let mut entries = maildir.list().unwrap();
-    entries.sort_by(|a, b| a.id.cmp(&b.id));
+    // Delivery order: by the numbers of `<secs>.M<usecs>P<pid>Q<n>.<host>` (the usecs are not
+    // zero-padded, so the names do not sort as text).
+    entries.sort_by_key(|e| delivery_key(&e.id));
     entries
         .iter()
         .map(|e| maildir.read(&e.id).unwrap())

@@ -32,6 +32,10 @@ pub struct Config {
     pub relay: RelayConfig,
     /// Allow logins and AUTH without TLS (trusted local links only).
     pub allow_plaintext_auth: bool,
+    /// How failed logins slow down and lock out.
+    pub login_throttle: crate::throttle::ThrottleConfig,
+    /// What a submission's `From:` header may hold: "off", "warn" or "refuse".
+    pub from_header: crate::sender::FromHeaderPolicy,
 }
 
 impl Default for Config {
@@ -47,6 +51,8 @@ impl Default for Config {
             retry: RetryConfig::default(),
             relay: RelayConfig::default(),
             allow_plaintext_auth: false,
+            login_throttle: crate::throttle::ThrottleConfig::default(),
+            from_header: crate::sender::FromHeaderPolicy::default(),
         }
     }
 }
@@ -139,6 +145,8 @@ pub struct Limits {
     pub max_message_size: u64,
     /// Recipients per message.
     pub max_recipients: usize,
+    /// Password hashes computed at once (0: one per core).
+    pub hash_workers: usize,
 }
 
 impl Default for Limits {
@@ -148,6 +156,7 @@ impl Default for Limits {
             max_per_ip: 20,
             max_message_size: 25 * 1024 * 1024,
             max_recipients: 100,
+            hash_workers: 0,
         }
     }
 }

@@ -1,19 +1,25 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod auth;
+mod canonical;
 pub mod config;
+mod maintenance;
 #[cfg(feature = "mx")]
 pub mod mx;
+pub mod offload;
 pub mod pop3;
 pub mod relay;
+pub mod sender;
 pub mod smtp;
+pub mod throttle;
 pub mod users;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use mailstore::{Maildir, Queue};
-use proto_io::serve::{ServeConfig, serve};
+use proto_io::serve::{POP3_REFUSAL, SMTP_REFUSAL, ServeConfig, serve};
 use proto_io::{ServerTls, TraceSink};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -62,6 +68,10 @@ pub struct Context {
     pub trace: Option<Arc<dyn TraceSink>>,
     /// Turns true when the server shuts down: SMTP sessions answer 421 and close.
     pub shutting_down: tokio::sync::watch::Sender<bool>,
+    /// Slows failed logins down and locks out, per address and per user.
+    pub throttle: throttle::LoginThrottle,
+    /// Password hashing, off the async workers.
+    pub hashing: offload::HashPool,
     /// The resolver for domains without a route, when `[relay] mx` is on.
     #[cfg(feature = "mx")]
     pub mx: Option<mx::MxResolver>,
@@ -176,10 +186,26 @@ fn server_tls(config: &Config) -> Result<(ServerTls, String), StartError> {
     Ok((tls, cert_pem))
 }
 
+/// What a server can be given besides its configuration (tests use it).
+#[derive(Default)]
+pub struct Hooks {
+    /// Checks passwords instead of the users file's argon2 hashes.
+    pub password_check: Option<Arc<dyn offload::PasswordCheck>>,
+}
+
 /// Starts every configured listener and the relay worker.
 pub async fn start(
     config: Config,
     trace: Option<Arc<dyn TraceSink>>,
+) -> Result<Running, StartError> {
+    start_with(config, trace, Hooks::default()).await
+}
+
+/// Starts the server as [`start`] does, with `hooks`.
+pub async fn start_with(
+    config: Config,
+    trace: Option<Arc<dyn TraceSink>>,
+    hooks: Hooks,
 ) -> Result<Running, StartError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::Io {
         what: format!("creating {}", config.data_dir.display()),
@@ -199,7 +225,10 @@ pub async fn start(
             "[relay] mx = true needs mailserver built with the `mx` feature".into(),
         ));
     }
+    let password_check = hooks.password_check.unwrap_or_else(|| users.clone());
     let context = Arc::new(Context {
+        throttle: throttle::LoginThrottle::new(config.login_throttle.clone()),
+        hashing: offload::HashPool::new(config.limits.hash_workers, password_check),
         config,
         users,
         queue,
@@ -213,56 +242,72 @@ pub async fn start(
     let mut addresses = Addresses::default();
     let listen = context.config.listen.clone();
     let limits = &context.config.limits;
-    let serve_config = |implicit: bool| ServeConfig {
+    let serve_config = |implicit: bool, refusal_line: &str| ServeConfig {
         tls: Some(tls.clone()),
         implicit_tls: implicit,
         max_connections: limits.max_connections,
         max_per_ip: limits.max_per_ip,
+        refusal_line: refusal_line.into(),
     };
 
     type Handler = fn(
         Arc<Context>,
         proto_io::serve::Accepted,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
-    let listeners: [(Option<SocketAddr>, bool, Handler, &mut Option<SocketAddr>); 6] = [
+    // Each listener: where, implicit TLS, the session, where it was bound, and the protocol's
+    // refusal of a connection past the caps (written by `serve`).
+    type Listener<'a> = (
+        Option<SocketAddr>,
+        bool,
+        Handler,
+        &'a mut Option<SocketAddr>,
+        &'static str,
+    );
+    let listeners: [Listener<'_>; 6] = [
         (
             listen.smtp,
             false,
             |c, a| Box::pin(smtp::session(c, smtp::Role::Mx, a)),
             &mut addresses.smtp,
+            SMTP_REFUSAL,
         ),
         (
             listen.submission,
             false,
             |c, a| Box::pin(smtp::session(c, smtp::Role::Submission, a)),
             &mut addresses.submission,
+            SMTP_REFUSAL,
         ),
         (
             listen.submissions,
             true,
             |c, a| Box::pin(smtp::session(c, smtp::Role::Submission, a)),
             &mut addresses.submissions,
+            SMTP_REFUSAL,
         ),
         (
             listen.lmtp,
             false,
             |c, a| Box::pin(smtp::session(c, smtp::Role::Lmtp, a)),
             &mut addresses.lmtp,
+            SMTP_REFUSAL,
         ),
         (
             listen.pop3,
             false,
             |c, a| Box::pin(pop3::session(c, a)),
             &mut addresses.pop3,
+            POP3_REFUSAL,
         ),
         (
             listen.pop3s,
             true,
             |c, a| Box::pin(pop3::session(c, a)),
             &mut addresses.pop3s,
+            POP3_REFUSAL,
         ),
     ];
-    for (address, implicit, handler, bound) in listeners {
+    for (address, implicit, handler, bound, refusal) in listeners {
         let Some(address) = address else { continue };
         let listener = TcpListener::bind(address)
             .await
@@ -273,7 +318,7 @@ pub async fn start(
         *bound = listener.local_addr().ok();
         let ctx = context.clone();
         let mut down = context.shutting_down.subscribe();
-        let config = serve_config(implicit);
+        let config = serve_config(implicit, refusal);
         tasks.push(tokio::spawn(async move {
             let handle = move |accepted| handler(ctx.clone(), accepted);
             if let Err(e) = serve(listener, config, handle, async move {
@@ -285,6 +330,7 @@ pub async fn start(
             }
         }));
     }
+    tasks.push(maintenance::start(context.clone()));
     let relay = Some(tokio::spawn(relay::run(context.clone())));
     Ok(Running {
         addresses,

@@ -65,6 +65,9 @@ pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
         driver = driver.with_trace(trace);
     }
     let mut maildrop: Option<Maildrop> = None;
+    // A SASL exchange named a user: it failed unless its questions go on to a login (the
+    // machine ends a wrong proof itself).
+    let mut sasl_attempt: crate::auth::Attempt = None;
     loop {
         let event = match driver.next_event().await {
             Ok(Some(event)) => event,
@@ -74,12 +77,38 @@ pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
                 break;
             }
         };
+        if !matches!(
+            event,
+            ServerEvent::Login { .. }
+                | ServerEvent::AuthQuestion {
+                    question: sasl_proto::Question::Authorize { .. },
+                    ..
+                }
+        ) && let Some(named) = sasl_attempt.take()
+        {
+            ctx.throttle
+                .failed(peer.ip(), named.as_deref(), Instant::now());
+        }
         let server = driver.machine();
         let answered = match event {
             ServerEvent::Login { request, decision } => {
+                let now = Instant::now();
+                let user_known = ctx.users.contains(request.user());
+                let named = user_known.then(|| request.user());
+                // A SASL login was throttled when it asked for the secret.
+                let sasl = matches!(request, LoginRequest::Sasl { .. });
+                sasl_attempt = None;
+                if !sasl && !crate::smtp::throttle_attempt(&ctx, peer, named).await {
+                    let server = driver.machine();
+                    if let Err(e) = server.reject_login(decision, LoginRefusal::LoginDelay) {
+                        tracing::warn!(%peer, "answering the POP3 machine: {e}");
+                    }
+                    continue;
+                }
                 let verified = match &request {
+                    // Hashing: on a blocking thread, at most one per permit.
                     LoginRequest::Password { user, password } => {
-                        ctx.users.verify(user, password.expose())
+                        ctx.hashing.verify(user, password).await
                     }
                     LoginRequest::Apop { user, .. } => ctx
                         .users
@@ -90,10 +119,14 @@ pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
                     LoginRequest::Sasl { .. } => ctx.users.contains(request.user()),
                     _ => false,
                 };
+                let server = driver.machine();
                 if !verified {
+                    ctx.throttle.failed(peer.ip(), named, now);
                     server.reject_login(decision, LoginRefusal::BadCredentials)
                 } else {
-                    match open_maildrop(&ctx, request.user()) {
+                    ctx.throttle.succeeded(peer.ip(), request.user(), now);
+                    // The maildir lock and the listing are file work: not on an async worker.
+                    match crate::offload::blocking(|| open_maildrop(&ctx, request.user())) {
                         Ok(open) => {
                             let listing = open
                                 .entries
@@ -114,7 +147,13 @@ pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
                 }
             }
             ServerEvent::AuthQuestion { question, decision } => {
-                server.answer_auth(decision, ctx.users.answer_auth(&question))
+                let answer = crate::auth::answer(&ctx, peer, &mut sasl_attempt, &question).await;
+                let server = driver.machine();
+                // The machine may hash (a SCRAM exchange from a stored password): not on an
+                // async worker.
+                ctx.hashing
+                    .run_here(|| server.answer_auth(decision, answer))
+                    .await
             }
             ServerEvent::Retrieve {
                 number, decision, ..
@@ -143,7 +182,10 @@ pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
                 deleted, decision, ..
             } => {
                 let ids: Vec<String> = deleted.into_iter().map(|(_, uid)| uid).collect();
-                match maildrop.as_ref().map(|m| m.maildir.delete(&ids)) {
+                // Deleting fsyncs the directories: not on an async worker.
+                let deleted =
+                    crate::offload::blocking(|| maildrop.as_ref().map(|m| m.maildir.delete(&ids)));
+                match deleted {
                     Some(Ok(_)) | None => server.accept_update(decision, None),
                     Some(Err(e)) => {
                         tracing::warn!(%peer, "deleting: {e}");
@@ -156,6 +198,10 @@ pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
         if let Err(e) = answered {
             tracing::warn!(%peer, "answering the POP3 machine: {e}");
         }
+    }
+    if let Some(named) = sasl_attempt {
+        ctx.throttle
+            .failed(peer.ip(), named.as_deref(), Instant::now());
     }
 }
 

@@ -6,7 +6,8 @@ use std::time::{Instant, SystemTime};
 
 use mailstore::{Delivery, Envelope, QueueWriter};
 use proto_io::AsyncDriver;
-use proto_io::serve::{Accepted, Refusal};
+use proto_io::serve::Accepted;
+use sasl_proto::{Answer, Question};
 use smtp_proto::{EnhancedStatusCode, ForwardPath, Reply, ReplyCode, ReversePath, Server};
 use smtp_proto::{ServerConfig, ServerEvent};
 
@@ -47,6 +48,10 @@ struct Transaction<'q> {
     queued: Option<QueueWriter<'q>>,
     started: bool,
     failed: bool,
+    /// The header block, for the `From:` policy of submissions.
+    header: crate::sender::HeaderBlock,
+    /// Local deliveries are written with every line ended by CRLF (see `canonical`).
+    canonical: crate::canonical::Canonical,
 }
 
 /// Runs one session to its end.
@@ -57,8 +62,7 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
         .with_lmtp(role == Role::Lmtp)
         .with_starttls(accepted.upgrade.is_some())
         .with_require_auth(role == Role::Submission)
-        .with_plaintext_auth(ctx.config.allow_plaintext_auth)
-        .with_decide_connection(true);
+        .with_plaintext_auth(ctx.config.allow_plaintext_auth);
     // Implicit TLS: the machine starts protected, with the handshake's channel bindings.
     if let Some(info) = accepted.tls_info.clone() {
         config = config.with_tls_info(info);
@@ -97,6 +101,9 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
     let mut user: Option<String> = None;
     let mut tx: Transaction<'_> = Transaction::default();
     let mut shutting_down = ctx.shutting_down.subscribe();
+    // An AUTH exchange named a user: it failed unless its questions go on to the
+    // authorization (the machine ends a wrong proof itself).
+    let mut auth_attempt: crate::auth::Attempt = None;
     loop {
         let next = tokio::select! {
             next = driver.next_event() => next,
@@ -115,18 +122,19 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                 break;
             }
         };
+        if !matches!(
+            event,
+            ServerEvent::AuthQuestion {
+                question: Question::Authorize { .. },
+                ..
+            }
+        ) && let Some(named) = auth_attempt.take()
+        {
+            ctx.throttle
+                .failed(peer.ip(), named.as_deref(), Instant::now());
+        }
         let server = driver.machine();
         let answered = match event {
-            ServerEvent::Connected { decision } => match accepted.refusal {
-                None => server.accept(decision),
-                Some(Refusal::TooManyFromAddress) => server.reject(
-                    decision,
-                    reply(421, (4, 7, 0), "Too many connections from your address"),
-                ),
-                Some(_) => {
-                    server.reject(decision, reply(421, (4, 3, 2), "Too busy, try again later"))
-                }
-            },
             ServerEvent::Hello {
                 domain, decision, ..
             } => {
@@ -137,29 +145,47 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                 }
             }
             ServerEvent::AuthQuestion { question, decision } => {
-                let answer = ctx.users.answer_auth(&question);
+                let answer = crate::auth::answer(&ctx, peer, &mut auth_attempt, &question).await;
                 // Authorized once the credentials are proven (SCRAM's last line only lets the
                 // client check the server).
-                if let (
-                    sasl_proto::Question::Authorize { authcid, .. },
-                    sasl_proto::Answer::Authorize(true),
-                ) = (&question, &answer)
+                if let (Question::Authorize { authcid, .. }, Answer::Authorize(true)) =
+                    (&question, &answer)
                 {
                     user = Some(authcid.clone());
                 }
-                server.answer_auth(decision, answer)
+                let server = driver.machine();
+                // The machine may hash (a SCRAM exchange from a stored password): not on an
+                // async worker.
+                ctx.hashing
+                    .run_here(|| server.answer_auth(decision, answer))
+                    .await
             }
             ServerEvent::MailFrom { from, decision, .. } => {
-                tx = Transaction {
-                    from: match &from {
-                        ReversePath::Null => String::new(),
-                        ReversePath::Mailbox(m) => m.to_string(),
-                    },
-                    ..Transaction::default()
-                };
-                server.accept(decision)
+                // A user sends as the user's own addresses (or the null path) only.
+                if role == Role::Submission
+                    && let Some(user) = &user
+                    && !crate::sender::may_use_reverse_path(&ctx.config, user, &from)
+                {
+                    let refusal = reply(553, (5, 7, 1), "Sender address not owned by you");
+                    server.reject(decision, refusal)
+                } else {
+                    tx = Transaction {
+                        from: match &from {
+                            ReversePath::Null => String::new(),
+                            ReversePath::Mailbox(m) => m.to_string(),
+                        },
+                        ..Transaction::default()
+                    };
+                    server.accept(decision)
+                }
             }
             ServerEvent::RcptTo { to, decision, .. } => {
+                // Probing for names slows down like guessing passwords (LMTP is a trusted
+                // local link: not throttled).
+                if role != Role::Lmtp {
+                    throttle_attempt(&ctx, peer, None).await;
+                }
+                let server = driver.machine();
                 match route_recipient(&ctx, role, user.is_some(), &to) {
                     Ok(Destination::Local(name, address)) => {
                         tx.local.push((name, address));
@@ -169,7 +195,12 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                         tx.remote.push(address);
                         server.accept(decision)
                     }
-                    Err(refusal) => server.reject(decision, refusal),
+                    Err(refusal) => {
+                        if refusal.code().is_permanent() && role != Role::Lmtp {
+                            ctx.throttle.failed(peer.ip(), None, Instant::now());
+                        }
+                        server.reject(decision, refusal)
+                    }
                 }
             }
             ServerEvent::BodyChunk(chunk) => {
@@ -185,6 +216,9 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                     );
                 }
                 write(&mut tx, &chunk);
+                if role == Role::Submission {
+                    tx.header.push(&chunk);
+                }
                 Ok(())
             }
             ServerEvent::DataEnd {
@@ -203,7 +237,27 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                         driver.is_tls(),
                     );
                 }
+                end_deliveries(&mut tx);
+                let from_refused = match (&user, role) {
+                    (Some(user), Role::Submission) => crate::sender::check_from_header(
+                        &ctx.config,
+                        ctx.config.from_header,
+                        user,
+                        tx.header.bytes(),
+                    )
+                    .err(),
+                    _ => None,
+                };
                 let server = driver.machine();
+                if let Some(from) = from_refused {
+                    tracing::info!(%peer, "refused a submission with From: {from}");
+                    tx = Transaction::default();
+                    let refusal = reply(550, (5, 7, 1), "From: header not owned by you");
+                    if let Err(e) = server.reject(decision, refusal) {
+                        tracing::warn!(%peer, "answering the SMTP machine: {e}");
+                    }
+                    continue;
+                }
                 match recipient {
                     // LMTP: each recipient's own delivery gets its own reply.
                     Some(rcpt) => {
@@ -215,18 +269,23 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                         let delivery = index
                             .and_then(|i| tx.deliveries.get_mut(i))
                             .and_then(Option::take);
-                        match delivery.map(Delivery::commit) {
-                            Some(Ok(stored)) if !tx.failed => server.accept_with(
-                                decision,
-                                reply(250, (2, 0, 0), &format!("Ok: delivered as {}", stored.id)),
-                            ),
+                        // The fsync of the delivery: not on an async worker.
+                        match crate::offload::blocking(|| delivery.map(Delivery::commit)) {
+                            Some(Ok(stored)) if !tx.failed => {
+                                let id = queue_id();
+                                tracing::info!(%peer, "{id}: delivered to {wanted} as {}", stored.id);
+                                server.accept_with(
+                                    decision,
+                                    reply(250, (2, 0, 0), &format!("Ok: delivered as {id}")),
+                                )
+                            }
                             _ => server.reject(
                                 decision,
                                 reply(451, (4, 3, 0), "Delivery failed, try again later"),
                             ),
                         }
                     }
-                    None => match finish(&ctx, &mut tx) {
+                    None => match crate::offload::blocking(|| finish(&ctx, &mut tx)) {
                         Ok(id) => server.accept_with(
                             decision,
                             reply(250, (2, 0, 0), &format!("Ok: queued as {id}")),
@@ -256,6 +315,10 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
         if let Err(e) = answered {
             tracing::warn!(%peer, "answering the SMTP machine: {e}");
         }
+    }
+    if let Some(named) = auth_attempt {
+        ctx.throttle
+            .failed(peer.ip(), named.as_deref(), Instant::now());
     }
 }
 
@@ -356,8 +419,10 @@ fn start<'q>(
 
 fn write(tx: &mut Transaction<'_>, chunk: &[u8]) {
     let mut failed = false;
+    let mut canonical = Vec::with_capacity(chunk.len() + 2);
+    tx.canonical.push(chunk, &mut canonical);
     for delivery in tx.deliveries.iter_mut().flatten() {
-        failed |= delivery.write_chunk(chunk).is_err();
+        failed |= delivery.write_chunk(&canonical).is_err();
     }
     if let Some(writer) = tx.queued.as_mut() {
         failed |= writer.write_chunk(chunk).is_err();
@@ -365,21 +430,64 @@ fn write(tx: &mut Transaction<'_>, chunk: &[u8]) {
     tx.failed |= failed;
 }
 
-/// Stores the message for good: the queue item first, then each local delivery.
+/// Ends what the deliveries were given with a line end, when the message lacked one.
+fn end_deliveries(tx: &mut Transaction<'_>) {
+    let tail = tx.canonical.finish();
+    if !tail.is_empty() {
+        for delivery in tx.deliveries.iter_mut().flatten() {
+            tx.failed |= delivery.write_chunk(tail).is_err();
+        }
+    }
+}
+
+/// Stores the message for good: the queue item first, then each local delivery. Returns the
+/// id the client is told; the file names (which hold the process id) go to the log only.
 fn finish(ctx: &Context, tx: &mut Transaction<'_>) -> Result<String, String> {
     if tx.failed {
         return Err("a sink failed while the message arrived".into());
     }
-    let mut id = String::new();
+    let id = queue_id();
     if let Some(writer) = tx.queued.take() {
-        id = writer.commit().map_err(|e| e.to_string())?.to_string();
+        let item = writer.commit().map_err(|e| e.to_string())?;
+        tracing::info!("{id}: queued as {item}");
         ctx.wake_relay();
     }
     for delivery in tx.deliveries.iter_mut().filter_map(Option::take) {
         let stored = delivery.commit().map_err(|e| e.to_string())?;
-        if id.is_empty() {
-            id = stored.id;
-        }
+        tracing::info!("{id}: delivered as {}", stored.id);
     }
     Ok(id)
+}
+
+/// A queue id for the reply to the end of data: 12 random hex digits, which say nothing
+/// about the host, the process or the time.
+fn queue_id() -> String {
+    let mut bytes = [0u8; 6];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No randomness: the clock's nanoseconds still tell messages apart.
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        for (b, n) in bytes.iter_mut().zip(nanos.to_le_bytes()) {
+            *b = n;
+        }
+    }
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+/// Applies the login throttle to an attempt from `peer` (for `user` when named): waits the
+/// delay it asks for; false when the address or user is locked out.
+pub(crate) async fn throttle_attempt(
+    ctx: &Context,
+    peer: std::net::SocketAddr,
+    user: Option<&str>,
+) -> bool {
+    match ctx.throttle.check(peer.ip(), user, Instant::now()) {
+        crate::throttle::Verdict::Go => true,
+        crate::throttle::Verdict::Wait(delay) => {
+            tokio::time::sleep(delay).await;
+            true
+        }
+        crate::throttle::Verdict::Locked => false,
+    }
 }

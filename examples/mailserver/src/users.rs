@@ -100,6 +100,11 @@ impl Users {
                 .next()
                 .filter(|n| !n.is_empty())
                 .ok_or_else(|| syntax("no name"))?;
+            if !is_safe_name(name) {
+                return Err(syntax(
+                    "a user name must be [a-z0-9._-], not starting with a dot",
+                ));
+            }
             let argon2 = fields
                 .next()
                 .filter(|h| h.starts_with("$argon2"))
@@ -242,7 +247,7 @@ fn hash_password(password: &str) -> Result<String, UsersError> {
 /// The users-file line for `name` with `password`: the argon2 hash and the SCRAM keys, and
 /// the plaintext-equivalent secret only if `keep_plain`.
 pub fn user_line(name: &str, password: &str, keep_plain: bool) -> Result<String, UsersError> {
-    if name.is_empty() || name.contains([':', '\n', '\r', ' ']) {
+    if !is_safe_name(name) {
         return Err(UsersError::Name(name.into()));
     }
     let scram = |hash| {
@@ -282,10 +287,46 @@ pub fn set_password(
         .map(str::to_owned)
         .collect();
     out.push(line);
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, out.join("\n") + "\n")?;
-    std::fs::rename(&tmp, path)?;
+    write_private(path, (out.join("\n") + "\n").as_bytes())?;
     Ok(())
+}
+
+/// The longest user name.
+pub const NAME_MAX: usize = 64;
+
+/// True for a user name that is safe as a directory name under the data directory:
+/// `[a-z0-9._-]`, at most [`NAME_MAX`] characters, not starting with a dot (so neither `.`,
+/// `..` nor a hidden name), and never holding `/`.
+pub fn is_safe_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= NAME_MAX
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+}
+
+/// Replaces the file at `path` with `contents` so that a crash leaves the old file or the new
+/// one, never a part: a temporary file readable by the owner only (it holds hashes and maybe
+/// plaintext-equivalent secrets), fsynced, renamed over the old one, and the directory
+/// fsynced so the rename itself is durable.
+fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&tmp)?;
+    // A temporary file left by an older run may have had wider permissions.
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    file.write_all(contents)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&tmp, path)?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    std::fs::File::open(dir.unwrap_or(Path::new(".")))?.sync_all()
 }
 
 #[cfg(test)]
@@ -382,5 +423,59 @@ mod tests {
         ));
         let external = Question::External { authzid: None };
         assert_eq!(users.answer_auth(&external), Answer::External(None));
+    }
+
+    #[test]
+    fn only_safe_names_are_written_or_read() {
+        for bad in [
+            "",
+            "..",
+            ".hidden",
+            "../etc",
+            "a/b",
+            "Alice",
+            "a b",
+            "a:b",
+            "é",
+            &"x".repeat(65),
+        ] {
+            assert!(!is_safe_name(bad), "{bad:?}");
+            assert!(
+                matches!(user_line(bad, "pw", false), Err(UsersError::Name(_))),
+                "{bad:?}"
+            );
+        }
+        for good in ["alice", "a.b", "x-1_y", "0"] {
+            assert!(is_safe_name(good), "{good:?}");
+        }
+        let line = user_line("alice", "pw", false).unwrap();
+        let evil = line.replacen("alice", "../evil", 1);
+        assert!(matches!(
+            Users::parse(&evil),
+            Err(UsersError::Syntax { line: 1, .. })
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_users_file_is_private_and_replaced_whole() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("mailserver-users-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("users");
+        // A leftover temporary file with wide permissions does not stay wide.
+        std::fs::write(path.with_extension("tmp"), b"old").unwrap();
+        std::fs::set_permissions(path.with_extension("tmp"), PermissionsExt::from_mode(0o644))
+            .unwrap();
+        set_password(&path, "alice", "one", false).unwrap();
+        set_password(&path, "bob", "two", false).unwrap();
+        set_password(&path, "alice", "three", false).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert!(!path.with_extension("tmp").exists());
+        let users = Users::load(&path).unwrap();
+        assert!(users.verify("alice", "three") && users.verify("bob", "two"));
+        assert!(set_password(&path, "../x", "pw", false).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -322,3 +322,16 @@ pub mod client {
         }
     }
 }
+
+/// The bogus ends of data that SMTP smuggling uses (each a "." line after or before a bare
+/// line end).
+pub const BOGUS_ENDS: [&[u8]; 8] = [
+    b"\n.\n",
+    b"\n.\r\n",
+    b"\r\n.\n",
+    b"\r.\r",
+    b"\r\n.\r",
+    b"\r.\r\n",
+    b"\n.\r",
+    b"\r\n.\r\r\n",
+];

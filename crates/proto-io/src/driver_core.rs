@@ -88,6 +88,8 @@ pub struct DriverCore<M: Machine> {
     write_timeout: Option<Duration>,
     /// Since when the current output has waited without progress.
     write_since: Option<Instant>,
+    /// The machine's deadline given with the last write step.
+    write_step_deadline: Option<Instant>,
 }
 
 impl<M: Machine + std::fmt::Debug> std::fmt::Debug for DriverCore<M> {
@@ -117,6 +119,7 @@ impl<M: Machine> DriverCore<M> {
             handled: None,
             write_timeout: Some(DEFAULT_WRITE_TIMEOUT),
             write_since: None,
+            write_step_deadline: None,
         }
     }
 
@@ -177,6 +180,11 @@ impl<M: Machine> DriverCore<M> {
             }
             let deadline = self.machine_deadline(now);
             if let Some(deadline) = deadline.filter(|d| *d <= now) {
+                if self.is_writing() && self.write_step_deadline == Some(deadline) {
+                    // It passed while a write waited: even if a little went, the peer did not
+                    // take our output in time.
+                    return Err(self.write_timed_out());
+                }
                 self.handled = Some(deadline);
                 self.machine.handle_timeout(now);
                 continue;
@@ -191,12 +199,14 @@ impl<M: Machine> DriverCore<M> {
                     && !self.eof
                     && self.machine.wants_input()
                     && self.machine.transmit().len() < MAX_OUTPUT_BACKLOG;
+                self.write_step_deadline = deadline;
                 return Ok(Step::Write {
                     deadline: earliest([deadline, write_deadline]),
                     read,
                 });
             }
             self.write_since = None;
+            self.write_step_deadline = None;
             if let Some(action) = self.action.take() {
                 if action == TransportAction::Close {
                     self.closed = true;
@@ -557,6 +567,28 @@ mod tests {
             core.machine_ref().timeouts.is_empty(),
             "the machine's timer did not fire"
         );
+    }
+
+    #[test]
+    fn the_machines_deadline_passing_during_a_write_closes_even_after_a_little_progress() {
+        let t0 = Instant::now();
+        let mut machine = Script::new();
+        machine.deadline = Some(secs(t0, 5));
+        machine.output.push(&[b'x'; 100]);
+        let mut core = DriverCore::new(machine);
+        core.set_write_timeout(None);
+        let Step::Write { deadline, .. } = step(&mut core, t0) else {
+            panic!("a write")
+        };
+        assert_eq!(deadline, Some(secs(t0, 5)));
+        // A blocking write that timed out after taking a part.
+        core.wrote(10, secs(t0, 5)).unwrap();
+        let result = core.poll(secs(t0, 5));
+        assert!(
+            matches!(result, Err(DriveError::WriteTimedOut)),
+            "{result:?}"
+        );
+        assert!(core.machine_ref().timeouts.is_empty());
     }
 
     #[test]

@@ -104,3 +104,45 @@ fn the_blocking_driver_is_half_duplex_and_its_write_deadline_ends_the_stall() {
     assert!(!wrote_all, "the peer's request could not all go");
     assert!(response.len() < expected().len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_async_drivers_stream_both_ways_at_once() {
+    // Both sides stream 2 MB while reading the other's 2 MB: each reads while its writes wait.
+    let (listener, addr) = small_buffer_listener();
+    let client = tokio::spawn(async move {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(common::SMALL_BUFFER).unwrap();
+        socket.set_send_buffer_size(common::SMALL_BUFFER).unwrap();
+        let tcp = socket.connect(addr).await.unwrap();
+        let machine = Lines::new().streaming(LINES).closing_after(LINES);
+        run_lines(AsyncDriver::new(machine, AsyncStream::Plain(tcp))).await
+    });
+    let (tcp, _) = listener.accept().await.unwrap();
+    let machine = Lines::new().streaming(LINES).closing_after(LINES);
+    let server = run_lines(AsyncDriver::new(machine, AsyncStream::Plain(tcp)));
+    let (server_lines, client_lines) = tokio::time::timeout(Duration::from_secs(30), async {
+        let server_lines = server.await;
+        (server_lines, client.await.unwrap())
+    })
+    .await
+    .expect("no deadlock");
+    for lines in [server_lines, client_lines] {
+        assert_eq!(lines.len(), LINES);
+        let got: Vec<u8> = lines
+            .iter()
+            .flat_map(|l| [&l[..], b"\r\n"].concat())
+            .collect();
+        assert!(got == expected(), "every line once, in order");
+    }
+}
+
+async fn run_lines(mut driver: AsyncDriver<Lines>) -> Vec<bytes::Bytes> {
+    let mut lines = Vec::new();
+    while let Some(event) = driver.next_event().await.unwrap() {
+        let Ev::Line(line) = event else {
+            panic!("{event:?}")
+        };
+        lines.push(line);
+    }
+    lines
+}

@@ -180,7 +180,8 @@ impl<M: Machine> DriverCore<M> {
             }
             let deadline = self.machine_deadline(now);
             if let Some(deadline) = deadline.filter(|d| *d <= now) {
-                if self.is_writing() && self.write_step_deadline == Some(deadline) {
+                if !self.machine.transmit().is_empty() && self.write_step_deadline == Some(deadline)
+                {
                     // It passed while a write waited: even if a little went, the peer did not
                     // take our output in time.
                     return Err(self.write_timed_out());
@@ -318,7 +319,9 @@ impl<M: Machine> DriverCore<M> {
         if self.is_writing() {
             return Err(self.write_timed_out());
         }
-        if let Some(deadline) = self.machine.poll_timeout() {
+        // A socket timer may wake a little early: only a deadline really reached counts as
+        // handled, so that the machine is still woken when it comes.
+        if let Some(deadline) = self.machine.poll_timeout().filter(|d| *d <= now) {
             self.handled = Some(deadline);
         }
         self.machine.handle_timeout(now);
@@ -589,6 +592,42 @@ mod tests {
             "{result:?}"
         );
         assert!(core.machine_ref().timeouts.is_empty());
+    }
+
+    #[test]
+    fn a_read_timeout_that_wakes_early_does_not_hide_the_deadline() {
+        let t0 = Instant::now();
+        let mut machine = Script::new();
+        machine.deadline = Some(secs(t0, 5));
+        let mut core = DriverCore::new(machine);
+        assert!(
+            matches!(step(&mut core, t0), Step::Read { deadline: Some(d) } if d == secs(t0, 5))
+        );
+        // The socket gave up a little before the deadline; the machine ignores it.
+        core.timed_out(secs(t0, 4)).unwrap();
+        assert!(
+            matches!(step(&mut core, secs(t0, 4)), Step::Read { deadline: Some(d) } if d == secs(t0, 5))
+        );
+        // When the deadline comes, the machine is woken.
+        assert!(matches!(
+            step(&mut core, secs(t0, 5)),
+            Step::Read { deadline: None }
+        ));
+        assert_eq!(core.machine_ref().timeouts, vec![secs(t0, 4), secs(t0, 5)]);
+    }
+
+    #[test]
+    fn a_write_that_finished_at_the_deadline_is_not_a_timeout() {
+        let t0 = Instant::now();
+        let mut machine = Script::new();
+        machine.deadline = Some(secs(t0, 5));
+        machine.output.push(b"250 OK\r\n");
+        let mut core = DriverCore::new(machine);
+        assert!(matches!(step(&mut core, t0), Step::Write { .. }));
+        core.wrote(8, secs(t0, 5)).unwrap();
+        // Only the flush is left: the machine's deadline is its own timer, not a stuck write.
+        assert!(matches!(step(&mut core, secs(t0, 5)), Step::Write { .. }));
+        assert_eq!(core.machine_ref().timeouts, vec![secs(t0, 5)]);
     }
 
     #[test]

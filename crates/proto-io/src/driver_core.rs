@@ -244,6 +244,7 @@ impl<M: Machine> DriverCore<M> {
             return Err(self.write_timed_out());
         }
         let machine = self.machine_deadline(now).filter(|d| *d > now);
+        self.write_step_deadline = machine;
         Ok(earliest([machine, write_deadline]))
     }
 
@@ -312,19 +313,20 @@ impl<M: Machine> DriverCore<M> {
         }
     }
 
-    /// The deadline of the last step passed at `now`. While output waits, the peer is not
-    /// reading: the core closes and reports [`DriveError::WriteTimedOut`]. Otherwise the
-    /// machine's timer expired and it is told so.
+    /// The deadline of the last step passed at `now`. If output waited for it, the peer is not
+    /// reading: the core closes and reports [`DriveError::WriteTimedOut`]. Otherwise the next
+    /// [`poll`](Self::poll) hands the expired deadline to the machine (and a socket timer that
+    /// woke a little early just waits again).
     pub fn timed_out(&mut self, now: Instant) -> Result<(), DriveError<M::Error>> {
         if self.is_writing() {
-            return Err(self.write_timed_out());
+            let write_deadline = self
+                .write_since
+                .zip(self.write_timeout)
+                .and_then(|(since, timeout)| since.checked_add(timeout));
+            if earliest([self.write_step_deadline, write_deadline]).is_some_and(|d| d <= now) {
+                return Err(self.write_timed_out());
+            }
         }
-        // A socket timer may wake a little early: only a deadline really reached counts as
-        // handled, so that the machine is still woken when it comes.
-        if let Some(deadline) = self.machine.poll_timeout().filter(|d| *d <= now) {
-            self.handled = Some(deadline);
-        }
-        self.machine.handle_timeout(now);
         Ok(())
     }
 
@@ -538,6 +540,10 @@ mod tests {
             matches!(step(&mut core, secs(t0, 3)), Step::Read { deadline: Some(d) } if d == secs(t0, 5))
         );
         core.timed_out(secs(t0, 5)).unwrap();
+        assert!(matches!(
+            step(&mut core, secs(t0, 5)),
+            Step::Read { deadline: None }
+        ));
         assert_eq!(core.machine_ref().timeouts, vec![secs(t0, 1), secs(t0, 5)]);
     }
 
@@ -613,7 +619,7 @@ mod tests {
             step(&mut core, secs(t0, 5)),
             Step::Read { deadline: None }
         ));
-        assert_eq!(core.machine_ref().timeouts, vec![secs(t0, 4), secs(t0, 5)]);
+        assert_eq!(core.machine_ref().timeouts, vec![secs(t0, 5)]);
     }
 
     #[test]
@@ -706,11 +712,13 @@ mod tests {
         core.machine().wants = true;
         core.read_failed(io::ErrorKind::Interrupted.into(), t0)
             .unwrap();
-        core.read_failed(io::ErrorKind::TimedOut.into(), t0)
+        core.machine().deadline = Some(secs(t0, 1));
+        core.read_failed(io::ErrorKind::TimedOut.into(), secs(t0, 1))
             .unwrap();
+        assert!(matches!(step(&mut core, secs(t0, 1)), Step::Read { .. }));
         assert_eq!(
             core.machine_ref().timeouts,
-            vec![t0],
+            vec![secs(t0, 1)],
             "a read timeout is the machine's"
         );
         core.read_failed(io::ErrorKind::ConnectionReset.into(), t0)

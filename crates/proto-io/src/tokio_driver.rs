@@ -240,7 +240,7 @@ impl AsyncWrite for AsyncStream {
 }
 
 /// A TLS handshake under way, kept in the driver so that dropping a call loses nothing.
-type Handshake = Pin<Box<dyn Future<Output = io::Result<(AsyncStream, TlsInfo)>> + Send>>;
+type Handshake = Pin<Box<dyn Future<Output = io::Result<(AsyncStream, TlsInfo)>> + Send + Sync>>;
 
 /// Runs a machine over a tokio stream; the async twin of [`crate::Driver`], on the same driver
 /// loop ([`DriverCore`]).
@@ -412,8 +412,8 @@ impl<M: Machine> AsyncDriver<M> {
                 Ok(())
             }
             TransportAction::Close => {
-                // The core counts the connection closed already; if this future is dropped,
-                // the stream is dropped with the driver.
+                // The core counts the connection closed already: a call dropped during the
+                // shutdown leaves a next call nothing to do but hand out what is left.
                 self.note("closed");
                 if let Some(stream) = self.stream.as_mut() {
                     // The peer may already be gone or not reading; closing is best effort,

@@ -158,6 +158,9 @@ impl AsyncStream {
     }
 
     /// Connects as a TLS client over `tcp` now (implicit TLS, or after STARTTLS).
+    ///
+    /// Not cancel-safe: the future owns `tcp`, and dropping it drops the connection. The
+    /// driver's STARTTLS keeps this future until it is done (see [`AsyncDriver`]).
     pub async fn tls_client(
         tcp: TcpStream,
         config: Arc<rustls::ClientConfig>,
@@ -177,6 +180,9 @@ impl AsyncStream {
     }
 
     /// Accepts TLS as the server over `tcp` now (implicit TLS, or after STARTTLS).
+    ///
+    /// Not cancel-safe: the future owns `tcp`, and dropping it drops the connection. The
+    /// driver's STARTTLS keeps this future until it is done (see [`AsyncDriver`]).
     pub async fn tls_server(
         tcp: TcpStream,
         server: &ServerTls,

@@ -23,6 +23,67 @@
 //! write timeout, counted from the last time a write made progress. A write that makes no
 //! progress by then means the peer is not reading: the core closes and reports
 //! [`DriveError::WriteTimedOut`].
+//!
+//! A half-duplex driver of one's own over a `TcpStream` (no TLS) is a loop over the steps:
+//!
+//! ```no_run
+//! use std::io::{Read, Write};
+//! use std::net::TcpStream;
+//! use std::time::Instant;
+//!
+//! use proto_core::{Machine, TransportAction};
+//! use proto_io::{DriveError, DriverCore, Step};
+//!
+//! fn run<M: Machine>(
+//!     core: &mut DriverCore<M>,
+//!     socket: &mut TcpStream,
+//!     mut handle: impl FnMut(&mut M, M::Event),
+//! ) -> Result<(), DriveError<M::Error>> {
+//!     // The socket timeout until a deadline; `None` once it has passed.
+//!     let left = |deadline: Option<Instant>| match deadline {
+//!         Some(d) => d.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()).map(Some),
+//!         None => Some(None),
+//!     };
+//!     loop {
+//!         match core.poll(Instant::now())? {
+//!             Step::Event(event) => handle(core.machine(), event),
+//!             Step::Write { deadline, .. } => {
+//!                 let Some(timeout) = left(deadline) else {
+//!                     core.timed_out(Instant::now())?;
+//!                     continue;
+//!                 };
+//!                 socket.set_write_timeout(timeout).map_err(DriveError::Io)?;
+//!                 let pending = core.machine_ref().transmit();
+//!                 if pending.is_empty() {
+//!                     core.flushed(); // a plain socket holds nothing back
+//!                     continue;
+//!                 }
+//!                 match socket.write(pending) {
+//!                     Ok(n) => core.wrote(n, Instant::now())?,
+//!                     Err(e) => core.write_failed(e, Instant::now())?,
+//!                 }
+//!             }
+//!             Step::Read { deadline } => {
+//!                 let Some(timeout) = left(deadline) else {
+//!                     core.timed_out(Instant::now())?;
+//!                     continue;
+//!                 };
+//!                 socket.set_read_timeout(timeout).map_err(DriveError::Io)?;
+//!                 match socket.read(core.machine().input_buffer()) {
+//!                     Ok(n) => core.received(n, Instant::now()),
+//!                     Err(e) => core.read_failed(e, Instant::now())?,
+//!                 }
+//!             }
+//!             Step::Act(TransportAction::Close) => {
+//!                 let _ = socket.shutdown(std::net::Shutdown::Write);
+//!             }
+//!             Step::Act(_) => return Err(DriveError::Unsupported("TLS or compression")),
+//!             Step::Done => return Ok(()),
+//!             _ => return Err(DriveError::Unsupported("a newer step")),
+//!         }
+//!     }
+//! }
+//! ```
 
 use std::io;
 use std::time::{Duration, Instant};

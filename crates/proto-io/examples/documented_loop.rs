@@ -176,9 +176,9 @@ trait Session: Send + 'static {
 }
 
 mod smtp {
-    use smtp_proto::client::{self, Client, ClientConfig, MessageInfo, TlsPolicy};
-    use smtp_proto::server::{self, Server, ServerConfig};
-    use smtp_proto::types::{ForwardPath, MailParameters, Mailbox, ReversePath};
+    use smtp_proto::{ClientEvent, Client, ClientConfig, MessageInfo, TlsPolicy};
+    use smtp_proto::{ServerEvent, Server, ServerConfig};
+    use smtp_proto::{ForwardPath, MailParameters, Mailbox, ReversePath};
 
     use super::*;
 
@@ -201,17 +201,17 @@ mod smtp {
             let mut failure: Option<BoxError> = None;
             drive(&mut machine, &mut socket, |m: &mut Client, event| {
                 let step = match event {
-                    client::Event::Ready(_) => start(m),
-                    client::Event::BodyWritable => write(m, &mut rest),
-                    client::Event::MessageDone { reply, .. } => {
+                    ClientEvent::Ready(_) => start(m),
+                    ClientEvent::BodyWritable => write(m, &mut rest),
+                    ClientEvent::MessageDone { reply, .. } => {
                         seen.push(format!("message {}", reply.code()));
                         m.quit().map(|_| ()).map_err(Into::into)
                     }
-                    client::Event::Recipient { reply, .. } => {
+                    ClientEvent::Recipient { reply, .. } => {
                         seen.push(format!("recipient {}", reply.code()));
                         Ok(())
                     }
-                    client::Event::Closed(reply) => {
+                    ClientEvent::Closed(reply) => {
                         seen.push(format!("closed {}", reply.map_or(0, |r| r.code().get())));
                         Ok(())
                     }
@@ -262,13 +262,13 @@ mod smtp {
             let mut failure: Option<BoxError> = None;
             drive(&mut machine, &mut socket, |m: &mut Server, event| {
                 let answered = match event {
-                    server::Event::Hello {
+                    ServerEvent::Hello {
                         decision: Some(d), ..
                     }
-                    | server::Event::MailFrom { decision: d, .. }
-                    | server::Event::RcptTo { decision: d, .. }
-                    | server::Event::DataEnd { decision: d, .. } => m.accept(d),
-                    server::Event::Body(chunk) => {
+                    | ServerEvent::MailFrom { decision: d, .. }
+                    | ServerEvent::RcptTo { decision: d, .. }
+                    | ServerEvent::DataEnd { decision: d, .. } => m.accept(d),
+                    ServerEvent::BodyChunk(chunk) => {
                         body.extend_from_slice(&chunk);
                         Ok(())
                     }
@@ -287,7 +287,7 @@ mod smtp {
 }
 
 mod pop3 {
-    use pop3_proto::server::{LoginRefusal, MessageInfo, message_size};
+    use pop3_proto::{LoginRefusal, MessageInfo, message_size};
     use pop3_proto::{
         Client, ClientConfig, ClientEvent, LoginMethod, MessageNumber, Server, ServerConfig,
         ServerEvent,
@@ -307,7 +307,7 @@ mod pop3 {
         type Output = Vec<u8>;
         fn run(self, mut socket: TcpStream) -> Result<Vec<u8>, BoxError> {
             // A loopback link of the example: no TLS, so the password is allowed in clear.
-            let config = ClientConfig::new().with_plaintext_credentials(true);
+            let config = ClientConfig::new().with_plaintext_auth(true);
             let mut machine = Client::new(config, Instant::now());
             let mut message = Vec::new();
             let mut failure: Option<BoxError> = None;
@@ -351,7 +351,7 @@ mod pop3 {
     impl Session for Maildrop {
         type Output = Option<String>;
         fn run(self, mut socket: TcpStream) -> Result<Option<String>, BoxError> {
-            let config = ServerConfig::new().with_plaintext_login(true);
+            let config = ServerConfig::new().with_plaintext_auth(true);
             let mut machine = Server::new(config, Instant::now());
             let mut who = None;
             let mut failure: Option<BoxError> = None;

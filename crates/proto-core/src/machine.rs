@@ -12,20 +12,32 @@ use std::time::Instant;
 ///
 /// ```text
 /// loop {
-///     // 1. Events: drain until None. Draining may queue output (the client's next command,
-///     //    a server's reply) or a transport action, so it comes before any read.
-///     while let Some(event) = m.poll_event() { handle(event?) }   // answer decisions here
-///     // 2. Bytes out: write what the machine holds, then say how much went; look again.
+///     // 1. Events, one at a time. Making one may queue output (the client's EHLO after the
+///     //    greeting, STARTTLS after EHLO, a server's reply to the command before) or ask for
+///     //    a transport action. Both go first: the output, because the handler may take its
+///     //    time (a password to hash) and a reply must not wait behind the next judgement;
+///     //    the action, so that nothing the handler queues crosses the old transport.
+///     if let Some(event) = m.poll_event() {
+///         write all of m.transmit();
+///         if let Some(action) = m.poll_transport() { act(action) }
+///         handle(event?);                          // answer decisions here
+///         continue;
+///     }
+///     // 2. Timers: a deadline that is not in the future is handled now, never slept on (a
+///     //    client may return an instant already past to learn the time).
+///     if m.poll_timeout().is_some_and(|d| d <= now) { m.handle_timeout(now); continue }
+///     // 3. Bytes out, before any read, until m.poll_timeout(): a write still stuck then means
+///     //    the peer is not reading: close.
 ///     if !m.transmit().is_empty() { let n = socket.write(m.transmit())?; m.advance_transmit(n); continue }
-///     // 3. Transport: act only once step 2 has flushed what came before the action.
+///     // 4. Transport: act only once step 3 has written what came before the action.
 ///     match m.poll_transport() {
 ///         Some(TransportAction::StartTls) => { handshake; m.tls_established(info); continue }
 ///         Some(TransportAction::Compress(_)) => { wrap the stream in DEFLATE; continue }
 ///         Some(TransportAction::Close) => break,
 ///         _ => {}
 ///     }
-///     // 4. Bytes in, only now that nothing is left to write or act on, only while the
-///     //    machine wants them (backpressure), and only until its next timeout.
+///     // 5. Bytes in, only now that nothing is left to hand out, write or act on, only while
+///     //    the machine wants them (backpressure), and only until its next deadline.
 ///     if m.wants_input() {
 ///         match socket.read_until(m.poll_timeout(), m.input_buffer())? {
 ///             Read(0) => m.receive_eof(Instant::now()),
@@ -33,26 +45,35 @@ use std::time::Instant;
 ///             TimedOut => m.handle_timeout(Instant::now()),
 ///         }
 ///     } else {
-///         wait for the application's answer to a decision, or until m.poll_timeout()
+///         // A decision waits for the application's answer: answer it, then loop.
 ///     }
 /// }
 /// ```
 ///
-/// proto-io's drivers run exactly this loop (its `DriverCore`); the blocking one is half duplex
-/// as written here, the async one also reads while a write waits for the peer.
+/// proto-io's `examples/documented_loop.rs` is this loop, written out over a `TcpStream` and
+/// run for an SMTP and a POP3 client against their servers. proto-io's drivers run it too,
+/// once, in their `DriverCore`: the blocking driver half duplex as written here, the async one
+/// also reading while a write waits for the peer, and handing out the events of what it read
+/// then, so that a peer that sends a large request while it receives a large response cannot
+/// deadlock it.
 ///
 /// Ordering rules a driver must keep:
 /// - Drain [`poll_event`](Machine::poll_event) before reading: a client queues its next command
 ///   (EHLO after the greeting, STARTTLS after EHLO) while its events are drained, and a loop
-///   that reads first waits for a reply to a command it never sent.
+///   that reads first waits for a reply to a command it never sent, until the idle timer
+///   expires.
 /// - Write everything [`transmit`](Machine::transmit) holds before acting on a
-///   [`TransportAction`]: the bytes before a `StartTls` are the last plaintext ones.
+///   [`TransportAction`]: the bytes before a `StartTls` are the last plaintext ones. A driver
+///   may take the action from [`poll_transport`](Machine::poll_transport) while output still
+///   waits (as proto-io's does, right after each event), as long as it then reads nothing and
+///   hands out no event until the output is written and the action carried out.
 /// - After [`TransportAction::StartTls`], feed no byte that was received in plaintext: a byte
 ///   that arrived after the go-ahead line is an attack (the CVE-2011-0411 class), and the machine
 ///   reports it as a protocol error before asking for the upgrade. Call
 ///   [`tls_established`](Machine::tls_established) once the handshake is done.
 /// - Parsing happens when events are polled: after feeding bytes, drain
-///   [`poll_event`](Machine::poll_event) until it returns `None`.
+///   [`poll_event`](Machine::poll_event) until it returns `None`, before looking at the timers
+///   (input that arrived before a deadline counts from the instant it arrived).
 pub trait Machine {
     /// What the machine reports: replies, requests, body chunks, decisions to make.
     type Event;
@@ -68,6 +89,9 @@ pub trait Machine {
 
     /// A region of the input buffer to read into without a copy; follow with
     /// [`commit_input`](Machine::commit_input). Empty while the buffer is at its limit.
+    ///
+    /// A region handed out and never committed holds no data: a driver whose read was
+    /// cancelled (an async read that lost a race) may ask again.
     fn input_buffer(&mut self) -> &mut [u8];
 
     /// Says how many bytes of the region [`input_buffer`](Machine::input_buffer) returned were

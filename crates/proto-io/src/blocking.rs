@@ -11,6 +11,7 @@ use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, ServerConnection, StreamOwned};
 
 use crate::deflate::Deflate;
+use crate::driver_core::{DriverCore, Step};
 use crate::error::DriveError;
 use crate::tls::{self, ServerTls};
 use crate::trace::Trace;
@@ -110,12 +111,11 @@ fn handshake<C, D>(conn: &mut C, sock: &mut TcpStream) -> io::Result<()>
 where
     C: std::ops::DerefMut<Target = rustls::ConnectionCommon<D>>,
 {
-    let previous = sock.read_timeout()?;
-    sock.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
+    // The driver sets the timeouts again before its next read or write.
+    set_timeouts(sock, Some(HANDSHAKE_TIMEOUT))?;
     while conn.is_handshaking() {
         conn.complete_io(sock)?;
     }
-    sock.set_read_timeout(previous)?;
     Ok(())
 }
 
@@ -167,28 +167,34 @@ pub enum TlsUpgrade {
 
 /// Runs a machine over a blocking stream.
 ///
-/// [`next_event`](Driver::next_event) does the I/O the machine asks for (writes, reads while
-/// it wants input, TLS upgrades, compression, timers) until the machine has an event.
+/// [`next_event`](Driver::next_event) carries out the steps of the one driver loop
+/// ([`DriverCore`]): it hands out events, writes what the machine holds, acts on its transport
+/// requests (TLS upgrades, compression, close) and reads while the machine wants input, until
+/// the machine has an event.
+///
+/// This driver is half duplex: while it writes it does not read. A peer that also writes
+/// without reading (a large request against a large response) stalls both until the write
+/// deadline closes the connection; the [`AsyncDriver`](crate::AsyncDriver) reads while it
+/// writes. Every write has a deadline: the machine's next deadline and the write timeout
+/// ([`with_write_timeout`](Driver::with_write_timeout)), counted from the write's last
+/// progress; a peer that takes nothing until then is closed with
+/// [`DriveError::WriteTimedOut`].
 #[derive(Debug)]
 pub struct Driver<M: Machine> {
-    machine: M,
+    core: DriverCore<M>,
     stream: Option<Stream>,
     upgrade: Option<TlsUpgrade>,
     trace: Option<Trace>,
-    closed: bool,
-    eof: bool,
 }
 
 impl<M: Machine> Driver<M> {
     /// A driver for `machine` over `stream`.
     pub fn new(machine: M, stream: Stream) -> Self {
         Self {
-            machine,
+            core: DriverCore::new(machine),
             stream: Some(stream),
             upgrade: None,
             trace: None,
-            closed: false,
-            eof: false,
         }
     }
 
@@ -204,9 +210,17 @@ impl<M: Machine> Driver<M> {
         self
     }
 
+    /// Sets how long a write may make no progress before the connection is closed
+    /// ([`DEFAULT_WRITE_TIMEOUT`](crate::driver_core::DEFAULT_WRITE_TIMEOUT) by default;
+    /// `None` leaves only the machine's deadline).
+    pub fn with_write_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.core.set_write_timeout(timeout);
+        self
+    }
+
     /// The machine, to send commands or answer decisions.
     pub fn machine(&mut self) -> &mut M {
-        &mut self.machine
+        self.core.machine()
     }
 
     /// True once TLS protects the connection.
@@ -216,83 +230,84 @@ impl<M: Machine> Driver<M> {
 
     /// True once the connection was closed by either side.
     pub fn is_closed(&self) -> bool {
-        self.closed || self.eof
+        self.core.is_closed()
     }
 
-    /// Gives back the machine and the stream.
+    /// Gives back the machine and the stream (none after a write timeout closed it).
     pub fn into_parts(self) -> (M, Option<Stream>) {
-        (self.machine, self.stream)
+        (self.core.into_machine(), self.stream)
     }
 
     /// Does I/O until the machine has an event; `Ok(None)` once the connection is closed and
     /// every event was taken.
+    ///
+    /// An event may come out before the output its making queued was written (the next call
+    /// writes it, before any read), but never before a transport action it asked for was
+    /// carried out.
     pub fn next_event(&mut self) -> Result<Option<M::Event>, DriveError<M::Error>> {
         loop {
-            if let Some(event) = self.machine.poll_event() {
-                // What the machine decided while making this event (a reply, a TLS upgrade,
-                // compression) happens before the caller can queue anything after it.
-                self.settle()?;
-                return event.map(Some).map_err(DriveError::Protocol);
+            let step = self.core.poll(Instant::now());
+            if matches!(step, Err(DriveError::WriteTimedOut)) {
+                self.abort();
             }
-            if self.settle()? {
-                continue;
-            }
-            if self.closed || self.eof {
-                return Ok(None);
-            }
-            if !self.machine.wants_input() {
-                return Err(DriveError::Stalled);
-            }
-            self.read()?;
-        }
-    }
-
-    /// Writes what the machine holds and acts on its transport requests; true if it acted.
-    fn settle(&mut self) -> Result<bool, DriveError<M::Error>> {
-        let mut acted = false;
-        loop {
-            // Writing can make room the machine reports as an event (a body it takes
-            // again): look at events before blocking in a read.
-            acted |= self.write_pending()?;
-            match self.machine.poll_transport() {
-                Some(action) => {
-                    self.act(action)?;
-                    acted = true;
-                }
-                None => return Ok(acted),
+            match step? {
+                Step::Event(event) => return Ok(Some(event)),
+                Step::Done => return Ok(None),
+                // Half duplex: a write does not read while it waits.
+                Step::Write { deadline, .. } => self.write(deadline)?,
+                Step::Read { deadline } => self.read(deadline)?,
+                Step::Act(action) => self.act(action)?,
             }
         }
     }
 
-    /// Writes everything the machine holds.
+    /// Writes and flushes everything the machine holds, under the write deadline.
     pub fn flush(&mut self) -> Result<(), DriveError<M::Error>> {
-        self.write_pending().map(|_| ())
+        while self.core.is_writing() && !self.core.is_closed() {
+            let deadline = self.core.write_deadline(Instant::now());
+            if deadline.is_err() {
+                self.abort();
+            }
+            self.write(deadline?)?;
+        }
+        Ok(())
     }
 
-    /// Writes everything the machine holds; true if anything was written.
-    fn write_pending(&mut self) -> Result<bool, DriveError<M::Error>> {
-        let Some(stream) = self.stream.as_mut() else {
-            return Ok(false);
+    /// Writes once what the machine holds, or flushes the stream once everything was written.
+    fn write(&mut self, deadline: Option<Instant>) -> Result<(), DriveError<M::Error>> {
+        let result = self.try_write(deadline);
+        if matches!(result, Err(DriveError::WriteTimedOut)) {
+            self.abort();
+        }
+        result
+    }
+
+    fn try_write(&mut self, deadline: Option<Instant>) -> Result<(), DriveError<M::Error>> {
+        let stream = self.stream.as_mut().ok_or(DriveError::Closed)?;
+        let now = Instant::now();
+        let Some(timeout) = remaining(deadline, now) else {
+            return self.core.timed_out(now);
         };
-        let mut wrote = false;
-        while !self.machine.transmit().is_empty() {
-            let pending = self.machine.transmit();
-            let n = match stream.write(pending) {
-                Ok(0) => return Err(DriveError::Io(io::ErrorKind::WriteZero.into())),
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(DriveError::Io(e)),
+        set_timeouts(stream.tcp(), timeout).map_err(DriveError::Io)?;
+        let pending = self.core.machine_ref().transmit();
+        if pending.is_empty() {
+            return match stream.flush() {
+                Ok(()) => {
+                    self.core.flushed();
+                    Ok(())
+                }
+                Err(e) => self.core.write_failed(e, Instant::now()),
             };
-            if let Some(trace) = self.trace.as_mut() {
-                trace.sent(pending.get(..n).unwrap_or_default());
+        }
+        match stream.write(pending) {
+            Ok(n) => {
+                if let Some(trace) = self.trace.as_mut() {
+                    trace.sent(pending.get(..n).unwrap_or_default());
+                }
+                self.core.wrote(n, Instant::now())
             }
-            self.machine.advance_transmit(n);
-            wrote = true;
+            Err(e) => self.core.write_failed(e, Instant::now()),
         }
-        if wrote {
-            stream.flush().map_err(DriveError::Io)?;
-        }
-        Ok(wrote)
     }
 
     fn act(&mut self, action: TransportAction) -> Result<(), DriveError<M::Error>> {
@@ -306,14 +321,17 @@ impl<M: Machine> Driver<M> {
             }
             TransportAction::Close => {
                 if let Some(stream) = self.stream.as_mut() {
-                    // The peer may already be gone; closing is best effort.
+                    // The peer may already be gone or not reading; closing is best effort,
+                    // and bounded.
+                    let _ = set_timeouts(stream.tcp(), Some(CLOSE_TIMEOUT));
                     let _ = stream.close();
                 }
-                self.closed = true;
                 self.note("closed");
                 Ok(())
             }
-            _ => Ok(()),
+            _ => Err(DriveError::Unsupported(
+                "a transport action this driver does not know",
+            )),
         }
     }
 
@@ -333,73 +351,54 @@ impl<M: Machine> Driver<M> {
         .map_err(DriveError::Tls)?;
         let version = info.protocol_version.clone().unwrap_or_default();
         self.stream = Some(stream);
-        self.machine.tls_established(info);
+        self.core.tls_established(info);
         self.note(format!("TLS established ({version})"));
         Ok(())
     }
 
-    fn read(&mut self) -> Result<(), DriveError<M::Error>> {
+    fn read(&mut self, deadline: Option<Instant>) -> Result<(), DriveError<M::Error>> {
         let stream = self.stream.as_mut().ok_or(DriveError::Closed)?;
         let now = Instant::now();
-        let timeout = match self.machine.poll_timeout() {
-            Some(deadline) if deadline <= now => {
-                self.machine.handle_timeout(now);
-                return Ok(());
-            }
-            Some(deadline) => Some(deadline - now),
-            None => None,
+        let Some(timeout) = remaining(deadline, now) else {
+            return self.core.timed_out(now);
         };
-        stream
-            .tcp()
-            .set_read_timeout(timeout)
-            .map_err(DriveError::Io)?;
-        let buf = self.machine.input_buffer();
+        set_timeouts(stream.tcp(), timeout).map_err(DriveError::Io)?;
+        let buf = self.core.machine().input_buffer();
         if buf.is_empty() {
             return Err(DriveError::Stalled);
         }
         match stream.read(buf) {
-            Ok(0) => {
-                self.machine.commit_input(0, Instant::now());
-                self.machine.receive_eof(Instant::now());
-                self.eof = true;
-                self.note("peer closed the connection");
-            }
             Ok(n) => {
                 if let Some(trace) = self.trace.as_mut() {
                     trace.received(buf.get(..n).unwrap_or_default());
                 }
-                self.machine.commit_input(n, Instant::now());
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                self.machine.commit_input(0, Instant::now());
-                self.machine.handle_timeout(Instant::now());
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                self.machine.commit_input(0, Instant::now())
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset
-                ) =>
-            {
-                // A peer that drops the connection without TLS close_notify: an end all the same.
-                self.machine.commit_input(0, Instant::now());
-                self.machine.receive_eof(Instant::now());
-                self.eof = true;
-                self.note(format!("connection ended: {e}"));
+                self.core.received(n, Instant::now());
+                if n == 0 {
+                    self.note("peer closed the connection");
+                }
+                Ok(())
             }
             Err(e) => {
-                self.machine.commit_input(0, Instant::now());
-                return Err(DriveError::Io(e));
+                let ended = matches!(
+                    e.kind(),
+                    io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset
+                );
+                let note = format!("connection ended: {e}");
+                let result = self.core.read_failed(e, Instant::now());
+                if ended {
+                    self.note(note);
+                }
+                result
             }
         }
-        Ok(())
+    }
+
+    /// Drops a connection whose peer stopped reading: nothing more can be said to it.
+    fn abort(&mut self) {
+        if let Some(stream) = self.stream.take() {
+            let _ = stream.tcp().shutdown(Shutdown::Both);
+        }
+        self.note("closed: the peer is not reading");
     }
 
     fn note(&mut self, text: impl Into<String>) {
@@ -407,4 +406,22 @@ impl<M: Machine> Driver<M> {
             trace.note(text);
         }
     }
+}
+
+/// How long a graceful close (TLS close_notify, shutdown) may take.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The time left until `deadline`: `Some(None)` for no deadline, `None` once it has passed.
+fn remaining(deadline: Option<Instant>, now: Instant) -> Option<Option<Duration>> {
+    match deadline {
+        None => Some(None),
+        Some(deadline) if deadline > now => Some(Some(deadline - now)),
+        Some(_) => None,
+    }
+}
+
+/// Sets both socket timeouts: a TLS read may write, and a TLS write may read.
+fn set_timeouts(tcp: &TcpStream, timeout: Option<Duration>) -> io::Result<()> {
+    tcp.set_read_timeout(timeout)?;
+    tcp.set_write_timeout(timeout)
 }

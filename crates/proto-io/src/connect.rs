@@ -113,6 +113,8 @@ pub fn connect(endpoint: &Endpoint) -> io::Result<Connected> {
 }
 
 /// Connects to `endpoint` with tokio.
+///
+/// Cancel-safe: dropping the future drops only the connection being made.
 #[cfg(feature = "tokio")]
 pub async fn connect_async(
     endpoint: &Endpoint,

@@ -24,6 +24,10 @@ pub enum DriveError<E: std::error::Error + 'static> {
     /// The machine wants no input and has nothing to do: a decision is waiting for an answer.
     #[error("the machine waits for the application (an unanswered decision?)")]
     Stalled,
+    /// A write made no progress before its deadline (the machine's, or the driver's write
+    /// timeout): the peer is not reading. The connection was closed.
+    #[error("the peer took nothing of what was written before the deadline")]
+    WriteTimedOut,
     /// The connection is gone.
     #[error("the connection is closed")]
     Closed,

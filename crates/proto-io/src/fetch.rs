@@ -163,6 +163,10 @@ pub fn fetch_new(
 }
 
 /// Fetches with tokio.
+///
+/// Not resumable, and safe to drop: dropping the future closes the connection before QUIT,
+/// and a POP3 server deletes nothing without QUIT (RFC 1939 section 6); the messages already
+/// handed to the sink were fetched, the others stay new.
 #[cfg(feature = "tokio")]
 pub async fn fetch_new_async(
     options: &FetchOptions,

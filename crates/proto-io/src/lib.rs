@@ -6,6 +6,7 @@ pub mod blocking;
 mod calls;
 pub mod connect;
 pub mod deflate;
+pub mod driver_core;
 pub mod error;
 #[cfg(feature = "pop3")]
 pub mod fetch;
@@ -20,6 +21,7 @@ pub mod trace;
 
 pub use blocking::{Driver, Stream, TlsUpgrade};
 pub use connect::{Connected, Endpoint, TlsMode, connect};
+pub use driver_core::{DriverCore, Step};
 pub use error::DriveError;
 pub use tls::{ServerTls, Trust};
 #[cfg(feature = "tokio")]

@@ -180,6 +180,10 @@ pub fn submit_over(
 }
 
 /// Submits `message` with tokio.
+///
+/// Not resumable: dropping the future closes the connection. A message whose end (the final
+/// dot, or the last BDAT chunk) was not yet sent is not delivered; one whose end was sent but
+/// not answered may have been, as with any connection lost at that point.
 #[cfg(feature = "tokio")]
 pub async fn submit_async(
     options: &SubmitOptions,

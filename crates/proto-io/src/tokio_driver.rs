@@ -1,17 +1,19 @@
 //! The async driver: any [`Machine`] over a tokio `TcpStream`, with TLS and STARTTLS.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use proto_core::{Machine, TlsInfo, TransportAction};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use crate::blocking::{HANDSHAKE_TIMEOUT, TlsUpgrade};
+use crate::driver_core::{DriverCore, Step};
 use crate::error::DriveError;
 use crate::tls::{self, ServerTls};
 use crate::trace::Trace;
@@ -156,6 +158,9 @@ impl AsyncStream {
     }
 
     /// Connects as a TLS client over `tcp` now (implicit TLS, or after STARTTLS).
+    ///
+    /// Not cancel-safe: the future owns `tcp`, and dropping it drops the connection. The
+    /// driver's STARTTLS keeps this future until it is done (see [`AsyncDriver`]).
     pub async fn tls_client(
         tcp: TcpStream,
         config: Arc<rustls::ClientConfig>,
@@ -175,6 +180,9 @@ impl AsyncStream {
     }
 
     /// Accepts TLS as the server over `tcp` now (implicit TLS, or after STARTTLS).
+    ///
+    /// Not cancel-safe: the future owns `tcp`, and dropping it drops the connection. The
+    /// driver's STARTTLS keeps this future until it is done (see [`AsyncDriver`]).
     pub async fn tls_server(
         tcp: TcpStream,
         server: &ServerTls,
@@ -237,28 +245,52 @@ impl AsyncWrite for AsyncStream {
     }
 }
 
-/// Runs a machine over a tokio stream; the async twin of [`crate::Driver`].
+/// A TLS handshake under way, kept in the driver so that dropping a call loses nothing.
+type Handshake = Pin<Box<dyn Future<Output = io::Result<(AsyncStream, TlsInfo)>> + Send + Sync>>;
+
+/// Runs a machine over a tokio stream; the async twin of [`crate::Driver`], on the same driver
+/// loop ([`DriverCore`]).
 ///
-#[derive(Debug)]
+/// This driver is full duplex: while a write waits for the peer to read, it reads what the
+/// peer sends (as long as the machine wants input and less than
+/// [`MAX_OUTPUT_BACKLOG`](crate::driver_core::MAX_OUTPUT_BACKLOG) of output waits), and hands
+/// out the events it makes. A peer that sends a large request while we send a large response
+/// does not deadlock it. Every write has a deadline: the machine's next deadline and the write
+/// timeout ([`with_write_timeout`](AsyncDriver::with_write_timeout)), counted from the
+/// write's last progress; a peer that takes nothing until then is closed with
+/// [`DriveError::WriteTimedOut`].
+///
+/// [`next_event`](AsyncDriver::next_event) and [`flush`](AsyncDriver::flush) are cancel-safe:
+/// a call dropped at any await (in a `select!`, or under a timeout) loses no byte read or
+/// written, no event, and no TLS handshake under way; the next call goes on from there.
 pub struct AsyncDriver<M: Machine> {
-    machine: M,
+    core: DriverCore<M>,
     stream: Option<AsyncStream>,
+    /// A STARTTLS handshake under way: the next call finishes it.
+    handshake: Option<Handshake>,
     upgrade: Option<TlsUpgrade>,
     trace: Option<Trace>,
-    closed: bool,
-    eof: bool,
+}
+
+impl<M: Machine + std::fmt::Debug> std::fmt::Debug for AsyncDriver<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncDriver")
+            .field("core", &self.core)
+            .field("stream", &self.stream)
+            .field("handshaking", &self.handshake.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<M: Machine> AsyncDriver<M> {
     /// A driver for `machine` over `stream`.
     pub fn new(machine: M, stream: AsyncStream) -> Self {
         Self {
-            machine,
+            core: DriverCore::new(machine),
             stream: Some(stream),
+            handshake: None,
             upgrade: None,
             trace: None,
-            closed: false,
-            eof: false,
         }
     }
 
@@ -274,9 +306,17 @@ impl<M: Machine> AsyncDriver<M> {
         self
     }
 
+    /// Sets how long a write may make no progress before the connection is closed
+    /// ([`DEFAULT_WRITE_TIMEOUT`](crate::driver_core::DEFAULT_WRITE_TIMEOUT) by default;
+    /// `None` leaves only the machine's deadline).
+    pub fn with_write_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.core.set_write_timeout(timeout);
+        self
+    }
+
     /// The machine, to send commands or answer decisions.
     pub fn machine(&mut self) -> &mut M {
-        &mut self.machine
+        self.core.machine()
     }
 
     /// True once TLS protects the connection.
@@ -284,75 +324,88 @@ impl<M: Machine> AsyncDriver<M> {
         self.stream.as_ref().is_some_and(AsyncStream::is_tls)
     }
 
+    /// True once the connection was closed by either side.
+    pub fn is_closed(&self) -> bool {
+        self.core.is_closed()
+    }
+
     /// Gives back the machine.
     pub fn into_machine(self) -> M {
-        self.machine
+        self.core.into_machine()
     }
 
     /// Does I/O until the machine has an event; `Ok(None)` once the connection is closed and
     /// every event was taken.
+    ///
+    /// Cancel-safe: dropping the future loses nothing (see [`AsyncDriver`]). An event may
+    /// come out while output queued before it is still being written, but never before a
+    /// transport action it asked for was carried out.
     pub async fn next_event(&mut self) -> Result<Option<M::Event>, DriveError<M::Error>> {
         loop {
-            if let Some(event) = self.machine.poll_event() {
-                self.settle().await?;
-                return event.map(Some).map_err(DriveError::Protocol);
+            self.finish_handshake().await?;
+            let step = self.core.poll(Instant::now());
+            if matches!(step, Err(DriveError::WriteTimedOut)) {
+                self.abort();
             }
-            if self.settle().await? {
-                continue;
-            }
-            if self.closed || self.eof {
-                return Ok(None);
-            }
-            if !self.machine.wants_input() {
-                return Err(DriveError::Stalled);
-            }
-            self.read().await?;
-        }
-    }
-
-    async fn settle(&mut self) -> Result<bool, DriveError<M::Error>> {
-        let mut acted = false;
-        loop {
-            // Writing can make room the machine reports as an event (a body it takes
-            // again): look at events before blocking in a read.
-            acted |= self.write_pending().await?;
-            match self.machine.poll_transport() {
-                Some(action) => {
-                    self.act(action).await?;
-                    acted = true;
-                }
-                None => return Ok(acted),
+            match step? {
+                Step::Event(event) => return Ok(Some(event)),
+                Step::Done => return Ok(None),
+                Step::Write { deadline, read } => self.io(deadline, true, read).await?,
+                Step::Read { deadline } => self.io(deadline, false, true).await?,
+                Step::Act(action) => self.act(action).await?,
             }
         }
     }
 
-    /// Writes everything the machine holds.
+    /// Writes and flushes everything the machine holds, under the write deadline. Reads
+    /// nothing. Cancel-safe: what was written is accounted for; the rest stays queued.
     pub async fn flush(&mut self) -> Result<(), DriveError<M::Error>> {
-        self.write_pending().await.map(|_| ())
+        self.finish_handshake().await?;
+        while self.core.is_writing() && !self.core.is_closed() {
+            let deadline = self.core.write_deadline(Instant::now());
+            if deadline.is_err() {
+                self.abort();
+            }
+            self.io(deadline?, true, false).await?;
+        }
+        Ok(())
     }
 
-    /// Writes everything the machine holds; true if anything was written.
-    async fn write_pending(&mut self) -> Result<bool, DriveError<M::Error>> {
-        let Some(stream) = self.stream.as_mut() else {
-            return Ok(false);
+    /// Writes (or flushes) and reads, as allowed, until one of them makes progress or
+    /// `deadline` passes.
+    async fn io(
+        &mut self,
+        deadline: Option<Instant>,
+        write: bool,
+        read: bool,
+    ) -> Result<(), DriveError<M::Error>> {
+        let stream = self.stream.as_mut().ok_or(DriveError::Closed)?;
+        let (core, trace) = (&mut self.core, &mut self.trace);
+        // Each byte is accounted for in the poll that moves it, so dropping this future at
+        // its await loses nothing.
+        let progress = std::future::poll_fn(|cx| poll_io(stream, core, trace, write, read, cx));
+        let result = match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline.into(), progress)
+                .await
+                .unwrap_or(Err(Stop::TimedOut)),
+            None => progress.await,
         };
-        let mut wrote = false;
-        while !self.machine.transmit().is_empty() {
-            let pending = self.machine.transmit();
-            let n = stream.write(pending).await.map_err(DriveError::Io)?;
-            if n == 0 {
-                return Err(DriveError::Io(io::ErrorKind::WriteZero.into()));
+        let now = Instant::now();
+        let result = match result {
+            Ok(()) => Ok(()),
+            Err(Stop::TimedOut) => self.core.timed_out(now),
+            Err(Stop::Stalled) => Err(DriveError::Stalled),
+            Err(Stop::Ended(e)) => {
+                self.note(format!("connection ended: {e}"));
+                self.core.read_failed(e, now)
             }
-            if let Some(trace) = self.trace.as_mut() {
-                trace.sent(pending.get(..n).unwrap_or_default());
-            }
-            self.machine.advance_transmit(n);
-            wrote = true;
+            Err(Stop::Read(e)) => self.core.read_failed(e, now),
+            Err(Stop::Write(e)) => self.core.write_failed(e, now),
+        };
+        if matches!(result, Err(DriveError::WriteTimedOut)) {
+            self.abort();
         }
-        if wrote {
-            stream.flush().await.map_err(DriveError::Io)?;
-        }
-        Ok(wrote)
+        result
     }
 
     async fn act(&mut self, action: TransportAction) -> Result<(), DriveError<M::Error>> {
@@ -365,18 +418,23 @@ impl<M: Machine> AsyncDriver<M> {
                 Ok(())
             }
             TransportAction::Close => {
-                if let Some(stream) = self.stream.as_mut() {
-                    // The peer may already be gone; closing is best effort.
-                    let _ = stream.shutdown().await;
-                }
-                self.closed = true;
+                // The core counts the connection closed already: a call dropped during the
+                // shutdown leaves a next call nothing to do but hand out what is left.
                 self.note("closed");
+                if let Some(stream) = self.stream.as_mut() {
+                    // The peer may already be gone or not reading; closing is best effort,
+                    // and bounded.
+                    let _ = tokio::time::timeout(CLOSE_TIMEOUT, stream.shutdown()).await;
+                }
                 Ok(())
             }
-            _ => Ok(()),
+            _ => Err(DriveError::Unsupported(
+                "a transport action this driver does not know",
+            )),
         }
     }
 
+    /// Starts the handshake the machine asked for; it lives in the driver until done.
     async fn start_tls(&mut self) -> Result<(), DriveError<M::Error>> {
         let upgrade = self.upgrade.clone().ok_or(DriveError::NoTlsConfigured)?;
         let tcp = match self.stream.take() {
@@ -386,71 +444,37 @@ impl<M: Machine> AsyncDriver<M> {
                 return Err(DriveError::AlreadyTls);
             }
         };
-        let (stream, info) = match upgrade {
-            TlsUpgrade::Client { config, name } => AsyncStream::tls_client(tcp, config, name).await,
-            TlsUpgrade::Server(server) => AsyncStream::tls_server(tcp, &server).await,
-        }
-        .map_err(DriveError::Tls)?;
+        self.handshake = Some(match upgrade {
+            TlsUpgrade::Client { config, name } => {
+                Box::pin(AsyncStream::tls_client(tcp, config, name))
+            }
+            TlsUpgrade::Server(server) => {
+                Box::pin(async move { AsyncStream::tls_server(tcp, &server).await })
+            }
+        });
+        self.finish_handshake().await
+    }
+
+    /// Finishes a handshake under way, if any, and tells the machine.
+    async fn finish_handshake(&mut self) -> Result<(), DriveError<M::Error>> {
+        let Some(handshake) = self.handshake.as_mut() else {
+            return Ok(());
+        };
+        let result = handshake.await;
+        self.handshake = None;
+        let (stream, info) = result.map_err(DriveError::Tls)?;
         let version = info.protocol_version.clone().unwrap_or_default();
         self.stream = Some(stream);
-        self.machine.tls_established(info);
+        self.core.tls_established(info);
         self.note(format!("TLS established ({version})"));
         Ok(())
     }
 
-    async fn read(&mut self) -> Result<(), DriveError<M::Error>> {
-        let stream = self.stream.as_mut().ok_or(DriveError::Closed)?;
-        let deadline = self.machine.poll_timeout();
-        if let Some(deadline) = deadline
-            && deadline <= Instant::now()
-        {
-            self.machine.handle_timeout(Instant::now());
-            return Ok(());
-        }
-        let buf = self.machine.input_buffer();
-        if buf.is_empty() {
-            return Err(DriveError::Stalled);
-        }
-        let result = match deadline {
-            Some(deadline) => tokio::time::timeout_at(deadline.into(), stream.read(buf))
-                .await
-                .ok(),
-            None => Some(stream.read(buf).await),
-        };
-        match result {
-            None => {
-                self.machine.commit_input(0, Instant::now());
-                self.machine.handle_timeout(Instant::now());
-            }
-            Some(Ok(0)) => {
-                self.machine.commit_input(0, Instant::now());
-                self.machine.receive_eof(Instant::now());
-                self.eof = true;
-                self.note("peer closed the connection");
-            }
-            Some(Ok(n)) => {
-                if let Some(trace) = self.trace.as_mut() {
-                    trace.received(buf.get(..n).unwrap_or_default());
-                }
-                self.machine.commit_input(n, Instant::now());
-            }
-            Some(Err(e))
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset
-                ) =>
-            {
-                self.machine.commit_input(0, Instant::now());
-                self.machine.receive_eof(Instant::now());
-                self.eof = true;
-                self.note(format!("connection ended: {e}"));
-            }
-            Some(Err(e)) => {
-                self.machine.commit_input(0, Instant::now());
-                return Err(DriveError::Io(e));
-            }
-        }
-        Ok(())
+    /// Drops a connection whose peer stopped reading: nothing more can be said to it.
+    fn abort(&mut self) {
+        self.stream = None;
+        self.handshake = None;
+        self.note("closed: the peer is not reading");
     }
 
     fn note(&mut self, text: impl Into<String>) {
@@ -458,4 +482,93 @@ impl<M: Machine> AsyncDriver<M> {
             trace.note(text);
         }
     }
+}
+
+/// How long a graceful close (TLS close_notify, shutdown) may take.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why [`poll_io`] stopped without progress.
+enum Stop {
+    TimedOut,
+    Stalled,
+    /// The peer dropped the connection (reset, or TLS without close_notify).
+    Ended(io::Error),
+    Read(io::Error),
+    Write(io::Error),
+}
+
+/// One poll of a full-duplex step: the write side (the machine's output, or a flush once it is
+/// all written) and the read side (into the machine's input buffer), each as allowed. Ready
+/// once either made progress; what moved is given to the core in this same poll.
+fn poll_io<M: Machine>(
+    stream: &mut AsyncStream,
+    core: &mut DriverCore<M>,
+    trace: &mut Option<Trace>,
+    write: bool,
+    read: bool,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), Stop>> {
+    if write {
+        let pending = core.machine_ref().transmit();
+        if pending.is_empty() {
+            match Pin::new(&mut *stream).poll_flush(cx) {
+                Poll::Ready(Ok(())) => {
+                    core.flushed();
+                    return Poll::Ready(Ok(()));
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(Stop::Write(e))),
+                Poll::Pending => {}
+            }
+        } else {
+            match Pin::new(&mut *stream).poll_write(cx, pending) {
+                Poll::Ready(Ok(n)) => {
+                    if let Some(trace) = trace.as_mut() {
+                        trace.sent(pending.get(..n).unwrap_or_default());
+                    }
+                    return Poll::Ready(core.wrote(n, Instant::now()).map_err(|e| match e {
+                        DriveError::Io(e) => Stop::Write(e),
+                        _ => Stop::Write(io::ErrorKind::WriteZero.into()),
+                    }));
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(Stop::Write(e))),
+                Poll::Pending => {}
+            }
+        }
+    }
+    if read {
+        let buf = core.machine().input_buffer();
+        if buf.is_empty() {
+            // The machine's buffer is full: only a write can make progress now.
+            return if write {
+                Poll::Pending
+            } else {
+                Poll::Ready(Err(Stop::Stalled))
+            };
+        }
+        let mut filled = ReadBuf::new(buf);
+        match Pin::new(&mut *stream).poll_read(cx, &mut filled) {
+            Poll::Ready(Ok(())) => {
+                let n = filled.filled().len();
+                if let Some(trace) = trace.as_mut() {
+                    trace.received(filled.filled());
+                    if n == 0 {
+                        trace.note("peer closed the connection");
+                    }
+                }
+                core.received(n, Instant::now());
+                return Poll::Ready(Ok(()));
+            }
+            Poll::Ready(Err(e))
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset
+                ) =>
+            {
+                return Poll::Ready(Err(Stop::Ended(e)));
+            }
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(Stop::Read(e))),
+            Poll::Pending => {}
+        }
+    }
+    Poll::Pending
 }

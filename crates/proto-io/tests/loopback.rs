@@ -357,3 +357,75 @@ async fn client_next(client: &mut proto_io::AsyncDriver<Toy>) -> Ev {
         .unwrap()
         .expect("an event before the end")
 }
+
+#[cfg(feature = "tokio")]
+#[tokio::test]
+async fn a_starttls_handshake_survives_dropped_calls() {
+    use std::io::{BufRead, BufReader, Write};
+
+    use proto_io::{AsyncDriver, AsyncStream};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let tls = self_signed();
+    // A server that waits before its side of the handshake, so that the client's calls are
+    // dropped in the middle of it.
+    let server = thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        tcp.write_all(b"+OK toy ready\r\n").unwrap();
+        let mut line = String::new();
+        BufReader::new(tcp.try_clone().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line, "STARTTLS\r\n");
+        tcp.write_all(b"+OK go ahead\r\n").unwrap();
+        thread::sleep(Duration::from_millis(300));
+        let (stream, _) = Stream::tls_server(tcp, &tls).unwrap();
+        let machine = Toy::new(server_rule, None, Duration::from_secs(30));
+        let mut driver = Driver::new(machine, stream);
+        let mut events = Vec::new();
+        while let Some(event) = driver.next_event().unwrap() {
+            events.push(event);
+        }
+        events
+    });
+
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let upgrade = TlsUpgrade::Client {
+        config: proto_io::tls::client_config(&Trust::AcceptInvalidCertificates).unwrap(),
+        name: proto_io::tls::server_name("localhost").unwrap(),
+    };
+    let machine = Toy::new(client_rule, None, Duration::from_secs(30));
+    let mut client = AsyncDriver::new(machine, AsyncStream::Plain(tcp)).with_tls_upgrade(upgrade);
+    assert_eq!(
+        client_next(&mut client).await,
+        Ev::Line("+OK toy ready".into())
+    );
+    client.machine().say("STARTTLS");
+    let mut dropped = 0;
+    let mut events = Vec::new();
+    while events.len() < 2 {
+        tokio::select! {
+            next = client.next_event() => events.push(next.unwrap().expect("an event")),
+            () = tokio::time::sleep(Duration::from_millis(20)) => dropped += 1,
+        }
+    }
+    assert!(
+        dropped >= 5,
+        "calls were dropped during the handshake: {dropped}"
+    );
+    assert_eq!(events[0], Ev::Line("+OK go ahead".into()));
+    assert!(matches!(&events[1], Ev::Tls(Some(binding)) if binding.len() == 32));
+    assert!(client.is_tls());
+    client.machine().say("in TLS");
+    assert_eq!(client_next(&mut client).await, Ev::Line("+OK seen".into()));
+    client.machine().say("QUIT");
+    assert_eq!(client_next(&mut client).await, Ev::Line("+OK bye".into()));
+    assert_eq!(client.next_event().await.unwrap(), None);
+    let server_events = tokio::task::spawn_blocking(move || server.join().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        server_events,
+        [Ev::Line("in TLS".into()), Ev::Line("QUIT".into())]
+    );
+}

@@ -305,3 +305,35 @@ async fn submit_async_delivers_too() {
         .unwrap();
     assert!(got.body.starts_with(b"From: alice@example.org\r\n"));
 }
+
+#[test]
+fn a_data_body_far_over_the_high_water_mark_streams_through_the_blocking_driver() {
+    // The body is taken in pieces as writing makes room (BodyWritable events raised while
+    // writing): the half-duplex driver must hand them out before it ever reads, or the
+    // session stalls until the server's timeout.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut extensions = ServerConfig::default().extensions;
+    extensions.chunking = false;
+    extensions.binary_mime = false;
+    let server = serve_with(
+        listener,
+        ServerConfig::default().with_extensions(extensions),
+    );
+    let mut message = b"From: alice@example.org\r\nSubject: big\r\n\r\n".to_vec();
+    for n in 0..3000 {
+        message.extend_from_slice(format!("{n:06} {}\r\n", ".".repeat(92)).as_bytes());
+    }
+    let started = std::time::Instant::now();
+    let report = submit(
+        &alice(port, TlsMode::StartTls, "secret"),
+        "alice@example.org",
+        &["bob@example.net"],
+        &message[..],
+        None,
+    )
+    .unwrap();
+    assert_eq!(report.accepted, vec!["bob@example.net"]);
+    assert_eq!(server.join().unwrap().body, message);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}

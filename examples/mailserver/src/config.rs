@@ -147,6 +147,10 @@ pub struct Limits {
     pub max_recipients: usize,
     /// Password hashes computed at once (0: one per core).
     pub hash_workers: usize,
+    /// How long a client may make no progress (no whole command, under 1 KiB of message
+    /// data) before it is closed, in milliseconds; also the deadline of a reply the client
+    /// does not read. Unset: the protocol's default (SMTP 5 minutes, POP3 10 minutes).
+    pub idle_timeout_ms: Option<u64>,
 }
 
 impl Default for Limits {
@@ -157,6 +161,7 @@ impl Default for Limits {
             max_message_size: 25 * 1024 * 1024,
             max_recipients: 100,
             hash_workers: 0,
+            idle_timeout_ms: None,
         }
     }
 }

@@ -158,6 +158,15 @@ impl Running {
         for task in self.tasks.into_iter().chain(self.relay) {
             let _ = task.await;
         }
+        // Sessions still running hold the context (and with it the queue's lock): give them
+        // a moment to see the shutdown and end, so that a restart on the same data finds
+        // the lock free.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::sync::Arc::strong_count(&self.context) > 1
+            && std::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! Maildir under its session lock; deletions happen only after QUIT (the UPDATE state).
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use mailstore::{Maildir, MessageEntry, SessionLock};
 use pop3_proto::Server;
@@ -53,6 +53,9 @@ pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
     }
     mechanisms.extend([sasl_proto::Mechanism::Plain, sasl_proto::Mechanism::Login]);
     config = config.with_sasl_mechanisms(mechanisms);
+    if let Some(ms) = ctx.config.limits.idle_timeout_ms {
+        config = config.with_idle(proto_core::IdleRules::new(Duration::from_millis(ms)));
+    }
 
     // With implicit TLS the machine starts protected (its configuration says so); it is not
     // told of a handshake it did not ask for.

@@ -2,7 +2,7 @@
 //! with the application's answers: who may relay, which users exist, where the message goes.
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use mailstore::{Delivery, Envelope, QueueWriter};
 use proto_io::AsyncDriver;
@@ -71,6 +71,9 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
     limits.max_message_size = ctx.config.limits.max_message_size;
     limits.max_recipients = ctx.config.limits.max_recipients;
     config = config.with_limits(limits);
+    if let Some(ms) = ctx.config.limits.idle_timeout_ms {
+        config = config.with_idle(proto_core::IdleRules::new(Duration::from_millis(ms)));
+    }
     let mut mechanisms = vec![
         sasl_proto::Mechanism::ScramSha256,
         sasl_proto::Mechanism::ScramSha1,

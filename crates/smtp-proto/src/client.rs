@@ -28,7 +28,7 @@ use proto_core::{
 use sasl_proto::{ChannelBinding, ClientStep, Credentials, Mechanism};
 
 use crate::codec::{Parsed, encode_command, parse_reply_with};
-use crate::error::{ProtocolError, UsageError};
+use crate::error::{EncodeError, ProtocolError, UsageError};
 use crate::limits::Limits;
 use crate::types::{
     Body, Capabilities, Command, ForwardPath, MailParameters, RcptParameters, Reply, ReplyCode,
@@ -484,6 +484,11 @@ impl Client {
     }
 
     fn encode(command: &Command<'_>) -> Result<Vec<u8>, UsageError> {
+        Ok(Self::encode_own(command)?)
+    }
+
+    /// A command the client sends by itself (EHLO, HELO, STARTTLS).
+    fn encode_own(command: &Command<'_>) -> Result<Vec<u8>, EncodeError> {
         let mut bytes = Vec::new();
         encode_command(command, &mut bytes)?;
         Ok(bytes)
@@ -524,13 +529,11 @@ impl Client {
 
     fn send_hello(&mut self) {
         self.phase = Phase::Hello;
-        match Self::encode(&self.hello_command()) {
+        match Self::encode_own(&self.hello_command()) {
             Ok(bytes) => {
                 self.enqueue(Kind::Ehlo, bytes);
             }
-            Err(_) => self.fail(ProtocolError::Sasl(
-                "the EHLO name cannot be encoded".into(),
-            )),
+            Err(e) => self.fail(ProtocolError::Encode(e)),
         }
     }
 
@@ -902,10 +905,8 @@ impl Client {
             sasl_config = sasl_config.with_channel_binding(b);
         }
         let mut client = sasl_proto::Client::new(mechanism.clone(), credentials, sasl_config)
-            .map_err(|e| UsageError::Sasl(e.to_string()))?;
-        let ir = client
-            .initial_response()
-            .map_err(|e| UsageError::Sasl(e.to_string()))?;
+            .map_err(|e| UsageError::Sasl(e))?;
+        let ir = client.initial_response().map_err(|e| UsageError::Sasl(e))?;
         let initial_response = ir.map(|r| {
             if r.is_empty() {
                 "=".to_owned()
@@ -979,11 +980,11 @@ impl Client {
                     self.hello_done(Capabilities::from_ehlo(&reply));
                 } else if !self.config.lmtp && matches!(reply.code().get(), 500..=504 | 550) {
                     // RFC 5321 3.2: fall back to HELO.
-                    match Self::encode(&Command::Helo(self.config.hostname.clone().into())) {
+                    match Self::encode_own(&Command::Helo(self.config.hostname.clone().into())) {
                         Ok(bytes) => {
                             self.enqueue(Kind::Helo, bytes);
                         }
-                        Err(e) => self.fail(ProtocolError::Sasl(e.to_string())),
+                        Err(e) => self.fail(ProtocolError::Encode(e)),
                     }
                 } else {
                     self.events.push_back(Ok(ClientEvent::Reply {
@@ -1038,7 +1039,7 @@ impl Client {
                 if reply.code() == ReplyCode::AUTH_OK {
                     let mut sasl = exchange.sasl;
                     if let Err(e) = sasl.finish(None) {
-                        self.fail(ProtocolError::Sasl(e.to_string()));
+                        self.fail(ProtocolError::Sasl(e));
                         return;
                     }
                     self.authenticated = true;
@@ -1167,11 +1168,11 @@ impl Client {
                 return;
             }
             self.phase = Phase::StartTls;
-            match Self::encode(&Command::StartTls) {
+            match Self::encode_own(&Command::StartTls) {
                 Ok(bytes) => {
                     self.enqueue(Kind::StartTls, bytes);
                 }
-                Err(e) => self.fail(ProtocolError::Sasl(e.to_string())),
+                Err(e) => self.fail(ProtocolError::Encode(e)),
             }
             return;
         }

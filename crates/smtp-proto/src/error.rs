@@ -84,7 +84,11 @@ pub enum ProtocolError {
     BadGreeting(u16),
     /// A SASL exchange failed on our side (for example a SCRAM server signature mismatch).
     #[error("SASL: {0}")]
-    Sasl(String),
+    Sasl(sasl_proto::Error),
+    /// A command the client sends by itself (EHLO with the configured name, STARTTLS) could
+    /// not be written: the configuration is at fault, and the session cannot go on.
+    #[error("cannot write a command: {0}")]
+    Encode(EncodeError),
     /// The peer closed the connection in the middle of an exchange; says where.
     #[error("connection closed {0}")]
     Closed(&'static str),
@@ -127,9 +131,9 @@ pub enum UsageError {
     /// No SASL mechanism is both offered and usable.
     #[error("no usable SASL mechanism")]
     NoMechanism,
-    /// A SASL error on our side.
+    /// A SASL error on our side (the credentials or the mechanism refused).
     #[error("SASL: {0}")]
-    Sasl(String),
+    Sasl(sasl_proto::Error),
     /// The body broke what was declared for it.
     #[error("body: {0}")]
     Body(DotError),
@@ -137,8 +141,8 @@ pub enum UsageError {
     #[error("body longer than declared ({0} octets)")]
     BodyTooLong(u64),
     /// A decision token that is not open on this machine.
-    #[error("decision {0} is not open on this machine")]
-    UnknownDecision(u64),
+    #[error(transparent)]
+    UnknownDecision(proto_core::UnknownDecision),
     /// A decision answered through the method of another kind of decision (`accept` on an
     /// AUTH question, `answer_auth` on MAIL FROM), or an AUTH answer of another kind than the
     /// question: nothing changed, and the token is still open; take it back with
@@ -163,7 +167,7 @@ impl UsageError {
 impl From<proto_core::decision::CloseError> for UsageError {
     fn from(error: proto_core::decision::CloseError) -> Self {
         match error {
-            proto_core::decision::CloseError::Unknown(unknown) => Self::UnknownDecision(unknown.id),
+            proto_core::decision::CloseError::Unknown(unknown) => Self::UnknownDecision(unknown),
             proto_core::decision::CloseError::WrongAnswer(wrong) => Self::WrongAnswer(wrong),
         }
     }

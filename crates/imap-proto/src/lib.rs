@@ -1,0 +1,10 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod chars;
+pub mod codec;
+pub mod error;
+pub mod types;
+
+pub use error::{EncodeError, Fault, InvalidValue, ParseError, ParseErrorKind};
+pub use types::*;

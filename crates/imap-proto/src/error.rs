@@ -84,6 +84,9 @@ pub enum Fault {
     /// A line longer than the limit.
     #[error("line longer than {0} octets")]
     LineTooLong(usize),
+    /// A message whose lines and inline literals pass the limit.
+    #[error("message longer than {0} octets")]
+    MessageTooLarge(usize),
     /// A line ended by a bare LF or holding a bare CR.
     #[error("bare CR or LF")]
     BareLineEnding,

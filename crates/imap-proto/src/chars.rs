@@ -79,7 +79,6 @@ pub(crate) fn is_quoted_char(b: u8) -> bool {
 
 /// list-char: ATOM-CHAR, list-wildcards or resp-specials.
 #[inline]
-#[allow(dead_code)] // LIST patterns, with the command layer.
 pub(crate) fn is_list_char(b: u8) -> bool {
     has(b, LIST)
 }

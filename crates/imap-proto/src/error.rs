@@ -114,6 +114,9 @@ pub enum EncodeError {
         /// The octet.
         byte: u8,
     },
+    /// A list the grammar wants non-empty is empty.
+    #[error("empty {0}")]
+    Empty(&'static str),
     /// A command or response the session's mode does not have.
     #[error("{0} does not exist in this mode")]
     NotInMode(&'static str),

@@ -4,7 +4,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::chars::{is_astring_char, is_quoted_char};
+use crate::chars::{is_astring_char, is_list_char, is_quoted_char};
 use crate::error::EncodeError;
 use crate::types::{AString, Atom, IString, Literal, Mailbox, Mode};
 
@@ -222,6 +222,25 @@ impl Encoder {
     pub fn mailbox(&mut self, mailbox: &Mailbox) -> &mut Self {
         let wire = Bytes::copy_from_slice(&mailbox.to_wire(self.mode));
         self.astring_bytes(wire)
+    }
+
+    /// `list-mailbox`: bare when every octet is a list-char (wildcards included).
+    pub fn list_mailbox(&mut self, pattern: &Mailbox) -> &mut Self {
+        let wire = Bytes::copy_from_slice(&pattern.to_wire(self.mode));
+        if !wire.is_empty() && wire.iter().all(|&b| is_list_char(b)) {
+            self.raw(&wire)
+        } else {
+            self.string_bytes(wire)
+        }
+    }
+
+    /// A metadata value: a string, or a `literal8` when it holds NUL.
+    pub(crate) fn metadata_value(&mut self, value: Bytes) -> &mut Self {
+        if memchr::memchr(0, &value).is_some() {
+            self.literal_bytes(value, true)
+        } else {
+            self.string_bytes(value)
+        }
     }
 
     /// Free text (`text` of a response): refused when it holds CR, LF or NUL, or 8-bit

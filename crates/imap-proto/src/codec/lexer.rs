@@ -171,6 +171,11 @@ impl<'m> Cursor<'m> {
         Ok(())
     }
 
+    /// True when the cursor is on the message's last line.
+    pub(crate) fn at_line_tail(&self) -> bool {
+        self.next >= self.msg.rest.len()
+    }
+
     /// True when nothing of the message is left.
     pub(crate) fn at_end(&self) -> bool {
         self.pos >= self.line.len() && self.next >= self.msg.rest.len()
@@ -196,11 +201,11 @@ impl<'m> Cursor<'m> {
         self.line.slice(start..self.pos)
     }
 
-    /// The rest of the current line.
-    pub(crate) fn take_line(&mut self) -> Bytes {
+    /// The next `n` octets of the line.
+    pub(crate) fn take_n(&mut self, n: usize) -> Bytes {
         let start = self.pos.min(self.line.len());
-        self.pos = self.line.len();
-        self.line.slice(start..)
+        self.pos = (start + n).min(self.line.len());
+        self.line.slice(start..self.pos)
     }
 
     /// A non-empty run of `class`.

@@ -1,14 +1,18 @@
 //! The stateless codec: [`message`] cuts whole messages (lines and literals) from contiguous
 //! input, the parsers read them, and [`encode`] writes them.
 
+pub mod command;
 pub mod encode;
+mod encode_command;
 pub mod framing;
-// The parsers that use every token arrive with the command and response layers.
-#[allow(dead_code)]
 pub(crate) mod lexer;
 pub mod message;
+mod search;
+mod sections;
 
+pub use command::{is_idle_done, parse_command, parse_command_message};
 pub use encode::{Encoded, Encoder, Fragment, LiteralPolicy};
+pub use encode_command::encode_command;
 pub use framing::{FrameEvent, FramerLimits, MessageFramer, Side};
 pub use lexer::{MAX_DEPTH, ParseOptions};
 pub use message::{Continuation, LiteralData, Message, split_message};

@@ -111,6 +111,24 @@ impl<'m> Cursor<'m> {
         self.pos
     }
 
+    /// Goes back to `pos` on the current line (a lenient parser retrying another reading).
+    pub(crate) fn restore(&mut self, pos: usize) {
+        self.pos = pos.min(self.line.len());
+    }
+
+    /// The rest of the current line.
+    pub(crate) fn take_line(&mut self) -> Bytes {
+        let start = self.pos.min(self.line.len());
+        self.pos = self.line.len();
+        self.line.slice(start..)
+    }
+
+    /// The octets up to (not including) `end` on the current line, or the rest of it.
+    pub(crate) fn take_until(&mut self, end: u8) -> Bytes {
+        let n = memchr::memchr(end, self.rest()).unwrap_or(self.rest().len());
+        self.take_n(n)
+    }
+
     pub(crate) fn peek(&self) -> Option<u8> {
         self.line.get(self.pos).copied()
     }

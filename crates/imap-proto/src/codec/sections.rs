@@ -139,9 +139,9 @@ impl Cursor<'_> {
         Ok(Some(Partial { origin, length }))
     }
 
-    /// The name of a FETCH attribute: letters, digits and dots.
+    /// The name of a FETCH attribute or item: atom octets up to `[`.
     pub(crate) fn fetch_name(&mut self) -> Bytes {
-        self.take(|b| b.is_ascii_alphanumeric() || b == b'.')
+        self.take(|b| is_atom_char(b) && b != b'[')
     }
 
     /// One FETCH attribute of a command.

@@ -136,3 +136,81 @@ impl fmt::Display for PartPath<'_> {
         Ok(())
     }
 }
+
+/// A body section's data in a FETCH reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SectionData {
+    /// NIL.
+    Nil,
+    /// The octets (a quoted string or a literal parsed with the reply).
+    Inline(bytes::Bytes),
+    /// A large literal handed over in chunks by the framer: only its size is here.
+    Streamed {
+        /// The size.
+        size: u64,
+    },
+}
+
+/// One item of a FETCH reply (`msg-att`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FetchItem {
+    /// `FLAGS (...)`.
+    Flags(Vec<super::flag::FlagFetch>),
+    /// `UID n`.
+    Uid(NonZeroU32),
+    /// `INTERNALDATE "..."`.
+    InternalDate(super::datetime::DateTime),
+    /// `RFC822.SIZE n`.
+    Rfc822Size(u64),
+    /// `ENVELOPE (...)`.
+    Envelope(Box<super::envelope::Envelope>),
+    /// `BODY (...)`: the structure without extension data.
+    Body(Box<super::body::BodyStructure>),
+    /// `BODYSTRUCTURE (...)`.
+    BodyStructure(Box<super::body::BodyStructure>),
+    /// `BODY[section]<origin> data`.
+    BodySection {
+        /// The section.
+        section: Section,
+        /// The first octet, for a partial fetch.
+        origin: Option<u32>,
+        /// The data.
+        data: SectionData,
+    },
+    /// `BINARY[part]<origin> data` (RFC 3516).
+    Binary {
+        /// The part.
+        part: Vec<NonZeroU32>,
+        /// The first octet.
+        origin: Option<u32>,
+        /// The data (a `literal8` may hold NUL).
+        data: SectionData,
+    },
+    /// `BINARY.SIZE[part] n`.
+    BinarySize {
+        /// The part.
+        part: Vec<NonZeroU32>,
+        /// The decoded size.
+        size: u32,
+    },
+    /// `RFC822 data` (IMAP4rev1).
+    Rfc822(SectionData),
+    /// `RFC822.HEADER data`.
+    Rfc822Header(SectionData),
+    /// `RFC822.TEXT data`.
+    Rfc822Text(SectionData),
+    /// `MODSEQ (n)` (RFC 7162).
+    ModSeq(u64),
+    /// `EMAILID (id)` (RFC 8474).
+    EmailId(super::string::Atom),
+    /// `THREADID (id)` or `THREADID NIL`.
+    ThreadId(Option<super::string::Atom>),
+    /// An item this crate does not know: its name and its value's raw octets.
+    Other {
+        /// The name as sent.
+        name: bytes::Bytes,
+        /// The value as sent (within its line).
+        value: bytes::Bytes,
+    },
+}

@@ -67,3 +67,18 @@ pub struct SortCriterion {
     /// The key.
     pub key: SortKey,
 }
+
+/// A THREAD result: a message, followed by its children (one child continues the chain;
+/// several are branches).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Thread {
+    /// A chain: messages in order, then optional branches.
+    Chain {
+        /// Message numbers (or UIDs), each the parent of the next.
+        messages: Vec<u32>,
+        /// Sub-threads under the last message.
+        children: Vec<Thread>,
+    },
+    /// A parent missing from the result: only branches (`((3)(5))`).
+    Branches(Vec<Thread>),
+}

@@ -10,3 +10,14 @@ pub struct QuotaLimit {
     /// The limit.
     pub limit: u64,
 }
+
+/// A resource in a QUOTA reply: usage and limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaResource {
+    /// The resource name.
+    pub resource: Atom,
+    /// Current usage.
+    pub usage: u64,
+    /// The limit.
+    pub limit: u64,
+}

@@ -1,0 +1,1 @@
+//! Proptest round trips of responses.

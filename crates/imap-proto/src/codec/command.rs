@@ -661,4 +661,4 @@ pub fn is_idle_done(line: &[u8]) -> bool {
 
 #[cfg(test)]
 #[path = "command_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -11,7 +11,7 @@ use crate::codec::encode::LiteralPolicy;
 use crate::codec::encode_command::encode_command;
 use crate::types::*;
 
-fn astring() -> impl Strategy<Value = AString> {
+pub(crate) fn astring() -> impl Strategy<Value = AString> {
     prop::collection::vec(
         prop_oneof![6 => b'a'..=b'z', 1 => prop::sample::select(&b" \"\\(]{*%\r\n\xc3\xa9"[..])],
         0..12,
@@ -19,24 +19,24 @@ fn astring() -> impl Strategy<Value = AString> {
     .prop_map(|v| AString::new(v).unwrap())
 }
 
-fn istring() -> impl Strategy<Value = IString> {
+pub(crate) fn istring() -> impl Strategy<Value = IString> {
     astring().prop_map(|a| IString::new(a.into_bytes()).unwrap())
 }
 
-fn atom() -> impl Strategy<Value = Atom> {
+pub(crate) fn atom() -> impl Strategy<Value = Atom> {
     "[A-Za-z][A-Za-z0-9.$_-]{0,8}".prop_map(|s| Atom::new(s).unwrap())
 }
 
-fn mailbox() -> impl Strategy<Value = Mailbox> {
+pub(crate) fn mailbox() -> impl Strategy<Value = Mailbox> {
     "(INBOX|inbox|[a-z]{1,6}|Entw\u{fc}rfe|[a-z]+/[a-z &]+|\u{53f0}\u{5317}|)"
         .prop_map(|s| Mailbox::new(&s).unwrap())
 }
 
-fn pattern() -> impl Strategy<Value = Mailbox> {
+pub(crate) fn pattern() -> impl Strategy<Value = Mailbox> {
     "(\\*|%|[a-z]{1,4}[%*]?|[a-z ]{1,4})".prop_map(|s| Mailbox::new(&s).unwrap())
 }
 
-fn range() -> impl Strategy<Value = SeqRange> {
+pub(crate) fn range() -> impl Strategy<Value = SeqRange> {
     let n = prop_oneof![
         4 => (1u32..=u32::MAX).prop_map(|n| SeqNumber::new(n).unwrap()),
         1 => Just(SeqNumber::Last)
@@ -44,18 +44,18 @@ fn range() -> impl Strategy<Value = SeqRange> {
     (n.clone(), n).prop_map(|(start, end)| SeqRange { start, end })
 }
 
-fn seq_set() -> impl Strategy<Value = SequenceSet> {
+pub(crate) fn seq_set() -> impl Strategy<Value = SequenceSet> {
     prop_oneof![
         6 => prop::collection::vec(range(), 1..4).prop_map(|r| SequenceSet::new(r).unwrap()),
         1 => Just(SequenceSet::saved()),
     ]
 }
 
-fn uid_set() -> impl Strategy<Value = UidSet> {
+pub(crate) fn uid_set() -> impl Strategy<Value = UidSet> {
     prop::collection::vec(range(), 1..4).prop_map(|r| UidSet::new(r).unwrap())
 }
 
-fn explicit_uids() -> impl Strategy<Value = UidSet> {
+pub(crate) fn explicit_uids() -> impl Strategy<Value = UidSet> {
     prop::collection::vec((1u32..1000, 1u32..1000), 1..3).prop_map(|r| {
         UidSet::new(r.into_iter().map(|(a, b)| SeqRange {
             start: SeqNumber::new(a).unwrap(),
@@ -65,7 +65,7 @@ fn explicit_uids() -> impl Strategy<Value = UidSet> {
     })
 }
 
-fn flag() -> impl Strategy<Value = Flag> {
+pub(crate) fn flag() -> impl Strategy<Value = Flag> {
     prop_oneof![
         Just(Flag::Seen),
         Just(Flag::Answered),
@@ -82,11 +82,11 @@ fn flag() -> impl Strategy<Value = Flag> {
     ]
 }
 
-fn date() -> impl Strategy<Value = Date> {
+pub(crate) fn date() -> impl Strategy<Value = Date> {
     (1u16..9999, 1u8..=12, 1u8..=28).prop_map(|(y, m, d)| Date::new(y, m, d).unwrap())
 }
 
-fn date_time() -> impl Strategy<Value = DateTime> {
+pub(crate) fn date_time() -> impl Strategy<Value = DateTime> {
     (date(), 0u8..24, 0u8..60, 0u8..60, -1439i16..1440)
         .prop_map(|(d, h, m, s, z)| DateTime::new(d, h, m, s, z).unwrap())
 }
@@ -152,7 +152,7 @@ fn search_key() -> impl Strategy<Value = SearchKey> {
     })
 }
 
-fn part() -> impl Strategy<Value = Vec<NonZeroU32>> {
+pub(crate) fn part() -> impl Strategy<Value = Vec<NonZeroU32>> {
     prop::collection::vec((1u32..20).prop_map(|n| NonZeroU32::new(n).unwrap()), 0..3)
 }
 
@@ -165,7 +165,7 @@ fn partial() -> impl Strategy<Value = Option<Partial>> {
     )
 }
 
-fn section() -> impl Strategy<Value = Section> {
+pub(crate) fn section() -> impl Strategy<Value = Section> {
     let text = prop_oneof![
         Just(None),
         Just(Some(SectionText::Header)),
@@ -213,7 +213,7 @@ fn fetch_attribute() -> impl Strategy<Value = FetchAttribute> {
     ]
 }
 
-fn status_items() -> impl Strategy<Value = Vec<StatusItem>> {
+pub(crate) fn status_items() -> impl Strategy<Value = Vec<StatusItem>> {
     prop::collection::vec(
         prop::sample::select(vec![
             StatusItem::Messages,
@@ -538,7 +538,7 @@ fn body() -> impl Strategy<Value = CommandBody> {
     prop_oneof![simple, more, selected]
 }
 
-fn modes() -> impl Strategy<Value = Mode> {
+pub(crate) fn modes() -> impl Strategy<Value = Mode> {
     prop_oneof![
         Just(Mode::REV1),
         Just(Mode::REV2),

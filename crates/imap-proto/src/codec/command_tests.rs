@@ -322,4 +322,4 @@ fn sets_are_typed_by_command() {
 }
 
 #[path = "command_props.rs"]
-mod props;
+pub(crate) mod props;

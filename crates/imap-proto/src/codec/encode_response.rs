@@ -40,6 +40,13 @@ pub fn encode_response(response: &Response, mode: Mode) -> Result<Encoded, Encod
 
 impl Encoder {
     fn code_and_text(&mut self, code: Option<&Code>, text: &[u8]) -> Result<(), EncodeError> {
+        if code.is_none() && text.first() == Some(&b'[') {
+            // It would read as a response code.
+            return Err(EncodeError::Invalid {
+                field: "text",
+                byte: b'[',
+            });
+        }
         if let Some(code) = code {
             self.raw(b"[");
             self.code(code)?;

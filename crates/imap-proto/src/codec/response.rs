@@ -39,7 +39,7 @@ pub fn parse_response_message(msg: &Message, opts: ParseOptions) -> Result<Respo
             c.eat(b'+');
             // "+" alone: servers send it for an empty continuation.
             if !c.at_end() || !opts.lenient {
-                c.sp()?;
+                c.expect(b' ', "SP")?;
             }
             let (code, text) = c.resp_text()?;
             Response::Continue(Continue { code, text })
@@ -88,16 +88,25 @@ impl Cursor<'_> {
         if self.lenient() && self.at_end() {
             return Ok((None, Bytes::new()));
         }
-        self.sp()?;
+        // One SP: further spaces belong to the text.
+        self.expect(b' ', "SP")?;
         self.resp_text()
     }
 
     /// `resp-text`: `["[" code "]" SP] text`. Lenient: a code with no text or no space, and
     /// any octet but CR, LF and NUL in the text.
     fn resp_text(&mut self) -> PResult<(Option<Code>, Bytes)> {
+        let start = self.pos();
         let code = if self.eat(b'[') {
-            let code = self.code()?;
-            self.expect(b']', "]")?;
+            let code = match self.code().and_then(|c| self.expect(b']', "]").map(|()| c)) {
+                Ok(code) => code,
+                // Lenient: a bracket that opens no readable code is text.
+                Err(_) if self.lenient() => {
+                    self.restore(start);
+                    return Ok((None, self.take_line()));
+                }
+                Err(e) => return Err(e),
+            };
             if self.peek() == Some(b' ') {
                 self.eat(b' ');
             } else if !self.lenient() && !self.at_end() {
@@ -181,6 +190,22 @@ impl Cursor<'_> {
             self.sp()?;
             return self.capabilities().map(Code::Capability);
         }
+        const WITH_ARGUMENT: &[&str] = &[
+            "PERMANENTFLAGS",
+            "UIDNEXT",
+            "UIDVALIDITY",
+            "UNSEEN",
+            "APPENDUID",
+            "COPYUID",
+            "HIGHESTMODSEQ",
+            "MODIFIED",
+            "MAILBOXID",
+            "METADATA",
+        ];
+        if !WITH_ARGUMENT.contains(&name.as_str()) {
+            self.restore(start);
+            return self.raw_code();
+        }
         self.sp()?;
         Ok(match name.as_str() {
             "PERMANENTFLAGS" => Code::PermanentFlags(self.list(true, |c| {
@@ -233,10 +258,7 @@ impl Cursor<'_> {
                     return Err(self.expected("METADATA code"));
                 }
             }
-            _ => {
-                self.restore(start);
-                return self.raw_code();
-            }
+            _ => return Err(self.err_at(Fault::Expected("response code"), start)),
         })
     }
 

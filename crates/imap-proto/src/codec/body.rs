@@ -150,8 +150,31 @@ impl Cursor<'_> {
         })
     }
 
+    fn partless_multipart(&mut self, subtype: IString) -> PResult<BodyStructure> {
+        let extension = if self.peek() == Some(b' ') {
+            self.sp()?;
+            let params = self.body_params()?;
+            Some(MultiExtension {
+                params,
+                tail: self.extension_tail()?,
+            })
+        } else {
+            None
+        };
+        Ok(BodyStructure::Multi {
+            parts: Vec::new(),
+            subtype,
+            extension,
+        })
+    }
+
     fn single_part(&mut self) -> PResult<BodyStructure> {
         let media_type = self.string_or_nil()?;
+        // Lenient: a multipart whose parts the server left out, `("MIXED")` or
+        // `("MIXED" ("BOUNDARY" "x") NIL NIL)` (net-imap bugs 7146 and 7153).
+        if self.lenient() && (self.peek() == Some(b')') || self.peek_at(1) == Some(b'(')) {
+            return self.partless_multipart(media_type);
+        }
         self.sp()?;
         let subtype = self.string_or_nil()?;
         self.sp()?;
@@ -360,7 +383,12 @@ impl Encoder {
                 for p in parts {
                     self.body_structure(p);
                 }
-                self.sp().string(subtype);
+                // A multipart without parts (kept from a broken server) has no SP before its
+                // subtype.
+                if !parts.is_empty() {
+                    self.sp();
+                }
+                self.string(subtype);
                 if let Some(ext) = extension {
                     self.sp().params(&ext.params).tail(&ext.tail);
                 }

@@ -5,7 +5,7 @@ use crate::error::EncodeError;
 use crate::types::fetch::PartPath;
 use crate::types::{
     Capabilities, Code, Condition, Data, ESearchItem, FetchItem, ListItem, Mode, NamespaceDescr,
-    Response, SectionData, Thread,
+    Response, SectionData, StatusAttr, Thread,
 };
 
 /// Writes `response` in `mode`. Literals are announced `{n}` and follow at once.
@@ -36,6 +36,14 @@ pub fn encode_response(response: &Response, mode: Mode) -> Result<Encoded, Encod
         }
     }
     Ok(e.finish())
+}
+
+/// Raw octets kept from a peer are written back only when they cannot break the line.
+fn no_line_break(value: &[u8], field: &'static str) -> Result<(), EncodeError> {
+    match value.iter().find(|&&b| matches!(b, b'\r' | b'\n' | 0)) {
+        Some(&byte) => Err(EncodeError::Invalid { field, byte }),
+        None => Ok(()),
+    }
 }
 
 impl Encoder {
@@ -410,11 +418,20 @@ impl Encoder {
             }
             Data::Status { mailbox, items } => {
                 self.raw(b"STATUS ").mailbox(mailbox).raw(b" (");
-                for (i, (item, n)) in items.iter().enumerate() {
+                for (i, item) in items.iter().enumerate() {
                     if i > 0 {
                         self.sp();
                     }
-                    self.raw(item.as_str().as_bytes()).sp().number(*n);
+                    match item {
+                        StatusAttr::Number(item, n) => {
+                            self.raw(item.as_str().as_bytes()).sp().number(*n)
+                        }
+                        StatusAttr::MailboxId(id) => self.raw(b"MAILBOXID (").atom(id).raw(b")"),
+                        StatusAttr::Other { name, value } => {
+                            no_line_break(value, "STATUS item")?;
+                            self.atom(name).sp().raw(value)
+                        }
+                    };
                 }
                 self.raw(b")");
             }
@@ -443,6 +460,10 @@ impl Encoder {
                         ESearchItem::Count(n) => self.raw(b"COUNT ").number(*n),
                         ESearchItem::All(set) => self.raw(b"ALL ").display(set),
                         ESearchItem::ModSeq(n) => self.raw(b"MODSEQ ").number(*n),
+                        ESearchItem::Other { name, value } => {
+                            no_line_break(value, "ESEARCH item")?;
+                            self.atom(name).sp().raw(value)
+                        }
                     };
                 }
             }

@@ -16,7 +16,8 @@ use crate::error::{Fault, ParseError};
 use crate::types::{
     Atom, Capabilities, Capability, Code, Condition, Continue, Data, ESearch, ESearchItem,
     FetchItem, FlagFetch, FlagPerm, ListItem, MailboxAttr, MetadataEntry, NamespaceDescr,
-    Namespaces, QuotaResource, Response, Rfc5530, SectionData, StatusResponse, Tag, Thread,
+    Namespaces, QuotaResource, Response, Rfc5530, SectionData, StatusAttr, StatusItem,
+    StatusResponse, Tag, Thread,
 };
 use proto_core::Parsed;
 
@@ -317,11 +318,7 @@ impl Cursor<'_> {
                 self.sp()?;
                 let mailbox = self.mailbox()?;
                 self.sp()?;
-                let items = self.list(true, |c| {
-                    let item = c.status_item()?;
-                    c.sp()?;
-                    Ok((item, c.number64()?))
-                })?;
+                let items = self.list(true, |c| c.status_attr())?;
                 Data::Status { mailbox, items }
             }
             b"SEARCH" | b"SORT" => {
@@ -335,7 +332,21 @@ impl Cursor<'_> {
             b"ESEARCH" => Data::ESearch(self.esearch()?),
             b"FLAGS" => {
                 self.sp()?;
-                Data::Flags(self.flag_list()?)
+                if self.lenient() {
+                    // GreenMail lists `\*` in FLAGS, where it means nothing: it is skipped.
+                    let flags = self.list(true, |c| {
+                        let at = c.pos();
+                        let word = c.flag_word(true)?;
+                        match FlagPerm::from_wire(word) {
+                            Ok(FlagPerm::Flag(f)) => Ok(Some(f)),
+                            Ok(FlagPerm::Any) => Ok(None),
+                            Err(_) => Err(c.err_at(Fault::Expected("flag"), at)),
+                        }
+                    })?;
+                    Data::Flags(flags.into_iter().flatten().collect())
+                } else {
+                    Data::Flags(self.flag_list()?)
+                }
             }
             b"VANISHED" => {
                 self.sp()?;
@@ -561,10 +572,44 @@ impl Cursor<'_> {
                 "COUNT" => ESearchItem::Count(self.number()?),
                 "ALL" => ESearchItem::All(self.sequence_set()?),
                 "MODSEQ" => ESearchItem::ModSeq(self.number64()?),
+                _ if self.lenient() => {
+                    self.restore(at);
+                    let name = self.atom()?;
+                    self.sp()?;
+                    ESearchItem::Other {
+                        name,
+                        value: self.raw_value()?,
+                    }
+                }
                 _ => return Err(self.err_at(Fault::Expected("ESEARCH item"), at)),
             });
         }
         Ok(ESearch { tag, uid, items })
+    }
+
+    /// One STATUS item and its value; unknown items are kept raw.
+    fn status_attr(&mut self) -> PResult<StatusAttr> {
+        let at = self.pos();
+        let name = self.atom()?;
+        self.sp()?;
+        if name.is("MAILBOXID") {
+            self.expect(b'(', "(")?;
+            let id = self.atom()?;
+            self.expect(b')', ")")?;
+            return Ok(StatusAttr::MailboxId(id));
+        }
+        match StatusItem::from_wire(name.as_bytes()) {
+            Some(item) => {
+                if item.rev1_only() && self.mode().is_rev2() && !self.lenient() {
+                    return Err(self.err_at(Fault::NotInMode, at));
+                }
+                Ok(StatusAttr::Number(item, self.number64()?))
+            }
+            None => Ok(StatusAttr::Other {
+                name,
+                value: self.raw_value()?,
+            }),
+        }
     }
 
     fn list_item(&mut self) -> PResult<ListItem> {
@@ -701,6 +746,15 @@ impl Cursor<'_> {
         let at = self.pos();
         let name_bytes = self.fetch_name();
         let name = name_bytes.to_ascii_uppercase();
+        // Lenient: `RFC822[]` (sent by a server net-imap met) is RFC822.
+        if self.lenient() && name.starts_with(b"RFC822") && self.eat_prefix(b"[]") {
+            self.sp()?;
+            return Ok(match name.as_slice() {
+                b"RFC822.HEADER" => FetchItem::Rfc822Header(self.section_data()?),
+                b"RFC822.TEXT" => FetchItem::Rfc822Text(self.section_data()?),
+                _ => FetchItem::Rfc822(self.section_data()?),
+            });
+        }
         if self.peek() == Some(b'[') {
             return Ok(match name.as_slice() {
                 b"BODY" => {
@@ -820,7 +874,8 @@ impl Cursor<'_> {
                 }
                 Err(self.expected(")"))
             }
-            _ => self.take1(|b| is_atom_char(b) || b == b']', "value"),
+            // A word: anything up to SP or a parenthesis (sequence sets, `*`, `]`).
+            _ => self.take1(|b| b > b' ' && b != b'(' && b != b')' && b != 0x7f, "value"),
         }
     }
 }

@@ -360,15 +360,26 @@ fn data() -> impl Strategy<Value = Data> {
         (
             mailbox(),
             prop::collection::vec(
-                (
-                    prop::sample::select(vec![
-                        StatusItem::Messages,
-                        StatusItem::UidNext,
-                        StatusItem::Size,
-                        StatusItem::Recent
-                    ]),
-                    0u64..1 << 62
-                ),
+                prop_oneof![
+                    (
+                        prop::sample::select(vec![
+                            StatusItem::Messages,
+                            StatusItem::UidNext,
+                            StatusItem::Size,
+                            StatusItem::Recent,
+                            StatusItem::Deleted
+                        ]),
+                        0u64..1 << 62
+                    )
+                        .prop_map(|(i, n)| StatusAttr::Number(i, n)),
+                    atom().prop_map(StatusAttr::MailboxId),
+                    ("X[A-Z]{1,5}", "(\\([a-z ]{0,6}\\)|[a-z0-9]{1,6})").prop_map(|(n, v)| {
+                        StatusAttr::Other {
+                            name: Atom::new(n).unwrap(),
+                            value: Bytes::from(v),
+                        }
+                    }),
+                ],
                 0..3
             )
         )

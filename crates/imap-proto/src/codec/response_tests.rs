@@ -109,7 +109,10 @@ fn rfc3501_section_7_examples() {
     assert_eq!(mailbox, Mailbox::new("blurdybloop").unwrap());
     assert_eq!(
         items,
-        vec![(StatusItem::Messages, 231), (StatusItem::UidNext, 44292)]
+        vec![
+            crate::types::StatusAttr::Number(StatusItem::Messages, 231),
+            crate::types::StatusAttr::Number(StatusItem::UidNext, 44292)
+        ]
     );
 }
 

@@ -81,6 +81,23 @@ pub struct Continue {
     pub text: Bytes,
 }
 
+/// One item of a STATUS reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StatusAttr {
+    /// A numeric item and its value.
+    Number(StatusItem, u64),
+    /// `MAILBOXID (objectid)` (RFC 8474).
+    MailboxId(Atom),
+    /// An item this crate does not know: its name and its value's raw octets.
+    Other {
+        /// The name.
+        name: Atom,
+        /// The value as sent.
+        value: Bytes,
+    },
+}
+
 /// A LIST or LSUB reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListItem {
@@ -110,7 +127,7 @@ pub enum Data {
         /// The mailbox.
         mailbox: Mailbox,
         /// The items and their values.
-        items: Vec<(StatusItem, u64)>,
+        items: Vec<StatusAttr>,
     },
     /// `SEARCH n...` (IMAP4rev1) with `(MODSEQ n)` of RFC 7162.
     Search {

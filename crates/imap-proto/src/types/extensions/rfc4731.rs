@@ -17,6 +17,13 @@ pub enum ESearchItem {
     Count(u32),
     /// `MODSEQ n` (RFC 7162).
     ModSeq(u64),
+    /// A result this crate does not know (PARTIAL of RFC 9394, ...): its name and raw value.
+    Other {
+        /// The name.
+        name: super::super::string::Atom,
+        /// The value as sent.
+        value: bytes::Bytes,
+    },
 }
 
 /// An ESEARCH response.

@@ -38,11 +38,23 @@ pub fn encode_response(response: &Response, mode: Mode) -> Result<Encoded, Encod
     Ok(e.finish())
 }
 
-/// Raw octets kept from a peer are written back only when they cannot break the line.
-fn no_line_break(value: &[u8], field: &'static str) -> Result<(), EncodeError> {
-    match value.iter().find(|&&b| matches!(b, b'\r' | b'\n' | 0)) {
-        Some(&byte) => Err(EncodeError::Invalid { field, byte }),
-        None => Ok(()),
+/// A raw value kept from a peer may hold literals (`{n}` CRLF and n octets); any other CR,
+/// LF or NUL would break the line.
+fn raw_value_check(value: &[u8], field: &'static str) -> Result<(), EncodeError> {
+    let mut rest = value;
+    loop {
+        let Some(i) = rest.iter().position(|&b| matches!(b, b'\r' | b'\n' | 0)) else {
+            return Ok(());
+        };
+        let before = rest.get(..i).unwrap_or_default();
+        let byte = rest.get(i).copied().unwrap_or(0);
+        let invalid = EncodeError::Invalid { field, byte };
+        let head = proto_core::line::literal_at_end(before).ok_or(invalid.clone())?;
+        if rest.get(i..i + 2) != Some(b"\r\n") {
+            return Err(invalid);
+        }
+        let size = usize::try_from(head.size).map_err(|_| invalid.clone())?;
+        rest = rest.get(i + 2 + size..).ok_or(invalid)?;
     }
 }
 
@@ -325,12 +337,7 @@ impl Encoder {
                 };
             }
             FetchItem::Other { name, value } => {
-                if let Some(&byte) = value.iter().find(|&&b| matches!(b, b'\r' | b'\n' | 0)) {
-                    return Err(EncodeError::Invalid {
-                        field: "FETCH item",
-                        byte,
-                    });
-                }
+                raw_value_check(value, "FETCH item")?;
                 self.raw(name).sp().raw(value);
             }
         }
@@ -427,8 +434,10 @@ impl Encoder {
                             self.raw(item.as_str().as_bytes()).sp().number(*n)
                         }
                         StatusAttr::MailboxId(id) => self.raw(b"MAILBOXID (").atom(id).raw(b")"),
+                        StatusAttr::AppendLimit(None) => self.raw(b"APPENDLIMIT NIL"),
+                        StatusAttr::AppendLimit(Some(n)) => self.raw(b"APPENDLIMIT ").number(*n),
                         StatusAttr::Other { name, value } => {
-                            no_line_break(value, "STATUS item")?;
+                            raw_value_check(value, "STATUS item")?;
                             self.atom(name).sp().raw(value)
                         }
                     };
@@ -461,7 +470,7 @@ impl Encoder {
                         ESearchItem::All(set) => self.raw(b"ALL ").display(set),
                         ESearchItem::ModSeq(n) => self.raw(b"MODSEQ ").number(*n),
                         ESearchItem::Other { name, value } => {
-                            no_line_break(value, "ESEARCH item")?;
+                            raw_value_check(value, "ESEARCH item")?;
                             self.atom(name).sp().raw(value)
                         }
                     };

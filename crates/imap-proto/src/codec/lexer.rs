@@ -116,6 +116,11 @@ impl<'m> Cursor<'m> {
         self.pos = pos.min(self.line.len());
     }
 
+    /// The current line.
+    pub(crate) fn line_bytes(&self) -> Bytes {
+        self.line.clone()
+    }
+
     /// The rest of the current line.
     pub(crate) fn take_line(&mut self) -> Bytes {
         let start = self.pos.min(self.line.len());

@@ -599,6 +599,11 @@ impl Cursor<'_> {
             return Ok(StatusAttr::MailboxId(id));
         }
         match StatusItem::from_wire(name.as_bytes()) {
+            Some(StatusItem::AppendLimit) => Ok(StatusAttr::AppendLimit(if self.eat_nil() {
+                None
+            } else {
+                Some(self.number64()?)
+            })),
             Some(item) => {
                 if item.rev1_only() && self.mode().is_rev2() && !self.lenient() {
                     return Err(self.err_at(Fault::NotInMode, at));
@@ -836,46 +841,72 @@ impl Cursor<'_> {
         })
     }
 
-    /// One value of an unknown item, kept raw: a balanced parenthesised group, a quoted
-    /// string or a word (on the current line), or a literal's data.
+    /// One value of an unknown item, kept as its wire octets: a word, a quoted string, a
+    /// literal (announcement, CRLF and data) or a parenthesised group of these.
     fn raw_value(&mut self) -> PResult<Bytes> {
+        let start = self.pos();
+        let line = self.line_bytes();
+        let mut out = Vec::new();
+        let crossed = self.skip_value(&mut out)?;
+        if crossed {
+            Ok(Bytes::from(out))
+        } else {
+            // Still on the same line: a slice, no copy.
+            Ok(line.slice(start..self.pos()))
+        }
+    }
+
+    /// Appends the wire octets of one value to `out`; true when it crossed a literal.
+    fn skip_value(&mut self, out: &mut Vec<u8>) -> PResult<bool> {
+        let start = self.pos();
         match self.peek() {
-            Some(b'{' | b'~') => match self.literal()?.0 {
-                LiteralData::Inline(data) => Ok(data),
-                LiteralData::Streamed { .. } => Err(self.err(Fault::Streamed)),
-            },
-            Some(b'"') => {
-                let start = self.pos();
-                self.quoted()?;
-                let end = self.pos();
-                self.restore(start);
-                Ok(self.take_n(end - start))
-            }
             Some(b'(') => {
-                let start = self.pos();
-                let mut depth = 0usize;
-                let mut in_quote = false;
-                let mut escaped = false;
-                for (i, &b) in self.rest().iter().enumerate() {
-                    match b {
-                        _ if escaped => escaped = false,
-                        b'\\' if in_quote => escaped = true,
-                        b'"' => in_quote = !in_quote,
-                        b'(' if !in_quote => depth += 1,
-                        b')' if !in_quote => {
-                            depth -= 1;
-                            if depth == 0 {
-                                self.restore(start);
-                                return Ok(self.take_n(i + 1));
-                            }
+                self.enter()?;
+                self.eat(b'(');
+                out.push(b'(');
+                let mut crossed = false;
+                loop {
+                    match self.peek() {
+                        Some(b')') => {
+                            self.eat(b')');
+                            out.push(b')');
+                            break;
                         }
-                        _ => {}
+                        Some(b' ') => {
+                            self.eat(b' ');
+                            out.push(b' ');
+                        }
+                        None => return Err(self.expected(")")),
+                        _ => crossed |= self.skip_value(out)?,
                     }
                 }
-                Err(self.expected(")"))
+                self.leave();
+                Ok(crossed)
+            }
+            Some(b'"') => {
+                self.quoted()?;
+                out.extend_from_slice(self.line_bytes().get(start..self.pos()).unwrap_or_default());
+                Ok(false)
+            }
+            Some(b'{') | Some(b'~') if matches!(self.peek_at(1), Some(b'{' | b'0'..=b'9')) => {
+                let announcement = self.line_bytes().slice(start..);
+                match self.literal()?.0 {
+                    LiteralData::Inline(data) => {
+                        out.extend_from_slice(&announcement);
+                        out.extend_from_slice(b"\r\n");
+                        out.extend_from_slice(&data);
+                        Ok(true)
+                    }
+                    LiteralData::Streamed { .. } => Err(self.err(Fault::Streamed)),
+                }
             }
             // A word: anything up to SP or a parenthesis (sequence sets, `*`, `]`).
-            _ => self.take1(|b| b > b' ' && b != b'(' && b != b')' && b != 0x7f, "value"),
+            _ => {
+                let word =
+                    self.take1(|b| b > b' ' && b != b'(' && b != b')' && b != 0x7f, "value")?;
+                out.extend_from_slice(&word);
+                Ok(false)
+            }
         }
     }
 }

@@ -85,8 +85,10 @@ pub struct Continue {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StatusAttr {
-    /// A numeric item and its value.
+    /// A numeric item and its value (APPENDLIMIT has its own variant).
     Number(StatusItem, u64),
+    /// `APPENDLIMIT n` or `APPENDLIMIT NIL` (no limit; RFC 7889).
+    AppendLimit(Option<u64>),
     /// `MAILBOXID (objectid)` (RFC 8474).
     MailboxId(Atom),
     /// An item this crate does not know: its name and its value's raw octets.

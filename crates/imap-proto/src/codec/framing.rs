@@ -260,7 +260,9 @@ impl MessageFramer {
                     Ok(Frame::Literal { data, remaining }) => {
                         if remaining == 0 {
                             self.literal = None;
-                            self.offset += usize::try_from(p.head.size).unwrap_or(usize::MAX);
+                            self.offset = self
+                                .offset
+                                .saturating_add(usize::try_from(p.head.size).unwrap_or(usize::MAX));
                         }
                         if p.streamed {
                             if remaining == 0 {
@@ -268,7 +270,7 @@ impl MessageFramer {
                             }
                             return Some(FrameEvent::LiteralChunk { data, remaining });
                         }
-                        self.held += data.len();
+                        self.held = self.held.saturating_add(data.len());
                         self.after = Some(LiteralData::Inline(data));
                         if self.held > self.limits.message {
                             // The rest of the message is dropped as it comes.
@@ -338,7 +340,7 @@ impl MessageFramer {
             }
             return None;
         }
-        self.held += line.len();
+        self.held = self.held.saturating_add(line.len());
         if self.held > self.limits.message {
             if let Some(h) = head {
                 if self.side == Side::Server && h.sync {
@@ -402,7 +404,7 @@ impl MessageFramer {
                 });
             }
         }
-        self.offset += len + 2;
+        self.offset = self.offset.saturating_add(len + 2);
     }
 
     /// Makes `line` the message's first line if none was read, so that an error about it

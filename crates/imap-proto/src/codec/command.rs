@@ -14,19 +14,38 @@ use crate::types::{
 };
 use proto_core::Parsed;
 
-/// The commands of the out-of-scope extensions (ACL, NOTIFY, CATENATE, URLAUTH, ...): a
-/// server answers them BAD, as unknown commands.
-const OUT_OF_SCOPE: &[&str] = &[
-    "SETACL",
-    "DELETEACL",
-    "GETACL",
-    "LISTRIGHTS",
-    "MYRIGHTS",
-    "NOTIFY",
-    "GENURLAUTH",
-    "RESETKEY",
-    "URLFETCH",
-    "ESEARCH",
+/// The commands that take arguments (those without are matched by name). Any other name,
+/// the commands of out-of-scope extensions (ACL, NOTIFY, CATENATE, URLAUTH, ...) included,
+/// is an unknown command: a server answers it BAD.
+const WITH_ARGUMENTS: &[&str] = &[
+    "AUTHENTICATE",
+    "LOGIN",
+    "ENABLE",
+    "SELECT",
+    "EXAMINE",
+    "CREATE",
+    "DELETE",
+    "SUBSCRIBE",
+    "UNSUBSCRIBE",
+    "RENAME",
+    "LIST",
+    "LSUB",
+    "STATUS",
+    "APPEND",
+    "ID",
+    "GETQUOTA",
+    "GETQUOTAROOT",
+    "SETQUOTA",
+    "GETMETADATA",
+    "SETMETADATA",
+    "COMPRESS",
+    "SEARCH",
+    "FETCH",
+    "STORE",
+    "COPY",
+    "MOVE",
+    "SORT",
+    "THREAD",
 ];
 
 /// Parses one command from the front of contiguous `input` (lines and literals).
@@ -88,7 +107,7 @@ impl Cursor<'_> {
         if let Some(body) = no_args {
             return Ok(body);
         }
-        if OUT_OF_SCOPE.contains(&name.as_str()) {
+        if !WITH_ARGUMENTS.contains(&name.as_str()) {
             return Err(self.err_at(Fault::UnknownCommand, at));
         }
         // LIST may start with its selection options; everything else takes SP first.

@@ -5,7 +5,7 @@ use crate::error::EncodeError;
 use crate::types::fetch::PartPath;
 use crate::types::{
     Capabilities, Code, Condition, Data, ESearchItem, FetchItem, ListItem, Mode, NamespaceDescr,
-    Response, SectionData, StatusAttr, Thread,
+    Response, SectionData, StatusAttr, TaggedExtValue, Thread,
 };
 
 /// Writes `response` in `mode`. Literals are announced `{n}` and follow at once.
@@ -206,7 +206,7 @@ impl Encoder {
         Ok(())
     }
 
-    fn list_item(&mut self, item: &ListItem) -> &mut Self {
+    fn list_item(&mut self, item: &ListItem) -> Result<&mut Self, EncodeError> {
         self.raw(b"(");
         for (i, a) in item.attributes.iter().enumerate() {
             if i > 0 {
@@ -230,18 +230,27 @@ impl Encoder {
                 }
                 // Written quoted, as RFC 5258's examples do (the grammar allows any astring).
                 let name = crate::types::IString::from_checked(name.bytes().clone());
-                self.string(&name).raw(b" (");
-                for (j, v) in values.iter().enumerate() {
-                    if j > 0 {
-                        self.sp();
+                self.string(&name).sp();
+                match values {
+                    TaggedExtValue::Strings(strings) => {
+                        self.raw(b"(");
+                        for (j, v) in strings.iter().enumerate() {
+                            if j > 0 {
+                                self.sp();
+                            }
+                            self.string(v);
+                        }
+                        self.raw(b")");
                     }
-                    self.string(v);
+                    TaggedExtValue::Raw(raw) => {
+                        raw_value_check(raw, "LIST data")?;
+                        self.raw(raw);
+                    }
                 }
-                self.raw(b")");
             }
             self.raw(b")");
         }
-        self
+        Ok(self)
     }
 
     fn section_data(&mut self, data: &SectionData) -> Result<&mut Self, EncodeError> {
@@ -415,13 +424,13 @@ impl Encoder {
                 self.capabilities(caps)?;
             }
             Data::List(item) => {
-                self.raw(b"LIST ").list_item(item);
+                self.raw(b"LIST ").list_item(item)?;
             }
             Data::Lsub(item) => {
                 if mode.is_rev2() {
                     return Err(EncodeError::NotInMode("LSUB"));
                 }
-                self.raw(b"LSUB ").list_item(item);
+                self.raw(b"LSUB ").list_item(item)?;
             }
             Data::Status { mailbox, items } => {
                 self.raw(b"STATUS ").mailbox(mailbox).raw(b" (");

@@ -17,7 +17,7 @@ use crate::types::{
     Atom, Capabilities, Capability, Code, Condition, Continue, Data, ESearch, ESearchItem,
     FetchItem, FlagFetch, FlagPerm, ListItem, MailboxAttr, MetadataEntry, NamespaceDescr,
     Namespaces, QuotaResource, Response, Rfc5530, SectionData, StatusAttr, StatusItem,
-    StatusResponse, Tag, Thread,
+    StatusResponse, Tag, TaggedExtValue, Thread,
 };
 use proto_core::Parsed;
 
@@ -632,12 +632,7 @@ impl Cursor<'_> {
             extended = self.list(true, |c| {
                 let name = c.astring()?;
                 c.sp()?;
-                let values = if c.peek() == Some(b'(') {
-                    c.list(true, |c| c.string())?
-                } else {
-                    vec![c.string()?]
-                };
-                Ok((name, values))
+                Ok((name, c.tagged_ext_value()?))
             })?;
         }
         Ok(ListItem {
@@ -646,6 +641,22 @@ impl Cursor<'_> {
             mailbox,
             extended,
         })
+    }
+
+    /// `tagged-ext-val`: strings when it is a string or a list of them, else raw.
+    fn tagged_ext_value(&mut self) -> PResult<TaggedExtValue> {
+        let start = self.pos();
+        match self.peek() {
+            Some(b'"' | b'{') => return Ok(TaggedExtValue::Strings(vec![self.string()?])),
+            Some(b'(') => {
+                if let Ok(strings) = self.list(true, |c| c.string()) {
+                    return Ok(TaggedExtValue::Strings(strings));
+                }
+                self.restore(start);
+            }
+            _ => {}
+        }
+        self.raw_value().map(TaggedExtValue::Raw)
     }
 
     /// `DQUOTE QUOTED-CHAR DQUOTE / nil`.

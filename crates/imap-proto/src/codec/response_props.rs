@@ -342,7 +342,17 @@ fn list_item() -> impl Strategy<Value = ListItem> {
         ),
         prop::option::of(prop::sample::select(b"/.\"\\".to_vec())),
         mailbox(),
-        prop::collection::vec((astring(), prop::collection::vec(istring(), 0..2)), 0..2),
+        prop::collection::vec(
+            (
+                astring(),
+                prop_oneof![
+                    prop::collection::vec(istring(), 0..2).prop_map(TaggedExtValue::Strings),
+                    "(\\(1 \\(a\\)\\)|[a-z0-9]{1,6})"
+                        .prop_map(|v| TaggedExtValue::Raw(Bytes::from(v))),
+                ],
+            ),
+            0..2,
+        ),
     )
         .prop_map(|(attributes, delimiter, mailbox, extended)| ListItem {
             attributes,

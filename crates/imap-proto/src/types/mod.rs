@@ -43,7 +43,9 @@ pub use fetch::{
 pub use flag::{Flag, FlagFetch, FlagPerm};
 pub use mailbox::Mailbox;
 pub use mode::{Mode, Revision};
-pub use response::{Condition, Continue, Data, ListItem, Response, StatusAttr, StatusResponse};
+pub use response::{
+    Condition, Continue, Data, ListItem, Response, StatusAttr, StatusResponse, TaggedExtValue,
+};
 pub use search::{SearchKey, SearchReturn};
 pub use sequence::{SeqNumber, SeqRange, SequenceSet, UidSet};
 pub use status::StatusItem;

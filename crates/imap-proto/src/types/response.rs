@@ -110,8 +110,17 @@ pub struct ListItem {
     /// The mailbox.
     pub mailbox: Mailbox,
     /// Extended data (RFC 5258): `CHILDINFO ("SUBSCRIBED")`, `OLDNAME ("x")`; names with
-    /// their string values.
-    pub extended: Vec<(AString, Vec<IString>)>,
+    /// their values.
+    pub extended: Vec<(AString, TaggedExtValue)>,
+}
+
+/// The value of extended LIST data (`tagged-ext-val`, RFC 5258 and RFC 9051).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaggedExtValue {
+    /// A string or a parenthesised list of strings (CHILDINFO, OLDNAME).
+    Strings(Vec<IString>),
+    /// Any other value (numbers, atoms, nested lists), as its wire octets.
+    Raw(Bytes),
 }
 
 /// Untagged data.

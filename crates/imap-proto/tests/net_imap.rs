@@ -303,13 +303,14 @@ fn named_cases_by_value() {
     };
     assert_eq!(seq.get(), 23);
     assert!(!items.is_empty());
-    // RFC 9208 4.1.4: DELETED-STORAGE is unknown here and kept.
+    // RFC 9208 4.1.4: DELETED-STORAGE.
     let Response::Data(Data::Status { items, .. }) =
         case("rfc9208_quota_responses/rfc9208_4.1.4_example")
     else {
         panic!()
     };
-    assert!(
-        matches!(&items[2], StatusAttr::Other { name, value } if name.as_str() == "DELETED-STORAGE" && &value[..] == b"8")
+    assert_eq!(
+        items[2],
+        StatusAttr::Number(imap_proto::StatusItem::DeletedStorage, 8)
     );
 }

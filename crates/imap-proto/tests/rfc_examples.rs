@@ -370,3 +370,392 @@ fn rfc9051_examples() {
     );
     eprintln!("RFC 9051: {passed} example lines");
 }
+
+/// The extension RFCs' examples, read in IMAP4rev1 (the mode they were written for).
+const EXTENSIONS: &[(&str, &[(usize, &str)])] = &[
+    (
+        "rfc2177",
+        &[
+            (133, "elided with `...` in the RFC"),
+            (147, "elided with `...` in the RFC"),
+        ],
+    ),
+    ("rfc2342", &[]),
+    ("rfc2971", &[]),
+    (
+        "rfc3502",
+        &[
+            (
+                177,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                178,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                179,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                180,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                181,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                182,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                183,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                184,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                185,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                186,
+                "announces a literal whose octets the RFC prints as the next lines",
+            ),
+            (
+                188,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                189,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                190,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                191,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                192,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                193,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                194,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                195,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                196,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                197,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                199,
+                "announces a literal whose octets the RFC prints as the next lines",
+            ),
+            (
+                201,
+                "announces a literal whose octets the RFC prints as the next lines",
+            ),
+            (
+                203,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                204,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (205, "elided with `...` in the RFC"),
+            (
+                206,
+                "announces a literal whose octets the RFC prints as the next lines",
+            ),
+        ],
+    ),
+    ("rfc3691", &[]),
+    (
+        "rfc4315",
+        &[
+            (
+                232,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                233,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                234,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                235,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                236,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                237,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                238,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                239,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                240,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                241,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+        ],
+    ),
+    ("rfc4731", &[]),
+    (
+        "rfc4959",
+        &[
+            (
+                155,
+                "prose in the example line (a note about the space after `+`)",
+            ),
+            (
+                159,
+                "SASL exchange data (base64, or an empty response), not a command",
+            ),
+            (
+                191,
+                "prose in the example line (a note about the space after `+`)",
+            ),
+            (
+                195,
+                "SASL exchange data (base64, or an empty response), not a command",
+            ),
+        ],
+    ),
+    ("rfc4978", &[]),
+    ("rfc5161", &[]),
+    (
+        "rfc5182",
+        &[
+            (205, "elided with `...` in the RFC"),
+            (206, "elided with `...` in the RFC"),
+            (207, "elided with `...` in the RFC"),
+            (217, "elided with `...` in the RFC"),
+            (218, "elided with `...` in the RFC"),
+            (219, "elided with `...` in the RFC"),
+        ],
+    ),
+    ("rfc5256", &[]),
+    ("rfc5258", &[]),
+    (
+        "rfc5464",
+        &[
+            (
+                494,
+                "options after the mailbox: the example contradicts RFC 5464's own ABNF (options come first)",
+            ),
+            (
+                536,
+                "options after the mailbox: the example contradicts RFC 5464's own ABNF (options come first)",
+            ),
+            (
+                606,
+                "announces a literal whose octets the RFC prints as the next lines",
+            ),
+            (
+                698,
+                "several entries without parentheses: the example contradicts RFC 5464's ABNF",
+            ),
+            (
+                708,
+                "several entries without parentheses: the example contradicts RFC 5464's ABNF",
+            ),
+        ],
+    ),
+    (
+        "rfc5819",
+        &[(150, "no space before the reference name: a typo in the RFC")],
+    ),
+    ("rfc6154", &[]),
+    ("rfc6851", &[(196, "prose, not a response")]),
+    (
+        "rfc7162",
+        &[
+            (694, "elided with `...` in the RFC"),
+            (
+                1226,
+                "SORT RETURN is ESORT (RFC 5267), out of scope: a server answers BAD",
+            ),
+            (1493, "wrapped without indentation, so read as two lines"),
+            (1633, "elided with `...` in the RFC"),
+            (1637, "elided with `...` in the RFC"),
+            (1642, "elided with `...` in the RFC"),
+            (
+                1649,
+                "wrapped after a comma, which leaves a space inside the set",
+            ),
+            (1665, "elided with `...` in the RFC"),
+            (1670, "elided with `...` in the RFC"),
+            (2432, "elided with `...` in the RFC"),
+        ],
+    ),
+    ("rfc7888", &[]),
+    ("rfc7889", &[]),
+    ("rfc8438", &[]),
+    (
+        "rfc8474",
+        &[
+            (
+                401,
+                "announces a literal whose octets the RFC prints as the next lines",
+            ),
+            (
+                408,
+                "announces a literal whose octets the RFC prints as the next lines",
+            ),
+            (
+                416,
+                "announces a literal whose octets the RFC prints as the next lines",
+            ),
+        ],
+    ),
+    (
+        "rfc9208",
+        &[
+            (268, "elided with `...` in the RFC"),
+            (301, "elided with `...` in the RFC"),
+            (352, "elided with `...` in the RFC"),
+            (407, "elided with `...` in the RFC"),
+            (
+                480,
+                "announces a literal whose octets the RFC prints as the next lines",
+            ),
+            (
+                482,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                483,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                484,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                485,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                486,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                487,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                488,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                489,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                490,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                491,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                511,
+                "announces a literal whose octets the RFC prints as the next lines",
+            ),
+            (
+                513,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                514,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                515,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                516,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                517,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                518,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                519,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                520,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                521,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+            (
+                522,
+                "the octets of a literal, printed by the RFC line by line",
+            ),
+        ],
+    ),
+];
+
+#[test]
+fn extension_rfc_examples() {
+    let mut all = Vec::new();
+    let mut total = 0;
+    for (rfc, not_imap) in EXTENSIONS {
+        let (passed, failures) = run(rfc, Mode::REV1, not_imap);
+        total += passed;
+        all.extend(failures);
+    }
+    assert!(
+        all.is_empty(),
+        "{total} passed, {} failures:\n{}",
+        all.len(),
+        all.join("\n")
+    );
+    eprintln!("extension RFCs: {total} example lines");
+}

@@ -226,6 +226,7 @@ pub(crate) fn status_items() -> impl Strategy<Value = Vec<StatusItem>> {
             StatusItem::HighestModSeq,
             StatusItem::AppendLimit,
             StatusItem::MailboxId,
+            StatusItem::DeletedStorage,
         ]),
         1..4,
     )

@@ -458,7 +458,14 @@ impl Cursor<'_> {
             b"THREAD" => {
                 let mut threads = Vec::new();
                 if self.eat(b' ') {
-                    while self.peek() == Some(b'(') {
+                    loop {
+                        // Lenient: spaces between the threads (as RFC 5256's examples print).
+                        if self.lenient() {
+                            while self.eat(b' ') {}
+                        }
+                        if self.peek() != Some(b'(') {
+                            break;
+                        }
                         threads.push(self.thread()?);
                     }
                 }

@@ -25,10 +25,12 @@ pub enum StatusItem {
     AppendLimit,
     /// `MAILBOXID` (OBJECTID).
     MailboxId,
+    /// `DELETED-STORAGE` (QUOTA, RFC 9208 section 4.2).
+    DeletedStorage,
 }
 
 impl StatusItem {
-    const ALL: [Self; 10] = [
+    const ALL: [Self; 11] = [
         Self::Messages,
         Self::Recent,
         Self::UidNext,
@@ -39,6 +41,7 @@ impl StatusItem {
         Self::HighestModSeq,
         Self::AppendLimit,
         Self::MailboxId,
+        Self::DeletedStorage,
     ];
 
     /// The wire name.
@@ -54,6 +57,7 @@ impl StatusItem {
             Self::HighestModSeq => "HIGHESTMODSEQ",
             Self::AppendLimit => "APPENDLIMIT",
             Self::MailboxId => "MAILBOXID",
+            Self::DeletedStorage => "DELETED-STORAGE",
         }
     }
 

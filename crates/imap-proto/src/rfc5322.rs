@@ -186,25 +186,25 @@ Subject: inner\r\nFrom: x@y.example\r\nContent-Type: text/html\r\n\r\n<p>hi</p>\
         encode_response(&response, Mode::REV1).unwrap().to_vec()
     }
 
+    /// What rfc5322's own writers (`Part::write_imap_bodystructure`, `imap::write_envelope`)
+    /// wrote for [`MESSAGE`] when they were moved here: this crate writes the same octets.
+    const BODYSTRUCTURE: &str = "* 1 FETCH (BODYSTRUCTURE ((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\") NIL NIL \"7BIT\" 10 2 NIL NIL (\"en\" \"de\") NIL)(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 71 (NIL \"inner\" ((NIL NIL \"x\" \"y.example\")) ((NIL NIL \"x\" \"y.example\")) ((NIL NIL \"x\" \"y.example\")) NIL NIL NIL NIL NIL) (\"TEXT\" \"HTML\" NIL NIL NIL \"7BIT\" 9 1 NIL NIL NIL NIL) 5 NIL (\"ATTACHMENT\" (\"FILENAME\" \"fwd.eml\")) NIL NIL)(\"APPLICATION\" \"PDF\" (\"NAME\" \"a.pdf\") \"<id@x>\" NIL \"BASE64\" 4 NIL NIL NIL NIL) \"MIXED\" (\"BOUNDARY\" \"outer\") NIL NIL NIL))\r\n";
+    const BODY: &str = "* 1 FETCH (BODY ((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\") NIL NIL \"7BIT\" 10 2)(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 71 (NIL \"inner\" ((NIL NIL \"x\" \"y.example\")) ((NIL NIL \"x\" \"y.example\")) ((NIL NIL \"x\" \"y.example\")) NIL NIL NIL NIL NIL) (\"TEXT\" \"HTML\" NIL NIL NIL \"7BIT\" 9 1) 5)(\"APPLICATION\" \"PDF\" (\"NAME\" \"a.pdf\") \"<id@x>\" NIL \"BASE64\" 4) \"MIXED\"))\r\n";
+    const ENVELOPE: &str = "* 1 FETCH (ENVELOPE (\"Mon, 7 Feb 1994 21:52:25 -0800\" \"=?utf-8?q?caf=C3=A9?= \\\"quoted\\\"\" ((\"Fred Foobar\" NIL \"foobar\" \"example.com\")(NIL NIL \"team\" NIL)(NIL NIL \"a\" \"b.example\")(NIL NIL \"c\" \"d.example\")(NIL NIL NIL NIL)) ((\"Fred Foobar\" NIL \"foobar\" \"example.com\")(NIL NIL \"team\" NIL)(NIL NIL \"a\" \"b.example\")(NIL NIL \"c\" \"d.example\")(NIL NIL NIL NIL)) ((\"Fred Foobar\" NIL \"foobar\" \"example.com\")(NIL NIL \"team\" NIL)(NIL NIL \"a\" \"b.example\")(NIL NIL \"c\" \"d.example\")(NIL NIL NIL NIL)) ((NIL NIL \"mooch\" \"owatagu.example\")) NIL NIL NIL \"<B27397-0100000@example.com>\"))\r\n";
+
     #[test]
-    fn writes_what_rfc5322_writes_and_parses_back() {
+    fn writes_what_rfc5322_wrote_and_parses_back() {
         let msg = Message::parse(MESSAGE).unwrap();
         let root = msg.root();
-        for (extended, name) in [(true, "BODYSTRUCTURE"), (false, "BODY")] {
+        for (extended, expected) in [(true, BODYSTRUCTURE), (false, BODY)] {
             let body = body_structure(&root, extended);
             let item = if extended {
-                FetchItem::BodyStructure(Box::new(body.clone()))
+                FetchItem::BodyStructure(Box::new(body))
             } else {
-                FetchItem::Body(Box::new(body.clone()))
+                FetchItem::Body(Box::new(body))
             };
             let ours = fetch_line(item.clone());
-            let mut theirs = format!("* 1 FETCH ({name} ").into_bytes();
-            root.write_imap_bodystructure(extended, &mut theirs);
-            theirs.extend_from_slice(b")\r\n");
-            assert_eq!(
-                String::from_utf8_lossy(&ours),
-                String::from_utf8_lossy(&theirs)
-            );
+            assert_eq!(String::from_utf8_lossy(&ours), expected);
             let back = parse_response(&Bytes::from(ours), ParseOptions::strict(Mode::REV1));
             let Ok(Parsed::Complete {
                 value: Response::Data(Data::Fetch { items, .. }),
@@ -217,13 +217,7 @@ Subject: inner\r\nFrom: x@y.example\r\nContent-Type: text/html\r\n\r\n<p>hi</p>\
         }
         let env = envelope(&root.envelope());
         let ours = fetch_line(FetchItem::Envelope(Box::new(env.clone())));
-        let mut theirs = b"* 1 FETCH (ENVELOPE ".to_vec();
-        views::write_envelope(&mut theirs, &root.envelope());
-        theirs.extend_from_slice(b")\r\n");
-        assert_eq!(
-            String::from_utf8_lossy(&ours),
-            String::from_utf8_lossy(&theirs)
-        );
+        assert_eq!(String::from_utf8_lossy(&ours), ENVELOPE);
         // The group of the From line: start, two members, end.
         assert_eq!(env.from.len(), 5);
         assert!(env.from[1].host.is_none() && env.from[4].mailbox.is_none());
@@ -234,10 +228,7 @@ Subject: inner\r\nFrom: x@y.example\r\nContent-Type: text/html\r\n\r\n<p>hi</p>\
         let msg = Message::parse(&b"Subject: a\0b\r\n\r\nbody\r\n"[..]).unwrap();
         let env = envelope(&msg.root().envelope());
         assert_eq!(env.subject.as_ref().map(|s| s.as_bytes()), Some(&b"ab"[..]));
-        // rfc5322's own writer puts the NUL inside a literal, which IMAP forbids.
-        let mut theirs = Vec::new();
-        views::write_envelope(&mut theirs, &msg.root().envelope());
-        assert!(theirs.contains(&0));
+        // (rfc5322's own writer put the NUL inside a literal, which IMAP forbids.)
         assert!(!fetch_line(FetchItem::Envelope(Box::new(env))).contains(&0));
     }
 }

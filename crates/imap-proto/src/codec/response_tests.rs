@@ -311,6 +311,22 @@ fn nesting_of_bodystructure_is_limited_to_64() {
 }
 
 #[test]
+fn nesting_of_thread_is_limited_to_64() {
+    for (depth, ok) in [
+        (crate::codec::MAX_DEPTH, true),
+        (crate::codec::MAX_DEPTH + 1, false),
+    ] {
+        // Each level is a branch: `((...(1)...))`.
+        let wire = format!("* THREAD {}1{}\r\n", "(".repeat(depth), ")".repeat(depth));
+        let got = parse_in(wire.as_bytes(), ParseOptions::lenient(Mode::REV1));
+        assert_eq!(got.is_ok(), ok, "{depth}");
+        if let Err(e) = got {
+            assert_eq!(e.kind.fault, Fault::TooDeep(crate::codec::MAX_DEPTH));
+        }
+    }
+}
+
+#[test]
 fn a_search_of_a_million_numbers() {
     let mut wire = b"* SEARCH".to_vec();
     for n in 1..=1_000_000u32 {

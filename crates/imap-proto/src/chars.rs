@@ -89,6 +89,37 @@ pub(crate) fn run(bytes: &[u8], class: fn(u8) -> bool) -> usize {
     bytes.iter().position(|&b| !class(b)).unwrap_or(bytes.len())
 }
 
+/// A keyword in upper case, on the stack: matching commands, responses, items and codes
+/// without allocating. Words longer than any keyword read as a NUL, which matches none.
+pub(crate) struct Upper {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl Upper {
+    pub(crate) fn new(word: &[u8]) -> Self {
+        let mut buf = [0u8; 32];
+        let len = match buf.get_mut(..word.len()) {
+            Some(dst) => {
+                for (d, s) in dst.iter_mut().zip(word) {
+                    *d = s.to_ascii_uppercase();
+                }
+                word.len()
+            }
+            None => 1,
+        };
+        Self { buf, len }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).unwrap_or("\0")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +137,7 @@ mod tests {
         assert!(is_quoted_char(b'"') && !is_quoted_char(b'\r') && !is_quoted_char(0));
         assert!(!is_quoted_char(0xc3));
         assert_eq!(run(b"abc def", is_atom_char), 3);
+        assert_eq!(Upper::new(b"uid").as_str(), "UID");
+        assert_eq!(Upper::new(&[b'a'; 33]).as_bytes(), b"\0");
     }
 }

@@ -5,6 +5,7 @@ use bytes::Bytes;
 
 use super::lexer::{Cursor, PResult, ParseOptions};
 use super::message::{LiteralData, Message, split_message};
+use crate::chars::Upper;
 use crate::error::{Fault, ParseError, ParseErrorKind};
 use crate::types::{
     AppendData, AppendMessage, Atom, Command, CommandBody, Depth, FetchItems, FetchModifiers,
@@ -78,8 +79,8 @@ pub fn parse_command_message(msg: &Message, opts: ParseOptions) -> Result<Comman
     Ok(Command { tag, body })
 }
 
-fn upper(atom: &Atom) -> String {
-    atom.as_str().to_ascii_uppercase()
+fn upper(atom: &Atom) -> Upper {
+    Upper::new(atom.as_bytes())
 }
 
 impl Cursor<'_> {
@@ -87,7 +88,7 @@ impl Cursor<'_> {
         use CommandBody as B;
         let at = self.pos();
         let name = upper(&self.atom()?);
-        if name == "UID" {
+        if name.as_str() == "UID" {
             self.sp()?;
             return self.uid_command();
         }
@@ -145,7 +146,7 @@ impl Cursor<'_> {
             "SELECT" | "EXAMINE" => {
                 let mailbox = self.mailbox()?;
                 let params = self.select_params()?;
-                if name == "SELECT" {
+                if name.as_str() == "SELECT" {
                     B::Select { mailbox, params }
                 } else {
                     B::Examine { mailbox, params }
@@ -272,7 +273,7 @@ impl Cursor<'_> {
                 let set = MessageSet::Seq(self.sequence_set()?);
                 self.sp()?;
                 let mailbox = self.mailbox()?;
-                if name == "COPY" {
+                if name.as_str() == "COPY" {
                     B::Copy { set, mailbox }
                 } else {
                     B::Move { set, mailbox }
@@ -302,7 +303,7 @@ impl Cursor<'_> {
                 let set = MessageSet::Uid(self.uid_set()?);
                 self.sp()?;
                 let mailbox = self.mailbox()?;
-                if name == "COPY" {
+                if name.as_str() == "COPY" {
                     B::Copy { set, mailbox }
                 } else {
                     B::Move { set, mailbox }

@@ -11,7 +11,7 @@ use bytes::Bytes;
 
 use super::lexer::{Cursor, PResult, ParseOptions};
 use super::message::{LiteralData, Message, split_message};
-use crate::chars::is_atom_char;
+use crate::chars::{Upper, is_atom_char};
 use crate::error::{Fault, ParseError};
 use crate::types::{
     Atom, Capabilities, Capability, Code, Condition, Continue, Data, ESearch, ESearchItem,
@@ -160,7 +160,7 @@ impl Cursor<'_> {
 
     fn typed_code(&mut self) -> PResult<Code> {
         let start = self.pos();
-        let name = self.atom()?.as_str().to_ascii_uppercase();
+        let name = Upper::new(self.atom()?.as_bytes());
         let no_arg = match name.as_str() {
             "ALERT" => Some(Code::Alert),
             "PARSE" => Some(Code::Parse),
@@ -180,14 +180,14 @@ impl Cursor<'_> {
         if let Some(code) = no_arg {
             return Ok(code);
         }
-        if name == "BADCHARSET" {
+        if name.as_str() == "BADCHARSET" {
             let mut charsets = Vec::new();
             if self.eat(b' ') {
                 charsets = self.list(false, |c| c.astring())?;
             }
             return Ok(Code::BadCharset(charsets));
         }
-        if name == "CAPABILITY" {
+        if name.as_str() == "CAPABILITY" {
             self.sp()?;
             return self.capabilities().map(Code::Capability);
         }
@@ -299,8 +299,8 @@ impl Cursor<'_> {
             }));
         }
         let name = self.take1(is_atom_char, "response")?;
-        let upper = name.to_ascii_uppercase();
-        let data = match upper.as_slice() {
+        let upper = Upper::new(&name);
+        let data = match upper.as_bytes() {
             b"CAPABILITY" => {
                 self.sp()?;
                 Data::Capability(self.capabilities()?)
@@ -308,7 +308,7 @@ impl Cursor<'_> {
             b"LIST" | b"LSUB" => {
                 self.sp()?;
                 let item = self.list_item()?;
-                if upper == b"LSUB" {
+                if upper.as_bytes() == b"LSUB" {
                     Data::Lsub(item)
                 } else {
                     Data::List(item)
@@ -323,7 +323,7 @@ impl Cursor<'_> {
             }
             b"SEARCH" | b"SORT" => {
                 let (numbers, modseq) = self.numbers_and_modseq()?;
-                if upper == b"SEARCH" {
+                if upper.as_bytes() == b"SEARCH" {
                     Data::Search { numbers, modseq }
                 } else {
                     Data::Sort { numbers, modseq }
@@ -493,9 +493,9 @@ impl Cursor<'_> {
         let start = self.pos();
         let n = self.number()?;
         self.sp()?;
-        let name = self.take1(is_atom_char, "keyword")?.to_ascii_uppercase();
+        let name = Upper::new(&self.take1(is_atom_char, "keyword")?);
         let nz = |c: &Self| NonZeroU32::new(n).ok_or_else(|| c.err_at(Fault::Zero, start));
-        Ok(match name.as_slice() {
+        Ok(match name.as_bytes() {
             b"EXISTS" => Data::Exists(n),
             b"RECENT" => Data::Recent(n),
             b"EXPUNGE" => Data::Expunge(nz(self)?),
@@ -567,8 +567,8 @@ impl Cursor<'_> {
                 break;
             }
             let at = self.pos();
-            let name = self.atom()?.as_str().to_ascii_uppercase();
-            if name == "UID" && items.is_empty() && !uid {
+            let name = Upper::new(self.atom()?.as_bytes());
+            if name.as_str() == "UID" && items.is_empty() && !uid {
                 uid = true;
                 continue;
             }
@@ -768,18 +768,18 @@ impl Cursor<'_> {
     fn fetch_item(&mut self) -> PResult<FetchItem> {
         let at = self.pos();
         let name_bytes = self.fetch_name();
-        let name = name_bytes.to_ascii_uppercase();
+        let name = Upper::new(&name_bytes);
         // Lenient: `RFC822[]` (sent by a server net-imap met) is RFC822.
-        if self.lenient() && name.starts_with(b"RFC822") && self.eat_prefix(b"[]") {
+        if self.lenient() && name.as_bytes().starts_with(b"RFC822") && self.eat_prefix(b"[]") {
             self.sp()?;
-            return Ok(match name.as_slice() {
+            return Ok(match name.as_bytes() {
                 b"RFC822.HEADER" => FetchItem::Rfc822Header(self.section_data()?),
                 b"RFC822.TEXT" => FetchItem::Rfc822Text(self.section_data()?),
                 _ => FetchItem::Rfc822(self.section_data()?),
             });
         }
         if self.peek() == Some(b'[') {
-            return Ok(match name.as_slice() {
+            return Ok(match name.as_bytes() {
                 b"BODY" => {
                     let section = self.section()?;
                     let origin = self.origin()?;
@@ -811,11 +811,11 @@ impl Cursor<'_> {
                 _ => return Err(self.err_at(Fault::Expected("FETCH item"), at)),
             });
         }
-        if name.is_empty() {
+        if name_bytes.is_empty() {
             return Err(self.expected("FETCH item"));
         }
         self.sp()?;
-        Ok(match name.as_slice() {
+        Ok(match name.as_bytes() {
             b"FLAGS" => FetchItem::Flags(self.list(true, |c| {
                 let at = c.pos();
                 let word = c.flag_word(false)?;

@@ -2,6 +2,7 @@
 
 use super::encode::Encoder;
 use super::lexer::{Cursor, PResult};
+use crate::chars::Upper;
 use crate::error::Fault;
 use crate::types::{EntryType, SearchKey};
 
@@ -35,7 +36,7 @@ impl Cursor<'_> {
             _ => {}
         }
         let at = self.pos();
-        let name = self.atom()?.as_str().to_ascii_uppercase();
+        let name = Upper::new(self.atom()?.as_bytes());
         let key = match name.as_str() {
             "ALL" => K::All,
             "ANSWERED" => K::Answered,

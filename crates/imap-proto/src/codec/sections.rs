@@ -6,7 +6,7 @@ use std::num::NonZeroU32;
 use bytes::Bytes;
 
 use super::lexer::{Cursor, PResult};
-use crate::chars::{is_atom_char, run};
+use crate::chars::{Upper, is_atom_char, run};
 use crate::error::Fault;
 use crate::types::{
     Date, DateTime, FetchAttribute, Flag, Partial, Section, SectionText, SequenceSet, UidSet,
@@ -147,9 +147,9 @@ impl Cursor<'_> {
     /// One FETCH attribute of a command.
     pub(crate) fn fetch_attribute(&mut self) -> PResult<FetchAttribute> {
         let at = self.pos();
-        let name = self.fetch_name().to_ascii_uppercase();
+        let name = Upper::new(&self.fetch_name());
         let bracket = self.peek() == Some(b'[');
-        Ok(match (name.as_slice(), bracket) {
+        Ok(match (name.as_bytes(), bracket) {
             (b"ENVELOPE", false) => FetchAttribute::Envelope,
             (b"FLAGS", false) => FetchAttribute::Flags,
             (b"INTERNALDATE", false) => FetchAttribute::InternalDate,
@@ -164,12 +164,12 @@ impl Cursor<'_> {
             (b"EMAILID", false) => FetchAttribute::EmailId,
             (b"THREADID", false) => FetchAttribute::ThreadId,
             (b"BODY" | b"BODY.PEEK", true) => FetchAttribute::BodySection {
-                peek: name.len() > 4,
+                peek: name.as_bytes().len() > 4,
                 section: self.section()?,
                 partial: self.partial()?,
             },
             (b"BINARY" | b"BINARY.PEEK", true) => FetchAttribute::Binary {
-                peek: name.len() > 6,
+                peek: name.as_bytes().len() > 6,
                 part: self.section_binary()?,
                 partial: self.partial()?,
             },

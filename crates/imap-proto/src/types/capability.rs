@@ -4,6 +4,7 @@
 use bytes::Bytes;
 
 use super::string::Atom;
+use crate::chars::Upper;
 
 /// One capability.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -88,7 +89,8 @@ pub enum Capability {
 impl Capability {
     /// The capability named by `atom` (any case).
     pub fn from_atom(atom: Atom) -> Self {
-        let upper = atom.as_str().to_ascii_uppercase();
+        let upper = Upper::new(atom.as_bytes());
+        let upper = upper.as_str();
         let after = |prefix: &str| -> Option<Atom> {
             let rest = atom.as_bytes().get(prefix.len()..)?;
             (upper.starts_with(prefix) && !rest.is_empty())
@@ -109,7 +111,7 @@ impl Capability {
         {
             return Self::AppendLimit(Some(n));
         }
-        match upper.as_str() {
+        match upper {
             "IMAP4REV1" => Self::Imap4Rev1,
             "IMAP4REV2" => Self::Imap4Rev2,
             "LOGINDISABLED" => Self::LoginDisabled,

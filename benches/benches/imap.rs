@@ -258,7 +258,7 @@ fn responses(c: &mut Criterion) {
 }
 
 fn commands(c: &mut Criterion) {
-    command_row(c, "select", SELECT.as_bytes(), "INBOX");
+    command_row(c, "select", SELECT.as_bytes(), "Select");
     command_row(
         c,
         "uid_fetch_long_set",

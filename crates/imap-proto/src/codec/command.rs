@@ -8,7 +8,7 @@ use super::message::{LiteralData, Message, split_message};
 use crate::chars::Upper;
 use crate::error::{Fault, ParseError, ParseErrorKind};
 use crate::types::{
-    AppendData, AppendMessage, Atom, Command, CommandBody, Depth, FetchItems, FetchModifiers,
+    AppendData, AppendMessage, Command, CommandBody, Depth, FetchItems, FetchModifiers,
     GetMetadataOptions, ListCommand, ListReturn, ListSelect, Literal, Mailbox, MailboxAttr,
     MessageSet, MetadataEntry, QresyncParams, QuotaLimit, SearchReturn, SelectParams,
     SortCriterion, SortKey, StatusItem, StoreMode,
@@ -79,15 +79,11 @@ pub fn parse_command_message(msg: &Message, opts: ParseOptions) -> Result<Comman
     Ok(Command { tag, body })
 }
 
-fn upper(atom: &Atom) -> Upper {
-    Upper::new(atom.as_bytes())
-}
-
 impl Cursor<'_> {
     fn command_body(&mut self) -> PResult<CommandBody> {
         use CommandBody as B;
         let at = self.pos();
-        let name = upper(&self.atom()?);
+        let name = self.keyword()?;
         if name.as_str() == "UID" {
             self.sp()?;
             return self.uid_command();
@@ -288,7 +284,7 @@ impl Cursor<'_> {
     fn uid_command(&mut self) -> PResult<CommandBody> {
         use CommandBody as B;
         let at = self.pos();
-        let name = upper(&self.atom()?);
+        let name = self.keyword()?;
         self.sp()?;
         Ok(match name.as_str() {
             "FETCH" => {
@@ -367,7 +363,7 @@ impl Cursor<'_> {
 
     fn list_return(&mut self) -> PResult<ListReturn> {
         let atom = self.atom()?;
-        Ok(match upper(&atom).as_str() {
+        Ok(match Upper::new(atom.as_bytes()).as_str() {
             "SUBSCRIBED" => ListReturn::Subscribed,
             "CHILDREN" => ListReturn::Children,
             "SPECIAL-USE" => ListReturn::SpecialUse,

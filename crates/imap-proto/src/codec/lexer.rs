@@ -7,7 +7,7 @@ use std::num::NonZeroU32;
 use bytes::Bytes;
 
 use super::message::{LiteralData, Message};
-use crate::chars::{is_astring_char, is_atom_char, is_quoted_char, is_tag_char, run};
+use crate::chars::{Upper, is_astring_char, is_atom_char, is_quoted_char, is_tag_char, run};
 use crate::error::{Fault, ParseError, ParseErrorKind};
 use crate::types::{AString, Atom, IString, Mailbox, Mode, NString, Tag};
 
@@ -229,6 +229,24 @@ impl<'m> Cursor<'m> {
         let start = self.pos.min(self.line.len());
         self.pos = (start + n).min(self.line.len());
         self.line.slice(start..self.pos)
+    }
+
+    /// A non-empty run of `class`, borrowed (no reference count taken): for keywords that
+    /// are matched, not kept.
+    pub(crate) fn word(&mut self, class: fn(u8) -> bool, what: &'static str) -> PResult<&'m [u8]> {
+        let line: &'m Bytes = self.line;
+        let start = self.pos.min(line.len());
+        let n = run(line.get(start..).unwrap_or_default(), class);
+        if n == 0 {
+            return Err(self.expected(what));
+        }
+        self.pos = start + n;
+        Ok(line.get(start..start + n).unwrap_or_default())
+    }
+
+    /// A keyword (an atom) in upper case.
+    pub(crate) fn keyword(&mut self) -> PResult<Upper> {
+        self.word(is_atom_char, "atom").map(Upper::new)
     }
 
     /// A non-empty run of `class`.

@@ -160,7 +160,7 @@ impl Cursor<'_> {
 
     fn typed_code(&mut self) -> PResult<Code> {
         let start = self.pos();
-        let name = Upper::new(self.atom()?.as_bytes());
+        let name = self.keyword()?;
         let no_arg = match name.as_str() {
             "ALERT" => Some(Code::Alert),
             "PARSE" => Some(Code::Parse),
@@ -265,12 +265,22 @@ impl Cursor<'_> {
 
     /// Capability atoms separated by SP (lenient: extra spaces).
     fn capabilities(&mut self) -> PResult<Capabilities> {
-        let mut caps = vec![Capability::from_atom(self.atom()?)];
+        let line = self.line_bytes();
+        let mut caps = Vec::with_capacity(16);
+        caps.push(Capability::from_word(
+            &line,
+            self.word(is_atom_char, "capability")?,
+        ));
         while self.peek() == Some(b' ') {
             let mark = self.pos();
             self.sp()?;
             match self.peek() {
-                Some(b) if is_atom_char(b) => caps.push(Capability::from_atom(self.atom()?)),
+                Some(b) if is_atom_char(b) => {
+                    caps.push(Capability::from_word(
+                        &line,
+                        self.word(is_atom_char, "capability")?,
+                    ));
+                }
                 _ if self.lenient() => {
                     if self.peek() != Some(b']') && !self.at_end() {
                         return Err(self.expected("capability"));
@@ -298,8 +308,8 @@ impl Cursor<'_> {
                 text,
             }));
         }
-        let name = self.take1(is_atom_char, "response")?;
-        let upper = Upper::new(&name);
+        let name = self.word(is_atom_char, "response")?;
+        let upper = Upper::new(name);
         let data = match upper.as_bytes() {
             b"CAPABILITY" => {
                 self.sp()?;
@@ -472,6 +482,7 @@ impl Cursor<'_> {
                 Data::Thread(threads)
             }
             _ => {
+                let name = self.line_bytes().slice_ref(name);
                 if self.eat(b' ') {
                     Data::Other {
                         name,
@@ -493,7 +504,7 @@ impl Cursor<'_> {
         let start = self.pos();
         let n = self.number()?;
         self.sp()?;
-        let name = Upper::new(&self.take1(is_atom_char, "keyword")?);
+        let name = Upper::new(self.word(is_atom_char, "keyword")?);
         let nz = |c: &Self| NonZeroU32::new(n).ok_or_else(|| c.err_at(Fault::Zero, start));
         Ok(match name.as_bytes() {
             b"EXISTS" => Data::Exists(n),
@@ -567,7 +578,7 @@ impl Cursor<'_> {
                 break;
             }
             let at = self.pos();
-            let name = Upper::new(self.atom()?.as_bytes());
+            let name = self.keyword()?;
             if name.as_str() == "UID" && items.is_empty() && !uid {
                 uid = true;
                 continue;
@@ -768,7 +779,7 @@ impl Cursor<'_> {
     fn fetch_item(&mut self) -> PResult<FetchItem> {
         let at = self.pos();
         let name_bytes = self.fetch_name();
-        let name = Upper::new(&name_bytes);
+        let name = Upper::new(name_bytes);
         // Lenient: `RFC822[]` (sent by a server net-imap met) is RFC822.
         if self.lenient() && name.as_bytes().starts_with(b"RFC822") && self.eat_prefix(b"[]") {
             self.sp()?;
@@ -853,7 +864,7 @@ impl Cursor<'_> {
                 }
             }
             _ => FetchItem::Other {
-                name: name_bytes,
+                name: self.line_bytes().slice_ref(name_bytes),
                 value: self.raw_value()?,
             },
         })

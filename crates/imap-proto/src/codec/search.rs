@@ -2,7 +2,6 @@
 
 use super::encode::Encoder;
 use super::lexer::{Cursor, PResult};
-use crate::chars::Upper;
 use crate::error::Fault;
 use crate::types::{EntryType, SearchKey};
 
@@ -36,7 +35,7 @@ impl Cursor<'_> {
             _ => {}
         }
         let at = self.pos();
-        let name = Upper::new(self.atom()?.as_bytes());
+        let name = self.keyword()?;
         let key = match name.as_str() {
             "ALL" => K::All,
             "ANSWERED" => K::Answered,

@@ -17,7 +17,7 @@ fn set_octets(b: u8) -> bool {
     b.is_ascii_digit() || matches!(b, b':' | b',' | b'*' | b'$')
 }
 
-impl Cursor<'_> {
+impl<'m> Cursor<'m> {
     pub(crate) fn sequence_set(&mut self) -> PResult<SequenceSet> {
         let at = self.pos();
         let wire = self.take1(set_octets, "sequence set")?;
@@ -139,15 +139,16 @@ impl Cursor<'_> {
         Ok(Some(Partial { origin, length }))
     }
 
-    /// The name of a FETCH attribute or item: atom octets up to `[`.
-    pub(crate) fn fetch_name(&mut self) -> Bytes {
-        self.take(|b| is_atom_char(b) && b != b'[')
+    /// The name of a FETCH attribute or item: atom octets up to `[` (possibly none).
+    pub(crate) fn fetch_name(&mut self) -> &'m [u8] {
+        self.word(|b| is_atom_char(b) && b != b'[', "FETCH item")
+            .unwrap_or_default()
     }
 
     /// One FETCH attribute of a command.
     pub(crate) fn fetch_attribute(&mut self) -> PResult<FetchAttribute> {
         let at = self.pos();
-        let name = Upper::new(&self.fetch_name());
+        let name = Upper::new(self.fetch_name());
         let bracket = self.peek() == Some(b'[');
         Ok(match (name.as_bytes(), bracket) {
             (b"ENVELOPE", false) => FetchAttribute::Envelope,

@@ -89,12 +89,19 @@ pub enum Capability {
 impl Capability {
     /// The capability named by `atom` (any case).
     pub fn from_atom(atom: Atom) -> Self {
-        let upper = Upper::new(atom.as_bytes());
+        let bytes = atom.into_bytes();
+        Self::from_word(&bytes, &bytes)
+    }
+
+    /// The capability named by `word` (atom octets), a slice of `owner`: the names kept are
+    /// slices of it, not copies.
+    pub(crate) fn from_word(owner: &Bytes, word: &[u8]) -> Self {
+        let upper = Upper::new(word);
         let upper = upper.as_str();
         let after = |prefix: &str| -> Option<Atom> {
-            let rest = atom.as_bytes().get(prefix.len()..)?;
+            let rest = word.get(prefix.len()..)?;
             (upper.starts_with(prefix) && !rest.is_empty())
-                .then(|| Atom::from_checked(Bytes::copy_from_slice(rest)))
+                .then(|| Atom::from_checked(owner.slice_ref(rest)))
         };
         if let Some(mech) = after("AUTH=") {
             return Self::Auth(mech);
@@ -145,7 +152,7 @@ impl Capability {
             "OBJECTID" => Self::ObjectId,
             "STATUS=SIZE" => Self::StatusSize,
             "CHILDREN" => Self::Children,
-            _ => Self::Other(atom),
+            _ => Self::Other(Atom::from_checked(owner.slice_ref(word))),
         }
     }
 

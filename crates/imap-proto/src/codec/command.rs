@@ -104,11 +104,26 @@ impl Cursor<'_> {
         if let Some(body) = no_args {
             return Ok(body);
         }
-        if !WITH_ARGUMENTS.contains(&name.as_str()) {
-            return Err(self.err_at(Fault::UnknownCommand, at));
+        // Every other command takes arguments after SP; an unknown name is reported as such
+        // whatever follows it.
+        if !self.eat(b' ') {
+            let fault = if WITH_ARGUMENTS.contains(&name.as_str()) {
+                Fault::Expected("SP")
+            } else {
+                Fault::UnknownCommand
+            };
+            return Err(self.err_at(
+                fault,
+                if fault == Fault::UnknownCommand {
+                    at
+                } else {
+                    self.pos()
+                },
+            ));
         }
-        // LIST may start with its selection options; everything else takes SP first.
-        self.sp()?;
+        if self.lenient() {
+            while self.eat(b' ') {}
+        }
         Ok(match name.as_str() {
             "AUTHENTICATE" => {
                 let mechanism = self.atom()?;

@@ -153,8 +153,9 @@ pub struct MessageFramer {
     announce: bool,
     /// Dropping the rest of a refused message.
     discarding: bool,
-    /// The tag at the front of the input when a message began (for a line too long to keep).
-    line_tag: Option<Tag>,
+    /// The tag at the front of the input when a message began (for a line too long to keep),
+    /// held on the stack: a `Tag` is built only for an error.
+    line_tag: Option<ShortTag>,
 }
 
 impl MessageFramer {
@@ -221,8 +222,8 @@ impl MessageFramer {
 
     fn tag(&self) -> Option<Tag> {
         match &self.partial {
-            Some(m) => leading_tag(&m.first),
-            None => self.line_tag.clone(),
+            Some(m) => leading_tag(&m.first).and_then(|t| t.tag()),
+            None => self.line_tag.as_ref().and_then(ShortTag::tag),
         }
     }
 
@@ -416,13 +417,29 @@ impl MessageFramer {
     }
 }
 
-/// The tag at the front of `bytes` (tag octets followed by SP), if any.
-fn leading_tag(bytes: &[u8]) -> Option<Tag> {
-    let n = bytes.iter().take(256).position(|&b| !is_tag_char(b))?;
+/// A tag of at most 32 octets, copied on the stack.
+#[derive(Debug, Clone, Copy)]
+struct ShortTag {
+    octets: [u8; 32],
+    len: usize,
+}
+
+impl ShortTag {
+    fn tag(&self) -> Option<Tag> {
+        Tag::new(Bytes::copy_from_slice(self.octets.get(..self.len)?)).ok()
+    }
+}
+
+/// The tag at the front of `bytes` (tag octets followed by SP), if any and not too long to
+/// keep.
+fn leading_tag(bytes: &[u8]) -> Option<ShortTag> {
+    let n = bytes.iter().take(33).position(|&b| !is_tag_char(b))?;
     if n == 0 || bytes.get(n) != Some(&b' ') {
         return None;
     }
-    Tag::new(Bytes::copy_from_slice(bytes.get(..n)?)).ok()
+    let mut octets = [0u8; 32];
+    octets.get_mut(..n)?.copy_from_slice(bytes.get(..n)?);
+    Some(ShortTag { octets, len: n })
 }
 
 #[cfg(test)]

@@ -55,8 +55,9 @@ pub(crate) struct Cursor<'m> {
     base: usize,
     /// Index in `msg.rest` of the literal after the current line.
     next: usize,
-    /// The tag, once read: every later error carries it.
-    pub(crate) tag: Option<Tag>,
+    /// Where the tag lies in the first line, once read: every later error carries it (the
+    /// `Tag` is built only for an error).
+    tag: Option<(usize, usize)>,
     pub(crate) opts: ParseOptions,
     depth: usize,
     /// Reading a command: `{n+}` literals are allowed.
@@ -78,6 +79,12 @@ impl<'m> Cursor<'m> {
         }
     }
 
+    /// The tag read from the first line, if any.
+    pub(crate) fn tag_value(&self) -> Option<Tag> {
+        let (start, end) = self.tag?;
+        Some(Tag::from_checked(self.msg.first.slice(start..end)))
+    }
+
     pub(crate) fn mode(&self) -> Mode {
         self.opts.mode
     }
@@ -94,7 +101,7 @@ impl<'m> Cursor<'m> {
     pub(crate) fn err_at(&self, fault: Fault, pos: usize) -> ParseError {
         let kind = ParseErrorKind {
             fault,
-            tag: self.tag.clone(),
+            tag: self.tag_value(),
         };
         ParseError::new(kind, self.line, pos).shifted(self.base)
     }
@@ -264,8 +271,9 @@ impl<'m> Cursor<'m> {
     }
 
     pub(crate) fn tag(&mut self) -> PResult<Tag> {
+        let start = self.pos;
         let tag = Tag::from_checked(self.take1(is_tag_char, "tag")?);
-        self.tag = Some(tag.clone());
+        self.tag = Some((start, self.pos));
         Ok(tag)
     }
 
@@ -496,7 +504,7 @@ fn no_nul(data: &[u8], cursor: &Cursor<'_>, at: (usize, usize)) -> PResult<()> {
     if memchr::memchr(0, data).is_some() {
         let kind = ParseErrorKind {
             fault: Fault::Nul,
-            tag: cursor.tag.clone(),
+            tag: cursor.tag_value(),
         };
         let mut e = ParseError::new(kind, &[], 0);
         e.offset = at.0 + at.1;

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use super::lexer::{Cursor, PResult, ParseOptions};
-use super::message::{LiteralData, Message, split_message};
+use super::message::{LiteralData, Message, single_line, split_message};
 use crate::chars::Upper;
 use crate::error::{Fault, ParseError, ParseErrorKind};
 use crate::types::{
@@ -51,6 +51,14 @@ const WITH_ARGUMENTS: &[&str] = &[
 
 /// Parses one command from the front of contiguous `input` (lines and literals).
 pub fn parse_command(input: &Bytes, opts: ParseOptions) -> Result<Parsed<Command>, ParseError> {
+    // One line without a literal (most commands): read in place, no message is built.
+    if let Some((end, consumed)) = single_line(input, opts.lenient)? {
+        let c = Cursor::over_line(input, &[], end, opts);
+        return Ok(Parsed::Complete {
+            value: command(c, input)?,
+            consumed,
+        });
+    }
     match split_message(input, u64::MAX, opts.lenient)? {
         Parsed::Complete { value, consumed } => Ok(Parsed::Complete {
             value: parse_command_message(&value, opts)?,
@@ -62,7 +70,12 @@ pub fn parse_command(input: &Bytes, opts: ParseOptions) -> Result<Parsed<Command
 
 /// Parses a framed command.
 pub fn parse_command_message(msg: &Message, opts: ParseOptions) -> Result<Command, ParseError> {
-    let mut c = Cursor::new(msg, opts);
+    command(Cursor::new(msg, opts), &msg.first)
+}
+
+/// Reads a command; `first` is its first line (for an error about the mode).
+fn command(mut c: Cursor<'_>, first: &Bytes) -> Result<Command, ParseError> {
+    let opts = c.opts;
     c.command_side = true;
     let tag = c.tag()?;
     c.sp()?;
@@ -73,7 +86,7 @@ pub fn parse_command_message(msg: &Message, opts: ParseOptions) -> Result<Comman
             fault: Fault::NotInMode,
             tag: Some(tag),
         };
-        return Err(ParseError::new(kind, &msg.first, at));
+        return Err(ParseError::new(kind, first, at));
     }
     c.finish()?;
     Ok(Command { tag, body })

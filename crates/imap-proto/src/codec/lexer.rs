@@ -6,7 +6,7 @@ use std::num::NonZeroU32;
 
 use bytes::Bytes;
 
-use super::message::{LiteralData, Message};
+use super::message::{Continuation, LiteralData, Message};
 use crate::chars::{Upper, is_astring_char, is_atom_char, is_quoted_char, is_tag_char, run};
 use crate::error::{Fault, ParseError, ParseErrorKind};
 use crate::types::{AString, Atom, IString, Mailbox, Mode, NString, Tag};
@@ -48,8 +48,14 @@ pub(crate) type PResult<T> = Result<T, ParseError>;
 
 /// A position in a message.
 pub(crate) struct Cursor<'m> {
-    msg: &'m Message,
+    /// The first line (for the tag).
+    first: &'m Bytes,
+    /// The literals and lines after the first line.
+    rest: &'m [Continuation],
+    /// The current line: octets `..end` of it (a line cut from contiguous input keeps the
+    /// input's `Bytes`, so that no reference is taken to read it).
     line: &'m Bytes,
+    end: usize,
     pos: usize,
     /// Offset of `line` in the message.
     base: usize,
@@ -66,9 +72,21 @@ pub(crate) struct Cursor<'m> {
 
 impl<'m> Cursor<'m> {
     pub(crate) fn new(msg: &'m Message, opts: ParseOptions) -> Self {
+        Self::over_line(&msg.first, &msg.rest, msg.first.len(), opts)
+    }
+
+    /// A cursor over octets `..end` of `first` and the continuations `rest`.
+    pub(crate) fn over_line(
+        first: &'m Bytes,
+        rest: &'m [Continuation],
+        end: usize,
+        opts: ParseOptions,
+    ) -> Self {
         Self {
-            msg,
-            line: &msg.first,
+            first,
+            rest,
+            line: first,
+            end: end.min(first.len()),
             pos: 0,
             base: 0,
             next: 0,
@@ -82,7 +100,7 @@ impl<'m> Cursor<'m> {
     /// The tag read from the first line, if any.
     pub(crate) fn tag_value(&self) -> Option<Tag> {
         let (start, end) = self.tag?;
-        Some(Tag::from_checked(self.msg.first.slice(start..end)))
+        Some(Tag::from_checked(self.first.slice(start..end)))
     }
 
     pub(crate) fn mode(&self) -> Mode {
@@ -103,7 +121,7 @@ impl<'m> Cursor<'m> {
             fault,
             tag: self.tag_value(),
         };
-        ParseError::new(kind, self.line, pos).shifted(self.base)
+        ParseError::new(kind, self.line.get(..self.end).unwrap_or_default(), pos).shifted(self.base)
     }
 
     pub(crate) fn expected(&self, what: &'static str) -> ParseError {
@@ -111,7 +129,7 @@ impl<'m> Cursor<'m> {
     }
 
     pub(crate) fn rest(&self) -> &'m [u8] {
-        self.line.get(self.pos..).unwrap_or_default()
+        self.line.get(self.pos..self.end).unwrap_or_default()
     }
 
     pub(crate) fn pos(&self) -> usize {
@@ -120,7 +138,12 @@ impl<'m> Cursor<'m> {
 
     /// Goes back to `pos` on the current line (a lenient parser retrying another reading).
     pub(crate) fn restore(&mut self, pos: usize) {
-        self.pos = pos.min(self.line.len());
+        self.pos = pos.min(self.end);
+    }
+
+    /// Where the current line ends.
+    pub(crate) fn line_end(&self) -> usize {
+        self.end
     }
 
     /// The current line.
@@ -130,9 +153,9 @@ impl<'m> Cursor<'m> {
 
     /// The rest of the current line.
     pub(crate) fn take_line(&mut self) -> Bytes {
-        let start = self.pos.min(self.line.len());
-        self.pos = self.line.len();
-        self.line.slice(start..)
+        let start = self.pos.min(self.end);
+        self.pos = self.end;
+        self.line.slice(start..self.end)
     }
 
     /// The octets up to (not including) `end` on the current line, or the rest of it.
@@ -142,11 +165,11 @@ impl<'m> Cursor<'m> {
     }
 
     pub(crate) fn peek(&self) -> Option<u8> {
-        self.line.get(self.pos).copied()
+        self.rest().first().copied()
     }
 
     pub(crate) fn peek_at(&self, i: usize) -> Option<u8> {
-        self.line.get(self.pos + i).copied()
+        self.rest().get(i).copied()
     }
 
     pub(crate) fn eat(&mut self, b: u8) -> bool {
@@ -203,12 +226,12 @@ impl<'m> Cursor<'m> {
 
     /// True when the cursor is on the message's last line.
     pub(crate) fn at_line_tail(&self) -> bool {
-        self.next >= self.msg.rest.len()
+        self.next >= self.rest.len()
     }
 
     /// True when nothing of the message is left.
     pub(crate) fn at_end(&self) -> bool {
-        self.pos >= self.line.len() && self.next >= self.msg.rest.len()
+        self.pos >= self.end && self.next >= self.rest.len()
     }
 
     /// Requires the end of the message (lenient: after trailing spaces).
@@ -233,8 +256,8 @@ impl<'m> Cursor<'m> {
 
     /// The next `n` octets of the line.
     pub(crate) fn take_n(&mut self, n: usize) -> Bytes {
-        let start = self.pos.min(self.line.len());
-        self.pos = (start + n).min(self.line.len());
+        let start = self.pos.min(self.end);
+        self.pos = (start + n).min(self.end);
         self.line.slice(start..self.pos)
     }
 
@@ -242,8 +265,8 @@ impl<'m> Cursor<'m> {
     /// are matched, not kept.
     pub(crate) fn word(&mut self, class: fn(u8) -> bool, what: &'static str) -> PResult<&'m [u8]> {
         let line: &'m Bytes = self.line;
-        let start = self.pos.min(line.len());
-        let n = run(line.get(start..).unwrap_or_default(), class);
+        let start = self.pos.min(self.end);
+        let n = run(line.get(start..self.end).unwrap_or_default(), class);
         if n == 0 {
             return Err(self.expected(what));
         }
@@ -388,16 +411,17 @@ impl<'m> Cursor<'m> {
             return Err(self.err_at(Fault::Expected("synchronising literal"), self.pos - 1));
         }
         self.expect(b'}', "}")?;
-        if self.pos != self.line.len() {
+        if self.pos != self.end {
             return Err(self.expected("CRLF after literal"));
         }
-        let Some(cont) = self.msg.rest.get(self.next) else {
+        let Some(cont) = self.rest.get(self.next) else {
             return Err(self.err_at(Fault::Expected("literal data"), start));
         };
         if cont.literal.len() != size {
             return Err(self.err_at(Fault::Expected("literal of the announced size"), start));
         }
         self.line = &cont.line;
+        self.end = cont.line.len();
         self.base = cont.offset;
         self.pos = 0;
         self.next += 1;

@@ -91,6 +91,31 @@ impl Message {
     }
 }
 
+/// When `input` starts with a whole line that announces no literal: where its content ends
+/// and how many octets it takes with its line end. `None` when the line is incomplete or
+/// announces a literal (the caller then cuts a whole message).
+pub(crate) fn single_line(
+    input: &[u8],
+    bare_lf: bool,
+) -> Result<Option<(usize, usize)>, ParseError> {
+    let Some(lf) = memchr::memchr(b'\n', input) else {
+        return Ok(None);
+    };
+    let content = if lf > 0 && input.get(lf - 1) == Some(&b'\r') {
+        lf - 1
+    } else if bare_lf {
+        lf
+    } else {
+        let kind = ParseErrorKind::new(Fault::BareLineEnding);
+        return Err(ParseError::new(kind, input, lf));
+    };
+    let line = input.get(..content).unwrap_or_default();
+    if line.last() == Some(&b'}') && literal_at_end(line).is_some() {
+        return Ok(None);
+    }
+    Ok(Some((content, lf + 1)))
+}
+
 /// Cuts one whole message from the front of contiguous `input`: lines ended by CRLF (or a
 /// bare LF when `bare_lf` allows it) and the literals they announce, all as slices of
 /// `input`. A literal over `max_literal` is refused before anything is reserved.

@@ -10,7 +10,7 @@ use std::num::NonZeroU32;
 use bytes::Bytes;
 
 use super::lexer::{Cursor, PResult, ParseOptions};
-use super::message::{LiteralData, Message, split_message};
+use super::message::{LiteralData, Message, single_line, split_message};
 use crate::chars::{Upper, is_atom_char};
 use crate::error::{Fault, ParseError};
 use crate::types::{
@@ -23,6 +23,12 @@ use proto_core::Parsed;
 
 /// Parses one response from the front of contiguous `input`.
 pub fn parse_response(input: &Bytes, opts: ParseOptions) -> Result<Parsed<Response>, ParseError> {
+    // One line without a literal (most responses): read in place, no message is built.
+    if let Some((end, consumed)) = single_line(input, opts.lenient)? {
+        let mut c = Cursor::over_line(input, &[], end, opts);
+        let value = c.response()?;
+        return Ok(Parsed::Complete { value, consumed });
+    }
     match split_message(input, u64::MAX, opts.lenient)? {
         Parsed::Complete { value, consumed } => Ok(Parsed::Complete {
             value: parse_response_message(&value, opts)?,
@@ -34,44 +40,49 @@ pub fn parse_response(input: &Bytes, opts: ParseOptions) -> Result<Parsed<Respon
 
 /// Parses a framed response.
 pub fn parse_response_message(msg: &Message, opts: ParseOptions) -> Result<Response, ParseError> {
-    let mut c = Cursor::new(msg, opts);
-    let response = match c.peek() {
-        Some(b'+') => {
-            c.eat(b'+');
-            // "+" alone: servers send it for an empty continuation.
-            if !c.at_end() || !opts.lenient {
-                c.expect(b' ', "SP")?;
-            }
-            let (code, text) = c.resp_text()?;
-            Response::Continue(Continue { code, text })
-        }
-        Some(b'*') => {
-            c.eat(b'*');
-            c.sp()?;
-            c.untagged()?
-        }
-        _ => {
-            let tag = c.tag()?;
-            c.sp()?;
-            let at = c.pos();
-            let condition = match c.condition() {
-                Some(cond @ (Condition::Ok | Condition::No | Condition::Bad)) => cond,
-                _ => return Err(c.err_at(Fault::Expected("OK, NO or BAD"), at)),
-            };
-            let (code, text) = c.status_rest()?;
-            Response::Status(StatusResponse {
-                tag: Some(tag),
-                condition,
-                code,
-                text,
-            })
-        }
-    };
-    c.finish()?;
-    Ok(response)
+    Cursor::new(msg, opts).response()
 }
 
 impl Cursor<'_> {
+    fn response(&mut self) -> PResult<Response> {
+        let c = self;
+        let opts = c.opts;
+        let response = match c.peek() {
+            Some(b'+') => {
+                c.eat(b'+');
+                // "+" alone: servers send it for an empty continuation.
+                if !c.at_end() || !opts.lenient {
+                    c.expect(b' ', "SP")?;
+                }
+                let (code, text) = c.resp_text()?;
+                Response::Continue(Continue { code, text })
+            }
+            Some(b'*') => {
+                c.eat(b'*');
+                c.sp()?;
+                c.untagged()?
+            }
+            _ => {
+                let tag = c.tag()?;
+                c.sp()?;
+                let at = c.pos();
+                let condition = match c.condition() {
+                    Some(cond @ (Condition::Ok | Condition::No | Condition::Bad)) => cond,
+                    _ => return Err(c.err_at(Fault::Expected("OK, NO or BAD"), at)),
+                };
+                let (code, text) = c.status_rest()?;
+                Response::Status(StatusResponse {
+                    tag: Some(tag),
+                    condition,
+                    code,
+                    text,
+                })
+            }
+        };
+        c.finish()?;
+        Ok(response)
+    }
+
     fn condition(&mut self) -> Option<Condition> {
         [
             Condition::Ok,
@@ -918,7 +929,7 @@ impl Cursor<'_> {
                 Ok(false)
             }
             Some(b'{') | Some(b'~') if matches!(self.peek_at(1), Some(b'{' | b'0'..=b'9')) => {
-                let announcement = self.line_bytes().slice(start..);
+                let announcement = self.line_bytes().slice(start..self.line_end());
                 match self.literal()?.0 {
                     LiteralData::Inline(data) => {
                         out.extend_from_slice(&announcement);

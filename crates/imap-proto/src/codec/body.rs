@@ -133,39 +133,32 @@ impl Cursor<'_> {
             self.sp()?;
         }
         let subtype = self.string_or_nil()?;
-        let extension = if self.peek() == Some(b' ') && self.peek_at(1) != Some(b')') {
-            self.sp()?;
-            let params = self.body_params()?;
-            Some(MultiExtension {
-                params,
-                tail: self.extension_tail()?,
-            })
-        } else {
-            None
-        };
         Ok(BodyStructure::Multi {
             parts,
             subtype,
-            extension,
+            extension: self.multi_extension()?,
         })
     }
 
     fn partless_multipart(&mut self, subtype: IString) -> PResult<BodyStructure> {
-        let extension = if self.peek() == Some(b' ') {
-            self.sp()?;
-            let params = self.body_params()?;
-            Some(MultiExtension {
-                params,
-                tail: self.extension_tail()?,
-            })
-        } else {
-            None
-        };
         Ok(BodyStructure::Multi {
             parts: Vec::new(),
             subtype,
-            extension,
+            extension: self.multi_extension()?,
         })
+    }
+
+    /// `[SP body-ext-mpart]`.
+    fn multi_extension(&mut self) -> PResult<Option<MultiExtension>> {
+        if !self.more() {
+            return Ok(None);
+        }
+        self.sp()?;
+        let params = self.body_params()?;
+        Ok(Some(MultiExtension {
+            params,
+            tail: self.extension_tail()?,
+        }))
     }
 
     fn single_part(&mut self) -> PResult<BodyStructure> {
@@ -204,7 +197,7 @@ impl Cursor<'_> {
         } else {
             SpecificFields::Basic
         };
-        let extension = if self.peek() == Some(b' ') && self.peek_at(1) != Some(b')') {
+        let extension = if self.more() {
             self.sp()?;
             let md5 = self.nstring()?;
             Some(SingleExtension {

@@ -295,13 +295,7 @@ impl Cursor<'_> {
             }
             "COPY" | "MOVE" => {
                 let set = MessageSet::Seq(self.sequence_set()?);
-                self.sp()?;
-                let mailbox = self.mailbox()?;
-                if name.as_str() == "COPY" {
-                    B::Copy { set, mailbox }
-                } else {
-                    B::Move { set, mailbox }
-                }
+                self.copy_or_move(name.as_str() == "COPY", set)?
             }
             "SORT" => self.sort_command(false)?,
             "THREAD" => self.thread_command(false)?,
@@ -325,19 +319,24 @@ impl Cursor<'_> {
             }
             "COPY" | "MOVE" => {
                 let set = MessageSet::Uid(self.uid_set()?);
-                self.sp()?;
-                let mailbox = self.mailbox()?;
-                if name.as_str() == "COPY" {
-                    B::Copy { set, mailbox }
-                } else {
-                    B::Move { set, mailbox }
-                }
+                self.copy_or_move(name.as_str() == "COPY", set)?
             }
             "EXPUNGE" => B::UidExpunge(self.uid_set()?),
             "SEARCH" => self.search_command(true)?,
             "SORT" => self.sort_command(true)?,
             "THREAD" => self.thread_command(true)?,
             _ => return Err(self.err_at(Fault::UnknownCommand, at)),
+        })
+    }
+
+    /// After the set: `SP mailbox`.
+    fn copy_or_move(&mut self, copy: bool, set: MessageSet) -> PResult<CommandBody> {
+        self.sp()?;
+        let mailbox = self.mailbox()?;
+        Ok(if copy {
+            CommandBody::Copy { set, mailbox }
+        } else {
+            CommandBody::Move { set, mailbox }
         })
     }
 

@@ -243,6 +243,24 @@ impl Encoder {
         }
     }
 
+    /// The ID parameter list (RFC 2971): `NIL` or `(field value ...)`.
+    pub(crate) fn id_params(
+        &mut self,
+        params: &crate::types::extensions::rfc2971::IdParams,
+    ) -> &mut Self {
+        let Some(pairs) = params else {
+            return self.raw(b"NIL");
+        };
+        self.raw(b"(");
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            if i > 0 {
+                self.sp();
+            }
+            self.string(k).sp().nstring(v.as_ref());
+        }
+        self.raw(b")")
+    }
+
     /// Free text (`text` of a response): refused when it holds CR, LF or NUL, or 8-bit
     /// octets that are not UTF-8 allowed by the mode.
     pub fn text(&mut self, text: &[u8]) -> Result<&mut Self, EncodeError> {

@@ -173,20 +173,7 @@ pub fn encode_command(
             }
         }
         B::Id(params) => {
-            e.sp();
-            match params {
-                None => e.raw(b"NIL"),
-                Some(pairs) => {
-                    e.raw(b"(");
-                    for (i, (k, v)) in pairs.iter().enumerate() {
-                        if i > 0 {
-                            e.sp();
-                        }
-                        e.string(k).sp().nstring(v.as_ref());
-                    }
-                    e.raw(b")")
-                }
-            };
+            e.sp().id_params(params);
         }
         B::GetQuota(root) => {
             e.sp().astring(root);

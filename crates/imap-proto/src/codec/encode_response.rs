@@ -524,20 +524,7 @@ impl Encoder {
                 }
             }
             Data::Id(params) => {
-                self.raw(b"ID ");
-                match params {
-                    None => self.raw(b"NIL"),
-                    Some(pairs) => {
-                        self.raw(b"(");
-                        for (i, (k, v)) in pairs.iter().enumerate() {
-                            if i > 0 {
-                                self.sp();
-                            }
-                            self.string(k).sp().nstring(v.as_ref());
-                        }
-                        self.raw(b")")
-                    }
-                };
+                self.raw(b"ID ").id_params(params);
             }
             Data::Namespace(ns) => {
                 self.raw(b"NAMESPACE ")

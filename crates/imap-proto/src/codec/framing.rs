@@ -222,7 +222,7 @@ impl MessageFramer {
 
     fn tag(&self) -> Option<Tag> {
         match &self.partial {
-            Some(m) => leading_tag(&m.first).and_then(|t| t.tag()),
+            Some(m) => leading_tag(&m.first, usize::MAX).and_then(|t| t.tag()),
             None => self.line_tag.as_ref().and_then(ShortTag::tag),
         }
     }
@@ -254,7 +254,7 @@ impl MessageFramer {
                 }
             }
             if self.partial.is_none() && !self.discarding && !self.lines.is_skipping_long_line() {
-                self.line_tag = leading_tag(buf);
+                self.line_tag = leading_tag(buf, self.limits.line);
             }
             if let Some(p) = self.literal {
                 match self.lines.poll_frame(buf, !p.streamed)? {
@@ -431,10 +431,11 @@ impl ShortTag {
 }
 
 /// The tag at the front of `bytes` (tag octets followed by SP), if any and not too long to
-/// keep.
-fn leading_tag(bytes: &[u8]) -> Option<ShortTag> {
+/// keep. A tag whose SP lies past the line limit `max` is not taken: whether it had arrived
+/// before the line was dropped would depend on how the input was split.
+fn leading_tag(bytes: &[u8], max: usize) -> Option<ShortTag> {
     let n = bytes.iter().take(33).position(|&b| !is_tag_char(b))?;
-    if n == 0 || bytes.get(n) != Some(&b' ') {
+    if n == 0 || bytes.get(n) != Some(&b' ') || n + 1 > max {
         return None;
     }
     let mut octets = [0u8; 32];

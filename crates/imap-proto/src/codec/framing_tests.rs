@@ -271,6 +271,26 @@ fn response_lines_of_16_mib_and_not_one_more() {
     }
 }
 
+/// Found by the fuzzer: the tag of a line too long to keep is reported only when its SP
+/// lies within the limit, so that the error is the same at any split.
+#[test]
+fn the_tag_of_a_long_line_does_not_depend_on_the_split() {
+    let limits = FramerLimits::SERVER.with_line(8);
+    for (input, tag_expected) in [
+        (&b"secretCTSYNC x\r\n"[..], None),
+        (&b"A1 LOGIN x y\r\n"[..], tag("A1")),
+    ] {
+        for step in 1..input.len() {
+            let cuts: Vec<usize> = (step..input.len()).step_by(step).collect();
+            let got = events(&mut MessageFramer::new(Side::Server, limits), input, &cuts);
+            let FrameEvent::Error(e) = &got[0] else {
+                panic!("{got:?}")
+            };
+            assert_eq!(e.kind.tag, tag_expected, "step {step}");
+        }
+    }
+}
+
 #[test]
 fn message_limit_counts_lines_and_inline_literals() {
     let limits = FramerLimits::SERVER.with_message(19);

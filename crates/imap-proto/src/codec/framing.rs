@@ -121,7 +121,10 @@ pub enum FrameEvent {
         remaining: u64,
     },
     /// A message that could not be framed (line or literal over its limit, bare line end).
-    /// It has been skipped, and framing goes on with the next message.
+    /// It has been skipped, and framing goes on with the next message. The error carries the
+    /// tag when the message's first line was read whole (a literal or a message over its
+    /// limit); a line too long to keep, or with a bare line end, was dropped unread and comes
+    /// without one, whatever the split of the input (a server answers `* BAD`).
     Error(ParseError),
 }
 
@@ -153,9 +156,6 @@ pub struct MessageFramer {
     announce: bool,
     /// Dropping the rest of a refused message.
     discarding: bool,
-    /// The tag at the front of the input when a message began (for a line too long to keep),
-    /// held on the stack: a `Tag` is built only for an error.
-    line_tag: Option<ShortTag>,
 }
 
 impl MessageFramer {
@@ -178,7 +178,6 @@ impl MessageFramer {
             paused: false,
             announce: false,
             discarding: false,
-            line_tag: None,
         }
     }
 
@@ -222,8 +221,8 @@ impl MessageFramer {
 
     fn tag(&self) -> Option<Tag> {
         match &self.partial {
-            Some(m) => leading_tag(&m.first, usize::MAX).and_then(|t| t.tag()),
-            None => self.line_tag.as_ref().and_then(ShortTag::tag),
+            Some(m) => leading_tag(&m.first),
+            None => None,
         }
     }
 
@@ -252,9 +251,6 @@ impl MessageFramer {
                         binary: p.head.binary,
                     });
                 }
-            }
-            if self.partial.is_none() && !self.discarding && !self.lines.is_skipping_long_line() {
-                self.line_tag = leading_tag(buf, self.limits.line);
             }
             if let Some(p) = self.literal {
                 match self.lines.poll_frame(buf, !p.streamed)? {
@@ -417,30 +413,13 @@ impl MessageFramer {
     }
 }
 
-/// A tag of at most 32 octets, copied on the stack.
-#[derive(Debug, Clone, Copy)]
-struct ShortTag {
-    octets: [u8; 32],
-    len: usize,
-}
-
-impl ShortTag {
-    fn tag(&self) -> Option<Tag> {
-        Tag::new(Bytes::copy_from_slice(self.octets.get(..self.len)?)).ok()
-    }
-}
-
-/// The tag at the front of `bytes` (tag octets followed by SP), if any and not too long to
-/// keep. A tag whose SP lies past the line limit `max` is not taken: whether it had arrived
-/// before the line was dropped would depend on how the input was split.
-fn leading_tag(bytes: &[u8], max: usize) -> Option<ShortTag> {
-    let n = bytes.iter().take(33).position(|&b| !is_tag_char(b))?;
-    if n == 0 || bytes.get(n) != Some(&b' ') || n + 1 > max {
+/// The tag at the front of a message's first line (tag octets followed by SP), if any.
+fn leading_tag(line: &Bytes) -> Option<Tag> {
+    let n = line.iter().position(|&b| !is_tag_char(b))?;
+    if n == 0 || line.get(n) != Some(&b' ') {
         return None;
     }
-    let mut octets = [0u8; 32];
-    octets.get_mut(..n)?.copy_from_slice(bytes.get(..n)?);
-    Some(ShortTag { octets, len: n })
+    Some(Tag::from_checked(line.slice(..n)))
 }
 
 #[cfg(test)]

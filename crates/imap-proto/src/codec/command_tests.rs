@@ -291,6 +291,17 @@ fn strict_refusals_carry_the_tag() {
     assert_eq!(e, Err(crate::EncodeError::NotInMode("CHECK")));
 }
 
+/// Found by the fuzzer: a MODSEQ entry name that starts with a digit must be written
+/// quoted, or it reads back as the mod-sequence.
+#[test]
+fn modseq_entry_names_are_written_quoted() {
+    let c = round("a SEARCH MODSEQ \"0flags\" all 2\n");
+    let wire = encode_command(&c, Mode::REV1, LiteralPolicy::Sync)
+        .unwrap()
+        .to_vec();
+    assert_eq!(wire, b"a SEARCH MODSEQ \"0flags\" all 2\r\n");
+}
+
 #[test]
 fn search_nesting_is_limited() {
     for (depth, ok) in [

@@ -164,7 +164,7 @@ impl Encoder {
     }
 
     /// Octets known to hold no NUL, as a quoted string or a literal.
-    fn string_bytes(&mut self, value: Bytes) -> &mut Self {
+    pub(crate) fn string_bytes(&mut self, value: Bytes) -> &mut Self {
         if self.quotable(&value) {
             self.buf.reserve(value.len() + 2);
             self.buf.put_u8(b'"');

@@ -238,7 +238,12 @@ impl Encoder {
             K::ModSeq { entry, modseq } => {
                 word(self, b"MODSEQ");
                 if let Some((name, kind)) = entry {
-                    self.astring(name).sp().raw(kind.as_str().as_bytes()).sp();
+                    // `entry-name` is a quoted string (RFC 7162 section 3.4): as a bare word
+                    // a name starting with a digit would read as the mod-sequence.
+                    self.string_bytes(name.bytes().clone())
+                        .sp()
+                        .raw(kind.as_str().as_bytes())
+                        .sp();
                 }
                 self.number(*modseq)
             }

@@ -273,6 +273,24 @@ impl Encoder {
         Ok(self.raw(text))
     }
 
+    /// True when the line written so far ends like a literal announcement (`{5}`): a
+    /// message may not end so, or the reader would wait for a literal.
+    pub(crate) fn ends_like_literal(&self) -> bool {
+        proto_core::line::literal_at_end(&self.buf).is_some()
+    }
+
+    /// Ends the message with CRLF, refusing a last line that would read as announcing a
+    /// literal (raw text kept from a peer that ends in `{5}`).
+    pub fn finish_checked(self) -> Result<Encoded, EncodeError> {
+        if self.ends_like_literal() {
+            return Err(EncodeError::Invalid {
+                field: "line end (it would announce a literal)",
+                byte: b'}',
+            });
+        }
+        Ok(self.finish())
+    }
+
     /// Ends the message with CRLF.
     pub fn finish(mut self) -> Encoded {
         self.raw(b"\r\n");

@@ -371,7 +371,7 @@ pub fn encode_command(
                 .search_keys(search);
         }
     }
-    Ok(e.finish())
+    e.finish_checked()
 }
 
 fn non_empty<T>(list: &[T], what: &'static str) -> Result<(), EncodeError> {

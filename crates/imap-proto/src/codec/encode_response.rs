@@ -35,7 +35,7 @@ pub fn encode_response(response: &Response, mode: Mode) -> Result<Encoded, Encod
             e.data(d, mode)?;
         }
     }
-    Ok(e.finish())
+    e.finish_checked()
 }
 
 /// A raw value kept from a peer may hold literals (`{n}` CRLF and n octets); any other CR,

@@ -548,7 +548,8 @@ proptest! {
             }
             Err(e) => prop_assert!(
                 mode.is_rev2()
-                    || matches!(e, crate::EncodeError::Empty(_) | crate::EncodeError::Invalid { byte: b'[', .. }),
+                    || matches!(e, crate::EncodeError::Empty(_)
+                        | crate::EncodeError::Invalid { byte: b'[' | b'}', .. }),
                 "{}",
                 e
             ),

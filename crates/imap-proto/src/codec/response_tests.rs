@@ -411,6 +411,36 @@ fn lenient_quirks_of_real_servers() {
     assert!(matches!(&items[2], FetchItem::Uid(n) if n.get() == 3));
 }
 
+/// Found by the fuzzer: raw octets kept from a peer that end like a literal announcement
+/// cannot end a line written back (the reader would wait for the literal).
+#[test]
+fn a_line_never_ends_like_a_literal_announcement() {
+    let esearch = parse_in(
+        b"* ESEARCH XLIMIT O{5+} \r\n",
+        ParseOptions::lenient(Mode::REV1),
+    )
+    .unwrap();
+    let other = Response::Data(Data::Other {
+        name: Bytes::from_static(b"XSTATE"),
+        rest: Bytes::from_static(b"a{5}"),
+    });
+    let text = Response::Status(StatusResponse {
+        tag: None,
+        condition: Condition::Ok,
+        code: None,
+        text: Bytes::from_static(b"hello {5}"),
+    });
+    for response in [esearch, other, text] {
+        assert!(
+            matches!(
+                encode_response(&response, Mode::REV1),
+                Err(crate::EncodeError::Invalid { byte: b'}', .. })
+            ),
+            "{response:?}"
+        );
+    }
+}
+
 #[test]
 fn errors_carry_offset_octets_and_tag() {
     let e = parse_in(b"a7 OK [UIDNEXT 0] x\r\n", ParseOptions::strict(Mode::REV1)).unwrap_err();

@@ -492,10 +492,22 @@ impl<'m> Cursor<'m> {
     pub(crate) fn list<T>(
         &mut self,
         empty: bool,
-        mut item: impl FnMut(&mut Self) -> PResult<T>,
+        item: impl FnMut(&mut Self) -> PResult<T>,
     ) -> PResult<Vec<T>> {
         self.expect(b'(', "(")?;
         self.enter()?;
+        // The level is left on success and on error alike (a lenient reader may go back and
+        // read the same octets another way).
+        let items = self.list_items(empty, item);
+        self.leave();
+        items
+    }
+
+    fn list_items<T>(
+        &mut self,
+        empty: bool,
+        mut item: impl FnMut(&mut Self) -> PResult<T>,
+    ) -> PResult<Vec<T>> {
         let mut items = Vec::new();
         if self.opts.lenient {
             while self.eat(b' ') {}
@@ -518,7 +530,6 @@ impl<'m> Cursor<'m> {
         } else if !empty {
             return Err(self.err_at(Fault::Expected("list item"), self.pos - 1));
         }
-        self.leave();
         Ok(items)
     }
 }

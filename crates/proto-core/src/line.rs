@@ -4,8 +4,19 @@
 //! CRLF. [`LineFramer`] finds them with memchr, never buffers past its limit (a line that passes
 //! it is reported once and skipped up to its end, so the peer can be answered and the session
 //! resynchronised), and applies a [`BareLineEnding`] policy to a lone LF or CR.
+//!
+//! With a literal limit set ([`LineFramer::with_literals`]) it also has a counted mode for
+//! IMAP: a line that ends with `{n}`, `{n+}` or `~{n}` switches it to n octets of data, handed
+//! on as `Bytes` split off the buffer (never scanned), then back to lines. The announced size
+//! is checked against the limit before anything is reserved.
 
 use bytes::{Buf, Bytes, BytesMut};
+
+// The literal announcement grammar lives beside the framer that uses it (a module of this
+// one, so that the crate root is left alone while others change it).
+#[path = "literal.rs"]
+pub mod literal;
+pub use literal::{LiteralHead, literal_at_end};
 
 /// What a receiver does with a line end that is not CRLF: a bare LF, or a CR not followed by LF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -58,6 +69,50 @@ pub struct LineFramer {
     scanned: usize,
     /// Skipping the rest of a refused line, up to and including its LF.
     skipping: Option<Skip>,
+    /// The largest literal accepted; `None` when the counted mode is off.
+    max_literal: Option<u64>,
+    /// The literal being counted.
+    counted: Option<Counted>,
+}
+
+/// A literal in progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Counted {
+    /// Octets still to come.
+    remaining: u64,
+    /// Drop them instead of handing them on.
+    discard: bool,
+}
+
+/// What [`LineFramer::poll_frame`] cuts from the buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// A line without its line end. With `literal`, the line announced a literal within the
+    /// limit and the framer now counts its octets (none for a literal of size 0).
+    Line {
+        /// The line.
+        line: Bytes,
+        /// The literal it announces.
+        literal: Option<LiteralHead>,
+    },
+    /// A line announcing a literal over the limit. Nothing was reserved and the framer stays
+    /// in line mode: the caller refuses the literal, or calls
+    /// [`LineFramer::skip_literal`] when the peer sends it anyway (`{n+}`).
+    Oversized {
+        /// The line.
+        line: Bytes,
+        /// The announcement.
+        literal: LiteralHead,
+        /// The limit it passes.
+        limit: u64,
+    },
+    /// Octets of the literal being counted, split off the buffer.
+    Literal {
+        /// The octets.
+        data: Bytes,
+        /// Octets of the literal still to come after these.
+        remaining: u64,
+    },
 }
 
 /// Why the rest of a line is being skipped.
@@ -90,7 +145,131 @@ impl LineFramer {
             endings,
             scanned: 0,
             skipping: None,
+            max_literal: None,
+            counted: None,
         }
+    }
+
+    /// The same framer with the counted mode on: literals of at most `max_literal` octets.
+    #[must_use]
+    pub fn with_literals(mut self, max_literal: u64) -> Self {
+        self.max_literal = Some(max_literal);
+        self
+    }
+
+    /// The literal limit, `None` when the counted mode is off.
+    pub fn max_literal(&self) -> Option<u64> {
+        self.max_literal
+    }
+
+    /// Changes the literal limit (`None` turns the counted mode off) for the next
+    /// announcement.
+    pub fn set_max_literal(&mut self, max_literal: Option<u64>) {
+        self.max_literal = max_literal;
+    }
+
+    /// Octets of the current literal still to come, `None` in line mode.
+    pub fn literal_remaining(&self) -> Option<u64> {
+        self.counted.map(|c| c.remaining)
+    }
+
+    /// Leaves counted mode at once: the literal announced will not come (an IMAP server
+    /// refused a synchronising literal).
+    pub fn cancel_literal(&mut self) {
+        self.counted = None;
+    }
+
+    /// Drops the rest of the current literal as it arrives (or, in line mode, the next `size`
+    /// octets: an oversized `{n+}` literal the peer sends anyway), without buffering it.
+    pub fn skip_literal(&mut self, size: u64) {
+        let remaining = self.counted.map_or(size, |c| c.remaining);
+        self.counted = (remaining > 0).then_some(Counted {
+            remaining,
+            discard: true,
+        });
+    }
+
+    /// The next line or literal data.
+    ///
+    /// In counted mode, with `whole` the literal's data comes in one piece once all of it is
+    /// in `buf` (a small literal parsed with its message); without, it comes in pieces as it
+    /// arrives. `None` means more input is needed.
+    pub fn poll_frame(
+        &mut self,
+        buf: &mut BytesMut,
+        whole: bool,
+    ) -> Option<Result<Frame, LineError>> {
+        if let Some(counted) = self.counted {
+            return self.poll_literal(buf, counted, whole);
+        }
+        let line = match self.poll_line(buf)? {
+            Ok(line) => line,
+            Err(e) => return Some(Err(e)),
+        };
+        let Some(limit) = self.max_literal else {
+            return Some(Ok(Frame::Line {
+                line,
+                literal: None,
+            }));
+        };
+        Some(Ok(match literal_at_end(&line) {
+            Some(head) if head.size > limit => Frame::Oversized {
+                line,
+                literal: head,
+                limit,
+            },
+            Some(head) => {
+                if head.size > 0 {
+                    self.counted = Some(Counted {
+                        remaining: head.size,
+                        discard: false,
+                    });
+                }
+                Frame::Line {
+                    line,
+                    literal: Some(head),
+                }
+            }
+            None => Frame::Line {
+                line,
+                literal: None,
+            },
+        }))
+    }
+
+    fn poll_literal(
+        &mut self,
+        buf: &mut BytesMut,
+        counted: Counted,
+        whole: bool,
+    ) -> Option<Result<Frame, LineError>> {
+        let available = u64::try_from(buf.len()).unwrap_or(u64::MAX);
+        let take = available.min(counted.remaining);
+        let remaining = counted.remaining - take;
+        let n = usize::try_from(take).unwrap_or(buf.len());
+        if counted.discard {
+            buf.advance(n);
+            self.counted = (remaining > 0).then_some(Counted {
+                remaining,
+                discard: true,
+            });
+            return if remaining > 0 {
+                None
+            } else {
+                self.poll_frame(buf, whole)
+            };
+        }
+        if take == 0 || (whole && remaining > 0) {
+            return None;
+        }
+        self.counted = (remaining > 0).then_some(Counted {
+            remaining,
+            discard: false,
+        });
+        Some(Ok(Frame::Literal {
+            data: buf.split_to(n).freeze(),
+            remaining,
+        }))
     }
 
     /// The limit in octets, line end included.
@@ -113,6 +292,7 @@ impl LineFramer {
     pub fn reset(&mut self) {
         self.scanned = 0;
         self.skipping = None;
+        self.counted = None;
     }
 
     /// True while the rest of a line that passed the limit is being dropped. Its
@@ -440,5 +620,220 @@ mod tests {
             lines(&mut framer, b"0123456789\r\n"),
             vec![Ok(b"0123456789".to_vec())]
         );
+    }
+
+    /// Frames of `input` fed in pieces of `step` octets, literal data merged per literal.
+    fn frames(framer: &mut LineFramer, input: &[u8], step: usize, whole: bool) -> Vec<Frame> {
+        let mut buf = BytesMut::new();
+        let mut out: Vec<Frame> = Vec::new();
+        for piece in input.chunks(step.max(1)) {
+            buf.extend_from_slice(piece);
+            while let Some(frame) = framer.poll_frame(&mut buf, whole) {
+                let frame = frame.unwrap();
+                if let (
+                    Some(Frame::Literal { data, remaining }),
+                    Frame::Literal {
+                        data: more,
+                        remaining: r,
+                    },
+                ) = (out.last_mut(), &frame)
+                    && *remaining > 0
+                {
+                    let mut joined = data.to_vec();
+                    joined.extend_from_slice(more);
+                    *data = Bytes::from(joined);
+                    *remaining = *r;
+                    continue;
+                }
+                out.push(frame);
+            }
+        }
+        out
+    }
+
+    fn line(text: &'static [u8], literal: Option<LiteralHead>) -> Frame {
+        Frame::Line {
+            line: Bytes::from_static(text),
+            literal,
+        }
+    }
+
+    fn head(size: u64, sync: bool, binary: bool, start: usize) -> Option<LiteralHead> {
+        Some(LiteralHead {
+            size,
+            sync,
+            binary,
+            start,
+        })
+    }
+
+    fn data(text: &'static [u8]) -> Frame {
+        Frame::Literal {
+            data: Bytes::from_static(text),
+            remaining: 0,
+        }
+    }
+
+    #[test]
+    fn counted_mode_at_the_limit_and_one_over() {
+        let input = b"A1 LOGIN {10}\r\n0123456789 {11}\r\nA2 NOOP\r\n";
+        let expected = vec![
+            line(b"A1 LOGIN {10}", head(10, true, false, 9)),
+            data(b"0123456789"),
+            Frame::Oversized {
+                line: Bytes::from_static(b" {11}"),
+                literal: LiteralHead {
+                    size: 11,
+                    sync: true,
+                    binary: false,
+                    start: 1,
+                },
+                limit: 10,
+            },
+            line(b"A2 NOOP", None),
+        ];
+        for step in 1..input.len() {
+            for whole in [false, true] {
+                let mut framer = LineFramer::new(100, BareLineEnding::Reject).with_literals(10);
+                assert_eq!(
+                    frames(&mut framer, input, step, whole),
+                    expected,
+                    "step {step}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn literal_data_is_never_scanned_for_line_ends() {
+        let mut framer = LineFramer::new(100, BareLineEnding::Reject).with_literals(100);
+        let input = b"* 1 FETCH (BODY[] ~{6+}\r\na\rb\n\0c)\r\n";
+        assert_eq!(
+            frames(&mut framer, input, 3, false),
+            vec![
+                line(b"* 1 FETCH (BODY[] ~{6+}", head(6, false, true, 18)),
+                data(b"a\rb\n\0c"),
+                line(b")", None),
+            ]
+        );
+    }
+
+    #[test]
+    fn without_whole_data_comes_as_it_arrives() {
+        let mut framer = LineFramer::new(100, BareLineEnding::Reject).with_literals(1 << 20);
+        let mut buf = BytesMut::from(&b"x {8}\r\nabc"[..]);
+        assert!(matches!(
+            framer.poll_frame(&mut buf, false),
+            Some(Ok(Frame::Line { .. }))
+        ));
+        assert_eq!(
+            framer.poll_frame(&mut buf, false),
+            Some(Ok(Frame::Literal {
+                data: Bytes::from_static(b"abc"),
+                remaining: 5
+            }))
+        );
+        assert_eq!(framer.poll_frame(&mut buf, false), None);
+        assert_eq!(framer.literal_remaining(), Some(5));
+        buf.extend_from_slice(b"defgh)\r\n");
+        assert_eq!(
+            framer.poll_frame(&mut buf, true),
+            Some(Ok(Frame::Literal {
+                data: Bytes::from_static(b"defgh"),
+                remaining: 0
+            }))
+        );
+        assert_eq!(
+            framer.poll_frame(&mut buf, false),
+            Some(Ok(line(b")", None)))
+        );
+    }
+
+    #[test]
+    fn cancel_and_skip() {
+        let mut framer = LineFramer::new(100, BareLineEnding::Reject).with_literals(4);
+        // A refused synchronising literal: the peer sends no data, the next line follows.
+        let mut buf = BytesMut::from(&b"A1 LOGIN {3}\r\nA2 NOOP\r\n"[..]);
+        assert!(matches!(
+            framer.poll_frame(&mut buf, true),
+            Some(Ok(Frame::Line { .. }))
+        ));
+        framer.cancel_literal();
+        assert_eq!(
+            framer.poll_frame(&mut buf, true),
+            Some(Ok(line(b"A2 NOOP", None)))
+        );
+        // An oversized non-synchronising literal sent anyway is dropped unread.
+        let mut buf = BytesMut::from(&b"A3 APPEND x {9+}\r\n12345"[..]);
+        assert!(matches!(
+            framer.poll_frame(&mut buf, true),
+            Some(Ok(Frame::Oversized { .. }))
+        ));
+        framer.skip_literal(9);
+        assert_eq!(framer.poll_frame(&mut buf, true), None);
+        assert!(buf.is_empty());
+        buf.extend_from_slice(b"6789\r\nA4 NOOP\r\n");
+        assert_eq!(framer.poll_frame(&mut buf, true), Some(Ok(line(b"", None))));
+        assert_eq!(
+            framer.poll_frame(&mut buf, true),
+            Some(Ok(line(b"A4 NOOP", None)))
+        );
+        // A literal of size 0 leaves the framer in line mode.
+        let mut buf = BytesMut::from(&b"x {0}\r\ny\r\n"[..]);
+        assert_eq!(
+            framer.poll_frame(&mut buf, true),
+            Some(Ok(line(b"x {0}", head(0, true, false, 2))))
+        );
+        assert_eq!(framer.literal_remaining(), None);
+        assert_eq!(
+            framer.poll_frame(&mut buf, true),
+            Some(Ok(line(b"y", None)))
+        );
+    }
+
+    #[test]
+    fn counted_mode_is_off_by_default() {
+        let mut framer = LineFramer::new(100, BareLineEnding::Reject);
+        let mut buf = BytesMut::from(&b"x {3}\r\nabc\r\n"[..]);
+        assert_eq!(
+            framer.poll_frame(&mut buf, true),
+            Some(Ok(line(b"x {3}", None)))
+        );
+        assert_eq!(
+            framer.poll_frame(&mut buf, true),
+            Some(Ok(line(b"abc", None)))
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_split_gives_the_same_frames(
+            sizes in proptest::collection::vec(0usize..=30, 0..6),
+            cuts in proptest::collection::vec(0usize..200, 0..8),
+        ) {
+            let mut input = Vec::new();
+            for (i, size) in sizes.iter().enumerate() {
+                input.extend_from_slice(format!("L{i} {{{size}}}\r\n").as_bytes());
+                input.extend((0..*size).map(|j| (j * 7 + i) as u8));
+            }
+            input.extend_from_slice(b"end\r\n");
+            let mut framer = LineFramer::new(64, BareLineEnding::Reject).with_literals(30);
+            let whole = frames(&mut framer, &input, input.len(), false);
+            let mut cuts = cuts;
+            cuts.sort_unstable();
+            let mut framer = LineFramer::new(64, BareLineEnding::Reject).with_literals(30);
+            let mut buf = BytesMut::new();
+            let mut split = Vec::new();
+            let mut last = 0;
+            for cut in cuts.into_iter().chain([input.len()]) {
+                let cut = cut.min(input.len()).max(last);
+                buf.extend_from_slice(&input[last..cut]);
+                last = cut;
+                while let Some(frame) = framer.poll_frame(&mut buf, true) {
+                    split.push(frame.unwrap());
+                }
+            }
+            proptest::prop_assert_eq!(whole, split);
+        }
     }
 }

@@ -905,8 +905,8 @@ impl Client {
             sasl_config = sasl_config.with_channel_binding(b);
         }
         let mut client = sasl_proto::Client::new(mechanism.clone(), credentials, sasl_config)
-            .map_err(|e| UsageError::Sasl(e))?;
-        let ir = client.initial_response().map_err(|e| UsageError::Sasl(e))?;
+            .map_err(UsageError::Sasl)?;
+        let ir = client.initial_response().map_err(UsageError::Sasl)?;
         let initial_response = ir.map(|r| {
             if r.is_empty() {
                 "=".to_owned()

@@ -5,7 +5,7 @@
 //!
 //! NUL cannot travel in an IMAP string (RFC 3501 section 4.3; only a `literal8` may carry
 //! it): a header that holds one (RFC 5322 forbids it) is written without its NULs. A part
-//! nested deeper than [`MAX_DEPTH`](crate::codec::MAX_DEPTH) levels, which no client parser
+//! nested deeper than [`MAX_DEPTH`] levels, which no client parser
 //! of this crate would read, is shown as an empty text/plain part, as rfc5322 shows a
 //! multipart whose parts it could not find.
 

@@ -9,12 +9,19 @@
 //! ([`UsageError::WrongAnswer`]), so the session goes on. Input behind an open decision
 //! waits, so replies leave in command order even when the client pipelines (RFC 2920).
 //!
-//! Bodies come out as [`ServerEvent::Body`] chunks (zero-copy slices of the input). DATA ends only
+//! Bodies come out as [`ServerEvent::BodyChunk`]s (zero-copy slices of the input). DATA ends only
 //! at CRLF "." CRLF; bare LF or CR in DATA is refused by default (like Postfix's
 //! `smtpd_forbid_bare_newline`), or normalised by configuration. A message over the size
 //! limit, or with a refused line end, is drained to its end and then refused (552, 550).
 
 mod bare;
+mod config;
+mod event;
+mod transaction;
+
+pub use config::*;
+pub use event::*;
+use transaction::Transaction;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -35,239 +42,6 @@ use crate::types::{
     Body, Capabilities, Command, EnhancedStatusCode, ForwardPath, MailParameters, RcptParameters,
     Reply, ReplyCode, ReversePath,
 };
-
-/// Builds the sasl-proto configuration of each AUTH exchange (nonce source, limits).
-pub type SaslConfigFactory = Arc<dyn Fn() -> sasl_proto::ServerConfig + Send + Sync>;
-
-/// Server configuration. `Default` gives an SMTP server that offers PIPELINING, SIZE,
-/// 8BITMIME, CHUNKING, DSN, SMTPUTF8, ENHANCEDSTATUSCODES and STARTTLS, and AUTH only
-/// after TLS.
-#[derive(Clone)]
-#[non_exhaustive]
-pub struct ServerConfig {
-    /// The host name in the greeting and replies.
-    pub hostname: String,
-    /// LMTP (RFC 2033): LHLO instead of HELO/EHLO, one reply per recipient after the data.
-    pub lmtp: bool,
-    /// Size limits.
-    pub limits: Limits,
-    /// What DATA does with a bare LF or CR: `Reject` (default) or `Normalize`.
-    pub bare_line_endings: BareLineEnding,
-    /// The extensions offered (the domain, SIZE, STARTTLS and AUTH are filled in by the
-    /// machine from the other fields).
-    pub extensions: Capabilities,
-    /// Offer STARTTLS (when TLS is not active yet).
-    pub starttls: bool,
-    /// TLS is active from the start (implicit TLS, port 465).
-    pub implicit_tls: bool,
-    /// What the implicit TLS handshake gave (channel bindings for SCRAM -PLUS); set with
-    /// [`ServerConfig::with_tls_info`].
-    pub tls_info: Option<TlsInfo>,
-    /// SASL mechanisms offered, strongest first.
-    pub auth_mechanisms: Vec<Mechanism>,
-    /// Offer AUTH before TLS (trusted local links only).
-    pub plaintext_auth: bool,
-    /// Require AUTH before MAIL (submission, RFC 6409).
-    pub require_auth: bool,
-    /// Ask the application about each connection before the greeting.
-    pub decide_connection: bool,
-    /// Ask the application about HELO/EHLO/LHLO.
-    pub decide_hello: bool,
-    /// How long the client may make no progress (RFC 5321 4.5.3.2.7: 5 minutes for every
-    /// phase), before and after AUTH, and the session's total deadline (none by default).
-    pub idle: IdleRules,
-    /// The sasl-proto configuration of each AUTH exchange.
-    pub sasl: SaslConfigFactory,
-}
-
-impl std::fmt::Debug for ServerConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServerConfig")
-            .field("hostname", &self.hostname)
-            .field("lmtp", &self.lmtp)
-            .field("limits", &self.limits)
-            .field("extensions", &self.extensions)
-            .field("auth_mechanisms", &self.auth_mechanisms)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ServerConfig {
-    /// TLS is active from the start (implicit TLS, port 465) and `info` is what its handshake
-    /// gave, so that SCRAM -PLUS can be offered and bound to the channel.
-    #[must_use]
-    pub fn with_tls_info(mut self, info: TlsInfo) -> Self {
-        self.implicit_tls = true;
-        self.tls_info = Some(info);
-        self
-    }
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        let extensions = Capabilities {
-            pipelining: true,
-            eight_bit_mime: true,
-            chunking: true,
-            binary_mime: true,
-            dsn: true,
-            smtputf8: true,
-            enhanced_status_codes: true,
-            ..Capabilities::default()
-        };
-        Self {
-            hostname: "localhost".to_owned(),
-            lmtp: false,
-            limits: Limits::default(),
-            bare_line_endings: BareLineEnding::Reject,
-            extensions,
-            starttls: true,
-            implicit_tls: false,
-            tls_info: None,
-            auth_mechanisms: vec![Mechanism::ScramSha256, Mechanism::Plain, Mechanism::Login],
-            plaintext_auth: false,
-            require_auth: false,
-            decide_connection: false,
-            decide_hello: false,
-            idle: IdleRules::new(Duration::from_secs(300)),
-            sasl: Arc::new(sasl_proto::ServerConfig::default),
-        }
-    }
-}
-
-macro_rules! config_setters {
-    ($($(#[$doc:meta])* $name:ident : $field:ident : $ty:ty),* $(,)?) => {
-        impl ServerConfig {
-            $(
-                $(#[$doc])*
-                #[must_use]
-                pub fn $name(mut self, value: $ty) -> Self {
-                    self.$field = value;
-                    self
-                }
-            )*
-        }
-    };
-}
-
-config_setters! {
-    /// Sets the host name.
-    with_hostname: hostname: String,
-    /// Runs LMTP instead of SMTP.
-    with_lmtp: lmtp: bool,
-    /// Sets the limits.
-    with_limits: limits: Limits,
-    /// Sets the bare line end policy of DATA.
-    with_bare_line_endings: bare_line_endings: BareLineEnding,
-    /// Sets the extensions offered.
-    with_extensions: extensions: Capabilities,
-    /// Offers STARTTLS or not.
-    with_starttls: starttls: bool,
-    /// TLS is active from the start.
-    with_implicit_tls: implicit_tls: bool,
-    /// Sets the SASL mechanisms offered.
-    with_auth_mechanisms: auth_mechanisms: Vec<Mechanism>,
-    /// Offers AUTH before TLS.
-    with_plaintext_auth: plaintext_auth: bool,
-    /// Requires AUTH before MAIL.
-    with_require_auth: require_auth: bool,
-    /// Asks the application about each connection.
-    with_decide_connection: decide_connection: bool,
-    /// Asks the application about HELO/EHLO/LHLO.
-    with_decide_hello: decide_hello: bool,
-    /// Sets the idle rules.
-    with_idle: idle: IdleRules,
-    /// Sets the SASL configuration factory.
-    with_sasl: sasl: SaslConfigFactory,
-}
-
-/// Which greeting command the client used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HelloKind {
-    /// HELO.
-    Helo,
-    /// EHLO.
-    Ehlo,
-    /// LHLO (RFC 2033).
-    Lhlo,
-}
-
-/// What the server machine reports.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum ServerEvent {
-    /// A client connected (only with [`ServerConfig::decide_connection`]): accept sends the
-    /// greeting, reject sends the given reply and closes.
-    Connected {
-        /// Answer with accept or reject.
-        decision: Decision,
-    },
-    /// HELO, EHLO or LHLO. With [`ServerConfig::decide_hello`] it carries a decision;
-    /// otherwise it was answered already.
-    Hello {
-        /// The command used.
-        kind: HelloKind,
-        /// The argument.
-        domain: String,
-        /// Present when the application must answer.
-        decision: Option<Decision>,
-    },
-    /// MAIL FROM: accept gives `250 2.1.0 Ok`.
-    MailFrom {
-        /// The reverse path.
-        from: ReversePath<'static>,
-        /// The parameters.
-        params: MailParameters<'static>,
-        /// Answer with accept or reject.
-        decision: Decision,
-    },
-    /// RCPT TO: accept gives `250 2.1.5 Ok`.
-    RcptTo {
-        /// The forward path.
-        to: ForwardPath<'static>,
-        /// The parameters.
-        params: RcptParameters<'static>,
-        /// Answer with accept or reject.
-        decision: Decision,
-    },
-    /// A piece of the message body (DATA un-stuffed, or BDAT as is).
-    BodyChunk(Bytes),
-    /// The message is complete: accept gives `250 2.0.0 Ok: queued`. In LMTP mode one per
-    /// accepted recipient, in RCPT order.
-    DataEnd {
-        /// The recipient this answer is for (LMTP), else `None`.
-        recipient: Option<ForwardPath<'static>>,
-        /// Octets of body received.
-        size: u64,
-        /// Answer with accept or reject.
-        decision: Decision,
-    },
-    /// The machine refused the message it was receiving (too big, bad line ends); the
-    /// application drops what it collected.
-    MessageRefused {
-        /// The reply sent.
-        reply: Reply<'static>,
-    },
-    /// The AUTH exchange needs the application: a password to verify, a secret or SCRAM
-    /// keys, an OAuth token, the TLS identity for EXTERNAL, or whether the proven identity
-    /// may log in ([`Question`]). Answer with [`Server::answer_auth`];
-    /// [`Question::answer_from`] answers from a `sasl_proto::CredentialStore`. After the
-    /// last question, success gives `235 2.7.0 Authentication successful`.
-    AuthQuestion {
-        /// The question.
-        question: Question,
-        /// Answer with `answer_auth`.
-        decision: Decision,
-    },
-    /// RSET, or a new EHLO, cleared the transaction.
-    Reset,
-    /// TLS is now active; everything learned before is forgotten.
-    TlsEstablished,
-    /// The client sent QUIT.
-    Quit,
-    /// The client closed the connection.
-    Closed,
-}
 
 /// What an open decision is about.
 #[derive(Debug)]
@@ -293,41 +67,6 @@ enum Pending {
 enum Slot {
     Ready(Vec<u8>),
     Waiting(u64),
-}
-
-#[derive(Debug)]
-struct Transaction {
-    params: MailParameters<'static>,
-    rcpts: Vec<ForwardPath<'static>>,
-    rcpt_attempts: usize,
-    size: u64,
-    too_big: bool,
-    bad_ending: Option<&'static str>,
-    long_line: bool,
-    /// The line length limit over the message data (RFC 5321 4.5.3.1.6).
-    lines: LineLimit,
-    bdat_used: bool,
-    /// Bare CR and LF across BDAT chunks.
-    bare: bare::BareScan,
-}
-
-impl Transaction {
-    fn refusal(&self, host: &str) -> Option<Reply<'static>> {
-        let (code, e, text) = if self.too_big {
-            (552, (5, 3, 4), "Error: message file too big".to_owned())
-        } else if let Some(what) = self.bad_ending {
-            (
-                550,
-                (5, 5, 2),
-                format!("{host} Error: bare {what} received"),
-            )
-        } else if self.long_line {
-            (554, (5, 6, 0), "Error: message line too long".to_owned())
-        } else {
-            return None;
-        };
-        Some(reply(code, e, &text))
-    }
 }
 
 enum Mode {

@@ -14,7 +14,7 @@
 )]
 
 use bytes::{Bytes, BytesMut};
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group};
 use mail_benches::{body_of_lines, stuffed};
 use proto_core::dot::Step;
 use proto_core::{BareLineEnding, DotStuffer, DotUnstuffer, LineLimit, StuffConfig, Unstuffed};
@@ -274,4 +274,35 @@ fn dot(c: &mut Criterion) {
 }
 
 criterion_group!(benches, dot);
-criterion_main!(benches);
+
+/// `MAIL_BENCH_ROW=` `ours_DotUnstuffer_reject`, `ours_DotUnstuffer_accept`,
+/// `ours_DotUnstuffer_reject_borrowed` or `smtp-proto_0.2.5_DataReceiver`, with
+/// `MAIL_BENCH_ITERS`: that un-stuffing of the 1 MiB run that many times, for callgrind (see
+/// `mail_benches::count_request`). Ours copy the wire into a fresh buffer each time, as in the
+/// criterion rows: a 1 MiB copy counted in, which a count at n = 0 does not cancel.
+fn main() {
+    if let Some((row, iters)) = mail_benches::count_request() {
+        let wire = stuffed(&body_of_lines(SIZE, 78));
+        match row.as_str() {
+            "ours_DotUnstuffer_reject" => mail_benches::repeat(iters, || {
+                ours_unstuff(BytesMut::from(&wire[..]), BareLineEnding::Reject).0
+            }),
+            "ours_DotUnstuffer_accept" => mail_benches::repeat(iters, || {
+                ours_unstuff(BytesMut::from(&wire[..]), BareLineEnding::Accept).0
+            }),
+            "ours_DotUnstuffer_reject_borrowed" => mail_benches::repeat(iters, || {
+                ours_unstuff_borrowed(std::hint::black_box(&wire), BareLineEnding::Reject)
+            }),
+            _ => {
+                let mut out = Vec::with_capacity(wire.len());
+                mail_benches::repeat(iters, || {
+                    out.clear();
+                    stalwart_unstuff(std::hint::black_box(&wire), &mut out)
+                });
+            }
+        }
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -45,3 +45,21 @@ pub fn stuffed(body: &[u8]) -> Vec<u8> {
     out.extend_from_slice(b".\r\n");
     out
 }
+
+/// The instruction-count mode of the bench binaries, for `valgrind --tool=callgrind`: with
+/// `MAIL_BENCH_ROW=<row>` and `MAIL_BENCH_ITERS=<n>` set, a bench binary runs that row's
+/// function `n` times and exits, without criterion. The cost of one iteration is the
+/// difference between the totals of two runs (say n = 100,000 and n = 0) divided by the
+/// difference in n: what the process does around the row cancels.
+pub fn count_request() -> Option<(String, u64)> {
+    let row = std::env::var("MAIL_BENCH_ROW").ok()?;
+    let iters = std::env::var("MAIL_BENCH_ITERS").ok()?.parse().ok()?;
+    Some((row, iters))
+}
+
+/// Runs `f` `iters` times, each result through `black_box`.
+pub fn repeat<T>(iters: u64, mut f: impl FnMut() -> T) {
+    for _ in 0..iters {
+        std::hint::black_box(f());
+    }
+}

@@ -108,14 +108,11 @@ fn find_line(
 }
 
 fn check_line_octets(line: &[u8]) -> Result<(), ParseError> {
-    // Eight octets at a time first: command lines are short and almost always clean.
+    // Eight octets at a time first: command lines are short and almost always free of every
+    // control octet (CR, LF and NUL among them), which one test per word tells.
     let (words, tail) = swar::words(line);
-    let flagged = words.fold(0, |acc, w| {
-        acc | swar::zero_bytes(w ^ swar::splat(b'\r'))
-            | swar::zero_bytes(w ^ swar::splat(b'\n'))
-            | swar::zero_bytes(w)
-    });
-    if flagged == 0 && !tail.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0)) {
+    let controls = words.fold(0, |acc, w| acc | swar::bytes_below(w, 0x20));
+    if controls == 0 && tail.iter().all(|&b| b >= 0x20) {
         return Ok(());
     }
     match line.iter().position(|&b| matches!(b, b'\r' | b'\n' | 0)) {
@@ -343,8 +340,23 @@ fn utf8<'a>(bytes: &'a [u8], line: &[u8], at: usize) -> Result<&'a str, ParseErr
 /// The number the digits at the front of `bytes` spell and how many there are: the value is
 /// `None` for no digits, more than 20 or an overflow, as [`digits_u64`] answers.
 fn leading_number(bytes: &[u8]) -> (Option<u64>, usize) {
-    let len = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
-    (digits_u64(bytes.get(..len).unwrap_or_default()), len)
+    let mut n: u64 = 0;
+    let mut len = 0;
+    for &b in bytes {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            break;
+        }
+        n = n.wrapping_mul(10).wrapping_add(u64::from(digit));
+        len += 1;
+    }
+    // Up to 19 digits cannot overflow; longer runs take the checked reading.
+    let value = match len {
+        0 => None,
+        1..=19 => Some(n),
+        _ => digits_u64(bytes.get(..len).unwrap_or_default()),
+    };
+    (value, len)
 }
 
 fn digits_u64(bytes: &[u8]) -> Option<u64> {

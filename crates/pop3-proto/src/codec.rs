@@ -81,6 +81,7 @@ impl ResponseContext {
 /// do. `strict` (commands, as the server reads them): only CRLF ends a line, and a bare LF or a
 /// bare CR is an error; otherwise (responses, as the client reads them) a bare LF ends a line
 /// too and a CR before an LF is dropped.
+#[inline]
 fn find_line(
     input: &[u8],
     limit: usize,
@@ -107,6 +108,7 @@ fn find_line(
     })
 }
 
+#[inline]
 fn check_line_octets(line: &[u8]) -> Result<(), ParseError> {
     // Eight octets at a time first: command lines are short and almost always free of every
     // control octet (CR, LF and NUL among them), which one test per word tells.
@@ -126,11 +128,13 @@ fn check_line_octets(line: &[u8]) -> Result<(), ParseError> {
 
 /// Parses one command line from the front of `input` with the default limits (255 octets,
 /// RFC 2449 section 4). Only CRLF ends it.
+#[inline]
 pub fn parse_command(input: &[u8]) -> Result<Parsed<Command<'_>>, ParseError> {
     parse_command_with(input, &Limits::default())
 }
 
 /// [`parse_command`] with the command line limit of `limits`.
+#[inline]
 pub fn parse_command_with<'a>(
     input: &'a [u8],
     limits: &Limits,
@@ -147,6 +151,7 @@ pub fn parse_command_with<'a>(
 ///
 /// Keywords are case-insensitive. Arguments are separated by single spaces; trailing spaces
 /// are tolerated except after PASS, whose argument is the rest of the line.
+#[inline]
 pub fn parse_command_line(line: &[u8]) -> Result<Command<'_>, ParseError> {
     check_line_octets(line)?;
     let (keyword, rest_at) = match find_byte(b' ', line) {
@@ -253,6 +258,7 @@ struct Args<'a> {
 }
 
 impl<'a> Args<'a> {
+    #[inline]
     fn new(line: &'a [u8], rest_at: usize, rest: &'a [u8]) -> Result<Self, ParseError> {
         let mut buf: [(usize, &'a [u8]); 3] = [(0, &[]); 3];
         // The commonest shapes first: no argument, or one without spaces around it.
@@ -306,6 +312,7 @@ impl<'a> Args<'a> {
         }
     }
 
+    #[inline]
     fn exact<const N: usize>(&self) -> Result<[(usize, &'a [u8]); N], ParseError> {
         if let Some((at, _)) = self.items().get(N) {
             return Err(ParseError::new(
@@ -332,6 +339,7 @@ impl<'a> Args<'a> {
     }
 }
 
+#[inline]
 fn utf8<'a>(bytes: &'a [u8], line: &[u8], at: usize) -> Result<&'a str, ParseError> {
     std::str::from_utf8(bytes)
         .map_err(|e| ParseError::new(ParseErrorKind::NotUtf8, line, at + e.valid_up_to()))
@@ -498,6 +506,7 @@ pub fn encode_command_with(
 ///
 /// The status is matched case-insensitively. A `[` that does not open a well-formed code
 /// (RFC 2449 section 3, `resp-code`) is kept as text.
+#[inline]
 pub fn parse_status_line(line: &[u8]) -> Result<StatusLine<'_>, ParseError> {
     let (status, after) = if starts_with_ci(line, b"+OK") {
         (Status::Ok, 3)
@@ -578,6 +587,7 @@ pub fn parse_stat_text(text: &[u8]) -> Result<(u32, u64), ParseError> {
 }
 
 /// The two numbers of a STAT answer's text and the text after them (one space dropped).
+#[inline]
 fn stat_fields(text: &[u8]) -> Result<(u32, u64, &[u8]), ParseError> {
     // The usual answer in one pass: digits, a space, digits, then the end or a space.
     let (count, count_len) = leading_number(text);
@@ -781,6 +791,7 @@ pub fn parse_continuation(line: &[u8]) -> Option<&[u8]> {
 /// Parses a whole response to the command of `context` with the default limits. Listings
 /// are read to their terminating line; for RETR and TOP only the status line is read (the
 /// body follows, see [`Response::BodyFollows`]). Bare LF line ends are tolerated.
+#[inline]
 pub fn parse_response(
     context: ResponseContext,
     input: &[u8],

@@ -302,41 +302,45 @@ fn theirs_stat(input: &[u8]) -> (u32, u64) {
 
 /// Issue 18's rows: each input parsed by ours and by pop3-codec, outputs checked equal first.
 fn issue18_rows(c: &mut Criterion) {
-    let mut group = c.benchmark_group("pop3_command");
     for (name, line) in ONE_COMMANDS {
         assert_eq!(
             ours_one(line),
             theirs_one(line),
             "{name}: both parsers agree"
         );
-        group.bench_function(format!("{name}/ours"), |b| {
-            b.iter(|| ours_one(std::hint::black_box(line)))
-        });
-        group.bench_function(format!("{name}/pop3-codec_0.3"), |b| {
-            b.iter(|| theirs_one(std::hint::black_box(line)))
-        });
     }
     let ours = ours_session(SESSION);
     assert_eq!(ours, theirs_session(SESSION), "session: both parsers agree");
     assert_eq!(ours[6], ("RETR", 1, 0));
-    group.bench_function("session10/ours", |b| {
-        b.iter(|| ours_session(std::hint::black_box(SESSION)))
-    });
-    group.bench_function("session10/pop3-codec_0.3", |b| {
-        b.iter(|| theirs_session(std::hint::black_box(SESSION)))
-    });
-    group.finish();
-
     assert_eq!(ours_stat(STAT_ANSWER), (20, 1048213));
     assert_eq!(ours_stat(STAT_ANSWER), theirs_stat(STAT_ANSWER));
-    let mut group = c.benchmark_group("pop3_response");
-    group.bench_function("STAT/ours", |b| {
-        b.iter(|| ours_stat(std::hint::black_box(STAT_ANSWER)))
-    });
-    group.bench_function("STAT/pop3-codec_0.3", |b| {
-        b.iter(|| theirs_stat(std::hint::black_box(STAT_ANSWER)))
-    });
-    group.finish();
+    let name = mail_benches::rep_name;
+    for rep in 1..=mail_benches::reps() {
+        let mut group = c.benchmark_group("pop3_command");
+        for (row, line) in ONE_COMMANDS {
+            group.bench_function(name(row, "ours", rep), |b| {
+                b.iter(|| ours_one(std::hint::black_box(line)))
+            });
+            group.bench_function(name(row, "pop3-codec_0.3", rep), |b| {
+                b.iter(|| theirs_one(std::hint::black_box(line)))
+            });
+        }
+        group.bench_function(name("session10", "ours", rep), |b| {
+            b.iter(|| ours_session(std::hint::black_box(SESSION)))
+        });
+        group.bench_function(name("session10", "pop3-codec_0.3", rep), |b| {
+            b.iter(|| theirs_session(std::hint::black_box(SESSION)))
+        });
+        group.finish();
+        let mut group = c.benchmark_group("pop3_response");
+        group.bench_function(name("STAT", "ours", rep), |b| {
+            b.iter(|| ours_stat(std::hint::black_box(STAT_ANSWER)))
+        });
+        group.bench_function(name("STAT", "pop3-codec_0.3", rep), |b| {
+            b.iter(|| theirs_stat(std::hint::black_box(STAT_ANSWER)))
+        });
+        group.finish();
+    }
 }
 
 fn pop3(c: &mut Criterion) {

@@ -408,38 +408,41 @@ fn bench(c: &mut Criterion) {
     let sample_bytes: usize = samples.iter().map(Vec::len).sum();
     let mut g = c.benchmark_group("mail-parser-samples");
     g.throughput(Throughput::Bytes(sample_bytes as u64));
-    g.bench_function("typed-headers/rfc5322", |b| {
-        b.iter(|| {
-            samples_b
-                .iter()
-                .map(|m| ours_full(black_box(m)))
-                .sum::<usize>()
-        })
-    });
-    g.bench_function("typed-headers/mail-parser", |b| {
-        b.iter(|| {
-            samples
-                .iter()
-                .map(|m| mail_parser_full(&mp, black_box(m)))
-                .sum::<usize>()
-        })
-    });
-    g.bench_function("decode/rfc5322", |b| {
-        b.iter(|| {
-            samples_b
-                .iter()
-                .map(|m| ours_bodies(black_box(m)).len())
-                .sum::<usize>()
-        })
-    });
-    g.bench_function("decode/mail-parser", |b| {
-        b.iter(|| {
-            samples
-                .iter()
-                .map(|m| mail_parser_bodies(black_box(m)).len())
-                .sum::<usize>()
-        })
-    });
+    for rep in 1..=mail_benches::reps() {
+        let name = |row, side| mail_benches::rep_name(row, side, rep);
+        g.bench_function(name("typed-headers", "rfc5322"), |b| {
+            b.iter(|| {
+                samples_b
+                    .iter()
+                    .map(|m| ours_full(black_box(m)))
+                    .sum::<usize>()
+            })
+        });
+        g.bench_function(name("typed-headers", "mail-parser"), |b| {
+            b.iter(|| {
+                samples
+                    .iter()
+                    .map(|m| mail_parser_full(&mp, black_box(m)))
+                    .sum::<usize>()
+            })
+        });
+        g.bench_function(name("decode", "rfc5322"), |b| {
+            b.iter(|| {
+                samples_b
+                    .iter()
+                    .map(|m| ours_bodies(black_box(m)).len())
+                    .sum::<usize>()
+            })
+        });
+        g.bench_function(name("decode", "mail-parser"), |b| {
+            b.iter(|| {
+                samples
+                    .iter()
+                    .map(|m| mail_parser_bodies(black_box(m)).len())
+                    .sum::<usize>()
+            })
+        });
+    }
     g.finish();
 
     let mut g = c.benchmark_group("decode-bodies");

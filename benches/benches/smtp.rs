@@ -212,14 +212,16 @@ fn smtp(c: &mut Criterion) {
     assert_eq!(caps.domain, "mx.example.com");
 
     let mut group = c.benchmark_group("smtp_command");
-    for (name, line) in COMMANDS {
-        group.throughput(Throughput::Bytes(line.len() as u64));
-        group.bench_function(format!("{name}/ours"), |b| {
-            b.iter(|| ours_command(black_box(line)))
-        });
-        group.bench_function(format!("{name}/smtp-proto_0.2.5"), |b| {
-            b.iter(|| stalwart_command(black_box(line)))
-        });
+    for rep in 1..=mail_benches::reps() {
+        for (name, line) in COMMANDS {
+            group.throughput(Throughput::Bytes(line.len() as u64));
+            group.bench_function(mail_benches::rep_name(name, "ours", rep), |b| {
+                b.iter(|| ours_command(black_box(line)))
+            });
+            group.bench_function(mail_benches::rep_name(name, "smtp-proto_0.2.5", rep), |b| {
+                b.iter(|| stalwart_command(black_box(line)))
+            });
+        }
     }
     group.throughput(Throughput::Bytes(buf.len() as u64));
     group.bench_function("pipelined50/ours", |b| {

@@ -63,3 +63,25 @@ pub fn repeat<T>(iters: u64, mut f: impl FnMut() -> T) {
         std::hint::black_box(f());
     }
 }
+
+/// How many times each row is registered in one criterion run, ours and the peer's in turn
+/// (`MAIL_BENCH_REPS`, 1 to 20, default 1): with 5, a run times ours, the peer, ours, the peer
+/// ... five times over, so a burst of load on the shared machine falls on one repetition of
+/// one side instead of on every sample of it, and the ratio is taken per repetition.
+pub fn reps() -> usize {
+    std::env::var("MAIL_BENCH_REPS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+        .clamp(1, 20)
+}
+
+/// The criterion name of one side of a row in repetition `rep` (1-based): `row/side`, with
+/// `/rep` added when rows are repeated.
+pub fn rep_name(row: &str, side: &str, rep: usize) -> String {
+    if reps() == 1 {
+        format!("{row}/{side}")
+    } else {
+        format!("{row}/{side}/{rep}")
+    }
+}

@@ -81,7 +81,7 @@ impl ResponseContext {
 /// do. `strict` (commands, as the server reads them): only CRLF ends a line, and a bare LF or a
 /// bare CR is an error; otherwise (responses, as the client reads them) a bare LF ends a line
 /// too and a CR before an LF is dropped.
-#[inline]
+#[inline(always)]
 fn find_line(
     input: &[u8],
     limit: usize,
@@ -800,6 +800,7 @@ pub fn parse_response(
 }
 
 /// [`parse_response`] with explicit limits.
+#[inline]
 pub fn parse_response_with<'a>(
     context: ResponseContext,
     input: &'a [u8],
@@ -877,6 +878,28 @@ pub fn parse_response_with<'a>(
                 entry,
             }
         }
+        ResponseContext::List(None)
+        | ResponseContext::Uidl(None)
+        | ResponseContext::Capa
+        | ResponseContext::LangList
+        | ResponseContext::AuthList => {
+            return listing_response(context, status, input, consumed, limits);
+        }
+    };
+    Ok(Parsed::Complete { value, consumed })
+}
+
+/// The listing answers of [`parse_response_with`], after their `+OK` line: kept out of it so
+/// that the single-line answers (the common case) stay a small function.
+#[inline(never)]
+fn listing_response<'a>(
+    context: ResponseContext,
+    status: StatusLine<'a>,
+    input: &'a [u8],
+    consumed: usize,
+    limits: &Limits,
+) -> Result<Parsed<Response<'a>>, ParseError> {
+    let value = match context {
         ResponseContext::List(None) => {
             let rest = input.get(consumed..).unwrap_or_default();
             let Some((entries, n)) = listing(rest, limits, consumed, parse_list_entry)? else {
@@ -943,6 +966,8 @@ pub fn parse_response_with<'a>(
                 consumed: consumed + n,
             });
         }
+        // Single-line answers never come here.
+        _ => Response::Status(status),
     };
     Ok(Parsed::Complete { value, consumed })
 }

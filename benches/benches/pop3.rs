@@ -13,8 +13,8 @@
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group};
 use mail_benches::{body_of_lines, stuffed};
-use pop3_proto::client::{Client, ClientConfig, ClientEvent, LoginMethod};
-use pop3_proto::codec::{Parsed, ResponseContext, parse_command, parse_response};
+use pop3_proto::{Client, ClientConfig, ClientEvent, LoginMethod};
+use pop3_proto::{Parsed, ResponseContext, parse_command, parse_response};
 use pop3_proto::{Command, MessageNumber, Response};
 use proto_core::Machine;
 
@@ -151,7 +151,7 @@ fn theirs_list(input: &[u8]) -> u64 {
 
 /// A client logged in with RETR 1 sent, ready for the answer.
 fn retr_client() -> Client {
-    let mut client = Client::new(ClientConfig::new().with_tls_active(true));
+    let mut client = Client::new(ClientConfig::new().with_implicit_tls(true));
     client.receive(b"+OK ready\r\n");
     while client.poll_event().is_some() {}
     client

@@ -23,8 +23,8 @@ use std::hint::black_box;
 use std::str::FromStr;
 
 use criterion::{Criterion, Throughput, criterion_group};
-use smtp_proto::codec::{Parsed, parse_command, parse_reply};
-use smtp_proto::types::{Capabilities, Command};
+use smtp_proto::{Parsed, parse_command, parse_reply};
+use smtp_proto::{Capabilities, Command};
 use stalwart_smtp_proto::response::parser::ResponseReceiver;
 use stalwart_smtp_proto::{EhloResponse, Request};
 

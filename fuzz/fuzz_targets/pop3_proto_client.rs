@@ -9,7 +9,7 @@
 use libfuzzer_sys::fuzz_target;
 use mail_fuzz as _;
 use pop3_proto::MessageNumber;
-use pop3_proto::client::{Client, ClientConfig, LoginMethod};
+use pop3_proto::{Client, ClientConfig, LoginMethod};
 use proto_core::Machine;
 use sasl_proto::{Credentials, FixedNonce, Mechanism};
 
@@ -100,8 +100,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut client = Client::new(
         ClientConfig::new()
-            .with_tls_active(prefix & 8 != 0)
-            .with_plaintext_credentials(true)
+            .with_implicit_tls(prefix & 8 != 0)
+            .with_plaintext_auth(true)
             .with_nonce_source(FixedNonce("fyko+d2lbbFgONRv9qkxdawL".into())),
     );
     let script: &[&[u8]] = match prefix % 5 {

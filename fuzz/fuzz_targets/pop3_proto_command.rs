@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use mail_fuzz as _;
-use pop3_proto::codec::{Parsed, encode_command, parse_command};
+use pop3_proto::{Parsed, encode_command, parse_command};
 
 fuzz_target!(|data: &[u8]| {
     let mut rest = data;

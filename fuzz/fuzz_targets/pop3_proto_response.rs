@@ -7,7 +7,7 @@
 use libfuzzer_sys::fuzz_target;
 use mail_fuzz as _;
 use pop3_proto::MessageNumber;
-use pop3_proto::codec::{Parsed, ResponseContext, encode_response, parse_response};
+use pop3_proto::{Parsed, ResponseContext, encode_response, parse_response};
 
 fuzz_target!(|data: &[u8]| {
     let [pick, rest @ ..] = data else {

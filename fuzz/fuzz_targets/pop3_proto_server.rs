@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
 use mail_fuzz as _;
-use pop3_proto::server::{LoginRefusal, MessageInfo, Server, ServerConfig, ServerEvent};
+use pop3_proto::{LoginRefusal, MaildropEntry, Server, ServerConfig, ServerEvent};
 use proto_core::Machine;
 use sasl_proto::{FixedNonce, MemoryStore};
 
@@ -68,12 +68,12 @@ fuzz_target!(|data: &[u8]| {
     let now = Instant::now();
     let mut config = ServerConfig::new()
         .with_apop_timestamp("<1896.697170952@dbc.mtview.ca.us>")
-        .with_plaintext_login(prefix & 4 != 0)
+        .with_plaintext_auth(prefix & 4 != 0)
         .with_utf8(true)
         .with_languages(vec![("en".into(), "English".into())])
         .with_nonce_source(FixedNonce("3rfcNHYJY1ZVvWVs7j".into()));
     if prefix & 8 != 0 {
-        config = config.with_tls_active(true);
+        config = config.with_implicit_tls(true);
     }
     let mut server = Server::new(config, now);
     let mut store = MemoryStore::new();
@@ -106,7 +106,7 @@ fuzz_target!(|data: &[u8]| {
                         } else {
                             let _ = server.accept_login(
                                 decision,
-                                vec![MessageInfo::new(40, "a"), MessageInfo::new(12, "b")],
+                                vec![MaildropEntry::new(40, "a"), MaildropEntry::new(12, "b")],
                             );
                         }
                     }

@@ -11,8 +11,8 @@ use libfuzzer_sys::fuzz_target;
 use mail_fuzz::chunks;
 use proto_core::Machine;
 use sasl_proto::{Credentials, FixedNonce};
-use smtp_proto::client::{Client, ClientConfig, MessageInfo, TlsPolicy};
-use smtp_proto::types::{Command, ForwardPath, MailParameters, Mailbox, ReversePath};
+use smtp_proto::{Client, ClientConfig, MessageDeclaration, TlsPolicy};
+use smtp_proto::{Command, ForwardPath, MailParameters, Mailbox, ReversePath};
 
 const ALPHABET: [&[u8]; 20] = [
     b"\r\n",
@@ -62,14 +62,14 @@ fn act(client: &mut Client, op: u8) {
         0 => client
             .mail_from(
                 ReversePath::Mailbox(mb("a@b.c")),
-                MessageInfo::new(),
+                MessageDeclaration::new(),
                 MailParameters::new(),
             )
             .map(|_| ()),
         1 => client
             .mail_from(
                 ReversePath::Null,
-                MessageInfo::new().with_binary(true).with_size(5),
+                MessageDeclaration::new().with_binary(true).with_size(5),
                 MailParameters::new(),
             )
             .map(|_| ()),
@@ -106,7 +106,7 @@ fuzz_target!(|data: &[u8]| {
         } else {
             TlsPolicy::Never
         })
-        .with_allow_plaintext_auth(flags & 2 != 0)
+        .with_plaintext_auth(flags & 2 != 0)
         .with_lmtp(flags & 4 != 0)
         .with_chunking(flags & 8 != 0)
         .with_body_high_water(usize::from(*flags) * 16 + 1);

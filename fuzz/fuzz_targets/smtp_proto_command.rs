@@ -6,7 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 use mail_fuzz as _;
 use smtp_proto::Limits;
-use smtp_proto::codec::{Parsed, encode_command, parse_command, parse_command_line};
+use smtp_proto::{Parsed, encode_command, parse_command, parse_command_line};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(Parsed::Complete { value, consumed }) = parse_command(data) {

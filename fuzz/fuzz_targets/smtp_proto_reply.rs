@@ -6,8 +6,8 @@
 use libfuzzer_sys::fuzz_target;
 use mail_fuzz as _;
 use smtp_proto::Limits;
-use smtp_proto::codec::{Parsed, encode_reply, parse_reply_with};
-use smtp_proto::types::Capabilities;
+use smtp_proto::{Parsed, encode_reply, parse_reply_with};
+use smtp_proto::Capabilities;
 
 fuzz_target!(|data: &[u8]| {
     let limits = Limits::default().with_max_reply_line(4096);

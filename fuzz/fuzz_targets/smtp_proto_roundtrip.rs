@@ -9,10 +9,10 @@ use std::borrow::Cow;
 use libfuzzer_sys::fuzz_target;
 use mail_fuzz as _;
 use smtp_proto::Limits;
-use smtp_proto::codec::{
+use smtp_proto::{
     Parsed, encode_command, encode_reply, parse_command_line, parse_reply_with,
 };
-use smtp_proto::types::{
+use smtp_proto::{
     Command, EnhancedStatusCode, ForwardPath, MailParameters, Mailbox, RcptParameters, Reply,
     ReplyCode, ReversePath,
 };

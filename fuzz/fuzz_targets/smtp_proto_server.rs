@@ -12,8 +12,8 @@ use mail_fuzz::chunks;
 use proto_core::{BareLineEnding, Machine};
 use sasl_proto::{FixedNonce, MemoryStore};
 use smtp_proto::Limits;
-use smtp_proto::server::{Event, Server, ServerConfig};
-use smtp_proto::types::{Reply, ReplyCode};
+use smtp_proto::{ServerEvent, Server, ServerConfig};
+use smtp_proto::{Reply, ReplyCode};
 
 const ALPHABET: [&[u8]; 24] = [
     b"\r\n",
@@ -77,15 +77,15 @@ fn drain(server: &mut Server, yes: &mut impl Iterator<Item = bool>, store: &Memo
             }
         };
         let _ = match event {
-            Event::Connected { decision }
-            | Event::MailFrom { decision, .. }
-            | Event::RcptTo { decision, .. }
-            | Event::DataEnd { decision, .. }
-            | Event::AuthIdentity { decision, .. } => answer(server, decision),
-            Event::Hello {
+            ServerEvent::Connected { decision }
+            | ServerEvent::MailFrom { decision, .. }
+            | ServerEvent::RcptTo { decision, .. }
+            | ServerEvent::DataEnd { decision, .. }
+            | ServerEvent::AuthIdentity { decision, .. } => answer(server, decision),
+            ServerEvent::Hello {
                 decision: Some(d), ..
             } => answer(server, d),
-            Event::AuthSecret {
+            ServerEvent::AuthSecret {
                 mechanism,
                 authcid,
                 decision,
@@ -94,7 +94,7 @@ fn drain(server: &mut Server, yes: &mut impl Iterator<Item = bool>, store: &Memo
                 let secret = sasl_proto::CredentialStore::secret(store, &mechanism, &authcid);
                 server.provide_secret(decision, secret)
             }
-            Event::AuthToken { decision, .. } => server.provide_token(
+            ServerEvent::AuthToken { decision, .. } => server.provide_token(
                 decision,
                 sasl_proto::TokenVerdict::Invalid { json: "{}".into() },
             ),
@@ -125,7 +125,7 @@ fuzz_target!(|data: &[u8]| {
         .with_hostname("fuzz.example".into())
         .with_limits(limits)
         .with_lmtp(flags & 0x80 != 0 && pick & 4 != 0)
-        .with_auth_without_tls(true)
+        .with_plaintext_auth(true)
         .with_decide_hello(flags & 0x40 != 0)
         .with_bare_line_endings(if flags & 0x20 != 0 {
             BareLineEnding::Normalize

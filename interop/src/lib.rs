@@ -587,8 +587,8 @@ mod tests {
 /// instead of BDAT, DSN parameters, the capabilities seen).
 pub mod smtp {
     use proto_io::{Driver, Endpoint, Trace, connect};
-    use smtp_proto::client::{ClientConfig, Event, MessageInfo};
-    use smtp_proto::types::Capabilities;
+    use smtp_proto::{ClientConfig, ClientEvent, MessageDeclaration};
+    use smtp_proto::Capabilities;
     use smtp_proto::{
         Client, ForwardPath, MailParameters, Mailbox, RcptParameters, Reply, ReversePath,
     };
@@ -649,9 +649,9 @@ pub mod smtp {
         }
         loop {
             match driver.next_event().expect("driving to EHLO") {
-                Some(Event::Ready(caps)) => return (driver, caps),
-                Some(Event::Greeting(r)) if !r.code().is_positive() => panic!("greeting {r}"),
-                Some(Event::Closed(r)) => panic!("closed before EHLO: {r:?}"),
+                Some(ClientEvent::Ready(caps)) => return (driver, caps),
+                Some(ClientEvent::Greeting(r)) if !r.code().is_positive() => panic!("greeting {r}"),
+                Some(ClientEvent::Closed(r)) => panic!("closed before EHLO: {r:?}"),
                 None => panic!("connection ended before EHLO"),
                 Some(_) => {}
             }
@@ -659,15 +659,15 @@ pub mod smtp {
     }
 
     /// Authenticates with the strongest mechanism offered; the reply's event.
-    pub fn auth(driver: &mut Driver<Client>, credentials: sasl_proto::Credentials) -> Event {
+    pub fn auth(driver: &mut Driver<Client>, credentials: sasl_proto::Credentials) -> ClientEvent {
         driver
             .machine()
             .authenticate(credentials, sasl_proto::ClientConfig::default())
             .expect("AUTH can be sent");
         loop {
             match driver.next_event().expect("driving AUTH") {
-                Some(e @ (Event::Authenticated { .. } | Event::AuthFailed { .. })) => return e,
-                Some(Event::Closed(r)) => panic!("closed during AUTH: {r:?}"),
+                Some(e @ (ClientEvent::Authenticated { .. } | ClientEvent::AuthFailed { .. })) => return e,
+                Some(ClientEvent::Closed(r)) => panic!("closed during AUTH: {r:?}"),
                 None => panic!("connection ended during AUTH"),
                 Some(_) => {}
             }
@@ -680,7 +680,7 @@ pub mod smtp {
     pub fn transaction(
         driver: &mut Driver<Client>,
         from: &str,
-        info: MessageInfo,
+        info: MessageDeclaration,
         mail_params: MailParameters<'_>,
         rcpts: Vec<(&str, RcptParameters<'_>)>,
         body: &[u8],
@@ -693,7 +693,7 @@ pub mod smtp {
     /// `Driver::next_event`, which blocks reading when flushing made the client raise
     /// `BodyWritable` (a DATA body over the client's high-water mark never finishes; see
     /// the ignored test `blocking_driver_streams_a_data_body_over_64_kib`).
-    fn next(driver: &mut Driver<Client>, flush_first: bool) -> Result<Option<Event>, String> {
+    fn next(driver: &mut Driver<Client>, flush_first: bool) -> Result<Option<ClientEvent>, String> {
         if flush_first {
             driver.flush().map_err(|e| format!("driver: {e}"))?;
             if let Some(event) = proto_core::Machine::poll_event(driver.machine()) {
@@ -708,7 +708,7 @@ pub mod smtp {
     pub fn transaction_with(
         driver: &mut Driver<Client>,
         from: &str,
-        info: MessageInfo,
+        info: MessageDeclaration,
         mail_params: MailParameters<'_>,
         rcpts: Vec<(&str, RcptParameters<'_>)>,
         body: &[u8],
@@ -738,8 +738,8 @@ pub mod smtp {
             let event = next(driver, flush_first)?;
             match event {
                 None => return Err("the connection ended".into()),
-                Some(Event::Closed(r)) => return Err(format!("closed: {r:?}")),
-                Some(Event::Reply {
+                Some(ClientEvent::Closed(r)) => return Err(format!("closed: {r:?}")),
+                Some(ClientEvent::Reply {
                     verb: "MAIL",
                     reply,
                     ..
@@ -750,7 +750,7 @@ pub mod smtp {
                         return Ok(out);
                     }
                 }
-                Some(Event::Reply {
+                Some(ClientEvent::Reply {
                     verb: "DATA",
                     reply,
                     ..
@@ -758,10 +758,10 @@ pub mod smtp {
                     out.done = Some(reply);
                     return Ok(out);
                 }
-                Some(Event::Recipient {
+                Some(ClientEvent::Recipient {
                     recipient, reply, ..
                 }) => out.rcpts.push((path_text(&recipient), reply)),
-                Some(Event::BodyWritable) if !finished => {
+                Some(ClientEvent::BodyWritable) if !finished => {
                     let client = driver.machine();
                     while written < body.len() {
                         let taken = client
@@ -777,11 +777,11 @@ pub mod smtp {
                         finished = true;
                     }
                 }
-                Some(Event::MessageDone { reply, .. }) => {
+                Some(ClientEvent::MessageDone { reply, .. }) => {
                     out.done = Some(reply);
                     return Ok(out);
                 }
-                Some(Event::LmtpDelivery {
+                Some(ClientEvent::LmtpDelivery {
                     recipient, reply, ..
                 }) => {
                     out.lmtp.push((path_text(&recipient), reply));
@@ -811,7 +811,7 @@ pub mod smtp {
     pub fn quit(driver: &mut Driver<Client>) {
         driver.machine().quit().expect("QUIT");
         while let Ok(Some(event)) = driver.next_event() {
-            if matches!(event, Event::Closed(_)) {
+            if matches!(event, ClientEvent::Closed(_)) {
                 break;
             }
         }
@@ -820,8 +820,8 @@ pub mod smtp {
 
 /// Driving our POP3 client by hand: each command and its answer.
 pub mod pop3 {
-    use pop3_proto::client::{ClientConfig, ClientEvent, LoginMethod};
-    use pop3_proto::types::{MessageNumber, StatusLine};
+    use pop3_proto::{ClientConfig, ClientEvent, LoginMethod};
+    use pop3_proto::{MessageNumber, StatusLine};
     use pop3_proto::{Client, ProtocolError};
     use proto_core::CommandId;
     use proto_io::{DriveError, Driver, Endpoint, TlsMode, Trace, connect};
@@ -857,7 +857,7 @@ pub mod pop3 {
         /// Connects; `config` gets `tls_active` for implicit TLS.
         pub fn connect(endpoint: &Endpoint, config: ClientConfig, trace: Option<Trace>) -> Self {
             let connected = connect(endpoint).expect("connecting");
-            let config = config.with_tls_active(connected.tls_info.is_some());
+            let config = config.with_implicit_tls(connected.tls_info.is_some());
             let mut driver = Driver::new(Client::new(config), connected.stream);
             if let Some(upgrade) = connected.upgrade {
                 driver = driver.with_tls_upgrade(upgrade);

@@ -19,7 +19,7 @@ use interop::{
     DOTTED_BODY, OurServer, Peers, ServerSetup, assert_stored_intact, message, python, run,
     sent_lines, tap, unique, wait_for_message,
 };
-use pop3_proto::client::{ClientConfig, LoginMethod};
+use pop3_proto::{ClientConfig, LoginMethod};
 use proto_io::submit::{SubmitOptions, submit};
 use proto_io::{Collector, Endpoint, TlsMode};
 use sasl_proto::{Mechanism, OsNonce};

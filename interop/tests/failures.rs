@@ -13,12 +13,12 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use interop::{CutProxy, DOTTED_BODY, Peers, assert_no_message, message, unique};
-use pop3_proto::types::{ResponseCode, Status};
+use pop3_proto::{ResponseCode, Status};
 use proto_io::fetch::{Collect, FetchError, FetchOptions, fetch_new};
 use proto_io::submit::{SubmitError, SubmitOptions, submit};
 use proto_io::{Endpoint, TlsMode};
 use smtp_proto::UsageError;
-use smtp_proto::client::MessageInfo;
+use smtp_proto::MessageDeclaration;
 
 const SETTLE: Duration = Duration::from_secs(2);
 
@@ -148,7 +148,7 @@ fn declared_size_over_the_limit_is_refused_before_sending() {
     let sent = message(&bob.address, &alice.address, &token, DOTTED_BODY);
     // Postfix offers SIZE 10240000: a declared size above it cannot be sent.
     let options = SubmitOptions::new(peers.endpoint("SMTP", TlsMode::Plain))
-        .info(MessageInfo::new().with_size(10_240_001));
+        .info(MessageDeclaration::new().with_size(10_240_001));
     match submit(&options, &bob.address, &[&alice.address], &sent[..], None) {
         Err(SubmitError::Usage(UsageError::NotOffered(what))) => {
             assert!(what.contains("SIZE"), "{what}")
@@ -191,7 +191,7 @@ fn undeclared_message_over_size_refused_after_bdat() {
 #[test]
 fn undeclared_message_over_size_refused_after_data() {
     use interop::smtp;
-    use smtp_proto::client::{ClientConfig, TlsPolicy};
+    use smtp_proto::{ClientConfig, TlsPolicy};
     let peers = Peers::from_env();
     let (alice, bob) = (peers.user("alice"), peers.user("bob"));
     let token = unique("too-large-data");
@@ -210,7 +210,7 @@ fn undeclared_message_over_size_refused_after_data() {
     let out = smtp::transaction(
         &mut driver,
         &bob.address,
-        MessageInfo::new(),
+        MessageDeclaration::new(),
         smtp_proto::MailParameters::new(),
         vec![(alice.address.as_str(), smtp_proto::RcptParameters::new())],
         &sent,
@@ -230,7 +230,7 @@ fn undeclared_message_over_size_refused_after_data() {
         .expect("NOOP after the refusal");
     loop {
         match driver.next_event().expect("NOOP reply") {
-            Some(smtp_proto::client::Event::Reply {
+            Some(smtp_proto::ClientEvent::Reply {
                 verb: "NOOP",
                 reply,
                 ..

@@ -13,7 +13,7 @@ use std::time::Duration;
 use interop::{DOTTED_BODY, Peers, assert_stored_intact, message, smtp, unique, wait_for_message};
 use proto_io::TlsMode;
 use proto_io::submit::{SubmitOptions, submit};
-use smtp_proto::client::{ClientConfig, MessageInfo, TlsPolicy};
+use smtp_proto::{ClientConfig, MessageDeclaration, TlsPolicy};
 use smtp_proto::{MailParameters, RcptParameters};
 
 #[test]
@@ -63,7 +63,7 @@ fn lmtp_unknown_user_refused_at_rcpt_others_delivered() {
     let out = smtp::transaction(
         &mut driver,
         &alice.address,
-        MessageInfo::new(),
+        MessageDeclaration::new(),
         MailParameters::new(),
         vec![
             (nobody.as_str(), RcptParameters::new()),

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use interop::pop3::Session;
 use interop::{DOTTED_BODY, Peers, User, crlf_to_lf, message, unique, wait_for_message};
-use pop3_proto::client::{ClientConfig, ClientEvent, LoginMethod};
+use pop3_proto::{ClientConfig, ClientEvent, LoginMethod};
 use proto_io::TlsMode;
 use proto_io::fetch::{Collect, FetchOptions, fetch_new};
 use proto_io::submit::{SubmitOptions, submit};
@@ -42,7 +42,7 @@ fn login_and_retr(tls: TlsMode, port: &str, method: LoginMethod) {
     let alice = peers.user("alice");
     let (token, sent) = deliver(&peers, &alice, "pop3-login");
     let config = if tls == TlsMode::Plain {
-        config().with_plaintext_credentials(true)
+        config().with_plaintext_auth(true)
     } else {
         config()
     };

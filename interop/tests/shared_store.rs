@@ -19,7 +19,7 @@ use interop::{
     DOTTED_BODY, OurServer, Peers, ServerSetup, assert_stored_intact, chown_tree, message, unique,
     wait_for_message,
 };
-use pop3_proto::client::{ClientConfig, LoginMethod};
+use pop3_proto::{ClientConfig, LoginMethod};
 use proto_io::submit::{SubmitOptions, submit};
 use proto_io::{Endpoint, TlsMode};
 

@@ -18,8 +18,8 @@ use interop::{
 };
 use proto_io::submit::{SubmitOptions, submit};
 use proto_io::{Collector, Direction, TlsMode};
-use smtp_proto::client::{ClientConfig, MessageInfo, TlsPolicy};
-use smtp_proto::types::{Notify, Orcpt, Ret};
+use smtp_proto::{ClientConfig, MessageDeclaration, TlsPolicy};
+use smtp_proto::{Notify, Orcpt, Ret};
 use smtp_proto::{MailParameters, RcptParameters};
 
 const DELIVERY: Duration = Duration::from_secs(20);
@@ -44,7 +44,7 @@ fn plain_smtp_with_data_and_dot_leading_lines() {
     let out = smtp::transaction(
         &mut driver,
         &bob.address,
-        MessageInfo::new(),
+        MessageDeclaration::new(),
         MailParameters::new(),
         vec![(alice.address.as_str(), RcptParameters::new())],
         &sent,
@@ -177,7 +177,7 @@ fn submissions_implicit_tls_with_auth() {
     assert!(driver.is_tls());
     assert!(!caps.auth.is_empty(), "AUTH offered after implicit TLS");
     match smtp::auth(&mut driver, bob.credentials()) {
-        smtp_proto::client::Event::Authenticated { mechanism, .. } => {
+        smtp_proto::ClientEvent::Authenticated { mechanism, .. } => {
             assert_eq!(mechanism.as_str(), "SCRAM-SHA-256")
         }
         other => panic!("AUTH: {other:?}"),
@@ -185,7 +185,7 @@ fn submissions_implicit_tls_with_auth() {
     let out = smtp::transaction(
         &mut driver,
         &bob.address,
-        MessageInfo::new(),
+        MessageDeclaration::new(),
         MailParameters::new(),
         vec![(alice.address.as_str(), RcptParameters::new())],
         &sent,
@@ -333,7 +333,7 @@ fn smtputf8_address_and_header() {
     );
     let trace = Collector::new();
     let options = SubmitOptions::new(peers.endpoint("SMTP", TlsMode::Plain))
-        .info(MessageInfo::new().with_utf8(true).with_eight_bit(true));
+        .info(MessageDeclaration::new().with_utf8(true).with_eight_bit(true));
     let report = submit(
         &options,
         &from,
@@ -384,7 +384,7 @@ fn dsn_parameters_and_the_success_report() {
     let out = smtp::transaction(
         &mut driver,
         &bob.address,
-        MessageInfo::new(),
+        MessageDeclaration::new(),
         mail,
         vec![(alice.address.as_str(), rcpt)],
         &sent,
@@ -452,7 +452,7 @@ fn blocking_driver_streams_a_data_body_over_64_kib() {
     let out = smtp::transaction_with(
         &mut driver,
         &bob.address,
-        MessageInfo::new(),
+        MessageDeclaration::new(),
         MailParameters::new(),
         vec![(alice.address.as_str(), RcptParameters::new())],
         &sent,
@@ -485,7 +485,7 @@ fn client_told_of_implicit_tls_before_the_greeting() {
         proto_io::Driver::new(client, connected.stream).with_trace(tap(&trace, "implicit"));
     let caps = loop {
         match driver.next_event().expect("driving to EHLO") {
-            Some(smtp_proto::client::Event::Ready(caps)) => break caps,
+            Some(smtp_proto::ClientEvent::Ready(caps)) => break caps,
             Some(_) => {}
             None => panic!("closed before EHLO"),
         }

@@ -34,8 +34,8 @@ use crate::types::{
 pub struct ClientConfig {
     /// Send credentials (of any kind) over a connection without TLS. Off by default: only for
     /// trusted local links.
-    pub allow_plaintext_credentials: bool,
-    /// SASL mechanisms allowed without TLS even when `allow_plaintext_credentials` is off (an
+    pub plaintext_auth: bool,
+    /// SASL mechanisms allowed without TLS even when `plaintext_auth` is off (an
     /// explicit opt-in per mechanism).
     pub plaintext_mechanisms: Vec<Mechanism>,
     /// The connection is protected from the start (implicit TLS, port 995).
@@ -58,8 +58,8 @@ impl std::fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientConfig")
             .field(
-                "allow_plaintext_credentials",
-                &self.allow_plaintext_credentials,
+                "plaintext_auth",
+                &self.plaintext_auth,
             )
             .field("tls_active", &self.tls_active)
             .field("pipelining", &self.pipelining)
@@ -71,7 +71,7 @@ impl std::fmt::Debug for ClientConfig {
 impl Default for ClientConfig {
     fn default() -> Self {
         Self {
-            allow_plaintext_credentials: false,
+            plaintext_auth: false,
             plaintext_mechanisms: Vec::new(),
             tls_active: false,
             tls_info: None,
@@ -91,8 +91,8 @@ impl ClientConfig {
 
     /// Allows credentials without TLS (trusted local links only).
     #[must_use]
-    pub fn with_plaintext_credentials(mut self, on: bool) -> Self {
-        self.allow_plaintext_credentials = on;
+    pub fn with_plaintext_auth(mut self, on: bool) -> Self {
+        self.plaintext_auth = on;
         self
     }
 
@@ -105,7 +105,7 @@ impl ClientConfig {
 
     /// The connection is protected from the start (implicit TLS).
     #[must_use]
-    pub fn with_tls_active(mut self, on: bool) -> Self {
+    pub fn with_implicit_tls(mut self, on: bool) -> Self {
         self.tls_active = on;
         self
     }
@@ -416,9 +416,9 @@ impl Client {
     pub fn new(config: ClientConfig) -> Self {
         Self {
             utf8_sent: false,
-            input: InputBuffer::new(config.limits.input_buffer),
+            input: InputBuffer::new(config.limits.max_input_buffer),
             output: OutputBuffer::new(),
-            framer: LineFramer::new(config.limits.response_line, BareLineEnding::Accept),
+            framer: LineFramer::new(config.limits.max_response_line, BareLineEnding::Accept),
             ids: CommandIds::new(),
             events: VecDeque::new(),
             transport: VecDeque::new(),
@@ -618,7 +618,7 @@ impl Client {
         method: LoginMethod,
     ) -> Result<CommandId, UsageError> {
         self.authorization_only("login")?;
-        let secure = self.tls_active || self.config.allow_plaintext_credentials;
+        let secure = self.tls_active || self.config.plaintext_auth;
         let method = match method {
             LoginMethod::Auto if secure => self.choose_method(&credentials, None)?,
             LoginMethod::Auto => {
@@ -932,9 +932,9 @@ impl Client {
                 Some(Expect::Auth) => self
                     .config
                     .limits
-                    .sasl_line
-                    .max(self.config.limits.response_line),
-                _ => self.config.limits.response_line,
+                    .max_sasl_line
+                    .max(self.config.limits.max_response_line),
+                _ => self.config.limits.max_response_line,
             };
             if self.framer.max_len() != limit {
                 self.framer.set_max_len(limit);
@@ -1231,7 +1231,7 @@ impl Client {
             self.flush();
             return;
         };
-        let limit = self.config.limits.listing_entries;
+        let limit = self.config.limits.max_listing_entries;
         let Some(listing) = self.listing.as_mut() else {
             return;
         };

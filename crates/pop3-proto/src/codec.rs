@@ -139,7 +139,7 @@ pub fn parse_command_with<'a>(
     input: &'a [u8],
     limits: &Limits,
 ) -> Result<Parsed<Command<'a>>, ParseError> {
-    let Some((end, consumed)) = find_line(input, limits.command_line, true)? else {
+    let Some((end, consumed)) = find_line(input, limits.max_command_line, true)? else {
         return Ok(Parsed::Incomplete);
     };
     let line = input.get(..end).unwrap_or_default();
@@ -426,7 +426,7 @@ pub fn encode_command(command: &Command<'_>, out: &mut impl BufMut) -> Result<()
 }
 
 /// Encodes a command line, refusing CR, LF and NUL in arguments, spaces in one-word
-/// arguments, and lines over `limits.command_line`. Nothing is written on error.
+/// arguments, and lines over `limits.max_command_line`. Nothing is written on error.
 pub fn encode_command_with(
     command: &Command<'_>,
     limits: &Limits,
@@ -489,10 +489,10 @@ pub fn encode_command_with(
         | Command::Last => {}
     }
     line.extend_from_slice(b"\r\n");
-    if line.len() > limits.command_line {
+    if line.len() > limits.max_command_line {
         return Err(EncodeError::TooLong {
             len: line.len(),
-            limit: limits.command_line,
+            limit: limits.max_command_line,
         });
     }
     out.put_slice(&line);
@@ -807,9 +807,9 @@ pub fn parse_response_with<'a>(
     limits: &Limits,
 ) -> Result<Parsed<Response<'a>>, ParseError> {
     let first_limit = if context == ResponseContext::Auth {
-        limits.response_line.max(limits.sasl_line)
+        limits.max_response_line.max(limits.max_sasl_line)
     } else {
-        limits.response_line
+        limits.max_response_line
     };
     let Some((end, consumed)) = find_line(input, first_limit, false)? else {
         return Ok(Parsed::Incomplete);
@@ -1033,7 +1033,7 @@ fn listing<'a, T>(
     loop {
         let rest = input.get(pos..).unwrap_or_default();
         let Some((end, consumed)) =
-            find_line(rest, limits.response_line, false).map_err(|e| e.shifted(base + pos))?
+            find_line(rest, limits.max_response_line, false).map_err(|e| e.shifted(base + pos))?
         else {
             return Ok(None);
         };
@@ -1043,10 +1043,10 @@ fn listing<'a, T>(
         let Some(line) = unstuff_line(line) else {
             return Ok(Some((items, pos)));
         };
-        if items.len() >= limits.listing_entries {
+        if items.len() >= limits.max_listing_entries {
             return Err(ParseError::new(
                 ParseErrorKind::TooLong {
-                    limit: limits.listing_entries,
+                    limit: limits.max_listing_entries,
                 },
                 input,
                 at,

@@ -45,35 +45,35 @@ impl Limits {
 
     /// Sets the longest command line (CRLF included).
     #[must_use]
-    pub fn with_command_line(mut self, n: usize) -> Self {
+    pub fn with_max_command_line(mut self, n: usize) -> Self {
         self.command_line = n;
         self
     }
 
     /// Sets the longest response line (CRLF included).
     #[must_use]
-    pub fn with_response_line(mut self, n: usize) -> Self {
+    pub fn with_max_response_line(mut self, n: usize) -> Self {
         self.response_line = n;
         self
     }
 
     /// Sets the longest SASL line (CRLF included).
     #[must_use]
-    pub fn with_sasl_line(mut self, n: usize) -> Self {
+    pub fn with_max_sasl_line(mut self, n: usize) -> Self {
         self.sasl_line = n;
         self
     }
 
     /// Sets the most entries of one listing.
     #[must_use]
-    pub fn with_listing_entries(mut self, n: usize) -> Self {
+    pub fn with_max_listing_entries(mut self, n: usize) -> Self {
         self.listing_entries = n;
         self
     }
 
     /// Sets the input buffer size.
     #[must_use]
-    pub fn with_input_buffer(mut self, n: usize) -> Self {
+    pub fn with_max_input_buffer(mut self, n: usize) -> Self {
         self.input_buffer = n;
         self
     }

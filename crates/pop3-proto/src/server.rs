@@ -56,8 +56,8 @@ pub struct ServerConfig {
     pub tls_info: Option<TlsInfo>,
     /// Allow every kind of login before TLS. Off by default (RFC 2595 section 2.3, RFC 5034
     /// section 4): only for trusted local links.
-    pub allow_plaintext_login: bool,
-    /// SASL mechanisms allowed before TLS even when `allow_plaintext_login` is off (an
+    pub plaintext_auth: bool,
+    /// SASL mechanisms allowed before TLS even when `plaintext_auth` is off (an
     /// explicit opt-in per mechanism, for example EXTERNAL or SCRAM on a local link).
     pub plaintext_mechanisms: Vec<Mechanism>,
     /// Failed logins (rejected credentials, failed SASL exchanges) before the connection is
@@ -88,7 +88,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("sasl_mechanisms", &self.sasl_mechanisms)
             .field("stls", &self.stls)
             .field("tls_active", &self.tls_active)
-            .field("allow_plaintext_login", &self.allow_plaintext_login)
+            .field("plaintext_auth", &self.plaintext_auth)
             .field("max_failed_logins", &self.max_failed_logins)
             .field("autologout", &self.autologout)
             .field("limits", &self.limits)
@@ -111,7 +111,7 @@ impl Default for ServerConfig {
             stls: true,
             tls_active: false,
             tls_info: None,
-            allow_plaintext_login: false,
+            plaintext_auth: false,
             plaintext_mechanisms: Vec::new(),
             max_failed_logins: 3,
             login_delay: None,
@@ -176,7 +176,7 @@ impl ServerConfig {
 
     /// The connection is protected from the start (implicit TLS).
     #[must_use]
-    pub fn with_tls_active(mut self, on: bool) -> Self {
+    pub fn with_implicit_tls(mut self, on: bool) -> Self {
         self.tls_active = on;
         self
     }
@@ -192,8 +192,8 @@ impl ServerConfig {
 
     /// Allows logins before TLS (trusted local links only).
     #[must_use]
-    pub fn with_plaintext_login(mut self, on: bool) -> Self {
-        self.allow_plaintext_login = on;
+    pub fn with_plaintext_auth(mut self, on: bool) -> Self {
+        self.plaintext_auth = on;
         self
     }
 
@@ -263,14 +263,14 @@ impl ServerConfig {
 
 /// One message of the maildrop, as the application lists it when a login is accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MessageInfo {
+pub struct MaildropEntry {
     /// Size in octets with CRLF line ends, before stuffing (see [`message_size`]).
     pub size: u64,
     /// The unique id (1 to 70 octets in 0x21-0x7E).
     pub uid: String,
 }
 
-impl MessageInfo {
+impl MaildropEntry {
     /// A message of `size` octets with `uid`.
     pub fn new(size: u64, uid: impl Into<String>) -> Self {
         Self {
@@ -643,9 +643,9 @@ impl Server {
         let mut idle = Timer::new(config.autologout);
         idle.start(now);
         let mut server = Self {
-            input: InputBuffer::new(config.limits.input_buffer),
+            input: InputBuffer::new(config.limits.max_input_buffer),
             output: OutputBuffer::new(),
-            framer: LineFramer::new(config.limits.command_line, BareLineEnding::Reject),
+            framer: LineFramer::new(config.limits.max_command_line, BareLineEnding::Reject),
             events: VecDeque::new(),
             decisions: Decisions::new(),
             transport: VecDeque::new(),
@@ -779,7 +779,7 @@ impl Server {
     }
 
     fn login_allowed(&self) -> bool {
-        self.tls_active || self.config.allow_plaintext_login
+        self.tls_active || self.config.plaintext_auth
     }
 
     fn stls_allowed(&self) -> bool {
@@ -792,7 +792,7 @@ impl Server {
     pub fn accept_login(
         &mut self,
         decision: Decision,
-        maildrop: Vec<MessageInfo>,
+        maildrop: Vec<MaildropEntry>,
     ) -> Result<(), UsageError> {
         let user = match self.decisions.close(decision)? {
             Pending::Login => self.pending_user.take().unwrap_or_default(),
@@ -1096,9 +1096,9 @@ impl Server {
             && !matches!(self.state, State::Closed | State::Update)
         {
             let limit = if self.sasl.is_some() {
-                self.config.limits.sasl_line
+                self.config.limits.max_sasl_line
             } else {
-                self.config.limits.command_line
+                self.config.limits.max_command_line
             };
             if self.framer.max_len() != limit {
                 self.framer.set_max_len(limit);

@@ -13,7 +13,7 @@
 mod common;
 
 use common::ClientScript;
-use pop3_proto::client::ClientConfig;
+use pop3_proto::ClientConfig;
 use pop3_proto::{Limits, UsageError};
 use proto_core::testing::{Side, Transcript, escape};
 
@@ -25,11 +25,11 @@ fn run(config: impl Fn() -> ClientConfig, text: &str) {
 }
 
 fn plaintext() -> ClientConfig {
-    ClientConfig::new().with_plaintext_credentials(true)
+    ClientConfig::new().with_plaintext_auth(true)
 }
 
 fn tls() -> ClientConfig {
-    ClientConfig::new().with_tls_active(true)
+    ClientConfig::new().with_implicit_tls(true)
 }
 
 /// RFC 1939 section 10, the client side.
@@ -207,7 +207,7 @@ S: +OK Maildrop locked and ready
 E: logged in #1 Maildrop locked and ready
 ";
     run(
-        || tls().with_limits(Limits::new().with_command_line(20)),
+        || tls().with_limits(Limits::new().with_max_command_line(20)),
         text,
     );
 }

@@ -10,11 +10,11 @@
 
 use std::borrow::Cow;
 
-use pop3_proto::codec::{
+use pop3_proto::{
     Parsed, ResponseContext, encode_command, encode_command_with, encode_status_line,
     parse_command, parse_command_line, parse_command_with, parse_response, parse_response_with,
 };
-use pop3_proto::types::{Expire, Language};
+use pop3_proto::{Expire, Language};
 use pop3_proto::{
     Capability, Command, EncodeError, Limits, ListEntry, MessageNumber, ParseErrorKind, Response,
     ResponseCode, Status, StatusLine, UidlEntry,
@@ -143,7 +143,7 @@ fn command_framing_and_the_255_octet_limit() {
     assert_eq!(parse_command(&[b'A'; 254]).unwrap(), Parsed::Incomplete);
     assert!(parse_command(&[b'A'; 255]).is_err());
     // A configured limit.
-    let limits = Limits::new().with_command_line(10);
+    let limits = Limits::new().with_max_command_line(10);
     assert!(parse_command_with(b"LIST 123\r\n", &limits).is_ok());
     assert!(parse_command_with(b"LIST 1234\r\n", &limits).is_err());
     // Encoding refuses what parsing would refuse.
@@ -161,7 +161,7 @@ fn command_framing_and_the_255_octet_limit() {
     encode_command(&ok, &mut out).unwrap();
     assert_eq!(out.len(), 255);
     assert!(
-        encode_command_with(&ok, &Limits::new().with_command_line(254), &mut Vec::new()).is_err()
+        encode_command_with(&ok, &Limits::new().with_max_command_line(254), &mut Vec::new()).is_err()
     );
 }
 
@@ -209,7 +209,7 @@ fn resp(context: ResponseContext, text: &str) -> Response<'static> {
 #[test]
 fn status_lines_and_response_codes() {
     let line = |s: &str| {
-        pop3_proto::codec::parse_status_line(s.as_bytes())
+        pop3_proto::parse_status_line(s.as_bytes())
             .unwrap()
             .into_owned()
     };
@@ -246,10 +246,10 @@ fn status_lines_and_response_codes() {
     assert_eq!(line("-ERR [] x").code, None);
     // Text is bytes, not forced into UTF-8.
     assert_eq!(&line("+OK \u{e9}").text[..], "\u{e9}".as_bytes());
-    let raw = pop3_proto::codec::parse_status_line(b"+OK \xff\xfe").unwrap();
+    let raw = pop3_proto::parse_status_line(b"+OK \xff\xfe").unwrap();
     assert_eq!(&raw.text[..], b"\xff\xfe");
-    assert!(pop3_proto::codec::parse_status_line(b"OK").is_err());
-    assert!(pop3_proto::codec::parse_status_line(b"+OKAY").is_err());
+    assert!(pop3_proto::parse_status_line(b"OK").is_err());
+    assert!(pop3_proto::parse_status_line(b"+OKAY").is_err());
 }
 
 #[test]
@@ -443,7 +443,7 @@ fn response_line_limit_512_accepted_513_refused() {
     let long = format!("+ {b64}\r\n");
     assert!(parse_response(ResponseContext::Auth, long.as_bytes()).is_err());
     // Listing entries.
-    let limits = Limits::new().with_listing_entries(2);
+    let limits = Limits::new().with_max_listing_entries(2);
     assert!(
         parse_response_with(
             ResponseContext::List(None),

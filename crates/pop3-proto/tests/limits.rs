@@ -9,8 +9,8 @@
 
 use std::time::Instant;
 
-use pop3_proto::client::{Client, ClientConfig, ClientEvent, LoginMethod};
-use pop3_proto::server::{Server, ServerConfig, ServerEvent};
+use pop3_proto::{Client, ClientConfig, ClientEvent, LoginMethod};
+use pop3_proto::{Server, ServerConfig, ServerEvent};
 use pop3_proto::{Limits, ProtocolError};
 use proto_core::Machine;
 use sasl_proto::Credentials;
@@ -39,8 +39,8 @@ fn limit_command_line() {
     for limit in [255, 40] {
         let config = || {
             ServerConfig::new()
-                .with_tls_active(true)
-                .with_limits(Limits::new().with_command_line(limit))
+                .with_implicit_tls(true)
+                .with_limits(Limits::new().with_max_command_line(limit))
         };
         let mut server = Server::new(config(), Instant::now());
         drain_server(&mut server);
@@ -58,8 +58,8 @@ fn limit_sasl_line_on_the_server() {
     let limit = 102;
     let config = || {
         ServerConfig::new()
-            .with_tls_active(true)
-            .with_limits(Limits::new().with_sasl_line(limit))
+            .with_implicit_tls(true)
+            .with_limits(Limits::new().with_max_sasl_line(limit))
     };
     // N: a response line of exactly the limit (CRLF included) is read and decoded.
     let mut server = Server::new(config(), Instant::now());
@@ -90,7 +90,7 @@ fn limit_sasl_line_on_the_server() {
 fn greeted(limits: Limits) -> Client {
     let mut client = Client::new(
         ClientConfig::new()
-            .with_tls_active(true)
+            .with_implicit_tls(true)
             .with_limits(limits),
     );
     client.receive(b"+OK hi\r\n");
@@ -104,7 +104,7 @@ fn greeted(limits: Limits) -> Client {
 #[test]
 fn limit_response_line_on_the_client() {
     for limit in [512, 64] {
-        let mut client = greeted(Limits::new().with_response_line(limit));
+        let mut client = greeted(Limits::new().with_max_response_line(limit));
         client.send_capa().unwrap();
         let cap = "X".repeat(limit - 2);
         client.receive(format!("+OK\r\n{cap}\r\n.\r\n").as_bytes());
@@ -127,7 +127,7 @@ fn limit_response_line_on_the_client() {
 fn limit_sasl_line_on_the_client() {
     let limit = 64;
     let run = |challenge_len: usize| {
-        let mut client = greeted(Limits::new().with_sasl_line(limit).with_response_line(32));
+        let mut client = greeted(Limits::new().with_max_sasl_line(limit).with_max_response_line(32));
         client
             .login(
                 Credentials::password("u", "p"),
@@ -150,7 +150,7 @@ fn limit_sasl_line_on_the_client() {
 #[test]
 fn limit_listing_entries() {
     let limit = 3;
-    let mut client = greeted(Limits::new().with_listing_entries(limit));
+    let mut client = greeted(Limits::new().with_max_listing_entries(limit));
     client
         .login(Credentials::password("u", "p"), LoginMethod::UserPass)
         .unwrap();
@@ -170,7 +170,7 @@ fn limit_listing_entries() {
 fn limit_input_buffer_drives_backpressure() {
     let limit = 1024;
     let mut server = Server::new(
-        ServerConfig::new().with_limits(Limits::new().with_input_buffer(limit)),
+        ServerConfig::new().with_limits(Limits::new().with_max_input_buffer(limit)),
         Instant::now(),
     );
     assert!(server.wants_input());
@@ -186,6 +186,6 @@ fn limit_input_buffer_drives_backpressure() {
     server.commit_input(1);
     assert!(!server.wants_input());
     let mut client =
-        Client::new(ClientConfig::new().with_limits(Limits::new().with_input_buffer(limit)));
+        Client::new(ClientConfig::new().with_limits(Limits::new().with_max_input_buffer(limit)));
     assert_eq!(client.input_buffer().len(), limit);
 }

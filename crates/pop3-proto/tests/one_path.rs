@@ -10,7 +10,7 @@
 )]
 
 use bytes::BytesMut;
-use pop3_proto::codec::{
+use pop3_proto::{
     Parsed, ResponseContext, parse_command, parse_command_line, parse_response, parse_stat_text,
     parse_status_line,
 };

@@ -13,9 +13,9 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 use bytes::Bytes;
-use pop3_proto::client::{Client, ClientConfig, ClientEvent, LoginMethod, new_messages};
-use pop3_proto::server::{
-    LoginRefusal, LoginRequest, MessageInfo, Server, ServerConfig, ServerEvent, message_size,
+use pop3_proto::{Client, ClientConfig, ClientEvent, LoginMethod, new_messages};
+use pop3_proto::{
+    LoginRefusal, LoginRequest, MaildropEntry, Server, ServerConfig, ServerEvent, message_size,
 };
 use pop3_proto::{MessageNumber, ProtocolError, UidlEntry};
 use proto_core::Machine;
@@ -61,11 +61,11 @@ impl App {
         }
     }
 
-    fn live(&self) -> Vec<MessageInfo> {
+    fn live(&self) -> Vec<MaildropEntry> {
         self.messages
             .iter()
             .filter(|m| !m.2)
-            .map(|(c, u, _)| MessageInfo::new(message_size(c), u.clone()))
+            .map(|(c, u, _)| MaildropEntry::new(message_size(c), u.clone()))
             .collect()
     }
 
@@ -310,10 +310,10 @@ fn implicit_tls_offers_and_binds_scram_plus() {
 fn wrong_password_over_sasl_and_user_pass_then_closed_after_three() {
     let mut s = Session::new(
         ClientConfig::new()
-            .with_tls_active(true)
+            .with_implicit_tls(true)
             .with_nonce_source(nonce("abcdefghijkl")),
         ServerConfig::new()
-            .with_tls_active(true)
+            .with_implicit_tls(true)
             .with_nonce_source(nonce("mnopqrstuvwx")),
     );
     s.run();
@@ -350,9 +350,9 @@ fn apop_and_user_pass_in_the_clear_when_allowed() {
         ),
     ] {
         let mut s = Session::new(
-            ClientConfig::new().with_plaintext_credentials(true),
+            ClientConfig::new().with_plaintext_auth(true),
             ServerConfig::new()
-                .with_plaintext_login(true)
+                .with_plaintext_auth(true)
                 .with_stls(false)
                 .with_apop_timestamp("<1896.697170952@dbc.mtview.ca.us>"),
         );
@@ -370,9 +370,9 @@ fn apop_and_user_pass_in_the_clear_when_allowed() {
     }
     // Auto picks APOP over USER/PASS when no SASL is offered.
     let mut s = Session::new(
-        ClientConfig::new().with_plaintext_credentials(true),
+        ClientConfig::new().with_plaintext_auth(true),
         ServerConfig::new()
-            .with_plaintext_login(true)
+            .with_plaintext_auth(true)
             .with_stls(false)
             .with_sasl_mechanisms(vec![])
             .with_apop_timestamp("<x@y>"),
@@ -394,9 +394,9 @@ fn apop_and_user_pass_in_the_clear_when_allowed() {
 fn logged_in_session(pipelining: bool) -> Session {
     let mut s = Session::new(
         ClientConfig::new()
-            .with_tls_active(true)
+            .with_implicit_tls(true)
             .with_pipelining(pipelining),
-        ServerConfig::new().with_tls_active(true),
+        ServerConfig::new().with_implicit_tls(true),
     );
     s.run();
     s.client.send_capa().unwrap();
@@ -554,8 +554,8 @@ fn leave_on_server_fetches_only_new_messages() {
 #[test]
 fn in_use_refusal_reaches_the_client_with_its_code() {
     let mut s = Session::new(
-        ClientConfig::new().with_tls_active(true),
-        ServerConfig::new().with_tls_active(true),
+        ClientConfig::new().with_implicit_tls(true),
+        ServerConfig::new().with_implicit_tls(true),
     );
     s.app.refuse_next = Some(LoginRefusal::InUse);
     s.run();
@@ -634,8 +634,8 @@ fn chunks_are_views_of_the_input_not_copies() {
 #[test]
 fn utf8_credentials_need_utf8_user() {
     let mut s = Session::new(
-        ClientConfig::new().with_tls_active(true),
-        ServerConfig::new().with_tls_active(true),
+        ClientConfig::new().with_implicit_tls(true),
+        ServerConfig::new().with_implicit_tls(true),
     );
     s.run();
     s.client.send_capa().unwrap();
@@ -648,8 +648,8 @@ fn utf8_credentials_need_utf8_user() {
         ))
     );
     let mut s = Session::new(
-        ClientConfig::new().with_tls_active(true),
-        ServerConfig::new().with_tls_active(true).with_utf8(true),
+        ClientConfig::new().with_implicit_tls(true),
+        ServerConfig::new().with_implicit_tls(true).with_utf8(true),
     );
     s.app.passwords.push(("jöran".into(), "pässword".into()));
     s.run();

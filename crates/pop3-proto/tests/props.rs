@@ -11,10 +11,10 @@
 
 use std::borrow::Cow;
 
-use pop3_proto::codec::{
+use pop3_proto::{
     Parsed, ResponseContext, encode_command, encode_response, parse_command, parse_response,
 };
-use pop3_proto::types::{Expire, Language};
+use pop3_proto::{Expire, Language};
 use pop3_proto::{
     Capabilities, Capability, Command, ListEntry, MessageNumber, Response, ResponseCode,
     StatusLine, UidlEntry,

@@ -13,8 +13,8 @@ mod common;
 use std::time::Duration;
 
 use common::{Mailbox, ServerScript};
-use pop3_proto::server::{ServerConfig, message_size};
-use pop3_proto::types::Expire;
+use pop3_proto::{ServerConfig, message_size};
+use pop3_proto::Expire;
 use proto_core::testing::{Side, Transcript};
 use sasl_proto::{FixedNonce, Mechanism};
 
@@ -55,7 +55,7 @@ fn run(config: impl Fn() -> ServerConfig, text: &str) {
 fn plaintext() -> ServerConfig {
     ServerConfig::new()
         .with_apop_timestamp(TS)
-        .with_plaintext_login(true)
+        .with_plaintext_auth(true)
         .with_stls(false)
 }
 
@@ -418,7 +418,7 @@ E: login sasl PLAIN test as test
 A: check
 S: +OK test's maildrop has 2 messages (320 octets)
 ";
-    run(|| tls_config().with_tls_active(true), text);
+    run(|| tls_config().with_implicit_tls(true), text);
 }
 
 #[test]
@@ -444,7 +444,7 @@ E: sasl secret PLAIN test
 A: sasl
 S: -ERR [AUTH] Authentication failed
 ";
-    run(|| tls_config().with_tls_active(true), text);
+    run(|| tls_config().with_implicit_tls(true), text);
 }
 
 /// SCRAM-SHA-256 with RFC 7677 section 3's nonces and salt: the server's final message goes
@@ -463,7 +463,7 @@ fn scram_sha_256_final_message_as_challenge() {
     let server_final = b64("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=");
     let config = || {
         tls_config()
-            .with_tls_active(true)
+            .with_implicit_tls(true)
             .with_nonce_source(FixedNonce("%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0".into()))
     };
     let text = format!(

@@ -9,8 +9,8 @@
 use std::collections::HashSet;
 use std::io;
 
-use pop3_proto::client::{ClientConfig, ClientEvent, LoginMethod, new_messages};
-use pop3_proto::types::{MessageNumber, StatusLine};
+use pop3_proto::{ClientConfig, ClientEvent, LoginMethod, new_messages};
+use pop3_proto::{MessageNumber, StatusLine};
 use pop3_proto::{Client, ProtocolError, UsageError};
 use proto_core::TlsInfo;
 use sasl_proto::Credentials;
@@ -186,7 +186,7 @@ pub async fn fetch_new_async(
 /// The client for `options`. `tls_info` is there exactly when TLS was implicit: the machine
 /// starts protected, and SCRAM -PLUS can bind to the channel.
 fn client_config(options: &FetchOptions, tls_info: Option<TlsInfo>) -> ClientConfig {
-    let config = ClientConfig::new().with_plaintext_credentials(options.allow_plaintext);
+    let config = ClientConfig::new().with_plaintext_auth(options.allow_plaintext);
     match tls_info {
         Some(info) => config.with_tls_info(info),
         None => config,

@@ -7,7 +7,7 @@
 
 use std::io::{self, Read};
 
-use smtp_proto::client::{ClientConfig, Event, MessageInfo, TlsPolicy};
+use smtp_proto::{ClientConfig, ClientEvent, MessageDeclaration, TlsPolicy};
 use smtp_proto::{
     Client, ForwardPath, MailParameters, Mailbox, ProtocolError, RcptParameters, Reply,
     ReversePath, UsageError,
@@ -34,7 +34,7 @@ pub struct SubmitOptions {
     /// Speak LMTP (LHLO, one reply per recipient after the data).
     pub lmtp: bool,
     /// What the message needs (8-bit, SMTPUTF8, size).
-    pub info: MessageInfo,
+    pub info: MessageDeclaration,
 }
 
 impl SubmitOptions {
@@ -46,7 +46,7 @@ impl SubmitOptions {
             credentials: None,
             allow_plaintext_auth: false,
             lmtp: false,
-            info: MessageInfo::new(),
+            info: MessageDeclaration::new(),
         }
     }
 
@@ -75,7 +75,7 @@ impl SubmitOptions {
     }
 
     /// Declares what the message needs.
-    pub fn info(mut self, info: MessageInfo) -> Self {
+    pub fn info(mut self, info: MessageDeclaration) -> Self {
         self.info = info;
         self
     }
@@ -90,7 +90,7 @@ impl SubmitOptions {
             .with_hostname(self.hostname.clone())
             .with_lmtp(self.lmtp)
             .with_tls(tls)
-            .with_allow_plaintext_auth(self.allow_plaintext_auth)
+            .with_plaintext_auth(self.allow_plaintext_auth)
     }
 }
 
@@ -208,9 +208,9 @@ pub async fn submit_async(
     run(&mut driver, options, from, to, message).await
 }
 
-async fn next<D: Drive<Client>>(driver: &mut D) -> Result<Event, SubmitError> {
+async fn next<D: Drive<Client>>(driver: &mut D) -> Result<ClientEvent, SubmitError> {
     match driver.next().await? {
-        Some(Event::Closed(reply)) => Err(SubmitError::Closed(reply)),
+        Some(ClientEvent::Closed(reply)) => Err(SubmitError::Closed(reply)),
         Some(event) => Ok(event),
         None => Err(SubmitError::Closed(None)),
     }
@@ -226,13 +226,13 @@ async fn run<D: Drive<Client>>(
     // Greeting, EHLO, STARTTLS and EHLO again: the machine does them; wait for Ready.
     loop {
         match next(driver).await? {
-            Event::Greeting(reply) if !reply.code().is_positive() => {
+            ClientEvent::Greeting(reply) if !reply.code().is_positive() => {
                 return Err(SubmitError::Refused {
                     stage: "greeting",
                     reply,
                 });
             }
-            Event::Ready(_) => break,
+            ClientEvent::Ready(_) => break,
             _ => {}
         }
     }
@@ -242,8 +242,8 @@ async fn run<D: Drive<Client>>(
             .authenticate(credentials.clone(), sasl_proto::ClientConfig::default())?;
         loop {
             match next(driver).await? {
-                Event::Authenticated { .. } => break,
-                Event::AuthFailed { reply, .. } => {
+                ClientEvent::Authenticated { .. } => break,
+                ClientEvent::AuthFailed { reply, .. } => {
                     return Err(SubmitError::Refused {
                         stage: "AUTH",
                         reply,
@@ -279,7 +279,7 @@ async fn run<D: Drive<Client>>(
         match next(driver).await? {
             // A 4xx or 5xx to MAIL, DATA or a BDAT chunk ends the attempt with its cause (354,
             // the go-ahead to DATA, is no refusal).
-            Event::Reply { verb, reply, .. }
+            ClientEvent::Reply { verb, reply, .. }
                 if reply.code().class() >= 4 && matches!(verb, "MAIL" | "DATA" | "BDAT") =>
             {
                 if verb != "MAIL" && report.accepted.is_empty() {
@@ -292,7 +292,7 @@ async fn run<D: Drive<Client>>(
                 };
                 return Err(SubmitError::Refused { stage, reply });
             }
-            Event::Recipient {
+            ClientEvent::Recipient {
                 recipient, reply, ..
             } => {
                 let address = path_text(&recipient);
@@ -302,10 +302,10 @@ async fn run<D: Drive<Client>>(
                     report.refused.push((address, reply));
                 }
             }
-            Event::BodyWritable if body.write(driver.machine(), &mut message)? => {
+            ClientEvent::BodyWritable if body.write(driver.machine(), &mut message)? => {
                 driver.machine().finish_body()?;
             }
-            Event::MessageDone { reply, .. } => {
+            ClientEvent::MessageDone { reply, .. } => {
                 if !reply.code().is_positive() {
                     if report.accepted.is_empty() {
                         return Err(SubmitError::NoRecipient(report.refused));
@@ -318,7 +318,7 @@ async fn run<D: Drive<Client>>(
                 report.reply = Some(reply);
                 break;
             }
-            Event::LmtpDelivery {
+            ClientEvent::LmtpDelivery {
                 recipient, reply, ..
             } => {
                 report.deliveries.push((path_text(&recipient), reply));
@@ -333,7 +333,7 @@ async fn run<D: Drive<Client>>(
     // The reply to QUIT ends the session; a server that just closes is fine too.
     loop {
         match driver.next().await? {
-            Some(Event::Closed(_)) | None => return Ok(report),
+            Some(ClientEvent::Closed(_)) | None => return Ok(report),
             Some(_) => {}
         }
     }

@@ -16,7 +16,7 @@ use std::thread;
 use std::time::Instant;
 
 use pop3_proto::Server;
-use pop3_proto::server::{LoginRequest, MessageInfo, ServerConfig, ServerEvent};
+use pop3_proto::{LoginRequest, MaildropEntry, ServerConfig, ServerEvent};
 use proto_io::fetch::{Collect, FetchError, FetchOptions, fetch_new};
 use proto_io::{Driver, Endpoint, ServerTls, Stream, TlsMode, TlsUpgrade, Trust};
 use sasl_proto::Credentials;
@@ -52,8 +52,8 @@ fn serve(listener: TcpListener, maildrop: Maildrop, connections: usize) -> threa
                             let infos = listing
                                 .iter()
                                 .map(|(uid, body)| {
-                                    MessageInfo::new(
-                                        pop3_proto::server::message_size(body),
+                                    MaildropEntry::new(
+                                        pop3_proto::message_size(body),
                                         uid.clone(),
                                     )
                                 })
@@ -63,7 +63,7 @@ fn serve(listener: TcpListener, maildrop: Maildrop, connections: usize) -> threa
                             server
                                 .reject_login(
                                     decision,
-                                    pop3_proto::server::LoginRefusal::BadCredentials,
+                                    pop3_proto::LoginRefusal::BadCredentials,
                                 )
                                 .unwrap();
                         }

@@ -17,7 +17,7 @@ use std::time::Instant;
 use proto_io::submit::{SubmitError, SubmitOptions, submit};
 use proto_io::{Collector, Driver, Endpoint, ServerTls, Stream, TlsMode, TlsUpgrade, Trace, Trust};
 use sasl_proto::{Credentials, Mechanism, Secret, StoredSecret};
-use smtp_proto::server::{Event, ServerConfig};
+use smtp_proto::{ServerEvent, ServerConfig};
 use smtp_proto::{ForwardPath, Reply, ReplyCode, Server};
 
 fn self_signed() -> ServerTls {
@@ -71,14 +71,14 @@ fn serve(
         while let Some(event) = driver.next_event().unwrap() {
             let server = driver.machine();
             match event {
-                Event::AuthSecret {
+                ServerEvent::AuthSecret {
                     authcid, decision, ..
                 } => {
                     let secret =
                         (authcid == "alice").then(|| StoredSecret::Password(Secret::new("secret")));
                     server.provide_secret(decision, secret).unwrap();
                 }
-                Event::AuthIdentity {
+                ServerEvent::AuthIdentity {
                     authcid,
                     mechanism,
                     decision,
@@ -88,8 +88,8 @@ fn serve(
                     got.mechanism = Some(mechanism);
                     server.accept(decision).unwrap();
                 }
-                Event::MailFrom { decision, .. } => server.accept(decision).unwrap(),
-                Event::RcptTo { to, decision, .. } => {
+                ServerEvent::MailFrom { decision, .. } => server.accept(decision).unwrap(),
+                ServerEvent::RcptTo { to, decision, .. } => {
                     let ForwardPath::Mailbox(m) = &to else {
                         panic!()
                     };
@@ -103,9 +103,9 @@ fn serve(
                         server.accept(decision).unwrap();
                     }
                 }
-                Event::Body(chunk) => got.body.extend_from_slice(&chunk),
-                Event::DataEnd { decision, .. } => server.accept(decision).unwrap(),
-                Event::TlsEstablished => got.tls = true,
+                ServerEvent::BodyChunk(chunk) => got.body.extend_from_slice(&chunk),
+                ServerEvent::DataEnd { decision, .. } => server.accept(decision).unwrap(),
+                ServerEvent::TlsEstablished => got.tls = true,
                 _ => {}
             }
         }

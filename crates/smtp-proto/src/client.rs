@@ -2,17 +2,17 @@
 //! sasl-proto, transactions with PIPELINING (RFC 2920), DATA or BDAT (RFC 3030), DSN, LMTP.
 //!
 //! The machine greets by itself: it waits for the 220, sends EHLO (HELO if EHLO is refused),
-//! upgrades with STARTTLS when the policy says so, and reports [`Event::Ready`] with the
+//! upgrades with STARTTLS when the policy says so, and reports [`ClientEvent::Ready`] with the
 //! server's [`Capabilities`]. Then the caller drives transactions:
 //!
-//! 1. [`Client::mail_from`] with a [`MessageInfo`] declaring what the message needs; the
+//! 1. [`Client::mail_from`] with a [`MessageDeclaration`] declaring what the message needs; the
 //!    client picks BODY=, SIZE= and SMTPUTF8, or fails with [`UsageError::NotOffered`].
-//! 2. [`Client::rcpt_to`] for each recipient; each reply comes as [`Event::Recipient`].
+//! 2. [`Client::rcpt_to`] for each recipient; each reply comes as [`ClientEvent::Recipient`].
 //! 3. [`Client::start_body`], then [`Client::write_body`] (it takes what the output buffer
-//!    has room for: backpressure, [`Event::BodyWritable`] when there is room again), then
+//!    has room for: backpressure, [`ClientEvent::BodyWritable`] when there is room again), then
 //!    [`Client::finish_body`]. DATA is dot-stuffed and checked against the declaration;
 //!    BDAT is used when the server offers CHUNKING.
-//! 4. [`Event::MessageDone`] (SMTP) or one [`Event::LmtpDelivery`] per accepted recipient.
+//! 4. [`ClientEvent::MessageDone`] (SMTP) or one [`ClientEvent::LmtpDelivery`] per accepted recipient.
 //!
 //! With PIPELINING, commands go out in groups that end at the commands RFC 2920 3.1 names
 //! (EHLO, DATA, VRFY, EXPN, NOOP, QUIT, and AUTH and STARTTLS); every reply is read even
@@ -167,7 +167,7 @@ client_setters! {
     /// TLS is active from the start.
     with_implicit_tls: implicit_tls: bool,
     /// Allows plaintext-equivalent SASL over an unprotected link.
-    with_allow_plaintext_auth: allow_plaintext_auth: bool,
+    with_plaintext_auth: allow_plaintext_auth: bool,
     /// Uses PIPELINING when offered.
     with_pipelining: pipelining: bool,
     /// Uses BDAT when CHUNKING is offered.
@@ -181,7 +181,7 @@ client_setters! {
 /// What a message needs, declared before MAIL FROM.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct MessageInfo {
+pub struct MessageDeclaration {
     /// Its size in octets, if known (sent as SIZE= when offered, checked while streaming).
     pub size: Option<u64>,
     /// It has octets above 127 (needs 8BITMIME).
@@ -192,7 +192,7 @@ pub struct MessageInfo {
     pub utf8: bool,
 }
 
-impl MessageInfo {
+impl MessageDeclaration {
     /// A 7-bit message of unknown size.
     pub fn new() -> Self {
         Self::default()
@@ -230,7 +230,7 @@ impl MessageInfo {
 /// What the client machine reports.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum Event {
+pub enum ClientEvent {
     /// The server's greeting.
     Greeting(Reply<'static>),
     /// EHLO (or HELO) succeeded, after STARTTLS when it was used: commands may be sent.
@@ -365,7 +365,7 @@ enum BodyState {
 }
 
 struct Transaction {
-    info: MessageInfo,
+    info: MessageDeclaration,
     accepted: Vec<ForwardPath<'static>>,
     body: BodyState,
     stuffer: Option<DotStuffer>,
@@ -386,7 +386,7 @@ pub struct Client {
     ids: CommandIds,
     queue: VecDeque<Outgoing>,
     inflight: VecDeque<(CommandId, Kind)>,
-    events: VecDeque<Result<Event, ProtocolError>>,
+    events: VecDeque<Result<ClientEvent, ProtocolError>>,
     transport: VecDeque<TransportAction>,
     phase: Phase,
     caps: Option<Capabilities>,
@@ -417,7 +417,7 @@ impl Client {
     pub fn new(config: ClientConfig, now: Instant) -> Self {
         let mut timer = Timer::new(config.timeouts.greeting);
         timer.start(now);
-        let input_limit = (64 * 1024).max(config.limits.max_auth_line * 2);
+        let input_limit = (64 * 1024).max(config.limits.max_sasl_line * 2);
         Self {
             tls: config.implicit_tls,
             input: InputBuffer::new(input_limit),
@@ -543,7 +543,7 @@ impl Client {
     pub fn mail_from(
         &mut self,
         from: ReversePath<'_>,
-        info: MessageInfo,
+        info: MessageDeclaration,
         extra: MailParameters<'_>,
     ) -> Result<CommandId, UsageError> {
         self.ready("MAIL")?;
@@ -626,7 +626,7 @@ impl Client {
     }
 
     /// Starts the body: BDAT when CHUNKING is offered (and allowed), else DATA. With DATA,
-    /// wait for [`Event::BodyWritable`] before writing.
+    /// wait for [`ClientEvent::BodyWritable`] before writing.
     pub fn start_body(&mut self) -> Result<Option<CommandId>, UsageError> {
         self.ready("DATA")?;
         let caps = self.caps.clone().unwrap_or_default();
@@ -668,7 +668,7 @@ impl Client {
                 ));
             }
             self.want_writable = false;
-            self.events.push_back(Ok(Event::BodyWritable));
+            self.events.push_back(Ok(ClientEvent::BodyWritable));
             return Ok(None);
         }
         let info = tx.info;
@@ -685,7 +685,7 @@ impl Client {
     }
 
     /// Writes body octets; returns how many were taken (0 while the output buffer is above
-    /// its high-water mark or the 354 has not come: wait for [`Event::BodyWritable`]).
+    /// its high-water mark or the 354 has not come: wait for [`ClientEvent::BodyWritable`]).
     ///
     /// DATA bodies are dot-stuffed, line ends normalised to CRLF, and checked against the
     /// declaration (8-bit octets, NUL, line length); BDAT bodies go as they are.
@@ -903,10 +903,10 @@ impl Client {
             initial_response: initial_response.map(Into::into),
         };
         let bytes = Self::encode(&command)?;
-        if bytes.len() > self.config.limits.max_auth_line + 2 {
+        if bytes.len() > self.config.limits.max_sasl_line + 2 {
             return Err(UsageError::Encode(crate::EncodeError::TooLong {
                 len: bytes.len(),
-                limit: self.config.limits.max_auth_line + 2,
+                limit: self.config.limits.max_sasl_line + 2,
             }));
         }
         let id = self.enqueue(Kind::Auth, bytes);
@@ -918,7 +918,7 @@ impl Client {
         let code = reply.code();
         // An unsolicited 421, or a 421 to any command: the server is closing (RFC 5321 3.8).
         if code == ReplyCode::SERVICE_NOT_AVAILABLE {
-            self.events.push_back(Ok(Event::Closed(Some(reply))));
+            self.events.push_back(Ok(ClientEvent::Closed(Some(reply))));
             self.inflight.clear();
             self.close();
             return;
@@ -926,7 +926,7 @@ impl Client {
         if self.phase == Phase::Greeting {
             self.timer.set_duration(self.config.timeouts.other);
             let code = code.get();
-            self.events.push_back(Ok(Event::Greeting(reply)));
+            self.events.push_back(Ok(ClientEvent::Greeting(reply)));
             match code {
                 220 => self.send_hello(),
                 // RFC 5321 3.1: after a 554 greeting the client sends QUIT.
@@ -934,7 +934,7 @@ impl Client {
                     let _ = self.quit();
                 }
                 _ => {
-                    self.events.push_back(Ok(Event::Closed(None)));
+                    self.events.push_back(Ok(ClientEvent::Closed(None)));
                     self.close();
                 }
             }
@@ -971,7 +971,7 @@ impl Client {
                         Err(e) => self.fail(ProtocolError::Sasl(e.to_string())),
                     }
                 } else {
-                    self.events.push_back(Ok(Event::Reply {
+                    self.events.push_back(Ok(ClientEvent::Reply {
                         id,
                         verb: "EHLO",
                         reply,
@@ -991,7 +991,7 @@ impl Client {
                     };
                     self.hello_done(caps);
                 } else {
-                    self.events.push_back(Ok(Event::Reply {
+                    self.events.push_back(Ok(ClientEvent::Reply {
                         id,
                         verb: "HELO",
                         reply,
@@ -1012,7 +1012,7 @@ impl Client {
                 } else {
                     self.phase = Phase::Ready;
                     if let Some(caps) = self.caps.clone() {
-                        self.events.push_back(Ok(Event::Ready(caps)));
+                        self.events.push_back(Ok(ClientEvent::Ready(caps)));
                     }
                 }
             }
@@ -1028,12 +1028,12 @@ impl Client {
                     }
                     self.authenticated = true;
                     let mechanism = sasl.mechanism().clone();
-                    self.events.push_back(Ok(Event::Authenticated {
+                    self.events.push_back(Ok(ClientEvent::Authenticated {
                         id: exchange.id,
                         mechanism,
                     }));
                 } else {
-                    self.events.push_back(Ok(Event::AuthFailed {
+                    self.events.push_back(Ok(ClientEvent::AuthFailed {
                         id: exchange.id,
                         reply,
                     }));
@@ -1043,7 +1043,7 @@ impl Client {
                 if !positive && let Some(tx) = &mut self.tx {
                     tx.rejected = true;
                 }
-                self.events.push_back(Ok(Event::Reply {
+                self.events.push_back(Ok(ClientEvent::Reply {
                     id,
                     verb: "MAIL",
                     reply,
@@ -1053,7 +1053,7 @@ impl Client {
                 if positive && let Some(tx) = &mut self.tx {
                     tx.accepted.push(recipient.clone());
                 }
-                self.events.push_back(Ok(Event::Recipient {
+                self.events.push_back(Ok(ClientEvent::Recipient {
                     id,
                     recipient,
                     reply,
@@ -1071,16 +1071,16 @@ impl Client {
                     } else {
                         tx.body = BodyState::Data;
                         self.want_writable = false;
-                        self.events.push_back(Ok(Event::BodyWritable));
+                        self.events.push_back(Ok(ClientEvent::BodyWritable));
                     }
-                    self.events.push_back(Ok(Event::Reply {
+                    self.events.push_back(Ok(ClientEvent::Reply {
                         id,
                         verb: "DATA",
                         reply,
                     }));
                 } else {
                     self.tx = None;
-                    self.events.push_back(Ok(Event::Reply {
+                    self.events.push_back(Ok(ClientEvent::Reply {
                         id,
                         verb: "DATA",
                         reply,
@@ -1092,17 +1092,17 @@ impl Client {
                 if !positive && let Some(tx) = &mut self.tx {
                     tx.rejected = true;
                 }
-                self.events.push_back(Ok(Event::Reply {
+                self.events.push_back(Ok(ClientEvent::Reply {
                     id,
                     verb: "BDAT",
                     reply,
                 }));
             }
             Kind::Quit => {
-                self.events.push_back(Ok(Event::Closed(Some(reply))));
+                self.events.push_back(Ok(ClientEvent::Closed(Some(reply))));
                 self.close();
             }
-            Kind::Other(verb) => self.events.push_back(Ok(Event::Reply { id, verb, reply })),
+            Kind::Other(verb) => self.events.push_back(Ok(ClientEvent::Reply { id, verb, reply })),
         }
     }
 
@@ -1112,7 +1112,7 @@ impl Client {
             let Some(tx) = &mut self.tx else { return };
             if tx.accepted.is_empty() {
                 self.tx = None;
-                self.events.push_back(Ok(Event::MessageDone { id, reply }));
+                self.events.push_back(Ok(ClientEvent::MessageDone { id, reply }));
                 return;
             }
             let recipient = tx.accepted.remove(0);
@@ -1123,7 +1123,7 @@ impl Client {
             } else {
                 self.tx = None;
             }
-            self.events.push_back(Ok(Event::LmtpDelivery {
+            self.events.push_back(Ok(ClientEvent::LmtpDelivery {
                 id,
                 recipient,
                 reply,
@@ -1131,7 +1131,7 @@ impl Client {
             return;
         }
         self.tx = None;
-        self.events.push_back(Ok(Event::MessageDone { id, reply }));
+        self.events.push_back(Ok(ClientEvent::MessageDone { id, reply }));
     }
 
     fn hello_done(&mut self, caps: Capabilities) {
@@ -1157,13 +1157,13 @@ impl Client {
             return;
         }
         self.phase = Phase::Ready;
-        self.events.push_back(Ok(Event::Ready(caps)));
+        self.events.push_back(Ok(ClientEvent::Ready(caps)));
     }
 
     fn auth_challenge(&mut self, reply: &Reply<'_>) {
         let text = reply.lines().next().unwrap_or_default();
         let limits =
-            sasl_proto::Limits::default().with_max_line_len(self.config.limits.max_auth_line);
+            sasl_proto::Limits::default().with_max_line_len(self.config.limits.max_sasl_line);
         let challenge = match sasl_proto::codec::decode_challenge_with(text, &limits) {
             Ok(c) => c,
             Err(_) => {
@@ -1196,7 +1196,7 @@ impl Client {
     fn check_writable(&mut self) {
         if self.want_writable && self.pending_out() < self.config.body_high_water / 2 {
             self.want_writable = false;
-            self.events.push_back(Ok(Event::BodyWritable));
+            self.events.push_back(Ok(ClientEvent::BodyWritable));
         }
     }
 
@@ -1205,7 +1205,7 @@ impl Client {
             self.config
                 .limits
                 .max_reply_line
-                .max(self.config.limits.max_auth_line + 6)
+                .max(self.config.limits.max_sasl_line + 6)
         } else {
             self.config.limits.max_reply_line
         }
@@ -1213,7 +1213,7 @@ impl Client {
 }
 
 impl Machine for Client {
-    type Event = Event;
+    type Event = ClientEvent;
     type Error = ProtocolError;
 
     fn receive(&mut self, data: &[u8]) {
@@ -1260,7 +1260,7 @@ impl Machine for Client {
         self.check_writable();
     }
 
-    fn poll_event(&mut self) -> Option<Result<Event, ProtocolError>> {
+    fn poll_event(&mut self) -> Option<Result<ClientEvent, ProtocolError>> {
         loop {
             if let Some(event) = self.events.pop_front() {
                 return Some(event);
@@ -1285,7 +1285,7 @@ impl Machine for Client {
                             && self.queue.is_empty()
                             && self.phase != Phase::Greeting
                         {
-                            self.events.push_back(Ok(Event::Closed(None)));
+                            self.events.push_back(Ok(ClientEvent::Closed(None)));
                             self.close();
                         } else {
                             self.fail(ProtocolError::Closed);
@@ -1310,7 +1310,7 @@ impl Machine for Client {
         self.tls = true;
         self.tls_info = Some(info);
         self.caps = None;
-        self.events.push_back(Ok(Event::TlsEstablished));
+        self.events.push_back(Ok(ClientEvent::TlsEstablished));
         // Implicit TLS is reported before the greeting: EHLO waits for the 220 as usual.
         if !self.closed && self.phase != Phase::Greeting {
             self.send_hello();

@@ -28,7 +28,7 @@ pub struct Limits {
     pub max_errors: usize,
     /// SASL line: AUTH with initial response, responses and 334 challenges (RFC 4954 4:
     /// 12288).
-    pub max_auth_line: usize,
+    pub max_sasl_line: usize,
 }
 
 impl Default for Limits {
@@ -50,7 +50,7 @@ impl Limits {
         max_recipients: 100,
         max_message_size: 35 * 1024 * 1024,
         max_errors: 20,
-        max_auth_line: 12288,
+        max_sasl_line: 12288,
     };
 }
 
@@ -90,8 +90,8 @@ setter! {
     with_max_message_size: max_message_size: u64,
     /// Sets [`Limits::max_errors`].
     with_max_errors: max_errors: usize,
-    /// Sets [`Limits::max_auth_line`].
-    with_max_auth_line: max_auth_line: usize,
+    /// Sets [`Limits::max_sasl_line`].
+    with_max_sasl_line: max_sasl_line: usize,
 }
 
 /// Command line increments (octets) of the extensions, RFC by RFC.

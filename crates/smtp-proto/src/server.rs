@@ -2,12 +2,12 @@
 //!
 //! Commands are checked for order as RFC 5321 4.1.4 requires, with the replies Postfix gives.
 //! What needs the application's judgement (the connection if asked, HELO/EHLO if asked,
-//! MAIL FROM, each RCPT TO, the AUTH identity, the end of data) comes out as an [`Event`]
+//! MAIL FROM, each RCPT TO, the AUTH identity, the end of data) comes out as an [`ServerEvent`]
 //! carrying a [`Decision`]; the application answers with [`Server::accept`] or
 //! [`Server::reject`], now or later. Input behind an open decision waits, so replies leave
 //! in command order even when the client pipelines (RFC 2920).
 //!
-//! Bodies come out as [`Event::Body`] chunks (zero-copy slices of the input). DATA ends only
+//! Bodies come out as [`ServerEvent::Body`] chunks (zero-copy slices of the input). DATA ends only
 //! at CRLF "." CRLF; bare LF or CR in DATA is refused by default (like Postfix's
 //! `smtpd_forbid_bare_newline`), or normalised by configuration. A message over the size
 //! limit, or with a refused line end, is drained to its end and then refused (552, 550).
@@ -65,7 +65,7 @@ pub struct ServerConfig {
     /// SASL mechanisms offered, strongest first.
     pub auth_mechanisms: Vec<Mechanism>,
     /// Offer AUTH before TLS (trusted local links only).
-    pub auth_without_tls: bool,
+    pub plaintext_auth: bool,
     /// Require AUTH before MAIL (submission, RFC 6409).
     pub require_auth: bool,
     /// Ask the application about each connection before the greeting.
@@ -123,7 +123,7 @@ impl Default for ServerConfig {
             implicit_tls: false,
             tls_info: None,
             auth_mechanisms: vec![Mechanism::ScramSha256, Mechanism::Plain, Mechanism::Login],
-            auth_without_tls: false,
+            plaintext_auth: false,
             require_auth: false,
             decide_connection: false,
             decide_hello: false,
@@ -166,7 +166,7 @@ config_setters! {
     /// Sets the SASL mechanisms offered.
     with_auth_mechanisms: auth_mechanisms: Vec<Mechanism>,
     /// Offers AUTH before TLS.
-    with_auth_without_tls: auth_without_tls: bool,
+    with_plaintext_auth: plaintext_auth: bool,
     /// Requires AUTH before MAIL.
     with_require_auth: require_auth: bool,
     /// Asks the application about each connection.
@@ -193,7 +193,7 @@ pub enum HelloKind {
 /// What the server machine reports.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum Event {
+pub enum ServerEvent {
     /// A client connected (only with [`ServerConfig::decide_connection`]): accept sends the
     /// greeting, reject sends the given reply and closes.
     Connected {
@@ -229,7 +229,7 @@ pub enum Event {
         decision: Decision,
     },
     /// A piece of the message body (DATA un-stuffed, or BDAT as is).
-    Body(Bytes),
+    BodyChunk(Bytes),
     /// The message is complete: accept gives `250 2.0.0 Ok: queued`. In LMTP mode one per
     /// accepted recipient, in RCPT order.
     DataEnd {
@@ -401,7 +401,7 @@ pub struct Server {
     framer: LineFramer,
     slots: VecDeque<Slot>,
     decisions: Decisions<Pending>,
-    events: VecDeque<Result<Event, ProtocolError>>,
+    events: VecDeque<Result<ServerEvent, ProtocolError>>,
     transport: VecDeque<TransportAction>,
     mode: Mode,
     greeted: Option<HelloKind>,
@@ -432,12 +432,12 @@ impl std::fmt::Debug for Server {
 
 impl Server {
     /// A server for a new connection at `now`: it greets at once, or reports
-    /// [`Event::Connected`] first when configured to.
+    /// [`ServerEvent::Connected`] first when configured to.
     pub fn new(config: ServerConfig, now: Instant) -> Self {
         let mut timer = Timer::new(config.timeout);
         timer.start(now);
         let tls = config.implicit_tls;
-        let input_limit = (64 * 1024).max(config.limits.max_auth_line * 2);
+        let input_limit = (64 * 1024).max(config.limits.max_sasl_line * 2);
         let mut server = Self {
             framer: LineFramer::new(config.limits.max_command_line, BareLineEnding::Reject),
             input: InputBuffer::new(input_limit),
@@ -464,7 +464,7 @@ impl Server {
         };
         if server.config.decide_connection {
             let decision = server.open(Pending::Connect);
-            server.events.push_back(Ok(Event::Connected { decision }));
+            server.events.push_back(Ok(ServerEvent::Connected { decision }));
         } else {
             server.greet();
         }
@@ -502,7 +502,7 @@ impl Server {
     }
 
     fn auth_offered(&self) -> bool {
-        !self.config.auth_mechanisms.is_empty() && (self.tls || self.config.auth_without_tls)
+        !self.config.auth_mechanisms.is_empty() && (self.tls || self.config.plaintext_auth)
     }
 
     fn greet(&mut self) {
@@ -621,7 +621,7 @@ impl Server {
         let mut limit = self.command_limit();
         if self.auth_offered() {
             // "AUTH " + mechanism (20) + SP + initial response + CRLF.
-            limit = limit.max(self.config.limits.max_auth_line + 28);
+            limit = limit.max(self.config.limits.max_sasl_line + 28);
         }
         self.framer.set_max_len(limit);
     }
@@ -669,7 +669,7 @@ impl Server {
         self.answer(decision, Some(Err(reply)))
     }
 
-    /// Answers [`Event::AuthSecret`]: the stored secret, or `None` for an unknown user.
+    /// Answers [`ServerEvent::AuthSecret`]: the stored secret, or `None` for an unknown user.
     pub fn provide_secret(
         &mut self,
         decision: Decision,
@@ -689,7 +689,7 @@ impl Server {
         Ok(())
     }
 
-    /// Answers [`Event::AuthToken`].
+    /// Answers [`ServerEvent::AuthToken`].
     pub fn provide_token(
         &mut self,
         decision: Decision,
@@ -830,7 +830,7 @@ impl Server {
         self.tx = None;
     }
 
-    fn handle_line(&mut self, line: &[u8]) -> Option<Event> {
+    fn handle_line(&mut self, line: &[u8]) -> Option<ServerEvent> {
         let limits = self.config.limits;
         let command = match parse_command_line(line, &limits) {
             Ok(c) => c,
@@ -866,7 +866,7 @@ impl Server {
         self.command(command)
     }
 
-    fn command(&mut self, command: Command<'_>) -> Option<Event> {
+    fn command(&mut self, command: Command<'_>) -> Option<ServerEvent> {
         match command {
             Command::Ehlo(d) => self.hello(HelloKind::Ehlo, &d),
             Command::Helo(d) => self.hello(HelloKind::Helo, &d),
@@ -878,7 +878,7 @@ impl Server {
             Command::Rset => {
                 self.reset_transaction();
                 self.send(250, (2, 0, 0), "Ok");
-                Some(Event::Reset)
+                Some(ServerEvent::Reset)
             }
             Command::Noop(_) => {
                 self.send(250, (2, 0, 0), "Ok");
@@ -899,7 +899,7 @@ impl Server {
             Command::Quit => {
                 self.send(221, (2, 0, 0), "Bye");
                 self.close();
-                Some(Event::Quit)
+                Some(ServerEvent::Quit)
             }
             Command::StartTls => self.starttls(),
             Command::Auth {
@@ -909,7 +909,7 @@ impl Server {
         }
     }
 
-    fn hello(&mut self, kind: HelloKind, domain: &str) -> Option<Event> {
+    fn hello(&mut self, kind: HelloKind, domain: &str) -> Option<ServerEvent> {
         let allowed = match kind {
             HelloKind::Lhlo => self.config.lmtp,
             HelloKind::Helo | HelloKind::Ehlo => !self.config.lmtp,
@@ -926,7 +926,7 @@ impl Server {
                 kind,
                 domain: domain.clone(),
             });
-            return Some(Event::Hello {
+            return Some(ServerEvent::Hello {
                 kind,
                 domain,
                 decision: Some(decision),
@@ -936,16 +936,16 @@ impl Server {
         self.push_reply(&r);
         self.greeted = Some(kind);
         if had_tx {
-            self.events.push_back(Ok(Event::Reset));
+            self.events.push_back(Ok(ServerEvent::Reset));
         }
-        Some(Event::Hello {
+        Some(ServerEvent::Hello {
             kind,
             domain,
             decision: None,
         })
     }
 
-    fn mail(&mut self, from: ReversePath<'_>, params: MailParameters<'_>) -> Option<Event> {
+    fn mail(&mut self, from: ReversePath<'_>, params: MailParameters<'_>) -> Option<ServerEvent> {
         if self.greeted.is_none() {
             self.error(503, (5, 5, 1), "Error: send HELO/EHLO first");
             return None;
@@ -1009,14 +1009,14 @@ impl Server {
             from: from.clone(),
             params: params.clone(),
         });
-        Some(Event::MailFrom {
+        Some(ServerEvent::MailFrom {
             from,
             params,
             decision,
         })
     }
 
-    fn rcpt(&mut self, to: ForwardPath<'_>, params: RcptParameters<'_>) -> Option<Event> {
+    fn rcpt(&mut self, to: ForwardPath<'_>, params: RcptParameters<'_>) -> Option<ServerEvent> {
         let smtputf8 = match &self.tx {
             None => {
                 self.error(503, (5, 5, 1), "Error: need MAIL command");
@@ -1055,14 +1055,14 @@ impl Server {
         }
         let to = to.into_owned();
         let decision = self.open(Pending::Rcpt { to: to.clone() });
-        Some(Event::RcptTo {
+        Some(ServerEvent::RcptTo {
             to,
             params: params.into_owned(),
             decision,
         })
     }
 
-    fn data(&mut self) -> Option<Event> {
+    fn data(&mut self) -> Option<ServerEvent> {
         let Some(tx) = &self.tx else {
             self.error(503, (5, 5, 1), "Error: need MAIL command");
             return None;
@@ -1088,7 +1088,7 @@ impl Server {
         None
     }
 
-    fn bdat(&mut self, size: u64, last: bool) -> Option<Event> {
+    fn bdat(&mut self, size: u64, last: bool) -> Option<ServerEvent> {
         let refused = if !self.config.extensions.chunking {
             Some(reply(502, (5, 5, 1), "Error: command not implemented"))
         } else {
@@ -1123,7 +1123,7 @@ impl Server {
         None
     }
 
-    fn starttls(&mut self) -> Option<Event> {
+    fn starttls(&mut self) -> Option<ServerEvent> {
         if self.tls || !self.config.starttls {
             self.error(502, (5, 5, 1), "Error: command not implemented");
             return None;
@@ -1139,7 +1139,7 @@ impl Server {
         None
     }
 
-    fn auth(&mut self, mechanism: &str, initial: Option<&str>) -> Option<Event> {
+    fn auth(&mut self, mechanism: &str, initial: Option<&str>) -> Option<ServerEvent> {
         if !self.auth_offered() {
             self.error(503, (5, 5, 1), "Error: authentication not enabled");
             return None;
@@ -1215,7 +1215,7 @@ impl Server {
                 authcid, authzid, ..
             } => {
                 let decision = self.open(Pending::AuthSecret);
-                self.events.push_back(Ok(Event::AuthSecret {
+                self.events.push_back(Ok(ServerEvent::AuthSecret {
                     mechanism,
                     authcid,
                     authzid,
@@ -1224,7 +1224,7 @@ impl Server {
             }
             ServerStep::NeedToken { user, token, .. } => {
                 let decision = self.open(Pending::AuthToken);
-                self.events.push_back(Ok(Event::AuthToken {
+                self.events.push_back(Ok(ServerEvent::AuthToken {
                     mechanism,
                     user,
                     token,
@@ -1237,7 +1237,7 @@ impl Server {
                     via_authorize: true,
                     authcid: authcid.clone(),
                 });
-                self.events.push_back(Ok(Event::AuthIdentity {
+                self.events.push_back(Ok(ServerEvent::AuthIdentity {
                     mechanism,
                     authcid,
                     authzid,
@@ -1257,7 +1257,7 @@ impl Server {
                         via_authorize: false,
                         authcid: authcid.clone(),
                     });
-                    self.events.push_back(Ok(Event::AuthIdentity {
+                    self.events.push_back(Ok(ServerEvent::AuthIdentity {
                         mechanism,
                         authcid,
                         authzid,
@@ -1319,7 +1319,7 @@ impl Server {
             return;
         }
         let limits =
-            sasl_proto::Limits::default().with_max_line_len(self.config.limits.max_auth_line);
+            sasl_proto::Limits::default().with_max_line_len(self.config.limits.max_sasl_line);
         let data = match decode_response_with(line, &limits) {
             Ok(StepResponse::Data(d)) => d,
             Ok(StepResponse::Cancel) => {
@@ -1341,7 +1341,7 @@ impl Server {
     }
 
     /// One step of parsing: an event, `Some(None)` to go on, `None` for more input.
-    fn step(&mut self) -> Option<Option<Result<Event, ProtocolError>>> {
+    fn step(&mut self) -> Option<Option<Result<ServerEvent, ProtocolError>>> {
         match &mut self.mode {
             Mode::Closed => None,
             Mode::Command | Mode::Auth(_) | Mode::AuthFinal => {
@@ -1387,7 +1387,7 @@ impl Server {
                         if tx.refusal("").is_some() {
                             Some(None)
                         } else {
-                            Some(Some(Ok(Event::Body(chunk))))
+                            Some(Some(Ok(ServerEvent::BodyChunk(chunk))))
                         }
                     }
                     Ok(Unstuffed::End) => {
@@ -1423,7 +1423,7 @@ impl Server {
                     *remaining -= n as u64;
                     let pass = refused.is_none()
                         && self.tx.as_ref().is_some_and(|t| t.refusal("").is_none());
-                    return Some(pass.then_some(Ok(Event::Body(chunk))));
+                    return Some(pass.then_some(Ok(ServerEvent::BodyChunk(chunk))));
                 }
                 let last = *last;
                 let refused = refused.take();
@@ -1444,7 +1444,7 @@ impl Server {
         }
     }
 
-    fn end_of_data(&mut self) -> Option<Result<Event, ProtocolError>> {
+    fn end_of_data(&mut self) -> Option<Result<ServerEvent, ProtocolError>> {
         let tx = self.tx.take()?;
         let size = tx.size;
         if let Some(r) = tx.refusal(&self.config.hostname) {
@@ -1452,13 +1452,13 @@ impl Server {
             for _ in 0..count {
                 self.push_reply(&r);
             }
-            return Some(Ok(Event::MessageRefused { reply: r }));
+            return Some(Ok(ServerEvent::MessageRefused { reply: r }));
         }
         if self.config.lmtp {
             let mut first = None;
             for rcpt in tx.rcpts {
                 let decision = self.open(Pending::DataEnd);
-                let event = Event::DataEnd {
+                let event = ServerEvent::DataEnd {
                     recipient: Some(rcpt),
                     size,
                     decision,
@@ -1472,7 +1472,7 @@ impl Server {
             return first.map(Ok);
         }
         let decision = self.open(Pending::DataEnd);
-        Some(Ok(Event::DataEnd {
+        Some(Ok(ServerEvent::DataEnd {
             recipient: None,
             size,
             decision,
@@ -1481,7 +1481,7 @@ impl Server {
 }
 
 impl Machine for Server {
-    type Event = Event;
+    type Event = ServerEvent;
     type Error = ProtocolError;
 
     fn receive(&mut self, data: &[u8]) {
@@ -1524,7 +1524,7 @@ impl Machine for Server {
         self.output.advance(n);
     }
 
-    fn poll_event(&mut self) -> Option<Result<Event, ProtocolError>> {
+    fn poll_event(&mut self) -> Option<Result<ServerEvent, ProtocolError>> {
         loop {
             if let Some(event) = self.events.pop_front() {
                 return Some(event);
@@ -1536,7 +1536,7 @@ impl Machine for Server {
                 None => {
                     if self.eof {
                         self.close();
-                        return Some(Ok(Event::Closed));
+                        return Some(Ok(ServerEvent::Closed));
                     }
                     return None;
                 }
@@ -1564,7 +1564,7 @@ impl Machine for Server {
         self.mode = Mode::Command;
         self.framer.reset();
         self.update_framer();
-        self.events.push_back(Ok(Event::TlsEstablished));
+        self.events.push_back(Ok(ServerEvent::TlsEstablished));
     }
 
     fn poll_timeout(&self) -> Option<Instant> {

@@ -10,7 +10,7 @@
 
 use std::alloc::System;
 
-use smtp_proto::codec::{Parsed, parse_command, parse_reply};
+use smtp_proto::{Parsed, parse_command, parse_reply};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 #[global_allocator]

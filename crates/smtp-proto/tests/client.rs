@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use common::client::ClientScript;
 use proto_core::testing::{Side, Transcript, escape};
 use proto_core::{DotError, Machine, TransportAction};
-use smtp_proto::client::{Client, ClientConfig, Event, MessageInfo, TlsPolicy};
-use smtp_proto::types::{ForwardPath, MailParameters, Mailbox, ReversePath};
+use smtp_proto::{Client, ClientConfig, ClientEvent, MessageDeclaration, TlsPolicy};
+use smtp_proto::{ForwardPath, MailParameters, Mailbox, ReversePath};
 use smtp_proto::{Limits, ProtocolError, UsageError};
 
 fn vector(name: &str) -> String {
@@ -187,19 +187,19 @@ fn capability_checks_before_mail() {
     );
     while c.poll_event().is_some() {}
     let from = || ReversePath::Mailbox(Mailbox::parse("a@b.c").unwrap());
-    let binary = MessageInfo::new().with_binary(true);
+    let binary = MessageDeclaration::new().with_binary(true);
     assert_eq!(
         c.mail_from(from(), binary, MailParameters::new())
             .unwrap_err(),
         UsageError::NotOffered("BINARYMIME")
     );
-    let utf8 = MessageInfo::new().with_utf8(true);
+    let utf8 = MessageDeclaration::new().with_utf8(true);
     assert_eq!(
         c.mail_from(from(), utf8, MailParameters::new())
             .unwrap_err(),
         UsageError::NotOffered("SMTPUTF8")
     );
-    let big = MessageInfo::new().with_size(36700161);
+    let big = MessageDeclaration::new().with_size(36700161);
     assert!(matches!(
         c.mail_from(from(), big, MailParameters::new()),
         Err(UsageError::NotOffered(_))
@@ -207,7 +207,7 @@ fn capability_checks_before_mail() {
     let mut dsn = MailParameters::new();
     dsn.ret = Some(smtp_proto::Ret::Hdrs);
     assert_eq!(
-        c.mail_from(from(), MessageInfo::new(), dsn).unwrap_err(),
+        c.mail_from(from(), MessageDeclaration::new(), dsn).unwrap_err(),
         UsageError::NotOffered("DSN")
     );
     // Nothing was sent for the refused requests.
@@ -219,7 +219,7 @@ fn capability_checks_before_mail() {
             .unwrap_err(),
         UsageError::Plaintext
     );
-    let ok = MessageInfo::new().with_size(36700160).with_eight_bit(true);
+    let ok = MessageDeclaration::new().with_size(36700160).with_eight_bit(true);
     c.mail_from(from(), ok, MailParameters::new()).unwrap();
     assert_eq!(
         c.transmit(),
@@ -322,7 +322,7 @@ E: authenticated LOGIN
         || {
             cfg()
                 .with_tls(TlsPolicy::Never)
-                .with_allow_plaintext_auth(true)
+                .with_plaintext_auth(true)
         },
     );
     for (file, code) in [("auth-failed.txt", 535), ("auth-too-weak.txt", 534)] {
@@ -343,7 +343,7 @@ E: auth-failed {code}
             || {
                 cfg()
                     .with_tls(TlsPolicy::Never)
-                    .with_allow_plaintext_auth(true)
+                    .with_plaintext_auth(true)
             },
         );
     }
@@ -489,7 +489,7 @@ fn body_client(chunking: bool) -> Client {
         c.receive(b"220 x\r\n250 x\r\n");
     }
     while c.poll_event().is_some() {}
-    c.mail_from(ReversePath::Null, MessageInfo::new(), MailParameters::new())
+    c.mail_from(ReversePath::Null, MessageDeclaration::new(), MailParameters::new())
         .unwrap();
     c.receive(b"250 ok\r\n");
     while c.poll_event().is_some() {}
@@ -542,7 +542,7 @@ fn body_backpressure() {
     );
     c.receive(b"220 x\r\n250 x\r\n");
     while c.poll_event().is_some() {}
-    c.mail_from(ReversePath::Null, MessageInfo::new(), MailParameters::new())
+    c.mail_from(ReversePath::Null, MessageDeclaration::new(), MailParameters::new())
         .unwrap();
     c.receive(b"250 ok\r\n");
     while c.poll_event().is_some() {}
@@ -556,13 +556,13 @@ fn body_backpressure() {
     let events: Vec<_> = std::iter::from_fn(|| c.poll_event())
         .map(Result::unwrap)
         .collect();
-    assert!(matches!(events[0], Event::BodyWritable));
+    assert!(matches!(events[0], ClientEvent::BodyWritable));
     c.advance_transmit(c.transmit().len());
     let body = vec![b'a'; 150];
     assert_eq!(c.write_body(&body).unwrap(), 100);
     assert_eq!(c.write_body(&body[100..]).unwrap(), 0);
     c.advance_transmit(60);
-    assert!(matches!(c.poll_event(), Some(Ok(Event::BodyWritable))));
+    assert!(matches!(c.poll_event(), Some(Ok(ClientEvent::BodyWritable))));
 }
 
 /// Input restarts the running timer from the instant it arrived (the driver says when), so
@@ -636,7 +636,7 @@ fn bdat_backpressure_counts_queued_chunks() {
     );
     c.receive(b"220 x\r\n250-x\r\n250 CHUNKING\r\n");
     while c.poll_event().is_some() {}
-    c.mail_from(ReversePath::Null, MessageInfo::new(), MailParameters::new())
+    c.mail_from(ReversePath::Null, MessageDeclaration::new(), MailParameters::new())
         .unwrap();
     c.receive(b"250 ok\r\n");
     while c.poll_event().is_some() {}
@@ -657,7 +657,7 @@ fn bdat_backpressure_counts_queued_chunks() {
         .map(Result::unwrap)
         .collect();
     assert!(
-        events.iter().any(|e| matches!(e, Event::BodyWritable)),
+        events.iter().any(|e| matches!(e, ClientEvent::BodyWritable)),
         "{events:?}"
     );
 }

@@ -7,8 +7,8 @@
     clippy::panic
 )]
 
-use smtp_proto::codec::{encode_command, encode_reply, parse_command_line, parse_reply_with};
-use smtp_proto::types::{Capabilities, Orcpt, xtext_decode, xtext_encode};
+use smtp_proto::{encode_command, encode_reply, parse_command_line, parse_reply_with};
+use smtp_proto::{Capabilities, Orcpt, xtext_decode, xtext_encode};
 use smtp_proto::*;
 
 fn cmd(line: &str) -> Command<'_> {

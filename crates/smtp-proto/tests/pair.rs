@@ -19,9 +19,9 @@ use proto_core::testing::{Link, Sender};
 use proto_core::{Machine, TlsInfo, TransportAction};
 use sasl_proto::{Credentials, FixedNonce, Mechanism, MemoryStore};
 use smtp_proto::ProtocolError;
-use smtp_proto::client::{self, Client, ClientConfig, MessageInfo, TlsPolicy};
-use smtp_proto::server::{self, Server, ServerConfig};
-use smtp_proto::types::{ForwardPath, MailParameters, Mailbox, Reply, ReplyCode, ReversePath};
+use smtp_proto::{ClientEvent, Client, ClientConfig, MessageDeclaration, TlsPolicy};
+use smtp_proto::{ServerEvent, Server, ServerConfig};
+use smtp_proto::{ForwardPath, MailParameters, Mailbox, Reply, ReplyCode, ReversePath};
 
 struct Pair<C: Machine = Client, S: Machine = Server> {
     link: Link,
@@ -53,8 +53,8 @@ impl AsServer for Server {
 
 impl<C, S> Pair<C, S>
 where
-    C: Machine<Event = client::Event, Error = ProtocolError>,
-    S: Machine<Event = server::Event, Error = ProtocolError> + AsServer,
+    C: Machine<Event = ClientEvent, Error = ProtocolError>,
+    S: Machine<Event = ServerEvent, Error = ProtocolError> + AsServer,
 {
     fn new(client: C, server: S) -> Self {
         Self {
@@ -77,27 +77,27 @@ where
             let quiet = pumped.client_events.is_empty() && pumped.server_events.is_empty();
             for e in pumped.client_events {
                 self.client_log.push(match e {
-                    Ok(client::Event::Greeting(r)) => format!("greeting {}", r.code()),
-                    Ok(client::Event::Ready(_)) => "ready".into(),
-                    Ok(client::Event::TlsEstablished) => "tls".into(),
-                    Ok(client::Event::Reply { verb, reply, .. }) => {
+                    Ok(ClientEvent::Greeting(r)) => format!("greeting {}", r.code()),
+                    Ok(ClientEvent::Ready(_)) => "ready".into(),
+                    Ok(ClientEvent::TlsEstablished) => "tls".into(),
+                    Ok(ClientEvent::Reply { verb, reply, .. }) => {
                         format!("{verb} {}", reply.code())
                     }
-                    Ok(client::Event::Recipient {
+                    Ok(ClientEvent::Recipient {
                         recipient, reply, ..
                     }) => format!("rcpt {recipient} {}", reply.code()),
-                    Ok(client::Event::BodyWritable) => "writable".into(),
-                    Ok(client::Event::MessageDone { reply, .. }) => {
+                    Ok(ClientEvent::BodyWritable) => "writable".into(),
+                    Ok(ClientEvent::MessageDone { reply, .. }) => {
                         format!("done {}", reply.code())
                     }
-                    Ok(client::Event::LmtpDelivery {
+                    Ok(ClientEvent::LmtpDelivery {
                         recipient, reply, ..
                     }) => format!("delivery {recipient} {}", reply.code()),
-                    Ok(client::Event::Authenticated { mechanism, .. }) => {
+                    Ok(ClientEvent::Authenticated { mechanism, .. }) => {
                         format!("authenticated {}", mechanism.as_str())
                     }
-                    Ok(client::Event::AuthFailed { reply, .. }) => format!("auth-failed {reply}"),
-                    Ok(client::Event::Closed(r)) => {
+                    Ok(ClientEvent::AuthFailed { reply, .. }) => format!("auth-failed {reply}"),
+                    Ok(ClientEvent::Closed(r)) => {
                         format!("closed {}", r.map_or(0, |r| r.code().get()))
                     }
                     Ok(other) => format!("{other:?}"),
@@ -107,11 +107,11 @@ where
             for e in pumped.server_events {
                 let server = self.server.server();
                 let line = match e {
-                    Ok(server::Event::MailFrom { from, decision, .. }) => {
+                    Ok(ServerEvent::MailFrom { from, decision, .. }) => {
                         server.accept(decision).unwrap();
                         format!("mail {from}")
                     }
-                    Ok(server::Event::RcptTo { to, decision, .. }) => {
+                    Ok(ServerEvent::RcptTo { to, decision, .. }) => {
                         if self.reject.contains(&to.to_string()) {
                             let r = Reply::new(
                                 ReplyCode::MAILBOX_UNAVAILABLE,
@@ -125,11 +125,11 @@ where
                         }
                         format!("rcpt {to}")
                     }
-                    Ok(server::Event::Body(chunk)) => {
+                    Ok(ServerEvent::BodyChunk(chunk)) => {
                         self.body.extend_from_slice(&chunk);
                         continue;
                     }
-                    Ok(server::Event::DataEnd {
+                    Ok(ServerEvent::DataEnd {
                         decision,
                         recipient,
                         ..
@@ -140,7 +140,7 @@ where
                         }
                         "data-end".into()
                     }
-                    Ok(server::Event::AuthSecret {
+                    Ok(ServerEvent::AuthSecret {
                         mechanism,
                         authcid,
                         decision,
@@ -151,7 +151,7 @@ where
                         server.provide_secret(decision, secret).unwrap();
                         continue;
                     }
-                    Ok(server::Event::AuthToken {
+                    Ok(ServerEvent::AuthToken {
                         mechanism,
                         user,
                         token,
@@ -166,13 +166,13 @@ where
                         server.provide_token(decision, v).unwrap();
                         continue;
                     }
-                    Ok(server::Event::AuthIdentity {
+                    Ok(ServerEvent::AuthIdentity {
                         authcid, decision, ..
                     }) => {
                         server.accept(decision).unwrap();
                         format!("auth {authcid}")
                     }
-                    Ok(server::Event::Hello { kind, .. }) => format!("{kind:?}"),
+                    Ok(ServerEvent::Hello { kind, .. }) => format!("{kind:?}"),
                     Ok(other) => format!("{other:?}"),
                     Err(e) => format!("error {e}"),
                 };
@@ -194,7 +194,7 @@ fn client_cfg() -> ClientConfig {
 }
 
 /// Sends one message; the caller checks the logs.
-fn send(p: &mut Pair, from: &str, to: &[&str], body: &[u8], info: MessageInfo) {
+fn send(p: &mut Pair, from: &str, to: &[&str], body: &[u8], info: MessageDeclaration) {
     p.client
         .mail_from(
             ReversePath::Mailbox(mailbox(from)),
@@ -246,7 +246,7 @@ fn pipelined_session_over_starttls_with_a_refused_recipient() {
         "a@example.com",
         &["x@example.org", "bad@example.org", "y@example.org"],
         body,
-        MessageInfo::new(),
+        MessageDeclaration::new(),
     );
     assert_eq!(
         p.client_log,
@@ -272,7 +272,7 @@ fn pipelined_session_over_starttls_with_a_refused_recipient() {
         "a@example.com",
         &["z@example.org"],
         b"second\r\n",
-        MessageInfo::new(),
+        MessageDeclaration::new(),
     );
     assert_eq!(p.client_log.last().unwrap(), "done 250");
     assert_eq!(p.bodies[1], b"second\r\n");
@@ -292,7 +292,7 @@ fn bdat_binary_session() {
         "a@example.com",
         &["x@example.org"],
         &body,
-        MessageInfo::new().with_binary(true).with_size(200_000),
+        MessageDeclaration::new().with_binary(true).with_size(200_000),
     );
     assert_eq!(
         p.client_log.last().unwrap(),
@@ -440,7 +440,7 @@ fn lmtp_session() {
         "a@example.com",
         &["a@example.org", "b@example.org", "c@example.org"],
         b"hi\r\n",
-        MessageInfo::new(),
+        MessageDeclaration::new(),
     );
     let deliveries: Vec<_> = p
         .client_log
@@ -544,8 +544,8 @@ impl AsServer for Mitm<Server> {
 
 fn run_mitm<C, S>(p: &mut Pair<C, S>)
 where
-    C: Machine<Event = client::Event, Error = ProtocolError>,
-    S: Machine<Event = server::Event, Error = ProtocolError> + AsServer,
+    C: Machine<Event = ClientEvent, Error = ProtocolError>,
+    S: Machine<Event = ServerEvent, Error = ProtocolError> + AsServer,
 {
     for _ in 0..10 {
         p.run();

@@ -11,8 +11,8 @@
 use std::borrow::Cow;
 
 use proptest::prelude::*;
-use smtp_proto::codec::{encode_command, encode_reply, parse_command_line, parse_reply_with};
-use smtp_proto::types::{Capabilities, Orcpt, xtext_encode};
+use smtp_proto::{encode_command, encode_reply, parse_command_line, parse_reply_with};
+use smtp_proto::{Capabilities, Orcpt, xtext_encode};
 use smtp_proto::*;
 
 fn label() -> impl Strategy<Value = String> {

@@ -15,7 +15,7 @@ use std::time::Instant;
 use common::*;
 use proto_core::testing::{Side, Transcript};
 use proto_core::{BareLineEnding, Machine, TransportAction};
-use smtp_proto::server::{Event, Server, ServerConfig};
+use smtp_proto::{ServerEvent, Server, ServerConfig};
 use smtp_proto::{Limits, ProtocolError};
 
 fn run(text: &str, config: impl Fn() -> ServerConfig) {
@@ -510,22 +510,22 @@ fn drain(server: &mut Server) -> (Vec<String>, Vec<u8>) {
             break;
         };
         match event {
-            Ok(Event::Body(chunk)) => {
+            Ok(ServerEvent::BodyChunk(chunk)) => {
                 events.push(format!("body {}", String::from_utf8_lossy(&chunk)))
             }
-            Ok(Event::MailFrom { decision, .. }) => {
+            Ok(ServerEvent::MailFrom { decision, .. }) => {
                 events.push("mail".to_owned());
                 server.accept(decision).unwrap();
             }
-            Ok(Event::RcptTo { decision, .. }) => {
+            Ok(ServerEvent::RcptTo { decision, .. }) => {
                 events.push("rcpt".to_owned());
                 server.accept(decision).unwrap();
             }
-            Ok(Event::DataEnd { decision, size, .. }) => {
+            Ok(ServerEvent::DataEnd { decision, size, .. }) => {
                 events.push(format!("end {size}"));
                 server.accept(decision).unwrap();
             }
-            Ok(Event::MessageRefused { reply }) => events.push(format!("refused {}", reply.code())),
+            Ok(ServerEvent::MessageRefused { reply }) => events.push(format!("refused {}", reply.code())),
             Ok(other) => events.push(format!("{other:?}")),
             Err(e) => events.push(format!("error {e}")),
         }
@@ -629,7 +629,7 @@ fn bdat_size_is_never_reserved() {
 
 #[test]
 fn limit_command_line() {
-    let mut config = foo().with_extensions(smtp_proto::types::Capabilities::default());
+    let mut config = foo().with_extensions(smtp_proto::Capabilities::default());
     config.limits = Limits::default().with_max_command_line(20);
     // SIZE is always offered: 20 + 26.
     let mut s = Server::new(config, Instant::now());
@@ -738,7 +738,7 @@ fn limit_errors_before_disconnect() {
 #[test]
 fn limit_auth_line() {
     for (len, ok) in [(12288usize, true), (12289, false)] {
-        let mut config = foo().with_auth_without_tls(true);
+        let mut config = foo().with_plaintext_auth(true);
         config.limits = Limits::default();
         let mut s = Server::new(config, Instant::now());
         let _ = feed(&mut s, b"EHLO x\r\nAUTH PLAIN\r\n");

@@ -12,8 +12,8 @@
 use std::borrow::Cow;
 
 use proptest::prelude::*;
-use smtp_proto::codec::parse_command_line;
-use smtp_proto::types::Command;
+use smtp_proto::parse_command_line;
+use smtp_proto::Command;
 use smtp_proto::*;
 
 /// The general path of `parse_command`, without its short paths: the line up to the first

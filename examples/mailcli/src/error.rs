@@ -124,7 +124,7 @@ fn reply_code(code: u16) -> i32 {
 }
 
 fn fetch_code(e: &FetchError) -> i32 {
-    use pop3_proto::types::ResponseCode;
+    use pop3_proto::ResponseCode;
     match e {
         FetchError::Connect(_) => exit::UNAVAILABLE,
         FetchError::Usage(_) => exit::USAGE,
@@ -154,7 +154,7 @@ pub(crate) fn from_submit(e: SubmitError) -> Error {
 /// Turns a fetch failure into an [`Error`], singling out refused credentials (but not a
 /// locked maildrop or a login delay, which are temporary).
 pub(crate) fn from_fetch(e: FetchError) -> Error {
-    use pop3_proto::types::ResponseCode;
+    use pop3_proto::ResponseCode;
     match e {
         FetchError::Refused {
             stage: "login",

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pop3_proto::Client;
-use pop3_proto::client::{ClientConfig, ClientEvent, LoginMethod};
-use pop3_proto::types::StatusLine;
+use pop3_proto::{ClientConfig, ClientEvent, LoginMethod};
+use pop3_proto::StatusLine;
 use proto_core::CommandId;
 use proto_io::fetch::{FetchError, FetchOptions, fetch_new};
 use proto_io::{Collector, Driver, Endpoint, TlsMode, Trace, connect};
@@ -116,7 +116,7 @@ pub fn list_session(
     trace: Option<Trace>,
 ) -> Result<Vec<Listed>, FetchError> {
     let connected = connect(endpoint).map_err(FetchError::Connect)?;
-    let mut config = ClientConfig::new().with_plaintext_credentials(allow_plaintext);
+    let mut config = ClientConfig::new().with_plaintext_auth(allow_plaintext);
     // Implicit TLS, and only it, comes with the handshake's TlsInfo.
     if let Some(info) = connected.tls_info.clone() {
         config = config.with_tls_info(info);

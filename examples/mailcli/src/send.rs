@@ -10,7 +10,7 @@ use rfc5322::builder::Attachment;
 use rfc5322::field::addr_spec::parse_addr_spec_strict;
 use rfc5322::field::address::parse_address_list;
 use rfc5322::{Address, Mailbox, Message, MessageBuilder};
-use smtp_proto::client::MessageInfo;
+use smtp_proto::MessageDeclaration;
 
 use crate::cli::SendArgs;
 use crate::conn::{self, Service};
@@ -107,10 +107,10 @@ struct Prepared {
 }
 
 /// What the message needs from the server, from its bytes and envelope.
-fn message_info(p: &Prepared) -> MessageInfo {
+fn message_info(p: &Prepared) -> MessageDeclaration {
     let header_end = find_header_end(&p.message);
     let (head, body) = p.message.split_at(header_end.min(p.message.len()));
-    MessageInfo::new()
+    MessageDeclaration::new()
         .with_size(p.message.len() as u64)
         .with_eight_bit(body.iter().any(|&b| b >= 0x80))
         .with_binary(memchr_nul(&p.message))

@@ -6,7 +6,7 @@ use std::time::{Instant, SystemTime};
 
 use mailstore::{Maildir, MessageEntry, SessionLock};
 use pop3_proto::Server;
-use pop3_proto::server::{LoginRefusal, LoginRequest, MessageInfo, ServerConfig, ServerEvent};
+use pop3_proto::{LoginRefusal, LoginRequest, MaildropEntry, ServerConfig, ServerEvent};
 use proto_io::AsyncDriver;
 use proto_io::serve::Accepted;
 
@@ -25,7 +25,7 @@ pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
     let mut config = ServerConfig::new()
         .with_greeting(format!("{} POP3 server ready", ctx.config.hostname))
         .with_stls(accepted.upgrade.is_some())
-        .with_plaintext_login(ctx.config.allow_plaintext_auth)
+        .with_plaintext_auth(ctx.config.allow_plaintext_auth)
         .with_implementation("mailserver (pop3-proto)")
         .with_nonce_source(sasl_proto::OsNonce);
     // Implicit TLS: the machine starts protected, with the handshake's channel bindings.
@@ -98,7 +98,7 @@ pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
                             let listing = open
                                 .entries
                                 .iter()
-                                .map(|e| MessageInfo::new(e.size_crlf, e.id.clone()))
+                                .map(|e| MaildropEntry::new(e.size_crlf, e.id.clone()))
                                 .collect();
                             maildrop = Some(open);
                             server.accept_login(decision, listing)
@@ -135,7 +135,7 @@ pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
                     },
                     _ => server.reject_retrieve(
                         decision,
-                        pop3_proto::types::StatusLine::err(&b"message is gone"[..]),
+                        pop3_proto::StatusLine::err(&b"message is gone"[..]),
                     ),
                 }
             }

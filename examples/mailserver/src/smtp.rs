@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime};
 use mailstore::{Delivery, Envelope, QueueWriter};
 use proto_io::AsyncDriver;
 use proto_io::serve::{Accepted, Refusal};
-use smtp_proto::server::{Event, ServerConfig};
+use smtp_proto::{ServerEvent, ServerConfig};
 use smtp_proto::{EnhancedStatusCode, ForwardPath, Reply, ReplyCode, ReversePath, Server};
 
 use crate::Context;
@@ -57,7 +57,7 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
         .with_lmtp(role == Role::Lmtp)
         .with_starttls(accepted.upgrade.is_some())
         .with_require_auth(role == Role::Submission)
-        .with_auth_without_tls(ctx.config.allow_plaintext_auth)
+        .with_plaintext_auth(ctx.config.allow_plaintext_auth)
         .with_decide_connection(true);
     // Implicit TLS: the machine starts protected, with the handshake's channel bindings.
     if let Some(info) = accepted.tls_info.clone() {
@@ -117,7 +117,7 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
         };
         let server = driver.machine();
         let answered = match event {
-            Event::Connected { decision } => match accepted.refusal {
+            ServerEvent::Connected { decision } => match accepted.refusal {
                 None => server.accept(decision),
                 Some(Refusal::TooManyFromAddress) => server.reject(
                     decision,
@@ -127,7 +127,7 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                     server.reject(decision, reply(421, (4, 3, 2), "Too busy, try again later"))
                 }
             },
-            Event::Hello {
+            ServerEvent::Hello {
                 domain, decision, ..
             } => {
                 helo = domain;
@@ -136,7 +136,7 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                     None => Ok(()),
                 }
             }
-            Event::AuthSecret {
+            ServerEvent::AuthSecret {
                 mechanism,
                 authcid,
                 decision,
@@ -145,13 +145,13 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                 let secret = sasl_proto::CredentialStore::secret(&*ctx.users, &mechanism, &authcid);
                 server.provide_secret(decision, secret)
             }
-            Event::AuthToken { decision, .. } => server.provide_token(
+            ServerEvent::AuthToken { decision, .. } => server.provide_token(
                 decision,
                 sasl_proto::TokenVerdict::Invalid {
                     json: "{\"status\":\"invalid_token\"}".into(),
                 },
             ),
-            Event::AuthIdentity {
+            ServerEvent::AuthIdentity {
                 authcid,
                 authzid,
                 decision,
@@ -167,7 +167,7 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                     )
                 }
             }
-            Event::MailFrom { from, decision, .. } => {
+            ServerEvent::MailFrom { from, decision, .. } => {
                 tx = Transaction {
                     from: match &from {
                         ReversePath::Null => String::new(),
@@ -177,7 +177,7 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                 };
                 server.accept(decision)
             }
-            Event::RcptTo { to, decision, .. } => {
+            ServerEvent::RcptTo { to, decision, .. } => {
                 match route_recipient(&ctx, role, user.is_some(), &to) {
                     Ok(Destination::Local(name, address)) => {
                         tx.local.push((name, address));
@@ -190,7 +190,7 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                     Err(refusal) => server.reject(decision, refusal),
                 }
             }
-            Event::Body(chunk) => {
+            ServerEvent::BodyChunk(chunk) => {
                 if !tx.started {
                     start(
                         &ctx,
@@ -205,7 +205,7 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                 write(&mut tx, &chunk);
                 Ok(())
             }
-            Event::DataEnd {
+            ServerEvent::DataEnd {
                 recipient,
                 decision,
                 ..
@@ -263,12 +263,12 @@ pub async fn session(ctx: Arc<Context>, role: Role, accepted: Accepted) {
                     },
                 }
             }
-            Event::MessageRefused { .. } | Event::Reset => {
+            ServerEvent::MessageRefused { .. } | ServerEvent::Reset => {
                 // Dropped deliveries and queue writers leave nothing behind.
                 tx = Transaction::default();
                 Ok(())
             }
-            Event::Quit | Event::Closed => Ok(()),
+            ServerEvent::Quit | ServerEvent::Closed => Ok(()),
             _ => Ok(()),
         };
         if let Err(e) = answered {

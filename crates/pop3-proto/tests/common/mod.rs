@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use pop3_proto::StatusLine;
-use pop3_proto::server::{
-    LoginRefusal, LoginRequest, MessageInfo, SaslQuestion, Server, ServerConfig, ServerEvent,
+use pop3_proto::{
+    LoginRefusal, LoginRequest, MaildropEntry, SaslQuestion, Server, ServerConfig, ServerEvent,
     message_size,
 };
-use pop3_proto::types::ResponseCode;
+use pop3_proto::ResponseCode;
 use proto_core::Decision;
 use proto_core::testing::{Described, Scripted};
 use sasl_proto::MemoryStore;
@@ -58,10 +58,10 @@ impl Mailbox {
         store
     }
 
-    pub fn listing(&self) -> Vec<MessageInfo> {
+    pub fn listing(&self) -> Vec<MaildropEntry> {
         self.messages
             .iter()
-            .map(|(content, uid)| MessageInfo::new(message_size(content), uid.clone()))
+            .map(|(content, uid)| MaildropEntry::new(message_size(content), uid.clone()))
             .collect()
     }
 }
@@ -258,7 +258,7 @@ impl ServerScript {
 // ------------------------------------------------------------------------------------------
 // Client adapter
 
-use pop3_proto::client::{Client, ClientConfig, ClientEvent, LoginMethod};
+use pop3_proto::{Client, ClientConfig, ClientEvent, LoginMethod};
 use pop3_proto::{Capability, MessageNumber};
 use sasl_proto::{Credentials, Mechanism};
 
@@ -292,7 +292,7 @@ pub fn line_text(line: &StatusLine<'_>) -> String {
 
 pub fn cap_text(cap: &Capability<'_>) -> String {
     let mut out = Vec::new();
-    pop3_proto::codec::encode_capability(cap, &mut out).unwrap();
+    pop3_proto::encode_capability(cap, &mut out).unwrap();
     String::from_utf8(out).unwrap().trim_end().to_owned()
 }
 

@@ -8,9 +8,9 @@ use std::time::Instant;
 use proto_core::Decision;
 use proto_core::testing::{Described, Scripted, escape};
 use sasl_proto::{FixedNonce, MemoryStore};
-use smtp_proto::codec::encode_command;
-use smtp_proto::server::{Event, Server, ServerConfig};
-use smtp_proto::types::{Capabilities, Command, EnhancedStatusCode, Reply, ReplyCode};
+use smtp_proto::encode_command;
+use smtp_proto::{Event, Server, ServerConfig};
+use smtp_proto::{Capabilities, Command, EnhancedStatusCode, Reply, ReplyCode};
 
 /// Parses "550 5.1.1 text" into a reply.
 pub fn reply_from(text: &str) -> Reply<'static> {
@@ -205,9 +205,9 @@ pub mod client {
     use super::*;
     use proto_core::testing::unescape;
     use smtp_proto::Limits;
-    use smtp_proto::client::{Client, ClientConfig, Event, MessageInfo};
-    use smtp_proto::codec::parse_command_line;
-    use smtp_proto::types::{Body, MailParameters};
+    use smtp_proto::{Client, ClientConfig, Event, MessageDeclaration};
+    use smtp_proto::parse_command_line;
+    use smtp_proto::{Body, MailParameters};
 
     pub struct ClientScript {
         pub client: Client,
@@ -225,7 +225,7 @@ pub mod client {
         rest: &str,
     ) -> (
         smtp_proto::ReversePath<'static>,
-        MessageInfo,
+        MessageDeclaration,
         MailParameters<'static>,
     ) {
         let line = format!("MAIL FROM:{rest}");
@@ -236,7 +236,7 @@ pub mod client {
         else {
             panic!()
         };
-        let mut info = MessageInfo::new();
+        let mut info = MessageDeclaration::new();
         match params.body.take() {
             Some(Body::EightBitMime) => info = info.with_eight_bit(true),
             Some(Body::BinaryMime) => info = info.with_binary(true),

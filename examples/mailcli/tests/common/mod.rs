@@ -18,13 +18,13 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Instant;
 
-use pop3_proto::server::{
-    LoginRefusal, LoginRequest, MessageInfo, SaslAnswer, SaslQuestion, ServerConfig as PopConfig,
+use pop3_proto::{
+    LoginRefusal, LoginRequest, MaildropEntry, SaslAnswer, SaslQuestion, ServerConfig as PopConfig,
     ServerEvent,
 };
 use proto_io::{Driver, ServerTls, Stream, TlsUpgrade};
 use sasl_proto::{Secret, StoredSecret};
-use smtp_proto::server::{Event, ServerConfig};
+use smtp_proto::{ServerEvent, ServerConfig};
 use smtp_proto::{ForwardPath, ReversePath};
 
 /// A self-signed certificate for "localhost": the TLS setup and the PEM of the certificate.
@@ -89,27 +89,27 @@ pub fn smtp_server_with(implicit: bool) -> SmtpServer {
             while let Ok(Some(event)) = driver.next_event() {
                 let server = driver.machine();
                 match event {
-                    Event::AuthSecret {
+                    ServerEvent::AuthSecret {
                         authcid, decision, ..
                     } => {
                         let secret = (authcid == "alice")
                             .then(|| StoredSecret::Password(Secret::new("secret")));
                         server.provide_secret(decision, secret).unwrap();
                     }
-                    Event::AuthIdentity {
+                    ServerEvent::AuthIdentity {
                         authcid, decision, ..
                     } => {
                         got.user = Some(authcid);
                         server.accept(decision).unwrap();
                     }
-                    Event::MailFrom { from, decision, .. } => {
+                    ServerEvent::MailFrom { from, decision, .. } => {
                         got.mail_from = match &from {
                             ReversePath::Mailbox(m) => m.to_string(),
                             _ => String::new(),
                         };
                         server.accept(decision).unwrap();
                     }
-                    Event::RcptTo { to, decision, .. } => {
+                    ServerEvent::RcptTo { to, decision, .. } => {
                         let ForwardPath::Mailbox(m) = &to else {
                             panic!()
                         };
@@ -126,13 +126,13 @@ pub fn smtp_server_with(implicit: bool) -> SmtpServer {
                             server.accept(decision).unwrap();
                         }
                     }
-                    Event::Body(chunk) => got.body.extend_from_slice(&chunk),
-                    Event::DataEnd { decision, .. } => {
+                    ServerEvent::BodyChunk(chunk) => got.body.extend_from_slice(&chunk),
+                    ServerEvent::DataEnd { decision, .. } => {
                         server.accept(decision).unwrap();
                         got.tls = tls_up;
                         store.lock().unwrap().push(std::mem::take(&mut got));
                     }
-                    Event::TlsEstablished => tls_up = true,
+                    ServerEvent::TlsEstablished => tls_up = true,
                     _ => {}
                 }
             }
@@ -237,8 +237,8 @@ pub fn pop3_server_with(messages: &[(&str, &[u8])], implicit: bool) -> Pop3Serve
                             let infos = listing
                                 .iter()
                                 .map(|(uid, body)| {
-                                    MessageInfo::new(
-                                        pop3_proto::server::message_size(body),
+                                    MaildropEntry::new(
+                                        pop3_proto::message_size(body),
                                         uid.clone(),
                                     )
                                 })

@@ -11,7 +11,7 @@
     clippy::indexing_slicing
 )]
 
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group};
 use mail_benches::{body_of_lines, stuffed};
 use pop3_proto::{Client, ClientConfig, ClientEvent, LoginMethod};
 use pop3_proto::{Command, MessageNumber, Response};
@@ -202,6 +202,150 @@ fn ours_retr_collect(wire: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The single commands of issue 18's side-by-side run, and its 10-command session.
+const ONE_COMMANDS: [(&str, &[u8]); 2] = [
+    ("USER", b"USER alice@example.com\r\n"),
+    ("RETR", b"RETR 1\r\n"),
+];
+const SESSION: &[u8] = b"CAPA\r\nUSER alice@example.com\r\nPASS correct horse battery staple\r\n\
+STAT\r\nLIST\r\nUIDL\r\nRETR 1\r\nDELE 1\r\nNOOP\r\nQUIT\r\n";
+/// The answer to STAT of the same run.
+const STAT_ANSWER: &[u8] = b"+OK 20 1048213\r\n";
+
+/// Our digest of one command (the work the peer does too: keyword, number, argument text).
+fn ours_one(line: &[u8]) -> (&'static str, u32, usize) {
+    match parse_command(line) {
+        Ok(Parsed::Complete { value, .. }) => digest_ours(&value),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn digest_ours(value: &Command<'_>) -> (&'static str, u32, usize) {
+    let (n, text) = match value {
+        Command::Retr(n) | Command::Dele(n) => (n.get(), 0),
+        Command::User(name) => (0, name.len()),
+        Command::Pass(p) => (0, p.0.len()),
+        _ => (0, 0),
+    };
+    (value.keyword(), n, text)
+}
+
+fn theirs_one(line: &[u8]) -> (&'static str, u32, usize) {
+    match pop3_codec::parse::command(line) {
+        Ok((_, value)) => digest_theirs(&value),
+        Err(e) => panic!("{e:?}"),
+    }
+}
+
+fn digest_theirs(value: &pop3_codec::types::Command) -> (&'static str, u32, usize) {
+    use pop3_codec::types::Command as C;
+    match value {
+        C::User(name) => ("USER", 0, name.len()),
+        C::Pass(p) => ("PASS", 0, p.len()),
+        C::Stat => ("STAT", 0, 0),
+        C::ListAll => ("LIST", 0, 0),
+        C::UidlAll => ("UIDL", 0, 0),
+        C::Retr { msg } => ("RETR", *msg, 0),
+        C::Dele { msg } => ("DELE", *msg, 0),
+        C::Noop => ("NOOP", 0, 0),
+        C::Capa => ("CAPA", 0, 0),
+        C::Quit => ("QUIT", 0, 0),
+        _ => ("?", 0, 0),
+    }
+}
+
+/// The session's commands parsed one after another: the digests of each.
+fn ours_session(input: &[u8]) -> [(&'static str, u32, usize); 10] {
+    let mut out = [("", 0, 0); 10];
+    let mut rest = input;
+    for slot in &mut out {
+        match parse_command(rest) {
+            Ok(Parsed::Complete { value, consumed }) => {
+                *slot = digest_ours(&value);
+                rest = &rest[consumed..];
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    out
+}
+
+fn theirs_session(input: &[u8]) -> [(&'static str, u32, usize); 10] {
+    let mut out = [("", 0, 0); 10];
+    let mut rest = input;
+    for slot in &mut out {
+        match pop3_codec::parse::command(rest) {
+            Ok((rem, value)) => {
+                *slot = digest_theirs(&value);
+                rest = rem;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    out
+}
+
+fn ours_stat(input: &[u8]) -> (u32, u64) {
+    match parse_response(ResponseContext::Stat, input) {
+        Ok(Parsed::Complete {
+            value: Response::Stat { count, size, .. },
+            ..
+        }) => (count, size),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn theirs_stat(input: &[u8]) -> (u32, u64) {
+    use pop3_codec::types::Response as R;
+    match pop3_codec::parse::response_stat(input) {
+        Ok((_, R::Ok(d))) => (d.message_count, u64::from(d.maildrop_size)),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Issue 18's rows: each input parsed by ours and by pop3-codec, outputs checked equal first.
+fn issue18_rows(c: &mut Criterion) {
+    for (name, line) in ONE_COMMANDS {
+        assert_eq!(
+            ours_one(line),
+            theirs_one(line),
+            "{name}: both parsers agree"
+        );
+    }
+    let ours = ours_session(SESSION);
+    assert_eq!(ours, theirs_session(SESSION), "session: both parsers agree");
+    assert_eq!(ours[6], ("RETR", 1, 0));
+    assert_eq!(ours_stat(STAT_ANSWER), (20, 1048213));
+    assert_eq!(ours_stat(STAT_ANSWER), theirs_stat(STAT_ANSWER));
+    let name = mail_benches::rep_name;
+    for rep in 1..=mail_benches::reps() {
+        let mut group = c.benchmark_group("pop3_command");
+        for (row, line) in ONE_COMMANDS {
+            group.bench_function(name(row, "ours", rep), |b| {
+                b.iter(|| ours_one(std::hint::black_box(line)))
+            });
+            group.bench_function(name(row, "pop3-codec_0.3", rep), |b| {
+                b.iter(|| theirs_one(std::hint::black_box(line)))
+            });
+        }
+        group.bench_function(name("session10", "ours", rep), |b| {
+            b.iter(|| ours_session(std::hint::black_box(SESSION)))
+        });
+        group.bench_function(name("session10", "pop3-codec_0.3", rep), |b| {
+            b.iter(|| theirs_session(std::hint::black_box(SESSION)))
+        });
+        group.finish();
+        let mut group = c.benchmark_group("pop3_response");
+        group.bench_function(name("STAT", "ours", rep), |b| {
+            b.iter(|| ours_stat(std::hint::black_box(STAT_ANSWER)))
+        });
+        group.bench_function(name("STAT", "pop3-codec_0.3", rep), |b| {
+            b.iter(|| theirs_stat(std::hint::black_box(STAT_ANSWER)))
+        });
+        group.finish();
+    }
+}
+
 fn pop3(c: &mut Criterion) {
     let commands = command_stream();
     let ours = ours_commands(&commands);
@@ -259,5 +403,36 @@ fn pop3(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, pop3);
-criterion_main!(benches);
+criterion_group!(benches, issue18_rows, pop3);
+
+/// `MAIL_BENCH_ROW=<row>/ours` or `<row>/pop3-codec_0.3` (rows USER, RETR, session10, STAT)
+/// with `MAIL_BENCH_ITERS`: the row run that many times, for callgrind (see
+/// `mail_benches::count_request`).
+fn main() {
+    use std::hint::black_box;
+    if let Some((row, iters)) = mail_benches::count_request() {
+        let (name, side) = row.split_once('/').expect("<row>/<side>");
+        let ours = side == "ours";
+        match name {
+            "session10" if ours => mail_benches::repeat(iters, || ours_session(black_box(SESSION))),
+            "session10" => mail_benches::repeat(iters, || theirs_session(black_box(SESSION))),
+            "STAT" if ours => mail_benches::repeat(iters, || ours_stat(black_box(STAT_ANSWER))),
+            "STAT" => mail_benches::repeat(iters, || theirs_stat(black_box(STAT_ANSWER))),
+            _ => {
+                let line = ONE_COMMANDS
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .expect("a row")
+                    .1;
+                if ours {
+                    mail_benches::repeat(iters, || ours_one(black_box(line)));
+                } else {
+                    mail_benches::repeat(iters, || theirs_one(black_box(line)));
+                }
+            }
+        }
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

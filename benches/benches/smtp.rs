@@ -6,7 +6,10 @@
 //! (b) a single-line reply and an 11-line EHLO reply (ours: parse plus typed capabilities
 //!     against Stalwart's `EhloResponse`; parse plus every line against lettre).
 //!
-//! Run: `cargo bench -p mail-benches --bench smtp -- --warm-up-time 1 --measurement-time 3`
+//! The BDAT and AUTH inputs are those of the independent side-by-side run (issue 18).
+//!
+//! Run: `cargo bench -p mail-benches --bench smtp -- --warm-up-time 1 --measurement-time 3`, and
+//! the same with `--profile bench-tuned` (thin LTO, one codegen unit).
 
 #![allow(
     missing_docs,
@@ -19,8 +22,8 @@
 use std::hint::black_box;
 use std::str::FromStr;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use smtp_proto::Capabilities;
+use criterion::{Criterion, Throughput, criterion_group};
+use smtp_proto::{Capabilities, Command};
 use smtp_proto::{Parsed, parse_command, parse_reply};
 use stalwart_smtp_proto::response::parser::ResponseReceiver;
 use stalwart_smtp_proto::{EhloResponse, Request};
@@ -32,7 +35,7 @@ const COMMANDS: [(&str, &[u8]); 17] = [
     ("MAIL", b"MAIL FROM:<sender.name@example.com> SIZE=123456 BODY=8BITMIME RET=HDRS ENVID=QQ314159\r\n"),
     ("RCPT", b"RCPT TO:<recipient@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;recipient@example.org\r\n"),
     ("DATA", b"DATA\r\n"),
-    ("BDAT", b"BDAT 65536 LAST\r\n"),
+    ("BDAT", b"BDAT 86016 LAST\r\n"),
     ("RSET", b"RSET\r\n"),
     ("VRFY", b"VRFY postmaster\r\n"),
     ("EXPN", b"EXPN staff-list\r\n"),
@@ -40,7 +43,10 @@ const COMMANDS: [(&str, &[u8]); 17] = [
     ("NOOP", b"NOOP\r\n"),
     ("QUIT", b"QUIT\r\n"),
     ("STARTTLS", b"STARTTLS\r\n"),
-    ("AUTH", b"AUTH PLAIN dGVzdAB0ZXN0ADEyMzQ=\r\n"),
+    (
+        "AUTH",
+        b"AUTH PLAIN AGFsaWNlQGV4YW1wbGUuY29tAGNvcnJlY3QgaG9yc2UgYmF0dGVyeSBzdGFwbGU=\r\n",
+    ),
     ("ETRN", b"ETRN example.org\r\n"),
     ("MAIL_null", b"MAIL FROM:<>\r\n"),
 ];
@@ -142,6 +148,51 @@ fn smtp(c: &mut Criterion) {
         assert_eq!(ours_command(line), verb);
         assert_eq!(stalwart_command(line), verb);
     }
+    // The arguments of the issue-18 rows agree too, not only the verbs.
+    let auth = COMMANDS.iter().find(|(n, _)| *n == "AUTH").unwrap().1;
+    match (
+        parse_command(auth),
+        Request::parse(&mut auth.iter()).unwrap(),
+    ) {
+        (
+            Ok(Parsed::Complete {
+                value:
+                    Command::Auth {
+                        mechanism,
+                        initial_response: Some(ir),
+                    },
+                ..
+            }),
+            Request::Auth {
+                mechanism: theirs,
+                initial_response,
+            },
+        ) => {
+            assert_eq!(
+                (&*mechanism, theirs),
+                ("PLAIN", stalwart_smtp_proto::AUTH_PLAIN)
+            );
+            assert_eq!(*ir, *initial_response);
+        }
+        other => panic!("AUTH: {other:?}"),
+    }
+    let bdat = COMMANDS.iter().find(|(n, _)| *n == "BDAT").unwrap().1;
+    match (
+        parse_command(bdat),
+        Request::parse(&mut bdat.iter()).unwrap(),
+    ) {
+        (
+            Ok(Parsed::Complete {
+                value: Command::Bdat { size, last },
+                ..
+            }),
+            Request::Bdat {
+                chunk_size,
+                is_last,
+            },
+        ) => assert_eq!((size, last), (chunk_size as u64, is_last)),
+        other => panic!("BDAT: {other:?}"),
+    }
     let buf = pipelined();
     assert_eq!(ours_pipelined(&buf), 50);
     assert_eq!(stalwart_pipelined(&buf), 50);
@@ -161,14 +212,16 @@ fn smtp(c: &mut Criterion) {
     assert_eq!(caps.domain, "mx.example.com");
 
     let mut group = c.benchmark_group("smtp_command");
-    for (name, line) in COMMANDS {
-        group.throughput(Throughput::Bytes(line.len() as u64));
-        group.bench_function(format!("{name}/ours"), |b| {
-            b.iter(|| ours_command(black_box(line)))
-        });
-        group.bench_function(format!("{name}/smtp-proto_0.2.5"), |b| {
-            b.iter(|| stalwart_command(black_box(line)))
-        });
+    for rep in 1..=mail_benches::reps() {
+        for (name, line) in COMMANDS {
+            group.throughput(Throughput::Bytes(line.len() as u64));
+            group.bench_function(mail_benches::rep_name(name, "ours", rep), |b| {
+                b.iter(|| ours_command(black_box(line)))
+            });
+            group.bench_function(mail_benches::rep_name(name, "smtp-proto_0.2.5", rep), |b| {
+                b.iter(|| stalwart_command(black_box(line)))
+            });
+        }
     }
     group.throughput(Throughput::Bytes(buf.len() as u64));
     group.bench_function("pipelined50/ours", |b| {
@@ -201,4 +254,23 @@ fn smtp(c: &mut Criterion) {
 }
 
 criterion_group!(benches, smtp);
-criterion_main!(benches);
+
+/// `MAIL_BENCH_ROW=<command>/ours` or `<command>/smtp-proto_0.2.5` with `MAIL_BENCH_ITERS`:
+/// the row's parse run that many times, for callgrind (see `mail_benches::count_request`).
+fn main() {
+    if let Some((row, iters)) = mail_benches::count_request() {
+        let (name, side) = row.split_once('/').expect("<command>/<side>");
+        let line = COMMANDS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .expect("a command row")
+            .1;
+        match side {
+            "ours" => mail_benches::repeat(iters, || ours_command(black_box(line))),
+            _ => mail_benches::repeat(iters, || stalwart_command(black_box(line))),
+        }
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -45,3 +45,43 @@ pub fn stuffed(body: &[u8]) -> Vec<u8> {
     out.extend_from_slice(b".\r\n");
     out
 }
+
+/// The instruction-count mode of the bench binaries, for `valgrind --tool=callgrind`: with
+/// `MAIL_BENCH_ROW=<row>` and `MAIL_BENCH_ITERS=<n>` set, a bench binary runs that row's
+/// function `n` times and exits, without criterion. The cost of one iteration is the
+/// difference between the totals of two runs (say n = 100,000 and n = 0) divided by the
+/// difference in n: what the process does around the row cancels.
+pub fn count_request() -> Option<(String, u64)> {
+    let row = std::env::var("MAIL_BENCH_ROW").ok()?;
+    let iters = std::env::var("MAIL_BENCH_ITERS").ok()?.parse().ok()?;
+    Some((row, iters))
+}
+
+/// Runs `f` `iters` times, each result through `black_box`.
+pub fn repeat<T>(iters: u64, mut f: impl FnMut() -> T) {
+    for _ in 0..iters {
+        std::hint::black_box(f());
+    }
+}
+
+/// How many times each row is registered in one criterion run, ours and the peer's in turn
+/// (`MAIL_BENCH_REPS`, 1 to 20, default 1): with 5, a run times ours, the peer, ours, the peer
+/// ... five times over, so a burst of load on the shared machine falls on one repetition of
+/// one side instead of on every sample of it, and the ratio is taken per repetition.
+pub fn reps() -> usize {
+    std::env::var("MAIL_BENCH_REPS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+        .clamp(1, 20)
+}
+
+/// The criterion name of one side of a row in repetition `rep` (1-based): `row/side`, with
+/// `/rep` added when rows are repeated.
+pub fn rep_name(row: &str, side: &str, rep: usize) -> String {
+    if reps() == 1 {
+        format!("{row}/{side}")
+    } else {
+        format!("{row}/{side}/{rep}")
+    }
+}

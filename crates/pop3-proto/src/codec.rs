@@ -7,10 +7,15 @@
 //!
 //! Grammar: RFC 1939 sections 3-9, RFC 2449 sections 3-8, RFC 2595 section 4, RFC 5034
 //! sections 4-5, RFC 6856 sections 2-5.
+//!
+//! Over 1,200 lines: one grammar's parsers and encoders, kept in one file so that each encoder
+//! sits beside the parser it must round-trip with.
 
 use std::borrow::Cow;
 
 use bytes::BufMut;
+use proto_core::swar::{self, find_byte};
+use proto_core::{BareLineEnding, LineError, LineFramer};
 use sasl_proto::Mechanism;
 
 use crate::error::{EncodeError, ParseError, ParseErrorKind};
@@ -71,34 +76,47 @@ impl ResponseContext {
 
 /// Finds the line at the front of `input`: `(content_end, consumed)`.
 ///
-/// `strict`: only CRLF ends a line (a bare LF is an error); otherwise a bare LF ends it too.
+/// The machines' framer finds it ([`LineFramer::find_line`], the search its `poll_line` makes),
+/// so that the codec, its benchmarks and its fuzz targets frame lines as the client and server
+/// do. `strict` (commands, as the server reads them): only CRLF ends a line, and a bare LF or a
+/// bare CR is an error; otherwise (responses, as the client reads them) a bare LF ends a line
+/// too and a CR before an LF is dropped.
+#[inline(always)]
 fn find_line(
     input: &[u8],
     limit: usize,
     strict: bool,
 ) -> Result<Option<(usize, usize)>, ParseError> {
-    let window = input.get(..limit.min(input.len())).unwrap_or(input);
-    match memchr::memchr(b'\n', window) {
-        Some(lf) => {
-            let cr = lf > 0 && input.get(lf - 1) == Some(&b'\r');
-            if cr {
-                Ok(Some((lf - 1, lf + 1)))
-            } else if strict {
-                Err(ParseError::new(ParseErrorKind::BareLf, input, lf))
-            } else {
-                Ok(Some((lf, lf + 1)))
-            }
+    let endings = if strict {
+        BareLineEnding::Reject
+    } else {
+        BareLineEnding::Accept
+    };
+    let error = match LineFramer::new(limit, endings).find_line(input) {
+        None => return Ok(None),
+        Some(Ok(found)) => return Ok(Some(found)),
+        Some(Err(error)) => error,
+    };
+    Err(match error {
+        LineError::TooLong { limit, .. } => {
+            ParseError::new(ParseErrorKind::TooLong { limit }, input, limit)
         }
-        None if input.len() >= limit => Err(ParseError::new(
-            ParseErrorKind::TooLong { limit },
-            input,
-            limit,
-        )),
-        None => Ok(None),
-    }
+        LineError::BareLf { at } => ParseError::new(ParseErrorKind::BareLf, input, at),
+        LineError::BareCr { at } => ParseError::new(ParseErrorKind::ControlOctet, input, at),
+        // A refusal added to the framer later: an octet of the line it cannot end with.
+        _ => ParseError::new(ParseErrorKind::ControlOctet, input, 0),
+    })
 }
 
+#[inline]
 fn check_line_octets(line: &[u8]) -> Result<(), ParseError> {
+    // Eight octets at a time first: command lines are short and almost always free of every
+    // control octet (CR, LF and NUL among them), which one test per word tells.
+    let (words, tail) = swar::words(line);
+    let controls = words.fold(0, |acc, w| acc | swar::bytes_below(w, 0x20));
+    if controls == 0 && tail.iter().all(|&b| b >= 0x20) {
+        return Ok(());
+    }
     match line.iter().position(|&b| matches!(b, b'\r' | b'\n' | 0)) {
         Some(at) => Err(ParseError::new(ParseErrorKind::ControlOctet, line, at)),
         None => Ok(()),
@@ -110,11 +128,13 @@ fn check_line_octets(line: &[u8]) -> Result<(), ParseError> {
 
 /// Parses one command line from the front of `input` with the default limits (255 octets,
 /// RFC 2449 section 4). Only CRLF ends it.
+#[inline]
 pub fn parse_command(input: &[u8]) -> Result<Parsed<Command<'_>>, ParseError> {
     parse_command_with(input, &Limits::default())
 }
 
 /// [`parse_command`] with the command line limit of `limits`.
+#[inline]
 pub fn parse_command_with<'a>(
     input: &'a [u8],
     limits: &Limits,
@@ -131,24 +151,26 @@ pub fn parse_command_with<'a>(
 ///
 /// Keywords are case-insensitive. Arguments are separated by single spaces; trailing spaces
 /// are tolerated except after PASS, whose argument is the rest of the line.
+#[inline]
 pub fn parse_command_line(line: &[u8]) -> Result<Command<'_>, ParseError> {
     check_line_octets(line)?;
-    let (keyword, rest_at) = match memchr::memchr(b' ', line) {
+    let (keyword, rest_at) = match find_byte(b' ', line) {
         Some(sp) => (line.get(..sp).unwrap_or_default(), Some(sp + 1)),
         None => (line, None),
     };
-    let mut upper = [0u8; 4];
+    // The keyword in upper case, a three-letter one ended by a zero (no NUL is left in a
+    // line here): matched as one four-octet value.
+    let mut keyword4 = [0u8; 4];
     if !(3..=4).contains(&keyword.len()) {
         return Err(ParseError::new(ParseErrorKind::UnknownCommand, line, 0));
     }
-    for (u, k) in upper.iter_mut().zip(keyword) {
+    for (u, k) in keyword4.iter_mut().zip(keyword) {
         *u = k.to_ascii_uppercase();
     }
-    let keyword = upper.get(..keyword.len()).unwrap_or_default();
     let rest_at = rest_at.unwrap_or(line.len());
     let rest = line.get(rest_at..).unwrap_or_default();
 
-    if keyword == b"PASS" {
+    if keyword4 == *b"PASS" {
         if rest_at >= line.len() {
             return Err(ParseError::new(
                 ParseErrorKind::MissingArgument,
@@ -161,7 +183,7 @@ pub fn parse_command_line(line: &[u8]) -> Result<Command<'_>, ParseError> {
     }
 
     let args = Args::new(line, rest_at, rest)?;
-    let command = match keyword {
+    let command = match &keyword4 {
         b"USER" => {
             let [name] = args.exact::<1>()?;
             Command::User(Cow::Borrowed(utf8(name.1, line, name.0)?))
@@ -191,7 +213,7 @@ pub fn parse_command_line(line: &[u8]) -> Result<Command<'_>, ParseError> {
             let [n] = args.exact::<1>()?;
             Command::Dele(msg_number(n, line)?)
         }
-        b"TOP" => {
+        b"TOP\0" => {
             let [n, lines] = args.exact::<2>()?;
             Command::Top {
                 msg: msg_number(n, line)?,
@@ -236,7 +258,18 @@ struct Args<'a> {
 }
 
 impl<'a> Args<'a> {
+    #[inline]
     fn new(line: &'a [u8], rest_at: usize, rest: &'a [u8]) -> Result<Self, ParseError> {
+        let mut buf: [(usize, &'a [u8]); 3] = [(0, &[]); 3];
+        // The commonest shapes first: no argument, or one without spaces around it.
+        match rest {
+            [] => return Ok(Self { line, buf, len: 0 }),
+            [.., last] if !matches!(last, b' ' | b'\t') && find_byte(b' ', rest).is_none() => {
+                let buf = [(rest_at, rest), (0, &[][..]), (0, &[][..])];
+                return Ok(Self { line, buf, len: 1 });
+            }
+            _ => {}
+        }
         // Trailing spaces (and tabs) are tolerated: some clients send them.
         let trimmed_len = rest.len()
             - rest
@@ -245,7 +278,6 @@ impl<'a> Args<'a> {
                 .take_while(|&&b| b == b' ' || b == b'\t')
                 .count();
         let rest = rest.get(..trimmed_len).unwrap_or_default();
-        let mut buf: [(usize, &'a [u8]); 3] = [(0, &[]); 3];
         let mut len = 0;
         if !rest.is_empty() {
             let mut at = rest_at;
@@ -280,6 +312,7 @@ impl<'a> Args<'a> {
         }
     }
 
+    #[inline]
     fn exact<const N: usize>(&self) -> Result<[(usize, &'a [u8]); N], ParseError> {
         if let Some((at, _)) = self.items().get(N) {
             return Err(ParseError::new(
@@ -306,17 +339,45 @@ impl<'a> Args<'a> {
     }
 }
 
+#[inline]
 fn utf8<'a>(bytes: &'a [u8], line: &[u8], at: usize) -> Result<&'a str, ParseError> {
     std::str::from_utf8(bytes)
         .map_err(|e| ParseError::new(ParseErrorKind::NotUtf8, line, at + e.valid_up_to()))
 }
 
+/// The number the digits at the front of `bytes` spell and how many there are: the value is
+/// `None` for no digits, more than 20 or an overflow, as [`digits_u64`] answers.
+fn leading_number(bytes: &[u8]) -> (Option<u64>, usize) {
+    let mut n: u64 = 0;
+    let mut len = 0;
+    for &b in bytes {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            break;
+        }
+        n = n.wrapping_mul(10).wrapping_add(u64::from(digit));
+        len += 1;
+    }
+    // Up to 19 digits cannot overflow; longer runs take the checked reading.
+    let value = match len {
+        0 => None,
+        1..=19 => Some(n),
+        _ => digits_u64(bytes.get(..len).unwrap_or_default()),
+    };
+    (value, len)
+}
+
 fn digits_u64(bytes: &[u8]) -> Option<u64> {
-    if bytes.is_empty() || bytes.len() > 20 || !bytes.iter().all(u8::is_ascii_digit) {
+    if bytes.is_empty() || bytes.len() > 20 {
         return None;
     }
-    bytes.iter().try_fold(0u64, |acc, &d| {
-        acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    // One pass: a non-digit or an overflow ends it.
+    bytes.iter().try_fold(0u64, |acc, &b| {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        acc.checked_mul(10)?.checked_add(u64::from(digit))
     })
 }
 
@@ -445,6 +506,7 @@ pub fn encode_command_with(
 ///
 /// The status is matched case-insensitively. A `[` that does not open a well-formed code
 /// (RFC 2449 section 3, `resp-code`) is kept as text.
+#[inline]
 pub fn parse_status_line(line: &[u8]) -> Result<StatusLine<'_>, ParseError> {
     let (status, after) = if starts_with_ci(line, b"+OK") {
         (Status::Ok, 3)
@@ -521,18 +583,49 @@ pub fn find_timestamp(text: &[u8]) -> Option<Timestamp<'_>> {
 
 /// Parses `nn mm` at the start of a STAT answer's text (RFC 1939 section 5, "drop listing").
 pub fn parse_stat_text(text: &[u8]) -> Result<(u32, u64), ParseError> {
-    let mut parts = text.splitn(3, |&b| b == b' ');
-    let count_field = parts.next().unwrap_or_default();
-    let size_at = count_field.len() + 1;
-    let size = parts
-        .next()
-        .ok_or_else(|| ParseError::new(ParseErrorKind::BadListing, text, count_field.len()))?;
+    stat_fields(text).map(|(count, size, _)| (count, size))
+}
+
+/// The two numbers of a STAT answer's text and the text after them (one space dropped).
+#[inline]
+fn stat_fields(text: &[u8]) -> Result<(u32, u64, &[u8]), ParseError> {
+    // The usual answer in one pass: digits, a space, digits, then the end or a space.
+    let (count, count_len) = leading_number(text);
+    if let (Some(count), Some(b' ')) = (count, text.get(count_len)) {
+        let after = text.get(count_len + 1..).unwrap_or_default();
+        let (size, size_len) = leading_number(after);
+        let rest = match after.get(size_len) {
+            None => Some(&[][..]),
+            Some(b' ') => after.get(size_len + 1..),
+            Some(_) => None,
+        };
+        if let (Ok(count), Some(size), Some(rest)) = (u32::try_from(count), size, rest) {
+            return Ok((count, size, rest));
+        }
+    }
+    // Anything else: field by field, for the error's offset.
+    let Some(sp) = find_byte(b' ', text) else {
+        return Err(ParseError::new(
+            ParseErrorKind::BadListing,
+            text,
+            text.len(),
+        ));
+    };
+    let count_field = text.get(..sp).unwrap_or_default();
+    let after = text.get(sp + 1..).unwrap_or_default();
+    let (size_field, rest) = match find_byte(b' ', after) {
+        Some(j) => (
+            after.get(..j).unwrap_or_default(),
+            after.get(j + 1..).unwrap_or_default(),
+        ),
+        None => (after, &[][..]),
+    };
     let count = digits_u64(count_field)
         .and_then(|n| u32::try_from(n).ok())
         .ok_or_else(|| ParseError::new(ParseErrorKind::BadListing, text, 0))?;
-    let size = digits_u64(size)
-        .ok_or_else(|| ParseError::new(ParseErrorKind::BadListing, text, size_at))?;
-    Ok((count, size))
+    let size = digits_u64(size_field)
+        .ok_or_else(|| ParseError::new(ParseErrorKind::BadListing, text, sp + 1))?;
+    Ok((count, size, rest))
 }
 
 /// Parses a scan listing `msg size [more]` (LIST, RFC 1939 section 5).
@@ -698,6 +791,7 @@ pub fn parse_continuation(line: &[u8]) -> Option<&[u8]> {
 /// Parses a whole response to the command of `context` with the default limits. Listings
 /// are read to their terminating line; for RETR and TOP only the status line is read (the
 /// body follows, see [`Response::BodyFollows`]). Bare LF line ends are tolerated.
+#[inline]
 pub fn parse_response(
     context: ResponseContext,
     input: &[u8],
@@ -706,6 +800,7 @@ pub fn parse_response(
 }
 
 /// [`parse_response`] with explicit limits.
+#[inline]
 pub fn parse_response_with<'a>(
     context: ResponseContext,
     input: &'a [u8],
@@ -757,9 +852,12 @@ pub fn parse_response_with<'a>(
         }
         ResponseContext::Body => Response::BodyFollows(status),
         ResponseContext::Stat => {
-            let (count, size) = parse_stat_text(text).map_err(|e| e.shifted(text_at))?;
+            let (count, size, rest) = stat_fields(text).map_err(|e| e.shifted(text_at))?;
             Response::Stat {
-                line: after_fields(status, text, 2),
+                line: StatusLine {
+                    text: Cow::Borrowed(rest),
+                    ..status
+                },
                 count,
                 size,
             }
@@ -780,6 +878,28 @@ pub fn parse_response_with<'a>(
                 entry,
             }
         }
+        ResponseContext::List(None)
+        | ResponseContext::Uidl(None)
+        | ResponseContext::Capa
+        | ResponseContext::LangList
+        | ResponseContext::AuthList => {
+            return listing_response(context, status, input, consumed, limits);
+        }
+    };
+    Ok(Parsed::Complete { value, consumed })
+}
+
+/// The listing answers of [`parse_response_with`], after their `+OK` line: kept out of it so
+/// that the single-line answers (the common case) stay a small function.
+#[inline(never)]
+fn listing_response<'a>(
+    context: ResponseContext,
+    status: StatusLine<'a>,
+    input: &'a [u8],
+    consumed: usize,
+    limits: &Limits,
+) -> Result<Parsed<Response<'a>>, ParseError> {
+    let value = match context {
         ResponseContext::List(None) => {
             let rest = input.get(consumed..).unwrap_or_default();
             let Some((entries, n)) = listing(rest, limits, consumed, parse_list_entry)? else {
@@ -846,6 +966,8 @@ pub fn parse_response_with<'a>(
                 consumed: consumed + n,
             });
         }
+        // Single-line answers never come here.
+        _ => Response::Status(status),
     };
     Ok(Parsed::Complete { value, consumed })
 }

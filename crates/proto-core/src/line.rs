@@ -354,6 +354,30 @@ impl LineFramer {
         }
     }
 
+    /// The line at the front of `input`, found as [`poll_line`](Self::poll_line) finds it but
+    /// without taking it: `(content_end, consumed)`, an error for a refused line end or for a
+    /// line that cannot end within the limit (`seen` is then `input.len()`), or `None` while
+    /// more input is needed. For the stateless codecs, so that they frame a slice exactly as
+    /// the machines frame their buffers. Any partial scan of `poll_line` is not used.
+    #[inline]
+    pub fn find_line(&self, input: &[u8]) -> Option<Result<(usize, usize), LineError>> {
+        let fresh = Self {
+            scanned: 0,
+            ..self.clone()
+        };
+        match fresh.find(input) {
+            Found::Line { content, consumed } => Some(Ok((content, consumed))),
+            Found::Refused { error, .. } | Found::RefusedThenSkip { error, .. } => Some(Err(error)),
+            Found::Incomplete { cr_last, .. } => {
+                let may_fit = cr_last && input.len() == self.max_len;
+                (input.len() >= self.max_len && !may_fit).then_some(Err(LineError::TooLong {
+                    limit: self.max_len,
+                    seen: input.len(),
+                }))
+            }
+        }
+    }
+
     /// Drops bytes up to and including the next LF. Returns how the skip ended, or `None`
     /// (with the buffer emptied) while the line goes on.
     fn skip_line(&mut self, buf: &mut BytesMut, skip: Skip) -> Option<Skip> {
@@ -383,13 +407,14 @@ impl LineFramer {
         }
     }
 
+    #[inline]
     fn find(&self, buf: &[u8]) -> Found {
         // A line end is valid only if its last octet lies within the limit.
         let window = buf.get(..self.max_len.min(buf.len())).unwrap_or(buf);
         let start = self.scanned.min(window.len());
         let rest = window.get(start..).unwrap_or_default();
         match self.endings {
-            BareLineEnding::Accept => match memchr::memchr(b'\n', rest) {
+            BareLineEnding::Accept => match crate::swar::find_byte(b'\n', rest) {
                 Some(i) => {
                     let lf = start + i;
                     let content = if lf > 0 && buf.get(lf - 1) == Some(&b'\r') {
@@ -413,9 +438,10 @@ impl LineFramer {
         }
     }
 
+    #[inline]
     fn find_strict(&self, buf: &[u8], window: &[u8], start: usize) -> Found {
         let rest = window.get(start..).unwrap_or_default();
-        let Some(i) = memchr::memchr2(b'\r', b'\n', rest) else {
+        let Some(i) = find_cr_or_lf(rest) else {
             return Found::Incomplete {
                 scanned: window.len(),
                 cr_last: false,
@@ -468,6 +494,27 @@ impl LineFramer {
                 cr_last: normalize,
             },
         }
+    }
+}
+
+/// The first CR or LF in `s`. Lines are short, and memchr's setup costs more than scanning a
+/// few words (as in [`crate::swar::find_byte`]): the first 128 octets eight at a time, the
+/// rest with memchr2.
+#[inline]
+fn find_cr_or_lf(s: &[u8]) -> Option<usize> {
+    use crate::swar::{first, splat, words, zero_bytes};
+    let (head, tail) = s.split_at(s.len().min(128));
+    let (head_words, rest) = words(head);
+    for (n, word) in head_words.enumerate() {
+        let found = zero_bytes(word ^ splat(b'\r')) | zero_bytes(word ^ splat(b'\n'));
+        if found != 0 {
+            return Some(n * 8 + first(found));
+        }
+    }
+    let rest_at = head.len() - rest.len();
+    match rest.iter().position(|&b| b == b'\r' || b == b'\n') {
+        Some(i) => Some(rest_at + i),
+        None => memchr::memchr2(b'\r', b'\n', tail).map(|i| head.len() + i),
     }
 }
 
@@ -805,6 +852,31 @@ mod tests {
         );
     }
 
+    #[test]
+    fn find_line_frames_a_slice_as_poll_line_does() {
+        let reject = LineFramer::new(10, BareLineEnding::Reject);
+        assert_eq!(reject.find_line(b"QUIT\r\nNOOP"), Some(Ok((4, 6))));
+        assert_eq!(reject.find_line(b"QUIT\r"), None);
+        assert_eq!(
+            reject.find_line(b"QU\nIT"),
+            Some(Err(LineError::BareLf { at: 2 }))
+        );
+        assert_eq!(
+            reject.find_line(b"Q\rUIT\r\n"),
+            Some(Err(LineError::BareCr { at: 1 }))
+        );
+        assert_eq!(
+            reject.find_line(b"0123456789"),
+            Some(Err(LineError::TooLong {
+                limit: 10,
+                seen: 10
+            }))
+        );
+        let accept = LineFramer::new(10, BareLineEnding::Accept);
+        assert_eq!(accept.find_line(b"+OK\nx"), Some(Ok((3, 4))));
+        assert_eq!(accept.find_line(b"+OK\r\n"), Some(Ok((3, 5))));
+    }
+
     proptest::proptest! {
         #[test]
         fn any_split_gives_the_same_frames(
@@ -834,6 +906,20 @@ mod tests {
                 }
             }
             proptest::prop_assert_eq!(whole, split);
+        }
+
+        #[test]
+        fn cr_or_lf_search_agrees_with_memchr2(
+            s in proptest::collection::vec(
+                proptest::sample::select(vec![b'a', b'\r', b'\n', 0x8d, 0x8a, 0]),
+                0..300,
+            ),
+            clean_prefix in 0usize..200,
+        ) {
+            // Mostly clean lines, as on the wire: the octet found is often far in.
+            let mut line = vec![b'x'; clean_prefix];
+            line.extend_from_slice(&s);
+            proptest::prop_assert_eq!(find_cr_or_lf(&line), memchr::memchr2(b'\r', b'\n', &line));
         }
     }
 }

@@ -4,6 +4,10 @@
 //!
 //! Grammar: RFC 5321 4.1 (commands, paths), 4.2 (replies); parameters of RFC 1870, 6152,
 //! 3030, 3461, 4954, 6531, 8689, 6710, 2852, 4865, 7293.
+//!
+//! Over 1,200 lines: one grammar's parsers and encoders, kept in one file so that each encoder
+//! sits beside the parser it must round-trip with, and the short paths beside the general
+//! path they must agree with.
 
 use proto_core::swar::find_byte;
 use std::borrow::Cow;
@@ -39,6 +43,9 @@ pub fn parse_command_with<'a>(
     input: &'a [u8],
     limits: &Limits,
 ) -> Result<Parsed<Command<'a>>, ParseError> {
+    if let Some(parsed) = short_command(input) {
+        return Ok(parsed);
+    }
     let Some(lf) = find_byte(b'\n', input) else {
         return Ok(Parsed::Incomplete);
     };
@@ -51,6 +58,55 @@ pub fn parse_command_with<'a>(
         value,
         consumed: lf + 1,
     })
+}
+
+/// The commonest short commands read straight from the front of the input, without the
+/// searches for the line end and the space: a verb alone (`QUIT`, `DATA`, `RSET`, `NOOP`,
+/// `HELP`), `STARTTLS`, and `BDAT` with its size. Each answer is the one the general path
+/// gives for the same input; anything else (other commands, other spellings, errors) is
+/// `None` and takes the general path.
+#[inline(always)]
+fn short_command(input: &[u8]) -> Option<Parsed<Command<'_>>> {
+    let complete = |value, consumed| Some(Parsed::Complete { value, consumed });
+    match input {
+        [a, b, c, d, b'\r', b'\n', ..] => {
+            let value = match &verb_code(&[*a, *b, *c, *d]) {
+                b"DATA" => Command::Data,
+                b"QUIT" => Command::Quit,
+                b"RSET" => Command::Rset,
+                b"NOOP" => Command::Noop(None),
+                b"HELP" => Command::Help(None),
+                _ => return None,
+            };
+            complete(value, 6)
+        }
+        _ if input
+            .get(..10)
+            .is_some_and(|v| v.eq_ignore_ascii_case(b"STARTTLS\r\n")) =>
+        {
+            complete(Command::StartTls, 10)
+        }
+        [v, d, a, t, b' ', rest @ ..] if verb_code(&[*v, *d, *a, *t]) == *b"BDAT" => {
+            // 1 to 20 digits (as `parse_u64_bytes` takes), then CRLF or " LAST" CRLF.
+            let digits = rest
+                .iter()
+                .take(21)
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            let size = parse_u64_bytes(rest.get(..digits)?)?;
+            let (last, end) = match rest.get(digits..)? {
+                [b'\r', b'\n', ..] => (false, 2),
+                [b' ', l, a, s, t, b'\r', b'\n', ..]
+                    if verb_code(&[*l, *a, *s, *t]) == *b"LAST" =>
+                {
+                    (true, 7)
+                }
+                _ => return None,
+            };
+            complete(Command::Bdat { size, last }, 5 + digits + end)
+        }
+        _ => None,
+    }
 }
 
 /// Parses a command line given without its CRLF.
@@ -113,6 +169,13 @@ fn parse_line<'a>(line: &'a [u8], limits: &Limits) -> Result<Command<'a>, ParseE
         _ if space.is_none() && line.eq_ignore_ascii_case(b"STARTTLS") => {
             return Ok(Command::StartTls);
         }
+        // A well-formed AUTH is ASCII: checked at the octet level, then made text. A
+        // malformed one takes the general path below, for its error.
+        (b"AUTH", Some(i)) => {
+            if let Some(command) = auth_ascii(line.get(i + 1..).unwrap_or_default()) {
+                return Ok(command);
+            }
+        }
         _ => {}
     }
     let text = match std::str::from_utf8(line) {
@@ -166,11 +229,11 @@ fn parse_line<'a>(line: &'a [u8], limits: &Limits) -> Result<Command<'a>, ParseE
                 Some((m, ir)) => (m, Some(ir)),
                 None => (a, None),
             };
-            if !is_mechanism(mechanism) {
+            if !is_mechanism_octets(mechanism.as_bytes()) {
                 return Err(bad(K::Syntax, vlen + 1));
             }
             if let Some(ir) = ir
-                && !is_base64_or_eq(ir)
+                && !is_base64_or_eq_octets(ir.as_bytes())
             {
                 return Err(bad(K::Syntax, vlen + 2 + mechanism.len()));
             }
@@ -289,20 +352,53 @@ fn hello_arg<'a>(arg: &'a str, line: &[u8], at: usize) -> Result<&'a str, ParseE
     }
 }
 
-fn is_mechanism(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 20
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+/// `AUTH`'s argument when it is well formed (a mechanism name, then optionally one space and
+/// a base64 initial response or "="): the command, as the general path makes it.
+#[inline(always)]
+fn auth_ascii(arg: &[u8]) -> Option<Command<'_>> {
+    let (mechanism, ir) = match find_byte(b' ', arg) {
+        Some(j) => (arg.get(..j)?, Some(arg.get(j + 1..)?)),
+        None => (arg, None),
+    };
+    if !is_mechanism_octets(mechanism) || !ir.is_none_or(is_base64_or_eq_octets) {
+        return None;
+    }
+    // ASCII, as just checked: the conversion does not fail.
+    let text = std::str::from_utf8(arg).ok()?;
+    let mechanism_len = mechanism.len();
+    let initial_response = match ir {
+        Some(_) => Some(Cow::Borrowed(text.get(mechanism_len + 1..)?)),
+        None => None,
+    };
+    Some(Command::Auth {
+        mechanism: Cow::Borrowed(text.get(..mechanism_len)?),
+        initial_response,
+    })
 }
 
-fn is_base64_or_eq(text: &str) -> bool {
-    text == "="
-        || (!text.is_empty()
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')))
+/// A SASL mechanism name (RFC 4422 3.1): 1 to 20 of upper-case letters, digits, "-" and "_"
+/// (lower case taken too). Tested octet by octet without an early exit, like the base64 below.
+fn is_mechanism_octets(name: &[u8]) -> bool {
+    let is_name = |b: u8| {
+        ((b | 0x20).wrapping_sub(b'a') < 26)
+            | (b.wrapping_sub(b'0') < 10)
+            | (b == b'-')
+            | (b == b'_')
+    };
+    (1..=20).contains(&name.len()) && name.iter().fold(true, |ok, &b| ok & is_name(b))
+}
+
+/// Base64 text or "=" (the empty initial response). Every octet is tested without an early
+/// exit, so that the loop is vectorised: initial responses are tens of octets.
+fn is_base64_or_eq_octets(text: &[u8]) -> bool {
+    let is_base64 = |b: u8| {
+        ((b | 0x20).wrapping_sub(b'a') < 26)
+            | (b.wrapping_sub(b'0') < 10)
+            | (b == b'+')
+            | (b == b'/')
+            | (b == b'=')
+    };
+    text == b"=" || (!text.is_empty() && text.iter().fold(true, |ok, &b| ok & is_base64(b)))
 }
 
 /// atext (RFC 5321 4.1.2, RFC 5322 3.2.3), plus every non-ASCII octet (RFC 6531).

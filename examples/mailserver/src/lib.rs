@@ -72,6 +72,8 @@ pub struct Context {
     pub throttle: throttle::LoginThrottle,
     /// Password hashing, off the async workers.
     pub hashing: offload::HashPool,
+    /// The hook of [`Hooks::maildrop_open`], if any.
+    pub maildrop_open: Option<MaildropHook>,
     /// The resolver for domains without a route, when `[relay] mx` is on.
     #[cfg(feature = "mx")]
     pub mx: Option<mx::MxResolver>,
@@ -195,11 +197,18 @@ fn server_tls(config: &Config) -> Result<(ServerTls, String), StartError> {
     Ok((tls, cert_pem))
 }
 
+/// A hook called with a user's name on the blocking path of a POP3 login (see
+/// [`Hooks::maildrop_open`]).
+pub type MaildropHook = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// What a server can be given besides its configuration (tests use it).
 #[derive(Default)]
 pub struct Hooks {
     /// Checks passwords instead of the users file's argon2 hashes.
     pub password_check: Option<Arc<dyn offload::PasswordCheck>>,
+    /// Called with the user's name, on the blocking path, before a POP3 login locks and lists
+    /// the maildrop: a test can hold it there as a slow disk or a held lock would.
+    pub maildrop_open: Option<MaildropHook>,
 }
 
 /// Starts every configured listener and the relay worker.
@@ -238,6 +247,7 @@ pub async fn start_with(
     let context = Arc::new(Context {
         throttle: throttle::LoginThrottle::new(config.login_throttle.clone()),
         hashing: offload::HashPool::new(config.limits.hash_workers, password_check),
+        maildrop_open: hooks.maildrop_open,
         config,
         users,
         queue,

@@ -209,6 +209,9 @@ pub async fn session(ctx: Arc<Context>, accepted: Accepted) {
 }
 
 fn open_maildrop(ctx: &Context, user: &str) -> Result<Maildrop, mailstore::Error> {
+    if let Some(hook) = &ctx.maildrop_open {
+        hook(user);
+    }
     let maildir = ctx.maildir(user)?;
     let lock = maildir.lock()?;
     let entries = maildir.list()?;

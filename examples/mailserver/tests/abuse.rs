@@ -215,6 +215,65 @@ fn send(reader: &mut BufReader<TcpStream>, bytes: &str) {
     reader.get_mut().write_all(bytes.as_bytes()).unwrap();
 }
 
+/// The blocking file work of a POP3 login (the maildrop's lock and listing) runs off the async
+/// workers: with more logins held inside the store than the runtime has workers, another
+/// connection is still served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_store_work_never_stalls_other_connections() {
+    let dir = temp_dir("store-blocking");
+    for i in 0..3 {
+        mailserver::users::set_password(&dir.join("users"), &format!("u{i}"), "pw", false).unwrap();
+    }
+    let mut config = config("example.net", &dir, any_port(), vec![], fast_retry(3600));
+    config.allow_plaintext_auth = true;
+    let gate = std::sync::Arc::new(Gate::default());
+    let held = gate.clone();
+    let hooks = mailserver::Hooks {
+        maildrop_open: Some(std::sync::Arc::new(move |_user: &str| {
+            mailserver::offload::PasswordCheck::check(&*held, "", "");
+        })),
+        ..Default::default()
+    };
+    let server = mailserver::start_with(config, None, hooks).await.unwrap();
+    let pop3 = server.addresses.pop3.unwrap();
+    let smtp = server.addresses.smtp.unwrap();
+    let check = gate.clone();
+    let (noop, logins) = tokio::task::spawn_blocking(move || {
+        let _open = OpenOnDrop(check.clone());
+        // Three logins, one more than the runtime's workers, each held inside the store.
+        let mut logins: Vec<_> = (0..3)
+            .map(|i| {
+                let mut client = connect(pop3);
+                assert!(read_line(&mut client).starts_with("+OK"));
+                send(&mut client, &format!("USER u{i}\r\nPASS pw\r\n"));
+                assert!(read_line(&mut client).starts_with("+OK"));
+                client
+            })
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while check.waiting() < 3 {
+            assert!(
+                Instant::now() < deadline,
+                "the logins never reached the store"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut other = connect(smtp);
+        assert!(read_line(&mut other).starts_with("220 "));
+        send(&mut other, "NOOP\r\n");
+        let noop = read_line(&mut other);
+        check.open();
+        let logins: Vec<String> = logins.iter_mut().map(read_line).collect();
+        (noop, logins)
+    })
+    .await
+    .unwrap();
+    assert!(noop.starts_with("250 "), "{noop:?}");
+    assert!(logins.iter().all(|l| l.starts_with("+OK")), "{logins:?}");
+    server.shutdown().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hashing_never_stalls_other_connections() {
     let dir = temp_dir("hashing");
@@ -224,6 +283,7 @@ async fn hashing_never_stalls_other_connections() {
     let gate = std::sync::Arc::new(Gate::default());
     let hooks = mailserver::Hooks {
         password_check: Some(gate.clone()),
+        ..Default::default()
     };
     let server = mailserver::start_with(config, None, hooks).await.unwrap();
     let pop3 = server.addresses.pop3.unwrap();

@@ -27,7 +27,7 @@ fn deliver(peers: &Peers, user: &User, tag: &str) -> (String, Vec<u8>) {
     let token = unique(tag);
     let sent = message(&user.address, &user.address, &token, DOTTED_BODY);
     let options = SubmitOptions::new(peers.endpoint("LMTP", TlsMode::Plain)).lmtp(true);
-    submit(&options, &user.address, &[&user.address], &sent[..], None).expect("LMTP delivery");
+    submit(&options, &user.address, [&user.address], &sent[..], None).expect("LMTP delivery");
     wait_for_message(peers, &user.maildir, &token, Duration::from_secs(5));
     (token, sent)
 }

@@ -33,6 +33,8 @@ pub use trace::{Collector, Direction, Side, Trace, TraceLine, TraceSink, Tracing
 #[cfg(feature = "pop3")]
 pub use pop3_proto::{self, LoginMethod};
 pub use proto_core;
+#[cfg(feature = "smtp")]
+pub use rfc5322;
 #[cfg(any(feature = "smtp", feature = "pop3"))]
 pub use sasl_proto::{self, Credentials};
 #[cfg(feature = "smtp")]

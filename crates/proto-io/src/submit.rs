@@ -172,8 +172,8 @@ pub fn submit<S: AsRef<str>>(
 /// MAIL FROM is its Sender or else its From mailbox, RCPT TO every mailbox of To, Cc and Bcc
 /// once; the message goes without Bcc ([`Outgoing::new`], or
 /// [`MessageBuilder::build_outgoing`](rfc5322::MessageBuilder::build_outgoing)). Set
-/// `message.envelope` for another envelope. 8-bit octets in the message add 8BITMIME (body) or
-/// SMTPUTF8 (header) to `options.info`.
+/// `message.envelope` for another envelope. 8-bit octets in the message add 8BITMIME, and
+/// SMTPUTF8 when they are in the header, to `options.info`.
 pub fn submit_message(
     options: &SubmitOptions,
     message: &Outgoing,
@@ -444,7 +444,7 @@ impl Paths {
     }
 }
 
-/// What `message` needs beyond `info`: 8BITMIME for 8-bit octets in the body, SMTPUTF8 for
+/// What `message` needs beyond `info`: 8BITMIME for any 8-bit octet, and SMTPUTF8 too for
 /// UTF-8 in the header (RFC 6531 section 3.3).
 fn declare(mut info: MessageDeclaration, message: &[u8]) -> MessageDeclaration {
     if message.is_ascii() {
@@ -453,9 +453,8 @@ fn declare(mut info: MessageDeclaration, message: &[u8]) -> MessageDeclaration {
     let header_end = memchr::memmem::find(message, b"\r\n\r\n")
         .or_else(|| memchr::memmem::find(message, b"\n\n"))
         .unwrap_or(message.len());
-    let (header, body) = message.split_at(header_end);
-    info.utf8 |= !header.is_ascii();
-    info.eight_bit |= !body.is_ascii();
+    info.eight_bit = true;
+    info.utf8 |= !message.get(..header_end).unwrap_or_default().is_ascii();
     info
 }
 

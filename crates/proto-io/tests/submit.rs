@@ -487,24 +487,31 @@ fn recipient_lists_take_any_iterable_of_strings() {
     );
 }
 
+/// A session as alice with a server that offers CHUNKING or not.
+fn session_with_chunking(
+    chunking: bool,
+) -> (thread::JoinHandle<Received>, proto_io::submit::Session) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut extensions = ServerConfig::default().extensions;
+    extensions.chunking = chunking;
+    extensions.binary_mime = chunking;
+    let server = serve_with(
+        listener,
+        ServerConfig::default().with_extensions(extensions),
+    );
+    let options = alice(port, TlsMode::StartTls, "secret");
+    let session = proto_io::submit::Session::connect(&options, None).unwrap();
+    (server, session)
+}
+
 /// Three messages over one connection (the test server accepts one): the second has no
 /// recipient the server takes, so RSET follows it and the third goes through. Over BDAT and
 /// over DATA.
 #[test]
 fn a_session_sends_several_messages_with_rset_after_a_failure() {
-    use proto_io::submit::Session;
     for chunking in [true, false] {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let mut extensions = ServerConfig::default().extensions;
-        extensions.chunking = chunking;
-        extensions.binary_mime = chunking;
-        let server = serve_with(
-            listener,
-            ServerConfig::default().with_extensions(extensions),
-        );
-        let mut session =
-            Session::connect(&alice(port, TlsMode::StartTls, "secret"), None).unwrap();
+        let (server, mut session) = session_with_chunking(chunking);
         let first = b"Subject: one\r\n\r\nfirst\r\n";
         let third = b"Subject: three\r\n\r\nthird\r\n";
         let report = session
@@ -583,4 +590,109 @@ async fn an_async_session_sends_two_messages_over_one_connection() {
         .await
         .unwrap();
     assert_eq!(got.messages, [MESSAGE.to_vec(), MESSAGE.to_vec()]);
+}
+
+/// A message whose reading fails after its first octets.
+struct Broken(bool);
+
+impl std::io::Read for Broken {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if std::mem::replace(&mut self.0, true) {
+            return Err(std::io::Error::other("disk gone"));
+        }
+        let part = b"Subject: cut\r\n\r\nthe first half";
+        buf[..part.len()].copy_from_slice(part);
+        Ok(part.len())
+    }
+}
+
+/// A body refused at its end (over the server's size limit) is followed by RSET and the next
+/// message goes through.
+#[test]
+fn a_session_goes_on_after_a_refused_body() {
+    use proto_io::submit::Session;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut limits = smtp_proto::Limits::default();
+    limits.max_message_size = 200;
+    let server = serve_with(listener, ServerConfig::default().with_limits(limits));
+    let mut session = Session::connect(&alice(port, TlsMode::StartTls, "secret"), None).unwrap();
+    let big = [MESSAGE, &[b'x'; 300][..], b"\r\n"].concat();
+    match session.submit("alice@example.org", ["bob@example.net"], big.as_slice()) {
+        Err(SubmitError::Refused { reply, .. }) => assert_eq!(reply.code().get(), 552),
+        other => panic!("unexpected {other:?}"),
+    }
+    let report = session
+        .submit("alice@example.org", ["bob@example.net"], MESSAGE)
+        .unwrap();
+    assert!(report.reply.unwrap().code().is_positive());
+    session.quit().unwrap();
+    let got = server.join().unwrap();
+    assert_eq!(got.resets, 1);
+    assert_eq!(got.messages.last().unwrap(), MESSAGE);
+}
+
+/// A message that cannot be read: over BDAT the transaction is reset and the session goes on
+/// (nothing was delivered); over DATA the body cannot be abandoned, so the connection is
+/// closed without its end (nothing delivered either) and the session refuses further use.
+#[test]
+fn an_unreadable_message_resets_bdat_and_closes_data() {
+    for chunking in [true, false] {
+        let (server, mut session) = session_with_chunking(chunking);
+        match session.submit("alice@example.org", ["bob@example.net"], Broken(false)) {
+            Err(SubmitError::Body(e)) => assert_eq!(e.to_string(), "disk gone"),
+            other => panic!("chunking {chunking}: {other:?}"),
+        }
+        let next = session.submit("alice@example.org", ["bob@example.net"], MESSAGE);
+        if chunking {
+            assert!(next.unwrap().reply.unwrap().code().is_positive());
+            session.quit().unwrap();
+        } else {
+            assert!(matches!(next, Err(SubmitError::Closed(None))), "{next:?}");
+            assert!(matches!(session.quit(), Err(SubmitError::Closed(None))));
+        }
+        let got = server.join().unwrap();
+        if chunking {
+            assert_eq!(got.resets, 1);
+            assert_eq!(got.messages, [MESSAGE.to_vec()]);
+        } else {
+            assert!(got.messages.is_empty(), "chunking {chunking}");
+        }
+    }
+}
+
+/// 8-bit octets in a message ask for 8BITMIME, and in its header for SMTPUTF8 too.
+#[test]
+fn submit_message_declares_what_the_message_needs() {
+    for (raw, utf8) in [
+        (
+            &b"From: a@example.org\r\nTo: b@example.net\r\n\r\ncaf\xc3\xa9\r\n"[..],
+            false,
+        ),
+        (
+            &b"From: a@example.org\r\nTo: b@example.net\r\nSubject: caf\xc3\xa9\r\n\r\nx\r\n"[..],
+            true,
+        ),
+    ] {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = serve_once(listener);
+        let collector = Collector::new();
+        let trace = Trace::new("alice", Arc::new(collector.clone()));
+        let outgoing = rfc5322::Outgoing::new(raw).unwrap();
+        proto_io::submit::submit_message(
+            &alice(port, TlsMode::StartTls, "secret"),
+            &outgoing,
+            Some(trace),
+        )
+        .unwrap();
+        assert_eq!(server.join().unwrap().messages, [raw.to_vec()]);
+        let mail = collector
+            .lines()
+            .into_iter()
+            .find(|l| l.text.starts_with("MAIL FROM"))
+            .unwrap();
+        assert!(mail.text.contains("BODY=8BITMIME"), "{}", mail.text);
+        assert_eq!(mail.text.contains("SMTPUTF8"), utf8, "{}", mail.text);
+    }
 }

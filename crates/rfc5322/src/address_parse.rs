@@ -122,6 +122,21 @@ mod tests {
         let m = Mailbox::parse("=?utf-8?q?J=C3=B6rg?= <jorg@example.com>").unwrap();
         assert_eq!(m.name.as_deref(), Some("Jörg"));
         assert_eq!(m.addr_spec(), "jorg@example.com");
+        // Periods in a name (RFC 5322 obs-phrase) are common enough to be no defect.
+        let m = Mailbox::parse("Joe Q. Public <john.q.public@example.com>").unwrap();
+        assert_eq!(m.name.as_deref(), Some("Joe Q. Public"));
+        let m = Mailbox::parse("Müller <m@exämple.de>").unwrap();
+        assert_eq!(
+            (m.name.as_deref(), &*m.domain),
+            (Some("Müller"), "exämple.de")
+        );
+        let m = Mailbox::parse("user@[192.0.2.1]").unwrap();
+        assert_eq!(m.domain, "[192.0.2.1]");
+        // Obsolete forms in the address itself are refused.
+        assert_eq!(
+            Mailbox::parse("\"a\".b@example.com"),
+            Err(AddressError::Syntax(DefectKind::ObsoleteSyntax))
+        );
         let m = Mailbox::parse("\"john smith\"@example.com").unwrap();
         assert_eq!(m.local_part, "john smith");
         assert_eq!(m.domain, "example.com");

@@ -191,6 +191,8 @@ impl Client {
         self.held.clear();
         self.sending = None;
         self.in_flight.clear();
+        // A STARTTLS or COMPRESS asked for and not yet taken is called off.
+        self.transport.clear();
         self.transport.push_back(TransportAction::Close);
     }
 
@@ -300,7 +302,13 @@ impl Machine for Client {
     }
 
     fn poll_transport(&mut self) -> Option<TransportAction> {
-        self.transport.pop_front()
+        let action = self.transport.pop_front();
+        if let Some(TransportAction::Compress(_)) = action {
+            // The driver wraps the streams now: what is written from here is compressed.
+            self.upgrading = None;
+            self.pump();
+        }
+        action
     }
 
     fn tls_established(&mut self, info: TlsInfo) {

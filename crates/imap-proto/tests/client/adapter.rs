@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use imap_proto::codec::{ParseOptions, Parsed, parse_command};
-use imap_proto::{Client, ClientConfig, ClientEvent, Data, Mailbox, Mode};
+use imap_proto::{Client, ClientConfig, ClientEvent, Data, FetchItem, Mailbox, Mode};
 use proto_core::testing::{Described, Scripted, Side, Transcript};
 use sasl_proto::Credentials;
 
@@ -35,8 +35,12 @@ pub fn run(text: &str, config: impl Fn() -> ClientConfig) {
     }
 }
 
-fn body_of(line: &str, mode: Mode) -> Result<imap_proto::CommandBody, String> {
-    let wire = Bytes::from(format!("X {line}\r\n"));
+/// The command `line` (escapes such as `\r\n` allowed, for literals) as the client's value.
+pub fn body_of(line: &str, mode: Mode) -> Result<imap_proto::CommandBody, String> {
+    let mut wire = b"X ".to_vec();
+    wire.extend(proto_core::testing::unescape(line)?);
+    wire.extend_from_slice(b"\r\n");
+    let wire = Bytes::from(wire);
     match parse_command(&wire, ParseOptions::strict(mode)) {
         Ok(Parsed::Complete { value, .. }) => Ok(value.body),
         other => Err(format!("cannot read command {line:?}: {other:?}")),
@@ -94,7 +98,10 @@ impl Scripted for ClientScript {
     }
 
     fn describe(&mut self, event: ClientEvent) -> Described {
-        Described::Line(describe(event))
+        match event {
+            ClientEvent::BodyChunk { data, .. } => Described::Chunk(data.to_vec()),
+            other => Described::Line(describe(other)),
+        }
     }
 }
 
@@ -145,10 +152,23 @@ pub fn describe(event: ClientEvent) -> String {
         ClientEvent::Idling { id } => format!("idling {id}"),
         ClientEvent::BodyWritable { id } => format!("writable {id}"),
         ClientEvent::FetchBodyStart { id, seq, item } => {
-            format!("body-start {id:?} {seq} {item:?}")
+            let size = match item {
+                Some(
+                    FetchItem::BodySection { data, .. }
+                    | FetchItem::Binary { data, .. }
+                    | FetchItem::Rfc822(data),
+                ) => format!("{data:?}"),
+                other => format!("{other:?}"),
+            };
+            format!(
+                "body-start {} {seq} {size}",
+                id.map(|i| i.to_string()).unwrap_or_default()
+            )
         }
         ClientEvent::BodyChunk { data, .. } => format!("chunk {}", text(&data)),
-        ClientEvent::BodyEnd { id } => format!("body-end {id:?}"),
+        ClientEvent::BodyEnd { id } => {
+            format!("body-end {}", id.map(|i| i.to_string()).unwrap_or_default())
+        }
         ClientEvent::Exists(n) => format!("exists {n}"),
         ClientEvent::Recent(n) => format!("recent {n}"),
         ClientEvent::Expunged(n) => format!("expunged {n}"),
@@ -161,5 +181,71 @@ pub fn describe(event: ClientEvent) -> String {
         ClientEvent::Bye(s) => format!("bye {}", text(&s.text)),
         ClientEvent::Closed => "closed".to_owned(),
         other => format!("{other:?}"),
+    }
+}
+
+/// A client driven by hand, for checks the transcript runner cannot make (what was sent
+/// exactly when, errors that depend on how input was cut).
+pub struct Harness {
+    pub client: Client,
+    pub now: Instant,
+}
+
+impl Harness {
+    /// A client that has read `greeting` (and, with capabilities in it, is ready).
+    pub fn new(config: ClientConfig, greeting: &str) -> Self {
+        let now = Instant::now();
+        let mut h = Self {
+            client: Client::new(config, now),
+            now,
+        };
+        h.feed(greeting);
+        h.events();
+        h
+    }
+
+    /// Hands the client `text` in one piece.
+    pub fn feed(&mut self, text: &str) {
+        use proto_core::Machine;
+        self.client.receive(text.as_bytes(), self.now);
+    }
+
+    /// What the client wrote since the last call.
+    pub fn out(&mut self) -> String {
+        use proto_core::Machine;
+        let out = String::from_utf8_lossy(self.client.transmit()).into_owned();
+        let n = out.len();
+        self.client.advance_transmit(n);
+        out
+    }
+
+    /// Every event (and fatal error) now, rendered.
+    pub fn events(&mut self) -> Vec<String> {
+        use proto_core::Machine;
+        let mut out = Vec::new();
+        while let Some(e) = self.client.poll_event() {
+            out.push(match e {
+                Ok(ClientEvent::BodyChunk { data, .. }) => format!("chunk {}", text(&data)),
+                Ok(event) => describe(event),
+                Err(error) => format!("error: {error}"),
+            });
+        }
+        out
+    }
+
+    /// The transport actions asked for, by name.
+    pub fn transport(&mut self) -> Vec<String> {
+        use proto_core::Machine;
+        let mut out = Vec::new();
+        while let Some(a) = self.client.poll_transport() {
+            out.push(format!("{a:?}"));
+        }
+        out
+    }
+
+    /// Sends the command written in `line`.
+    pub fn send(&mut self, line: &str) -> Result<proto_core::CommandId, imap_proto::UsageError> {
+        let body = body_of(line, self.client.mode()).unwrap();
+        self.client.send(body)
     }
 }

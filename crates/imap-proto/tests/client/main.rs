@@ -10,4 +10,5 @@
 )]
 
 mod adapter;
+mod direct;
 mod sessions;

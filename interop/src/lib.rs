@@ -583,6 +583,8 @@ mod tests {
     }
 }
 
+pub mod imap;
+
 /// Driving our SMTP client by hand, for what the `submit` short call does not expose (DATA
 /// instead of BDAT, DSN parameters, the capabilities seen).
 pub mod smtp {

@@ -2,7 +2,7 @@
 //! LOGINDISABLED), and AUTHENTICATE through sasl-proto with SASL-IR when offered.
 
 use proto_core::CommandId;
-use sasl_proto::{ChannelBinding, ClientStep, Credentials, Mechanism};
+use sasl_proto::{ChannelBinding, ClientStep, Credentials, Link, Mechanism, NegotiateError};
 
 use super::send::Kind;
 use super::{Client, ClientEvent, Completion, ProtocolError, UsageError};
@@ -30,9 +30,21 @@ impl Client {
     /// AUTHENTICATE with the strongest mechanism both sides support (RFC 9051 section
     /// 6.2.2), sending the initial response with the command when the server offers
     /// SASL-IR (RFC 4959). Password mechanisms are refused on cleartext unless
-    /// [`ClientConfig::plaintext_auth`](super::ClientConfig::plaintext_auth).
+    /// [`ClientConfig::plaintext_auth`](super::ClientConfig::plaintext_auth); SCRAM's -PLUS
+    /// variants run where TLS gave a channel binding.
     pub fn authenticate(
         &mut self,
+        credentials: Credentials,
+        sasl: sasl_proto::ClientConfig,
+    ) -> Result<CommandId, UsageError> {
+        self.authenticate_with(None, credentials, sasl)
+    }
+
+    /// AUTHENTICATE as [`Client::authenticate`], with `mechanism` only when given (it must be
+    /// offered and usable).
+    pub fn authenticate_with(
+        &mut self,
+        mechanism: Option<Mechanism>,
         credentials: Credentials,
         sasl: sasl_proto::ClientConfig,
     ) -> Result<CommandId, UsageError> {
@@ -47,33 +59,23 @@ impl Client {
         let binding = self.tls_info.as_ref().and_then(|i| {
             ChannelBinding::from_tls(i.tls_exporter.as_deref(), i.tls_server_end_point.as_deref())
         });
-        // Without a nonce source SCRAM cannot run: never pick it.
-        let supported: Vec<Mechanism> = credentials
-            .mechanisms(binding.is_some())
-            .into_iter()
-            .filter(|m| sasl.nonce.is_some() || !m.is_scram())
-            .collect();
-        let protected = self.tls || self.config.plaintext_auth;
-        let mechanism = match sasl_proto::mechanism::choose(&offered, &supported, protected) {
-            Some(m) => m,
-            None if sasl_proto::mechanism::choose(&offered, &supported, true).is_some() => {
-                return Err(UsageError::Plaintext);
-            }
-            None => return Err(UsageError::NoMechanism),
-        };
-        let mut config = sasl.with_server_advertised_plus(offered.iter().any(Mechanism::is_plus));
-        if let Some(b) = binding {
-            config = config.with_channel_binding(b);
-        }
-        let mut client = sasl_proto::Client::new(mechanism.clone(), credentials, config)
-            .map_err(UsageError::Sasl)?;
+        let link = Link::new(self.tls || self.config.plaintext_auth)
+            .with_channel_binding(binding)
+            .with_only(mechanism);
+        let mut client = sasl_proto::Client::negotiate(&offered, credentials, sasl, link).map_err(
+            |e| match e {
+                NegotiateError::Plaintext => UsageError::Plaintext,
+                NegotiateError::Sasl(e) => UsageError::Sasl(e),
+                _ => UsageError::NoMechanism,
+            },
+        )?;
         let initial = if caps.has(&Capability::SaslIr) {
             client.initial_response().map_err(UsageError::Sasl)?
         } else {
             None
         };
         let body = CommandBody::Authenticate {
-            mechanism: Atom::new(mechanism.as_str().to_owned())?,
+            mechanism: Atom::new(client.mechanism().as_str().to_owned())?,
             initial: initial.map(|r| bytes::Bytes::from(sasl_proto::codec::encode(&r))),
         };
         self.submit(body, Kind::Authenticate(Box::new(client)))

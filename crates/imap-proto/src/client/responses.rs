@@ -12,8 +12,16 @@ impl Client {
         let response = match parse_response_message(&message, self.parse_options()) {
             Ok(r) => r,
             Err(error) => {
-                // An untagged response that cannot be read does not end the session.
-                if message.first.starts_with(b"* ") && self.phase != Phase::Greeting {
+                // A response that cannot be read ends the session only when it completes a
+                // command (the completion would be lost) or is the greeting; an untagged one,
+                // or a stray line such as Exchange's bare `[COPYUID 55 31 6]` (MailKit issue
+                // 115), is an event and the session goes on.
+                let completes = error
+                    .kind
+                    .tag
+                    .as_ref()
+                    .is_some_and(|t| self.in_flight.iter().any(|f| &f.tag == t));
+                if !completes && self.phase != Phase::Greeting {
                     self.push(ClientEvent::Unparsed {
                         line: message.first,
                         error,

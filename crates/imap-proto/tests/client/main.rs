@@ -11,4 +11,5 @@
 
 mod adapter;
 mod direct;
+mod mailkit;
 mod sessions;

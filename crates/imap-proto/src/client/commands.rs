@@ -5,7 +5,7 @@ use proto_core::CommandId;
 
 use super::gate::{check_capability, check_state};
 use super::send::Kind;
-use super::{Client, Phase, SelectedMailbox, UsageError};
+use super::{Client, ConnectionState, Phase, SelectedMailbox, UsageError};
 use crate::types::{Capabilities, CommandBody, Mailbox, SelectParams};
 
 impl Client {
@@ -75,12 +75,31 @@ impl Client {
         kind: Kind,
     ) -> Result<CommandId, UsageError> {
         let caps = self.ready_caps(body.name())?;
-        check_state(&body, self.state).map_err(|_| UsageError::WrongState {
+        let state = self.expected_state();
+        check_state(&body, state).map_err(|_| UsageError::WrongState {
             command: body.name(),
-            state: self.state,
+            state,
         })?;
         check_capability(&body, &caps).map_err(UsageError::NotOffered)?;
         Ok(self.enqueue(body, kind)?)
+    }
+
+    /// The state the connection will be in once the commands queued and in flight succeed:
+    /// a command may be queued behind the LOGIN or SELECT it needs (pipelined), and fails
+    /// with the server's NO or BAD if that one does.
+    fn expected_state(&self) -> ConnectionState {
+        let kinds = self
+            .in_flight
+            .iter()
+            .map(|f| &f.kind)
+            .chain(self.held.iter().map(|q| &q.kind));
+        kinds.fold(self.state, |state, kind| match kind {
+            Kind::Login | Kind::Authenticate(_) => ConnectionState::Authenticated,
+            Kind::Select { .. } => ConnectionState::Selected,
+            Kind::Deselect => ConnectionState::Authenticated,
+            Kind::Logout => ConnectionState::Logout,
+            _ => state,
+        })
     }
 
     /// The capabilities, once the session is ready and not idling.

@@ -73,6 +73,14 @@ impl Scripted for ClientScript {
                     sasl_proto::ClientConfig::default(),
                 )
                 .map(drop),
+            // A fixed client nonce, for the RFC examples' SCRAM exchanges.
+            "authenticate-nonce" => c
+                .authenticate(
+                    Credentials::password(words[0], words[1]),
+                    sasl_proto::ClientConfig::default()
+                        .with_nonce_source(sasl_proto::FixedNonce(words[2].to_owned())),
+                )
+                .map(drop),
             "idle" => c.idle().map(drop),
             "done" => c.idle_done(),
             "append-stream" => c

@@ -12,4 +12,6 @@
 mod adapter;
 mod direct;
 mod mailkit;
+mod rfc_sessions;
 mod sessions;
+mod splits;

@@ -333,3 +333,42 @@ fn a_hostile_exists_allocates_nothing() {
     assert_eq!(view.exists(), u32::MAX);
     assert_eq!(view.uid(u32::MAX), None);
 }
+
+#[test]
+fn multiappend_waits_for_a_go_ahead_per_literal() {
+    let mut h = Harness::new(
+        plain_config(),
+        "* PREAUTH [CAPABILITY IMAP4rev1 MULTIAPPEND] hi\r\n",
+    );
+    h.send(r"APPEND INBOX {3}\r\none {3}\r\ntwo").unwrap();
+    assert_eq!(h.out(), "A1 APPEND INBOX {3}\r\n");
+    h.feed("+ go\r\n");
+    assert!(h.events().is_empty());
+    assert_eq!(h.out(), "one {3}\r\n");
+    h.feed("+ go\r\n");
+    assert!(h.events().is_empty());
+    assert_eq!(h.out(), "two\r\n");
+    h.feed("A1 OK [APPENDUID 7 1:2] done\r\n");
+    assert_eq!(h.events(), ["completed #0 APPEND Ok done []"]);
+    // Without MULTIAPPEND, two messages are refused before anything is sent.
+    let mut h = Harness::new(plain_config(), PREAUTH);
+    assert!(matches!(
+        h.send(r"APPEND INBOX {3}\r\none {3}\r\ntwo"),
+        Err(UsageError::NotOffered("MULTIAPPEND"))
+    ));
+    assert_eq!(h.out(), "");
+}
+
+#[test]
+fn a_stray_line_is_an_event_but_an_unreadable_completion_is_fatal() {
+    let mut h = Harness::new(plain_config(), PREAUTH);
+    h.send("NOOP").unwrap();
+    h.out();
+    h.feed("[COPYUID 55 31 6]\r\n* 3 EXISTS\r\n");
+    assert_eq!(h.events(), ["unparsed [COPYUID 55 31 6]", "exists 3"]);
+    h.feed("A1 MAYBE done\r\n");
+    let events = h.events();
+    assert_eq!(events.len(), 1);
+    assert!(events[0].starts_with("error: bad response"), "{events:?}");
+    assert!(h.client.is_closed());
+}

@@ -19,10 +19,14 @@ pub enum ProtocolError {
     /// The greeting was neither OK, PREAUTH nor BYE.
     #[error("bad greeting")]
     BadGreeting,
-    /// Bytes arrived after the tagged OK to STARTTLS (or COMPRESS) before the transport
-    /// changed: plaintext injection (the CVE-2011-0411 class).
-    #[error("data received after {0} before the transport changed")]
-    DataAfterUpgrade(&'static str),
+    /// Bytes arrived after the tagged OK to STARTTLS before the TLS handshake: plaintext
+    /// injection (the CVE-2011-0411 class).
+    #[error("data received after STARTTLS before the TLS handshake")]
+    DataAfterStartTls,
+    /// Bytes arrived after the tagged OK to COMPRESS before the driver wrapped the streams:
+    /// they are compressed, and the machine cannot read them.
+    #[error("data received after COMPRESS before the streams were wrapped")]
+    DataAfterCompress,
     /// TLS is required but the server does not offer STARTTLS, or greeted with PREAUTH on a
     /// cleartext connection (where STARTTLS is no longer possible).
     #[error("STARTTLS required but not available")]

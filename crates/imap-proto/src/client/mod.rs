@@ -39,6 +39,23 @@ pub use mailbox::SelectedMailbox;
 use send::{InFlight, Queued, Sending};
 use stream::{AppendStream, BodyStream};
 
+/// A change of the transport the server accepted and the driver has yet to make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Upgrade {
+    StartTls,
+    Compress,
+}
+
+impl Upgrade {
+    /// The error for bytes that arrived before the change.
+    fn injected(self) -> ProtocolError {
+        match self {
+            Self::StartTls => ProtocolError::DataAfterStartTls,
+            Self::Compress => ProtocolError::DataAfterCompress,
+        }
+    }
+}
+
 /// Where the session is in setting itself up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -75,7 +92,7 @@ pub struct Client {
     tls: bool,
     tls_info: Option<TlsInfo>,
     /// STARTTLS or COMPRESS was accepted: nothing may be read until the transport changed.
-    upgrading: Option<&'static str>,
+    upgrading: Option<Upgrade>,
     /// Commands queued but not yet allowed on the wire.
     held: VecDeque<Queued>,
     /// The command being written, when it waits for `+` or for streamed data.
@@ -234,10 +251,10 @@ impl Client {
                 FrameEvent::LiteralRequest { .. } => {}
             }
         }
-        if let Some(what) = self.upgrading
+        if let Some(upgrade) = self.upgrading
             && !self.input.is_empty()
         {
-            self.fail(ProtocolError::DataAfterUpgrade(what));
+            self.fail(upgrade.injected());
         }
     }
 
@@ -260,9 +277,9 @@ impl Machine for Client {
             return;
         }
         self.idle.input(now);
-        if let Some(what) = self.upgrading {
+        if let Some(upgrade) = self.upgrading {
             // The upgrade is asked for but not done: a byte now is plaintext injection.
-            self.fail(ProtocolError::DataAfterUpgrade(what));
+            self.fail(upgrade.injected());
             return;
         }
         self.input.extend(data);
@@ -312,7 +329,7 @@ impl Machine for Client {
     }
 
     fn tls_established(&mut self, info: TlsInfo) {
-        if self.upgrading != Some("STARTTLS") {
+        if self.upgrading != Some(Upgrade::StartTls) {
             return;
         }
         self.upgrading = None;

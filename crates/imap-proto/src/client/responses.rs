@@ -227,7 +227,7 @@ impl Client {
             Kind::Idle => self.on_idle_done(completion),
             Kind::Compress => {
                 if ok {
-                    self.upgrading = Some("COMPRESS");
+                    self.upgrading = Some(super::Upgrade::Compress);
                     self.transport
                         .push_back(proto_core::TransportAction::Compress(
                             proto_core::Compression::Deflate,

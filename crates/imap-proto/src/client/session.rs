@@ -125,7 +125,7 @@ impl Client {
         }
         // Nothing may be read until the handshake is done: a byte after this OK that is
         // already buffered is injected plaintext (checked after this message).
-        self.upgrading = Some("STARTTLS");
+        self.upgrading = Some(super::Upgrade::StartTls);
         self.transport.push_back(TransportAction::StartTls);
     }
 

@@ -226,7 +226,7 @@ fn a_response_injected_after_the_starttls_go_ahead_is_fatal() {
     h.feed("A1 OK Begin TLS\r\n* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n");
     assert_eq!(
         h.events(),
-        ["error: data received after STARTTLS before the transport changed"]
+        ["error: data received after STARTTLS before the TLS handshake"]
     );
     // The upgrade is called off: the driver closes instead of shaking hands.
     assert_eq!(h.transport(), ["Close"]);

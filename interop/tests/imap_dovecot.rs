@@ -10,26 +10,14 @@
     clippy::indexing_slicing
 )]
 
-use std::time::Duration;
-
 use imap_proto::{
     ClientConfig, ClientEvent, Code, Condition, Data, FetchItem, Mailbox, QresyncParams,
     SectionData, SelectParams,
 };
 use interop::imap::{Session, command};
-use interop::{DOTTED_BODY, Peers, User, message, unique, wait_for_message};
+use interop::{DOTTED_BODY, Peers, User, deliver_lmtp, message, unique};
 use proto_io::TlsMode;
-use proto_io::submit::{SubmitOptions, submit};
 use sasl_proto::Mechanism;
-
-fn deliver(peers: &Peers, user: &User, tag: &str, body: &str) -> (String, Vec<u8>) {
-    let token = unique(tag);
-    let sent = message(&user.address, &user.address, &token, body);
-    let options = SubmitOptions::new(peers.endpoint("LMTP", TlsMode::Plain)).lmtp(true);
-    submit(&options, &user.address, &[&user.address], &sent[..], None).expect("LMTP delivery");
-    wait_for_message(peers, &user.maildir, &token, Duration::from_secs(5));
-    (token, sent)
-}
 
 /// A session over STARTTLS, logged in as `user` with the strongest mechanism.
 fn logged_in(peers: &Peers, user: &User) -> Session {
@@ -41,6 +29,21 @@ fn logged_in(peers: &Peers, user: &User) -> Session {
     let c = s.call(|c| c.authenticate(user.credentials(), sasl_proto::ClientConfig::default()));
     assert!(c.is_ok(), "login: {c:?}");
     s
+}
+
+/// APPEND `message` to `folder` as one inline literal; the completion.
+fn append(s: &mut Session, folder: &str, message: Vec<u8>) -> imap_proto::Completion {
+    let literal = imap_proto::Literal::new(message).unwrap();
+    s.call(|c| {
+        c.send(imap_proto::CommandBody::Append {
+            mailbox: Mailbox::new(folder).unwrap(),
+            messages: vec![imap_proto::AppendMessage {
+                flags: Vec::new(),
+                date: None,
+                data: imap_proto::AppendData::Inline(literal),
+            }],
+        })
+    })
 }
 
 /// The UID of the one message whose Subject holds `token` in the selected mailbox.
@@ -142,7 +145,7 @@ fn login_by_every_mechanism_dovecot_offers() {
 fn select_fetch_search_store_copy_move_expunge() {
     let peers = Peers::from_env();
     let alice = peers.user("alice");
-    let (token, sent) = deliver(&peers, &alice, "imap-fetch", DOTTED_BODY);
+    let (token, sent) = deliver_lmtp(&peers, &alice, "imap-fetch", DOTTED_BODY);
     let mut s = logged_in(&peers, &alice);
     s.ok(command("SELECT INBOX"));
     let view = s.driver.machine().selected().unwrap();
@@ -216,18 +219,7 @@ fn append_inline_and_streamed_then_a_10_mb_body_streams_back() {
     let folder = unique("append");
     s.ok(command(&format!("CREATE {folder}")));
     let small = message(&bob.address, &bob.address, &unique("small"), DOTTED_BODY);
-    let c = s.call(|c| {
-        c.send(imap_proto::CommandBody::Append {
-            mailbox: Mailbox::new(&folder).unwrap(),
-            messages: vec![imap_proto::AppendMessage {
-                flags: Vec::new(),
-                date: None,
-                data: imap_proto::AppendData::Inline(
-                    imap_proto::Literal::new(small.clone()).unwrap(),
-                ),
-            }],
-        })
-    });
+    let c = append(&mut s, &folder, small.clone());
     assert!(c.is_ok(), "{c:?}");
     assert!(matches!(c.code, Some(Code::AppendUid { .. })));
 
@@ -309,7 +301,7 @@ fn idle_is_woken_by_an_lmtp_delivery() {
     let before = s.driver.machine().selected().unwrap().exists();
     let id = s.driver.machine().idle().unwrap();
     while !matches!(s.next_event(), ClientEvent::Idling { id: got } if got == id) {}
-    let (token, _) = deliver(&peers, &alice, "imap-idle", "woken\r\n");
+    let (token, _) = deliver_lmtp(&peers, &alice, "imap-idle", "woken\r\n");
     let exists = loop {
         if let ClientEvent::Exists(n) = s.next_event() {
             break n;
@@ -337,17 +329,7 @@ fn condstore_and_qresync_resync_a_mailbox() {
             &unique(&format!("q{i}")),
             "x\r\n",
         );
-        let c = s.call(|c| {
-            c.send(imap_proto::CommandBody::Append {
-                mailbox: Mailbox::new(&folder).unwrap(),
-                messages: vec![imap_proto::AppendMessage {
-                    flags: Vec::new(),
-                    date: None,
-                    data: imap_proto::AppendData::Inline(imap_proto::Literal::new(m).unwrap()),
-                }],
-            })
-        });
-        assert!(c.is_ok());
+        assert!(append(&mut s, &folder, m).is_ok());
     }
     s.ok(command(&format!("SELECT {folder} (CONDSTORE)")));
     let view = s.driver.machine().selected().unwrap().clone();

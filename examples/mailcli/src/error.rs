@@ -140,6 +140,24 @@ fn fetch_code(e: &FetchError) -> i32 {
     }
 }
 
+/// An error and its causes on one line, as `mailcli: <why>` prints them: each source's text
+/// is added after a colon unless the text so far already holds it (most errors put their
+/// source's text in their own), so a cause appears once, and one that is kept only as a
+/// source (rustls's error under a TLS refusal's advice) is not lost.
+pub fn chain_text(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(source) = next {
+        let line = source.to_string();
+        if !line.is_empty() && !text.contains(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        next = source.source();
+    }
+    text
+}
+
 /// Turns a submission failure into an [`Error`], singling out refused credentials.
 pub(crate) fn from_submit(e: SubmitError) -> Error {
     match e {
@@ -168,5 +186,54 @@ pub(crate) fn from_fetch(e: FetchError) -> Error {
         }
         FetchError::Sink(e) => Error::Store(e.to_string()),
         other => Error::Fetch(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error with a text and a source.
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1
+                .as_deref()
+                .map(|l| l as &(dyn std::error::Error + 'static))
+        }
+    }
+
+    #[test]
+    fn each_cause_is_printed_once() {
+        // The usual shape: each level repeats its source's text, and the last cause is kept
+        // only as a source.
+        let chain = Layer(
+            "send: TLS handshake: the server's certificate is not trusted",
+            Some(Box::new(Layer(
+                "TLS handshake: the server's certificate is not trusted",
+                Some(Box::new(Layer(
+                    "the server's certificate is not trusted",
+                    Some(Box::new(Layer(
+                        "invalid peer certificate: UnknownIssuer",
+                        None,
+                    ))),
+                ))),
+            ))),
+        );
+        assert_eq!(
+            chain_text(&chain),
+            "send: TLS handshake: the server's certificate is not trusted: invalid peer \
+             certificate: UnknownIssuer"
+        );
+        let alone = Layer("reading m.eml: no such file", None);
+        assert_eq!(chain_text(&alone), "reading m.eml: no such file");
     }
 }

@@ -54,7 +54,8 @@ pub enum Trust {
     /// The operating system's CA certificates (rustls-native-certs: `/etc/ssl/certs` and the
     /// like on Unix, the system keychain on macOS, the certificate store on Windows; the
     /// `SSL_CERT_FILE` and `SSL_CERT_DIR` environment variables replace them when set), read
-    /// when a connection is made.
+    /// again for each connection. A program that makes many can read them once:
+    /// `Trust::RustlsConfig(tls::client_config(&Trust::SystemRoots)?)`.
     SystemRoots,
     /// The CA certificates in a PEM buffer (a private CA, or a self-signed server's own
     /// certificate).

@@ -153,6 +153,7 @@ fn default_trust_refuses_a_private_ca_and_says_what_to_do() {
     );
 }
 
+#[cfg(feature = "tokio")]
 #[tokio::test]
 async fn the_async_handshake_explains_a_refusal_the_same_way() {
     let ca = Ca::new();
@@ -290,17 +291,24 @@ fn system_roots_are_the_ones_of_ssl_cert_file() {
         "{stdout}"
     );
 
-    // The same child with another CA as the "system" store is refused, as untrusted: a CA of
-    // the same name (made again) whose key did not sign the certificate.
-    let other = Ca::new();
-    std::fs::write(dir.join("other.pem"), other.pem()).unwrap();
-    let refused = run(dir.join("other.pem").to_str().unwrap());
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(!refused.status.success(), "{stderr}");
-    assert!(
-        stderr.contains("refused: the server's certificate is not trusted"),
-        "{stderr}"
+    // The child with `store` as the "system" store fails with `why`.
+    let refused = |store: &str, contents: &str, why: &str| {
+        std::fs::write(dir.join(store), contents).unwrap();
+        let output = run(dir.join(store).to_str().unwrap());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{stderr}");
+        assert!(stderr.contains(&format!("refused: {why}")), "{stderr}");
+    };
+    // Another CA is refused, as untrusted: a CA of the same name (made again) whose key did
+    // not sign the certificate.
+    let other = Ca::new().pem();
+    refused(
+        "other.pem",
+        &other,
+        "the server's certificate is not trusted",
     );
+    // A store without a certificate is an error that says so, not an empty trust.
+    refused("empty.pem", "", "the operating system's CA certificates: ");
     std::fs::remove_dir_all(dir).unwrap();
 }
 

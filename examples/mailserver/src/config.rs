@@ -74,22 +74,41 @@ impl Config {
     }
 }
 
-/// Listening addresses.
+/// Listening addresses: `"ip:port"`, or `"off"` for a listener not served (one not given keeps
+/// its default).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Listen {
     /// SMTP for mail from other servers (MX): local domains only, no relaying.
+    #[serde(deserialize_with = "listener")]
     pub smtp: Option<SocketAddr>,
     /// Submission (RFC 6409): AUTH required, relays for its users.
+    #[serde(deserialize_with = "listener")]
     pub submission: Option<SocketAddr>,
     /// Submission over implicit TLS (RFC 8314).
+    #[serde(deserialize_with = "listener")]
     pub submissions: Option<SocketAddr>,
     /// LMTP: local delivery, one reply per recipient.
+    #[serde(deserialize_with = "listener")]
     pub lmtp: Option<SocketAddr>,
     /// POP3 with STLS.
+    #[serde(deserialize_with = "listener")]
     pub pop3: Option<SocketAddr>,
     /// POP3 over implicit TLS.
+    #[serde(deserialize_with = "listener")]
     pub pop3s: Option<SocketAddr>,
+}
+
+/// A listener's address, or `"off"`: without it a listener with a default port could not be
+/// switched off in the file, as TOML has no null.
+fn listener<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
+    let text = String::deserialize(d)?;
+    if text == "off" {
+        return Ok(None);
+    }
+    text.parse().map(Some).map_err(|_| {
+        serde::de::Error::custom(format!("{text:?} is not an address (ip:port) nor \"off\""))
+    })
 }
 
 impl Default for Listen {
@@ -498,6 +517,22 @@ mod tests {
         );
         assert!(config.routes["example.net"].starttls);
         assert!(Config::from_toml("no_such_key = 1").is_err());
+    }
+
+    #[test]
+    fn a_listener_is_switched_off_with_off() {
+        let config = Config::from_toml("[listen]\nlmtp = \"off\"\npop3s = \"[::1]:995\"").unwrap();
+        assert_eq!(config.listen.lmtp, None);
+        assert_eq!(config.listen.pop3s, Some("[::1]:995".parse().unwrap()));
+        assert!(
+            config.listen.smtp.is_some(),
+            "the others keep their defaults"
+        );
+        let error = Config::from_toml("[listen]\nsmtp = \"nowhere\"").unwrap_err();
+        assert!(
+            error.to_string().contains("\"nowhere\" is not an address"),
+            "{error}"
+        );
     }
 
     #[test]

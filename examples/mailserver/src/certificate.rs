@@ -145,7 +145,9 @@ fn self_signed(config: &Config) -> Result<ServerCertificate, StartError> {
 /// creation (a key is never readable by others, not even for a moment), fsynced, renamed.
 fn write_file(path: &Path, data: &[u8], mode: u32) -> Result<(), StartError> {
     let what = || format!("writing {}", path.display());
-    let temporary = path.with_extension("tmp");
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    let temporary = PathBuf::from(temporary);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -210,6 +212,16 @@ mod tests {
             };
             assert_eq!(mode(SELF_SIGNED_KEY), 0o600);
         }
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        files.sort();
+        assert_eq!(
+            files,
+            [SELF_SIGNED_KEY, SELF_SIGNED_CERT],
+            "no temporary file left"
+        );
         let second = load(&config(&dir, "mx.example.org")).unwrap();
         assert_eq!(
             second.pem, first.pem,

@@ -22,7 +22,7 @@ pub mod trace;
 pub use blocking::{Driver, Stream, TlsUpgrade};
 pub use connect::{Connected, Endpoint, TlsMode, connect};
 pub use driver_core::{DriverCore, Step};
-pub use error::DriveError;
+pub use error::{DriveError, error_chain};
 pub use tls::{ServerTls, Trust};
 #[cfg(feature = "tokio")]
 pub use tokio_driver::{AsyncDriver, AsyncStream};

@@ -122,7 +122,7 @@ pub struct SubmitReport {
 #[non_exhaustive]
 pub enum SubmitError {
     /// The connection could not be made.
-    #[error("connect: {0}")]
+    #[error("connect")]
     Connect(#[source] io::Error),
     /// The driver stopped (socket, TLS or protocol error).
     #[error(transparent)]
@@ -145,7 +145,7 @@ pub enum SubmitError {
     #[error("no recipient was accepted")]
     NoRecipient(Vec<(String, Reply<'static>)>),
     /// Reading the message failed.
-    #[error("reading the message: {0}")]
+    #[error("reading the message")]
     Body(#[source] io::Error),
     /// The connection ended before the submission did.
     #[error("the connection ended early")]

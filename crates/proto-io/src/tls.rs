@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 #[non_exhaustive]
 pub enum TlsSetupError {
     /// rustls refused the configuration.
-    #[error("TLS configuration: {0}")]
+    #[error("TLS configuration")]
     Rustls(#[from] rustls::Error),
     /// A PEM file or buffer could not be read.
     #[error("PEM: {0}")]

@@ -58,16 +58,16 @@ pub enum Error {
         limit: u64,
     },
     /// The message could not be built.
-    #[error("building the message: {0}")]
+    #[error("building the message")]
     Build(#[from] rfc5322::builder::BuildError),
     /// The server refused the credentials.
     #[error("authentication failed: the server said {0:?}")]
     AuthFailed(String),
     /// Sending failed.
-    #[error("send: {0}")]
+    #[error("send")]
     Submit(#[source] SubmitError),
     /// Fetching failed.
-    #[error("pop3: {0}")]
+    #[error("pop3")]
     Fetch(#[source] FetchError),
     /// Storing fetched mail or the state failed.
     #[error("storing mail: {0}")]
@@ -76,7 +76,7 @@ pub enum Error {
     #[error("{0}: another mailcli fetch into this target is running")]
     InUse(PathBuf),
     /// Writing the output failed.
-    #[error("writing the output: {0}")]
+    #[error("writing the output")]
     Output(#[source] io::Error),
 }
 
@@ -140,23 +140,8 @@ fn fetch_code(e: &FetchError) -> i32 {
     }
 }
 
-/// An error and its causes on one line, as `mailcli: <why>` prints them: each source's text
-/// is added after a colon unless the text so far already holds it (most errors put their
-/// source's text in their own), so a cause appears once, and one that is kept only as a
-/// source (rustls's error under a TLS refusal's advice) is not lost.
-pub fn chain_text(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut next = error.source();
-    while let Some(source) = next {
-        let line = source.to_string();
-        if !line.is_empty() && !text.contains(&line) {
-            text.push_str(": ");
-            text.push_str(&line);
-        }
-        next = source.source();
-    }
-    text
-}
+/// An error and its causes on one line, as `mailcli: <why>` prints them.
+pub use proto_io::error_chain as chain_text;
 
 /// Turns a submission failure into an [`Error`], singling out refused credentials.
 pub(crate) fn from_submit(e: SubmitError) -> Error {

@@ -41,7 +41,7 @@ pub enum StartError {
         source: std::io::Error,
     },
     /// The mail store or the queue.
-    #[error("mail store: {0}")]
+    #[error("mail store")]
     Store(#[from] mailstore::Error),
     /// The users file.
     #[error(transparent)]

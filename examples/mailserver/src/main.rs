@@ -123,7 +123,7 @@ fn main() -> ExitCode {
             }
             let password = password.trim_end_matches(['\r', '\n']);
             if let Err(e) = std::fs::create_dir_all(&config.data_dir) {
-                eprintln!("mailserver: {e}");
+                eprintln!("mailserver: {}", proto_io::error_chain(&e));
                 return ExitCode::FAILURE;
             }
             match mailserver::users::set_password(
@@ -134,7 +134,7 @@ fn main() -> ExitCode {
             ) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("mailserver: {e}");
+                    eprintln!("mailserver: {}", proto_io::error_chain(&e));
                     ExitCode::FAILURE
                 }
             }
@@ -147,7 +147,7 @@ fn run(config: Config, trace: bool) -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("mailserver: {e}");
+            eprintln!("mailserver: {}", proto_io::error_chain(&e));
             return ExitCode::FAILURE;
         }
     };
@@ -160,7 +160,7 @@ fn run(config: Config, trace: bool) -> ExitCode {
         let running = match mailserver::start(config, sink).await {
             Ok(running) => running,
             Err(e) => {
-                eprintln!("mailserver: {e}");
+                eprintln!("mailserver: {}", proto_io::error_chain(&e));
                 return ExitCode::FAILURE;
             }
         };

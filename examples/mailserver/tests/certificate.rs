@@ -97,7 +97,7 @@ async fn the_kept_self_signed_certificate_is_trusted_as_a_ca_file_across_restart
     let starttls = Endpoint::new("localhost", port, TlsMode::StartTls);
     let refused = send(starttls.clone()).await.unwrap_err();
     // STARTTLS: the driver's TLS error, with the advice.
-    let text = refused.to_string();
+    let text = proto_io::error_chain(&refused);
     assert!(
         text.contains(
             "the server's certificate is not trusted: give its CA with Endpoint::trust or --ca-file"
@@ -174,7 +174,7 @@ async fn check_ca_and_leaf(dir: &Path) {
         server.certificate_warnings
     );
     let refused = send(submissions(&server, ca())).await.unwrap_err();
-    let text = refused.to_string();
+    let text = proto_io::error_chain(&refused);
     assert!(
         text.contains("the server's certificate is a CA certificate (CA:TRUE)"),
         "{text}"

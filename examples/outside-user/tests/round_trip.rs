@@ -61,7 +61,8 @@ async fn a_built_message_with_attachments_goes_and_comes_back() {
     let other_ca = dir.join("other-ca.pem");
     std::fs::write(&other_ca, other.cert.pem()).unwrap();
     let refused = tokio::task::spawn_blocking(move || {
-        outside_user::send("localhost", submission, &other_ca).map_err(|e| e.to_string())
+        outside_user::send("localhost", submission, &other_ca)
+            .map_err(|e| proto_io::error_chain(&*e))
     })
     .await
     .unwrap();

@@ -84,10 +84,10 @@ pub enum UsageError {
     #[error("SASL: {0}")]
     Sasl(sasl_proto::Error),
     /// The command cannot be written (an empty list, a rev1-only command under IMAP4rev2).
-    #[error("encode: {0}")]
+    #[error("the command cannot be written")]
     Encode(#[from] EncodeError),
     /// A value given for the command cannot be written (a NUL in a user name...).
-    #[error("invalid value: {0}")]
+    #[error("a value cannot be written")]
     Invalid(#[from] crate::error::InvalidValue),
     /// More APPEND data than announced.
     #[error("APPEND data longer than announced ({0} octets)")]

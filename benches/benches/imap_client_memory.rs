@@ -30,10 +30,11 @@ use sessions::{
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
-/// Octets allocated and not yet freed, by the counters.
+/// Octets allocated and not yet freed, by the counters (a realloc already adds its growth
+/// to `bytes_allocated`, or its shrinking to `bytes_deallocated`).
 fn live() -> i128 {
     let s = GLOBAL.stats();
-    s.bytes_allocated as i128 - s.bytes_deallocated as i128 + s.bytes_reallocated as i128
+    s.bytes_allocated as i128 - s.bytes_deallocated as i128
 }
 
 /// Runs one session and prints its peak heap, its heap at the end and its allocations.
@@ -61,8 +62,8 @@ fn measure(name: &str, fetch: &str, wire: &[u8], keep: impl Fn(&ClientEvent) -> 
     drop(client);
     let kept_alone = live() - base;
     println!(
-        "{name}: peak heap {peak} octets ({:.1} MiB), at the end {end} octets, {kept_alone} octets once the client is dropped and what the application kept remains, {allocations} allocations, {events} events, {} octets of input",
-        peak as f64 / 1_048_576.0,
+        "{name}: peak heap {peak} octets ({:.1} KiB), at the end {end} octets, {kept_alone} octets once the client is dropped and what the application kept remains, {allocations} allocations, {events} events, {} octets of input",
+        peak as f64 / 1024.0,
         wire.len()
     );
     if let Some(ClientEvent::Completed(c)) = kept.first()

@@ -39,6 +39,14 @@ pub struct ClientConfig {
     /// [`Client::write_append`](crate::Client::write_append) accept nothing more until a
     /// [`ClientEvent::BodyWritable`](crate::ClientEvent::BodyWritable).
     pub body_high_water: usize,
+    /// The most octets of data responses (as they came on the wire) one command keeps for its
+    /// completion. Past it, the rest of the command's data is handed on as events as it
+    /// arrives ([`ClientEvent::Fetch`](crate::ClientEvent::Fetch) and
+    /// [`ClientEvent::Data`](crate::ClientEvent::Data) carrying the command's id), and the
+    /// completion counts them in [`Completion::spilled`](crate::Completion::spilled). 0
+    /// hands every data response on as it comes: a listing of a large mailbox never has to
+    /// be in memory. Without a limit a server could make the client hold any amount.
+    pub max_collected: usize,
     /// The most sequence numbers whose UID the selected mailbox's view keeps (4 octets
     /// each): a server's `* 4000000000 FETCH (UID 1)` must not make the client allocate
     /// gigabytes.
@@ -74,6 +82,7 @@ impl Default for ClientConfig {
             idle_refresh: IDLE_REFRESH,
             body_high_water: 64 * 1024,
             max_uid_map: 16 * 1024 * 1024,
+            max_collected: 32 * 1024 * 1024,
         }
     }
 }
@@ -112,6 +121,8 @@ setters! {
     with_idle_refresh: idle_refresh: Duration,
     /// Sets [`body_high_water`](ClientConfig::body_high_water).
     with_body_high_water: body_high_water: usize,
+    /// Sets [`max_collected`](ClientConfig::max_collected).
+    with_max_collected: max_collected: usize,
     /// Sets [`max_uid_map`](ClientConfig::max_uid_map).
     with_max_uid_map: max_uid_map: usize,
 }

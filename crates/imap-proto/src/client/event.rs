@@ -25,6 +25,10 @@ pub struct Completion {
     /// non-silent STORE, SEARCH/ESEARCH, LIST, STATUS, SORT, THREAD, NAMESPACE, QUOTA,
     /// METADATA, ID, ENABLED, CAPABILITY; FLAGS, EXISTS and LIST for SELECT).
     pub data: Vec<Data>,
+    /// How many more data responses answered the command but were handed on as events
+    /// (with its id) once [`ClientConfig::max_collected`](crate::ClientConfig::max_collected)
+    /// octets were kept.
+    pub spilled: usize,
 }
 
 impl Completion {
@@ -101,8 +105,11 @@ pub enum ClientEvent {
         /// The UIDs.
         uids: UidSet,
     },
-    /// A FETCH response no command asked for: flag changes by another client, or MODSEQ.
+    /// A FETCH response: one no command asked for (flag changes by another client, MODSEQ),
+    /// or one of a command's past its collection limit.
     Fetch {
+        /// The command it answers, when it answers one.
+        id: Option<CommandId>,
         /// The message's sequence number.
         seq: NonZeroU32,
         /// The items.
@@ -112,8 +119,14 @@ pub enum ClientEvent {
     Alert(Bytes),
     /// An untagged OK, NO or BAD that no command took (a warning, a notice).
     Status(StatusResponse),
-    /// Other data no command asked for (kept, never dropped).
-    Data(Data),
+    /// Other data: no command asked for it, or a command's past its collection limit (kept,
+    /// never dropped).
+    Data {
+        /// The command it answers, when it answers one.
+        id: Option<CommandId>,
+        /// The data.
+        data: Data,
+    },
     /// An untagged response that could not be parsed: the raw line and the error. The
     /// session goes on.
     Unparsed {

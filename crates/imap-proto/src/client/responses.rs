@@ -37,14 +37,18 @@ impl Client {
             return;
         }
         match response {
-            Response::Data(data) => self.on_data(data),
+            Response::Data(data) => {
+                let size = usize::try_from(message.wire_len()).unwrap_or(usize::MAX);
+                self.on_data(data, size);
+            }
             Response::Status(s) if s.tag.is_some() => self.on_tagged(s),
             Response::Status(s) => self.on_untagged_status(s),
             Response::Continue(c) => self.on_continue(c),
         }
     }
 
-    fn on_data(&mut self, data: Data) {
+    /// A data response of `size` octets on the wire.
+    fn on_data(&mut self, data: Data, size: usize) {
         match &data {
             Data::Capability(caps) => {
                 self.caps = Some(caps.clone());
@@ -103,18 +107,30 @@ impl Client {
             }
             _ => {}
         }
-        if let Some(taker) = self.taker(&data) {
-            if let Some(f) = self.in_flight.get_mut(taker) {
+        let limit = self.config.max_collected;
+        let mut answers = None;
+        if let Some(f) = self.taker(&data).and_then(|i| self.in_flight.get_mut(i)) {
+            // The client's own commands (the capabilities it asks for) always keep theirs.
+            let internal = matches!(f.kind, Kind::Capability { internal: true });
+            if internal || f.collected.saturating_add(size) <= limit {
+                f.collected = f.collected.saturating_add(size);
                 f.data.push(data);
+                return;
             }
-            return;
+            f.spilled += 1;
+            answers = Some(f.id);
         }
         let event = match data {
+            Data::Fetch { seq, items } => ClientEvent::Fetch {
+                id: answers,
+                seq,
+                items,
+            },
+            data if answers.is_some() => ClientEvent::Data { id: answers, data },
             Data::Capability(caps) => ClientEvent::Capabilities(caps),
             Data::Exists(n) => ClientEvent::Exists(n),
             Data::Recent(n) => ClientEvent::Recent(n),
-            Data::Fetch { seq, items } => ClientEvent::Fetch { seq, items },
-            other => ClientEvent::Data(other),
+            data => ClientEvent::Data { id: None, data },
         };
         self.push(event);
     }
@@ -195,6 +211,7 @@ impl Client {
             code: s.code,
             text: s.text,
             data: flight.data,
+            spilled: flight.spilled,
         };
         match flight.kind {
             Kind::Plain => self.push(ClientEvent::Completed(completion)),

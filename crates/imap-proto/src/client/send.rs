@@ -125,6 +125,10 @@ pub(super) struct InFlight {
     pub flow: Flow,
     pub collect: Collect,
     pub data: Vec<Data>,
+    /// Wire octets of `data`.
+    pub collected: usize,
+    /// Data responses handed on as events past the collection limit.
+    pub spilled: usize,
 }
 
 impl InFlight {
@@ -231,6 +235,8 @@ impl Client {
                 flow: q.flow,
                 collect: q.collect,
                 data: Vec::new(),
+                collected: 0,
+                spilled: 0,
             });
             self.sending = Some(Sending {
                 id: q.id,

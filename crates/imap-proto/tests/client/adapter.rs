@@ -148,8 +148,13 @@ pub fn describe(event: ClientEvent) -> String {
         ),
         ClientEvent::Completed(c) => {
             let data: Vec<String> = c.data.iter().map(data_name).collect();
+            let spilled = if c.spilled > 0 {
+                format!(" +{} spilled", c.spilled)
+            } else {
+                String::new()
+            };
             format!(
-                "completed {} {} {:?} {} [{}]",
+                "completed {} {} {:?} {} [{}]{spilled}",
                 c.id,
                 c.command,
                 c.status,
@@ -181,10 +186,20 @@ pub fn describe(event: ClientEvent) -> String {
         ClientEvent::Recent(n) => format!("recent {n}"),
         ClientEvent::Expunged(n) => format!("expunged {n}"),
         ClientEvent::Vanished { earlier, uids } => format!("vanished {earlier} {uids}"),
-        ClientEvent::Fetch { seq, items } => format!("fetch {seq} {items:?}"),
+        ClientEvent::Fetch {
+            id: None,
+            seq,
+            items,
+        } => format!("fetch {seq} {items:?}"),
+        ClientEvent::Fetch {
+            id: Some(id),
+            seq,
+            items,
+        } => format!("fetch {id} {seq} {items:?}"),
         ClientEvent::Alert(t) => format!("alert {}", text(&t)),
         ClientEvent::Status(s) => format!("status {:?} {}", s.condition, text(&s.text)),
-        ClientEvent::Data(d) => format!("data {}", data_name(&d)),
+        ClientEvent::Data { id: None, data } => format!("data {}", data_name(&data)),
+        ClientEvent::Data { id: Some(id), data } => format!("data {id} {}", data_name(&data)),
         ClientEvent::Unparsed { line, .. } => format!("unparsed {}", text(&line)),
         ClientEvent::Bye(s) => format!("bye {}", text(&s.text)),
         ClientEvent::Closed => "closed".to_owned(),

@@ -372,3 +372,38 @@ fn a_stray_line_is_an_event_but_an_unreadable_completion_is_fatal() {
     assert!(events[0].starts_with("error: bad response"), "{events:?}");
     assert!(h.client.is_closed());
 }
+
+#[test]
+fn a_command_keeps_at_most_max_collected_octets_and_hands_the_rest_on() {
+    let mut h = Harness::new(plain_config().with_max_collected(100), PREAUTH);
+    h.send("SELECT INBOX").unwrap();
+    h.feed("* 500 EXISTS\r\nA1 OK done\r\n");
+    h.events();
+    let id = h.send("FETCH 1:* FLAGS").unwrap();
+    // 24 octets each: four are kept (96), the fifth would pass 100.
+    let mut answer = String::new();
+    for n in 1..=200 {
+        answer.push_str(&format!("* {n:03} FETCH (FLAGS ())\r\n"));
+    }
+    h.feed(&answer);
+    let events = h.events();
+    assert_eq!(events.len(), 196);
+    assert!(
+        events[0].starts_with(&format!("fetch {id} 5 ")),
+        "{}",
+        events[0]
+    );
+    h.feed("A2 OK done\r\n");
+    assert_eq!(
+        h.events(),
+        ["completed #1 FETCH Ok done [Fetch,Fetch,Fetch,Fetch] +196 spilled"]
+    );
+    // 0: every data response is an event as it comes.
+    let mut h = Harness::new(plain_config().with_max_collected(0), PREAUTH);
+    h.send("LIST \"\" \"*\"").unwrap();
+    h.feed("* LIST () \"/\" INBOX\r\nA1 OK done\r\n");
+    assert_eq!(
+        h.events(),
+        ["data #0 List", "completed #0 LIST Ok done [] +1 spilled"]
+    );
+}

@@ -151,7 +151,13 @@ fuzz_target!(|data: &[u8]| {
         .with_plaintext_auth(true)
         .with_lenient(flags & 1 == 0)
         .with_limits(limits)
-        .with_body_high_water(usize::from(inline % 32) + 1);
+        .with_body_high_water(usize::from(inline % 32) + 1)
+        // Sometimes a command keeps only a few responses and hands the rest on as events.
+        .with_max_collected(if inline & 64 != 0 {
+            usize::from(inline % 8) * 64
+        } else {
+            1 << 20
+        });
     let greeting = format!(
         "* {}{} hi\r\n",
         if flags & 4 != 0 { "PREAUTH" } else { "OK" },

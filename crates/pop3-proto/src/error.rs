@@ -209,21 +209,5 @@ pub enum UsageError {
     Closed,
 }
 
-impl UsageError {
-    /// The token of [`UsageError::WrongAnswer`], still open, to answer it the right way.
-    pub fn into_decision(self) -> Option<proto_core::Decision> {
-        match self {
-            Self::WrongAnswer(wrong) => Some(wrong.into_decision()),
-            _ => None,
-        }
-    }
-}
-
-impl From<proto_core::decision::CloseError> for UsageError {
-    fn from(error: proto_core::decision::CloseError) -> Self {
-        match error {
-            proto_core::decision::CloseError::Unknown(unknown) => Self::UnknownDecision(unknown),
-            proto_core::decision::CloseError::WrongAnswer(wrong) => Self::WrongAnswer(wrong),
-        }
-    }
-}
+// `into_decision` and `From<CloseError>`, as every machine of the workspace has them.
+proto_core::decision_usage_error!(UsageError);

@@ -103,6 +103,8 @@ impl ServerConfig {
         Self::default()
     }
 
+    tls_setters!();
+
     /// Sets the greeting text.
     #[must_use]
     pub fn with_greeting(mut self, text: impl Into<String>) -> Self {
@@ -142,36 +144,6 @@ impl ServerConfig {
     #[must_use]
     pub fn with_stls(mut self, on: bool) -> Self {
         self.stls = on;
-        self
-    }
-
-    /// The connection is protected from the start (implicit TLS).
-    #[must_use]
-    pub fn with_implicit_tls(mut self, on: bool) -> Self {
-        self.implicit_tls = on;
-        self
-    }
-
-    /// The connection is protected from the start (implicit TLS, port 995) and `info` is what
-    /// its handshake gave, so that SCRAM -PLUS can bind to the channel.
-    #[must_use]
-    pub fn with_tls_info(mut self, info: TlsInfo) -> Self {
-        self.implicit_tls = true;
-        self.tls_info = Some(info);
-        self
-    }
-
-    /// Allows logins before TLS (trusted local links only).
-    #[must_use]
-    pub fn with_plaintext_auth(mut self, on: bool) -> Self {
-        self.plaintext_auth = on;
-        self
-    }
-
-    /// Allows these SASL mechanisms before TLS.
-    #[must_use]
-    pub fn with_plaintext_mechanisms(mut self, mechanisms: Vec<Mechanism>) -> Self {
-        self.plaintext_mechanisms = mechanisms;
         self
     }
 

@@ -27,7 +27,7 @@ use proto_core::{
 };
 use sasl_proto::{ChannelBinding, ClientStep, Credentials, Mechanism};
 
-use crate::codec::{Parsed, encode_command, parse_reply_with};
+use crate::codec::{Parsed, encode_command_line, parse_reply_with};
 use crate::error::{EncodeError, ProtocolError, UsageError};
 use crate::limits::Limits;
 use crate::types::{
@@ -227,9 +227,7 @@ impl Client {
 
     /// A command the client sends by itself (EHLO, HELO, STARTTLS).
     fn encode_own(command: &Command<'_>) -> Result<Vec<u8>, EncodeError> {
-        let mut bytes = Vec::new();
-        encode_command(command, &mut bytes)?;
-        Ok(bytes)
+        encode_command_line(command)
     }
 
     fn enqueue(&mut self, kind: Kind, bytes: Vec<u8>) -> CommandId {

@@ -9,6 +9,7 @@
 //! sits beside the parser it must round-trip with, and the short paths beside the general
 //! path they must agree with.
 
+use bytes::BufMut;
 use proto_core::swar::find_byte;
 use std::borrow::Cow;
 
@@ -1253,28 +1254,29 @@ fn check_mailbox(m: &Mailbox<'_>) -> Result<(), EncodeError> {
     check_text(m.domain.as_str(), "domain")
 }
 
-/// Writes a command line with its CRLF onto `out`.
+/// Writes a command line with its CRLF onto `out`; on error nothing is written.
 ///
 /// CR, LF and NUL inside any argument are refused; so is any value that would not parse
 /// back to itself (a space in a HELO name, a malformed parameter).
-pub fn encode_command(command: &Command<'_>, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-    let start = out.len();
-    let result = encode_unchecked(command, out).and_then(|()| {
-        let line = out.get(start..).unwrap_or_default();
-        let body = line.strip_suffix(b"\r\n").unwrap_or(line);
-        let lenient = Limits::default()
-            .with_max_local_part(usize::MAX)
-            .with_max_domain(usize::MAX)
-            .with_max_path(usize::MAX);
-        match parse_command_line(body, &lenient) {
-            Ok(back) if &back == command => Ok(()),
-            _ => Err(EncodeError::Invalid(command.verb())),
-        }
-    });
-    if result.is_err() {
-        out.truncate(start);
+pub fn encode_command(command: &Command<'_>, out: &mut impl BufMut) -> Result<(), EncodeError> {
+    out.put_slice(&encode_command_line(command)?);
+    Ok(())
+}
+
+/// The command line with its CRLF, checked: it is parsed back and must give the same command.
+/// The client queues this buffer as it is; [`encode_command`] copies it out.
+pub(crate) fn encode_command_line(command: &Command<'_>) -> Result<Vec<u8>, EncodeError> {
+    let mut line = Vec::new();
+    encode_unchecked(command, &mut line)?;
+    let body = line.strip_suffix(b"\r\n").unwrap_or(&line);
+    let lenient = Limits::default()
+        .with_max_local_part(usize::MAX)
+        .with_max_domain(usize::MAX)
+        .with_max_path(usize::MAX);
+    match parse_command_line(body, &lenient) {
+        Ok(back) if &back == command => Ok(line),
+        _ => Err(EncodeError::Invalid(command.verb())),
     }
-    result
 }
 
 fn encode_unchecked(command: &Command<'_>, out: &mut Vec<u8>) -> Result<(), EncodeError> {
@@ -1422,26 +1424,32 @@ fn encode_rcpt_params(p: &RcptParameters<'_>, out: &mut Vec<u8>) -> Result<(), E
     Ok(())
 }
 
-/// Writes a reply with CRLF line ends onto `out`; a line holding CR, LF or NUL is refused.
-pub fn encode_reply(reply: &Reply<'_>, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-    let start = out.len();
+/// Writes a reply with CRLF line ends onto `out`; a line holding CR, LF or NUL is refused, and
+/// then nothing is written.
+pub fn encode_reply(reply: &Reply<'_>, out: &mut impl BufMut) -> Result<(), EncodeError> {
+    // Every line is checked before the first is written.
+    if reply
+        .lines()
+        .any(|text| text.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0)))
+    {
+        return Err(EncodeError::ForbiddenOctet("reply text"));
+    }
     let code = reply.code().get().to_string();
-    let count = reply.line_count().max(1);
-    let mut lines = reply.lines();
-    for i in 0..count {
-        let text = lines.next().unwrap_or_default();
-        if text.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0)) {
-            out.truncate(start);
-            return Err(EncodeError::ForbiddenOctet("reply text"));
-        }
-        out.extend_from_slice(code.as_bytes());
-        if i + 1 < count {
-            out.push(b'-');
+    let mut lines = reply.lines().peekable();
+    if lines.peek().is_none() {
+        // A reply without text is still one line: the code alone.
+        out.put_slice(code.as_bytes());
+        out.put_slice(b"\r\n");
+    }
+    while let Some(text) = lines.next() {
+        out.put_slice(code.as_bytes());
+        if lines.peek().is_some() {
+            out.put_u8(b'-');
         } else if !text.is_empty() {
-            out.push(b' ');
+            out.put_u8(b' ');
         }
-        out.extend_from_slice(text);
-        out.extend_from_slice(b"\r\n");
+        out.put_slice(text);
+        out.put_slice(b"\r\n");
     }
     Ok(())
 }

@@ -67,6 +67,10 @@ pub enum ParseErrorKind {
     /// An argument with octets its grammar does not allow.
     #[error("invalid argument")]
     BadArgument,
+    /// A bound the parser computed lies outside its input: a fault of this crate, never of
+    /// the peer (no input reaches it; the property tests check that).
+    #[error("internal fault: a computed bound is out of range")]
+    Internal,
 }
 
 /// A value could not be encoded: it would break the line grammar.
@@ -211,3 +215,7 @@ pub enum UsageError {
 
 // `into_decision` and `From<CloseError>`, as every machine of the workspace has them.
 proto_core::decision_usage_error!(UsageError);
+
+impl proto_core::InternalFault for ParseErrorKind {
+    const INTERNAL: Self = Self::Internal;
+}

@@ -50,7 +50,7 @@ pub fn parse_command_with<'a>(
     let Some(lf) = find_byte(b'\n', input) else {
         return Ok(Parsed::Incomplete);
     };
-    let line = input.get(..lf).unwrap_or_default();
+    let line = ParseError::cut(input, ..lf)?;
     let Some(line) = line.strip_suffix(b"\r") else {
         return Err(err(K::BareLineEnding, input, lf));
     };
@@ -141,7 +141,7 @@ fn parse_line<'a>(line: &'a [u8], limits: &Limits) -> Result<Command<'a>, ParseE
     // Commands without text arguments need no UTF-8 check.
     let space = find_byte(b' ', line);
     let verb_bytes = match space {
-        Some(i) => line.get(..i).unwrap_or_default(),
+        Some(i) => ParseError::cut(line, ..i)?,
         None => line,
     };
     match (&verb_code(verb_bytes), space) {
@@ -153,14 +153,14 @@ fn parse_line<'a>(line: &'a [u8], limits: &Limits) -> Result<Command<'a>, ParseE
         (b"MAIL", Some(_)) => return mail_or_rcpt(line, limits, true),
         (b"RCPT", Some(_)) => return mail_or_rcpt(line, limits, false),
         (b"BDAT", Some(i)) => {
-            let a = line.get(i + 1..).unwrap_or_default();
+            let a = ParseError::cut(line, i + 1..)?;
             let (size, last) = match find_byte(b' ', a) {
                 Some(j) => {
-                    let tail = a.get(j + 1..).unwrap_or_default();
+                    let tail = ParseError::cut(a, j + 1..)?;
                     if !tail.eq_ignore_ascii_case(b"LAST") {
                         return Err(err(K::Syntax, line, i + 1));
                     }
-                    (a.get(..j).unwrap_or_default(), true)
+                    (ParseError::cut(a, ..j)?, true)
                 }
                 None => (a, false),
             };
@@ -173,7 +173,7 @@ fn parse_line<'a>(line: &'a [u8], limits: &Limits) -> Result<Command<'a>, ParseE
         // A well-formed AUTH is ASCII: checked at the octet level, then made text. A
         // malformed one takes the general path below, for its error.
         (b"AUTH", Some(i)) => {
-            if let Some(command) = auth_ascii(line.get(i + 1..).unwrap_or_default()) {
+            if let Some(command) = auth_ascii(ParseError::cut(line, i + 1..)?) {
                 return Ok(command);
             }
         }
@@ -184,7 +184,10 @@ fn parse_line<'a>(line: &'a [u8], limits: &Limits) -> Result<Command<'a>, ParseE
         Err(e) => return Err(err(K::NotUtf8, line, e.valid_up_to())),
     };
     let (verb, rest) = match space {
-        Some(i) => (text.get(..i).unwrap_or_default(), text.get(i..)),
+        Some(i) => (
+            ParseError::cut_str(text, ..i)?,
+            Some(ParseError::cut_str(text, i..)?),
+        ),
         None => (text, None),
     };
     let vlen = verb.len();
@@ -262,7 +265,7 @@ fn mail_or_rcpt<'a>(
     mail: bool,
 ) -> Result<Command<'a>, ParseError> {
     let keyword: &[u8] = if mail { b"FROM:" } else { b"TO:" };
-    let arg = line.get(5..).unwrap_or_default();
+    let arg = ParseError::cut(line, 5..)?;
     let start = 5 + keyword.len();
     if !arg
         .get(..keyword.len())
@@ -273,7 +276,7 @@ fn mail_or_rcpt<'a>(
         }
         return Err(err(K::Syntax, line, if arg.is_empty() { 4 } else { 5 }));
     }
-    let text = match std::str::from_utf8(line.get(start..).unwrap_or_default()) {
+    let text = match std::str::from_utf8(ParseError::cut(line, start..)?) {
         Ok(text) => text,
         Err(e) => return Err(err(K::NotUtf8, line, start + e.valid_up_to())),
     };
@@ -454,8 +457,8 @@ fn mailbox_at<'a>(
     if domain_end - domain_start > limits.max_domain {
         return Err(err(K::TooLong, bytes, domain_start));
     }
-    let local = text.get(start..local_end).unwrap_or_default();
-    let domain = text.get(domain_start..domain_end).unwrap_or_default();
+    let local = ParseError::cut_str(text, start..local_end)?;
+    let domain = ParseError::cut_str(text, domain_start..domain_end)?;
     Ok((
         Mailbox {
             local: Cow::Borrowed(local),
@@ -488,10 +491,12 @@ fn local_part_end(bytes: &[u8], start: usize) -> Option<usize> {
 /// The length of the run of octets of class `c` from `at`.
 #[inline(always)]
 fn run(bytes: &[u8], at: usize, c: u8) -> usize {
-    let rest = bytes.get(at..).unwrap_or_default();
-    rest.iter()
-        .position(|&b| class(b) & c == 0)
-        .unwrap_or(rest.len())
+    // From `at` on; none when `at` is at or past the end.
+    bytes
+        .iter()
+        .skip(at)
+        .take_while(|&&b| class(b) & c != 0)
+        .count()
 }
 
 /// End of a quoted-string local part (RFC 5321 4.1.2) whose opening quote is at `start`.
@@ -649,8 +654,8 @@ fn skip_spaces(text: &str) -> (&str, usize) {
     if !text.starts_with(' ') {
         return (text, 0);
     }
-    let n = text.bytes().take_while(|&b| b == b' ').count();
-    (text.get(n..).unwrap_or_default(), n)
+    let rest = text.trim_start_matches(' ');
+    (rest, text.len() - rest.len())
 }
 
 #[inline(always)]
@@ -733,7 +738,7 @@ fn parse_mail_args<'a>(
             }
         }
     })?;
-    params.extra = extra.of(text);
+    params.extra = extra.of(text)?;
     Ok(Command::Mail { from, params })
 }
 
@@ -783,7 +788,7 @@ fn parse_rcpt_args<'a>(
             }
         },
     )?;
-    params.extra = extra.of(text);
+    params.extra = extra.of(text)?;
     Ok(Command::Rcpt { to, params })
 }
 
@@ -954,10 +959,10 @@ impl Unknown {
     }
 
     #[inline(always)]
-    fn of(self, text: &str) -> Cow<'_, str> {
+    fn of(self, text: &str) -> Result<Cow<'_, str>, ParseError> {
         match self.0 {
-            Some((start, end)) => Cow::Borrowed(text.get(start..end).unwrap_or_default()),
-            None => Cow::Borrowed(""),
+            Some((start, end)) => Ok(Cow::Borrowed(ParseError::cut_str(text, start..end)?)),
+            None => Ok(Cow::Borrowed("")),
         }
     }
 }
@@ -1143,7 +1148,7 @@ fn for_params<'a>(
         let start = pos;
         let keyword_end = start + run(bytes, start, C_KW);
         let keyword_ok = bytes.get(start).is_some_and(u8::is_ascii_alphanumeric);
-        let keyword = bytes.get(start..keyword_end).unwrap_or_default();
+        let keyword = ParseError::cut(bytes, start..keyword_end)?;
         let at = if bytes.get(keyword_end) == Some(&b'=') {
             ValueAt::Value(keyword_end + 1)
         } else {
@@ -1174,7 +1179,7 @@ pub fn parse_reply_with<'a>(
     let mut enhanced = None;
     let mut count = 0;
     loop {
-        let rest = input.get(pos..).unwrap_or_default();
+        let rest = ParseError::cut(input, pos..)?;
         let Some(lf) = find_byte(b'\n', rest) else {
             if rest.len() >= limits.max_reply_line {
                 return Err(err(K::TooLong, input, pos));
@@ -1184,7 +1189,7 @@ pub fn parse_reply_with<'a>(
         if lf + 1 > limits.max_reply_line {
             return Err(err(K::TooLong, input, pos));
         }
-        let line = rest.get(..lf).unwrap_or_default();
+        let line = ParseError::cut(rest, ..lf)?;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         // A line without text ends the reply like one with SP.
         let (digits, sep) = match line {
@@ -1214,7 +1219,11 @@ pub fn parse_reply_with<'a>(
                 + u16::from(digits[1] - b'0') * 10
                 + u16::from(digits[2] - b'0');
             code = Some((n, digits));
-            let text = line.get(4..).unwrap_or_default();
+            // A line of the code alone has no text.
+            let text = match line {
+                [_, _, _, _, text @ ..] => text,
+                _ => &[],
+            };
             if matches!(digits[0], b'2' | b'4' | b'5') {
                 enhanced = EnhancedStatusCode::parse_prefix(text)
                     .filter(|(e, _)| e.class() == digits[0] - b'0')
@@ -1233,7 +1242,7 @@ pub fn parse_reply_with<'a>(
                 value: Reply::from_parts(
                     code,
                     enhanced,
-                    Cow::Borrowed(input.get(..pos).unwrap_or_default()),
+                    Cow::Borrowed(ParseError::cut(input, ..pos)?),
                 ),
                 consumed: pos,
             });

@@ -37,6 +37,10 @@ pub enum ParseErrorKind {
     /// A reply has more lines than the limit.
     #[error("too many reply lines")]
     TooManyLines,
+    /// A bound the parser computed lies outside its input: a fault of this crate, never of
+    /// the peer (no input reaches it; the property tests check that).
+    #[error("internal fault: a computed bound is out of range")]
+    Internal,
 }
 
 /// A command or reply could not be parsed: proto-core's one parse error shape with SMTP's kinds.
@@ -156,3 +160,7 @@ pub enum UsageError {
 
 // `into_decision` and `From<CloseError>`, as every machine of the workspace has them.
 proto_core::decision_usage_error!(UsageError);
+
+impl proto_core::InternalFault for ParseErrorKind {
+    const INTERNAL: Self = Self::Internal;
+}

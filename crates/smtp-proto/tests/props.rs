@@ -276,7 +276,7 @@ proptest! {
     fn no_input_reaches_an_internal_fault(
         c in command(),
         caps in any::<u16>(),
-        at in any::<prop::sample::Index>(),
+        at in any::<usize>(),
         byte in any::<u8>(),
         how in 0..3u8,
     ) {
@@ -285,14 +285,8 @@ proptest! {
         let mut ehlo = b"250-mx.example.com hi\r\n250-SIZE 1000\r\n250-AUTH PLAIN\r\n".to_vec();
         ehlo.extend_from_slice(if caps % 2 == 0 { &b"250-LIMITS RCPTMAX=5\r\n"[..] } else { &b"250-MT-PRIORITY=MIXER\r\n"[..] });
         ehlo.extend_from_slice(b"250 8BITMIME\r\n");
-        for mut input in [line, ehlo] {
-            let i = at.index(input.len());
-            match how {
-                0 => input[i] = byte,
-                1 => input.insert(i, byte),
-                _ => input.truncate(i),
-            }
-            not_internal(&input);
+        for input in [line, ehlo] {
+            not_internal(&proto_core::testing::altered(input, at, byte, how));
         }
     }
 }

@@ -84,7 +84,7 @@ impl<K: InternalFault> ParseError<K> {
     /// lie inside `input`. For bounds a parser computed itself: a wrong bound fails loudly
     /// (and fails a test) instead of reading as an empty slice, which would silently truncate
     /// a value.
-    #[inline]
+    #[inline(always)]
     pub fn cut<R>(input: &[u8], range: R) -> Result<&[u8], Self>
     where
         R: SliceIndex<[u8], Output = [u8]> + RangeBounds<usize>,
@@ -92,12 +92,12 @@ impl<K: InternalFault> ParseError<K> {
         let start = range_start(&range);
         match input.get(range) {
             Some(part) => Ok(part),
-            None => Err(Self::new(K::INTERNAL, input, start)),
+            None => Err(Self::internal(input, start)),
         }
     }
 
     /// [`cut`](Self::cut) for text: also a fault when a bound is not on a character boundary.
-    #[inline]
+    #[inline(always)]
     pub fn cut_str<R>(text: &str, range: R) -> Result<&str, Self>
     where
         R: SliceIndex<str, Output = str> + RangeBounds<usize>,
@@ -105,11 +105,19 @@ impl<K: InternalFault> ParseError<K> {
         let start = range_start(&range);
         match text.get(range) {
             Some(part) => Ok(part),
-            None => Err(Self::new(K::INTERNAL, text.as_bytes(), start)),
+            None => Err(Self::internal(text.as_bytes(), start)),
         }
+    }
+
+    // Out of line and cold: the parsers that cut on their hot paths keep only the check.
+    #[cold]
+    #[inline(never)]
+    fn internal(input: &[u8], start: usize) -> Self {
+        Self::new(K::INTERNAL, input, start)
     }
 }
 
+#[inline(always)]
 fn range_start(range: &impl RangeBounds<usize>) -> usize {
     match range.start_bound() {
         Bound::Included(&n) => n,

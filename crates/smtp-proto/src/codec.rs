@@ -47,10 +47,10 @@ pub fn parse_command_with<'a>(
     if let Some(parsed) = short_command(input) {
         return Ok(parsed);
     }
-    let Some(lf) = find_byte(b'\n', input) else {
+    let Some((line, _)) = proto_core::swar::split_once_byte(b'\n', input) else {
         return Ok(Parsed::Incomplete);
     };
-    let line = ParseError::cut(input, ..lf)?;
+    let lf = line.len();
     let Some(line) = line.strip_suffix(b"\r") else {
         return Err(err(K::BareLineEnding, input, lf));
     };
@@ -184,10 +184,10 @@ fn parse_line<'a>(line: &'a [u8], limits: &Limits) -> Result<Command<'a>, ParseE
         Err(e) => return Err(err(K::NotUtf8, line, e.valid_up_to())),
     };
     let (verb, rest) = match space {
-        Some(i) => (
-            ParseError::cut_str(text, ..i)?,
-            Some(ParseError::cut_str(text, i..)?),
-        ),
+        Some(i) => match text.split_at_checked(i) {
+            Some((verb, rest)) => (verb, Some(rest)),
+            None => return Err(err(K::Internal, line, i)),
+        },
         None => (text, None),
     };
     let vlen = verb.len();
@@ -492,11 +492,11 @@ fn local_part_end(bytes: &[u8], start: usize) -> Option<usize> {
 #[inline(always)]
 fn run(bytes: &[u8], at: usize, c: u8) -> usize {
     // From `at` on; none when `at` is at or past the end.
-    bytes
-        .iter()
-        .skip(at)
-        .take_while(|&&b| class(b) & c != 0)
-        .count()
+    bytes.split_at_checked(at).map_or(0, |(_, rest)| {
+        rest.iter()
+            .position(|&b| class(b) & c == 0)
+            .unwrap_or(rest.len())
+    })
 }
 
 /// End of a quoted-string local part (RFC 5321 4.1.2) whose opening quote is at `start`.

@@ -154,9 +154,10 @@ pub fn parse_command_with<'a>(
 #[inline]
 pub fn parse_command_line(line: &[u8]) -> Result<Command<'_>, ParseError> {
     check_line_octets(line)?;
-    let (keyword, rest_at) = match find_byte(b' ', line) {
-        Some(sp) => (ParseError::cut(line, ..sp)?, Some(sp + 1)),
-        None => (line, None),
+    // The keyword, and the rest after its space with the offset where it starts.
+    let (keyword, rest, rest_at) = match swar::split_once_byte(b' ', line) {
+        Some((keyword, rest)) => (keyword, rest, keyword.len() + 1),
+        None => (line, &[][..], line.len()),
     };
     // The keyword in upper case, a three-letter one ended by a zero (no NUL is left in a
     // line here): matched as one four-octet value.
@@ -167,8 +168,6 @@ pub fn parse_command_line(line: &[u8]) -> Result<Command<'_>, ParseError> {
     for (u, k) in keyword4.iter_mut().zip(keyword) {
         *u = k.to_ascii_uppercase();
     }
-    let rest_at = rest_at.unwrap_or(line.len());
-    let rest = ParseError::cut(line, rest_at..)?;
 
     if keyword4 == *b"PASS" {
         if rest_at >= line.len() {

@@ -802,7 +802,11 @@ impl DotUnstuffer {
                     Some(_) => {}
                 }
             }
-            let rest = buf.get(pos..).unwrap_or_default();
+            // `pos` only moves to just after a line end found in `buf`, so never past its end;
+            // were it, the buffer is handed on whole as data rather than searched as empty.
+            let Some(rest) = buf.get(pos..) else {
+                return data_or_more(buf.len(), false);
+            };
             let hit = match self.endings {
                 BareLineEnding::Accept => memchr::memchr(b'\n', rest),
                 BareLineEnding::Reject | BareLineEnding::Normalize => {

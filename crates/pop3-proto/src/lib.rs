@@ -3,7 +3,7 @@
 
 // Before the modules whose `impl` blocks expand it.
 #[macro_use]
-mod tls_setters;
+mod config_setters;
 
 mod client;
 mod codec;

@@ -38,9 +38,7 @@ fn server() -> Server {
 }
 
 fn out(server: &mut Server) -> String {
-    let bytes = server.transmit().to_vec();
-    server.advance_transmit(bytes.len());
-    String::from_utf8(bytes).unwrap()
+    proto_core::testing::take_output(server)
 }
 
 fn next(server: &mut Server, bytes: &[u8]) -> ServerEvent {

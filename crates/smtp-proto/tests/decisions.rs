@@ -39,9 +39,7 @@ fn server() -> Server {
 }
 
 fn out(server: &mut Server) -> String {
-    let bytes = server.transmit().to_vec();
-    server.advance_transmit(bytes.len());
-    String::from_utf8(bytes).unwrap()
+    proto_core::testing::take_output(server)
 }
 
 /// Feeds `bytes` and returns the next event that is not a body chunk.

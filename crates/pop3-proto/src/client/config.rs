@@ -65,33 +65,12 @@ impl ClientConfig {
         Self::default()
     }
 
-    tls_setters!();
+    config_setters!();
 
     /// Uses PIPELINING when offered, or never.
     #[must_use]
     pub fn with_pipelining(mut self, on: bool) -> Self {
         self.pipelining = on;
-        self
-    }
-
-    /// Sets the nonce source for SCRAM.
-    #[must_use]
-    pub fn with_nonce_source(mut self, source: impl NonceSource + 'static) -> Self {
-        self.nonce_source = Some(Box::new(source));
-        self
-    }
-
-    /// Sets the limits.
-    #[must_use]
-    pub fn with_limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// Sets the response timeout.
-    #[must_use]
-    pub fn with_idle(mut self, idle: IdleRules) -> Self {
-        self.idle = idle;
         self
     }
 }

@@ -103,7 +103,7 @@ impl ServerConfig {
         Self::default()
     }
 
-    tls_setters!();
+    config_setters!();
 
     /// Sets the greeting text.
     #[must_use]
@@ -130,13 +130,6 @@ impl ServerConfig {
     #[must_use]
     pub fn with_sasl_mechanisms(mut self, mechanisms: Vec<Mechanism>) -> Self {
         self.sasl_mechanisms = mechanisms;
-        self
-    }
-
-    /// Sets the nonce source for SCRAM and CRAM-MD5.
-    #[must_use]
-    pub fn with_nonce_source(mut self, source: impl NonceSource + 'static) -> Self {
-        self.nonce_source = Some(Box::new(source));
         self
     }
 
@@ -186,20 +179,6 @@ impl ServerConfig {
     #[must_use]
     pub fn with_languages(mut self, languages: Vec<(String, String)>) -> Self {
         self.languages = languages;
-        self
-    }
-
-    /// Sets the autologout rules.
-    #[must_use]
-    pub fn with_idle(mut self, idle: IdleRules) -> Self {
-        self.idle = idle;
-        self
-    }
-
-    /// Sets the limits.
-    #[must_use]
-    pub fn with_limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
         self
     }
 }

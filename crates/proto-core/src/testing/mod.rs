@@ -53,6 +53,14 @@ pub fn altered(mut input: Vec<u8>, at: usize, byte: u8, how: u8) -> Vec<u8> {
     input
 }
 
+/// Takes what `machine` has to send and gives it as text (lossily, for assertions on the
+/// wire form): a test's view of one turn of the machine's output.
+pub fn take_output(machine: &mut impl crate::Machine) -> String {
+    let bytes = machine.transmit().to_vec();
+    machine.advance_transmit(bytes.len());
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 #[cfg(test)]
 mod alter_tests {
     use super::altered;

@@ -183,6 +183,19 @@ pub fn message(from: &str, to: &str, token: &str, body: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// Delivers a message marked with a new token to `user` through Dovecot's LMTP and waits
+/// until it is stored; returns the token and the message as sent.
+pub fn deliver_lmtp(peers: &Peers, user: &User, tag: &str, body: &str) -> (String, Vec<u8>) {
+    let token = unique(tag);
+    let sent = message(&user.address, &user.address, &token, body);
+    let options =
+        proto_io::submit::SubmitOptions::new(peers.endpoint("LMTP", TlsMode::Plain)).lmtp(true);
+    proto_io::submit::submit(&options, &user.address, [&user.address], &sent[..], None)
+        .expect("LMTP delivery");
+    wait_for_message(peers, &user.maildir, &token, Duration::from_secs(5));
+    (token, sent)
+}
+
 /// CRLF to LF, as Dovecot stores mail.
 pub fn crlf_to_lf(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());
@@ -582,6 +595,8 @@ mod tests {
         assert_ne!(unique("x"), unique("x"));
     }
 }
+
+pub mod imap;
 
 /// Driving our SMTP client by hand, for what the `submit` short call does not expose (DATA
 /// instead of BDAT, DSN parameters, the capabilities seen).

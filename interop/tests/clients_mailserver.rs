@@ -205,7 +205,7 @@ fn deliver(peers: &Peers, server: &OurServer) -> (String, Vec<u8>) {
     submit(
         &SubmitOptions::new(endpoint),
         &alice.address,
-        &[&alice.address],
+        [&alice.address],
         &sent[..],
         None,
     )
@@ -469,7 +469,7 @@ fn our_client_scram_against_our_server() {
     submit(
         &SubmitOptions::new(endpoint).credentials(bob.credentials()),
         &bob.address,
-        &[&alice.address],
+        [&alice.address],
         &sent[..],
         Some(tap(&trace, "scram")),
     )

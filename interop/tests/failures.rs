@@ -39,7 +39,7 @@ fn smtp_wrong_password_each_mechanism() {
             sasl_proto::Credentials::password(&bob.name, "not-the-password"),
         );
         let started = Instant::now();
-        match submit(&options, &bob.address, &[&alice.address], &sent[..], None) {
+        match submit(&options, &bob.address, [&alice.address], &sent[..], None) {
             Err(SubmitError::Refused { stage, reply }) => {
                 assert_eq!(stage, "AUTH", "{port}");
                 assert_eq!(reply.code().get(), 535, "{port}: {reply}");
@@ -60,7 +60,7 @@ fn smtp_wrong_password_each_mechanism() {
     let sent = message(&bob.address, &alice.address, &token, DOTTED_BODY);
     let options = SubmitOptions::new(peers.endpoint("SMTP_PLAIN", TlsMode::StartTls))
         .credentials(bob.credentials());
-    submit(&options, &bob.address, &[&alice.address], &sent[..], None).expect("right password");
+    submit(&options, &bob.address, [&alice.address], &sent[..], None).expect("right password");
     interop::wait_for_message(&peers, &alice.maildir, &token, Duration::from_secs(20));
 }
 
@@ -115,7 +115,7 @@ fn relay_refused_with_and_without_auth() {
     ] {
         let token = unique("relay");
         let sent = message(&bob.address, outside, &token, DOTTED_BODY);
-        match submit(&options, &bob.address, &[outside], &sent[..], None) {
+        match submit(&options, &bob.address, [outside], &sent[..], None) {
             Err(SubmitError::NoRecipient(refused)) => {
                 assert_eq!(refused.len(), 1, "{label}");
                 assert_eq!(refused[0].0, outside);
@@ -149,7 +149,7 @@ fn declared_size_over_the_limit_is_refused_before_sending() {
     // Postfix offers SIZE 10240000: a declared size above it cannot be sent.
     let options = SubmitOptions::new(peers.endpoint("SMTP", TlsMode::Plain))
         .info(MessageDeclaration::new().with_size(10_240_001));
-    match submit(&options, &bob.address, &[&alice.address], &sent[..], None) {
+    match submit(&options, &bob.address, [&alice.address], &sent[..], None) {
         Err(SubmitError::Usage(UsageError::NotOffered(what))) => {
             assert!(what.contains("SIZE"), "{what}")
         }
@@ -167,7 +167,7 @@ fn too_large_undeclared(port: &str) {
     let sent = message(&bob.address, &alice.address, &token, &body);
     assert!(sent.len() > 10_240_000);
     let options = SubmitOptions::new(peers.endpoint(port, TlsMode::Plain));
-    match submit(&options, &bob.address, &[&alice.address], &sent[..], None) {
+    match submit(&options, &bob.address, [&alice.address], &sent[..], None) {
         // Postfix refuses the BDAT chunk that passes the limit: that reply is the cause.
         Err(SubmitError::Refused { stage, reply }) => {
             assert_eq!(stage, "BDAT", "{reply}");
@@ -258,7 +258,7 @@ fn server_dropping_the_connection_mid_transaction() {
     let endpoint = Endpoint::new(peers.host(), proxy.port, TlsMode::Plain);
     let options = SubmitOptions::new(endpoint);
     let started = Instant::now();
-    let result = submit(&options, &bob.address, &[&alice.address], &sent[..], None);
+    let result = submit(&options, &bob.address, [&alice.address], &sent[..], None);
     assert!(started.elapsed() < Duration::from_secs(10), "no hang");
     match result {
         Err(SubmitError::Closed(_) | SubmitError::Drive(_)) => {}
@@ -283,7 +283,7 @@ fn pop3_connection_cut_mid_login_deletes_nothing() {
     let token = unique("pop3-cut");
     let sent = message(&bob.address, &bob.address, &token, DOTTED_BODY);
     let lmtp = SubmitOptions::new(peers.endpoint("LMTP", TlsMode::Plain)).lmtp(true);
-    submit(&lmtp, &bob.address, &[&bob.address], &sent[..], None).unwrap();
+    submit(&lmtp, &bob.address, [&bob.address], &sent[..], None).unwrap();
     interop::wait_for_message(&peers, &bob.maildir, &token, Duration::from_secs(5));
     // The connection is cut after CAPA, USER and PASS went out, in the middle of the session.
     let proxy = CutProxy::start((peers.host().to_owned(), peers.port("POP3")), 40);

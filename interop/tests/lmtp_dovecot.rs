@@ -26,7 +26,7 @@ fn lmtp_replies_per_recipient() {
     let report = submit(
         &options,
         &bob.address,
-        &[&alice.address, &bob.address],
+        [&alice.address, &bob.address],
         &sent[..],
         None,
     )

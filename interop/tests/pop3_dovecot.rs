@@ -14,22 +14,14 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use interop::pop3::Session;
-use interop::{DOTTED_BODY, Peers, User, crlf_to_lf, message, unique, wait_for_message};
+use interop::{DOTTED_BODY, Peers, User, crlf_to_lf, wait_for_message};
 use pop3_proto::{ClientConfig, ClientEvent, LoginMethod};
 use proto_io::TlsMode;
 use proto_io::fetch::{Collect, FetchOptions, fetch_new};
-use proto_io::submit::{SubmitOptions, submit};
 use sasl_proto::{Mechanism, OsNonce};
 
-/// Delivers a marked message to `user` through Dovecot's LMTP; returns the token and the
-/// message as sent.
 fn deliver(peers: &Peers, user: &User, tag: &str) -> (String, Vec<u8>) {
-    let token = unique(tag);
-    let sent = message(&user.address, &user.address, &token, DOTTED_BODY);
-    let options = SubmitOptions::new(peers.endpoint("LMTP", TlsMode::Plain)).lmtp(true);
-    submit(&options, &user.address, &[&user.address], &sent[..], None).expect("LMTP delivery");
-    wait_for_message(peers, &user.maildir, &token, Duration::from_secs(5));
-    (token, sent)
+    interop::deliver_lmtp(peers, user, tag, DOTTED_BODY)
 }
 
 fn config() -> ClientConfig {

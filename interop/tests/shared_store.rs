@@ -38,7 +38,7 @@ fn our_delivery_read_by_dovecot() {
     let report = submit(
         &SubmitOptions::new(endpoint),
         &bob.address,
-        &[&alice.address],
+        [&alice.address],
         &sent[..],
         None,
     )
@@ -77,7 +77,7 @@ fn postfix_delivery_served_by_our_pop3() {
     submit(
         &SubmitOptions::new(peers.endpoint("SMTP", TlsMode::Plain)),
         &alice.address,
-        &[&bob.address],
+        [&bob.address],
         &sent[..],
         None,
     )

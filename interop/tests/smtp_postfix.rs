@@ -80,7 +80,7 @@ fn starttls_auth_with(port: &str, mechanism: &str) {
     let report = submit(
         &options,
         &bob.address,
-        &[&alice.address],
+        [&alice.address],
         &sent[..],
         Some(tap(&trace, mechanism)),
     )
@@ -155,7 +155,7 @@ fn submit_short_call_over_implicit_tls_with_auth() {
     let sent = message(&bob.address, &alice.address, &token, DOTTED_BODY);
     let options = SubmitOptions::new(peers.endpoint("SUBMISSIONS", TlsMode::Implicit))
         .credentials(bob.credentials());
-    let report = submit(&options, &bob.address, &[&alice.address], &sent[..], None)
+    let report = submit(&options, &bob.address, [&alice.address], &sent[..], None)
         .unwrap_or_else(|e| panic!("submit: {e}\n{}", peers.logs(20)));
     assert_eq!(report.accepted, vec![alice.address.clone()]);
     let (_, stored) = wait_for_message(&peers, &alice.maildir, &token, DELIVERY);
@@ -214,7 +214,7 @@ fn submit_short_call_with_data_when_chunking_is_not_offered() {
     let report = submit(
         &options,
         &bob.address,
-        &[&alice.address],
+        [&alice.address],
         &sent[..],
         Some(tap(&trace, "submit-data")),
     )
@@ -238,7 +238,7 @@ fn pipelined_transaction_with_one_refused_recipient() {
     let report = submit(
         &options,
         &bob.address,
-        &[&alice.address, &nobody, &bob.address],
+        [&alice.address, &nobody, &bob.address],
         &sent[..],
         Some(tap(&trace, "pipelined")),
     )
@@ -299,7 +299,7 @@ fn bdat_chunking_of_a_large_message() {
     let report = submit(
         &options,
         &bob.address,
-        &[&alice.address],
+        [&alice.address],
         &sent[..],
         Some(tap(&trace, "bdat")),
     )
@@ -337,14 +337,8 @@ fn smtputf8_address_and_header() {
             .with_utf8(true)
             .with_eight_bit(true),
     );
-    let report = submit(
-        &options,
-        &from,
-        &[&to],
-        &sent[..],
-        Some(tap(&trace, "utf8")),
-    )
-    .unwrap_or_else(|e| panic!("submit: {e}\n{}", peers.logs(20)));
+    let report = submit(&options, &from, [&to], &sent[..], Some(tap(&trace, "utf8")))
+        .unwrap_or_else(|e| panic!("submit: {e}\n{}", peers.logs(20)));
     assert_eq!(report.accepted, vec![to.clone()]);
     assert_eq!(report.reply.as_ref().map(|r| r.code().get()), Some(250));
     let lines = sent_lines(&trace);

@@ -15,6 +15,7 @@ pub mod parsed;
 #[doc(hidden)]
 pub mod swar;
 pub mod timer;
+mod tls_policy;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -33,3 +34,4 @@ pub use machine::{CommandId, CommandIds, Compression, Machine, TlsInfo, Transpor
 pub use parse_error::{Escaped, InternalFault, ParseError};
 pub use parsed::Parsed;
 pub use timer::Timer;
+pub use tls_policy::TlsPolicy;

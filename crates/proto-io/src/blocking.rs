@@ -59,9 +59,10 @@ impl Stream {
         config: Arc<ClientConfig>,
         name: ServerName<'static>,
     ) -> Result<(Stream, proto_core::TlsInfo), io::Error> {
-        let conn = ClientConnection::new(config, name).map_err(io::Error::other)?;
+        let conn = ClientConnection::new(config, name.clone()).map_err(io::Error::other)?;
         let mut stream = StreamOwned::new(conn, tcp);
-        handshake(&mut stream.conn, &mut stream.sock)?;
+        handshake(&mut stream.conn, &mut stream.sock)
+            .map_err(|e| tls::explain_handshake_error(e, &name))?;
         let info = tls::tls_info(
             &stream.conn,
             tls::exporter(&stream.conn),

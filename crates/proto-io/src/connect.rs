@@ -2,9 +2,13 @@
 
 use std::io;
 use std::net::{TcpStream, ToSocketAddrs};
+#[cfg(feature = "tokio")]
+use std::sync::Arc;
 use std::time::Duration;
 
 use proto_core::TlsInfo;
+#[cfg(feature = "tokio")]
+use rustls::pki_types::ServerName;
 
 use crate::blocking::{Stream, TlsUpgrade};
 use crate::tls::{self, Trust};
@@ -30,7 +34,8 @@ pub struct Endpoint {
     pub port: u16,
     /// TLS mode.
     pub tls: TlsMode,
-    /// Which certificates to trust.
+    /// Which certificates to trust (for TLS): webpki roots by default, or the operating
+    /// system's, a CA file, or the caller's own rustls configuration.
     pub trust: Trust,
     /// How long the TCP connect may take.
     pub connect_timeout: Duration,
@@ -48,7 +53,9 @@ impl Endpoint {
         }
     }
 
-    /// Sets which certificates to trust.
+    /// Sets which certificates to trust: `Trust::SystemRoots`, `Trust::ca_file(path)?` for a
+    /// private CA or a self-signed server, or `Trust::RustlsConfig(config)` to hand over a
+    /// whole rustls `ClientConfig` (the short calls `submit` and `fetch_new` use it as given).
     pub fn trust(mut self, trust: Trust) -> Self {
         self.trust = trust;
         self
@@ -124,16 +131,25 @@ pub async fn connect_async(
         .await
         .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
     tcp.set_nodelay(true)?;
-    let config = tls::client_config(&endpoint.trust).map_err(io::Error::other)?;
-    let name = tls::server_name(&endpoint.host).map_err(io::Error::other)?;
+    // The trust is read only when TLS is used: a plain link needs no CA store.
+    let upgrade = || -> io::Result<(Arc<rustls::ClientConfig>, ServerName<'static>)> {
+        Ok((
+            tls::client_config(&endpoint.trust).map_err(io::Error::other)?,
+            tls::server_name(&endpoint.host).map_err(io::Error::other)?,
+        ))
+    };
     match endpoint.tls {
         TlsMode::Plain => Ok((crate::AsyncStream::Plain(tcp), None, None)),
-        TlsMode::StartTls => Ok((
-            crate::AsyncStream::Plain(tcp),
-            Some(TlsUpgrade::Client { config, name }),
-            None,
-        )),
+        TlsMode::StartTls => {
+            let (config, name) = upgrade()?;
+            Ok((
+                crate::AsyncStream::Plain(tcp),
+                Some(TlsUpgrade::Client { config, name }),
+                None,
+            ))
+        }
         TlsMode::Implicit => {
+            let (config, name) = upgrade()?;
             let (stream, info) = crate::AsyncStream::tls_client(tcp, config, name).await?;
             Ok((stream, None, Some(info)))
         }

@@ -10,10 +10,10 @@ pub enum DriveError<E: std::error::Error + 'static> {
     #[error(transparent)]
     Protocol(E),
     /// A socket error.
-    #[error("I/O: {0}")]
+    #[error("I/O")]
     Io(#[source] io::Error),
     /// The TLS handshake failed.
-    #[error("TLS handshake: {0}")]
+    #[error("TLS handshake")]
     Tls(#[source] io::Error),
     /// The machine asked for TLS but the driver has no configuration for it.
     #[error("the machine asked for TLS, but no TLS configuration was given")]
@@ -34,4 +34,22 @@ pub enum DriveError<E: std::error::Error + 'static> {
     /// The machine asked for something this driver does not do.
     #[error("not supported here: {0}")]
     Unsupported(&'static str),
+}
+
+/// An error and its causes on one line, each after a colon: what a program prints for a
+/// user. The errors of this workspace keep a cause as their `source()` and out of their own
+/// text; a cause whose text the line already holds (an error from elsewhere that repeats its
+/// source) is not printed twice.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(source) = next {
+        let line = source.to_string();
+        if !line.is_empty() && !text.contains(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        next = source.source();
+    }
+    text
 }

@@ -119,7 +119,7 @@ pub struct FetchReport {
 #[non_exhaustive]
 pub enum FetchError {
     /// The connection could not be made.
-    #[error("connect: {0}")]
+    #[error("connect")]
     Connect(#[source] io::Error),
     /// The driver stopped (socket, TLS or protocol error).
     #[error(transparent)]
@@ -136,7 +136,7 @@ pub enum FetchError {
         line: StatusLine<'static>,
     },
     /// The sink failed; the message was not deleted.
-    #[error("storing a message: {0}")]
+    #[error("storing a message")]
     Sink(#[source] io::Error),
     /// The connection ended before the fetch did; nothing was deleted.
     #[error("the connection ended early")]

@@ -22,7 +22,7 @@ pub mod trace;
 pub use blocking::{Driver, Stream, TlsUpgrade};
 pub use connect::{Connected, Endpoint, TlsMode, connect};
 pub use driver_core::{DriverCore, Step};
-pub use error::DriveError;
+pub use error::{DriveError, error_chain};
 pub use tls::{ServerTls, Trust};
 #[cfg(feature = "tokio")]
 pub use tokio_driver::{AsyncDriver, AsyncStream};
@@ -33,6 +33,8 @@ pub use trace::{Collector, Direction, Side, Trace, TraceLine, TraceSink, Tracing
 #[cfg(feature = "pop3")]
 pub use pop3_proto::{self, LoginMethod};
 pub use proto_core;
+#[cfg(feature = "smtp")]
+pub use rfc5322;
 #[cfg(any(feature = "smtp", feature = "pop3"))]
 pub use sasl_proto::{self, Credentials};
 #[cfg(feature = "smtp")]

@@ -1,9 +1,17 @@
-//! Submit a message over SMTP (or deliver it over LMTP) in one call.
+//! Submit a message over SMTP (or deliver it over LMTP) in one call, or several over one
+//! connection.
 //!
 //! The call connects, waits for the greeting and EHLO (with STARTTLS when the endpoint asks
 //! for it), authenticates when credentials are given, sends MAIL FROM and every RCPT TO
-//! (pipelined when offered), streams the body through DATA or BDAT, and quits. Each
-//! recipient's reply is reported; the message goes on to the accepted ones.
+//! (pipelined when offered), streams the body through DATA or BDAT (the last chunk marked
+//! LAST), and quits. Each recipient's reply is reported; the message goes on to the accepted
+//! ones.
+//!
+//! [`submit`] takes the envelope from the caller; [`submit_message`] takes a message built
+//! with rfc5322 ([`Outgoing`]: MAIL FROM from Sender or else From, RCPT TO from To, Cc and
+//! Bcc, Bcc left out of what is sent). A [`Session`] sends several messages over one
+//! connection, with RSET after a transaction that failed. The blocking and the async calls
+//! are one piece of session logic.
 
 use std::io::{self, Read};
 
@@ -18,6 +26,8 @@ use crate::calls::{Drive, block_on};
 use crate::connect::{Endpoint, TlsMode, connect};
 use crate::error::DriveError;
 use crate::trace::Trace;
+
+pub use rfc5322::{Envelope, Outgoing};
 
 /// How to submit.
 #[derive(Debug, Clone)]
@@ -112,7 +122,7 @@ pub struct SubmitReport {
 #[non_exhaustive]
 pub enum SubmitError {
     /// The connection could not be made.
-    #[error("connect: {0}")]
+    #[error("connect")]
     Connect(#[source] io::Error),
     /// The driver stopped (socket, TLS or protocol error).
     #[error(transparent)]
@@ -135,7 +145,7 @@ pub enum SubmitError {
     #[error("no recipient was accepted")]
     NoRecipient(Vec<(String, Reply<'static>)>),
     /// Reading the message failed.
-    #[error("reading the message: {0}")]
+    #[error("reading the message")]
     Body(#[source] io::Error),
     /// The connection ended before the submission did.
     #[error("the connection ended early")]
@@ -143,40 +153,52 @@ pub enum SubmitError {
 }
 
 /// Submits `message` from `from` (empty for the null path `<>`) to `to`, blocking.
-pub fn submit(
+///
+/// `to` is any list of addresses: `&["a@example.org"]`, a `Vec<String>`, an iterator.
+pub fn submit<S: AsRef<str>>(
     options: &SubmitOptions,
     from: &str,
-    to: &[&str],
+    to: impl IntoIterator<Item = S>,
     message: impl Read,
     trace: Option<Trace>,
 ) -> Result<SubmitReport, SubmitError> {
-    let connected = connect(&options.endpoint).map_err(SubmitError::Connect)?;
-    let mut config = options.client_config();
-    // With implicit TLS the machine starts protected and knows the channel bindings; it is
-    // not told of a handshake it did not ask for.
-    if let Some(info) = connected.tls_info {
-        config = config.with_tls_info(info);
-    }
-    let client = Client::new(config, std::time::Instant::now());
-    let mut driver = Driver::new(client, connected.stream);
-    if let Some(upgrade) = connected.upgrade {
-        driver = driver.with_tls_upgrade(upgrade);
-    }
-    if let Some(trace) = trace {
-        driver = driver.with_trace(trace);
-    }
-    block_on(run(&mut driver, options, from, to, message))
+    let paths = Paths::parse(from, to)?;
+    let mut session = Session::connect(options, trace)?;
+    session.once(&paths, options.info, message)
+}
+
+/// Submits a message built with rfc5322 to the recipients of its header, blocking.
+///
+/// MAIL FROM is its Sender or else its From mailbox, RCPT TO every mailbox of To, Cc and Bcc
+/// once; the message goes without Bcc ([`Outgoing::new`], or
+/// [`MessageBuilder::build_outgoing`](rfc5322::MessageBuilder::build_outgoing)). Set
+/// `message.envelope` for another envelope. 8-bit octets in the message add 8BITMIME, and
+/// SMTPUTF8 when they are in the header, to `options.info`.
+pub fn submit_message(
+    options: &SubmitOptions,
+    message: &Outgoing,
+    trace: Option<Trace>,
+) -> Result<SubmitReport, SubmitError> {
+    let paths = Paths::of(&message.envelope)?;
+    let mut session = Session::connect(options, trace)?;
+    session.once(
+        &paths,
+        declare(options.info, &message.message),
+        &message.message[..],
+    )
 }
 
 /// Submits over an already connected stream (for tests and custom transports), blocking.
-pub fn submit_over(
-    mut driver: Driver<Client>,
+pub fn submit_over<S: AsRef<str>>(
+    driver: Driver<Client>,
     options: &SubmitOptions,
     from: &str,
-    to: &[&str],
+    to: impl IntoIterator<Item = S>,
     message: impl Read,
 ) -> Result<SubmitReport, SubmitError> {
-    block_on(run(&mut driver, options, from, to, message))
+    let paths = Paths::parse(from, to)?;
+    let mut session = Session::over(driver, options)?;
+    session.once(&paths, options.info, message)
 }
 
 /// Submits `message` with tokio.
@@ -185,31 +207,264 @@ pub fn submit_over(
 /// dot, or the last BDAT chunk) was not yet sent is not delivered; one whose end was sent but
 /// not answered may have been, as with any connection lost at that point.
 #[cfg(feature = "tokio")]
-pub async fn submit_async(
+pub async fn submit_async<S: AsRef<str>>(
     options: &SubmitOptions,
     from: &str,
-    to: &[&str],
+    to: impl IntoIterator<Item = S>,
     message: impl Read,
     trace: Option<Trace>,
 ) -> Result<SubmitReport, SubmitError> {
-    let (stream, upgrade, tls_info) = crate::connect::connect_async(&options.endpoint)
-        .await
-        .map_err(SubmitError::Connect)?;
-    let mut config = options.client_config();
-    // With implicit TLS the machine starts protected and knows the channel bindings; it is
-    // not told of a handshake it did not ask for.
-    if let Some(info) = tls_info {
-        config = config.with_tls_info(info);
+    let paths = Paths::parse(from, to)?;
+    let mut session = AsyncSession::connect(options, trace).await?;
+    session.once(&paths, options.info, message).await
+}
+
+/// [`submit_message`] with tokio (dropping the future is as for [`submit_async`]).
+#[cfg(feature = "tokio")]
+pub async fn submit_message_async(
+    options: &SubmitOptions,
+    message: &Outgoing,
+    trace: Option<Trace>,
+) -> Result<SubmitReport, SubmitError> {
+    let paths = Paths::of(&message.envelope)?;
+    let mut session = AsyncSession::connect(options, trace).await?;
+    let info = declare(options.info, &message.message);
+    session.once(&paths, info, &message.message[..]).await
+}
+
+/// Several messages over one connection, blocking: connect once, then
+/// [`submit`](Session::submit) or [`submit_message`](Session::submit_message) each, then
+/// [`quit`](Session::quit).
+///
+/// A transaction that fails (a refused sender, no recipient accepted, a refused body, an
+/// unreadable message) is ended with RSET, and the session goes on with the next message. A
+/// failure the connection cannot survive (a socket or protocol error, a connection closed,
+/// a DATA body that could not be finished) closes it: later calls return
+/// [`SubmitError::Closed`].
+///
+/// ```no_run
+/// use proto_io::submit::{Session, SubmitOptions};
+/// use proto_io::{Credentials, Endpoint, TlsMode};
+///
+/// let options = SubmitOptions::new(Endpoint::new("smtp.example.org", 587, TlsMode::StartTls))
+///     .credentials(Credentials::password("alice", "secret"));
+/// let mut session = Session::connect(&options, None)?;
+/// for to in ["bob@example.net", "carol@example.com"] {
+///     let message = format!("From: alice@example.org\r\nTo: {to}\r\nSubject: hi\r\n\r\nHello\r\n");
+///     match session.submit("alice@example.org", [to], message.as_bytes()) {
+///         Ok(report) => println!("{to}: {:?}", report.reply),
+///         Err(e) => println!("{to}: {e}"), // the session goes on after RSET
+///     }
+/// }
+/// session.quit()?;
+/// # Ok::<(), proto_io::submit::SubmitError>(())
+/// ```
+#[derive(Debug)]
+pub struct Session {
+    conversation: Conversation<Driver<Client>>,
+}
+
+impl Session {
+    /// Connects, greets (with STARTTLS when the endpoint asks for it) and authenticates when
+    /// `options` hold credentials.
+    pub fn connect(options: &SubmitOptions, trace: Option<Trace>) -> Result<Session, SubmitError> {
+        let connected = connect(&options.endpoint).map_err(SubmitError::Connect)?;
+        let mut config = options.client_config();
+        // With implicit TLS the machine starts protected and knows the channel bindings; it is
+        // not told of a handshake it did not ask for.
+        if let Some(info) = connected.tls_info {
+            config = config.with_tls_info(info);
+        }
+        let client = Client::new(config, std::time::Instant::now());
+        let mut driver = Driver::new(client, connected.stream);
+        if let Some(upgrade) = connected.upgrade {
+            driver = driver.with_tls_upgrade(upgrade);
+        }
+        if let Some(trace) = trace {
+            driver = driver.with_trace(trace);
+        }
+        Session::over(driver, options)
     }
-    let client = Client::new(config, std::time::Instant::now());
-    let mut driver = crate::AsyncDriver::new(client, stream);
-    if let Some(upgrade) = upgrade {
-        driver = driver.with_tls_upgrade(upgrade);
+
+    /// A session over an already connected stream (for tests and custom transports).
+    pub fn over(driver: Driver<Client>, options: &SubmitOptions) -> Result<Session, SubmitError> {
+        let conversation = block_on(Conversation::open(driver, options))?;
+        Ok(Session { conversation })
     }
-    if let Some(trace) = trace {
-        driver = driver.with_trace(trace);
+
+    /// Sends `message` from `from` (empty for `<>`) to `to`; after a failure, RSET.
+    pub fn submit<S: AsRef<str>>(
+        &mut self,
+        from: &str,
+        to: impl IntoIterator<Item = S>,
+        message: impl Read,
+    ) -> Result<SubmitReport, SubmitError> {
+        block_on(self.conversation.submit(from, to, message))
     }
-    run(&mut driver, options, from, to, message).await
+
+    /// Sends a message built with rfc5322 to the recipients of its envelope, as
+    /// [`submit_message`] does; after a failure, RSET.
+    pub fn submit_message(&mut self, message: &Outgoing) -> Result<SubmitReport, SubmitError> {
+        block_on(self.conversation.submit_message(message))
+    }
+
+    /// Says QUIT and waits for the server to close.
+    pub fn quit(mut self) -> Result<(), SubmitError> {
+        block_on(self.conversation.quit())
+    }
+
+    /// One transaction then QUIT, without RSET after a failure (the connection ends anyway).
+    fn once(
+        &mut self,
+        paths: &Paths,
+        info: MessageDeclaration,
+        message: impl Read,
+    ) -> Result<SubmitReport, SubmitError> {
+        let report = block_on(self.conversation.transaction(paths, info, message))?;
+        block_on(self.conversation.quit())?;
+        Ok(report)
+    }
+}
+
+/// [`Session`] with tokio. Dropping a future of it closes nothing by itself, but leaves the
+/// transaction where it was: drop the session then.
+#[cfg(feature = "tokio")]
+#[derive(Debug)]
+pub struct AsyncSession {
+    conversation: Conversation<crate::AsyncDriver<Client>>,
+}
+
+#[cfg(feature = "tokio")]
+impl AsyncSession {
+    /// Connects, greets and authenticates, as [`Session::connect`].
+    pub async fn connect(
+        options: &SubmitOptions,
+        trace: Option<Trace>,
+    ) -> Result<AsyncSession, SubmitError> {
+        let (stream, upgrade, tls_info) = crate::connect::connect_async(&options.endpoint)
+            .await
+            .map_err(SubmitError::Connect)?;
+        let mut config = options.client_config();
+        // As in Session::connect: implicit TLS is the machine's configuration.
+        if let Some(info) = tls_info {
+            config = config.with_tls_info(info);
+        }
+        let client = Client::new(config, std::time::Instant::now());
+        let mut driver = crate::AsyncDriver::new(client, stream);
+        if let Some(upgrade) = upgrade {
+            driver = driver.with_tls_upgrade(upgrade);
+        }
+        if let Some(trace) = trace {
+            driver = driver.with_trace(trace);
+        }
+        let conversation = Conversation::open(driver, options).await?;
+        Ok(AsyncSession { conversation })
+    }
+
+    /// As [`Session::submit`].
+    pub async fn submit<S: AsRef<str>>(
+        &mut self,
+        from: &str,
+        to: impl IntoIterator<Item = S>,
+        message: impl Read,
+    ) -> Result<SubmitReport, SubmitError> {
+        self.conversation.submit(from, to, message).await
+    }
+
+    /// As [`Session::submit_message`].
+    pub async fn submit_message(
+        &mut self,
+        message: &Outgoing,
+    ) -> Result<SubmitReport, SubmitError> {
+        self.conversation.submit_message(message).await
+    }
+
+    /// As [`Session::quit`].
+    pub async fn quit(mut self) -> Result<(), SubmitError> {
+        self.conversation.quit().await
+    }
+
+    async fn once(
+        &mut self,
+        paths: &Paths,
+        info: MessageDeclaration,
+        message: impl Read,
+    ) -> Result<SubmitReport, SubmitError> {
+        let report = self.conversation.transaction(paths, info, message).await?;
+        self.conversation.quit().await?;
+        Ok(report)
+    }
+}
+
+/// The envelope as SMTP writes it, read before anything is sent.
+struct Paths {
+    from: ReversePath<'static>,
+    to: Vec<ForwardPath<'static>>,
+}
+
+impl Paths {
+    fn parse<S: AsRef<str>>(
+        from: &str,
+        to: impl IntoIterator<Item = S>,
+    ) -> Result<Paths, SubmitError> {
+        let mailbox = |text: &str| {
+            Mailbox::parse(text)
+                .map(Mailbox::into_owned)
+                .map_err(|_| SubmitError::Address(text.into()))
+        };
+        let from = if from.is_empty() {
+            ReversePath::Null
+        } else {
+            ReversePath::Mailbox(mailbox(from)?)
+        };
+        let to = to
+            .into_iter()
+            .map(|t| mailbox(t.as_ref()).map(ForwardPath::Mailbox))
+            .collect::<Result<_, _>>()?;
+        Ok(Paths { from, to })
+    }
+
+    /// The paths of an rfc5322 envelope: each mailbox written as an addr-spec (a local part
+    /// that is no dot-atom quoted), then read as any address given as text.
+    fn of(envelope: &Envelope) -> Result<Paths, SubmitError> {
+        let text = |m: &rfc5322::Mailbox<'_>| {
+            rfc5322::encode::addr_spec(&m.local_part, &m.domain)
+                .map_err(|_| SubmitError::Address(m.addr_spec()))
+        };
+        let from = match &envelope.from {
+            Some(m) => text(m)?,
+            None => String::new(),
+        };
+        let to = envelope
+            .to
+            .iter()
+            .map(text)
+            .collect::<Result<Vec<_>, _>>()?;
+        Paths::parse(&from, to)
+    }
+}
+
+/// What `message` needs beyond `info`: 8BITMIME for any 8-bit octet, and SMTPUTF8 too for
+/// UTF-8 in the header (RFC 6531 section 3.3).
+fn declare(mut info: MessageDeclaration, message: &[u8]) -> MessageDeclaration {
+    if message.is_ascii() {
+        return info;
+    }
+    let header_end = memchr::memmem::find(message, b"\r\n\r\n")
+        .or_else(|| memchr::memmem::find(message, b"\n\n"))
+        .unwrap_or(message.len());
+    info.eight_bit = true;
+    info.utf8 |= !message.get(..header_end).unwrap_or_default().is_ascii();
+    info
+}
+
+/// One SMTP connection as the short calls and the sessions use it.
+#[derive(Debug)]
+struct Conversation<D> {
+    /// `None` once the connection could not go on (it was dropped, so closed).
+    driver: Option<D>,
+    /// What every message needs, from the options.
+    info: MessageDeclaration,
 }
 
 async fn next<D: Drive<Client>>(driver: &mut D) -> Result<ClientEvent, SubmitError> {
@@ -220,57 +475,158 @@ async fn next<D: Drive<Client>>(driver: &mut D) -> Result<ClientEvent, SubmitErr
     }
 }
 
-async fn run<D: Drive<Client>>(
-    driver: &mut D,
-    options: &SubmitOptions,
-    from: &str,
-    to: &[&str],
-    mut message: impl Read,
-) -> Result<SubmitReport, SubmitError> {
-    // Greeting, EHLO, STARTTLS and EHLO again: the machine does them; wait for Ready.
-    loop {
-        match next(driver).await? {
-            ClientEvent::Greeting(reply) if !reply.code().is_positive() => {
-                return Err(SubmitError::Refused {
-                    stage: "greeting",
-                    reply,
-                });
-            }
-            ClientEvent::Ready(_) => break,
-            _ => {}
-        }
-    }
-    if let Some(credentials) = &options.credentials {
-        driver
-            .machine()
-            .authenticate(credentials.clone(), sasl_proto::ClientConfig::default())?;
+impl<D: Drive<Client>> Conversation<D> {
+    /// Greeting, EHLO, STARTTLS and EHLO again (the machine does them), then AUTH.
+    async fn open(mut driver: D, options: &SubmitOptions) -> Result<Self, SubmitError> {
         loop {
-            match next(driver).await? {
-                ClientEvent::Authenticated { .. } => break,
-                ClientEvent::AuthFailed { reply, .. } => {
+            match next(&mut driver).await? {
+                ClientEvent::Greeting(reply) if !reply.code().is_positive() => {
                     return Err(SubmitError::Refused {
-                        stage: "AUTH",
+                        stage: "greeting",
                         reply,
                     });
                 }
+                ClientEvent::Ready(_) => break,
                 _ => {}
+            }
+        }
+        if let Some(credentials) = &options.credentials {
+            driver
+                .machine()
+                .authenticate(credentials.clone(), sasl_proto::ClientConfig::default())?;
+            loop {
+                match next(&mut driver).await? {
+                    ClientEvent::Authenticated { .. } => break,
+                    ClientEvent::AuthFailed { reply, .. } => {
+                        return Err(SubmitError::Refused {
+                            stage: "AUTH",
+                            reply,
+                        });
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(Conversation {
+            driver: Some(driver),
+            info: options.info,
+        })
+    }
+
+    /// [`Session::submit`].
+    async fn submit<S: AsRef<str>>(
+        &mut self,
+        from: &str,
+        to: impl IntoIterator<Item = S>,
+        message: impl Read,
+    ) -> Result<SubmitReport, SubmitError> {
+        let paths = Paths::parse(from, to)?;
+        self.send(&paths, self.info, message).await
+    }
+
+    /// [`Session::submit_message`].
+    async fn submit_message(&mut self, message: &Outgoing) -> Result<SubmitReport, SubmitError> {
+        let paths = Paths::of(&message.envelope)?;
+        let info = declare(self.info, &message.message);
+        self.send(&paths, info, &message.message[..]).await
+    }
+
+    /// One transaction; after a failure the connection is made ready for the next (RSET) or
+    /// closed when it cannot be.
+    async fn send(
+        &mut self,
+        paths: &Paths,
+        info: MessageDeclaration,
+        message: impl Read,
+    ) -> Result<SubmitReport, SubmitError> {
+        let result = self.transaction(paths, info, message).await;
+        if result.is_err() && self.driver.is_some() && self.reset().await.is_err() {
+            self.driver = None;
+        }
+        result
+    }
+
+    /// MAIL, RCPT, the body, and the replies. An error the connection cannot survive drops
+    /// the driver.
+    async fn transaction(
+        &mut self,
+        paths: &Paths,
+        info: MessageDeclaration,
+        message: impl Read,
+    ) -> Result<SubmitReport, SubmitError> {
+        let Some(driver) = self.driver.as_mut() else {
+            return Err(SubmitError::Closed(None));
+        };
+        let mut in_data = false;
+        let result = transaction(driver, paths, info, message, &mut in_data).await;
+        // A DATA body cannot be abandoned but by closing: its end would deliver it cut.
+        if let Err(e) = &result
+            && (in_data || matches!(e, SubmitError::Drive(_) | SubmitError::Closed(_)))
+        {
+            self.driver = None;
+        }
+        result
+    }
+
+    /// RSET once the machine allows it (after the reply to a DATA in flight), then its reply.
+    async fn reset(&mut self) -> Result<(), SubmitError> {
+        let Some(driver) = self.driver.as_mut() else {
+            return Err(SubmitError::Closed(None));
+        };
+        loop {
+            match driver.machine().rset() {
+                Ok(id) => loop {
+                    if let ClientEvent::Reply { id: replied, .. } = next(driver).await?
+                        && replied == id
+                    {
+                        return Ok(());
+                    }
+                },
+                // DATA was sent and awaits its reply: a go-ahead now means a body is expected
+                // that must not be sent, and only closing ends it.
+                Err(UsageError::NotNow(_)) => {
+                    if let ClientEvent::BodyWritable = next(driver).await? {
+                        return Err(SubmitError::Closed(None));
+                    }
+                }
+                Err(e) => return Err(e.into()),
             }
         }
     }
 
-    let reverse = if from.is_empty() {
-        ReversePath::Null
-    } else {
-        ReversePath::Mailbox(Mailbox::parse(from).map_err(|_| SubmitError::Address(from.into()))?)
-    };
-    let client = driver.machine();
-    client.mail_from(reverse, options.info, MailParameters::new())?;
-    for address in to {
-        let mailbox =
-            Mailbox::parse(address).map_err(|_| SubmitError::Address((*address).into()))?;
-        client.rcpt_to(ForwardPath::Mailbox(mailbox), RcptParameters::new())?;
+    /// QUIT, then the reply or the close.
+    async fn quit(&mut self) -> Result<(), SubmitError> {
+        let Some(driver) = self.driver.as_mut() else {
+            return Err(SubmitError::Closed(None));
+        };
+        driver.machine().quit()?;
+        // The reply to QUIT ends the session; a server that just closes is fine too.
+        loop {
+            match driver.next().await? {
+                Some(ClientEvent::Closed(_)) | None => {
+                    self.driver = None;
+                    return Ok(());
+                }
+                Some(_) => {}
+            }
+        }
     }
-    client.start_body()?;
+}
+
+/// The transaction itself: `in_data` is set while a DATA body is being written.
+async fn transaction<D: Drive<Client>>(
+    driver: &mut D,
+    paths: &Paths,
+    info: MessageDeclaration,
+    mut message: impl Read,
+    in_data: &mut bool,
+) -> Result<SubmitReport, SubmitError> {
+    let client = driver.machine();
+    client.mail_from(paths.from.clone(), info, MailParameters::new())?;
+    for to in &paths.to {
+        client.rcpt_to(to.clone(), RcptParameters::new())?;
+    }
+    let data = client.start_body()?.is_some();
 
     let mut report = SubmitReport {
         accepted: Vec::new(),
@@ -306,8 +662,12 @@ async fn run<D: Drive<Client>>(
                     report.refused.push((address, reply));
                 }
             }
-            ClientEvent::BodyWritable if body.write(driver.machine(), &mut message)? => {
-                driver.machine().finish_body()?;
+            ClientEvent::BodyWritable if !body.finished => {
+                *in_data = data;
+                body.write(driver.machine(), &mut message)?;
+                if body.finished {
+                    *in_data = false;
+                }
             }
             ClientEvent::MessageDone { reply, .. } => {
                 if !reply.code().is_positive() {
@@ -320,25 +680,17 @@ async fn run<D: Drive<Client>>(
                     });
                 }
                 report.reply = Some(reply);
-                break;
+                return Ok(report);
             }
             ClientEvent::LmtpDelivery {
                 recipient, reply, ..
             } => {
                 report.deliveries.push((path_text(&recipient), reply));
                 if report.deliveries.len() >= report.accepted.len() {
-                    break;
+                    return Ok(report);
                 }
             }
             _ => {}
-        }
-    }
-    driver.machine().quit()?;
-    // The reply to QUIT ends the session; a server that just closes is fine too.
-    loop {
-        match driver.next().await? {
-            Some(ClientEvent::Closed(_)) | None => return Ok(report),
-            Some(_) => {}
         }
     }
 }
@@ -350,47 +702,61 @@ fn path_text(path: &ForwardPath<'_>) -> String {
     }
 }
 
-/// Feeds the body to the machine as it takes it.
+/// Feeds the body to the machine as it takes it. It reads ahead a buffer at a time, so that
+/// it knows when it holds the message's last octets: those go with the end of the body
+/// (`finish_body_with`: BDAT's LAST chunk, no extra empty one).
 #[derive(Default)]
 struct BodySource {
     buf: Vec<u8>,
     start: usize,
     end: usize,
     eof: bool,
+    finished: bool,
 }
 
+/// How much of the message is read ahead.
+const BODY_BUFFER: usize = 64 * 1024;
+
 impl BodySource {
-    /// Writes until the machine takes no more; true once everything was taken.
-    fn write(&mut self, client: &mut Client, message: &mut impl Read) -> Result<bool, SubmitError> {
-        if self.buf.is_empty() {
-            self.buf = vec![0; 64 * 1024];
-        }
+    /// Writes until the machine takes no more (it says BodyWritable again when it drained)
+    /// or the body is finished.
+    fn write(&mut self, client: &mut Client, message: &mut impl Read) -> Result<(), SubmitError> {
         loop {
-            if self.start == self.end {
-                if self.eof {
-                    return Ok(true);
-                }
-                let n = loop {
-                    match message.read(&mut self.buf) {
-                        Ok(n) => break n,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                        Err(e) => return Err(SubmitError::Body(e)),
-                    }
-                };
-                self.start = 0;
-                self.end = n;
-                if n == 0 {
-                    self.eof = true;
-                    return Ok(true);
-                }
+            if self.start == self.end && !self.eof {
+                self.fill(message)?;
             }
             let pending = self.buf.get(self.start..self.end).unwrap_or_default();
+            if self.eof {
+                client.finish_body_with(pending)?;
+                self.finished = true;
+                return Ok(());
+            }
             let taken = client.write_body(pending)?;
             self.start += taken;
             if taken < pending.len() {
-                // The machine is full: it says BodyWritable again when it drained.
-                return Ok(false);
+                return Ok(());
             }
         }
+    }
+
+    /// Reads until the buffer is full or the message ends.
+    fn fill(&mut self, message: &mut impl Read) -> Result<(), SubmitError> {
+        if self.buf.is_empty() {
+            self.buf = vec![0; BODY_BUFFER];
+        }
+        self.start = 0;
+        self.end = 0;
+        while let Some(room) = self.buf.get_mut(self.end..).filter(|r| !r.is_empty()) {
+            match message.read(room) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(SubmitError::Body(e)),
+            }
+        }
+        Ok(())
     }
 }

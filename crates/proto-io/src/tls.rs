@@ -1,6 +1,7 @@
 //! TLS configuration with rustls (ring provider): client trust, server certificates, and the
 //! channel-binding data handed to machines as [`TlsInfo`].
 
+use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -17,7 +18,7 @@ use sha2::{Digest, Sha256};
 #[non_exhaustive]
 pub enum TlsSetupError {
     /// rustls refused the configuration.
-    #[error("TLS configuration: {0}")]
+    #[error("TLS configuration")]
     Rustls(#[from] rustls::Error),
     /// A PEM file or buffer could not be read.
     #[error("PEM: {0}")]
@@ -25,6 +26,12 @@ pub enum TlsSetupError {
     /// The host name is not valid for TLS.
     #[error("invalid TLS server name {0:?}")]
     ServerName(String),
+    /// The operating system's CA certificates could not be loaded ([`Trust::SystemRoots`]).
+    #[error("the operating system's CA certificates: {0}")]
+    SystemRoots(String),
+    /// A certificate is not the DER an X.509 certificate is ([`is_ca_certificate`]).
+    #[error("not an X.509 certificate (DER)")]
+    NotACertificate,
 }
 
 /// The one crypto provider of the workspace: ring's.
@@ -42,10 +49,20 @@ pub fn provider() -> Arc<CryptoProvider> {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Trust {
-    /// The Mozilla root store (webpki-roots).
+    /// The Mozilla root store compiled in (webpki-roots): the same on every machine.
     WebPkiRoots,
-    /// The CA certificates in a PEM buffer.
+    /// The operating system's CA certificates (rustls-native-certs: `/etc/ssl/certs` and the
+    /// like on Unix, the system keychain on macOS, the certificate store on Windows; the
+    /// `SSL_CERT_FILE` and `SSL_CERT_DIR` environment variables replace them when set), read
+    /// again for each connection. A program that makes many can read them once:
+    /// `Trust::RustlsConfig(tls::client_config(&Trust::SystemRoots)?)`.
+    SystemRoots,
+    /// The CA certificates in a PEM buffer (a private CA, or a self-signed server's own
+    /// certificate).
     CaPem(Vec<u8>),
+    /// The caller's own rustls configuration, used as it is (its roots, verifier, client
+    /// certificate, ALPN): for what the other variants do not cover.
+    RustlsConfig(Arc<ClientConfig>),
     /// Any certificate at all: for tests on loopback only.
     AcceptInvalidCertificates,
 }
@@ -62,6 +79,10 @@ pub fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, TlsSetupError> 
     let builder =
         ClientConfig::builder_with_provider(provider()).with_safe_default_protocol_versions()?;
     let config = match trust {
+        Trust::RustlsConfig(config) => return Ok(config.clone()),
+        Trust::SystemRoots => builder
+            .with_root_certificates(system_roots()?)
+            .with_no_client_auth(),
         Trust::WebPkiRoots => {
             let mut roots = RootCertStore::empty();
             roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
@@ -80,6 +101,23 @@ pub fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, TlsSetupError> 
             .with_no_client_auth(),
     };
     Ok(Arc::new(config))
+}
+
+/// The operating system's CA certificates. Certificates the store holds but rustls cannot
+/// parse are skipped, as are unreadable files when others were read; no certificate at all is
+/// an error, so that a machine without a CA store says so rather than trusting nothing.
+fn system_roots() -> Result<RootCertStore, TlsSetupError> {
+    let found = rustls_native_certs::load_native_certs();
+    let mut roots = RootCertStore::empty();
+    roots.add_parsable_certificates(found.certs);
+    if roots.is_empty() {
+        let why = match found.errors.first() {
+            Some(error) => error.to_string(),
+            None => "none found (is a CA certificates package installed?)".into(),
+        };
+        return Err(TlsSetupError::SystemRoots(why));
+    }
+    Ok(roots)
 }
 
 /// A server name for `host` (a DNS name or an IP address).
@@ -116,6 +154,200 @@ impl ServerTls {
             config: Arc::new(config),
             end_point,
         })
+    }
+}
+
+/// Why a client refused the server's certificate, said as what to do about it; rustls's own
+/// error is the [`source`](std::error::Error::source), and the text does not repeat it, so a
+/// printer of the error chain shows each line once.
+///
+/// The client handshakes of [`connect()`](crate::connect()), the drivers' STARTTLS and the
+/// short calls give it inside their `io::Error` (find it with `get_ref` and `downcast_ref`).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerCertificateError {
+    /// No trusted CA signed the certificate (rustls: `UnknownIssuer`, or `BadSignature` when a
+    /// trusted CA has the issuer's name but not its key, as a CA made again has).
+    #[error(
+        "the server's certificate is not trusted: give its CA with Endpoint::trust or --ca-file"
+    )]
+    NotTrusted(#[source] rustls::Error),
+    /// The certificate does not carry the name connected to.
+    #[error("the server's certificate is not valid for {expected}{}: connect by a name it carries, or give the server a certificate whose subjectAltName holds {expected}", presented_names(.presented))]
+    WrongName {
+        /// The name connected to (the endpoint's host).
+        expected: String,
+        /// The names the certificate carries, when rustls said.
+        presented: Vec<String>,
+        /// rustls's error.
+        #[source]
+        source: rustls::Error,
+    },
+    /// The certificate is a CA's (basicConstraints CA:TRUE), which no rustls client accepts
+    /// as a server's own (webpki: `CaUsedAsEndEntity`).
+    #[error(
+        "the server's certificate is a CA certificate (CA:TRUE), which TLS clients refuse as a server's own: give the server a certificate with CA:FALSE, signed by that CA"
+    )]
+    CaAsServerCertificate(#[source] rustls::Error),
+    /// The certificate has expired or is not valid yet.
+    #[error(
+        "the server's certificate has expired or is not valid yet: renew it, or check this machine's clock"
+    )]
+    Expired(#[source] rustls::Error),
+}
+
+fn presented_names(presented: &[String]) -> String {
+    if presented.is_empty() {
+        String::new()
+    } else {
+        format!(" (it is for {})", presented.join(", "))
+    }
+}
+
+/// A name as webpki reports it (`DnsName("mail.example.org")`, `IpAddress(192.0.2.1)`) as the
+/// name alone, control characters escaped: it comes from the peer's certificate.
+fn readable_name(reported: &str) -> String {
+    let name = reported
+        .strip_prefix("DnsName(\"")
+        .and_then(|n| n.strip_suffix("\")"))
+        .or_else(|| {
+            reported
+                .strip_prefix("IpAddress(")
+                .and_then(|n| n.strip_suffix(')'))
+        })
+        .unwrap_or(reported);
+    name.chars()
+        .map(|c| match c.is_control() {
+            true => c.escape_default().to_string(),
+            false => c.to_string(),
+        })
+        .collect()
+}
+
+/// Turns a failed client handshake's error into one that says what to do, when rustls refused
+/// the certificate; any other error is given back as it was.
+pub(crate) fn explain_handshake_error(error: io::Error, name: &ServerName<'_>) -> io::Error {
+    use rustls::CertificateError as C;
+    let Some(rustls::Error::InvalidCertificate(cert)) = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    else {
+        return error;
+    };
+    let source = rustls::Error::InvalidCertificate(cert.clone());
+    let explained = match cert {
+        C::UnknownIssuer | C::BadSignature => ServerCertificateError::NotTrusted(source),
+        C::NotValidForNameContext { presented, .. } => ServerCertificateError::WrongName {
+            expected: name.to_str().into_owned(),
+            presented: presented.iter().map(|n| readable_name(n)).collect(),
+            source,
+        },
+        C::NotValidForName => ServerCertificateError::WrongName {
+            expected: name.to_str().into_owned(),
+            presented: Vec::new(),
+            source,
+        },
+        C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. } => {
+            ServerCertificateError::Expired(source)
+        }
+        C::Other(other)
+            if matches!(
+                other.0.downcast_ref::<webpki::Error>(),
+                Some(webpki::Error::CaUsedAsEndEntity)
+            ) =>
+        {
+            ServerCertificateError::CaAsServerCertificate(source)
+        }
+        _ => return error,
+    };
+    io::Error::new(error.kind(), explained)
+}
+
+/// Whether a DER certificate says it is a CA's (basicConstraints with cA TRUE, RFC 5280
+/// section 4.2.1.9). rustls clients refuse such a certificate as a server's own
+/// (`CaUsedAsEndEntity`), so a server can warn at start. A certificate without the extension,
+/// or with cA absent or FALSE, is not a CA's.
+pub fn is_ca_certificate(cert: &[u8]) -> Result<bool, TlsSetupError> {
+    der::basic_constraints_ca(cert).ok_or(TlsSetupError::NotACertificate)
+}
+
+/// Just enough DER (X.690) to find one extension of a certificate; every read is bounded, so
+/// hostile input gives `None`, never a panic.
+mod der {
+    const SEQUENCE: u8 = 0x30;
+    const BOOLEAN: u8 = 0x01;
+    const OCTET_STRING: u8 = 0x04;
+    const OID: u8 = 0x06;
+    /// `[3] EXPLICIT`, the extensions of a TBSCertificate.
+    const EXTENSIONS: u8 = 0xa3;
+    /// id-ce-basicConstraints, 2.5.29.19.
+    const BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
+
+    /// Splits one TLV off `input`: its tag, its contents, and what follows.
+    fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+        let (&tag, rest) = input.split_first()?;
+        let (&first, rest) = rest.split_first()?;
+        let (len, rest) = if first < 0x80 {
+            (usize::from(first), rest)
+        } else {
+            // Long form: 1 to 4 length octets are plenty for a certificate.
+            let n = usize::from(first & 0x7f);
+            if n == 0 || n > 4 {
+                return None;
+            }
+            let (bytes, rest) = rest.split_at_checked(n)?;
+            let len = bytes
+                .iter()
+                .fold(0usize, |len, &b| (len << 8) | usize::from(b));
+            (len, rest)
+        };
+        let (contents, rest) = rest.split_at_checked(len)?;
+        Some((tag, contents, rest))
+    }
+
+    /// The contents of a TLV that must have tag `want`.
+    fn expect(input: &[u8], want: u8) -> Option<(&[u8], &[u8])> {
+        let (tag, contents, rest) = tlv(input)?;
+        (tag == want).then_some((contents, rest))
+    }
+
+    /// cA of the basicConstraints extension; false without the extension.
+    pub(super) fn basic_constraints_ca(cert: &[u8]) -> Option<bool> {
+        let (certificate, _) = expect(cert, SEQUENCE)?;
+        let (mut tbs, _) = expect(certificate, SEQUENCE)?;
+        // version, serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo,
+        // then the optional [1] and [2] unique ids and [3] extensions: walk to [3].
+        let extensions = loop {
+            if tbs.is_empty() {
+                return Some(false);
+            }
+            let (tag, contents, rest) = tlv(tbs)?;
+            if tag == EXTENSIONS {
+                break contents;
+            }
+            tbs = rest;
+        };
+        let (mut list, _) = expect(extensions, SEQUENCE)?;
+        while !list.is_empty() {
+            let (extension, rest) = expect(list, SEQUENCE)?;
+            list = rest;
+            let (oid, mut fields) = expect(extension, OID)?;
+            if oid != BASIC_CONSTRAINTS {
+                continue;
+            }
+            // critical BOOLEAN DEFAULT FALSE, then extnValue.
+            if let Some((BOOLEAN, _, rest)) = tlv(fields) {
+                fields = rest;
+            }
+            let (value, _) = expect(fields, OCTET_STRING)?;
+            let (constraints, _) = expect(value, SEQUENCE)?;
+            // cA BOOLEAN DEFAULT FALSE, then pathLenConstraint.
+            return Some(match tlv(constraints) {
+                Some((BOOLEAN, flag, _)) => flag.iter().any(|&b| b != 0),
+                _ => false,
+            });
+        }
+        Some(false)
     }
 }
 
@@ -198,5 +430,64 @@ impl ServerCertVerifier for AcceptAnything {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+
+    fn certificate(is_ca: IsCa) -> Vec<u8> {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(vec!["mail.example.org".to_string()]).unwrap();
+        params.is_ca = is_ca;
+        params.self_signed(&key).unwrap().der().to_vec()
+    }
+
+    #[test]
+    fn basic_constraints_ca_is_found() {
+        let ca = certificate(IsCa::Ca(BasicConstraints::Unconstrained));
+        assert!(is_ca_certificate(&ca).unwrap());
+        let constrained = certificate(IsCa::Ca(BasicConstraints::Constrained(0)));
+        assert!(is_ca_certificate(&constrained).unwrap());
+        assert!(!is_ca_certificate(&certificate(IsCa::ExplicitNoCa)).unwrap());
+        // rcgen writes no basicConstraints at all for NoCa: not a CA either.
+        assert!(!is_ca_certificate(&certificate(IsCa::NoCa)).unwrap());
+    }
+
+    #[test]
+    fn hostile_certificates_never_panic() {
+        let ca = certificate(IsCa::Ca(BasicConstraints::Unconstrained));
+        assert!(is_ca_certificate(b"").is_err());
+        assert!(is_ca_certificate(b"-----BEGIN CERTIFICATE-----").is_err());
+        // Every cut of a real certificate: an error (the outer length no longer fits), never
+        // a panic, and never a CA found where the extension was cut away.
+        for cut in 0..ca.len() {
+            assert!(is_ca_certificate(&ca[..cut]).is_err(), "cut at {cut}");
+        }
+        // Every octet flipped: some answer or an error, never a panic.
+        for at in 0..ca.len() {
+            let mut bent = ca.clone();
+            bent[at] ^= 0xff;
+            let _ = is_ca_certificate(&bent);
+        }
+        // Lengths longer than four octets, and past the end.
+        assert!(is_ca_certificate(&[0x30, 0x85, 1, 0, 0, 0, 0]).is_err());
+        assert!(is_ca_certificate(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]).is_err());
+        assert!(is_ca_certificate(&[0x30, 0x80]).is_err());
+    }
+
+    #[test]
+    fn reported_names_read_as_names() {
+        assert_eq!(
+            readable_name("DnsName(\"mail.example.org\")"),
+            "mail.example.org"
+        );
+        assert_eq!(readable_name("IpAddress(192.0.2.1)"), "192.0.2.1");
+        assert_eq!(readable_name("DnsName(\"a\nb\")"), "a\\nb");
+        assert_eq!(readable_name("DirectoryName"), "DirectoryName");
     }
 }

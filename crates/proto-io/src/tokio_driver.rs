@@ -165,10 +165,11 @@ impl AsyncStream {
         config: Arc<rustls::ClientConfig>,
         name: rustls::pki_types::ServerName<'static>,
     ) -> io::Result<(AsyncStream, TlsInfo)> {
-        let connect = TlsConnector::from(config).connect(name, tcp);
+        let connect = TlsConnector::from(config).connect(name.clone(), tcp);
         let stream = tokio::time::timeout(HANDSHAKE_TIMEOUT, connect)
             .await
-            .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
+            .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))?
+            .map_err(|e| tls::explain_handshake_error(e, &name))?;
         let conn = stream.get_ref().1;
         let info = tls::tls_info(
             conn,

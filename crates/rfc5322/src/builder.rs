@@ -79,6 +79,10 @@ pub enum BuildError {
     /// parts of a multipart/report).
     #[error("a delivery report cannot carry attachments")]
     ReportWithAttachments,
+    /// [`MessageBuilder::build_outgoing`]: no envelope could be taken from the message (no
+    /// recipient in To, Cc or Bcc).
+    #[error(transparent)]
+    Envelope(#[from] crate::envelope::EnvelopeError),
 }
 
 /// How a part is shown (RFC 2183).
@@ -552,6 +556,30 @@ impl MessageBuilder {
             self.random.next_u64(),
             self.random.next_u64()
         )
+    }
+
+    /// Builds the message to send it: the octets without Bcc, and the envelope (MAIL FROM
+    /// from Sender or else From, RCPT TO from To, Cc and Bcc, each once), as
+    /// [`Outgoing::new`](crate::Outgoing::new) takes them from any message.
+    ///
+    /// ```
+    /// use rfc5322::{Mailbox, MessageBuilder};
+    /// let out = MessageBuilder::new()
+    ///     .from(Mailbox::parse("Alice <alice@example.org>").unwrap())
+    ///     .to(Mailbox::parse("bob@example.net").unwrap())
+    ///     .bcc(Mailbox::parse("carol@example.com").unwrap())
+    ///     .text("hi")
+    ///     .build_outgoing()
+    ///     .unwrap();
+    /// let to: Vec<String> = out.envelope.to.iter().map(|m| m.addr_spec()).collect();
+    /// assert_eq!(to, ["bob@example.net", "carol@example.com"]);
+    /// assert!(!String::from_utf8(out.message).unwrap().contains("carol"));
+    /// ```
+    pub fn build_outgoing(self) -> Result<crate::Outgoing, BuildError> {
+        // One piece of logic for the envelope: the message is written with its Bcc field,
+        // and read back as any message to send is.
+        let message = self.write_bcc(true).build()?;
+        Ok(crate::Outgoing::new(message)?)
     }
 
     /// Builds the message: header fields, then the MIME body, with CRLF line ends.

@@ -2,9 +2,11 @@
 #![forbid(unsafe_code)]
 
 pub mod address;
+mod address_parse;
 pub mod date;
 pub mod decode;
 pub mod defect;
+pub mod envelope;
 pub mod error;
 pub mod field;
 pub mod header;
@@ -15,8 +17,10 @@ pub mod reader;
 pub mod section;
 
 pub use address::{Address, Group, Mailbox};
+pub use address_parse::AddressError;
 pub use date::DateTime;
 pub use defect::{Defect, DefectKind};
+pub use envelope::{Envelope, EnvelopeError, Outgoing};
 pub use error::Error;
 pub use field::content_type::{ContentDisposition, ContentType, Param};
 pub use field::misc::TransferEncoding;

@@ -8,6 +8,7 @@ pub mod exchange;
 mod limits;
 pub mod md5;
 pub mod mechanism;
+mod negotiate;
 mod nonce;
 pub mod scram;
 pub mod secret;
@@ -22,6 +23,7 @@ pub use error::Error;
 pub use exchange::{Answer, ExchangeStep, Question, QuestionKind, ServerExchange};
 pub use limits::Limits;
 pub use mechanism::{Mechanism, MechanismError};
+pub use negotiate::{Link, NegotiateError};
 #[cfg(feature = "getrandom")]
 pub use nonce::OsNonce;
 pub use nonce::{ChannelBinding, FixedNonce, NO_NONCE_SOURCE, NonceSource};

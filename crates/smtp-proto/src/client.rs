@@ -10,7 +10,8 @@
 //! 2. [`Client::rcpt_to`] for each recipient; each reply comes as [`ClientEvent::Recipient`].
 //! 3. [`Client::start_body`], then [`Client::write_body`] (it takes what the output buffer
 //!    has room for: backpressure, [`ClientEvent::BodyWritable`] when there is room again), then
-//!    [`Client::finish_body`]. DATA is dot-stuffed and checked against the declaration;
+//!    [`Client::finish_body`] (or [`Client::finish_body_with`] the last octets, which BDAT
+//!    sends as its LAST chunk). DATA is dot-stuffed and checked against the declaration;
 //!    BDAT is used when the server offers CHUNKING.
 //! 4. [`ClientEvent::MessageDone`] (SMTP) or one [`ClientEvent::LmtpDelivery`] per accepted recipient.
 //!
@@ -517,28 +518,39 @@ impl Client {
         Ok(take)
     }
 
-    /// Ends the body: "." after DATA, or BDAT 0 LAST.
+    /// Ends the body: "." after DATA, or BDAT 0 LAST. A caller that holds the end of the
+    /// message says so with [`Client::finish_body_with`] instead, which saves the empty
+    /// chunk.
     pub fn finish_body(&mut self) -> Result<CommandId, UsageError> {
+        self.finish_body_with(&[])
+    }
+
+    /// Ends the body with `last`, its final octets (all taken, whatever the output holds):
+    /// after DATA they are written as [`Client::write_body`] writes, then "."; with BDAT
+    /// they go as the `BDAT <n> LAST` chunk, so the end of a message whose end is known
+    /// costs no extra `BDAT 0 LAST` command and reply (RFC 3030 section 2).
+    pub fn finish_body_with(&mut self, last: &[u8]) -> Result<CommandId, UsageError> {
         if self.closed {
             return Err(UsageError::Closed);
         }
         let Some(tx) = &mut self.tx else {
             return Err(UsageError::NotNow("finish without a body"));
         };
+        let written = tx.written + last.len() as u64;
         if let Some(size) = tx.info.size
-            && tx.written != size
+            && written > size
         {
             // The declared size must be exact for SIZE= to mean something.
-            if tx.written > size {
-                return Err(UsageError::BodyTooLong(size));
-            }
+            return Err(UsageError::BodyTooLong(size));
         }
         match tx.body {
             BodyState::Data => {
                 let mut out = bytes::BytesMut::new();
                 if let Some(stuffer) = tx.stuffer.as_mut() {
+                    stuffer.write(last, &mut out).map_err(UsageError::Body)?;
                     stuffer.finish(&mut out).map_err(UsageError::Body)?;
                 }
+                tx.written = written;
                 tx.body = BodyState::Done;
                 let id = self.ids.next_id();
                 self.output.push(&out);
@@ -546,17 +558,22 @@ impl Client {
                 Ok(id)
             }
             BodyState::Bdat => {
-                tx.body = BodyState::Done;
-                // A final bare CR becomes CRLF: it goes with LAST.
-                let mut tail = bytes::BytesMut::new();
-                if let Some(stuffer) = tx.stuffer.as_mut() {
-                    stuffer.finish(&mut tail).map_err(UsageError::Body)?;
+                // Line ends made CRLF as in write_body; a final bare CR becomes CRLF.
+                let mut chunk = bytes::BytesMut::new();
+                match tx.stuffer.as_mut() {
+                    Some(stuffer) => {
+                        stuffer.write(last, &mut chunk).map_err(UsageError::Body)?;
+                        stuffer.finish(&mut chunk).map_err(UsageError::Body)?;
+                    }
+                    None => chunk.extend_from_slice(last),
                 }
+                tx.written = written;
+                tx.body = BodyState::Done;
                 let mut bytes = Self::encode(&Command::Bdat {
-                    size: tail.len() as u64,
+                    size: chunk.len() as u64,
                     last: true,
                 })?;
-                bytes.extend_from_slice(&tail);
+                bytes.extend_from_slice(&chunk);
                 Ok(self.enqueue(Kind::Bdat { last: true }, bytes))
             }
             _ => Err(UsageError::NotNow("finish before the body")),

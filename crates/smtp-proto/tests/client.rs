@@ -833,3 +833,75 @@ fn the_default_client_picks_scram_and_one_without_nonces_never_does() {
         UsageError::NoMechanism
     );
 }
+
+/// A body whose end is known goes with its end: over BDAT as one `BDAT <n> LAST` chunk (no
+/// extra `BDAT 0 LAST`), with its line ends made CRLF; over DATA stuffed, then ".".
+#[test]
+fn finish_body_with_sends_the_last_octets_with_the_end() {
+    let mut c = body_client(true);
+    c.write_body(b"Subject: x\r\n\r\n").unwrap();
+    assert_eq!(c.transmit(), b"BDAT 14\r\nSubject: x\r\n\r\n");
+    c.advance_transmit(c.transmit().len());
+    c.receive(b"250 ok\r\n", Instant::now());
+    while c.poll_event().is_some() {}
+    c.finish_body_with(b"last\nline\r").unwrap();
+    assert_eq!(c.transmit(), b"BDAT 12 LAST\r\nlast\r\nline\r\n");
+    c.advance_transmit(c.transmit().len());
+    c.receive(b"250 2.0.0 queued\r\n", Instant::now());
+    let events: Vec<_> = std::iter::from_fn(|| c.poll_event())
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        events.iter().any(
+            |e| matches!(e, ClientEvent::MessageDone { reply, .. } if reply.code().get() == 250)
+        ),
+        "{events:?}"
+    );
+    assert!(c.transmit().is_empty());
+
+    // The whole message at once: one command.
+    let mut c = body_client(true);
+    c.finish_body_with(b"Subject: x\r\n\r\nbody\r\n").unwrap();
+    assert_eq!(c.transmit(), b"BDAT 20 LAST\r\nSubject: x\r\n\r\nbody\r\n");
+
+    let mut c = body_client(false);
+    c.finish_body_with(b"x\r\n.y\r\n").unwrap();
+    assert_eq!(c.transmit(), b"x\r\n..y\r\n.\r\n");
+    assert!(matches!(
+        c.finish_body_with(b"more"),
+        Err(UsageError::NotNow(_))
+    ));
+
+    // The declaration still holds: a NUL is refused and nothing is sent.
+    let mut c = body_client(true);
+    assert!(matches!(
+        c.finish_body_with(b"a\0b"),
+        Err(UsageError::Body(_))
+    ));
+    assert!(c.transmit().is_empty());
+}
+
+/// A declared size is checked against what the last octets add.
+#[test]
+fn finish_body_with_checks_the_declared_size() {
+    let mut c = Client::new(cfg().with_tls(TlsPolicy::Never), Instant::now());
+    c.receive(
+        b"220 x\r\n250-x\r\n250-SIZE 1000\r\n250 CHUNKING\r\n",
+        Instant::now(),
+    );
+    while c.poll_event().is_some() {}
+    let info = MessageDeclaration::new().with_size(4);
+    c.mail_from(ReversePath::Null, info, MailParameters::new())
+        .unwrap();
+    c.rcpt_to(ForwardPath::Postmaster, Default::default())
+        .unwrap();
+    c.receive(b"250 ok\r\n250 ok\r\n", Instant::now());
+    while c.poll_event().is_some() {}
+    c.start_body().unwrap();
+    c.write_body(b"ab").unwrap();
+    assert!(matches!(
+        c.finish_body_with(b"cde"),
+        Err(UsageError::BodyTooLong(4))
+    ));
+    c.finish_body_with(b"cd").unwrap();
+}

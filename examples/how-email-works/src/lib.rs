@@ -82,15 +82,15 @@ pub async fn run(work_dir: &Path) -> Result<Outcome, Failure> {
     // Bob's server first: Alice's server needs its address for the route to example.net.
     let net_dir = work_dir.join("example.net");
     std::fs::create_dir_all(&net_dir)
-        .map_err(|e| fail("creating the data directory")(e.to_string()))?;
+        .map_err(|e| fail("creating the data directory")(proto_io::error_chain(&e)))?;
     mailserver::users::set_password(&net_dir.join("users"), "bob", BOB_PASSWORD, false)
-        .map_err(|e| fail("setting Bob's password")(e.to_string()))?;
+        .map_err(|e| fail("setting Bob's password")(proto_io::error_chain(&e)))?;
     let net = mailserver::start(
         server_config("example.net", &net_dir, vec![]),
         Some(sink.clone()),
     )
     .await
-    .map_err(|e| fail("starting example.net")(e.to_string()))?;
+    .map_err(|e| fail("starting example.net")(proto_io::error_chain(&e)))?;
     let net_mx = net
         .addresses
         .smtp
@@ -98,9 +98,9 @@ pub async fn run(work_dir: &Path) -> Result<Outcome, Failure> {
 
     let org_dir = work_dir.join("example.org");
     std::fs::create_dir_all(&org_dir)
-        .map_err(|e| fail("creating the data directory")(e.to_string()))?;
+        .map_err(|e| fail("creating the data directory")(proto_io::error_chain(&e)))?;
     mailserver::users::set_password(&org_dir.join("users"), "alice", ALICE_PASSWORD, false)
-        .map_err(|e| fail("setting Alice's password")(e.to_string()))?;
+        .map_err(|e| fail("setting Alice's password")(proto_io::error_chain(&e)))?;
     // The certificates are self-signed; on loopback the relay accepts any.
     let route = Route {
         address: net_mx.to_string(),
@@ -113,7 +113,7 @@ pub async fn run(work_dir: &Path) -> Result<Outcome, Failure> {
         Some(sink.clone()),
     )
     .await
-    .map_err(|e| fail("starting example.org")(e.to_string()))?;
+    .map_err(|e| fail("starting example.org")(proto_io::error_chain(&e)))?;
 
     let result = walk(&org, &net, &collector).await;
     org.shutdown().await;
@@ -129,7 +129,7 @@ async fn walk(org: &Running, net: &Running, collector: &Collector) -> Result<Out
         .subject("How email works")
         .text("Hi Bob,\r\n\r\nthis message went from my client to my server, from my server to yours,\r\nand from your server to you.\r\n.\r\nA line with only a dot, above, survives dot-stuffing.\r\n\r\nAlice\r\n")
         .build()
-        .map_err(|e| fail("building the message")(e.to_string()))?;
+        .map_err(|e| fail("building the message")(proto_io::error_chain(&e)))?;
 
     // 2. Her client submits it to her server: STARTTLS, then AUTH, then the transaction.
     let submission = org
@@ -154,7 +154,7 @@ async fn walk(org: &Running, net: &Running, collector: &Collector) -> Result<Out
         Some(trace),
     )
     .await
-    .map_err(|e| fail("submitting")(e.to_string()))?;
+    .map_err(|e| fail("submitting")(proto_io::error_chain(&e)))?;
     if report.accepted != ["bob@example.net"] {
         return Err(Failure(format!(
             "the submission server refused Bob: {:?}",
@@ -201,7 +201,7 @@ async fn walk(org: &Running, net: &Running, collector: &Collector) -> Result<Out
     let fetched =
         proto_io::fetch::fetch_new_async(&options, &HashSet::new(), &mut inbox, Some(trace))
             .await
-            .map_err(|e| fail("downloading")(e.to_string()))?;
+            .map_err(|e| fail("downloading")(proto_io::error_chain(&e)))?;
     let received = inbox
         .messages
         .into_iter()

@@ -79,9 +79,15 @@ pub struct ConnectionArgs {
     #[arg(long, value_enum, default_value_t = TlsArg::Starttls)]
     pub tls: TlsArg,
 
-    /// Trust the CA certificates of this PEM file instead of the Mozilla roots.
+    /// Trust the CA certificates of this PEM file instead of the Mozilla roots (a private CA,
+    /// or a self-signed server's own certificate, such as mailserver's
+    /// `<data_dir>/self-signed.pem`).
     #[arg(long, value_name = "PEM", conflicts_with = "insecure")]
     pub ca_file: Option<PathBuf>,
+
+    /// Trust the operating system's CA certificates instead of the Mozilla roots compiled in.
+    #[arg(long, conflicts_with_all = ["insecure", "ca_file"])]
+    pub system_roots: bool,
 
     /// Accept any server certificate (tests on loopback only: anyone can read the session).
     #[arg(long)]
@@ -259,6 +265,7 @@ impl std::fmt::Debug for ConnectionArgs {
             .field("tls", &self.tls)
             .field("ca_file", &self.ca_file)
             .field("insecure", &self.insecure)
+            .field("system_roots", &self.system_roots)
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("password_file", &self.password_file)

@@ -53,6 +53,7 @@ pub(crate) fn endpoint(args: &ConnectionArgs, service: Service) -> Result<Endpoi
             path: path.clone(),
             source,
         })?,
+        (None, false) if args.system_roots => Trust::SystemRoots,
         (None, false) => Trust::WebPkiRoots,
     };
     let port = args.port.unwrap_or_else(|| default_port(service, args.tls));
@@ -112,5 +113,43 @@ pub(crate) fn account_label(endpoint: &Endpoint, user: Option<&str>) -> String {
     match user {
         Some(u) => format!("{u}@{}:{}", endpoint.host, endpoint.port),
         None => format!("{}:{}", endpoint.host, endpoint.port),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn trust(flags: &[&str]) -> Result<Trust, String> {
+        let args = ["mailcli", "send", "-s", "mail.example.org"];
+        let cli = Cli::try_parse_from(args.iter().chain(flags)).map_err(|e| e.to_string())?;
+        let Command::Send(send) = cli.command else {
+            panic!("not send");
+        };
+        endpoint(&send.connection, Service::Submission)
+            .map(|e| e.trust)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn tls_flags_choose_the_trust() {
+        assert!(matches!(trust(&[]), Ok(Trust::WebPkiRoots)));
+        assert!(matches!(trust(&["--system-roots"]), Ok(Trust::SystemRoots)));
+        assert!(matches!(
+            trust(&["--insecure"]),
+            Ok(Trust::AcceptInvalidCertificates)
+        ));
+        let missing = trust(&["--ca-file", "/nonexistent/ca.pem"]).unwrap_err();
+        assert!(
+            missing.starts_with("reading /nonexistent/ca.pem: "),
+            "{missing}"
+        );
+        let both = trust(&["--system-roots", "--ca-file", "ca.pem"]).unwrap_err();
+        assert!(both.contains("cannot be used with"), "{both}");
     }
 }

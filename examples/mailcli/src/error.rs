@@ -58,16 +58,16 @@ pub enum Error {
         limit: u64,
     },
     /// The message could not be built.
-    #[error("building the message: {0}")]
+    #[error("building the message")]
     Build(#[from] rfc5322::builder::BuildError),
     /// The server refused the credentials.
     #[error("authentication failed: the server said {0:?}")]
     AuthFailed(String),
     /// Sending failed.
-    #[error("send: {0}")]
+    #[error("send")]
     Submit(#[source] SubmitError),
     /// Fetching failed.
-    #[error("pop3: {0}")]
+    #[error("pop3")]
     Fetch(#[source] FetchError),
     /// Storing fetched mail or the state failed.
     #[error("storing mail: {0}")]
@@ -76,7 +76,7 @@ pub enum Error {
     #[error("{0}: another mailcli fetch into this target is running")]
     InUse(PathBuf),
     /// Writing the output failed.
-    #[error("writing the output: {0}")]
+    #[error("writing the output")]
     Output(#[source] io::Error),
 }
 
@@ -140,6 +140,9 @@ fn fetch_code(e: &FetchError) -> i32 {
     }
 }
 
+/// An error and its causes on one line, as `mailcli: <why>` prints them.
+pub use proto_io::error_chain as chain_text;
+
 /// Turns a submission failure into an [`Error`], singling out refused credentials.
 pub(crate) fn from_submit(e: SubmitError) -> Error {
     match e {
@@ -168,5 +171,54 @@ pub(crate) fn from_fetch(e: FetchError) -> Error {
         }
         FetchError::Sink(e) => Error::Store(e.to_string()),
         other => Error::Fetch(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error with a text and a source.
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1
+                .as_deref()
+                .map(|l| l as &(dyn std::error::Error + 'static))
+        }
+    }
+
+    #[test]
+    fn each_cause_is_printed_once() {
+        // The usual shape: each level repeats its source's text, and the last cause is kept
+        // only as a source.
+        let chain = Layer(
+            "send: TLS handshake: the server's certificate is not trusted",
+            Some(Box::new(Layer(
+                "TLS handshake: the server's certificate is not trusted",
+                Some(Box::new(Layer(
+                    "the server's certificate is not trusted",
+                    Some(Box::new(Layer(
+                        "invalid peer certificate: UnknownIssuer",
+                        None,
+                    ))),
+                ))),
+            ))),
+        );
+        assert_eq!(
+            chain_text(&chain),
+            "send: TLS handshake: the server's certificate is not trusted: invalid peer \
+             certificate: UnknownIssuer"
+        );
+        let alone = Layer("reading m.eml: no such file", None);
+        assert_eq!(chain_text(&alone), "reading m.eml: no such file");
     }
 }

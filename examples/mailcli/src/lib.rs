@@ -185,7 +185,7 @@ pub fn execute(cli: &Cli, env: &Env, stdout: &mut dyn Write, stderr: &mut dyn Wr
     match result {
         Ok(()) => exit::OK,
         Err(e) => {
-            out.warn(&e.to_string());
+            out.warn(&error::chain_text(&e));
             e.exit_code()
         }
     }

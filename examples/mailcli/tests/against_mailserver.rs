@@ -46,8 +46,9 @@ fn send_then_fetch_through_mailserver() {
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime.block_on(mailserver::start(config, None)).unwrap();
-    let ca = dir.join("ca.pem");
-    std::fs::write(&ca, &server.certificate_pem).unwrap();
+    // The README's way: the self-signed certificate the server keeps in its data directory.
+    let ca = data.join("self-signed.pem");
+    assert_eq!(server.certificate_path, ca);
     let ca = ca.to_str().unwrap();
     let submission = server.addresses.submission.unwrap().port().to_string();
     let pop3 = server.addresses.pop3.unwrap().port().to_string();
@@ -120,21 +121,36 @@ fn send_then_fetch_through_mailserver() {
         "{second:?}"
     );
 
-    let wrong = run(&[
-        "pop3",
-        "list",
-        "-s",
-        "localhost",
-        "-p",
-        &pop3,
-        "--ca-file",
-        ca,
-        "-u",
-        "bob",
-        "--password",
-        "nope",
-    ]);
+    let list = |extra: &[&str]| {
+        let mut args = vec!["pop3", "list", "-s", "localhost", "-p", &pop3, "-u", "bob"];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let wrong = list(&["--ca-file", ca, "--password", "nope"]);
     assert_eq!(wrong.code, exit::NOPERM, "{wrong:?}");
+
+    // Without --ca-file the certificate is refused, with the remedy and rustls's cause, each
+    // once, on one line.
+    let untrusted = list(&["--password", "bob-pw"]);
+    assert_eq!(untrusted.code, exit::PROTOCOL, "{untrusted:?}");
+    let advice =
+        "the server's certificate is not trusted: give its CA with Endpoint::trust or --ca-file";
+    assert_eq!(untrusted.stderr.matches(advice).count(), 1, "{untrusted:?}");
+    assert_eq!(
+        untrusted
+            .stderr
+            .matches("invalid peer certificate: UnknownIssuer")
+            .count(),
+        1,
+        "{untrusted:?}"
+    );
+    assert_eq!(
+        untrusted.stderr,
+        format!(
+            "mailcli: pop3: TLS handshake: {advice}: invalid peer certificate: UnknownIssuer\n"
+        ),
+        "the line the README shows"
+    );
 
     runtime.block_on(server.shutdown());
     std::fs::remove_dir_all(&dir).unwrap();

@@ -56,6 +56,8 @@ fn help_for_every_subcommand() {
         "--tls",
         "--password-file",
         "--insecure",
+        "--ca-file",
+        "--system-roots",
     ] {
         assert!(r.stdout.contains(flag), "{flag}");
     }

@@ -74,22 +74,41 @@ impl Config {
     }
 }
 
-/// Listening addresses.
+/// Listening addresses: `"ip:port"`, or `"off"` for a listener not served (one not given keeps
+/// its default).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Listen {
     /// SMTP for mail from other servers (MX): local domains only, no relaying.
+    #[serde(deserialize_with = "listener")]
     pub smtp: Option<SocketAddr>,
     /// Submission (RFC 6409): AUTH required, relays for its users.
+    #[serde(deserialize_with = "listener")]
     pub submission: Option<SocketAddr>,
     /// Submission over implicit TLS (RFC 8314).
+    #[serde(deserialize_with = "listener")]
     pub submissions: Option<SocketAddr>,
     /// LMTP: local delivery, one reply per recipient.
+    #[serde(deserialize_with = "listener")]
     pub lmtp: Option<SocketAddr>,
     /// POP3 with STLS.
+    #[serde(deserialize_with = "listener")]
     pub pop3: Option<SocketAddr>,
     /// POP3 over implicit TLS.
+    #[serde(deserialize_with = "listener")]
     pub pop3s: Option<SocketAddr>,
+}
+
+/// A listener's address, or `"off"`: without it a listener with a default port could not be
+/// switched off in the file, as TOML has no null.
+fn listener<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
+    let text = String::deserialize(d)?;
+    if text == "off" {
+        return Ok(None);
+    }
+    text.parse().map(Some).map_err(|_| {
+        serde::de::Error::custom(format!("{text:?} is not an address (ip:port) nor \"off\""))
+    })
 }
 
 impl Default for Listen {
@@ -249,8 +268,230 @@ pub enum MxTls {
 }
 
 #[cfg(test)]
+pub(crate) mod keys {
+    //! Every key the configuration accepts, as serde's derived code lists them: a deserializer
+    //! that answers each struct with all of its fields, each map with one entry (`*`), each
+    //! option with a value, and each leaf with a value its type takes.
+
+    use serde::de::value::{Error, StrDeserializer};
+    use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
+    use serde::forward_to_deserialize_any;
+
+    /// The dotted path of every key (`listen.smtp`, `routes.*.address`), in field order; an
+    /// error when a field's type takes none of the values given here.
+    pub(crate) fn accepted() -> Result<Vec<String>, Error> {
+        let mut keys = Vec::new();
+        <super::Config as serde::Deserialize>::deserialize(Keys {
+            path: String::new(),
+            keys: &mut keys,
+        })?;
+        Ok(keys)
+    }
+
+    struct Keys<'a> {
+        path: String,
+        keys: &'a mut Vec<String>,
+    }
+
+    impl Keys<'_> {
+        fn child(&self, name: &str) -> String {
+            match self.path.is_empty() {
+                true => name.to_owned(),
+                false => format!("{}.{name}", self.path),
+            }
+        }
+    }
+
+    /// The entries of a struct or map: `names` with the values they lead to.
+    struct Entries<'a, 'k> {
+        keys: &'k mut Keys<'a>,
+        names: Vec<String>,
+        next: usize,
+    }
+
+    impl<'de> MapAccess<'de> for Entries<'_, '_> {
+        type Error = Error;
+
+        fn next_key_seed<K: DeserializeSeed<'de>>(
+            &mut self,
+            seed: K,
+        ) -> Result<Option<K::Value>, Error> {
+            let Some(name) = self.names.get(self.next) else {
+                return Ok(None);
+            };
+            let name: StrDeserializer<'_, Error> = name.as_str().into_deserializer();
+            seed.deserialize(name).map(Some)
+        }
+
+        fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+            let name = self.names.get(self.next).cloned().unwrap_or_default();
+            self.next += 1;
+            let path = self.keys.child(&name);
+            seed.deserialize(Keys {
+                path,
+                keys: self.keys.keys,
+            })
+        }
+    }
+
+    impl<'de> de::Deserializer<'de> for Keys<'_> {
+        type Error = Error;
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            mut self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            visitor: V,
+        ) -> Result<V::Value, Error> {
+            for field in fields {
+                let key = self.child(field);
+                self.keys.push(key);
+            }
+            let names = fields.iter().map(|f| f.to_string()).collect();
+            visitor.visit_map(Entries {
+                keys: &mut self,
+                names,
+                next: 0,
+            })
+        }
+
+        fn deserialize_map<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, Error> {
+            let key = self.child("*");
+            self.keys.push(key);
+            visitor.visit_map(Entries {
+                keys: &mut self,
+                names: vec!["*".into()],
+                next: 0,
+            })
+        }
+
+        fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            visitor.visit_some(self)
+        }
+
+        fn deserialize_enum<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            variants: &'static [&'static str],
+            visitor: V,
+        ) -> Result<V::Value, Error> {
+            let first: StrDeserializer<'_, Error> = variants
+                .first()
+                .copied()
+                .unwrap_or_default()
+                .into_deserializer();
+            visitor.visit_enum(first)
+        }
+
+        fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            let empty: [u8; 0] = [];
+            visitor.visit_seq(de::value::SeqDeserializer::new(empty.into_iter()))
+        }
+
+        fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            visitor.visit_bool(false)
+        }
+
+        /// Strings: one that also reads as a socket address and a path.
+        fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            visitor.visit_str("127.0.0.1:1")
+        }
+
+        fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            visitor.visit_u64(1)
+        }
+
+        forward_to_deserialize_any! {
+            i8 i16 i32 i64 i128 f32 f64 char str string bytes byte_buf unit unit_struct
+            newtype_struct tuple tuple_struct identifier ignored_any
+        }
+
+        fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            visitor.visit_u64(1)
+        }
+        fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            visitor.visit_u64(1)
+        }
+        fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            visitor.visit_u64(1)
+        }
+        fn deserialize_u128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            visitor.visit_u64(1)
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first TOML block after the README's "## Configuration file" heading.
+    fn readme_sample() -> &'static str {
+        let readme = include_str!("../README.md");
+        let section = readme
+            .split_once("\n## Configuration file\n")
+            .expect("the README has a \"## Configuration file\" section")
+            .1;
+        let block = section.split_once("```toml\n").expect("a toml block").1;
+        block.split_once("```").expect("the block's end").0
+    }
+
+    /// Every key path of `table` (tables included), a route's domain written `*`.
+    fn key_paths(table: &toml::Table, parent: &str, out: &mut Vec<String>) {
+        for (key, value) in table {
+            let key = if parent == "routes" {
+                "*"
+            } else {
+                key.as_str()
+            };
+            let path = match parent.is_empty() {
+                true => key.to_owned(),
+                false => format!("{parent}.{key}"),
+            };
+            out.push(path.clone());
+            if let toml::Value::Table(inner) = value {
+                key_paths(inner, &path, out);
+            }
+        }
+    }
+
+    #[test]
+    fn the_readme_sample_parses_and_lists_every_key_the_parser_accepts() {
+        let sample = readme_sample();
+        let config = Config::from_toml(sample).unwrap();
+        assert_eq!(config.hostname, "mx.example.org");
+        assert!(config.routes["example.net"].starttls);
+        let mut found = Vec::new();
+        key_paths(&sample.parse::<toml::Table>().unwrap(), "", &mut found);
+        found.sort();
+        let mut accepted = keys::accepted().unwrap();
+        accepted.sort();
+        let missing: Vec<_> = accepted.iter().filter(|k| !found.contains(k)).collect();
+        assert!(
+            missing.is_empty(),
+            "keys the README's sample lacks: {missing:?}"
+        );
+        assert_eq!(found, accepted);
+    }
+
+    #[test]
+    fn the_key_list_comes_from_the_structs() {
+        let accepted = keys::accepted().unwrap();
+        for key in [
+            "data_dir",
+            "listen.pop3s",
+            "tls.cert",
+            "routes.*",
+            "routes.*.ca_file",
+            "limits.idle_timeout_ms",
+            "login_throttle.lockout_secs",
+            "relay.dns_timeout_ms",
+            "from_header",
+        ] {
+            assert!(accepted.iter().any(|k| k == key), "{key} in {accepted:?}");
+        }
+        assert!(!accepted.iter().any(|k| k == "routes.*.nonsense"));
+    }
 
     #[test]
     fn toml_overrides_defaults() {
@@ -276,6 +517,22 @@ mod tests {
         );
         assert!(config.routes["example.net"].starttls);
         assert!(Config::from_toml("no_such_key = 1").is_err());
+    }
+
+    #[test]
+    fn a_listener_is_switched_off_with_off() {
+        let config = Config::from_toml("[listen]\nlmtp = \"off\"\npop3s = \"[::1]:995\"").unwrap();
+        assert_eq!(config.listen.lmtp, None);
+        assert_eq!(config.listen.pop3s, Some("[::1]:995".parse().unwrap()));
+        assert!(
+            config.listen.smtp.is_some(),
+            "the others keep their defaults"
+        );
+        let error = Config::from_toml("[listen]\nsmtp = \"nowhere\"").unwrap_err();
+        assert!(
+            error.to_string().contains("\"nowhere\" is not an address"),
+            "{error}"
+        );
     }
 
     #[test]

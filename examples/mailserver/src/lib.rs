@@ -3,6 +3,7 @@
 
 mod auth;
 mod canonical;
+pub mod certificate;
 pub mod config;
 mod maintenance;
 #[cfg(feature = "mx")]
@@ -19,8 +20,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use mailstore::{Maildir, Queue};
+use proto_io::TraceSink;
 use proto_io::serve::{POP3_REFUSAL, SMTP_REFUSAL, ServeConfig, serve};
-use proto_io::{ServerTls, TraceSink};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
@@ -40,7 +41,7 @@ pub enum StartError {
         source: std::io::Error,
     },
     /// The mail store or the queue.
-    #[error("mail store: {0}")]
+    #[error("mail store")]
     Store(#[from] mailstore::Error),
     /// The users file.
     #[error(transparent)]
@@ -143,6 +144,13 @@ pub struct Running {
     pub context: Arc<Context>,
     /// The certificate it presents (PEM), for clients that pin it.
     pub certificate_pem: String,
+    /// The file of that certificate: the configured one, or the self-signed one kept in the
+    /// data directory ([`certificate::SELF_SIGNED_CERT`]), which clients can trust as a CA
+    /// file.
+    pub certificate_path: std::path::PathBuf,
+    /// What was logged as a warning about that certificate at start (a CA certificate used
+    /// as the server's own).
+    pub certificate_warnings: Vec<String>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     relay: Option<tokio::task::JoinHandle<()>>,
 }
@@ -172,29 +180,11 @@ impl Running {
     }
 }
 
-/// Loads the certificate, or makes a self-signed one for the host name and localhost.
-fn server_tls(config: &Config) -> Result<(ServerTls, String), StartError> {
-    let io = |what: &str, source| StartError::Io {
-        what: what.into(),
-        source,
-    };
-    if let (Some(cert), Some(key)) = (&config.tls.cert, &config.tls.key) {
-        let cert_pem = std::fs::read(cert).map_err(|e| io("reading the certificate", e))?;
-        let key_pem = std::fs::read(key).map_err(|e| io("reading the key", e))?;
-        let tls =
-            ServerTls::from_pem(&cert_pem, &key_pem).map_err(|e| StartError::Tls(e.to_string()))?;
-        return Ok((tls, String::from_utf8_lossy(&cert_pem).into_owned()));
-    }
-    let names = vec![config.hostname.clone(), "localhost".to_string()];
-    let generated =
-        rcgen::generate_simple_self_signed(names).map_err(|e| StartError::Tls(e.to_string()))?;
-    let cert_pem = generated.cert.pem();
-    let tls = ServerTls::from_pem(
-        cert_pem.as_bytes(),
-        generated.key_pair.serialize_pem().as_bytes(),
-    )
-    .map_err(|e| StartError::Tls(e.to_string()))?;
-    Ok((tls, cert_pem))
+/// Whether the log is written in colour: only to a terminal, and not when the `NO_COLOR`
+/// environment variable is set to anything but the empty string (no-color.org), so that a
+/// log file or a journal gets no escape codes.
+pub fn log_in_colour(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(|value| value.is_empty())
 }
 
 /// A hook called with a user's name on the blocking path of a POP3 login (see
@@ -231,7 +221,21 @@ pub async fn start_with(
     })?;
     let users = Arc::new(Users::load(&config.users_file())?);
     let queue = Queue::open(config.data_dir.join("queue"))?.with_retry(config.retry.retry());
-    let (tls, certificate_pem) = server_tls(&config)?;
+    let certificate = certificate::load(&config)?;
+    for warning in &certificate.warnings {
+        tracing::warn!("{warning}");
+    }
+    if certificate.self_signed {
+        tracing::info!(
+            certificate = %certificate.path.display(),
+            "self-signed certificate: clients trust it as a CA file (mailcli --ca-file, \
+             Endpoint::trust(Trust::ca_file(..)))"
+        );
+    } else {
+        tracing::info!(certificate = %certificate.path.display(), "certificate");
+    }
+    let tls = certificate.tls;
+    let certificate_warnings = certificate.warnings;
     #[cfg(feature = "mx")]
     let mx = match config.relay.mx {
         true => Some(mx::MxResolver::new(&config.relay).map_err(StartError::Config)?),
@@ -354,8 +358,32 @@ pub async fn start_with(
     Ok(Running {
         addresses,
         context,
-        certificate_pem,
+        certificate_pem: certificate.pem,
+        certificate_path: certificate.path,
+        certificate_warnings,
         tasks,
         relay,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+
+    use super::log_in_colour;
+
+    #[test]
+    fn colour_only_on_a_terminal_and_without_no_color() {
+        assert!(log_in_colour(true, None));
+        assert!(
+            !log_in_colour(false, None),
+            "a pipe or a file gets no escape codes"
+        );
+        assert!(!log_in_colour(true, Some(OsStr::new("1"))));
+        assert!(
+            log_in_colour(true, Some(OsStr::new(""))),
+            "NO_COLOR empty is unset"
+        );
+        assert!(!log_in_colour(false, Some(OsStr::new("1"))));
+    }
 }

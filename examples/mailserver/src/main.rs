@@ -1,6 +1,6 @@
 //! The `mailserver` program: `mailserver --config mailserver.toml`, or `mailserver passwd`.
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -95,9 +95,14 @@ fn main() -> ExitCode {
             "info"
         })
     });
+    let colour = mailserver::log_in_colour(
+        std::io::stderr().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .init();
     let config = match load(&cli) {
         Ok(config) => config,
@@ -118,7 +123,7 @@ fn main() -> ExitCode {
             }
             let password = password.trim_end_matches(['\r', '\n']);
             if let Err(e) = std::fs::create_dir_all(&config.data_dir) {
-                eprintln!("mailserver: {e}");
+                eprintln!("mailserver: {}", proto_io::error_chain(&e));
                 return ExitCode::FAILURE;
             }
             match mailserver::users::set_password(
@@ -129,7 +134,7 @@ fn main() -> ExitCode {
             ) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("mailserver: {e}");
+                    eprintln!("mailserver: {}", proto_io::error_chain(&e));
                     ExitCode::FAILURE
                 }
             }
@@ -142,7 +147,7 @@ fn run(config: Config, trace: bool) -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("mailserver: {e}");
+            eprintln!("mailserver: {}", proto_io::error_chain(&e));
             return ExitCode::FAILURE;
         }
     };
@@ -155,14 +160,48 @@ fn run(config: Config, trace: bool) -> ExitCode {
         let running = match mailserver::start(config, sink).await {
             Ok(running) => running,
             Err(e) => {
-                eprintln!("mailserver: {e}");
+                eprintln!("mailserver: {}", proto_io::error_chain(&e));
                 return ExitCode::FAILURE;
             }
         };
-        tracing::info!(addresses = ?running.addresses, "serving; Ctrl-C stops");
-        let _ = tokio::signal::ctrl_c().await;
-        tracing::info!("shutting down");
+        let signal = match stop_signal() {
+            Ok(signal) => signal,
+            Err(e) => {
+                eprintln!("mailserver: listening for signals: {e}");
+                running.shutdown().await;
+                return ExitCode::FAILURE;
+            }
+        };
+        tracing::info!(addresses = ?running.addresses, "serving; Ctrl-C or SIGTERM stops");
+        let name = signal.await;
+        tracing::info!(signal = name, "shutting down");
         running.shutdown().await;
+        tracing::info!("stopped");
         ExitCode::SUCCESS
+    })
+}
+
+/// Waits for Ctrl-C (SIGINT) or SIGTERM (what `kill`, systemd and container runtimes send)
+/// and gives its name: both stop the server the same clean way. The handlers are installed
+/// before this returns, so a signal sent after the "serving" line is never missed.
+#[cfg(unix)]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = &'static str>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => "SIGINT",
+            _ = terminate.recv() => "SIGTERM",
+        }
+    })
+}
+
+/// Waits for Ctrl-C.
+#[cfg(not(unix))]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = &'static str>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
     })
 }

@@ -28,7 +28,7 @@ pub const SCRAM_ITERATIONS: u32 = 4096;
 #[non_exhaustive]
 pub enum UsersError {
     /// Reading or writing the file.
-    #[error("users file: {0}")]
+    #[error("users file")]
     Io(#[from] std::io::Error),
     /// A line is malformed.
     #[error("users file line {line}: {why}")]

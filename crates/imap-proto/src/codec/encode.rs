@@ -39,6 +39,14 @@ pub enum Fragment {
         /// Wait for `+` before sending.
         sync: bool,
     },
+    /// Where the sender writes a literal's octets itself, as they become available (a
+    /// streamed APPEND): the announcement is in the line before; `size` octets go here.
+    Streamed {
+        /// The announced size.
+        size: u64,
+        /// Wait for `+` before sending.
+        sync: bool,
+    },
 }
 
 /// An encoded message: its fragments in order.
@@ -55,6 +63,7 @@ impl Encoded {
         for f in &self.fragments {
             match f {
                 Fragment::Line(b) | Fragment::Literal { data: b, .. } => out.extend_from_slice(b),
+                Fragment::Streamed { .. } => {}
             }
         }
         out
@@ -62,9 +71,12 @@ impl Encoded {
 
     /// True when the message holds a synchronising literal.
     pub fn waits(&self) -> bool {
-        self.fragments
-            .iter()
-            .any(|f| matches!(f, Fragment::Literal { sync: true, .. }))
+        self.fragments.iter().any(|f| {
+            matches!(
+                f,
+                Fragment::Literal { sync: true, .. } | Fragment::Streamed { sync: true, .. }
+            )
+        })
     }
 }
 
@@ -200,22 +212,38 @@ impl Encoder {
     }
 
     fn literal_bytes(&mut self, data: Bytes, binary: bool) -> &mut Self {
+        let size = u64::try_from(data.len()).unwrap_or(u64::MAX);
+        let sync = self.announce(size, binary);
+        self.fragments.push(Fragment::Literal { data, sync });
+        self
+    }
+
+    /// A literal of `size` octets whose data the sender writes itself
+    /// ([`Fragment::Streamed`]).
+    pub(crate) fn streamed_literal(&mut self, size: u64, binary: bool) -> &mut Self {
+        let sync = self.announce(size, binary);
+        self.fragments.push(Fragment::Streamed { size, sync });
+        self
+    }
+
+    /// Writes a literal's announcement and ends the line there; true when the literal is
+    /// synchronising.
+    fn announce(&mut self, size: u64, binary: bool) -> bool {
         let sync = match self.policy {
             LiteralPolicy::Sync => true,
             LiteralPolicy::Plus | LiteralPolicy::Response => false,
-            LiteralPolicy::Minus => data.len() > LITERAL_MINUS_MAX,
+            LiteralPolicy::Minus => size > LITERAL_MINUS_MAX as u64,
         };
         if binary {
             self.buf.put_u8(b'~');
         }
         self.buf.put_u8(b'{');
-        self.number(u64::try_from(data.len()).unwrap_or(u64::MAX));
+        self.number(size);
         let plus = !sync && self.policy != LiteralPolicy::Response;
         self.raw(if plus { b"+}\r\n" } else { b"}\r\n" });
         let line = self.buf.split().freeze();
         self.fragments.push(Fragment::Line(line));
-        self.fragments.push(Fragment::Literal { data, sync });
-        self
+        sync
     }
 
     /// A mailbox name in the session's mode.

@@ -11,8 +11,9 @@ use crate::types::{
 /// Writes `command` in `mode`, its literals announced by `policy`.
 ///
 /// Refused: a command that `mode` does not have (LSUB and CHECK under IMAP4rev2), a list the
-/// grammar wants non-empty given empty, and an APPEND whose data was streamed (the caller
-/// writes such data itself after the announcement).
+/// grammar wants non-empty given empty. The data of a streamed APPEND message is not here:
+/// its place is a [`Fragment::Streamed`](super::encode::Fragment::Streamed), where the caller
+/// writes the octets itself after the announcement.
 pub fn encode_command(
     command: &Command,
     mode: Mode,
@@ -166,9 +167,7 @@ pub fn encode_command(
                 }
                 match &m.data {
                     AppendData::Inline(literal) => e.literal(literal),
-                    AppendData::Streamed { .. } => {
-                        return Err(EncodeError::NotInMode("a streamed APPEND"));
-                    }
+                    AppendData::Streamed { size, binary } => e.streamed_literal(*size, *binary),
                 };
             }
         }

@@ -451,8 +451,9 @@ impl Client {
         let Some(tx) = &mut self.tx else {
             return Err(UsageError::NotNow("body without a transaction"));
         };
-        let take = data.len().min(room);
-        let piece = data.get(..take).unwrap_or_default();
+        // At most `room` octets: all of `data` when it is shorter.
+        let piece = data.get(..room).unwrap_or(data);
+        let take = piece.len();
         if take == 0 && !data.is_empty() {
             self.want_writable = true;
             return Ok(0);

@@ -18,18 +18,12 @@ use pop3_proto::{LoginRefusal, MaildropEntry, Server, ServerConfig, ServerEvent}
 use proto_core::{Decision, Machine};
 use sasl_proto::codec::encode;
 use sasl_proto::testing;
-use sasl_proto::{Answer, FixedNonce, Mechanism, MemoryStore, QuestionKind};
+use sasl_proto::{Answer, FixedNonce, MemoryStore, QuestionKind};
 
 fn server() -> Server {
     let config = ServerConfig::new()
         .with_implicit_tls(true)
-        .with_sasl_mechanisms(vec![
-            Mechanism::Plain,
-            Mechanism::ScramSha256,
-            Mechanism::XOAuth2,
-            Mechanism::External,
-            Mechanism::Anonymous,
-        ])
+        .with_sasl_mechanisms(testing::mechanisms())
         .with_nonce_source(FixedNonce("server-nonce".into()));
     let mut s = Server::new(config, Instant::now());
     let greeting = out(&mut s);

@@ -6,7 +6,19 @@
 
 use crate::codec::{decode_challenge, encode};
 use crate::exchange::{Answer, QuestionKind};
+use crate::mechanism::Mechanism;
 use crate::server::{StoredSecret, TokenVerdict};
+
+/// The mechanisms a server under test offers for [`auth_arguments`]: one per kind of question.
+pub fn mechanisms() -> Vec<Mechanism> {
+    vec![
+        Mechanism::Plain,
+        Mechanism::ScramSha256,
+        Mechanism::XOAuth2,
+        Mechanism::External,
+        Mechanism::Anonymous,
+    ]
+}
 
 /// The arguments of an AUTH command (mechanism, space, base64 initial response) that bring a
 /// server exchange offering PLAIN, SCRAM-SHA-256, XOAUTH2, EXTERNAL and ANONYMOUS to a first

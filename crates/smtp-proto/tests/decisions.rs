@@ -18,7 +18,7 @@ use common::*;
 use proto_core::{Decision, Machine};
 use sasl_proto::codec::encode;
 use sasl_proto::testing;
-use sasl_proto::{Answer, Mechanism, Question, QuestionKind};
+use sasl_proto::{Answer, Question, QuestionKind};
 use smtp_proto::UsageError;
 use smtp_proto::{Server, ServerEvent};
 
@@ -26,13 +26,7 @@ fn server() -> Server {
     let config = server_config("foo.com")
         .with_extensions(small_extensions())
         .with_plaintext_auth(true)
-        .with_auth_mechanisms(vec![
-            Mechanism::Plain,
-            Mechanism::ScramSha256,
-            Mechanism::XOAuth2,
-            Mechanism::External,
-            Mechanism::Anonymous,
-        ])
+        .with_auth_mechanisms(testing::mechanisms())
         .with_decide_connection(true)
         .with_decide_hello(true);
     Server::new(config, Instant::now())

@@ -302,7 +302,8 @@ fn dot(c: &mut Criterion) {
 criterion_group!(benches, dot);
 
 /// `MAIL_BENCH_ROW=` `ours_DotUnstuffer_reject`, `ours_DotUnstuffer_accept`,
-/// `ours_DotUnstuffer_reject_borrowed` or `smtp-proto_0.2.5_DataReceiver`, with
+/// `ours_DotUnstuffer_reject_borrowed`, `ours_DotStuffer`, `ours_DotStuffer_smtp_client_7bit`,
+/// `ours_DotStuffer_pieces` or `smtp-proto_0.2.5_DataReceiver`, with
 /// `MAIL_BENCH_ITERS`: that un-stuffing of the 1 MiB run that many times, for callgrind (see
 /// `mail_benches::count_request`). Ours copy the wire into a fresh buffer each time, as in the
 /// criterion rows: a 1 MiB copy counted in, which a count at n = 0 does not cancel.
@@ -319,6 +320,29 @@ fn main() {
             "ours_DotUnstuffer_reject_borrowed" => mail_benches::repeat(iters, || {
                 ours_unstuff_borrowed(std::hint::black_box(&wire), BareLineEnding::Reject)
             }),
+            "ours_DotStuffer" | "ours_DotStuffer_smtp_client_7bit" => {
+                let body = body_of_lines(SIZE, 78);
+                let config = if row == "ours_DotStuffer" {
+                    StuffConfig::new()
+                } else {
+                    smtp_client_config(false)
+                };
+                let mut out = BytesMut::with_capacity(wire.len() + 1024);
+                mail_benches::repeat(iters, || {
+                    out.clear();
+                    ours_stuff_with(config, std::hint::black_box(&body), &mut out);
+                    out.len()
+                });
+            }
+            "ours_DotStuffer_pieces" => {
+                let body = body_of_lines(SIZE, 78);
+                let mut pieces = Vec::with_capacity(1024);
+                mail_benches::repeat(iters, || {
+                    pieces.clear();
+                    ours_stuff_pieces(std::hint::black_box(&body), &mut pieces);
+                    pieces.len()
+                });
+            }
             _ => {
                 let mut out = Vec::with_capacity(wire.len());
                 mail_benches::repeat(iters, || {

@@ -405,8 +405,8 @@ fn pop3(c: &mut Criterion) {
 
 criterion_group!(benches, issue18_rows, pop3);
 
-/// `MAIL_BENCH_ROW=<row>/ours` or `<row>/pop3-codec_0.3` (rows USER, RETR, session10, STAT)
-/// with `MAIL_BENCH_ITERS`: the row run that many times, for callgrind (see
+/// `MAIL_BENCH_ROW=<row>/ours` or `<row>/pop3-codec_0.3` (rows USER, RETR, session10, STAT,
+/// list2000) with `MAIL_BENCH_ITERS`: the row run that many times, for callgrind (see
 /// `mail_benches::count_request`).
 fn main() {
     use std::hint::black_box;
@@ -418,6 +418,14 @@ fn main() {
             "session10" => mail_benches::repeat(iters, || theirs_session(black_box(SESSION))),
             "STAT" if ours => mail_benches::repeat(iters, || ours_stat(black_box(STAT_ANSWER))),
             "STAT" => mail_benches::repeat(iters, || theirs_stat(black_box(STAT_ANSWER))),
+            "list2000" if ours => {
+                let list = list_response();
+                mail_benches::repeat(iters, || ours_list(black_box(&list)));
+            }
+            "list2000" => {
+                let list = list_response();
+                mail_benches::repeat(iters, || theirs_list(black_box(&list)));
+            }
             _ => {
                 let line = ONE_COMMANDS
                     .iter()

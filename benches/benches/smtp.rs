@@ -257,8 +257,22 @@ criterion_group!(benches, smtp);
 
 /// `MAIL_BENCH_ROW=<command>/ours` or `<command>/smtp-proto_0.2.5` with `MAIL_BENCH_ITERS`:
 /// the row's parse run that many times, for callgrind (see `mail_benches::count_request`).
+/// Ours also has the rows `pipelined50/ours`, `single/ours`, `ehlo11/ours` and
+/// `ehlo11_capabilities/ours`.
 fn main() {
     if let Some((row, iters)) = mail_benches::count_request() {
+        match row.as_str() {
+            "pipelined50/ours" => {
+                let buf = pipelined();
+                return mail_benches::repeat(iters, || ours_pipelined(black_box(&buf)));
+            }
+            "single/ours" => return mail_benches::repeat(iters, || ours_reply(black_box(SINGLE))),
+            "ehlo11/ours" => return mail_benches::repeat(iters, || ours_reply(black_box(EHLO))),
+            "ehlo11_capabilities/ours" => {
+                return mail_benches::repeat(iters, || ours_ehlo_caps(black_box(EHLO)));
+            }
+            _ => {}
+        }
         let (name, side) = row.split_once('/').expect("<command>/<side>");
         let line = COMMANDS
             .iter()

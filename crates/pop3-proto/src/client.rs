@@ -779,7 +779,10 @@ impl Client {
             Err(e) => return self.parse_error("status line", e),
         };
         let text_at = line.len() - status.text.len();
-        let text = line.get(text_at..).unwrap_or_default();
+        let text = match ParseError::cut(line, text_at..) {
+            Ok(text) => text,
+            Err(e) => return self.parse_error("status line", e),
+        };
         let status_owned = status.clone().into_owned();
         if !status.is_ok() {
             let Some(head) = self.in_flight.pop_front() else {
@@ -936,7 +939,10 @@ impl Client {
         match parse_status_line(line) {
             Ok(status) => {
                 let timestamp = if status.is_ok() {
-                    find_timestamp(line.get(3..).unwrap_or_default()).map(Timestamp::into_owned)
+                    // "+OK" is three octets; a line too short for it has no timestamp.
+                    line.get(3..)
+                        .and_then(find_timestamp)
+                        .map(Timestamp::into_owned)
                 } else {
                     None
                 };

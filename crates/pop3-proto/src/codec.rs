@@ -142,7 +142,7 @@ pub fn parse_command_with<'a>(
     let Some((end, consumed)) = find_line(input, limits.max_command_line, true)? else {
         return Ok(Parsed::Incomplete);
     };
-    let line = input.get(..end).unwrap_or_default();
+    let line = ParseError::cut(input, ..end)?;
     let value = parse_command_line(line)?;
     Ok(Parsed::Complete { value, consumed })
 }
@@ -154,9 +154,10 @@ pub fn parse_command_with<'a>(
 #[inline]
 pub fn parse_command_line(line: &[u8]) -> Result<Command<'_>, ParseError> {
     check_line_octets(line)?;
-    let (keyword, rest_at) = match find_byte(b' ', line) {
-        Some(sp) => (line.get(..sp).unwrap_or_default(), Some(sp + 1)),
-        None => (line, None),
+    // The keyword, and the rest after its space with the offset where it starts.
+    let (keyword, rest, rest_at) = match swar::split_once_byte(b' ', line) {
+        Some((keyword, rest)) => (keyword, rest, keyword.len() + 1),
+        None => (line, &[][..], line.len()),
     };
     // The keyword in upper case, a three-letter one ended by a zero (no NUL is left in a
     // line here): matched as one four-octet value.
@@ -167,8 +168,6 @@ pub fn parse_command_line(line: &[u8]) -> Result<Command<'_>, ParseError> {
     for (u, k) in keyword4.iter_mut().zip(keyword) {
         *u = k.to_ascii_uppercase();
     }
-    let rest_at = rest_at.unwrap_or(line.len());
-    let rest = line.get(rest_at..).unwrap_or_default();
 
     if keyword4 == *b"PASS" {
         if rest_at >= line.len() {
@@ -271,13 +270,7 @@ impl<'a> Args<'a> {
             _ => {}
         }
         // Trailing spaces (and tabs) are tolerated: some clients send them.
-        let trimmed_len = rest.len()
-            - rest
-                .iter()
-                .rev()
-                .take_while(|&&b| b == b' ' || b == b'\t')
-                .count();
-        let rest = rest.get(..trimmed_len).unwrap_or_default();
+        let rest = trim_end(rest);
         let mut len = 0;
         if !rest.is_empty() {
             let mut at = rest_at;
@@ -298,7 +291,11 @@ impl<'a> Args<'a> {
 
     /// The arguments: `(offset, bytes)` each (at most three are kept; a fourth is an error).
     fn items(&self) -> &[(usize, &'a [u8])] {
-        self.buf.get(..self.len).unwrap_or_default()
+        // `len` counts the slots filled, at most the three there are (`new` stops at a
+        // fourth); were it more, every slot is kept rather than none.
+        self.buf
+            .split_at_checked(self.len)
+            .map_or(self.buf.as_slice(), |(items, _)| items)
     }
 
     fn none<T>(&self, value: T) -> Result<T, ParseError> {
@@ -362,7 +359,7 @@ fn leading_number(bytes: &[u8]) -> (Option<u64>, usize) {
     let value = match len {
         0 => None,
         1..=19 => Some(n),
-        _ => digits_u64(bytes.get(..len).unwrap_or_default()),
+        _ => bytes.get(..len).and_then(digits_u64),
     };
     (value, len)
 }
@@ -508,14 +505,14 @@ pub fn encode_command_with(
 /// (RFC 2449 section 3, `resp-code`) is kept as text.
 #[inline]
 pub fn parse_status_line(line: &[u8]) -> Result<StatusLine<'_>, ParseError> {
-    let (status, after) = if starts_with_ci(line, b"+OK") {
-        (Status::Ok, 3)
-    } else if starts_with_ci(line, b"-ERR") {
-        (Status::Err, 4)
+    let (status, rest) = if let Some(rest) = strip_prefix_ci(line, b"+OK") {
+        (Status::Ok, rest)
+    } else if let Some(rest) = strip_prefix_ci(line, b"-ERR") {
+        (Status::Err, rest)
     } else {
         return Err(ParseError::new(ParseErrorKind::BadStatus, line, 0));
     };
-    let rest = line.get(after..).unwrap_or_default();
+    let after = line.len() - rest.len();
     let text = match rest.split_first() {
         None => rest,
         Some((b' ', text)) => text,
@@ -529,9 +526,10 @@ pub fn parse_status_line(line: &[u8]) -> Result<StatusLine<'_>, ParseError> {
     })
 }
 
-fn starts_with_ci(line: &[u8], prefix: &[u8]) -> bool {
-    line.get(..prefix.len())
-        .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+/// `line` after `prefix`, compared without regard to ASCII case.
+fn strip_prefix_ci<'a>(line: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
+    let (head, rest) = line.split_at_checked(prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then_some(rest)
 }
 
 /// `[code] text` → the code and the text after it (one space dropped).
@@ -539,10 +537,9 @@ fn split_code(text: &[u8]) -> (Option<ResponseCode<'_>>, &[u8]) {
     let Some(inner) = text.strip_prefix(b"[") else {
         return (None, text);
     };
-    let Some(close) = memchr::memchr(b']', inner) else {
+    let Some((raw, after)) = swar::split_once_byte(b']', inner) else {
         return (None, text);
     };
-    let raw = inner.get(..close).unwrap_or_default();
     let levels_ok = raw
         .split(|&b| b == b'/')
         .all(|level| !level.is_empty() && level.iter().all(|&b| is_rchar(b)));
@@ -552,7 +549,6 @@ fn split_code(text: &[u8]) -> (Option<ResponseCode<'_>>, &[u8]) {
     if !levels_ok {
         return (None, text);
     }
-    let after = inner.get(close + 1..).unwrap_or_default();
     let after = after.strip_prefix(b" ").unwrap_or(after);
     (Some(ResponseCode::from_raw(raw)), after)
 }
@@ -591,8 +587,7 @@ pub fn parse_stat_text(text: &[u8]) -> Result<(u32, u64), ParseError> {
 fn stat_fields(text: &[u8]) -> Result<(u32, u64, &[u8]), ParseError> {
     // The usual answer in one pass: digits, a space, digits, then the end or a space.
     let (count, count_len) = leading_number(text);
-    if let (Some(count), Some(b' ')) = (count, text.get(count_len)) {
-        let after = text.get(count_len + 1..).unwrap_or_default();
+    if let (Some(count), Some([b' ', after @ ..])) = (count, text.get(count_len..)) {
         let (size, size_len) = leading_number(after);
         let rest = match after.get(size_len) {
             None => Some(&[][..]),
@@ -604,22 +599,15 @@ fn stat_fields(text: &[u8]) -> Result<(u32, u64, &[u8]), ParseError> {
         }
     }
     // Anything else: field by field, for the error's offset.
-    let Some(sp) = find_byte(b' ', text) else {
+    let Some((count_field, after)) = swar::split_once_byte(b' ', text) else {
         return Err(ParseError::new(
             ParseErrorKind::BadListing,
             text,
             text.len(),
         ));
     };
-    let count_field = text.get(..sp).unwrap_or_default();
-    let after = text.get(sp + 1..).unwrap_or_default();
-    let (size_field, rest) = match find_byte(b' ', after) {
-        Some(j) => (
-            after.get(..j).unwrap_or_default(),
-            after.get(j + 1..).unwrap_or_default(),
-        ),
-        None => (after, &[][..]),
-    };
+    let sp = count_field.len();
+    let (size_field, rest) = swar::split_once_byte(b' ', after).unwrap_or((after, &[]));
     let count = digits_u64(count_field)
         .and_then(|n| u32::try_from(n).ok())
         .ok_or_else(|| ParseError::new(ParseErrorKind::BadListing, text, 0))?;
@@ -631,7 +619,9 @@ fn stat_fields(text: &[u8]) -> Result<(u32, u64, &[u8]), ParseError> {
 /// Parses a scan listing `msg size [more]` (LIST, RFC 1939 section 5).
 pub fn parse_list_entry(line: &[u8]) -> Result<ListEntry, ParseError> {
     let mut parts = line.splitn(3, |&b| b == b' ');
-    let number_field = parts.next().unwrap_or_default();
+    let Some(number_field) = parts.next() else {
+        return Err(ParseError::new(ParseErrorKind::BadListing, line, 0));
+    };
     let number = digits_u64(number_field)
         .and_then(|n| u32::try_from(n).ok())
         .and_then(MessageNumber::new)
@@ -649,15 +639,13 @@ pub fn parse_list_entry(line: &[u8]) -> Result<ListEntry, ParseError> {
 /// tolerated; the id is 0x21-0x7E.
 pub fn parse_uidl_entry(line: &[u8]) -> Result<UidlEntry<'_>, ParseError> {
     let trimmed = trim_end(line);
-    let sp = memchr::memchr(b' ', trimmed)
+    let (number, uid) = swar::split_once_byte(b' ', trimmed)
         .ok_or_else(|| ParseError::new(ParseErrorKind::BadListing, line, trimmed.len()))?;
-    let number = trimmed
-        .get(..sp)
-        .and_then(digits_u64)
+    let sp = number.len();
+    let number = digits_u64(number)
         .and_then(|n| u32::try_from(n).ok())
         .and_then(MessageNumber::new)
         .ok_or_else(|| ParseError::new(ParseErrorKind::BadListing, line, 0))?;
-    let uid = trimmed.get(sp + 1..).unwrap_or_default();
     if uid.is_empty() || !uid.iter().all(|&b| (0x21..=0x7E).contains(&b)) {
         return Err(ParseError::new(ParseErrorKind::BadListing, line, sp + 1));
     }
@@ -669,22 +657,18 @@ pub fn parse_uidl_entry(line: &[u8]) -> Result<UidlEntry<'_>, ParseError> {
     })
 }
 
-fn trim_end(line: &[u8]) -> &[u8] {
-    let n = line
-        .iter()
-        .rev()
-        .take_while(|&&b| b == b' ' || b == b'\t')
-        .count();
-    line.get(..line.len() - n).unwrap_or(line)
+/// `line` without its trailing spaces and tabs.
+fn trim_end(mut line: &[u8]) -> &[u8] {
+    while let [rest @ .., b' ' | b'\t'] = line {
+        line = rest;
+    }
+    line
 }
 
 /// Parses a language listing line `tag [description]` (RFC 6856 section 3.2).
 pub fn parse_language(line: &[u8]) -> Result<Language<'_>, ParseError> {
-    let (tag, description) = match memchr::memchr(b' ', line) {
-        Some(sp) => (
-            line.get(..sp).unwrap_or_default(),
-            Some(line.get(sp + 1..).unwrap_or_default()),
-        ),
+    let (tag, description) = match swar::split_once_byte(b' ', line) {
+        Some((tag, description)) => (tag, Some(description)),
         None => (line, None),
     };
     if tag.is_empty() || !tag.iter().all(|&b| (0x21..=0x7E).contains(&b)) {
@@ -707,7 +691,10 @@ pub fn parse_capability(line: &[u8]) -> Result<Capability<'_>, ParseError> {
     let text = String::from_utf8_lossy(line);
     let unknown = || Capability::Unknown(text.clone());
     let mut words = line.split(|&b| b == b' ');
-    let tag = words.next().unwrap_or_default().to_ascii_uppercase();
+    let Some(tag) = words.next() else {
+        return Err(ParseError::new(ParseErrorKind::BadCapability, line, 0));
+    };
+    let tag = tag.to_ascii_uppercase();
     let args: Vec<&[u8]> = words.collect();
     let is_user = |w: &[u8]| w.eq_ignore_ascii_case(b"USER");
     let cap = match (tag.as_slice(), args.as_slice()) {
@@ -760,14 +747,14 @@ pub fn parse_capability(line: &[u8]) -> Result<Capability<'_>, ParseError> {
                 None => unknown(),
             }
         }
+        // The tag and one space, both ASCII, start the text.
         (b"IMPLEMENTATION", [_, ..]) => match text {
-            Cow::Borrowed(t) => Capability::Implementation(Cow::Borrowed(
-                t.get("IMPLEMENTATION ".len()..).unwrap_or_default(),
-            )),
+            Cow::Borrowed(t) => Capability::Implementation(Cow::Borrowed(ParseError::cut_str(
+                t,
+                "IMPLEMENTATION ".len()..,
+            )?)),
             Cow::Owned(t) => Capability::Implementation(Cow::Owned(
-                t.get("IMPLEMENTATION ".len()..)
-                    .unwrap_or_default()
-                    .to_owned(),
+                ParseError::cut_str(&t, "IMPLEMENTATION ".len()..)?.to_owned(),
             )),
         },
         _ => unknown(),
@@ -814,7 +801,7 @@ pub fn parse_response_with<'a>(
     let Some((end, consumed)) = find_line(input, first_limit, false)? else {
         return Ok(Parsed::Incomplete);
     };
-    let line = input.get(..end).unwrap_or_default();
+    let line = ParseError::cut(input, ..end)?;
     if context == ResponseContext::Auth
         && let Some(data) = parse_continuation(line)
     {
@@ -826,7 +813,7 @@ pub fn parse_response_with<'a>(
     let status = parse_status_line(line)?;
     if context == ResponseContext::Greeting {
         let timestamp = if status.is_ok() {
-            find_timestamp(line.get(3..).unwrap_or_default())
+            find_timestamp(ParseError::cut(line, 3..)?)
         } else {
             None
         };
@@ -845,7 +832,7 @@ pub fn parse_response_with<'a>(
         });
     }
     let text_at = line.len() - status.text.len();
-    let text: &'a [u8] = line.get(text_at..).unwrap_or_default();
+    let text: &'a [u8] = ParseError::cut(line, text_at..)?;
     let value = match context {
         ResponseContext::Status | ResponseContext::Auth | ResponseContext::Greeting => {
             Response::Status(status)
@@ -899,77 +886,58 @@ fn listing_response<'a>(
     consumed: usize,
     limits: &Limits,
 ) -> Result<Parsed<Response<'a>>, ParseError> {
-    let value = match context {
+    let rest = ParseError::cut(input, consumed..)?;
+    // Each listing: its lines parsed one by one, then made the response.
+    fn listed<'a, T>(
+        rest: &'a [u8],
+        consumed: usize,
+        limits: &Limits,
+        parse: impl Fn(&'a [u8]) -> Result<T, ParseError>,
+        response: impl FnOnce(Vec<T>) -> Response<'a>,
+    ) -> Result<Parsed<Response<'a>>, ParseError> {
+        let Some((items, n)) = listing(rest, limits, consumed, parse)? else {
+            return Ok(Parsed::Incomplete);
+        };
+        Ok(Parsed::Complete {
+            value: response(items),
+            consumed: consumed + n,
+        })
+    }
+    let line = status;
+    match context {
         ResponseContext::List(None) => {
-            let rest = input.get(consumed..).unwrap_or_default();
-            let Some((entries, n)) = listing(rest, limits, consumed, parse_list_entry)? else {
-                return Ok(Parsed::Incomplete);
-            };
-            return Ok(Parsed::Complete {
-                value: Response::List {
-                    line: status,
-                    entries,
-                },
-                consumed: consumed + n,
-            });
+            listed(rest, consumed, limits, parse_list_entry, |entries| {
+                Response::List { line, entries }
+            })
         }
         ResponseContext::Uidl(None) => {
-            let rest = input.get(consumed..).unwrap_or_default();
-            let Some((entries, n)) = listing(rest, limits, consumed, parse_uidl_entry)? else {
-                return Ok(Parsed::Incomplete);
-            };
-            return Ok(Parsed::Complete {
-                value: Response::Uidl {
-                    line: status,
-                    entries,
-                },
-                consumed: consumed + n,
-            });
+            listed(rest, consumed, limits, parse_uidl_entry, |entries| {
+                Response::Uidl { line, entries }
+            })
         }
-        ResponseContext::Capa => {
-            let rest = input.get(consumed..).unwrap_or_default();
-            let Some((caps, n)) = listing(rest, limits, consumed, parse_capability)? else {
-                return Ok(Parsed::Incomplete);
-            };
-            return Ok(Parsed::Complete {
-                value: Response::Capa {
-                    line: status,
-                    capabilities: Capabilities(caps),
-                },
-                consumed: consumed + n,
-            });
-        }
-        ResponseContext::LangList => {
-            let rest = input.get(consumed..).unwrap_or_default();
-            let Some((languages, n)) = listing(rest, limits, consumed, parse_language)? else {
-                return Ok(Parsed::Incomplete);
-            };
-            return Ok(Parsed::Complete {
-                value: Response::Languages {
-                    line: status,
-                    languages,
-                },
-                consumed: consumed + n,
-            });
-        }
+        ResponseContext::Capa => listed(rest, consumed, limits, parse_capability, |caps| {
+            Response::Capa {
+                line,
+                capabilities: Capabilities(caps),
+            }
+        }),
+        ResponseContext::LangList => listed(rest, consumed, limits, parse_language, |languages| {
+            Response::Languages { line, languages }
+        }),
         ResponseContext::AuthList => {
-            let rest = input.get(consumed..).unwrap_or_default();
-            let Some((mechanisms, n)) = listing(rest, limits, consumed, parse_mechanism_line)?
-            else {
-                return Ok(Parsed::Incomplete);
-            };
-            return Ok(Parsed::Complete {
-                value: Response::Mechanisms {
-                    line: status,
+            listed(rest, consumed, limits, parse_mechanism_line, |mechanisms| {
+                Response::Mechanisms {
+                    line,
                     mechanisms: mechanisms.into_iter().flatten().collect(),
-                },
-                consumed: consumed + n,
-            });
+                }
+            })
         }
         // Single-line answers never come here.
-        _ => Response::Status(status),
-    };
-    Ok(Parsed::Complete { value, consumed })
+        _ => Ok(Parsed::Complete {
+            value: Response::Status(line),
+            consumed,
+        }),
+    }
 }
 
 /// The status line with its text reduced to what follows the first `fields` words and one
@@ -1031,13 +999,13 @@ fn listing<'a, T>(
     let mut items = Vec::new();
     let mut pos = 0;
     loop {
-        let rest = input.get(pos..).unwrap_or_default();
+        let rest = ParseError::cut(input, pos..)?;
         let Some((end, consumed)) =
             find_line(rest, limits.max_response_line, false).map_err(|e| e.shifted(base + pos))?
         else {
             return Ok(None);
         };
-        let line = rest.get(..end).unwrap_or_default();
+        let line = ParseError::cut(rest, ..end)?;
         let at = pos;
         pos += consumed;
         let Some(line) = unstuff_line(line) else {

@@ -67,6 +67,10 @@ pub enum ParseErrorKind {
     /// An argument with octets its grammar does not allow.
     #[error("invalid argument")]
     BadArgument,
+    /// A bound the parser computed lies outside its input: a fault of this crate, never of
+    /// the peer (no input reaches it; the property tests check that).
+    #[error("internal fault: a computed bound is out of range")]
+    Internal,
 }
 
 /// A value could not be encoded: it would break the line grammar.
@@ -209,21 +213,9 @@ pub enum UsageError {
     Closed,
 }
 
-impl UsageError {
-    /// The token of [`UsageError::WrongAnswer`], still open, to answer it the right way.
-    pub fn into_decision(self) -> Option<proto_core::Decision> {
-        match self {
-            Self::WrongAnswer(wrong) => Some(wrong.into_decision()),
-            _ => None,
-        }
-    }
-}
+// `into_decision` and `From<CloseError>`, as every machine of the workspace has them.
+proto_core::decision_usage_error!(UsageError);
 
-impl From<proto_core::decision::CloseError> for UsageError {
-    fn from(error: proto_core::decision::CloseError) -> Self {
-        match error {
-            proto_core::decision::CloseError::Unknown(unknown) => Self::UnknownDecision(unknown),
-            proto_core::decision::CloseError::WrongAnswer(wrong) => Self::WrongAnswer(wrong),
-        }
-    }
+impl proto_core::InternalFault for ParseErrorKind {
+    const INTERNAL: Self = Self::Internal;
 }

@@ -1,6 +1,10 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+// Before the modules whose `impl` blocks expand it.
+#[macro_use]
+mod config_setters;
+
 mod client;
 mod codec;
 mod error;

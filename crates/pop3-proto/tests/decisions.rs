@@ -17,20 +17,13 @@ use pop3_proto::UsageError;
 use pop3_proto::{LoginRefusal, MaildropEntry, Server, ServerConfig, ServerEvent};
 use proto_core::{Decision, Machine};
 use sasl_proto::codec::encode;
-use sasl_proto::{
-    Answer, FixedNonce, Mechanism, MemoryStore, QuestionKind, StoredSecret, TokenVerdict,
-};
+use sasl_proto::testing;
+use sasl_proto::{Answer, FixedNonce, MemoryStore, QuestionKind};
 
 fn server() -> Server {
     let config = ServerConfig::new()
         .with_implicit_tls(true)
-        .with_sasl_mechanisms(vec![
-            Mechanism::Plain,
-            Mechanism::ScramSha256,
-            Mechanism::XOAuth2,
-            Mechanism::External,
-            Mechanism::Anonymous,
-        ])
+        .with_sasl_mechanisms(testing::mechanisms())
         .with_nonce_source(FixedNonce("server-nonce".into()));
     let mut s = Server::new(config, Instant::now());
     let greeting = out(&mut s);
@@ -39,9 +32,7 @@ fn server() -> Server {
 }
 
 fn out(server: &mut Server) -> String {
-    let bytes = server.transmit().to_vec();
-    server.advance_transmit(bytes.len());
-    String::from_utf8(bytes).unwrap()
+    proto_core::testing::take_output(server)
 }
 
 fn next(server: &mut Server, bytes: &[u8]) -> ServerEvent {
@@ -124,30 +115,13 @@ fn every_wrong_method_on_login_retrieve_and_update_gives_the_token_back() {
     assert!(s.is_closed());
 }
 
+/// An AUTH command that brings the server to a question of `kind`.
 fn auth_command(kind: QuestionKind) -> Vec<u8> {
-    let (mech, ir): (&str, &[u8]) = match kind {
-        QuestionKind::VerifyPassword => ("PLAIN", b"\0test\x001234"),
-        QuestionKind::Secret => ("SCRAM-SHA-256", b"n,,n=user,r=clientnonce"),
-        QuestionKind::Token => ("XOAUTH2", b"user=user\x01auth=Bearer tok\x01\x01"),
-        QuestionKind::External => ("EXTERNAL", b""),
-        QuestionKind::Authorize => ("ANONYMOUS", b"trace"),
-        other => panic!("{other:?}"),
-    };
-    let ir = String::from_utf8(encode(ir)).unwrap();
-    format!("AUTH {mech} {ir}\r\n").into_bytes()
+    format!("AUTH {}\r\n", testing::auth_arguments(kind)).into_bytes()
 }
 
 #[test]
 fn every_wrong_answer_to_every_auth_question_gives_the_token_back() {
-    let answers = [
-        Answer::PasswordVerified(true),
-        Answer::Secret(Some(StoredSecret::Password("1234".into()))),
-        Answer::Token(TokenVerdict::Valid {
-            authcid: "user".into(),
-        }),
-        Answer::External(Some("cert-user".into())),
-        Answer::Authorize(true),
-    ];
     for kind in QuestionKind::ALL {
         let mut s = server();
         let ServerEvent::AuthQuestion { question, decision } = next(&mut s, &auth_command(kind))
@@ -156,15 +130,15 @@ fn every_wrong_answer_to_every_auth_question_gives_the_token_back() {
         };
         assert_eq!(question.kind(), kind);
         let mut decision = try_wrong(&mut s, decision, &["answer_auth"]);
-        for answer in answers.iter().filter(|a| !kind.fits(a)) {
+        for answer in testing::wrong_answers(kind) {
             let err = s.answer_auth(decision, answer.clone()).unwrap_err();
             assert!(matches!(err, UsageError::WrongAnswer(_)), "{answer:?}");
             decision = err.into_decision().unwrap();
         }
         assert_eq!(out(&mut s), "", "{kind:?}");
         // The right answer goes on with the exchange.
-        let right = answers.iter().find(|a| kind.fits(a)).unwrap().clone();
-        s.answer_auth(decision, right).unwrap();
+        s.answer_auth(decision, testing::right_answer(kind).unwrap())
+            .unwrap();
         match kind {
             QuestionKind::Secret => assert!(out(&mut s).starts_with("+ "), "{kind:?}"),
             QuestionKind::Authorize => {
@@ -213,17 +187,11 @@ fn an_unknown_scram_user_gets_a_server_first_message_like_a_known_one() {
         s.answer_auth(decision, question.answer_from(&store))
             .unwrap();
         let line = out(&mut s);
-        let b64 = line.strip_prefix("+ ").unwrap().trim_end().to_owned();
-        String::from_utf8(sasl_proto::codec::decode_challenge(b64.as_bytes()).unwrap()).unwrap()
+        line.strip_prefix("+ ").unwrap().trim_end().to_owned()
     };
     let known = first("user");
     let unknown = first("nobody");
-    let shape = |m: &str| {
-        let parts: Vec<&str> = m.split(',').collect();
-        assert_eq!(parts.len(), 3, "{m}");
-        let salt = sasl_proto::codec::decode_challenge(&parts[1].as_bytes()[2..]).unwrap();
-        (parts[0].to_owned(), salt.len(), parts[2].to_owned())
-    };
+    let shape = |challenge: &str| testing::server_first_shape(challenge.as_bytes()).unwrap();
     assert_eq!(shape(&known), shape(&unknown));
     assert_eq!(first("nobody"), unknown);
 }

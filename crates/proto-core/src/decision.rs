@@ -70,6 +70,56 @@ pub enum CloseError {
     WrongAnswer(#[from] WrongAnswer),
 }
 
+/// Gives a protocol crate's `UsageError` the two decision pieces every machine shares, written
+/// once here: `From<CloseError>` (so `decisions.close_if(..)?` works) and `into_decision`, which
+/// takes back the token of a wrong answer. The enum must have the variants
+/// `UnknownDecision(UnknownDecision)` and `WrongAnswer(WrongAnswer)`.
+///
+/// ```
+/// use proto_core::decision::{CloseError, Decisions, UnknownDecision, WrongAnswer};
+///
+/// #[derive(Debug)]
+/// enum UsageError {
+///     UnknownDecision(UnknownDecision),
+///     WrongAnswer(WrongAnswer),
+/// }
+/// proto_core::decision_usage_error!(UsageError);
+///
+/// let mut decisions = Decisions::new();
+/// let token = decisions.open("mail");
+/// let id = token.id();
+/// let error: UsageError = decisions.close_if(token, |c| *c == "rcpt").unwrap_err().into();
+/// let token = error.into_decision().unwrap();
+/// assert_eq!(token.id(), id);
+/// assert_eq!(decisions.close(token), Ok("mail"));
+/// ```
+#[macro_export]
+macro_rules! decision_usage_error {
+    ($usage:ident) => {
+        impl $usage {
+            /// The token of a wrong answer (`UsageError::WrongAnswer`), still open, to answer it
+            /// the right way; `None` for every other error.
+            pub fn into_decision(self) -> Option<$crate::Decision> {
+                match self {
+                    Self::WrongAnswer(wrong) => Some(wrong.into_decision()),
+                    _ => None,
+                }
+            }
+        }
+
+        impl From<$crate::decision::CloseError> for $usage {
+            fn from(error: $crate::decision::CloseError) -> Self {
+                match error {
+                    $crate::decision::CloseError::Unknown(unknown) => {
+                        Self::UnknownDecision(unknown)
+                    }
+                    $crate::decision::CloseError::WrongAnswer(wrong) => Self::WrongAnswer(wrong),
+                }
+            }
+        }
+    };
+}
+
 /// The open decisions of a machine, each with what the machine needs to finish it.
 #[derive(Debug)]
 pub struct Decisions<C> {

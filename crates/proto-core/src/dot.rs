@@ -50,6 +50,13 @@ pub enum DotError {
         /// Offset of the NUL.
         offset: u64,
     },
+    /// A bound the stuffer computed lies outside the input it was given: a fault of this
+    /// crate, never of the data (no input reaches it; the tests would show it).
+    #[error("internal fault: a computed bound is out of range at octet {offset} of the data")]
+    Internal {
+        /// Offset in the data where the bound was wrong.
+        offset: u64,
+    },
 }
 
 /// What a [`DotStuffer`] checks while it streams, so that a body matches what was declared for it
@@ -242,7 +249,7 @@ impl DotStuffer {
         loop {
             if self.at_line_start {
                 if self.config.stuffing && input.get(pos) == Some(&b'.') {
-                    out.data(input.get(copied..pos).unwrap_or_default());
+                    out.data(span(input, copied, pos, base)?);
                     out.data(b".");
                     copied = pos;
                 }
@@ -252,10 +259,10 @@ impl DotStuffer {
             }
             // Clean lines are checked and copied a block at a time; where that stops, a dot
             // line or a bare line end is near: one line the slow way.
-            let rest = input.get(pos..).unwrap_or_default();
+            let rest = span(input, pos, input.len(), base)?;
             if fast && !rest.is_empty() && rest.first() != Some(&b'\n') {
                 let blocks = if eager {
-                    out.data(input.get(copied..pos).unwrap_or_default());
+                    out.data(span(input, copied, pos, base)?);
                     let blocks = clean_blocks(rest, |block| out.block(block));
                     copied = pos + blocks;
                     blocks
@@ -271,7 +278,7 @@ impl DotStuffer {
                     continue;
                 }
             }
-            let rest = input.get(pos..).unwrap_or_default();
+            let rest = span(input, pos, input.len(), base)?;
             let Some(i) = memchr::memchr2(b'\r', b'\n', rest) else {
                 self.add_line_len(rest.len(), base + input.len() as u64)?;
                 break;
@@ -286,7 +293,7 @@ impl DotStuffer {
                         self.end_line();
                     }
                     Some(_) => {
-                        out.data(input.get(copied..=at).unwrap_or_default());
+                        out.data(span(input, copied, at + 1, base)?);
                         copied = at + 1;
                         pos = at + 1;
                         self.bare_cr(base + at as u64, out)?;
@@ -301,14 +308,14 @@ impl DotStuffer {
                 // A bare LF.
                 match self.config.endings {
                     BareLineEnding::Normalize => {
-                        out.data(input.get(copied..at).unwrap_or_default());
+                        out.data(span(input, copied, at, base)?);
                         out.data(b"\r\n");
                         copied = at + 1;
                         self.end_line();
                     }
                     BareLineEnding::Accept => self.line_len += 1,
                     BareLineEnding::Reject => {
-                        out.data(input.get(copied..at).unwrap_or_default());
+                        out.data(span(input, copied, at, base)?);
                         return Err(DotError::BareLf {
                             offset: base + at as u64,
                         });
@@ -317,9 +324,9 @@ impl DotStuffer {
                 pos = at + 1;
             }
         }
-        out.data(input.get(copied..pos.max(copied)).unwrap_or_default());
+        out.data(span(input, copied, pos.max(copied), base)?);
         if pos < input.len() {
-            out.data(input.get(pos..).unwrap_or_default());
+            out.data(span(input, pos, input.len(), base)?);
         }
         Ok(())
     }
@@ -369,7 +376,11 @@ impl DotStuffer {
         let Some(max) = self.config.max_line_len else {
             return n;
         };
-        let run = rest.get(..n).unwrap_or_default();
+        // `n` is a clean prefix of `rest`; were it longer, nothing is taken here and the
+        // line-by-line path does the work (the output is the same, only slower).
+        let Some((run, _)) = rest.split_at_checked(n) else {
+            return 0;
+        };
         // Clean lines end with CRLF, which the limit does not count and the check does.
         let mut check = LineLimit::mid_line(max.saturating_add(2), self.line_len);
         let stop = match check.check(run) {
@@ -381,7 +392,10 @@ impl DotStuffer {
             None => n,
             Some(at) => at,
         };
-        memchr::memrchr(b'\n', run.get(..stop).unwrap_or_default()).map_or(0, |lf| lf + 1)
+        // As above: an impossible `stop` leaves the run to the line-by-line path.
+        run.split_at_checked(stop)
+            .and_then(|(before, _)| memchr::memrchr(b'\n', before))
+            .map_or(0, |lf| lf + 1)
     }
 
     fn end_line(&mut self) {
@@ -788,7 +802,11 @@ impl DotUnstuffer {
                     Some(_) => {}
                 }
             }
-            let rest = buf.get(pos..).unwrap_or_default();
+            // `pos` only moves to just after a line end found in `buf`, so never past its end;
+            // were it, the buffer is handed on whole as data rather than searched as empty.
+            let Some(rest) = buf.get(pos..) else {
+                return data_or_more(buf.len(), false);
+            };
             let hit = match self.endings {
                 BareLineEnding::Accept => memchr::memchr(b'\n', rest),
                 BareLineEnding::Reject | BareLineEnding::Normalize => {
@@ -883,6 +901,15 @@ enum LineEnd {
 /// How many octets the line-by-line path looks at before the fast path takes over again.
 const SLOW_WINDOW: usize = 256;
 
+/// `input[from..to]` for bounds the stuffer computed, or [`DotError::Internal`]: a wrong bound
+/// fails the write instead of dropping octets of the message.
+#[inline(always)]
+fn span(input: &[u8], from: usize, to: usize, base: u64) -> Result<&[u8], DotError> {
+    input.get(from..to).ok_or(DotError::Internal {
+        offset: base.saturating_add(from as u64),
+    })
+}
+
 /// Octets a block of [`clean_blocks`] covers.
 const BLOCK: usize = 64;
 
@@ -897,7 +924,11 @@ fn clean_prefix(buf: &[u8]) -> usize {
 /// [`clean_prefix`] once [`clean_blocks`] has passed over `blocks` octets: where the block it
 /// stopped at breaks the rule, or how much of the last, partial block is clean.
 fn clean_prefix_after(buf: &[u8], blocks: usize) -> usize {
-    let rest = buf.get(blocks..).unwrap_or_default();
+    // `blocks` octets were passed over in whole blocks of `buf`; were it more, nothing counts
+    // as clean and the line-by-line paths take the buffer (slower, the same output).
+    let Some((_, rest)) = buf.split_at_checked(blocks) else {
+        return 0;
+    };
     let stop = match (
         rest.get(..BLOCK),
         rest.get(1..=BLOCK),

@@ -31,7 +31,7 @@ pub use idle::{Expiry, IdleRules, IdleTimer};
 pub use line::{BareLineEnding, LineError, LineFramer};
 pub use line_limit::LineLimit;
 pub use machine::{CommandId, CommandIds, Compression, Machine, TlsInfo, TransportAction};
-pub use parse_error::{Escaped, ParseError};
+pub use parse_error::{Escaped, InternalFault, ParseError};
 pub use parsed::Parsed;
 pub use timer::Timer;
 pub use tls_policy::TlsPolicy;

@@ -411,8 +411,12 @@ impl LineFramer {
     fn find(&self, buf: &[u8]) -> Found {
         // A line end is valid only if its last octet lies within the limit.
         let window = buf.get(..self.max_len.min(buf.len())).unwrap_or(buf);
-        let start = self.scanned.min(window.len());
-        let rest = window.get(start..).unwrap_or_default();
+        // What is left to search: after the octets scanned before, none when they cover the
+        // whole window.
+        let rest = window
+            .split_at_checked(self.scanned)
+            .map_or(&[][..], |(_, rest)| rest);
+        let start = window.len() - rest.len();
         match self.endings {
             BareLineEnding::Accept => match crate::swar::find_byte(b'\n', rest) {
                 Some(i) => {
@@ -433,14 +437,13 @@ impl LineFramer {
                 },
             },
             BareLineEnding::Reject | BareLineEnding::Normalize => {
-                self.find_strict(buf, window, start)
+                self.find_strict(buf, window, start, rest)
             }
         }
     }
 
     #[inline]
-    fn find_strict(&self, buf: &[u8], window: &[u8], start: usize) -> Found {
-        let rest = window.get(start..).unwrap_or_default();
+    fn find_strict(&self, buf: &[u8], window: &[u8], start: usize, rest: &[u8]) -> Found {
         let Some(i) = find_cr_or_lf(rest) else {
             return Found::Incomplete {
                 scanned: window.len(),

@@ -82,7 +82,8 @@ impl LineLimit {
         let mut bound = self.line;
         let mut bound_is_exact = true;
         let mut pos = 0;
-        for block in data.as_chunks::<BLOCK>().0 {
+        let (blocks, tail) = data.as_chunks::<BLOCK>();
+        for block in blocks {
             if bound.saturating_add(BLOCK) <= self.limit {
                 // No line in this block can pass the limit.
                 let lfs = block.iter().fold(0u8, |acc, &b| acc | u8::from(b == b'\n'));
@@ -94,7 +95,9 @@ impl LineLimit {
                 }
             } else {
                 // A line may pass the limit in this block: go over it exactly.
-                let line = self.line_at(data, pos, bound, bound_is_exact);
+                let Some(line) = self.line_at(data, pos, bound, bound_is_exact) else {
+                    return Some(pos);
+                };
                 let (found, line) = exact(block, line, self.limit);
                 if let Some(i) = found {
                     return Some(pos + i);
@@ -104,27 +107,37 @@ impl LineLimit {
             }
             pos += BLOCK;
         }
-        let rest = data.get(pos..).unwrap_or_default();
-        if bound.saturating_add(rest.len()) <= self.limit {
+        if bound.saturating_add(tail.len()) <= self.limit {
             // The tail cannot pass the limit either.
             return None;
         }
-        let line = self.line_at(data, pos, bound, bound_is_exact);
-        exact(rest, line, self.limit).0.map(|i| pos + i)
+        let Some(line) = self.line_at(data, pos, bound, bound_is_exact) else {
+            return Some(pos);
+        };
+        exact(tail, line, self.limit).0.map(|i| pos + i)
     }
 
     /// The exact length of the line in progress just before `data[pos]`, given the bound the
     /// caller holds. The search back stops at the last LF, which the bound puts at most about
     /// a limit away, and it happens once per line that comes near the limit.
-    fn line_at(&self, data: &[u8], pos: usize, bound: usize, bound_is_exact: bool) -> usize {
+    ///
+    /// `None` only if `pos` were past the end of `data`, which the callers' walk over whole
+    /// blocks rules out; they then report a long line at `pos` rather than pass over it.
+    fn line_at(
+        &self,
+        data: &[u8],
+        pos: usize,
+        bound: usize,
+        bound_is_exact: bool,
+    ) -> Option<usize> {
         if bound_is_exact {
-            return bound;
+            return Some(bound);
         }
-        let before = data.get(..pos).unwrap_or_default();
-        match memchr::memrchr(b'\n', before) {
+        let (before, _) = data.split_at_checked(pos)?;
+        Some(match memchr::memrchr(b'\n', before) {
             Some(lf) => pos - lf - 1,
             None => self.line.saturating_add(pos),
-        }
+        })
     }
 }
 

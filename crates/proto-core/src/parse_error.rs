@@ -2,6 +2,8 @@
 //! the octets found there.
 
 use std::fmt;
+use std::ops::{Bound, RangeBounds};
+use std::slice::SliceIndex;
 
 /// How many octets of the input a [`ParseError`] keeps, from its offset on.
 pub const FOUND_OCTETS: usize = 32;
@@ -70,6 +72,60 @@ impl<K> ParseError<K> {
     }
 }
 
+/// A parse error kind that can name an internal fault: a bound the parser computed itself lies
+/// outside its input. No input should reach it; it exists so that such a bug fails loudly.
+pub trait InternalFault {
+    /// The kind that names the fault.
+    const INTERNAL: Self;
+}
+
+impl<K: InternalFault> ParseError<K> {
+    /// `input[range]`, or an internal fault at the start of the range when the range does not
+    /// lie inside `input`. For bounds a parser computed itself: a wrong bound fails loudly
+    /// (and fails a test) instead of reading as an empty slice, which would silently truncate
+    /// a value.
+    #[inline(always)]
+    pub fn cut<R>(input: &[u8], range: R) -> Result<&[u8], Self>
+    where
+        R: SliceIndex<[u8], Output = [u8]> + RangeBounds<usize>,
+    {
+        let start = range_start(&range);
+        match input.get(range) {
+            Some(part) => Ok(part),
+            None => Err(Self::internal(input, start)),
+        }
+    }
+
+    /// [`cut`](Self::cut) for text: also a fault when a bound is not on a character boundary.
+    #[inline(always)]
+    pub fn cut_str<R>(text: &str, range: R) -> Result<&str, Self>
+    where
+        R: SliceIndex<str, Output = str> + RangeBounds<usize>,
+    {
+        let start = range_start(&range);
+        match text.get(range) {
+            Some(part) => Ok(part),
+            None => Err(Self::internal(text.as_bytes(), start)),
+        }
+    }
+
+    // Out of line and cold: the parsers that cut on their hot paths keep only the check.
+    #[cold]
+    #[inline(never)]
+    fn internal(input: &[u8], start: usize) -> Self {
+        Self::new(K::INTERNAL, input, start)
+    }
+}
+
+#[inline(always)]
+fn range_start(range: &impl RangeBounds<usize>) -> usize {
+    match range.start_bound() {
+        Bound::Included(&n) => n,
+        Bound::Excluded(&n) => n.saturating_add(1),
+        Bound::Unbounded => 0,
+    }
+}
+
 impl<K: fmt::Display> fmt::Display for ParseError<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} at octet {}: ", self.kind, self.offset)?;
@@ -127,6 +183,9 @@ mod tests {
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     struct Bad;
+    impl InternalFault for Bad {
+        const INTERNAL: Self = Bad;
+    }
     impl fmt::Display for Bad {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("bad")
@@ -149,6 +208,20 @@ mod tests {
         assert_eq!(e.offset, 3);
         assert!(e.found.is_empty());
         assert_eq!(e.to_string(), "bad at octet 3: ");
+    }
+
+    #[test]
+    fn a_cut_out_of_range_is_an_internal_fault_at_its_start() {
+        let input = b"EHLO x";
+        assert_eq!(ParseError::<Bad>::cut(input, 5..), Ok(&b"x"[..]));
+        assert_eq!(ParseError::<Bad>::cut(input, ..6), Ok(&input[..]));
+        let e = ParseError::<Bad>::cut(input, 4..7).unwrap_err();
+        assert_eq!((e.offset, &e.found[..]), (4, &b" x"[..]));
+        assert_eq!(ParseError::<Bad>::cut(input, 7..).unwrap_err().offset, 6);
+        assert_eq!(ParseError::<Bad>::cut_str("a\u{e9}b", 1..3), Ok("\u{e9}"));
+        // Inside the two octets of the e acute: not a boundary.
+        let e = ParseError::<Bad>::cut_str("a\u{e9}b", 2..).unwrap_err();
+        assert_eq!(e.offset, 2);
     }
 
     #[test]

@@ -113,6 +113,16 @@ fn find_in_word(needle: u8, chunk: &[u8]) -> Option<usize> {
     if found != 0 { Some(first(found)) } else { None }
 }
 
+/// `haystack` cut around its first `needle`: the octets before it and those after it, or
+/// `None` when there is none. The cut is where [`find_byte`] found the needle in the same
+/// slice, so its bounds hold by construction and callers need no index of their own.
+#[inline(always)]
+pub fn split_once_byte(needle: u8, haystack: &[u8]) -> Option<(&[u8], &[u8])> {
+    let at = find_byte(needle, haystack)?;
+    let (before, from) = haystack.split_at_checked(at)?;
+    Some((before, from.get(1..)?))
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -143,6 +153,20 @@ mod tests {
                 haystack.iter().position(|&b| b == needle)
             );
         }
+    }
+
+    #[test]
+    fn split_once_byte_cuts_around_the_first_needle() {
+        assert_eq!(
+            split_once_byte(b'\n', b"250 a\r\n250 b\n"),
+            Some((&b"250 a\r"[..], &b"250 b\n"[..]))
+        );
+        assert_eq!(split_once_byte(b'\n', b"\n"), Some((&b""[..], &b""[..])));
+        assert_eq!(split_once_byte(b'\n', b"no line end"), None);
+        let long = [b'x'; 300];
+        let mut hay = long.to_vec();
+        hay.extend_from_slice(b" tail");
+        assert_eq!(split_once_byte(b' ', &hay), Some((&long[..], &b"tail"[..])));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, ServerConnection, StreamOwned};
 
 use crate::deflate::Deflate;
-use crate::driver_core::{DriverCore, Step};
+use crate::driver_core::{DriverCore, Step, moved};
 use crate::error::DriveError;
 use crate::tls::{self, ServerTls};
 use crate::trace::Trace;
@@ -302,8 +302,9 @@ impl<M: Machine> Driver<M> {
         }
         match stream.write(pending) {
             Ok(n) => {
+                let sent = moved(pending, n).map_err(DriveError::Io)?;
                 if let Some(trace) = self.trace.as_mut() {
-                    trace.sent(pending.get(..n).unwrap_or_default());
+                    trace.sent(sent);
                 }
                 self.core.wrote(n, Instant::now())
             }
@@ -370,8 +371,9 @@ impl<M: Machine> Driver<M> {
         }
         match stream.read(buf) {
             Ok(n) => {
+                let read = moved(buf, n).map_err(DriveError::Io)?;
                 if let Some(trace) = self.trace.as_mut() {
-                    trace.received(buf.get(..n).unwrap_or_default());
+                    trace.received(read);
                 }
                 self.core.received(n, Instant::now());
                 if n == 0 {

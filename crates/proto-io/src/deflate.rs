@@ -35,7 +35,11 @@ impl Codec {
     /// Output that did not fit last time comes out even with no new input.
     pub(crate) fn inflate(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
-            let pending = self.input.get(self.input_pos..).unwrap_or_default();
+            // zlib consumes no more than it is given: a position past the input is its fault.
+            let pending = self
+                .input
+                .get(self.input_pos..)
+                .ok_or_else(|| io::Error::other("inflate consumed more than its input"))?;
             let (in_before, out_before) = (self.decompress.total_in(), self.decompress.total_out());
             self.decompress
                 .decompress(pending, buf, FlushDecompress::Sync)
@@ -57,7 +61,11 @@ impl Codec {
         self.input.truncate(start);
         self.input.resize(start + READ_CHUNK, 0);
         self.spare_from = Some(start);
-        self.input.get_mut(start..).unwrap_or_default()
+        // The last READ_CHUNK octets, just added; were they missing, an empty region stops
+        // the driver (`DriveError::Stalled`) rather than reading into nothing unnoticed.
+        self.input
+            .last_chunk_mut::<READ_CHUNK>()
+            .map_or(&mut [][..], |spare| spare.as_mut_slice())
     }
 
     /// Keeps `n` octets of the region [`input_spare`](Self::input_spare) gave.
@@ -73,7 +81,9 @@ impl Codec {
         let mut out = Vec::with_capacity(data.len() / 2 + 64);
         loop {
             let consumed = usize::try_from(self.compress.total_in() - start_in).unwrap_or(0);
-            let rest = data.get(consumed..).unwrap_or_default();
+            let rest = data
+                .get(consumed..)
+                .ok_or_else(|| io::Error::other("deflate consumed more than its input"))?;
             out.reserve(rest.len() + 64);
             self.compress
                 .compress_vec(rest, &mut out, FlushCompress::Sync)

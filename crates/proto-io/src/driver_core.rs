@@ -416,6 +416,17 @@ impl<M: Machine> DriverCore<M> {
     }
 }
 
+/// The first `n` octets of `buf`, which a read or write just said it moved: for the trace. A
+/// count past the end of `buf` is a stream that misreports, an I/O error, never an empty slice.
+pub(crate) fn moved(buf: &[u8], n: usize) -> io::Result<&[u8]> {
+    buf.get(..n).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("the stream reported {n} octets moved of {}", buf.len()),
+        )
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 mod tests {
@@ -484,8 +495,7 @@ mod tests {
         }
         fn commit_input(&mut self, n: usize, _now: Instant) {
             let spare = self.spare;
-            self.input
-                .extend_from_slice(spare.get(..n).unwrap_or_default());
+            self.input.extend_from_slice(&spare[..n]);
         }
         fn receive_eof(&mut self, _now: Instant) {
             self.eof = true;
@@ -527,6 +537,13 @@ mod tests {
 
     fn step(core: &mut DriverCore<Script>, now: Instant) -> Step<&'static str> {
         core.poll(now).unwrap()
+    }
+
+    #[test]
+    fn a_count_past_the_buffer_is_an_error() {
+        assert_eq!(super::moved(b"abc", 2).unwrap(), b"ab");
+        let e = super::moved(b"abc", 4).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use crate::blocking::{HANDSHAKE_TIMEOUT, TlsUpgrade};
-use crate::driver_core::{DriverCore, Step};
+use crate::driver_core::{DriverCore, Step, moved};
 use crate::error::DriveError;
 use crate::tls::{self, ServerTls};
 use crate::trace::Trace;
@@ -60,8 +60,7 @@ impl AsyncDeflate {
 
     /// Writes what was compressed earlier; ready once none is left.
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while self.out_pos < self.out.len() {
-            let pending = self.out.get(self.out_pos..).unwrap_or_default();
+        while let Some(pending) = self.out.get(self.out_pos..).filter(|p| !p.is_empty()) {
             match Pin::new(&mut self.inner).poll_write(cx, pending) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 Poll::Ready(Ok(n)) => self.out_pos += n,
@@ -523,8 +522,12 @@ fn poll_io<M: Machine>(
         } else {
             match Pin::new(&mut *stream).poll_write(cx, pending) {
                 Poll::Ready(Ok(n)) => {
+                    let sent = match moved(pending, n) {
+                        Ok(sent) => sent,
+                        Err(e) => return Poll::Ready(Err(Stop::Write(e))),
+                    };
                     if let Some(trace) = trace.as_mut() {
-                        trace.sent(pending.get(..n).unwrap_or_default());
+                        trace.sent(sent);
                     }
                     return Poll::Ready(core.wrote(n, Instant::now()).map_err(|e| match e {
                         DriveError::Io(e) => Stop::Write(e),

@@ -195,7 +195,12 @@ impl Trace {
             let raw_left = self.redactor.raw_left(speaker);
             if raw_left > 0 {
                 let n = bytes.len().min(raw_left);
-                bytes = bytes.get(n..).unwrap_or_default();
+                // `n` is at most the length: the split always succeeds; were it not to, the
+                // rest is passed over (the trace is a record, never the data path).
+                let Some((_, after)) = bytes.split_at_checked(n) else {
+                    break;
+                };
+                bytes = after;
                 if let Some(summary) = self.redactor.raw(speaker, n) {
                     self.emit(direction, summary);
                 }
@@ -274,11 +279,8 @@ fn push_bounded(partial: &mut Partial, bytes: &[u8]) {
         partial.last_cr = last == b'\r';
     }
     let room = LINE_MAX.saturating_sub(partial.bytes.len());
-    let take = bytes.len().min(room);
-    partial
-        .bytes
-        .extend_from_slice(bytes.get(..take).unwrap_or_default());
-    partial.dropped += bytes.len() - take;
+    partial.bytes.extend(bytes.iter().take(room));
+    partial.dropped += bytes.len().saturating_sub(room);
 }
 
 #[cfg(test)]

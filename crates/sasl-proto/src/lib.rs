@@ -14,6 +14,8 @@ pub mod scram;
 pub mod secret;
 pub mod server;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use client::{Client, ClientConfig, ClientStep, Credentials, OAuthError};
 pub use codec::{CodecError, StepResponse};

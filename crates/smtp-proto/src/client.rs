@@ -28,7 +28,7 @@ use proto_core::{
 };
 use sasl_proto::{ChannelBinding, ClientStep, Credentials, Mechanism};
 
-use crate::codec::{Parsed, encode_command, parse_reply_with};
+use crate::codec::{Parsed, encode_command_line, parse_reply_with};
 use crate::error::{EncodeError, ProtocolError, UsageError};
 use crate::limits::Limits;
 use crate::types::{
@@ -228,9 +228,7 @@ impl Client {
 
     /// A command the client sends by itself (EHLO, HELO, STARTTLS).
     fn encode_own(command: &Command<'_>) -> Result<Vec<u8>, EncodeError> {
-        let mut bytes = Vec::new();
-        encode_command(command, &mut bytes)?;
-        Ok(bytes)
+        encode_command_line(command)
     }
 
     fn enqueue(&mut self, kind: Kind, bytes: Vec<u8>) -> CommandId {
@@ -453,8 +451,9 @@ impl Client {
         let Some(tx) = &mut self.tx else {
             return Err(UsageError::NotNow("body without a transaction"));
         };
-        let take = data.len().min(room);
-        let piece = data.get(..take).unwrap_or_default();
+        // At most `room` octets: all of `data` when it is shorter.
+        let piece = data.get(..room).unwrap_or(data);
+        let take = piece.len();
         if take == 0 && !data.is_empty() {
             self.want_writable = true;
             return Ok(0);

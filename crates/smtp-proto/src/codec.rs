@@ -9,6 +9,7 @@
 //! sits beside the parser it must round-trip with, and the short paths beside the general
 //! path they must agree with.
 
+use bytes::BufMut;
 use proto_core::swar::find_byte;
 use std::borrow::Cow;
 
@@ -46,10 +47,10 @@ pub fn parse_command_with<'a>(
     if let Some(parsed) = short_command(input) {
         return Ok(parsed);
     }
-    let Some(lf) = find_byte(b'\n', input) else {
+    let Some((line, _)) = proto_core::swar::split_once_byte(b'\n', input) else {
         return Ok(Parsed::Incomplete);
     };
-    let line = input.get(..lf).unwrap_or_default();
+    let lf = line.len();
     let Some(line) = line.strip_suffix(b"\r") else {
         return Err(err(K::BareLineEnding, input, lf));
     };
@@ -140,7 +141,7 @@ fn parse_line<'a>(line: &'a [u8], limits: &Limits) -> Result<Command<'a>, ParseE
     // Commands without text arguments need no UTF-8 check.
     let space = find_byte(b' ', line);
     let verb_bytes = match space {
-        Some(i) => line.get(..i).unwrap_or_default(),
+        Some(i) => ParseError::cut(line, ..i)?,
         None => line,
     };
     match (&verb_code(verb_bytes), space) {
@@ -152,14 +153,14 @@ fn parse_line<'a>(line: &'a [u8], limits: &Limits) -> Result<Command<'a>, ParseE
         (b"MAIL", Some(_)) => return mail_or_rcpt(line, limits, true),
         (b"RCPT", Some(_)) => return mail_or_rcpt(line, limits, false),
         (b"BDAT", Some(i)) => {
-            let a = line.get(i + 1..).unwrap_or_default();
+            let a = ParseError::cut(line, i + 1..)?;
             let (size, last) = match find_byte(b' ', a) {
                 Some(j) => {
-                    let tail = a.get(j + 1..).unwrap_or_default();
+                    let tail = ParseError::cut(a, j + 1..)?;
                     if !tail.eq_ignore_ascii_case(b"LAST") {
                         return Err(err(K::Syntax, line, i + 1));
                     }
-                    (a.get(..j).unwrap_or_default(), true)
+                    (ParseError::cut(a, ..j)?, true)
                 }
                 None => (a, false),
             };
@@ -172,7 +173,7 @@ fn parse_line<'a>(line: &'a [u8], limits: &Limits) -> Result<Command<'a>, ParseE
         // A well-formed AUTH is ASCII: checked at the octet level, then made text. A
         // malformed one takes the general path below, for its error.
         (b"AUTH", Some(i)) => {
-            if let Some(command) = auth_ascii(line.get(i + 1..).unwrap_or_default()) {
+            if let Some(command) = auth_ascii(ParseError::cut(line, i + 1..)?) {
                 return Ok(command);
             }
         }
@@ -183,7 +184,10 @@ fn parse_line<'a>(line: &'a [u8], limits: &Limits) -> Result<Command<'a>, ParseE
         Err(e) => return Err(err(K::NotUtf8, line, e.valid_up_to())),
     };
     let (verb, rest) = match space {
-        Some(i) => (text.get(..i).unwrap_or_default(), text.get(i..)),
+        Some(i) => match text.split_at_checked(i) {
+            Some((verb, rest)) => (verb, Some(rest)),
+            None => return Err(err(K::Internal, line, i)),
+        },
         None => (text, None),
     };
     let vlen = verb.len();
@@ -261,7 +265,7 @@ fn mail_or_rcpt<'a>(
     mail: bool,
 ) -> Result<Command<'a>, ParseError> {
     let keyword: &[u8] = if mail { b"FROM:" } else { b"TO:" };
-    let arg = line.get(5..).unwrap_or_default();
+    let arg = ParseError::cut(line, 5..)?;
     let start = 5 + keyword.len();
     if !arg
         .get(..keyword.len())
@@ -272,7 +276,7 @@ fn mail_or_rcpt<'a>(
         }
         return Err(err(K::Syntax, line, if arg.is_empty() { 4 } else { 5 }));
     }
-    let text = match std::str::from_utf8(line.get(start..).unwrap_or_default()) {
+    let text = match std::str::from_utf8(ParseError::cut(line, start..)?) {
         Ok(text) => text,
         Err(e) => return Err(err(K::NotUtf8, line, start + e.valid_up_to())),
     };
@@ -453,8 +457,8 @@ fn mailbox_at<'a>(
     if domain_end - domain_start > limits.max_domain {
         return Err(err(K::TooLong, bytes, domain_start));
     }
-    let local = text.get(start..local_end).unwrap_or_default();
-    let domain = text.get(domain_start..domain_end).unwrap_or_default();
+    let local = ParseError::cut_str(text, start..local_end)?;
+    let domain = ParseError::cut_str(text, domain_start..domain_end)?;
     Ok((
         Mailbox {
             local: Cow::Borrowed(local),
@@ -487,10 +491,12 @@ fn local_part_end(bytes: &[u8], start: usize) -> Option<usize> {
 /// The length of the run of octets of class `c` from `at`.
 #[inline(always)]
 fn run(bytes: &[u8], at: usize, c: u8) -> usize {
-    let rest = bytes.get(at..).unwrap_or_default();
-    rest.iter()
-        .position(|&b| class(b) & c == 0)
-        .unwrap_or(rest.len())
+    // From `at` on; none when `at` is at or past the end.
+    bytes.split_at_checked(at).map_or(0, |(_, rest)| {
+        rest.iter()
+            .position(|&b| class(b) & c == 0)
+            .unwrap_or(rest.len())
+    })
 }
 
 /// End of a quoted-string local part (RFC 5321 4.1.2) whose opening quote is at `start`.
@@ -648,8 +654,8 @@ fn skip_spaces(text: &str) -> (&str, usize) {
     if !text.starts_with(' ') {
         return (text, 0);
     }
-    let n = text.bytes().take_while(|&b| b == b' ').count();
-    (text.get(n..).unwrap_or_default(), n)
+    let rest = text.trim_start_matches(' ');
+    (rest, text.len() - rest.len())
 }
 
 #[inline(always)]
@@ -732,7 +738,7 @@ fn parse_mail_args<'a>(
             }
         }
     })?;
-    params.extra = extra.of(text);
+    params.extra = extra.of(text)?;
     Ok(Command::Mail { from, params })
 }
 
@@ -782,7 +788,7 @@ fn parse_rcpt_args<'a>(
             }
         },
     )?;
-    params.extra = extra.of(text);
+    params.extra = extra.of(text)?;
     Ok(Command::Rcpt { to, params })
 }
 
@@ -953,10 +959,10 @@ impl Unknown {
     }
 
     #[inline(always)]
-    fn of(self, text: &str) -> Cow<'_, str> {
+    fn of(self, text: &str) -> Result<Cow<'_, str>, ParseError> {
         match self.0 {
-            Some((start, end)) => Cow::Borrowed(text.get(start..end).unwrap_or_default()),
-            None => Cow::Borrowed(""),
+            Some((start, end)) => Ok(Cow::Borrowed(ParseError::cut_str(text, start..end)?)),
+            None => Ok(Cow::Borrowed("")),
         }
     }
 }
@@ -1142,7 +1148,7 @@ fn for_params<'a>(
         let start = pos;
         let keyword_end = start + run(bytes, start, C_KW);
         let keyword_ok = bytes.get(start).is_some_and(u8::is_ascii_alphanumeric);
-        let keyword = bytes.get(start..keyword_end).unwrap_or_default();
+        let keyword = ParseError::cut(bytes, start..keyword_end)?;
         let at = if bytes.get(keyword_end) == Some(&b'=') {
             ValueAt::Value(keyword_end + 1)
         } else {
@@ -1173,7 +1179,7 @@ pub fn parse_reply_with<'a>(
     let mut enhanced = None;
     let mut count = 0;
     loop {
-        let rest = input.get(pos..).unwrap_or_default();
+        let rest = ParseError::cut(input, pos..)?;
         let Some(lf) = find_byte(b'\n', rest) else {
             if rest.len() >= limits.max_reply_line {
                 return Err(err(K::TooLong, input, pos));
@@ -1183,7 +1189,7 @@ pub fn parse_reply_with<'a>(
         if lf + 1 > limits.max_reply_line {
             return Err(err(K::TooLong, input, pos));
         }
-        let line = rest.get(..lf).unwrap_or_default();
+        let line = ParseError::cut(rest, ..lf)?;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         // A line without text ends the reply like one with SP.
         let (digits, sep) = match line {
@@ -1213,7 +1219,11 @@ pub fn parse_reply_with<'a>(
                 + u16::from(digits[1] - b'0') * 10
                 + u16::from(digits[2] - b'0');
             code = Some((n, digits));
-            let text = line.get(4..).unwrap_or_default();
+            // A line of the code alone has no text.
+            let text = match line {
+                [_, _, _, _, text @ ..] => text,
+                _ => &[],
+            };
             if matches!(digits[0], b'2' | b'4' | b'5') {
                 enhanced = EnhancedStatusCode::parse_prefix(text)
                     .filter(|(e, _)| e.class() == digits[0] - b'0')
@@ -1232,7 +1242,7 @@ pub fn parse_reply_with<'a>(
                 value: Reply::from_parts(
                     code,
                     enhanced,
-                    Cow::Borrowed(input.get(..pos).unwrap_or_default()),
+                    Cow::Borrowed(ParseError::cut(input, ..pos)?),
                 ),
                 consumed: pos,
             });
@@ -1253,28 +1263,29 @@ fn check_mailbox(m: &Mailbox<'_>) -> Result<(), EncodeError> {
     check_text(m.domain.as_str(), "domain")
 }
 
-/// Writes a command line with its CRLF onto `out`.
+/// Writes a command line with its CRLF onto `out`; on error nothing is written.
 ///
 /// CR, LF and NUL inside any argument are refused; so is any value that would not parse
 /// back to itself (a space in a HELO name, a malformed parameter).
-pub fn encode_command(command: &Command<'_>, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-    let start = out.len();
-    let result = encode_unchecked(command, out).and_then(|()| {
-        let line = out.get(start..).unwrap_or_default();
-        let body = line.strip_suffix(b"\r\n").unwrap_or(line);
-        let lenient = Limits::default()
-            .with_max_local_part(usize::MAX)
-            .with_max_domain(usize::MAX)
-            .with_max_path(usize::MAX);
-        match parse_command_line(body, &lenient) {
-            Ok(back) if &back == command => Ok(()),
-            _ => Err(EncodeError::Invalid(command.verb())),
-        }
-    });
-    if result.is_err() {
-        out.truncate(start);
+pub fn encode_command(command: &Command<'_>, out: &mut impl BufMut) -> Result<(), EncodeError> {
+    out.put_slice(&encode_command_line(command)?);
+    Ok(())
+}
+
+/// The command line with its CRLF, checked: it is parsed back and must give the same command.
+/// The client queues this buffer as it is; [`encode_command`] copies it out.
+pub(crate) fn encode_command_line(command: &Command<'_>) -> Result<Vec<u8>, EncodeError> {
+    let mut line = Vec::new();
+    encode_unchecked(command, &mut line)?;
+    let body = line.strip_suffix(b"\r\n").unwrap_or(&line);
+    let lenient = Limits::default()
+        .with_max_local_part(usize::MAX)
+        .with_max_domain(usize::MAX)
+        .with_max_path(usize::MAX);
+    match parse_command_line(body, &lenient) {
+        Ok(back) if &back == command => Ok(line),
+        _ => Err(EncodeError::Invalid(command.verb())),
     }
-    result
 }
 
 fn encode_unchecked(command: &Command<'_>, out: &mut Vec<u8>) -> Result<(), EncodeError> {
@@ -1422,26 +1433,32 @@ fn encode_rcpt_params(p: &RcptParameters<'_>, out: &mut Vec<u8>) -> Result<(), E
     Ok(())
 }
 
-/// Writes a reply with CRLF line ends onto `out`; a line holding CR, LF or NUL is refused.
-pub fn encode_reply(reply: &Reply<'_>, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-    let start = out.len();
+/// Writes a reply with CRLF line ends onto `out`; a line holding CR, LF or NUL is refused, and
+/// then nothing is written.
+pub fn encode_reply(reply: &Reply<'_>, out: &mut impl BufMut) -> Result<(), EncodeError> {
+    // Every line is checked before the first is written.
+    if reply
+        .lines()
+        .any(|text| text.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0)))
+    {
+        return Err(EncodeError::ForbiddenOctet("reply text"));
+    }
     let code = reply.code().get().to_string();
-    let count = reply.line_count().max(1);
-    let mut lines = reply.lines();
-    for i in 0..count {
-        let text = lines.next().unwrap_or_default();
-        if text.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0)) {
-            out.truncate(start);
-            return Err(EncodeError::ForbiddenOctet("reply text"));
-        }
-        out.extend_from_slice(code.as_bytes());
-        if i + 1 < count {
-            out.push(b'-');
+    let mut lines = reply.lines().peekable();
+    if lines.peek().is_none() {
+        // A reply without text is still one line: the code alone.
+        out.put_slice(code.as_bytes());
+        out.put_slice(b"\r\n");
+    }
+    while let Some(text) = lines.next() {
+        out.put_slice(code.as_bytes());
+        if lines.peek().is_some() {
+            out.put_u8(b'-');
         } else if !text.is_empty() {
-            out.push(b' ');
+            out.put_u8(b' ');
         }
-        out.extend_from_slice(text);
-        out.extend_from_slice(b"\r\n");
+        out.put_slice(text);
+        out.put_slice(b"\r\n");
     }
     Ok(())
 }

@@ -37,6 +37,10 @@ pub enum ParseErrorKind {
     /// A reply has more lines than the limit.
     #[error("too many reply lines")]
     TooManyLines,
+    /// A bound the parser computed lies outside its input: a fault of this crate, never of
+    /// the peer (no input reaches it; the property tests check that).
+    #[error("internal fault: a computed bound is out of range")]
+    Internal,
 }
 
 /// A command or reply could not be parsed: proto-core's one parse error shape with SMTP's kinds.
@@ -154,21 +158,9 @@ pub enum UsageError {
     Closed,
 }
 
-impl UsageError {
-    /// The token of [`UsageError::WrongAnswer`], still open, to answer it the right way.
-    pub fn into_decision(self) -> Option<proto_core::Decision> {
-        match self {
-            Self::WrongAnswer(wrong) => Some(wrong.into_decision()),
-            _ => None,
-        }
-    }
-}
+// `into_decision` and `From<CloseError>`, as every machine of the workspace has them.
+proto_core::decision_usage_error!(UsageError);
 
-impl From<proto_core::decision::CloseError> for UsageError {
-    fn from(error: proto_core::decision::CloseError) -> Self {
-        match error {
-            proto_core::decision::CloseError::Unknown(unknown) => Self::UnknownDecision(unknown),
-            proto_core::decision::CloseError::WrongAnswer(wrong) => Self::WrongAnswer(wrong),
-        }
-    }
+impl proto_core::InternalFault for ParseErrorKind {
+    const INTERNAL: Self = Self::Internal;
 }

@@ -484,3 +484,29 @@ fn ehlo_capabilities() {
     let reply = caps.to_reply("").unwrap();
     assert_eq!(Capabilities::from_ehlo(&reply), caps);
 }
+
+#[test]
+fn encoders_write_into_any_buf_mut_and_nothing_on_error() {
+    let mut out = bytes::BytesMut::from(&b"before "[..]);
+    // Refused by the octet check, and by the read-back check (a space in a HELO name).
+    for c in [Command::Vrfy("a\0".into()), Command::Ehlo("a b".into())] {
+        assert!(encode_command(&c, &mut out).is_err(), "{c:?}");
+        assert_eq!(&out[..], b"before ", "{c:?}");
+    }
+    encode_command(&Command::Quit, &mut out).unwrap();
+    assert_eq!(&out[..], b"before QUIT\r\n");
+
+    // A parsed reply whose second line holds a NUL: refused whole, not cut after line one.
+    let (reply, _) = match parse_reply(b"250-first\r\n250 a\0b\r\n").unwrap() {
+        Parsed::Complete { value, consumed } => (value, consumed),
+        Parsed::Incomplete => panic!(),
+    };
+    assert_eq!(
+        encode_reply(&reply, &mut out),
+        Err(EncodeError::ForbiddenOctet("reply text"))
+    );
+    assert_eq!(&out[..], b"before QUIT\r\n");
+    let reply = Reply::new(ReplyCode::AUTH_CONTINUE, None, "").unwrap();
+    encode_reply(&reply, &mut out).unwrap();
+    assert_eq!(&out[..], b"before QUIT\r\n334\r\n");
+}

@@ -16,8 +16,9 @@ use std::time::Instant;
 
 use common::*;
 use proto_core::{Decision, Machine};
-use sasl_proto::codec::{decode_challenge, encode};
-use sasl_proto::{Answer, Mechanism, Question, QuestionKind, StoredSecret, TokenVerdict};
+use sasl_proto::codec::encode;
+use sasl_proto::testing;
+use sasl_proto::{Answer, Question, QuestionKind};
 use smtp_proto::UsageError;
 use smtp_proto::{Server, ServerEvent};
 
@@ -25,22 +26,14 @@ fn server() -> Server {
     let config = server_config("foo.com")
         .with_extensions(small_extensions())
         .with_plaintext_auth(true)
-        .with_auth_mechanisms(vec![
-            Mechanism::Plain,
-            Mechanism::ScramSha256,
-            Mechanism::XOAuth2,
-            Mechanism::External,
-            Mechanism::Anonymous,
-        ])
+        .with_auth_mechanisms(testing::mechanisms())
         .with_decide_connection(true)
         .with_decide_hello(true);
     Server::new(config, Instant::now())
 }
 
 fn out(server: &mut Server) -> String {
-    let bytes = server.transmit().to_vec();
-    server.advance_transmit(bytes.len());
-    String::from_utf8(bytes).unwrap()
+    proto_core::testing::take_output(server)
 }
 
 /// Feeds `bytes` and returns the next event that is not a body chunk.
@@ -125,16 +118,7 @@ fn answer_auth_on_every_other_kind_of_decision_gives_the_token_back() {
 
 /// An AUTH command that brings the server to a question of `kind`.
 fn auth_command(kind: QuestionKind) -> Vec<u8> {
-    let (mech, ir): (&str, &[u8]) = match kind {
-        QuestionKind::VerifyPassword => ("PLAIN", b"\0test\x001234"),
-        QuestionKind::Secret => ("SCRAM-SHA-256", b"n,,n=user,r=clientnonce"),
-        QuestionKind::Token => ("XOAUTH2", b"user=user\x01auth=Bearer tok\x01\x01"),
-        QuestionKind::External => ("EXTERNAL", b""),
-        QuestionKind::Authorize => ("ANONYMOUS", b"trace"),
-        other => panic!("{other:?}"),
-    };
-    let ir = String::from_utf8(encode(ir)).unwrap();
-    format!("AUTH {mech} {ir}\r\n").into_bytes()
+    format!("AUTH {}\r\n", testing::auth_arguments(kind)).into_bytes()
 }
 
 /// A server that accepted the connection and EHLO.
@@ -158,15 +142,6 @@ fn greeted() -> Server {
 
 #[test]
 fn every_wrong_answer_to_every_auth_question_gives_the_token_back() {
-    let answers = [
-        Answer::PasswordVerified(true),
-        Answer::Secret(Some(StoredSecret::Password("1234".into()))),
-        Answer::Token(TokenVerdict::Valid {
-            authcid: "user".into(),
-        }),
-        Answer::External(Some("cert-user".into())),
-        Answer::Authorize(true),
-    ];
     for kind in QuestionKind::ALL {
         let mut s = greeted();
         let ServerEvent::AuthQuestion { question, decision } = next(&mut s, &auth_command(kind))
@@ -177,13 +152,13 @@ fn every_wrong_answer_to_every_auth_question_gives_the_token_back() {
         let mut decision = wrong(s.accept(decision));
         decision = wrong(s.accept_with(decision, reply_from("235 2.7.0 yes")));
         decision = wrong(s.reject(decision, reply_from("535 5.7.8 no")));
-        for answer in answers.iter().filter(|a| !kind.fits(a)) {
-            decision = wrong(s.answer_auth(decision, answer.clone()));
+        for answer in testing::wrong_answers(kind) {
+            decision = wrong(s.answer_auth(decision, answer));
         }
         assert_eq!(out(&mut s), "", "{kind:?}");
         // The right answer goes on with the exchange.
-        let right = answers.iter().find(|a| kind.fits(a)).unwrap().clone();
-        s.answer_auth(decision, right).unwrap();
+        s.answer_auth(decision, testing::right_answer(kind).unwrap())
+            .unwrap();
         match kind {
             // SCRAM sends its server-first message.
             QuestionKind::Secret => assert!(out(&mut s).starts_with("334 "), "{kind:?}"),
@@ -252,17 +227,11 @@ fn an_unknown_scram_user_gets_a_server_first_message_like_a_known_one() {
         s.answer_auth(decision, question.answer_from(&store()))
             .unwrap();
         let line = out(&mut s);
-        let b64 = line.strip_prefix("334 ").unwrap().trim_end();
-        String::from_utf8(decode_challenge(b64.as_bytes()).unwrap()).unwrap()
+        line.strip_prefix("334 ").unwrap().trim_end().to_owned()
     };
     let known = first("user");
     let unknown = first("nobody");
-    let shape = |m: &str| {
-        let parts: Vec<String> = m.split(',').map(str::to_owned).collect();
-        assert_eq!(parts.len(), 3, "{m}");
-        let salt = decode_challenge(parts[1].strip_prefix("s=").unwrap().as_bytes()).unwrap();
-        (parts[0].clone(), salt.len(), parts[2].clone())
-    };
+    let shape = |challenge: &str| testing::server_first_shape(challenge.as_bytes()).unwrap();
     assert_eq!(shape(&known), shape(&unknown));
     assert_eq!(first("nobody"), unknown);
 }

@@ -266,5 +266,42 @@ proptest! {
         let _ = parse_command(&data);
         let _ = parse_reply(&data);
         let _ = parse_command_line(&data, &Limits::default());
+        not_internal(&data);
+    }
+
+    /// Valid commands and EHLO replies with one octet changed or inserted, or cut short, reach
+    /// the deep paths (parameters, paths, capability arguments) that random octets do not: no
+    /// input may meet a bound the parser computed out of range.
+    #[test]
+    fn no_input_reaches_an_internal_fault(
+        c in command(),
+        caps in any::<u16>(),
+        at in any::<usize>(),
+        byte in any::<u8>(),
+        how in 0..3u8,
+    ) {
+        let mut line = Vec::new();
+        encode_command(&c, &mut line).unwrap();
+        let mut ehlo = b"250-mx.example.com hi\r\n250-SIZE 1000\r\n250-AUTH PLAIN\r\n".to_vec();
+        ehlo.extend_from_slice(if caps % 2 == 0 { &b"250-LIMITS RCPTMAX=5\r\n"[..] } else { &b"250-MT-PRIORITY=MIXER\r\n"[..] });
+        ehlo.extend_from_slice(b"250 8BITMIME\r\n");
+        for input in [line, ehlo] {
+            not_internal(&proto_core::testing::altered(input, at, byte, how));
+        }
+    }
+}
+
+/// Parses `input` every way the codec can and checks that no error is an internal fault.
+fn not_internal(input: &[u8]) {
+    let kinds = [
+        parse_command(input).err(),
+        parse_reply(input).err(),
+        parse_command_line(input, &Limits::default()).err(),
+    ];
+    for e in kinds.into_iter().flatten() {
+        assert_ne!(e.kind, ParseErrorKind::Internal, "{e}");
+    }
+    if let Ok(Parsed::Complete { value, .. }) = parse_reply(input) {
+        let _ = Capabilities::from_ehlo(&value);
     }
 }

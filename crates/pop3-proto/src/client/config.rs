@@ -65,61 +65,12 @@ impl ClientConfig {
         Self::default()
     }
 
-    /// Allows credentials without TLS (trusted local links only).
-    #[must_use]
-    pub fn with_plaintext_auth(mut self, on: bool) -> Self {
-        self.plaintext_auth = on;
-        self
-    }
-
-    /// Allows these SASL mechanisms without TLS.
-    #[must_use]
-    pub fn with_plaintext_mechanisms(mut self, mechanisms: Vec<Mechanism>) -> Self {
-        self.plaintext_mechanisms = mechanisms;
-        self
-    }
-
-    /// The connection is protected from the start (implicit TLS).
-    #[must_use]
-    pub fn with_implicit_tls(mut self, on: bool) -> Self {
-        self.implicit_tls = on;
-        self
-    }
-
-    /// The connection is protected from the start (implicit TLS, port 995) and `info` is what
-    /// its handshake gave, so that SCRAM -PLUS can bind to the channel.
-    #[must_use]
-    pub fn with_tls_info(mut self, info: TlsInfo) -> Self {
-        self.implicit_tls = true;
-        self.tls_info = Some(info);
-        self
-    }
+    config_setters!();
 
     /// Uses PIPELINING when offered, or never.
     #[must_use]
     pub fn with_pipelining(mut self, on: bool) -> Self {
         self.pipelining = on;
-        self
-    }
-
-    /// Sets the nonce source for SCRAM.
-    #[must_use]
-    pub fn with_nonce_source(mut self, source: impl NonceSource + 'static) -> Self {
-        self.nonce_source = Some(Box::new(source));
-        self
-    }
-
-    /// Sets the limits.
-    #[must_use]
-    pub fn with_limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// Sets the response timeout.
-    #[must_use]
-    pub fn with_idle(mut self, idle: IdleRules) -> Self {
-        self.idle = idle;
         self
     }
 }

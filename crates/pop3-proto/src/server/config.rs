@@ -103,6 +103,8 @@ impl ServerConfig {
         Self::default()
     }
 
+    config_setters!();
+
     /// Sets the greeting text.
     #[must_use]
     pub fn with_greeting(mut self, text: impl Into<String>) -> Self {
@@ -131,47 +133,10 @@ impl ServerConfig {
         self
     }
 
-    /// Sets the nonce source for SCRAM and CRAM-MD5.
-    #[must_use]
-    pub fn with_nonce_source(mut self, source: impl NonceSource + 'static) -> Self {
-        self.nonce_source = Some(Box::new(source));
-        self
-    }
-
     /// Offers STLS or not.
     #[must_use]
     pub fn with_stls(mut self, on: bool) -> Self {
         self.stls = on;
-        self
-    }
-
-    /// The connection is protected from the start (implicit TLS).
-    #[must_use]
-    pub fn with_implicit_tls(mut self, on: bool) -> Self {
-        self.implicit_tls = on;
-        self
-    }
-
-    /// The connection is protected from the start (implicit TLS, port 995) and `info` is what
-    /// its handshake gave, so that SCRAM -PLUS can bind to the channel.
-    #[must_use]
-    pub fn with_tls_info(mut self, info: TlsInfo) -> Self {
-        self.implicit_tls = true;
-        self.tls_info = Some(info);
-        self
-    }
-
-    /// Allows logins before TLS (trusted local links only).
-    #[must_use]
-    pub fn with_plaintext_auth(mut self, on: bool) -> Self {
-        self.plaintext_auth = on;
-        self
-    }
-
-    /// Allows these SASL mechanisms before TLS.
-    #[must_use]
-    pub fn with_plaintext_mechanisms(mut self, mechanisms: Vec<Mechanism>) -> Self {
-        self.plaintext_mechanisms = mechanisms;
         self
     }
 
@@ -214,20 +179,6 @@ impl ServerConfig {
     #[must_use]
     pub fn with_languages(mut self, languages: Vec<(String, String)>) -> Self {
         self.languages = languages;
-        self
-    }
-
-    /// Sets the autologout rules.
-    #[must_use]
-    pub fn with_idle(mut self, idle: IdleRules) -> Self {
-        self.idle = idle;
-        self
-    }
-
-    /// Sets the limits.
-    #[must_use]
-    pub fn with_limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
         self
     }
 }

@@ -7,7 +7,7 @@ use sasl_proto::mechanism::MechanismSet;
 use crate::codec::is_name;
 use crate::error::EncodeError;
 
-use super::reply::line_text;
+use super::reply::first_line;
 use super::*;
 
 /// The words of an EHLO line's arguments: runs of octets between SP and "=".
@@ -175,51 +175,53 @@ impl Capabilities {
     pub fn from_ehlo(reply: &Reply<'_>) -> Self {
         let mut caps = Self::default();
         let raw = reply.raw();
-        let mut pos = caps.read_domain(raw);
-        while pos < raw.len() {
-            pos = caps.read_line(raw, pos);
+        // Each step gives where the next line starts, `None` only were a bound it computed
+        // out of range (a fault of this crate, which the property test against a reading
+        // through `Reply::lines` would show): the lines after it are then not read.
+        let mut next = caps.read_domain(raw);
+        while let Some(pos) = next.filter(|&pos| pos < raw.len()) {
+            next = caps.read_line(raw, pos);
         }
         caps
     }
 
     /// The domain of the first line (up to its first SP); where the next line starts.
-    fn read_domain(&mut self, raw: &[u8]) -> usize {
+    fn read_domain(&mut self, raw: &[u8]) -> Option<usize> {
         let (domain, next) = match raw.get(3) {
             // Every line of a reply starts with three digits: a separator after them means
             // text from octet 4. One scan for the SP after the domain or the LF.
             Some(b' ' | b'-') => match first_of2(raw, 4, b' ', b'\n') {
                 Some((at, b' ')) => {
-                    let next =
-                        proto_core::swar::find_byte(b'\n', raw.get(at..).unwrap_or_default())
-                            .map_or(raw.len(), |lf| at + lf + 1);
-                    (raw.get(4..at).unwrap_or_default(), next)
+                    let next = proto_core::swar::find_byte(b'\n', raw.get(at..)?)
+                        .map_or(raw.len(), |lf| at + lf + 1);
+                    (raw.get(4..at)?, next)
                 }
                 Some((at, _)) => {
-                    let text = raw.get(4..at).unwrap_or_default();
+                    let text = raw.get(4..at)?;
                     (text.strip_suffix(b"\r").unwrap_or(text), at + 1)
                 }
-                None => (raw.get(4..).unwrap_or_default(), raw.len()),
+                None => (raw.get(4..)?, raw.len()),
             },
             _ => {
-                let (text, next) = line_text(raw, 0);
-                let end = proto_core::swar::find_byte(b' ', text).unwrap_or(text.len());
-                (text.get(..end).unwrap_or_default(), next)
+                let (text, after) = first_line(raw);
+                let domain = text.split(|&b| b == b' ').next().unwrap_or(text);
+                (domain, raw.len() - after.len())
             }
         };
         // Checked in its own (aligned) allocation: UTF-8 is checked a word at a time there.
         self.domain = String::from_utf8(domain.to_vec())
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        next
+        Some(next)
     }
 
     /// Reads the line starting at `pos`; where the next one starts.
     #[inline(always)]
-    fn read_line(&mut self, raw: &[u8], pos: usize) -> usize {
+    fn read_line(&mut self, raw: &[u8], pos: usize) -> Option<usize> {
         use proto_core::swar::{bytes_below, first, splat, word_at, zero_bytes};
         let text_at = pos + 4;
         if matches!(raw.get(pos + 3), Some(b' ' | b'-')) {
-            if let Some(len) = self.flag_line(raw.get(text_at..).unwrap_or_default()) {
-                return text_at + len;
+            if let Some(len) = self.flag_line(raw.get(text_at..)?) {
+                return Some(text_at + len);
             }
             // The keyword ends at the first octet below "!" or "=": looked for in up to three
             // words (the longest keyword and its CR fit), without finding the LF first.
@@ -233,45 +235,40 @@ impl Capabilities {
                 }
             }
             if let Some(at) = stop {
-                let keyword = raw.get(text_at..at).unwrap_or_default();
+                let keyword = raw.get(text_at..at)?;
                 match (raw.get(at), raw.get(at + 1)) {
                     // A keyword alone on its line, most lines.
                     (Some(b'\n'), _) => {
                         self.add_keyword(keyword);
-                        return at + 1;
+                        return Some(at + 1);
                     }
                     (Some(b'\r'), Some(b'\n')) => {
                         self.add_keyword(keyword);
-                        return at + 2;
+                        return Some(at + 2);
                     }
                     // The keyword is known to end here: its arguments read in the same
                     // pass where their form is the usual one, else the line end looked for.
                     (Some(b' ' | b'='), _) => {
                         if let Some(next) = self.read_args(raw, keyword, at + 1) {
-                            return next;
+                            return Some(next);
                         }
-                        let (line, next) = match proto_core::swar::find_byte(
-                            b'\n',
-                            raw.get(at..).unwrap_or_default(),
-                        ) {
-                            Some(lf) => {
-                                (raw.get(text_at..at + lf).unwrap_or_default(), at + lf + 1)
-                            }
-                            None => (raw.get(text_at..).unwrap_or_default(), raw.len()),
-                        };
+                        let (line, after) =
+                            proto_core::swar::split_once_byte(b'\n', raw.get(text_at..)?)
+                                .unwrap_or((raw.get(text_at..)?, &[]));
                         self.add_args(line.strip_suffix(b"\r").unwrap_or(line), keyword.len());
-                        return next;
+                        return Some(raw.len() - after.len());
                     }
                     _ => {}
                 }
             }
         }
-        let (line, next) = line_text(raw, pos);
+        let rest = raw.get(pos..)?;
+        let (line, after) = first_line(rest);
         // An empty line (none in a parsed or built reply) is skipped, as `lines` does.
-        if raw.get(pos) != Some(&b'\n') {
+        if rest.first() != Some(&b'\n') {
             self.add_line(line);
         }
-        next
+        Some(raw.len() - after.len())
     }
 
     flags! {
@@ -361,11 +358,13 @@ impl Capabilities {
 
     /// A line whose keyword ends at `kw_end` (its first SP or "=", or its end).
     fn add_args(&mut self, line: &[u8], kw_end: usize) {
-        let keyword = line.get(..kw_end).unwrap_or_default();
+        // `kw_end` is a position in `line` or its length (see the callers).
+        let Some((keyword, args)) = line.split_at_checked(kw_end) else {
+            return;
+        };
         if keyword.is_empty() {
             return;
         }
-        let args = line.get(kw_end..).unwrap_or_default();
         let mut words = Words(args);
         // Numbers are read from the octets; text is made a string only where kept.
         let number = |w: Option<&[u8]>| w.and_then(crate::codec::parse_u64_bytes).unwrap_or(0);
@@ -384,11 +383,11 @@ impl Capabilities {
         } else if is_name(keyword, b"DELIVERBY") {
             self.deliver_by = Some(number(words.next()));
         } else if is_name(keyword, b"MT-PRIORITY") {
-            let start = args
-                .iter()
-                .position(|&b| b != b' ' && b != b'=')
-                .unwrap_or(args.len());
-            self.mt_priority = Some(text(args.get(start..).unwrap_or_default()));
+            let mut value = args;
+            while let [b' ' | b'=', rest @ ..] = value {
+                value = rest;
+            }
+            self.mt_priority = Some(text(value));
         } else if is_name(keyword, b"FUTURERELEASE") {
             let interval = number(words.next());
             let until = text(words.next().unwrap_or_default());
@@ -396,13 +395,10 @@ impl Capabilities {
         } else if is_name(keyword, b"LIMITS") {
             let mut limits = ServerLimits::default();
             for token in args.split(|&b| b == b' ').filter(|t| !t.is_empty()) {
-                let Some(eq) = token.iter().position(|&b| b == b'=') else {
+                let Some((k, v)) = proto_core::swar::split_once_byte(b'=', token) else {
                     continue;
                 };
-                let k = token.get(..eq).unwrap_or_default();
-                let v = std::str::from_utf8(token.get(eq + 1..).unwrap_or_default())
-                    .ok()
-                    .and_then(|v| v.parse().ok());
+                let v = std::str::from_utf8(v).ok().and_then(|v| v.parse().ok());
                 if k.eq_ignore_ascii_case(b"MAILMAX") {
                     limits.mailmax = v;
                 } else if k.eq_ignore_ascii_case(b"RCPTMAX") {
@@ -514,8 +510,8 @@ mod tests {
         let mut caps = Capabilities::default();
         let mut lines = reply.lines();
         if let Some(first) = lines.next() {
-            let end = first.iter().position(|&b| b == b' ').unwrap_or(first.len());
-            caps.domain = String::from_utf8_lossy(first.get(..end).unwrap_or_default()).into();
+            let domain = first.split(|&b| b == b' ').next().unwrap_or(first);
+            caps.domain = String::from_utf8_lossy(domain).into();
         }
         for line in lines {
             caps.add_line(line);

@@ -232,9 +232,10 @@ impl<'a> Reply<'a> {
             ));
         }
         let mut raw = Vec::new();
-        let count = lines.len().max(1);
-        for i in 0..count {
-            let text = lines.get(i).copied().unwrap_or_default();
+        // No text is one line of the code alone.
+        let lines = if lines.is_empty() { &[""][..] } else { lines };
+        let count = lines.len();
+        for (i, &text) in lines.iter().enumerate() {
             if text.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
                 return Err(EncodeError::ForbiddenOctet("reply text"));
             }
@@ -299,10 +300,12 @@ impl<'a> Reply<'a> {
         let enhanced = self.enhanced;
         self.lines().map(move |line| match enhanced {
             Some(e) => match EnhancedStatusCode::parse_prefix(line) {
-                Some((found, n)) if found == e => {
-                    let rest = line.get(n..).unwrap_or_default();
-                    rest.strip_prefix(b" ").unwrap_or(rest)
-                }
+                Some((found, n)) if found == e => match line.split_at_checked(n) {
+                    Some((_, rest)) => rest.strip_prefix(b" ").unwrap_or(rest),
+                    // `n` is the length of the prefix just read from `line`: never past its
+                    // end; were it, the line is kept whole rather than emptied.
+                    None => line,
+                },
                 _ => line,
             },
             None => line,
@@ -347,8 +350,8 @@ impl<'a> Iterator for Lines<'a> {
             if rest.is_empty() {
                 return None;
             }
-            let (text, next) = line_text(rest, 0);
-            self.rest = rest.get(next..).unwrap_or_default();
+            let (text, after) = first_line(rest);
+            self.rest = after;
             // An empty line (none in a parsed or built reply) is skipped.
             if rest.first() != Some(&b'\n') {
                 return Some(text);
@@ -387,14 +390,20 @@ impl fmt::Display for Reply<'_> {
     }
 }
 
-/// The text of the line at `pos` of a reply's wire form (after the code and its separator,
-/// without the line end) and where the next line starts, as [`Reply::lines`] reads it.
-pub(super) fn line_text(raw: &[u8], pos: usize) -> (&[u8], usize) {
-    let rest = raw.get(pos..).unwrap_or_default();
-    let (line, next) = match proto_core::swar::find_byte(b'\n', rest) {
-        Some(lf) => (rest.get(..lf).unwrap_or_default(), pos + lf + 1),
-        None => (rest, raw.len()),
-    };
+/// The first line of a reply's wire form (`raw` starts at a line start): its text, after the
+/// code and its separator and without the line end, as [`Reply::lines`] reads it; and the
+/// wire form after its line end.
+pub(super) fn first_line(raw: &[u8]) -> (&[u8], &[u8]) {
+    let (line, after) = proto_core::swar::split_once_byte(b'\n', raw).unwrap_or((raw, &[]));
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    (line.get(4..).unwrap_or_default(), next)
+    (text_of(line), after)
+}
+
+/// The text of a reply line without its line end: what follows the code and its separator,
+/// none for a line of the code alone.
+pub(super) fn text_of(line: &[u8]) -> &[u8] {
+    match line {
+        [_, _, _, _, text @ ..] => text,
+        _ => &[],
+    }
 }

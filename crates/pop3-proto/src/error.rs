@@ -189,7 +189,7 @@ pub enum UsageError {
     #[error("no login method fits the credentials and the server's offer")]
     NoLoginMethod,
     /// The argument cannot be encoded.
-    #[error("invalid argument: {0}")]
+    #[error("invalid argument")]
     Encode(#[from] EncodeError),
     /// The SASL client refused the configuration or credentials.
     #[error("SASL: {0}")]

@@ -634,32 +634,19 @@ impl Client {
         let binding = self.tls_info.as_ref().and_then(|i| {
             ChannelBinding::from_tls(i.tls_exporter.as_deref(), i.tls_server_end_point.as_deref())
         });
-        // Without a nonce source SCRAM cannot run: never pick it (the getrandom feature, on
-        // by default, gives sasl-proto's ClientConfig the operating system's source).
-        let supported: Vec<Mechanism> = credentials
-            .mechanisms(binding.is_some())
-            .into_iter()
-            .filter(|m| sasl.nonce.is_some() || !m.is_scram())
-            .collect();
-        let protected = self.tls || self.config.plaintext_auth;
-        let mechanism = match sasl_proto::mechanism::choose(&caps.auth, &supported, protected) {
-            Some(m) => m,
-            None => {
-                let with_plaintext = sasl_proto::mechanism::choose(&caps.auth, &supported, true);
-                return Err(if with_plaintext.is_some() {
-                    UsageError::Plaintext
-                } else {
-                    UsageError::NoMechanism
-                });
-            }
-        };
-        let mut sasl_config =
-            sasl.with_server_advertised_plus(caps.auth.iter().any(Mechanism::is_plus));
-        if let Some(b) = binding {
-            sasl_config = sasl_config.with_channel_binding(b);
-        }
-        let mut client = sasl_proto::Client::new(mechanism.clone(), credentials, sasl_config)
-            .map_err(UsageError::Sasl)?;
+        // The strongest mechanism both sides can run (never SCRAM without a nonce source,
+        // never a password on an unprotected link): sasl-proto's choice, as every client's.
+        let link = sasl_proto::Link::new(self.tls || self.config.plaintext_auth)
+            .with_channel_binding(binding);
+        let offered: Vec<Mechanism> = caps.auth.iter().cloned().collect();
+        let mut client = sasl_proto::Client::negotiate(&offered, credentials, sasl, link).map_err(
+            |e| match e {
+                sasl_proto::NegotiateError::Plaintext => UsageError::Plaintext,
+                sasl_proto::NegotiateError::Sasl(e) => UsageError::Sasl(e),
+                _ => UsageError::NoMechanism,
+            },
+        )?;
+        let mechanism = client.mechanism().clone();
         let ir = client.initial_response().map_err(UsageError::Sasl)?;
         let initial_response = ir.map(|r| {
             if r.is_empty() {
@@ -914,7 +901,7 @@ impl Client {
             && match self.config.tls {
                 TlsPolicy::Required => true,
                 TlsPolicy::Opportunistic => caps.starttls,
-                TlsPolicy::Never => false,
+                _ => false,
             };
         if tls_wanted {
             if !caps.starttls {

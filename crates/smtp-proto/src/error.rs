@@ -127,7 +127,7 @@ pub enum UsageError {
     #[error("the server does not offer {0}")]
     NotOffered(&'static str),
     /// A value could not be encoded.
-    #[error("encode: {0}")]
+    #[error("the command cannot be written")]
     Encode(#[from] EncodeError),
     /// The link is not protected by TLS and plaintext credentials were not allowed.
     #[error("credentials would cross an unprotected link")]

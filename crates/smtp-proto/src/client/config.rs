@@ -2,17 +2,9 @@
 
 use super::*;
 
-/// When the client upgrades with STARTTLS.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TlsPolicy {
-    /// Upgrade, and fail ([`ProtocolError::TlsRequired`]) if the server does not offer it.
-    Required,
-    /// Upgrade when offered.
-    Opportunistic,
-    /// Never upgrade (implicit TLS, or a trusted local link).
-    Never,
-}
+/// When the client upgrades with STARTTLS: proto-core's, shared by every client (`Required`
+/// fails with [`ProtocolError::TlsRequired`] when the server does not offer it).
+pub use proto_core::TlsPolicy;
 
 /// The timeouts of RFC 5321 4.5.3.2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

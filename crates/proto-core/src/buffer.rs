@@ -136,6 +136,37 @@ impl OutputBuffer {
     }
 }
 
+/// Expands, inside a machine's `impl Machine for ...` block, to the four methods that only
+/// move bytes and that every machine of the workspace writes the same way:
+/// [`input_buffer`](crate::Machine::input_buffer), [`commit_input`](crate::Machine::commit_input),
+/// [`receive_eof`](crate::Machine::receive_eof) and [`transmit`](crate::Machine::transmit).
+///
+/// The machine must have the fields `input: InputBuffer`, `output: OutputBuffer`,
+/// `idle: IdleTimer` and `eof: bool`; what differs between machines (`receive`'s checks, what
+/// `advance_transmit` wakes, when input is wanted) stays written out in each.
+#[macro_export]
+macro_rules! machine_buffers {
+    () => {
+        fn input_buffer(&mut self) -> &mut [u8] {
+            self.input.spare()
+        }
+
+        fn commit_input(&mut self, n: usize, now: ::std::time::Instant) {
+            self.idle.input(now);
+            self.input.commit(n);
+        }
+
+        fn receive_eof(&mut self, _now: ::std::time::Instant) {
+            // Input already received is still read (poll_event) before the end is acted on.
+            self.eof = true;
+        }
+
+        fn transmit(&self) -> &[u8] {
+            self.output.pending()
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

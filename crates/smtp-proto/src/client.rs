@@ -995,6 +995,8 @@ impl Machine for Client {
     type Event = ClientEvent;
     type Error = ProtocolError;
 
+    proto_core::machine_buffers!();
+
     fn receive(&mut self, data: &[u8], now: Instant) {
         if self.closed {
             return;
@@ -1008,26 +1010,8 @@ impl Machine for Client {
         self.input.extend(data);
     }
 
-    fn input_buffer(&mut self) -> &mut [u8] {
-        self.input.spare()
-    }
-
-    fn commit_input(&mut self, n: usize, now: Instant) {
-        self.idle.input(now);
-        self.input.commit(n);
-    }
-
-    fn receive_eof(&mut self, _now: Instant) {
-        // Replies already received are read first (poll_event).
-        self.eof = true;
-    }
-
     fn wants_input(&self) -> bool {
         !self.closed && self.input.has_room() && self.transport.is_empty()
-    }
-
-    fn transmit(&self) -> &[u8] {
-        self.output.pending()
     }
 
     fn advance_transmit(&mut self, n: usize) {

@@ -1074,6 +1074,8 @@ impl Machine for Server {
     type Event = ServerEvent;
     type Error = ProtocolError;
 
+    proto_core::machine_buffers!();
+
     fn receive(&mut self, data: &[u8], now: Instant) {
         self.idle.input(now);
         if !self.closed {
@@ -1081,29 +1083,11 @@ impl Machine for Server {
         }
     }
 
-    fn input_buffer(&mut self) -> &mut [u8] {
-        self.input.spare()
-    }
-
-    fn commit_input(&mut self, n: usize, now: Instant) {
-        self.idle.input(now);
-        self.input.commit(n);
-    }
-
-    fn receive_eof(&mut self, _now: Instant) {
-        // Commands already received are handled first (poll_event).
-        self.eof = true;
-    }
-
     fn wants_input(&self) -> bool {
         !self.closed
             && self.input.has_room()
             && self.decisions.is_empty()
             && self.transport.is_empty()
-    }
-
-    fn transmit(&self) -> &[u8] {
-        self.output.pending()
     }
 
     fn advance_transmit(&mut self, n: usize) {

@@ -272,6 +272,8 @@ impl Machine for Client {
     type Event = ClientEvent;
     type Error = ProtocolError;
 
+    proto_core::machine_buffers!();
+
     fn receive(&mut self, data: &[u8], now: Instant) {
         if self.closed {
             return;
@@ -285,25 +287,8 @@ impl Machine for Client {
         self.input.extend(data);
     }
 
-    fn input_buffer(&mut self) -> &mut [u8] {
-        self.input.spare()
-    }
-
-    fn commit_input(&mut self, n: usize, now: Instant) {
-        self.idle.input(now);
-        self.input.commit(n);
-    }
-
-    fn receive_eof(&mut self, _now: Instant) {
-        self.eof = true;
-    }
-
     fn wants_input(&self) -> bool {
         !self.closed && !self.eof && self.upgrading.is_none() && self.input.has_room()
-    }
-
-    fn transmit(&self) -> &[u8] {
-        self.output.pending()
     }
 
     fn advance_transmit(&mut self, n: usize) {

@@ -1016,24 +1016,13 @@ impl Machine for Server {
     type Event = ServerEvent;
     type Error = ProtocolError;
 
+    proto_core::machine_buffers!();
+
     fn receive(&mut self, data: &[u8], now: Instant) {
         self.idle.input(now);
         if !self.fatal && !self.is_closed() {
             self.input.extend(data);
         }
-    }
-
-    fn input_buffer(&mut self) -> &mut [u8] {
-        self.input.spare()
-    }
-
-    fn commit_input(&mut self, n: usize, now: Instant) {
-        self.idle.input(now);
-        self.input.commit(n);
-    }
-
-    fn receive_eof(&mut self, _now: Instant) {
-        self.eof = true;
     }
 
     fn wants_input(&self) -> bool {
@@ -1044,10 +1033,6 @@ impl Machine for Server {
             && self.decisions.is_empty()
             && self.body.is_none()
             && !self.awaiting_tls
-    }
-
-    fn transmit(&self) -> &[u8] {
-        self.output.pending()
     }
 
     fn advance_transmit(&mut self, n: usize) {

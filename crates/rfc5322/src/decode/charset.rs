@@ -125,6 +125,27 @@ pub fn decode_or_fallback<'a>(label: &str, bytes: &'a [u8]) -> (Cow<'a, str>, bo
     }
 }
 
+/// [`decode_or_fallback`] of bytes the caller owns: the text reuses the buffer when the
+/// bytes are UTF-8 and the charset reads them as such (UTF-8 itself, or the built-in
+/// windows-1252 labels, whose UTF-8 reading comes first), validated once.
+pub(crate) fn decode_vec_or_fallback(label: &str, bytes: Vec<u8>) -> String {
+    let builtin = builtin(label.trim());
+    if builtin.is_none() {
+        return match decode_or_fallback(label, &bytes).0 {
+            Cow::Borrowed(_) => String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            Cow::Owned(s) => s,
+        };
+    }
+    match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => match builtin {
+            Some(Builtin::Utf8) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            _ => decode_windows_1252(e.as_bytes()).into_owned(),
+        },
+    }
+}
+
 /// 8-bit text of unknown charset: UTF-8 first (RFC 6532), then windows-1252.
 pub fn bytes_to_text(bytes: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(bytes) {

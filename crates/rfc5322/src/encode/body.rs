@@ -81,22 +81,14 @@ pub fn base64(data: &[u8]) -> Vec<u8> {
 /// ```
 pub fn quoted_printable(data: &[u8]) -> Vec<u8> {
     let mut out = String::with_capacity(data.len() + data.len() / 8);
-    let mut rest = data;
-    loop {
-        let (line, next, had_break) = match memchr::memchr(b'\n', rest) {
-            Some(i) => {
-                let line = rest.get(..i).unwrap_or_default();
-                let line = line.strip_suffix(b"\r").unwrap_or(line);
-                (line, rest.get(i + 1..).unwrap_or_default(), true)
-            }
-            None => (rest, &[][..], false),
-        };
-        qp_line(line, &mut out);
-        if !had_break {
-            break;
+    // The lines between line feeds (one more than there are line feeds): each but the last
+    // had a line break, written as CRLF.
+    let mut lines = data.split(|&b| b == b'\n').peekable();
+    while let Some(line) = lines.next() {
+        qp_line(line.strip_suffix(b"\r").unwrap_or(line), &mut out);
+        if lines.peek().is_some() {
+            out.push_str("\r\n");
         }
-        out.push_str("\r\n");
-        rest = next;
     }
     out.into_bytes()
 }

@@ -215,7 +215,7 @@ fn lower<'a>(lx: &Lexer<'a>, start: usize, b: &'a [u8]) -> Cow<'a, str> {
         return lx.text_of(start, b.len());
     }
     if b.is_ascii() {
-        Cow::Owned(String::from_utf8(b.to_ascii_lowercase()).unwrap_or_default())
+        Cow::Owned(charset::bytes_to_text(b).to_ascii_lowercase())
     } else {
         Cow::Owned(charset::bytes_to_text(b).to_lowercase())
     }
@@ -227,6 +227,52 @@ fn sub<'a>(c: &Cow<'a, str>, r: std::ops::Range<usize>) -> Cow<'a, str> {
         Cow::Borrowed(s) => Cow::Borrowed(s.get(r).unwrap_or("")),
         Cow::Owned(s) => Cow::Owned(s.get(r).unwrap_or("").to_owned()),
     }
+}
+
+/// Byte classes of [`Simple`]: which tokens a byte ends, and what it tells of a token.
+/// Ends a type or subtype ([`is_type_byte`] false): white space, `/ ; ( "`.
+const END_TYPE: u8 = 1;
+/// Ends a parameter name ([`is_name_byte`] false): white space, `= ; ( "`.
+const END_NAME: u8 = 2;
+/// Ends a disposition type: what ends a type, and `=`.
+const END_KIND: u8 = 4;
+/// An upper-case ASCII letter: the token is lower-cased.
+const UPPER: u8 = 8;
+/// Past ASCII, or `*`: the general parser reads the token.
+const ODD: u8 = 16;
+
+/// The classes of every byte, built from the predicates the general parser uses.
+static CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut rest: &mut [u8] = &mut t;
+    let mut b = 0u8;
+    while let [first, tail @ ..] = rest {
+        let ws = matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+        let mut c = 0;
+        if ws || matches!(b, b'/' | b';' | b'(' | b'"') {
+            c |= END_TYPE | END_KIND;
+        }
+        if ws || matches!(b, b'=' | b';' | b'(' | b'"') {
+            c |= END_NAME;
+        }
+        if b == b'=' {
+            c |= END_KIND;
+        }
+        if b.is_ascii_uppercase() {
+            c |= UPPER;
+        }
+        if b >= 0x80 || b == b'*' {
+            c |= ODD;
+        }
+        *first = c;
+        rest = tail;
+        b = b.wrapping_add(1);
+    }
+    t
+};
+
+fn class(b: u8) -> u8 {
+    CLASSES.get(usize::from(b)).copied().unwrap_or(ODD)
 }
 
 /// The common form of a value, read in one pass without the general lexer: UTF-8 without
@@ -264,24 +310,28 @@ impl<'a> Simple<'a> {
         Some(())
     }
 
-    /// The ASCII bytes while `f` holds, lower-cased (borrowed when they are lower case
-    /// already); `None` past ASCII or at a `*` (an RFC 2231 section marker in a name).
-    fn lower_while(&mut self, f: impl Fn(u8) -> bool) -> Option<Cow<'a, str>> {
+    /// The ASCII bytes up to one of class `end` ([`END_TYPE`], [`END_NAME`] or
+    /// [`END_KIND`]), lower-cased (borrowed when they are lower case already); `None` past
+    /// ASCII or at a `*` (an RFC 2231 section marker in a name).
+    fn lower_until(&mut self, end: u8) -> Option<Cow<'a, str>> {
         let start = self.pos;
-        let (mut upper, mut odd) = (false, false);
-        while let Some(b) = self.peek() {
-            if !f(b) {
-                break;
-            }
-            upper |= b.wrapping_sub(b'A') < 26;
-            odd |= b >= 0x80 || b == b'*';
-            self.pos += 1;
-        }
-        if odd {
+        let rest = self.b.get(start..)?;
+        // One table load per byte; the byte that ends the token carries only end classes.
+        let mut seen = 0u8;
+        let len = rest
+            .iter()
+            .position(|&b| {
+                let c = class(b);
+                seen |= c;
+                c & end != 0
+            })
+            .unwrap_or(rest.len());
+        if seen & ODD != 0 {
             return None;
         }
+        self.pos = start + len;
         let t = self.text.get(start..self.pos)?;
-        Some(if upper {
+        Some(if seen & UPPER != 0 {
             Cow::Owned(t.to_ascii_lowercase())
         } else {
             Cow::Borrowed(t)
@@ -299,7 +349,7 @@ impl<'a> Simple<'a> {
             if self.pos >= self.b.len() {
                 return Some(out);
             }
-            let name = self.lower_while(is_name_byte)?;
+            let name = self.lower_until(END_NAME)?;
             self.skip_ws()?;
             if name.is_empty() || self.peek() != Some(b'=') {
                 return None;
@@ -355,14 +405,14 @@ impl<'a> Simple<'a> {
 
     fn content_type(mut self) -> Option<ContentType<'a>> {
         self.skip_ws()?;
-        let media_type = self.lower_while(is_type_byte)?;
+        let media_type = self.lower_until(END_TYPE)?;
         self.skip_ws()?;
         if media_type.is_empty() || self.peek() != Some(b'/') {
             return None;
         }
         self.pos += 1;
         self.skip_ws()?;
-        let subtype = self.lower_while(is_type_byte)?;
+        let subtype = self.lower_until(END_TYPE)?;
         if subtype.is_empty() || matches!(self.peek(), Some(b'/' | b'"')) {
             return None;
         }
@@ -375,7 +425,7 @@ impl<'a> Simple<'a> {
 
     fn content_disposition(mut self) -> Option<ContentDisposition<'a>> {
         self.skip_ws()?;
-        let kind = self.lower_while(|b| is_type_byte(b) && b != b'=')?;
+        let kind = self.lower_until(END_KIND)?;
         if kind.is_empty() {
             return None;
         }
@@ -821,6 +871,23 @@ mod tests {
 
     fn ct(s: &str) -> ContentType<'_> {
         parse_content_type(s.as_bytes(), 32, &mut Vec::new(), 0).unwrap()
+    }
+
+    /// The one-pass reader's byte classes say what the general parser's predicates say.
+    #[test]
+    fn byte_classes_match_the_predicates() {
+        for b in 0..=255u8 {
+            let c = class(b);
+            assert_eq!(c & END_TYPE == 0, is_type_byte(b), "{b:#x} type");
+            assert_eq!(c & END_NAME == 0, is_name_byte(b), "{b:#x} name");
+            assert_eq!(
+                c & END_KIND == 0,
+                is_type_byte(b) && b != b'=',
+                "{b:#x} kind"
+            );
+            assert_eq!(c & UPPER != 0, b.is_ascii_uppercase(), "{b:#x} upper");
+            assert_eq!(c & ODD != 0, b >= 0x80 || b == b'*', "{b:#x} odd");
+        }
     }
 
     #[test]

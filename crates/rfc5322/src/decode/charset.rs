@@ -79,6 +79,12 @@ const W1252_LABELS: [&str; 18] = [
 
 /// The built-in charsets by label (trimmed; ASCII case ignored).
 fn builtin(l: &str) -> Option<Builtin> {
+    // The labels nearly every message uses, as they are usually written: one comparison.
+    match l {
+        "utf-8" | "UTF-8" => return Some(Builtin::Utf8),
+        "us-ascii" | "US-ASCII" | "iso-8859-1" | "ISO-8859-1" => return Some(Builtin::W1252),
+        _ => {}
+    }
     let is = |labels: &[&str]| labels.iter().any(|x| x.eq_ignore_ascii_case(l));
     if is(&UTF8_LABELS) {
         Some(Builtin::Utf8)

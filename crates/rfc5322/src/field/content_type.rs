@@ -231,20 +231,28 @@ fn sub<'a>(c: &Cow<'a, str>, r: std::ops::Range<usize>) -> Cow<'a, str> {
 
 /// Byte classes of [`Simple`]: which tokens a byte ends, and what it tells of a token.
 /// Ends a type or subtype ([`is_type_byte`] false): white space, `/ ; ( "`.
-const END_TYPE: u8 = 1;
+const END_TYPE: u16 = 1;
 /// Ends a parameter name ([`is_name_byte`] false): white space, `= ; ( "`.
-const END_NAME: u8 = 2;
+const END_NAME: u16 = 2;
 /// Ends a disposition type: what ends a type, and `=`.
-const END_KIND: u8 = 4;
+const END_KIND: u16 = 4;
 /// An upper-case ASCII letter: the token is lower-cased.
-const UPPER: u8 = 8;
+const UPPER: u16 = 8;
 /// Past ASCII, or `*`: the general parser reads the token.
-const ODD: u8 = 16;
+const ODD: u16 = 16;
+/// Ends a quoted value: `"`.
+const END_QUOTED: u16 = 32;
+/// In a quoted value, sends it to the general parser: a quoted pair or a line break.
+const QUOTED_ODD: u16 = 64;
+/// `=`: the value may hold an encoded word.
+const EQUALS: u16 = 128;
+/// Ends an unquoted value: white space, `;`.
+const END_VALUE: u16 = 256;
 
 /// The classes of every byte, built from the predicates the general parser uses.
-static CLASSES: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut rest: &mut [u8] = &mut t;
+static CLASSES: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut rest: &mut [u16] = &mut t;
     let mut b = 0u8;
     while let [first, tail @ ..] = rest {
         let ws = matches!(b, b' ' | b'\t' | b'\r' | b'\n');
@@ -264,6 +272,18 @@ static CLASSES: [u8; 256] = {
         if b >= 0x80 || b == b'*' {
             c |= ODD;
         }
+        if b == b'"' {
+            c |= END_QUOTED;
+        }
+        if matches!(b, b'\\' | b'\r' | b'\n') {
+            c |= QUOTED_ODD;
+        }
+        if b == b'=' {
+            c |= EQUALS;
+        }
+        if ws || b == b';' {
+            c |= END_VALUE;
+        }
         *first = c;
         rest = tail;
         b = b.wrapping_add(1);
@@ -271,8 +291,23 @@ static CLASSES: [u8; 256] = {
     t
 };
 
-fn class(b: u8) -> u8 {
+fn class(b: u8) -> u16 {
     CLASSES.get(usize::from(b)).copied().unwrap_or(ODD)
+}
+
+/// The length of `rest` up to its first byte of a class in `end` (all of it when there is
+/// none), and the classes of the bytes read, that byte included. One table load per byte.
+fn scan(rest: &[u8], end: u16) -> (usize, u16) {
+    let mut seen = 0;
+    let len = rest
+        .iter()
+        .position(|&b| {
+            let c = class(b);
+            seen |= c;
+            c & end != 0
+        })
+        .unwrap_or(rest.len());
+    (len, seen)
 }
 
 /// The common form of a value, read in one pass without the general lexer: UTF-8 without
@@ -313,19 +348,10 @@ impl<'a> Simple<'a> {
     /// The ASCII bytes up to one of class `end` ([`END_TYPE`], [`END_NAME`] or
     /// [`END_KIND`]), lower-cased (borrowed when they are lower case already); `None` past
     /// ASCII or at a `*` (an RFC 2231 section marker in a name).
-    fn lower_until(&mut self, end: u8) -> Option<Cow<'a, str>> {
+    fn lower_until(&mut self, end: u16) -> Option<Cow<'a, str>> {
         let start = self.pos;
-        let rest = self.b.get(start..)?;
-        // One table load per byte; the byte that ends the token carries only end classes.
-        let mut seen = 0u8;
-        let len = rest
-            .iter()
-            .position(|&b| {
-                let c = class(b);
-                seen |= c;
-                c & end != 0
-            })
-            .unwrap_or(rest.len());
+        // The byte that ends the token is neither upper case nor odd.
+        let (len, seen) = scan(self.b.get(start..)?, end);
         if seen & ODD != 0 {
             return None;
         }
@@ -359,11 +385,12 @@ impl<'a> Simple<'a> {
             let value = if self.peek() == Some(b'"') {
                 let start = self.pos + 1;
                 let rest = self.b.get(start..)?;
-                let len = memchr::memchr3(b'"', b'\\', b'\r', rest)?;
+                // A quoted pair, a fold or an encoded word: the general parser reads it.
+                let (len, seen) = scan(rest, END_QUOTED);
                 let v = rest.get(..len)?;
                 if rest.get(len) != Some(&b'"')
-                    || memchr::memchr(b'\n', v).is_some()
-                    || encoded_word::may_hold_encoded_word(v)
+                    || seen & QUOTED_ODD != 0
+                    || seen & EQUALS != 0 && encoded_word::may_hold_encoded_word(v)
                 {
                     return None;
                 }
@@ -371,20 +398,12 @@ impl<'a> Simple<'a> {
                 self.text.get(start..start + len)?
             } else {
                 let start = self.pos;
-                let mut encoded = false;
-                let mut prev = 0;
-                while let Some(b) = self.peek() {
-                    if b == b';' || is_ws(b) {
-                        break;
-                    }
-                    encoded |= prev == b'=' && b == b'?';
-                    prev = b;
-                    self.pos += 1;
-                }
-                if encoded {
+                let (len, seen) = scan(self.b.get(start..)?, END_VALUE);
+                self.pos = start + len;
+                let v = self.text.get(start..self.pos)?;
+                if seen & EQUALS != 0 && encoded_word::may_hold_encoded_word(v.as_bytes()) {
                     return None;
                 }
-                let v = self.text.get(start..self.pos)?;
                 if v.is_empty() {
                     continue;
                 }
@@ -887,6 +906,18 @@ mod tests {
             );
             assert_eq!(c & UPPER != 0, b.is_ascii_uppercase(), "{b:#x} upper");
             assert_eq!(c & ODD != 0, b >= 0x80 || b == b'*', "{b:#x} odd");
+            assert_eq!(c & END_QUOTED != 0, b == b'"', "{b:#x} quoted end");
+            assert_eq!(
+                c & QUOTED_ODD != 0,
+                matches!(b, b'\\' | b'\r' | b'\n'),
+                "{b:#x} quoted odd"
+            );
+            assert_eq!(c & EQUALS != 0, b == b'=', "{b:#x} equals");
+            assert_eq!(
+                c & END_VALUE != 0,
+                b == b';' || is_ws(b),
+                "{b:#x} value end"
+            );
         }
     }
 

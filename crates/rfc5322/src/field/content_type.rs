@@ -297,6 +297,7 @@ fn class(b: u8) -> u16 {
 
 /// The length of `rest` up to its first byte of a class in `end` (all of it when there is
 /// none), and the classes of the bytes read, that byte included. One table load per byte.
+#[inline(always)]
 fn scan(rest: &[u8], end: u16) -> (usize, u16) {
     let mut seen = 0;
     let len = rest
@@ -348,6 +349,7 @@ impl<'a> Simple<'a> {
     /// The ASCII bytes up to one of class `end` ([`END_TYPE`], [`END_NAME`] or
     /// [`END_KIND`]), lower-cased (borrowed when they are lower case already); `None` past
     /// ASCII or at a `*` (an RFC 2231 section marker in a name).
+    #[inline(always)]
     fn lower_until(&mut self, end: u16) -> Option<Cow<'a, str>> {
         let start = self.pos;
         // The byte that ends the token is neither upper case nor odd.

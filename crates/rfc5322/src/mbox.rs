@@ -98,23 +98,30 @@ fn is_escaped_from(line: &[u8], min_gt: usize, max_gt: usize) -> bool {
 }
 
 impl<'a> MboxMessage<'a> {
+    /// The `From ` line after `From ` split at the first white space after the sender:
+    /// (sender, the rest after that white space). Both empty when the line does not start
+    /// with `From ` (the reader only makes lines that do).
+    fn sender_and_rest(&self) -> (&'a [u8], &'a [u8]) {
+        let Some(rest) = self.from_line.strip_prefix(b"From ") else {
+            return (&[], &[]);
+        };
+        let rest = rest.strip_prefix(b" ").unwrap_or(rest);
+        let mut words = rest.splitn(2, |&b| b == b' ' || b == b'\t');
+        match (words.next(), words.next()) {
+            (Some(sender), Some(after)) => (sender, after),
+            (Some(sender), None) => (sender, &[]),
+            _ => (&[], &[]),
+        }
+    }
+
     /// The sender of the `From ` line (its first word), empty when absent.
     pub fn sender(&self) -> &'a [u8] {
-        let rest = self.from_line.get(5..).unwrap_or_default();
-        let rest = rest.strip_prefix(b" ").unwrap_or(rest);
-        rest.split(|&b| b == b' ' || b == b'\t')
-            .next()
-            .unwrap_or_default()
+        self.sender_and_rest().0
     }
 
     /// The text after the sender on the `From ` line (usually an asctime date).
     pub fn from_line_date(&self) -> &'a [u8] {
-        let rest = self.from_line.get(5..).unwrap_or_default();
-        let rest = rest.strip_prefix(b" ").unwrap_or(rest);
-        match rest.iter().position(|&b| b == b' ' || b == b'\t') {
-            Some(i) => rest.get(i + 1..).unwrap_or_default().trim_ascii(),
-            None => &[],
-        }
+        self.sender_and_rest().1.trim_ascii()
     }
 
     /// The message with the `From ` escaping undone (borrowed when nothing was escaped).
@@ -128,10 +135,12 @@ impl<'a> MboxMessage<'a> {
         };
         let mut out = Vec::with_capacity(self.raw.len());
         for line in self.raw.split_inclusive(|&b| b == b'\n') {
-            if is_escaped_from(line, 1, max_gt) {
-                out.extend_from_slice(line.get(1..).unwrap_or_default());
-            } else {
-                out.extend_from_slice(line);
+            // An escaped line loses its first `>`.
+            match line.strip_prefix(b">") {
+                Some(unescaped) if is_escaped_from(line, 1, max_gt) => {
+                    out.extend_from_slice(unescaped);
+                }
+                _ => out.extend_from_slice(line),
             }
         }
         Cow::Owned(out)
@@ -176,11 +185,10 @@ fn header_end(data: &[u8], offset: usize) -> Option<usize> {
 /// The value of the first `Content-Length` field of a header block, if it is a number.
 fn content_length(header: &[u8]) -> Option<usize> {
     for line in header.split(|&b| b == b'\n') {
-        let Some(colon) = memchr::memchr(b':', line) else {
+        let mut halves = line.splitn(2, |&b| b == b':');
+        let (Some(name), Some(value)) = (halves.next(), halves.next()) else {
             continue;
         };
-        let (name, value) = line.split_at(colon);
-        let value = value.get(1..).unwrap_or_default();
         if name.trim_ascii().eq_ignore_ascii_case(b"content-length") {
             let v = value.trim_ascii();
             if v.is_empty() || !v.iter().all(u8::is_ascii_digit) || v.len() > 18 {
@@ -263,7 +271,8 @@ impl<'a> Iterator for MboxReader<'a> {
                 }
                 None => {
                     let mut end = data.len();
-                    let body = data.get(offset..).unwrap_or_default();
+                    // `offset` is at most the length: the end of the From line.
+                    let body = data.get(offset..)?;
                     if body.ends_with(b"\r\n\r\n") {
                         end -= 2;
                     } else if body.ends_with(b"\n\n") {
@@ -274,12 +283,16 @@ impl<'a> Iterator for MboxReader<'a> {
             },
         };
         self.pos = next;
+        // Every branch above ends the message at or after its start and within the data; a
+        // wrong bound ends the reading (the tests count the messages) instead of giving an
+        // empty one.
+        let raw = data.get(offset..end)?;
         Some(MboxMessage {
             marker_offset: marker,
             from_line,
             offset,
             end,
-            raw: data.get(offset..end).unwrap_or_default(),
+            raw,
             by_content_length,
             format: self.opts.format,
         })

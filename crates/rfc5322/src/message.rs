@@ -70,7 +70,6 @@ pub struct Message {
 
 struct Delims {
     preamble_end: usize,
-    parts: Vec<Range<usize>>,
     epilogue: Option<Range<usize>>,
 }
 
@@ -78,8 +77,16 @@ struct Delims {
 static LINE_DASHES: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
     std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\n--"));
 
-/// Finds the delimiter lines of `--boundary` in `data[start..end]` (RFC 2046 section 5.1.1).
-fn split_multipart(data: &[u8], start: usize, end: usize, boundary: &[u8]) -> Option<Delims> {
+/// Finds the delimiter lines of `--boundary` in `data[start..end]` (RFC 2046 section 5.1.1);
+/// the body parts' ranges go to `parts` (cleared first: one vector serves every multipart).
+fn split_multipart(
+    data: &[u8],
+    start: usize,
+    end: usize,
+    boundary: &[u8],
+    parts: &mut Vec<Range<usize>>,
+) -> Option<Delims> {
+    parts.clear();
     // The dash-boundary `--boundary`, tested in two pieces (no copy of the pattern).
     let is_delimiter =
         |at: &[u8]| at.starts_with(b"--") && at.get(2..).is_some_and(|r| r.starts_with(boundary));
@@ -103,7 +110,6 @@ fn split_multipart(data: &[u8], start: usize, end: usize, boundary: &[u8]) -> Op
     let mut pos = start;
     let mut preamble_end: Option<usize> = None;
     let mut content_start = start;
-    let mut parts = Vec::new();
     while pos < end {
         let Some(h) = next(pos) else {
             break;
@@ -145,7 +151,6 @@ fn split_multipart(data: &[u8], start: usize, end: usize, boundary: &[u8]) -> Op
         if close {
             return Some(Delims {
                 preamble_end: preamble_end.unwrap_or(start),
-                parts,
                 epilogue: Some(line_end..end),
             });
         }
@@ -154,7 +159,6 @@ fn split_multipart(data: &[u8], start: usize, end: usize, boundary: &[u8]) -> Op
     parts.push(content_start..end.max(content_start));
     Some(Delims {
         preamble_end: pe,
-        parts,
         epilogue: None,
     })
 }
@@ -180,10 +184,12 @@ fn effective_ct(p: &PartData) -> &ContentType<'static> {
     }
 }
 
-fn find_field(data: &[u8], fields: &[FieldSpan], name: &str) -> Option<FieldSpan> {
+/// The first field named `lower` (ASCII case ignored), which is lower-case letters, digits
+/// and dashes.
+fn find_field(data: &[u8], fields: &[FieldSpan], lower: &str) -> Option<FieldSpan> {
     fields.iter().copied().find(|f| {
         data.get(f.start..f.name_end)
-            .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
+            .is_some_and(|n| header::name_is(n, lower.as_bytes()))
     })
 }
 
@@ -240,6 +246,7 @@ impl Message {
         let limits = self.limits.clone();
         self.parts.push(Self::new_part(0, data.len(), None, 0));
         let mut stack = Vec::with_capacity(16);
+        let mut ranges: Vec<Range<usize>> = Vec::new();
         stack.push(0usize);
         while let Some(id) = stack.pop() {
             let Some(p) = self.parts.get(id) else {
@@ -262,7 +269,11 @@ impl Message {
             // Content-Type, with the RFC 2046 defaults (message/rfc822 inside a digest).
             let in_digest = parent
                 .and_then(|pp| self.parts.get(pp))
-                .is_some_and(|pp| effective_ct(pp).is("multipart", "digest"));
+                // Parsed types are lower case.
+                .is_some_and(|pp| {
+                    let ct = effective_ct(pp);
+                    ct.media_type == "multipart" && ct.subtype == "digest"
+                });
             let mut parsed: Option<ContentType<'_>> = None;
             let mut in_digest = in_digest;
             if let Some(f) = find_field(data, my_fields, "content-type") {
@@ -322,7 +333,13 @@ impl Message {
                             ));
                         }
                         Some(b) => {
-                            match split_multipart(data, scan.body_start, end, b.as_bytes()) {
+                            match split_multipart(
+                                data,
+                                scan.body_start,
+                                end,
+                                b.as_bytes(),
+                                &mut ranges,
+                            ) {
                                 None => {
                                     kind = PartKind::Multipart;
                                     preamble = scan.body_start..end;
@@ -331,7 +348,7 @@ impl Message {
                                         scan.body_start,
                                     ));
                                 }
-                                Some(d) if self.parts.len() + d.parts.len() > limits.max_parts => {
+                                Some(_) if self.parts.len() + ranges.len() > limits.max_parts => {
                                     kind = PartKind::Opaque;
                                     defects
                                         .push(Defect::new(DefectKind::PartLimit, scan.body_start));
@@ -347,7 +364,7 @@ impl Message {
                                     }
                                     epilogue = d.epilogue;
                                     let c = self.parts.len();
-                                    for r in &d.parts {
+                                    for r in &ranges {
                                         self.parts.push(Self::new_part(
                                             r.start,
                                             r.end,
@@ -410,14 +427,36 @@ impl Message {
     /// Every part in document order (depth first, as the parts appear in the input).
     pub fn parts_in_order(&self) -> Vec<Part<'_>> {
         let mut out = Vec::with_capacity(self.parts.len());
-        let mut stack = vec![0usize];
-        while let Some(id) = stack.pop() {
-            if let Some(p) = self.parts.get(id) {
-                out.push(Part { msg: self, id });
-                stack.extend(p.children.clone().rev());
-            }
+        // A walk of the tree without a stack: a part's children are consecutive in the
+        // arena, so after a part comes its first child, else its next sibling, else the next
+        // sibling of the nearest ancestor that has one.
+        let mut at = Some(0usize);
+        while let Some(id) = at {
+            let Some(p) = self.parts.get(id) else {
+                break;
+            };
+            out.push(Part { msg: self, id });
+            at = if p.children.is_empty() {
+                self.next_in_order(id)
+            } else {
+                Some(p.children.start)
+            };
         }
         out
+    }
+
+    /// The part after the subtree of `id` in document order: its next sibling, else its
+    /// parent's, and so on up; `None` after the last.
+    fn next_in_order(&self, mut id: usize) -> Option<usize> {
+        // A parent comes before its children in the arena: the climb ends at the root.
+        loop {
+            let parent_id = self.parts.get(id)?.parent?;
+            let parent = self.parts.get(parent_id)?;
+            if id + 1 < parent.children.end {
+                return Some(id + 1);
+            }
+            id = parent_id;
+        }
     }
 
     /// Number of parts, the root included.
@@ -697,7 +736,8 @@ impl<'a> Part<'a> {
 
     /// The Content-Transfer-Encoding (7bit when absent).
     pub fn transfer_encoding(&self) -> TransferEncoding {
-        self.field("content-transfer-encoding")
+        self.fields()
+            .find(|f| header::name_is(f.name_bytes(), b"content-transfer-encoding"))
             .map(|f| misc::parse_transfer_encoding(f.raw_value(), self.msg.limits.max_group_depth))
             .unwrap_or_default()
     }
@@ -757,14 +797,7 @@ impl<'a> Part<'a> {
         let cs = self.content_type().charset().unwrap_or("us-ascii");
         match self.decoded_body() {
             Cow::Borrowed(b) => charset::decode_or_fallback(cs, b).0,
-            Cow::Owned(v) => match charset::decode_or_fallback(cs, &v).0 {
-                // Valid as it is: reuse the buffer.
-                Cow::Borrowed(_) => match String::from_utf8(v) {
-                    Ok(s) => Cow::Owned(s),
-                    Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
-                },
-                Cow::Owned(s) => Cow::Owned(s),
-            },
+            Cow::Owned(v) => Cow::Owned(charset::decode_vec_or_fallback(cs, v)),
         }
     }
 

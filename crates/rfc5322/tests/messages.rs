@@ -541,3 +541,42 @@ x";
         );
     }
 }
+
+/// Document order is not arena order when a multipart nests another: the walk must give
+/// a part's whole subtree before its next sibling, and the enclosed message of a
+/// message/rfc822 part right after that part.
+#[test]
+fn parts_in_order_is_document_order() {
+    let raw = b"Content-Type: multipart/mixed; boundary=o\r\n\r\n\
+--o\r\nContent-Type: multipart/alternative; boundary=i\r\n\r\n\
+--i\r\nContent-Type: text/plain\r\n\r\na\r\n\
+--i\r\nContent-Type: text/html\r\n\r\nb\r\n\
+--i--\r\n\
+--o\r\nContent-Type: message/rfc822\r\n\r\nSubject: c\r\n\r\nc\r\n\
+--o\r\nContent-Type: text/x-d\r\n\r\nd\r\n\
+--o--\r\n";
+    let msg = Message::parse(&raw[..]).unwrap();
+    let order: Vec<String> = msg
+        .parts_in_order()
+        .iter()
+        .map(|p| {
+            let ct = p.content_type();
+            format!("{}/{}:{}", ct.media_type, ct.subtype, p.id().0)
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "multipart/mixed:0",
+            "multipart/alternative:1",
+            "text/plain:4",
+            "text/html:5",
+            "message/rfc822:2",
+            "text/plain:6",
+            "text/x-d:3",
+        ]
+    );
+    // A leaf alone.
+    let one = Message::parse(&b"Subject: x\r\n\r\nbody"[..]).unwrap();
+    assert_eq!(one.parts_in_order().len(), 1);
+}

@@ -79,6 +79,12 @@ const W1252_LABELS: [&str; 18] = [
 
 /// The built-in charsets by label (trimmed; ASCII case ignored).
 fn builtin(l: &str) -> Option<Builtin> {
+    // The labels nearly every message uses, as they are usually written: one comparison.
+    match l {
+        "utf-8" | "UTF-8" => return Some(Builtin::Utf8),
+        "us-ascii" | "US-ASCII" | "iso-8859-1" | "ISO-8859-1" => return Some(Builtin::W1252),
+        _ => {}
+    }
     let is = |labels: &[&str]| labels.iter().any(|x| x.eq_ignore_ascii_case(l));
     if is(&UTF8_LABELS) {
         Some(Builtin::Utf8)
@@ -122,6 +128,27 @@ pub fn decode_or_fallback<'a>(label: &str, bytes: &'a [u8]) -> (Cow<'a, str>, bo
     match decode(label, bytes) {
         Some(s) => (s, true),
         None => (bytes_to_text(bytes), false),
+    }
+}
+
+/// [`decode_or_fallback`] of bytes the caller owns: the text reuses the buffer when the
+/// bytes are UTF-8 and the charset reads them as such (UTF-8 itself, or the built-in
+/// windows-1252 labels, whose UTF-8 reading comes first), validated once.
+pub(crate) fn decode_vec_or_fallback(label: &str, bytes: Vec<u8>) -> String {
+    let builtin = builtin(label.trim());
+    if builtin.is_none() {
+        return match decode_or_fallback(label, &bytes).0 {
+            Cow::Borrowed(_) => String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            Cow::Owned(s) => s,
+        };
+    }
+    match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => match builtin {
+            Some(Builtin::Utf8) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            _ => decode_windows_1252(e.as_bytes()).into_owned(),
+        },
     }
 }
 

@@ -81,22 +81,20 @@ pub fn base64(data: &[u8]) -> Vec<u8> {
 /// ```
 pub fn quoted_printable(data: &[u8]) -> Vec<u8> {
     let mut out = String::with_capacity(data.len() + data.len() / 8);
-    let mut rest = data;
-    loop {
-        let (line, next, had_break) = match memchr::memchr(b'\n', rest) {
-            Some(i) => {
-                let line = rest.get(..i).unwrap_or_default();
-                let line = line.strip_suffix(b"\r").unwrap_or(line);
-                (line, rest.get(i + 1..).unwrap_or_default(), true)
-            }
-            None => (rest, &[][..], false),
+    // The lines between line feeds (one more than there are line feeds): each but the last
+    // ended in a line break (CRLF or a bare LF), written as CRLF. A CR with no LF after it is
+    // data, also at the very end.
+    let mut lines = data.split(|&b| b == b'\n').peekable();
+    while let Some(line) = lines.next() {
+        let had_break = lines.peek().is_some();
+        let line = match line.strip_suffix(b"\r") {
+            Some(content) if had_break => content,
+            _ => line,
         };
         qp_line(line, &mut out);
-        if !had_break {
-            break;
+        if had_break {
+            out.push_str("\r\n");
         }
-        out.push_str("\r\n");
-        rest = next;
     }
     out.into_bytes()
 }
@@ -284,6 +282,20 @@ mod tests {
         }
         assert!(qp.ends_with("a=20\r\n"));
         assert!(!qp.contains("=\r\nC3") || qp.contains("=C3"));
+    }
+
+    /// Line breaks at the edges: CRLF and a bare LF end a line, a CR without LF after it is
+    /// data wherever it is (the last line included).
+    #[test]
+    fn qp_line_break_edges() {
+        let qp = |d: &[u8]| String::from_utf8(quoted_printable(d)).unwrap();
+        assert_eq!(qp(b""), "");
+        assert_eq!(qp(b"\r"), "=0D");
+        assert_eq!(qp(b"a\r"), "a=0D");
+        assert_eq!(qp(b"\n"), "\r\n");
+        assert_eq!(qp(b"\r\n"), "\r\n");
+        assert_eq!(qp(b"a\r\rb\nc\r\n\r"), "a=0D=0Db\r\nc\r\n=0D");
+        assert_eq!(qp(b"a\n\nb"), "a\r\n\r\nb");
     }
 
     #[test]

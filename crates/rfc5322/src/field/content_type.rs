@@ -215,7 +215,7 @@ fn lower<'a>(lx: &Lexer<'a>, start: usize, b: &'a [u8]) -> Cow<'a, str> {
         return lx.text_of(start, b.len());
     }
     if b.is_ascii() {
-        Cow::Owned(String::from_utf8(b.to_ascii_lowercase()).unwrap_or_default())
+        Cow::Owned(charset::bytes_to_text(b).to_ascii_lowercase())
     } else {
         Cow::Owned(charset::bytes_to_text(b).to_lowercase())
     }
@@ -227,6 +227,88 @@ fn sub<'a>(c: &Cow<'a, str>, r: std::ops::Range<usize>) -> Cow<'a, str> {
         Cow::Borrowed(s) => Cow::Borrowed(s.get(r).unwrap_or("")),
         Cow::Owned(s) => Cow::Owned(s.get(r).unwrap_or("").to_owned()),
     }
+}
+
+/// Byte classes of [`Simple`]: which tokens a byte ends, and what it tells of a token.
+/// Ends a type or subtype ([`is_type_byte`] false): white space, `/ ; ( "`.
+const END_TYPE: u16 = 1;
+/// Ends a parameter name ([`is_name_byte`] false): white space, `= ; ( "`.
+const END_NAME: u16 = 2;
+/// Ends a disposition type: what ends a type, and `=`.
+const END_KIND: u16 = 4;
+/// An upper-case ASCII letter: the token is lower-cased.
+const UPPER: u16 = 8;
+/// Past ASCII, or `*`: the general parser reads the token.
+const ODD: u16 = 16;
+/// Ends a quoted value: `"`.
+const END_QUOTED: u16 = 32;
+/// In a quoted value, sends it to the general parser: a quoted pair or a line break.
+const QUOTED_ODD: u16 = 64;
+/// `=`: the value may hold an encoded word.
+const EQUALS: u16 = 128;
+/// Ends an unquoted value: white space, `;`.
+const END_VALUE: u16 = 256;
+
+/// The classes of every byte, built from the predicates the general parser uses.
+static CLASSES: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut rest: &mut [u16] = &mut t;
+    let mut b = 0u8;
+    while let [first, tail @ ..] = rest {
+        let ws = matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+        let mut c = 0;
+        if ws || matches!(b, b'/' | b';' | b'(' | b'"') {
+            c |= END_TYPE | END_KIND;
+        }
+        if ws || matches!(b, b'=' | b';' | b'(' | b'"') {
+            c |= END_NAME;
+        }
+        if b == b'=' {
+            c |= END_KIND;
+        }
+        if b.is_ascii_uppercase() {
+            c |= UPPER;
+        }
+        if b >= 0x80 || b == b'*' {
+            c |= ODD;
+        }
+        if b == b'"' {
+            c |= END_QUOTED;
+        }
+        if matches!(b, b'\\' | b'\r' | b'\n') {
+            c |= QUOTED_ODD;
+        }
+        if b == b'=' {
+            c |= EQUALS;
+        }
+        if ws || b == b';' {
+            c |= END_VALUE;
+        }
+        *first = c;
+        rest = tail;
+        b = b.wrapping_add(1);
+    }
+    t
+};
+
+fn class(b: u8) -> u16 {
+    CLASSES.get(usize::from(b)).copied().unwrap_or(ODD)
+}
+
+/// The length of `rest` up to its first byte of a class in `end` (all of it when there is
+/// none), and the classes of the bytes read, that byte included. One table load per byte.
+#[inline(always)]
+fn scan(rest: &[u8], end: u16) -> (usize, u16) {
+    let mut seen = 0;
+    let len = rest
+        .iter()
+        .position(|&b| {
+            let c = class(b);
+            seen |= c;
+            c & end != 0
+        })
+        .unwrap_or(rest.len());
+    (len, seen)
 }
 
 /// The common form of a value, read in one pass without the general lexer: UTF-8 without
@@ -264,24 +346,20 @@ impl<'a> Simple<'a> {
         Some(())
     }
 
-    /// The ASCII bytes while `f` holds, lower-cased (borrowed when they are lower case
-    /// already); `None` past ASCII or at a `*` (an RFC 2231 section marker in a name).
-    fn lower_while(&mut self, f: impl Fn(u8) -> bool) -> Option<Cow<'a, str>> {
+    /// The ASCII bytes up to one of class `end` ([`END_TYPE`], [`END_NAME`] or
+    /// [`END_KIND`]), lower-cased (borrowed when they are lower case already); `None` past
+    /// ASCII or at a `*` (an RFC 2231 section marker in a name).
+    #[inline(always)]
+    fn lower_until(&mut self, end: u16) -> Option<Cow<'a, str>> {
         let start = self.pos;
-        let (mut upper, mut odd) = (false, false);
-        while let Some(b) = self.peek() {
-            if !f(b) {
-                break;
-            }
-            upper |= b.wrapping_sub(b'A') < 26;
-            odd |= b >= 0x80 || b == b'*';
-            self.pos += 1;
-        }
-        if odd {
+        // The byte that ends the token is neither upper case nor odd.
+        let (len, seen) = scan(self.b.get(start..)?, end);
+        if seen & ODD != 0 {
             return None;
         }
+        self.pos = start + len;
         let t = self.text.get(start..self.pos)?;
-        Some(if upper {
+        Some(if seen & UPPER != 0 {
             Cow::Owned(t.to_ascii_lowercase())
         } else {
             Cow::Borrowed(t)
@@ -299,7 +377,7 @@ impl<'a> Simple<'a> {
             if self.pos >= self.b.len() {
                 return Some(out);
             }
-            let name = self.lower_while(is_name_byte)?;
+            let name = self.lower_until(END_NAME)?;
             self.skip_ws()?;
             if name.is_empty() || self.peek() != Some(b'=') {
                 return None;
@@ -309,11 +387,12 @@ impl<'a> Simple<'a> {
             let value = if self.peek() == Some(b'"') {
                 let start = self.pos + 1;
                 let rest = self.b.get(start..)?;
-                let len = memchr::memchr3(b'"', b'\\', b'\r', rest)?;
+                // A quoted pair, a fold or an encoded word: the general parser reads it.
+                let (len, seen) = scan(rest, END_QUOTED);
                 let v = rest.get(..len)?;
                 if rest.get(len) != Some(&b'"')
-                    || memchr::memchr(b'\n', v).is_some()
-                    || encoded_word::may_hold_encoded_word(v)
+                    || seen & QUOTED_ODD != 0
+                    || seen & EQUALS != 0 && encoded_word::may_hold_encoded_word(v)
                 {
                     return None;
                 }
@@ -321,20 +400,12 @@ impl<'a> Simple<'a> {
                 self.text.get(start..start + len)?
             } else {
                 let start = self.pos;
-                let mut encoded = false;
-                let mut prev = 0;
-                while let Some(b) = self.peek() {
-                    if b == b';' || is_ws(b) {
-                        break;
-                    }
-                    encoded |= prev == b'=' && b == b'?';
-                    prev = b;
-                    self.pos += 1;
-                }
-                if encoded {
+                let (len, seen) = scan(self.b.get(start..)?, END_VALUE);
+                self.pos = start + len;
+                let v = self.text.get(start..self.pos)?;
+                if seen & EQUALS != 0 && encoded_word::may_hold_encoded_word(v.as_bytes()) {
                     return None;
                 }
-                let v = self.text.get(start..self.pos)?;
                 if v.is_empty() {
                     continue;
                 }
@@ -355,14 +426,14 @@ impl<'a> Simple<'a> {
 
     fn content_type(mut self) -> Option<ContentType<'a>> {
         self.skip_ws()?;
-        let media_type = self.lower_while(is_type_byte)?;
+        let media_type = self.lower_until(END_TYPE)?;
         self.skip_ws()?;
         if media_type.is_empty() || self.peek() != Some(b'/') {
             return None;
         }
         self.pos += 1;
         self.skip_ws()?;
-        let subtype = self.lower_while(is_type_byte)?;
+        let subtype = self.lower_until(END_TYPE)?;
         if subtype.is_empty() || matches!(self.peek(), Some(b'/' | b'"')) {
             return None;
         }
@@ -375,7 +446,7 @@ impl<'a> Simple<'a> {
 
     fn content_disposition(mut self) -> Option<ContentDisposition<'a>> {
         self.skip_ws()?;
-        let kind = self.lower_while(|b| is_type_byte(b) && b != b'=')?;
+        let kind = self.lower_until(END_KIND)?;
         if kind.is_empty() {
             return None;
         }
@@ -821,6 +892,35 @@ mod tests {
 
     fn ct(s: &str) -> ContentType<'_> {
         parse_content_type(s.as_bytes(), 32, &mut Vec::new(), 0).unwrap()
+    }
+
+    /// The one-pass reader's byte classes say what the general parser's predicates say.
+    #[test]
+    fn byte_classes_match_the_predicates() {
+        for b in 0..=255u8 {
+            let c = class(b);
+            assert_eq!(c & END_TYPE == 0, is_type_byte(b), "{b:#x} type");
+            assert_eq!(c & END_NAME == 0, is_name_byte(b), "{b:#x} name");
+            assert_eq!(
+                c & END_KIND == 0,
+                is_type_byte(b) && b != b'=',
+                "{b:#x} kind"
+            );
+            assert_eq!(c & UPPER != 0, b.is_ascii_uppercase(), "{b:#x} upper");
+            assert_eq!(c & ODD != 0, b >= 0x80 || b == b'*', "{b:#x} odd");
+            assert_eq!(c & END_QUOTED != 0, b == b'"', "{b:#x} quoted end");
+            assert_eq!(
+                c & QUOTED_ODD != 0,
+                matches!(b, b'\\' | b'\r' | b'\n'),
+                "{b:#x} quoted odd"
+            );
+            assert_eq!(c & EQUALS != 0, b == b'=', "{b:#x} equals");
+            assert_eq!(
+                c & END_VALUE != 0,
+                b == b';' || is_ws(b),
+                "{b:#x} value end"
+            );
+        }
     }
 
     #[test]

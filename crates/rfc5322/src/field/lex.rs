@@ -214,16 +214,52 @@ fn finish_text(b: &[u8]) -> String {
 /// cover the interesting bytes in every order).
 #[cfg(test)]
 pub(crate) fn each_string(pieces: &[&[u8]], max_len: u32, mut f: impl FnMut(&[u8])) {
-    let n = pieces.len();
+    let Some(&first) = pieces.first() else {
+        return;
+    };
     let mut buf = Vec::new();
     for len in 1..=max_len {
-        for mut k in 0..n.pow(len) {
+        // An odometer of `len` wheels, each walking the pieces: when a wheel runs out it
+        // starts over and the next one moves on; when the last runs out, every string of
+        // this length was given.
+        let mut wheels: Vec<(std::slice::Iter<'_, &[u8]>, &[u8])> = (0..len)
+            .map(|_| {
+                let mut it = pieces.iter();
+                it.next();
+                (it, first)
+            })
+            .collect();
+        'strings: loop {
             buf.clear();
-            for _ in 0..len {
-                buf.extend_from_slice(pieces.get(k % n).copied().unwrap_or_default());
-                k /= n;
+            for (_, piece) in &wheels {
+                buf.extend_from_slice(piece);
             }
             f(&buf);
+            for (it, piece) in &mut wheels {
+                if let Some(&next) = it.next() {
+                    *piece = next;
+                    continue 'strings;
+                }
+                *it = pieces.iter();
+                it.next();
+                *piece = first;
+            }
+            break;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn each_string_gives_every_concatenation_once() {
+        let mut seen = Vec::new();
+        super::each_string(&[b"a", b"bc"], 2, |s| seen.push(s.to_vec()));
+        let want: [&[u8]; 6] = [b"a", b"bc", b"aa", b"bca", b"abc", b"bcbc"];
+        assert_eq!(seen, want);
+        let mut count = 0;
+        super::each_string(&[b"x", b"y", b"z"], 3, |_| count += 1);
+        assert_eq!(count, 3 + 9 + 27);
+        super::each_string(&[], 3, |_| panic!("no pieces, no strings"));
     }
 }

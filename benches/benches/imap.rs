@@ -15,7 +15,7 @@
 use std::hint::black_box;
 
 use bytes::{Bytes, BytesMut};
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group};
 use imap_codec::decode::Decoder;
 use imap_codec::{CommandCodec, ResponseCodec};
 use imap_proto::codec::{
@@ -166,20 +166,26 @@ fn command_row(c: &mut Criterion, name: &str, input: &[u8], needle: &str) {
     group.finish();
 }
 
+/// Ours on a literal row: the framer cuts one message from a filled buffer (the literal is
+/// split off, not copied), the parser reads it. Not inlined, so that callgrind can count it
+/// alone (`--toggle-collect=imap::ours_literal`), without the buffer's fill.
+#[inline(never)]
+fn ours_literal(buf: &mut BytesMut) -> Response {
+    let limits = FramerLimits::CLIENT.with_inline_literal(2 << 20);
+    let mut framer = MessageFramer::new(Side::Client, limits);
+    match framer.poll(buf) {
+        Some(FrameEvent::Message(m)) => {
+            parse_response_message(&m, ParseOptions::lenient(Mode::REV1)).unwrap()
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 /// FETCH BODY[] with a literal of `size` octets. Ours: the framer cuts the message from a
 /// filled `BytesMut` (the literal is split off, not copied), then the parser reads it.
 fn literal_row(c: &mut Criterion, name: &str, size: usize) {
     let input = fetch_body(size);
-    let limits = FramerLimits::CLIENT.with_inline_literal(2 << 20);
-    let frame = |buf: &mut BytesMut| {
-        let mut framer = MessageFramer::new(Side::Client, limits);
-        match framer.poll(buf) {
-            Some(FrameEvent::Message(m)) => {
-                parse_response_message(&m, ParseOptions::lenient(Mode::REV1)).unwrap()
-            }
-            other => panic!("{other:?}"),
-        }
-    };
+    let frame = ours_literal;
     let value = frame(&mut BytesMut::from(&input[..]));
     let Response::Data(imap_proto::Data::Fetch { items, .. }) = &value else {
         panic!()
@@ -270,4 +276,83 @@ fn commands(c: &mut Criterion) {
 }
 
 criterion_group!(benches, responses, commands);
-criterion_main!(benches);
+
+/// The input of a response row by its criterion name (without `imap_`).
+fn response_input(name: &str) -> Option<Vec<u8>> {
+    Some(match name {
+        "capability_36" => CAPABILITY.as_bytes().to_vec(),
+        "exists" => EXISTS.as_bytes().to_vec(),
+        "tagged_ok_code" => TAGGED_OK.as_bytes().to_vec(),
+        "fetch_uid_flags" => FETCH_UID_FLAGS.as_bytes().to_vec(),
+        "rfc3501_fetch" => RFC3501_FETCH.as_bytes().to_vec(),
+        "bodystructure_multipart" => BODYSTRUCTURE.as_bytes().to_vec(),
+        "fetch_body_4KiB" => fetch_body(4 << 10),
+        "fetch_body_1MiB" => fetch_body(1 << 20),
+        _ => return None,
+    })
+}
+
+fn command_input(name: &str) -> Vec<u8> {
+    match name {
+        "select" => SELECT.as_bytes().to_vec(),
+        "uid_fetch_long_set" => uid_fetch_long_set().into_bytes(),
+        "uid_search" => UID_SEARCH.as_bytes().to_vec(),
+        "append" => append_line(),
+        other => panic!("no row {other}"),
+    }
+}
+
+/// `MAIL_BENCH_ROW=<row>/<side>` with `MAIL_BENCH_ITERS`: the row's parse run that many
+/// times, for callgrind (see `mail_benches::count_request`). Rows are the criterion group
+/// names without `imap_` (`exists`, `command_select`, `fetch_body_1MiB`, ...); sides are
+/// `ours`, `djc` and `codec`. Ours on a literal row fills a `BytesMut` each time: count it
+/// with `--toggle-collect=imap::ours_literal` to leave the fill out.
+fn main() {
+    if let Some((row, iters)) = mail_benches::count_request() {
+        let (name, side) = row.split_once('/').expect("<row>/<side>");
+        if let Some(input) = response_input(name) {
+            let bytes = Bytes::copy_from_slice(&input);
+            let literal = name.starts_with("fetch_body_");
+            match side {
+                "ours" if literal => mail_benches::repeat(iters, || {
+                    ours_literal(&mut BytesMut::from(&input[..]))
+                }),
+                "ours" => mail_benches::repeat(iters, || {
+                    parse_response(black_box(&bytes), ParseOptions::lenient(Mode::REV1)).unwrap()
+                }),
+                "djc" => mail_benches::repeat(iters, || {
+                    djc_imap_proto::Response::parse(black_box(&input))
+                        .unwrap()
+                        .0
+                        .len()
+                }),
+                _ => mail_benches::repeat(iters, || {
+                    ResponseCodec::default()
+                        .decode(black_box(&input))
+                        .unwrap()
+                        .0
+                        .len()
+                }),
+            }
+        } else {
+            let command = name.strip_prefix("command_").expect("a row name");
+            let input = command_input(command);
+            let bytes = Bytes::copy_from_slice(&input);
+            match side {
+                "ours" => mail_benches::repeat(iters, || {
+                    parse_command(black_box(&bytes), ParseOptions::strict(Mode::REV1)).unwrap()
+                }),
+                _ => mail_benches::repeat(iters, || {
+                    CommandCodec::default()
+                        .decode(black_box(&input))
+                        .unwrap()
+                        .0
+                        .len()
+                }),
+            }
+        }
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -96,12 +96,14 @@ impl Cursor<'_> {
     fn command_body(&mut self) -> PResult<CommandBody> {
         use CommandBody as B;
         let at = self.pos();
-        let name = self.keyword()?;
-        if name.as_str() == "UID" {
+        let upper = self.keyword()?;
+        // Read as text once: each `as_str` checks UTF-8 again.
+        let name = upper.as_str();
+        if name == "UID" {
             self.sp()?;
             return self.uid_command();
         }
-        let no_args = match name.as_str() {
+        let no_args = match name {
             "CAPABILITY" => Some(B::Capability),
             "NOOP" => Some(B::Noop),
             "LOGOUT" => Some(B::Logout),
@@ -120,7 +122,7 @@ impl Cursor<'_> {
         // Every other command takes arguments after SP; an unknown name is reported as such
         // whatever follows it.
         if !self.eat(b' ') {
-            let fault = if WITH_ARGUMENTS.contains(&name.as_str()) {
+            let fault = if WITH_ARGUMENTS.contains(&name) {
                 Fault::Expected("SP")
             } else {
                 Fault::UnknownCommand
@@ -137,7 +139,7 @@ impl Cursor<'_> {
         if self.lenient() {
             while self.eat(b' ') {}
         }
-        Ok(match name.as_str() {
+        Ok(match name {
             "AUTHENTICATE" => {
                 let mechanism = self.atom()?;
                 let initial = if self.at_end() {
@@ -170,7 +172,7 @@ impl Cursor<'_> {
             "SELECT" | "EXAMINE" => {
                 let mailbox = self.mailbox()?;
                 let params = self.select_params()?;
-                if name.as_str() == "SELECT" {
+                if name == "SELECT" {
                     B::Select { mailbox, params }
                 } else {
                     B::Examine { mailbox, params }
@@ -295,7 +297,7 @@ impl Cursor<'_> {
             }
             "COPY" | "MOVE" => {
                 let set = MessageSet::Seq(self.sequence_set()?);
-                self.copy_or_move(name.as_str() == "COPY", set)?
+                self.copy_or_move(name == "COPY", set)?
             }
             "SORT" => self.sort_command(false)?,
             "THREAD" => self.thread_command(false)?,
@@ -306,9 +308,11 @@ impl Cursor<'_> {
     fn uid_command(&mut self) -> PResult<CommandBody> {
         use CommandBody as B;
         let at = self.pos();
-        let name = self.keyword()?;
+        let upper = self.keyword()?;
+        // Read as text once: each `as_str` checks UTF-8 again.
+        let name = upper.as_str();
         self.sp()?;
-        Ok(match name.as_str() {
+        Ok(match name {
             "FETCH" => {
                 let set = MessageSet::Uid(self.uid_set()?);
                 self.fetch_command(set)?
@@ -319,7 +323,7 @@ impl Cursor<'_> {
             }
             "COPY" | "MOVE" => {
                 let set = MessageSet::Uid(self.uid_set()?);
-                self.copy_or_move(name.as_str() == "COPY", set)?
+                self.copy_or_move(name == "COPY", set)?
             }
             "EXPUNGE" => B::UidExpunge(self.uid_set()?),
             "SEARCH" => self.search_command(true)?,

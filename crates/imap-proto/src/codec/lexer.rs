@@ -128,10 +128,12 @@ impl<'m> Cursor<'m> {
         self.err(Fault::Expected(what))
     }
 
+    #[inline]
     pub(crate) fn rest(&self) -> &'m [u8] {
         self.line.get(self.pos..self.end).unwrap_or_default()
     }
 
+    #[inline]
     pub(crate) fn pos(&self) -> usize {
         self.pos
     }
@@ -164,14 +166,17 @@ impl<'m> Cursor<'m> {
         self.take_n(n)
     }
 
+    #[inline]
     pub(crate) fn peek(&self) -> Option<u8> {
         self.rest().first().copied()
     }
 
+    #[inline]
     pub(crate) fn peek_at(&self, i: usize) -> Option<u8> {
         self.rest().get(i).copied()
     }
 
+    #[inline]
     pub(crate) fn eat(&mut self, b: u8) -> bool {
         let hit = self.peek() == Some(b);
         if hit {
@@ -180,6 +185,7 @@ impl<'m> Cursor<'m> {
         hit
     }
 
+    #[inline]
     pub(crate) fn expect(&mut self, b: u8, what: &'static str) -> PResult<()> {
         if self.eat(b) {
             Ok(())
@@ -214,13 +220,15 @@ impl<'m> Cursor<'m> {
     }
 
     /// One SP (lenient: one or more).
+    #[inline]
     pub(crate) fn sp(&mut self) -> PResult<()> {
-        if !self.eat(b' ') {
-            return Err(self.expected("SP"));
-        }
-        if self.opts.lenient {
-            while self.eat(b' ') {}
-        }
+        let rest = self.rest();
+        let n = match rest.first() {
+            Some(b' ') if self.opts.lenient => rest.iter().take_while(|&&b| b == b' ').count(),
+            Some(b' ') => 1,
+            _ => return Err(self.expected("SP")),
+        };
+        self.pos += n;
         Ok(())
     }
 
@@ -247,7 +255,8 @@ impl<'m> Cursor<'m> {
     }
 
     /// The octets of a run of `class` (possibly empty), as a slice of the message.
-    pub(crate) fn take(&mut self, class: fn(u8) -> bool) -> Bytes {
+    // Generic over `class`, so that each class test is inlined, not a call per octet.
+    pub(crate) fn take(&mut self, class: impl Fn(u8) -> bool) -> Bytes {
         let n = run(self.rest(), class);
         let start = self.pos;
         self.pos += n;
@@ -263,7 +272,12 @@ impl<'m> Cursor<'m> {
 
     /// A non-empty run of `class`, borrowed (no reference count taken): for keywords that
     /// are matched, not kept.
-    pub(crate) fn word(&mut self, class: fn(u8) -> bool, what: &'static str) -> PResult<&'m [u8]> {
+    // Generic over `class`, so that each class test is inlined, not a call per octet.
+    pub(crate) fn word(
+        &mut self,
+        class: impl Fn(u8) -> bool,
+        what: &'static str,
+    ) -> PResult<&'m [u8]> {
         let line: &'m Bytes = self.line;
         let start = self.pos.min(self.end);
         let n = run(line.get(start..self.end).unwrap_or_default(), class);
@@ -280,7 +294,12 @@ impl<'m> Cursor<'m> {
     }
 
     /// A non-empty run of `class`.
-    pub(crate) fn take1(&mut self, class: fn(u8) -> bool, what: &'static str) -> PResult<Bytes> {
+    // Generic over `class`, so that each class test is inlined, not a call per octet.
+    pub(crate) fn take1(
+        &mut self,
+        class: impl Fn(u8) -> bool,
+        what: &'static str,
+    ) -> PResult<Bytes> {
         let word = self.take(class);
         if word.is_empty() {
             Err(self.expected(what))
@@ -351,6 +370,17 @@ impl<'m> Cursor<'m> {
     pub(crate) fn quoted(&mut self) -> PResult<Bytes> {
         self.expect(b'"', "quoted string")?;
         let start = self.pos;
+        // The common case, 7-bit octets without escapes up to the closing quote, is a slice
+        // of the line; anything else is read octet by octet below.
+        let rest = self.rest();
+        let plain = rest
+            .iter()
+            .take_while(|&&b| b != b'"' && b != b'\\' && is_quoted_char(b))
+            .count();
+        if rest.get(plain) == Some(&b'"') {
+            self.pos = start + plain + 1;
+            return Ok(self.line.slice(start..start + plain));
+        }
         let mut owned: Option<Vec<u8>> = None;
         let mut eight_bit = false;
         loop {
@@ -454,6 +484,10 @@ impl<'m> Cursor<'m> {
     }
 
     pub(crate) fn string(&mut self) -> PResult<IString> {
+        if self.peek() == Some(b'"') {
+            // A quoted string cannot hold NUL: `quoted` refuses it.
+            return self.quoted().map(IString::from_checked);
+        }
         let at = (self.base, self.pos);
         let data = self.string_bytes()?;
         no_nul(&data, self, at)?;

@@ -20,14 +20,15 @@ fn set_octets(b: u8) -> bool {
 impl<'m> Cursor<'m> {
     pub(crate) fn sequence_set(&mut self) -> PResult<SequenceSet> {
         let at = self.pos();
-        let wire = self.take1(set_octets, "sequence set")?;
-        SequenceSet::parse(&wire).map_err(|_| self.err_at(Fault::Expected("sequence set"), at))
+        // Borrowed: the set is read from the octets, not kept.
+        let wire = self.word(set_octets, "sequence set")?;
+        SequenceSet::parse(wire).map_err(|_| self.err_at(Fault::Expected("sequence set"), at))
     }
 
     pub(crate) fn uid_set(&mut self) -> PResult<UidSet> {
         let at = self.pos();
-        let wire = self.take1(set_octets, "UID set")?;
-        UidSet::parse(&wire).map_err(|_| self.err_at(Fault::Expected("UID set"), at))
+        let wire = self.word(set_octets, "UID set")?;
+        UidSet::parse(wire).map_err(|_| self.err_at(Fault::Expected("UID set"), at))
     }
 
     /// A flag: `\` atom or atom (`\*` only when `star`).

@@ -46,15 +46,15 @@ fn raw_value_check(value: &[u8], field: &'static str) -> Result<(), EncodeError>
         let Some(i) = rest.iter().position(|&b| matches!(b, b'\r' | b'\n' | 0)) else {
             return Ok(());
         };
-        let before = rest.get(..i).unwrap_or_default();
-        let byte = rest.get(i).copied().unwrap_or(0);
+        let (before, tail) = rest
+            .split_at_checked(i)
+            .ok_or(EncodeError::Internal("raw value"))?;
+        let byte = tail.first().copied().unwrap_or(0);
         let invalid = EncodeError::Invalid { field, byte };
         let head = proto_core::line::literal_at_end(before).ok_or(invalid.clone())?;
-        if rest.get(i..i + 2) != Some(b"\r\n") {
-            return Err(invalid);
-        }
+        let after_crlf = tail.strip_prefix(b"\r\n").ok_or(invalid.clone())?;
         let size = usize::try_from(head.size).map_err(|_| invalid.clone())?;
-        rest = rest.get(i + 2 + size..).ok_or(invalid)?;
+        rest = after_crlf.get(size..).ok_or(invalid)?;
     }
 }
 

@@ -56,6 +56,9 @@ pub(crate) struct Cursor<'m> {
     /// input's `Bytes`, so that no reference is taken to read it).
     line: &'m Bytes,
     end: usize,
+    /// The current line's octets, `line[..end]`: every read is a slice of it, and `pos`
+    /// never passes its end.
+    text: &'m [u8],
     pos: usize,
     /// Offset of `line` in the message.
     base: usize,
@@ -82,11 +85,15 @@ impl<'m> Cursor<'m> {
         end: usize,
         opts: ParseOptions,
     ) -> Self {
+        let (text, _) = first
+            .split_at_checked(end)
+            .unwrap_or((first.as_ref(), &[]));
         Self {
             first,
             rest,
             line: first,
-            end: end.min(first.len()),
+            end: text.len(),
+            text,
             pos: 0,
             base: 0,
             next: 0,
@@ -121,7 +128,7 @@ impl<'m> Cursor<'m> {
             fault,
             tag: self.tag_value(),
         };
-        ParseError::new(kind, self.line.get(..self.end).unwrap_or_default(), pos).shifted(self.base)
+        ParseError::new(kind, self.text, pos).shifted(self.base)
     }
 
     pub(crate) fn expected(&self, what: &'static str) -> ParseError {
@@ -130,7 +137,18 @@ impl<'m> Cursor<'m> {
 
     #[inline]
     pub(crate) fn rest(&self) -> &'m [u8] {
-        self.line.get(self.pos..self.end).unwrap_or_default()
+        // Every move of `pos` is bounded by the octets it reads (or clamped by `restore`);
+        // a wrong one fails every test in debug builds, and reads as the end of the line
+        // (an error at that position, never octets past the line) in release builds.
+        debug_assert!(self.pos <= self.text.len(), "cursor past its line");
+        self.text.split_at_checked(self.pos).map_or(&[], |(_, rest)| rest)
+    }
+
+    /// The octets read since `start` on the current line.
+    pub(crate) fn since(&self, start: usize) -> PResult<&'m [u8]> {
+        self.text
+            .get(start..self.pos)
+            .ok_or_else(|| self.err_at(Fault::Internal("cursor span"), start))
     }
 
     #[inline]
@@ -278,14 +296,16 @@ impl<'m> Cursor<'m> {
         class: impl Fn(u8) -> bool,
         what: &'static str,
     ) -> PResult<&'m [u8]> {
-        let line: &'m Bytes = self.line;
-        let start = self.pos.min(self.end);
-        let n = run(line.get(start..self.end).unwrap_or_default(), class);
+        let rest = self.rest();
+        let n = run(rest, class);
         if n == 0 {
             return Err(self.expected(what));
         }
-        self.pos = start + n;
-        Ok(line.get(start..start + n).unwrap_or_default())
+        let (word, _) = rest
+            .split_at_checked(n)
+            .ok_or_else(|| self.err(Fault::Internal("word")))?;
+        self.pos += n;
+        Ok(word)
     }
 
     /// A keyword (an atom) in upper case.
@@ -322,17 +342,18 @@ impl<'m> Cursor<'m> {
     /// `number64`: digits, at most 2^63 - 1.
     pub(crate) fn number64(&mut self) -> PResult<u64> {
         let start = self.pos;
-        let digits = run(self.rest(), |b| b.is_ascii_digit());
-        if digits == 0 {
-            return Err(self.expected("number"));
-        }
         let mut n: u64 = 0;
-        for &b in self.rest().get(..digits).unwrap_or_default() {
+        let mut digits = 0;
+        for &b in self.rest().iter().take_while(|b| b.is_ascii_digit()) {
             n = n
                 .checked_mul(10)
                 .and_then(|n| n.checked_add(u64::from(b - b'0')))
                 .filter(|&n| n <= i64::MAX as u64)
                 .ok_or_else(|| self.err_at(Fault::NumberRange, start))?;
+            digits += 1;
+        }
+        if digits == 0 {
+            return Err(self.expected("number"));
         }
         self.pos += digits;
         Ok(n)
@@ -396,10 +417,12 @@ impl<'m> Cursor<'m> {
                     if !(next == b'"' || next == b'\\' || self.opts.lenient && next >= 0x20) {
                         return Err(self.err_at(Fault::Expected("quoted-specials"), self.pos + 1));
                     }
-                    let buf = owned.get_or_insert_with(|| {
-                        self.line.get(start..self.pos).unwrap_or_default().to_vec()
-                    });
-                    buf.push(next);
+                    if owned.is_none() {
+                        owned = Some(self.since(start)?.to_vec());
+                    }
+                    if let Some(buf) = owned.as_mut() {
+                        buf.push(next);
+                    }
                     self.pos += 2;
                     continue;
                 }
@@ -451,6 +474,7 @@ impl<'m> Cursor<'m> {
             return Err(self.err_at(Fault::Expected("literal of the announced size"), start));
         }
         self.line = &cont.line;
+        self.text = &cont.line;
         self.end = cont.line.len();
         self.base = cont.offset;
         self.pos = 0;

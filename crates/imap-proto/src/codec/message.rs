@@ -109,7 +109,9 @@ pub(crate) fn single_line(
         let kind = ParseErrorKind::new(Fault::BareLineEnding);
         return Err(ParseError::new(kind, input, lf));
     };
-    let line = input.get(..content).unwrap_or_default();
+    let (line, _) = input.split_at_checked(content).ok_or_else(|| {
+        ParseError::new(ParseErrorKind::new(Fault::Internal("line end")), input, lf)
+    })?;
     if line.last() == Some(&b'}') && literal_at_end(line).is_some() {
         return Ok(None);
     }
@@ -128,7 +130,9 @@ pub fn split_message(
     let mut message: Option<Message> = None;
     let mut pending: Option<(LiteralData, usize)> = None;
     loop {
-        let rest = input.get(pos..).unwrap_or_default();
+        let (_, rest) = input.split_at_checked(pos).ok_or_else(|| {
+            ParseError::new(ParseErrorKind::new(Fault::Internal("message")), input, pos)
+        })?;
         let Some(lf) = memchr::memchr(b'\n', rest) else {
             return Ok(Parsed::Incomplete);
         };

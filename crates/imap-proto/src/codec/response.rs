@@ -874,7 +874,7 @@ impl Cursor<'_> {
 
     fn fetch_item(&mut self) -> PResult<FetchItem> {
         let at = self.pos();
-        let name_bytes = self.fetch_name();
+        let name_bytes = self.fetch_name()?;
         let name = Upper::new(name_bytes);
         // Lenient: `RFC822[]` (sent by a server net-imap met) is RFC822.
         if self.lenient() && name.as_bytes().starts_with(b"RFC822") && self.eat_prefix(b"[]") {
@@ -1010,7 +1010,7 @@ impl Cursor<'_> {
             }
             Some(b'"') => {
                 self.quoted()?;
-                out.extend_from_slice(self.line_bytes().get(start..self.pos()).unwrap_or_default());
+                out.extend_from_slice(self.since(start)?);
                 Ok(false)
             }
             Some(b'{') | Some(b'~') if matches!(self.peek_at(1), Some(b'{' | b'0'..=b'9')) => {

@@ -541,6 +541,14 @@ impl<'m> Cursor<'m> {
     }
 
     pub(crate) fn mailbox(&mut self) -> PResult<Mailbox> {
+        // INBOX as an atom, the commonest name, is read without a slice of the input.
+        let rest = self.rest();
+        if rest.get(..5).is_some_and(|w| w.eq_ignore_ascii_case(b"INBOX"))
+            && !rest.get(5).is_some_and(|&b| is_astring_char(b))
+        {
+            self.pos += 5;
+            return Ok(Mailbox::inbox());
+        }
         let name = self.astring()?;
         Ok(Mailbox::from_wire(name.into_bytes(), self.opts.mode))
     }

@@ -183,8 +183,18 @@ pub fn split_message(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Asserts that a fast path declines `line` (leaves it to the general parser).
+    pub(crate) fn assert_declined<T: std::fmt::Debug>(
+        line: &[u8],
+        fast: impl Fn(&Bytes, usize) -> Option<T>,
+    ) {
+        let input = Bytes::copy_from_slice(line);
+        let got = fast(&input, line.len());
+        assert!(got.is_none(), "{}: {got:?}", String::from_utf8_lossy(line));
+    }
 
     #[test]
     fn lines_and_literals_are_slices_of_the_input() {

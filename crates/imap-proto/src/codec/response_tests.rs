@@ -561,13 +561,7 @@ fn the_fast_path_takes_the_common_lines_only() {
         b"a OK a\rb",
         b"a OK a\0b",
     ] {
-        let input = Bytes::copy_from_slice(line);
-        assert_eq!(
-            common_response(&input, line.len()),
-            None,
-            "{}",
-            String::from_utf8_lossy(line)
-        );
+        crate::codec::message::tests::assert_declined(line, |input, len| common_response(input, len));
     }
 }
 

@@ -3,10 +3,10 @@
 //! `rfc5322` feature), in both IMAP revisions, must be written without error and hold no NUL.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use mail_fuzz as _;
 use imap_proto::codec::encode_response;
 use imap_proto::{Data, FetchItem, Mode, Response};
+use libfuzzer_sys::fuzz_target;
+use mail_fuzz as _;
 use rfc5322::{ImapRevision, Limits, Message};
 
 /// `* 1 FETCH (item)` as imap-proto writes it in `mode`.

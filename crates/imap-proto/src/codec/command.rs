@@ -10,8 +10,8 @@ use crate::error::{Fault, ParseError, ParseErrorKind};
 use crate::types::{
     AppendData, AppendMessage, Command, CommandBody, Depth, FetchItems, FetchModifiers,
     GetMetadataOptions, ListCommand, ListReturn, ListSelect, Literal, Mailbox, MailboxAttr,
-    MessageSet, MetadataEntry, QresyncParams, QuotaLimit, SearchReturn, SelectParams,
-    Mode, SortCriterion, SortKey, StatusItem, StoreMode, Tag,
+    MessageSet, MetadataEntry, Mode, QresyncParams, QuotaLimit, SearchReturn, SelectParams,
+    SortCriterion, SortKey, StatusItem, StoreMode, Tag,
 };
 use proto_core::Parsed;
 
@@ -98,7 +98,10 @@ fn common_command(input: &Bytes, end: usize, mode: Mode) -> Option<Command> {
         b"NAMESPACE" => B::Namespace,
         b"STARTTLS" => B::StartTls,
         _ => {
-            let (select, name) = match (rest.strip_prefix(b"SELECT "), rest.strip_prefix(b"EXAMINE ")) {
+            let (select, name) = match (
+                rest.strip_prefix(b"SELECT "),
+                rest.strip_prefix(b"EXAMINE "),
+            ) {
                 (Some(name), _) => (true, name),
                 (None, Some(name)) => (false, name),
                 (None, None) => return None,

@@ -374,7 +374,10 @@ fn the_fast_path_takes_the_common_commands_only() {
         let input = Bytes::copy_from_slice(line);
         let fast = common_command(&input, line.len(), Mode::REV1).unwrap();
         assert_eq!(&fast.body, body, "{}", String::from_utf8_lossy(line));
-        assert_eq!(fast, general(line, ParseOptions::strict(Mode::REV1)).unwrap());
+        assert_eq!(
+            fast,
+            general(line, ParseOptions::strict(Mode::REV1)).unwrap()
+        );
     }
     for line in [
         &b"a noop"[..],
@@ -392,7 +395,9 @@ fn the_fast_path_takes_the_common_commands_only() {
         b"a LOGIN a b",
         b"+ NOOP",
     ] {
-        crate::codec::message::tests::assert_declined(line, |input, len| common_command(input, len, Mode::REV1));
+        crate::codec::message::tests::assert_declined(line, |input, len| {
+            common_command(input, len, Mode::REV1)
+        });
     }
 }
 

@@ -85,9 +85,7 @@ impl<'m> Cursor<'m> {
         end: usize,
         opts: ParseOptions,
     ) -> Self {
-        let (text, _) = first
-            .split_at_checked(end)
-            .unwrap_or((first.as_ref(), &[]));
+        let (text, _) = first.split_at_checked(end).unwrap_or((first.as_ref(), &[]));
         Self {
             first,
             rest,
@@ -141,7 +139,9 @@ impl<'m> Cursor<'m> {
         // a wrong one fails every test in debug builds, and reads as the end of the line
         // (an error at that position, never octets past the line) in release builds.
         debug_assert!(self.pos <= self.text.len(), "cursor past its line");
-        self.text.split_at_checked(self.pos).map_or(&[], |(_, rest)| rest)
+        self.text
+            .split_at_checked(self.pos)
+            .map_or(&[], |(_, rest)| rest)
     }
 
     /// The octets read since `start` on the current line.
@@ -543,7 +543,9 @@ impl<'m> Cursor<'m> {
     pub(crate) fn mailbox(&mut self) -> PResult<Mailbox> {
         // INBOX as an atom, the commonest name, is read without a slice of the input.
         let rest = self.rest();
-        if rest.get(..5).is_some_and(|w| w.eq_ignore_ascii_case(b"INBOX"))
+        if rest
+            .get(..5)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"INBOX"))
             && !rest.get(5).is_some_and(|&b| is_astring_char(b))
         {
             self.pos += 5;

@@ -298,7 +298,11 @@ fn a_nul_never_reaches_a_literal() {
             params,
         },
     };
-    for policy in [LiteralPolicy::Sync, LiteralPolicy::Plus, LiteralPolicy::Minus] {
+    for policy in [
+        LiteralPolicy::Sync,
+        LiteralPolicy::Plus,
+        LiteralPolicy::Minus,
+    ] {
         assert_eq!(
             encode_command(&select, Mode::REV1, policy),
             Err(EncodeError::Nul("string"))

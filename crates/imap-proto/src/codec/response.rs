@@ -72,7 +72,7 @@ fn common_response(input: &Bytes, end: usize) -> Option<Response> {
     } else {
         return None;
     };
-    if tag_len == 0 || !rest.first().is_some_and(|&b| b == b' ') {
+    if tag_len == 0 || rest.first() != Some(&b' ') {
         return None;
     }
     // Where the text starts, after `SP` or `SP "[" code "]" [SP]`.

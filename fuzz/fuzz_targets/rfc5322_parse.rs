@@ -15,9 +15,8 @@ fn fetch_line(item: FetchItem, mode: Mode) -> Vec<u8> {
         seq: std::num::NonZeroU32::MIN,
         items: vec![item],
     });
-    let wire = encode_response(&response, mode)
-        .expect("rfc5322's views are writable")
-        .to_vec();
+    let mut wire = Vec::new();
+    encode_response(&response, mode, &mut wire).expect("rfc5322's views are writable");
     assert!(!wire.contains(&0), "NUL written");
     wire
 }

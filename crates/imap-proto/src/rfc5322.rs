@@ -203,7 +203,9 @@ Subject: inner\r\nFrom: x@y.example\r\nContent-Type: text/html\r\n\r\n<p>hi</p>\
             seq: std::num::NonZeroU32::MIN,
             items: vec![item],
         });
-        encode_response(&response, Mode::REV1).unwrap().to_vec()
+        let mut out = Vec::new();
+        encode_response(&response, Mode::REV1, &mut out).unwrap();
+        out
     }
 
     /// What rfc5322's own writers (`Part::write_imap_bodystructure`, `imap::write_envelope`)

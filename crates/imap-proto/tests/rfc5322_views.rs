@@ -31,7 +31,8 @@ fn written(item: FetchItem, mode: Mode) -> String {
         seq: NonZeroU32::MIN,
         items: vec![item.clone()],
     });
-    let wire = encode_response(&response, mode).unwrap().to_vec();
+    let mut wire = Vec::new();
+    encode_response(&response, mode, &mut wire).unwrap();
     let back = parse_response(&Bytes::from(wire.clone()), ParseOptions::strict(mode));
     let Ok(Parsed::Complete {
         value: Response::Data(Data::Fetch { items, .. }),

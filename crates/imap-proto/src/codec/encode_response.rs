@@ -1,6 +1,8 @@
 //! Writing responses (the server's side).
 
-use super::encode::{Encoded, Encoder, LiteralPolicy};
+use bytes::BufMut;
+
+use super::encode::{Encoder, Fragment, LiteralPolicy};
 use crate::error::EncodeError;
 use crate::types::fetch::PartPath;
 use crate::types::{
@@ -8,11 +10,31 @@ use crate::types::{
     Response, SectionData, StatusAttr, TaggedExtValue, Thread,
 };
 
-/// Writes `response` in `mode`. Literals are announced `{n}` and follow at once.
+/// Writes `response` in `mode` into `out`, line end included. Literals are announced `{n}`
+/// and follow at once (a server never waits for a continuation), so a response is one run
+/// of octets: the encoders' one output shape is a [`BufMut`] (a `Vec<u8>`, a `BytesMut`).
+/// Nothing is written when the response is refused.
 ///
 /// Refused: text with CR, LF or NUL; data that `mode` does not have (RECENT and LSUB under
-/// IMAP4rev2); section data that was streamed (the caller writes such data itself).
-pub fn encode_response(response: &Response, mode: Mode) -> Result<Encoded, EncodeError> {
+/// IMAP4rev2); section data that was streamed (the caller writes such data itself); a NUL
+/// outside a `literal8`.
+pub fn encode_response(
+    response: &Response,
+    mode: Mode,
+    out: &mut impl BufMut,
+) -> Result<(), EncodeError> {
+    // Built whole first, so that a refusal leaves `out` as it was.
+    for fragment in response_fragments(response, mode)? {
+        match fragment {
+            Fragment::Line(octets) | Fragment::Literal { data: octets, .. } => {
+                out.put_slice(&octets);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn response_fragments(response: &Response, mode: Mode) -> Result<Vec<Fragment>, EncodeError> {
     let mut e = Encoder::new(mode, LiteralPolicy::Response);
     match response {
         Response::Continue(c) => {
@@ -35,7 +57,7 @@ pub fn encode_response(response: &Response, mode: Mode) -> Result<Encoded, Encod
             e.data(d, mode)?;
         }
     }
-    e.finish_checked()
+    e.finish_checked().map(|encoded| encoded.fragments)
 }
 
 /// A raw value kept from a peer may hold literals (`{n}` CRLF and n octets); any other CR,

@@ -314,10 +314,13 @@ fn a_nul_never_reaches_a_literal() {
         mailbox: name,
         extended: Vec::new(),
     }));
+    let mut out = b"kept".to_vec();
     assert_eq!(
-        encode_response(&list, Mode::REV1),
+        encode_response(&list, Mode::REV1, &mut out),
         Err(EncodeError::Nul("string"))
     );
+    // Nothing was written.
+    assert_eq!(out, b"kept");
     // A literal8 carries it.
     let mut e = Encoder::new(Mode::REV1, LiteralPolicy::Response);
     e.literal(&crate::types::Literal::binary(&b"a\0b"[..]));

@@ -130,6 +130,11 @@ fn common_command(input: &Bytes, end: usize, mode: Mode) -> Option<Command> {
 
 /// Parses a framed command.
 pub fn parse_command_message(msg: &Message, opts: ParseOptions) -> Result<Command, ParseError> {
+    if msg.rest.is_empty()
+        && let Some(value) = common_command(&msg.first, msg.first.len(), opts.mode)
+    {
+        return Ok(value);
+    }
     command(Cursor::new(msg, opts), &msg.first)
 }
 

@@ -140,6 +140,11 @@ fn no_argument_code(upper: &[u8]) -> Option<Code> {
 
 /// Parses a framed response.
 pub fn parse_response_message(msg: &Message, opts: ParseOptions) -> Result<Response, ParseError> {
+    if msg.rest.is_empty()
+        && let Some(value) = common_response(&msg.first, msg.first.len())
+    {
+        return Ok(value);
+    }
     Cursor::new(msg, opts).response()
 }
 

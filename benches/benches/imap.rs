@@ -3,6 +3,11 @@
 //! Each row checks first that every parser reads the whole input and finds what ours finds
 //! (a peer that fails a row is reported and left out of it). The literal rows start from a
 //! filled `BytesMut` for ours: the framer splits the literal off, it is not copied.
+//!
+//! Every timed closure returns `()` after `std::hint::black_box` of its value: criterion 0.5's
+//! own `black_box` (without its `real_blackbox` feature) copies each returned value with a
+//! volatile read, which for a 152-octet `Parsed<Response>` cost more than parsing
+//! `* 23 EXISTS`, and charged each side by the size of its value rather than its work.
 
 #![allow(
     missing_docs,
@@ -15,7 +20,7 @@
 use std::hint::black_box;
 
 use bytes::{Bytes, BytesMut};
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group};
 use imap_codec::decode::Decoder;
 use imap_codec::{CommandCodec, ResponseCodec};
 use imap_proto::codec::{
@@ -89,6 +94,20 @@ fn ours_command(input: &[u8]) -> Command {
     }
 }
 
+const OURS: &str = "imap-proto (ours)";
+const DJC: &str = "imap-proto 0.17 (djc)";
+const CODEC: &str = "imap-codec 2.0.0-alpha.10";
+
+/// The criterion name of one side in repetition `rep` (`MAIL_BENCH_REPS`, see
+/// `mail_benches::reps`): the side alone, or `side/rep` when rows are repeated.
+fn side(name: &str, rep: usize) -> String {
+    if mail_benches::reps() == 1 {
+        name.to_owned()
+    } else {
+        format!("{name}/{rep}")
+    }
+}
+
 /// True when djc's imap-proto reads the whole input and its value mentions `needle`.
 fn djc_agrees(input: &[u8], needle: &str) -> bool {
     match djc_imap_proto::Response::parse(input) {
@@ -124,24 +143,36 @@ fn response_row(
     let mut group = c.benchmark_group(format!("imap_{name}"));
     group.throughput(Throughput::Bytes(input.len() as u64));
     let bytes = Bytes::copy_from_slice(input);
-    group.bench_function("imap-proto (ours)", |b| {
-        b.iter(|| {
-            black_box(parse_response(black_box(&bytes), ParseOptions::lenient(Mode::REV1)).unwrap())
-        })
-    });
-    if djc_agrees(input, needle) {
-        group.bench_function("imap-proto 0.17 (djc)", |b| {
-            b.iter(|| black_box(djc_imap_proto::Response::parse(black_box(input)).unwrap()))
-        });
-    } else {
+    let djc = djc_agrees(input, needle);
+    if !djc {
         eprintln!("imap_{name}: imap-proto 0.17 fails this input; left out");
     }
-    if codec_agrees(input, needle) {
-        group.bench_function("imap-codec 2.0.0-alpha.10", |b| {
-            b.iter(|| black_box(ResponseCodec::default().decode(black_box(input)).unwrap()))
-        });
-    } else {
+    let codec = codec_agrees(input, needle);
+    if !codec {
         eprintln!("imap_{name}: imap-codec fails this input; left out");
+    }
+    for rep in 1..=mail_benches::reps() {
+        group.bench_function(side(OURS, rep), |b| {
+            b.iter(|| {
+                black_box(
+                    parse_response(black_box(&bytes), ParseOptions::lenient(Mode::REV1)).unwrap(),
+                );
+            })
+        });
+        if djc {
+            group.bench_function(side(DJC, rep), |b| {
+                b.iter(|| {
+                    black_box(djc_imap_proto::Response::parse(black_box(input)).unwrap());
+                })
+            });
+        }
+        if codec {
+            group.bench_function(side(CODEC, rep), |b| {
+                b.iter(|| {
+                    black_box(ResponseCodec::default().decode(black_box(input)).unwrap());
+                })
+            });
+        }
     }
     group.finish();
 }
@@ -151,35 +182,49 @@ fn command_row(c: &mut Criterion, name: &str, input: &[u8], needle: &str) {
     let mut group = c.benchmark_group(format!("imap_command_{name}"));
     group.throughput(Throughput::Bytes(input.len() as u64));
     let bytes = Bytes::copy_from_slice(input);
-    group.bench_function("imap-proto (ours)", |b| {
-        b.iter(|| {
-            black_box(parse_command(black_box(&bytes), ParseOptions::strict(Mode::REV1)).unwrap())
-        })
-    });
-    if codec_command_agrees(input, needle) {
-        group.bench_function("imap-codec 2.0.0-alpha.10", |b| {
-            b.iter(|| black_box(CommandCodec::default().decode(black_box(input)).unwrap()))
-        });
-    } else {
+    let codec = codec_command_agrees(input, needle);
+    if !codec {
         eprintln!("imap_command_{name}: imap-codec fails this input; left out");
     }
+    for rep in 1..=mail_benches::reps() {
+        group.bench_function(side(OURS, rep), |b| {
+            b.iter(|| {
+                black_box(
+                    parse_command(black_box(&bytes), ParseOptions::strict(Mode::REV1)).unwrap(),
+                );
+            })
+        });
+        if codec {
+            group.bench_function(side(CODEC, rep), |b| {
+                b.iter(|| {
+                    black_box(CommandCodec::default().decode(black_box(input)).unwrap());
+                })
+            });
+        }
+    }
     group.finish();
+}
+
+/// Ours on a literal row: the framer cuts one message from a filled buffer (the literal is
+/// split off, not copied), the parser reads it. Not inlined, so that callgrind can count it
+/// alone (`--toggle-collect=imap::ours_literal`), without the buffer's fill.
+#[inline(never)]
+fn ours_literal(buf: &mut BytesMut) -> Response {
+    let limits = FramerLimits::CLIENT.with_inline_literal(2 << 20);
+    let mut framer = MessageFramer::new(Side::Client, limits);
+    match framer.poll(buf) {
+        Some(FrameEvent::Message(m)) => {
+            parse_response_message(&m, ParseOptions::lenient(Mode::REV1)).unwrap()
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 /// FETCH BODY[] with a literal of `size` octets. Ours: the framer cuts the message from a
 /// filled `BytesMut` (the literal is split off, not copied), then the parser reads it.
 fn literal_row(c: &mut Criterion, name: &str, size: usize) {
     let input = fetch_body(size);
-    let limits = FramerLimits::CLIENT.with_inline_literal(2 << 20);
-    let frame = |buf: &mut BytesMut| {
-        let mut framer = MessageFramer::new(Side::Client, limits);
-        match framer.poll(buf) {
-            Some(FrameEvent::Message(m)) => {
-                parse_response_message(&m, ParseOptions::lenient(Mode::REV1)).unwrap()
-            }
-            other => panic!("{other:?}"),
-        }
-    };
+    let frame = ours_literal;
     let value = frame(&mut BytesMut::from(&input[..]));
     let Response::Data(imap_proto::Data::Fetch { items, .. }) = &value else {
         panic!()
@@ -189,26 +234,40 @@ fn literal_row(c: &mut Criterion, name: &str, size: usize) {
     );
     let mut group = c.benchmark_group(format!("imap_{name}"));
     group.throughput(Throughput::Bytes(input.len() as u64));
-    group.bench_function("imap-proto (ours)", |b| {
-        b.iter_batched_ref(
-            || BytesMut::from(&input[..]),
-            |buf| black_box(frame(buf)),
-            BatchSize::SmallInput,
-        )
-    });
-    if djc_agrees(&input, "BodySection") {
-        group.bench_function("imap-proto 0.17 (djc)", |b| {
-            b.iter(|| black_box(djc_imap_proto::Response::parse(black_box(&input)).unwrap()))
-        });
-    } else {
+    let djc = djc_agrees(&input, "BodySection");
+    if !djc {
         eprintln!("imap_{name}: imap-proto 0.17 fails this input; left out");
     }
-    if codec_agrees(&input, "BodyExt") || codec_agrees(&input, "Uid") {
-        group.bench_function("imap-codec 2.0.0-alpha.10", |b| {
-            b.iter(|| black_box(ResponseCodec::default().decode(black_box(&input)).unwrap()))
-        });
-    } else {
+    let codec = codec_agrees(&input, "BodyExt") || codec_agrees(&input, "Uid");
+    if !codec {
         eprintln!("imap_{name}: imap-codec fails this input; left out");
+    }
+    for rep in 1..=mail_benches::reps() {
+        // A buffer filled just before each parse, as a read leaves it (a batch of 1 MiB
+        // buffers filled ahead would time cache and TLB misses on cold memory instead).
+        group.bench_function(side(OURS, rep), |b| {
+            b.iter_batched_ref(
+                || BytesMut::from(&input[..]),
+                |buf| {
+                    black_box(frame(buf));
+                },
+                BatchSize::PerIteration,
+            )
+        });
+        if djc {
+            group.bench_function(side(DJC, rep), |b| {
+                b.iter(|| {
+                    black_box(djc_imap_proto::Response::parse(black_box(&input)).unwrap());
+                })
+            });
+        }
+        if codec {
+            group.bench_function(side(CODEC, rep), |b| {
+                b.iter(|| {
+                    black_box(ResponseCodec::default().decode(black_box(&input)).unwrap());
+                })
+            });
+        }
     }
     group.finish();
 }
@@ -270,4 +329,72 @@ fn commands(c: &mut Criterion) {
 }
 
 criterion_group!(benches, responses, commands);
-criterion_main!(benches);
+
+/// The input of a response row by its criterion name (without `imap_`).
+fn response_input(name: &str) -> Option<Vec<u8>> {
+    Some(match name {
+        "capability_36" => CAPABILITY.as_bytes().to_vec(),
+        "exists" => EXISTS.as_bytes().to_vec(),
+        "tagged_ok_code" => TAGGED_OK.as_bytes().to_vec(),
+        "fetch_uid_flags" => FETCH_UID_FLAGS.as_bytes().to_vec(),
+        "rfc3501_fetch" => RFC3501_FETCH.as_bytes().to_vec(),
+        "bodystructure_multipart" => BODYSTRUCTURE.as_bytes().to_vec(),
+        "fetch_body_4KiB" => fetch_body(4 << 10),
+        "fetch_body_1MiB" => fetch_body(1 << 20),
+        _ => return None,
+    })
+}
+
+fn command_input(name: &str) -> Vec<u8> {
+    match name {
+        "select" => SELECT.as_bytes().to_vec(),
+        "uid_fetch_long_set" => uid_fetch_long_set().into_bytes(),
+        "uid_search" => UID_SEARCH.as_bytes().to_vec(),
+        "append" => append_line(),
+        other => panic!("no row {other}"),
+    }
+}
+
+/// `MAIL_BENCH_ROW=<row>/<side>` with `MAIL_BENCH_ITERS`: the row's parse run that many
+/// times, for callgrind (see `mail_benches::count_request`). Rows are the criterion group
+/// names without `imap_` (`exists`, `command_select`, `fetch_body_1MiB`, ...); sides are
+/// `ours`, `djc` and `codec`. Ours on a literal row fills a `BytesMut` each time: count it
+/// with `--toggle-collect=imap::ours_literal` to leave the fill out.
+fn main() {
+    if let Some((row, iters)) = mail_benches::count_request() {
+        let (name, side) = row.split_once('/').expect("<row>/<side>");
+        if let Some(input) = response_input(name) {
+            let bytes = Bytes::copy_from_slice(&input);
+            let literal = name.starts_with("fetch_body_");
+            match side {
+                "ours" if literal => {
+                    mail_benches::repeat(iters, || ours_literal(&mut BytesMut::from(&input[..])))
+                }
+                "ours" => mail_benches::repeat(iters, || {
+                    parse_response(black_box(&bytes), ParseOptions::lenient(Mode::REV1)).unwrap()
+                }),
+                "djc" => mail_benches::repeat(iters, || {
+                    djc_imap_proto::Response::parse(black_box(&input)).unwrap()
+                }),
+                _ => mail_benches::repeat(iters, || {
+                    ResponseCodec::default().decode(black_box(&input)).unwrap()
+                }),
+            }
+        } else {
+            let command = name.strip_prefix("command_").expect("a row name");
+            let input = command_input(command);
+            let bytes = Bytes::copy_from_slice(&input);
+            match side {
+                "ours" => mail_benches::repeat(iters, || {
+                    parse_command(black_box(&bytes), ParseOptions::strict(Mode::REV1)).unwrap()
+                }),
+                _ => mail_benches::repeat(iters, || {
+                    CommandCodec::default().decode(black_box(&input)).unwrap()
+                }),
+            }
+        }
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -1,10 +1,25 @@
 //! The whole parser, then every accessor on every part. The message must re-serialise byte
-//! for byte.
+//! for byte. Every part's BODYSTRUCTURE and ENVELOPE, as imap-proto writes them (its
+//! `rfc5322` feature), in both IMAP revisions, must be written without error and hold no NUL.
 #![no_main]
 
+use imap_proto::codec::encode_response;
+use imap_proto::{Data, FetchItem, Mode, Response};
 use libfuzzer_sys::fuzz_target;
 use mail_fuzz as _;
 use rfc5322::{ImapRevision, Limits, Message};
+
+/// `* 1 FETCH (item)` as imap-proto writes it in `mode`.
+fn fetch_line(item: FetchItem, mode: Mode) -> Vec<u8> {
+    let response = Response::Data(Data::Fetch {
+        seq: std::num::NonZeroU32::MIN,
+        items: vec![item],
+    });
+    let mut wire = Vec::new();
+    encode_response(&response, mode, &mut wire).expect("rfc5322's views are writable");
+    assert!(!wire.contains(&0), "NUL written");
+    wire
+}
 
 fuzz_target!(|data: &[u8]| {
     // The first byte picks small limits half of the time, so that every limit is reached.
@@ -48,8 +63,12 @@ fuzz_target!(|data: &[u8]| {
             p.message_id(),
             p.subject(),
         );
-        let mut out = Vec::new();
-        p.write_imap_bodystructure(true, &mut out);
+        for mode in [Mode::REV1, Mode::REV2] {
+            let structure = imap_proto::rfc5322::body_structure(&p, true, mode);
+            fetch_line(FetchItem::BodyStructure(Box::new(structure)), mode);
+            let envelope = imap_proto::rfc5322::envelope(&p.envelope());
+            fetch_line(FetchItem::Envelope(Box::new(envelope)), mode);
+        }
         for f in p.fields() {
             let _ = (
                 f.name(),

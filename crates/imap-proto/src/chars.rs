@@ -85,7 +85,7 @@ pub(crate) fn is_list_char(b: u8) -> bool {
 
 /// The length of the run of octets of a class at the front of `bytes`.
 #[inline]
-pub(crate) fn run(bytes: &[u8], class: fn(u8) -> bool) -> usize {
+pub(crate) fn run(bytes: &[u8], class: impl Fn(u8) -> bool) -> usize {
     bytes.iter().position(|&b| !class(b)).unwrap_or(bytes.len())
 }
 

@@ -96,6 +96,10 @@ pub enum Fault {
     /// A literal's data was streamed and is not available to this parser.
     #[error("a streamed literal where a string value is needed")]
     Streamed,
+    /// A bound the parser computed fell outside its input: a fault of this crate, never of
+    /// the input, reported instead of read past or hidden (the text names the place).
+    #[error("internal error in {0}")]
+    Internal(&'static str),
 }
 
 /// A value cannot be written on the wire in the session's mode.
@@ -120,6 +124,10 @@ pub enum EncodeError {
     /// A command or response the session's mode does not have.
     #[error("{0} does not exist in this mode")]
     NotInMode(&'static str),
+    /// A bound the encoder computed fell outside its value: a fault of this crate, never of
+    /// the value (the text names the place).
+    #[error("internal error in {0}")]
+    Internal(&'static str),
 }
 
 /// A constructor was given octets its type cannot hold.

@@ -5,9 +5,16 @@
 //!
 //! NUL cannot travel in an IMAP string (RFC 3501 section 4.3; only a `literal8` may carry
 //! it): a header that holds one (RFC 5322 forbids it) is written without its NULs. A part
-//! nested deeper than [`MAX_DEPTH`] levels, which no client parser
-//! of this crate would read, is shown as an empty text/plain part, as rfc5322 shows a
-//! multipart whose parts it could not find.
+//! nested deeper than [`MAX_DEPTH`] levels, which no client parser of this crate would read,
+//! is shown as an empty text/plain part; a multipart whose parts rfc5322 could not find holds
+//! one such part, as Dovecot shows it (its section 1, as rfc5322 numbers it).
+//!
+//! message/global (RFC 6532) encloses a message in IMAP4rev2 only: RFC 9051's
+//! `media-message` is `"MESSAGE" ("RFC822" / "GLOBAL")`, and its body is described with the
+//! enclosed message's envelope, body and lines, as message/rfc822's; RFC 3501's
+//! `media-message` is RFC822 alone, so under IMAP4rev1 message/global is a basic part
+//! (`body-type-basic`, no lines), as rfc5322's [`ImapRevision`](rfc5322::ImapRevision)
+//! numbers its sections.
 
 use bytes::Bytes;
 use rfc5322::imap as views;
@@ -15,7 +22,7 @@ use rfc5322::{Part, PartKind};
 
 use crate::codec::MAX_DEPTH;
 use crate::types::{
-    Address, BodyFields, BodyStructure, Disposition, Envelope, ExtensionTail, IString,
+    Address, BodyFields, BodyStructure, Disposition, Envelope, ExtensionTail, IString, Mode,
     MultiExtension, NString, SingleExtension, SpecificFields,
 };
 
@@ -87,8 +94,9 @@ fn lines(f: &views::BodyFields) -> u32 {
     u32::try_from(f.lines.unwrap_or(0)).unwrap_or(u32::MAX)
 }
 
-/// The placeholder for a part that cannot be shown: an empty text/plain part.
-fn empty_text() -> BodyStructure {
+/// The placeholder for a part that cannot be shown: an empty text/plain part (with empty
+/// extension data in a BODYSTRUCTURE).
+fn empty_text(extended: bool) -> BodyStructure {
     BodyStructure::Single {
         media_type: istring("TEXT"),
         subtype: istring("PLAIN"),
@@ -100,20 +108,29 @@ fn empty_text() -> BodyStructure {
             octets: 0,
         },
         specific: SpecificFields::Text { lines: 0 },
-        extension: None,
+        extension: extended.then(|| SingleExtension {
+            md5: None,
+            tail: ExtensionTail {
+                disposition: Some(None),
+                language: Some(Vec::new()),
+                location: Some(None),
+                extensions: Vec::new(),
+            },
+        }),
     }
 }
 
-/// The BODYSTRUCTURE (`extended`) or BODY (not extended) of `part`, as rfc5322 describes
-/// it (media types and parameter names upper case, as servers send them).
-pub fn body_structure(part: &Part<'_>, extended: bool) -> BodyStructure {
-    build(part, extended, 1)
+/// The BODYSTRUCTURE (`extended`) or BODY (not extended) of `part` in `mode`, as rfc5322
+/// describes it (media types and parameter names upper case, as servers send them).
+/// message/global encloses a message under IMAP4rev2 only (see the [module](self) docs).
+pub fn body_structure(part: &Part<'_>, extended: bool, mode: Mode) -> BodyStructure {
+    build(part, extended, mode, 1)
 }
 
 /// Each level costs one frame; the depth is bounded by [`MAX_DEPTH`].
-fn build(part: &Part<'_>, extended: bool, depth: usize) -> BodyStructure {
+fn build(part: &Part<'_>, extended: bool, mode: Mode, depth: usize) -> BodyStructure {
     if depth >= MAX_DEPTH {
-        return empty_text();
+        return empty_text(extended);
     }
     let f = part.body_fields();
     let single_extension = |f: &views::BodyFields| {
@@ -122,27 +139,30 @@ fn build(part: &Part<'_>, extended: bool, depth: usize) -> BodyStructure {
             tail: tail(f),
         })
     };
+    let multi = |parts| BodyStructure::Multi {
+        parts,
+        subtype: istring(&f.subtype.to_ascii_uppercase()),
+        extension: extended.then(|| MultiExtension {
+            params: params(&f.params),
+            tail: tail(&f),
+        }),
+    };
     match part.kind() {
-        PartKind::Multipart if part.children().len() > 0 => BodyStructure::Multi {
-            parts: part
-                .children()
-                .map(|c| build(&c, extended, depth + 1))
+        PartKind::Multipart if part.children().len() > 0 => multi(
+            part.children()
+                .map(|c| build(&c, extended, mode, depth + 1))
                 .collect(),
-            subtype: istring(&f.subtype.to_ascii_uppercase()),
-            extension: extended.then(|| MultiExtension {
-                params: params(&f.params),
-                tail: tail(&f),
-            }),
-        },
-        PartKind::Multipart => empty_text(),
+        ),
+        PartKind::Multipart => multi(vec![empty_text(extended)]),
         kind => {
-            let inner = (kind == PartKind::Message)
-                .then(|| part.children().next())
-                .flatten();
+            // RFC 3501's media-message is RFC822 alone; RFC 9051 adds GLOBAL.
+            let encloses = kind == PartKind::Message
+                && (f.subtype.eq_ignore_ascii_case("rfc822") || mode.is_rev2());
+            let inner = encloses.then(|| part.children().next()).flatten();
             let specific = match inner {
                 Some(inner) => SpecificFields::Message {
                     envelope: Box::new(envelope(&inner.envelope())),
-                    body: Box::new(build(&inner, extended, depth + 1)),
+                    body: Box::new(build(&inner, extended, mode, depth + 1)),
                     lines: lines(&f),
                 },
                 None if f.media_type == "text" => SpecificFields::Text { lines: lines(&f) },
@@ -183,7 +203,9 @@ Subject: inner\r\nFrom: x@y.example\r\nContent-Type: text/html\r\n\r\n<p>hi</p>\
             seq: std::num::NonZeroU32::MIN,
             items: vec![item],
         });
-        encode_response(&response, Mode::REV1).unwrap().to_vec()
+        let mut out = Vec::new();
+        encode_response(&response, Mode::REV1, &mut out).unwrap();
+        out
     }
 
     /// What rfc5322's own writers (`Part::write_imap_bodystructure`, `imap::write_envelope`)
@@ -197,7 +219,7 @@ Subject: inner\r\nFrom: x@y.example\r\nContent-Type: text/html\r\n\r\n<p>hi</p>\
         let msg = Message::parse(MESSAGE).unwrap();
         let root = msg.root();
         for (extended, expected) in [(true, BODYSTRUCTURE), (false, BODY)] {
-            let body = body_structure(&root, extended);
+            let body = body_structure(&root, extended, Mode::REV1);
             let item = if extended {
                 FetchItem::BodyStructure(Box::new(body))
             } else {

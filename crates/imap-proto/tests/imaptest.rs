@@ -105,11 +105,9 @@ fn response(line: &str, tally: &mut Tally, script: &str) {
     match parse_response(&input, ParseOptions::lenient(Mode::REV1)) {
         Ok(Parsed::Complete { value, .. }) => {
             tally.responses += 1;
-            let encoded = encode_response(&value, Mode::REV1).unwrap();
-            let again = parse_response(
-                &Bytes::from(encoded.to_vec()),
-                ParseOptions::lenient(Mode::REV1),
-            );
+            let mut encoded = Vec::new();
+            encode_response(&value, Mode::REV1, &mut encoded).unwrap();
+            let again = parse_response(&Bytes::from(encoded), ParseOptions::lenient(Mode::REV1));
             match again {
                 Ok(Parsed::Complete { value: v, .. }) if v == value => {}
                 other => tally

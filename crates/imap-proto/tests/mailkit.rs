@@ -134,10 +134,11 @@ fn every_captured_session() {
             if allowed > 0 {
                 continue;
             }
-            match encode_response(&response, Mode::REV1) {
-                Ok(encoded) => {
+            let mut encoded = Vec::new();
+            match encode_response(&response, Mode::REV1, &mut encoded) {
+                Ok(()) => {
                     let again = imap_proto::codec::parse_response(
-                        &Bytes::from(encoded.to_vec()),
+                        &Bytes::from(encoded),
                         ParseOptions::lenient(Mode::REV1),
                     );
                     match again {

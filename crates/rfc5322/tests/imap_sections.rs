@@ -223,19 +223,7 @@ fn multipart_without_body_parts() {
     assert!(one.header().is_none());
     assert!(msg.imap_section(&[2], rev).is_none());
     assert!(msg.imap_section(&[1, 1], rev).is_none());
-    let mut bs = Vec::new();
-    msg.root().write_imap_bodystructure(false, &mut bs);
-    assert_eq!(
-        String::from_utf8(bs).unwrap(),
-        "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 0 0) \"MIXED\")"
-    );
-    let mut bs = Vec::new();
-    msg.root().write_imap_bodystructure(true, &mut bs);
-    assert_eq!(
-        String::from_utf8(bs).unwrap(),
-        "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 0 0 NIL NIL NIL NIL) \
-\"MIXED\" (\"BOUNDARY\" \"b\") NIL NIL NIL)"
-    );
+    // Its BODYSTRUCTURE, written by imap-proto, is tested there (tests/rfc5322_views.rs).
     // Also as part 2 of a message, and a close delimiter alone.
     let raw = b"Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\n\r\na\r\n--o\r\n\
 Content-Type: multipart/alternative; boundary=i\r\n\r\n--i--\r\n--o--\r\n";

@@ -330,13 +330,8 @@ fn invalid_content_type_is_text_plain_with_a_defect() {
         assert!(root.content_type().is("text", "plain"), "{ct}");
         assert_eq!(root.content_type().charset(), Some("us-ascii"), "{ct}");
         assert_eq!(root.kind(), PartKind::Leaf, "{ct}");
-        let mut bs = Vec::new();
-        root.write_imap_bodystructure(false, &mut bs);
-        assert_eq!(
-            String::from_utf8(bs).unwrap(),
-            "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" 17 4)",
-            "{ct}"
-        );
+        // As a BODYSTRUCTURE (imap-proto's tests/rfc5322_views.rs): text/plain, 17 octets.
+        assert_eq!((root.body_size_crlf(), root.body_lines()), (17, 4), "{ct}");
     }
     // In a digest too: an invalid Content-Type is text/plain, not message/rfc822.
     let raw = b"Content-Type: multipart/digest; boundary=d\r\n\r\n--d\r\nContent-Type: inline\r\n\r\nx\r\n--d\r\n\r\nSubject: m\r\n\r\ny\r\n--d--\r\n";

@@ -171,8 +171,6 @@ proptest! {
         prop_assert_eq!(msg.to_vec(), data);
         for p in msg.parts() {
             let _ = (p.body_text(), p.all_defects(), p.envelope(), p.body_fields(), p.filename());
-            let mut out = Vec::new();
-            p.write_imap_bodystructure(true, &mut out);
             for f in p.fields() {
                 let _ = (f.text(), f.addresses(8), f.date(), f.message_ids(), f.content_type());
             }

@@ -5,13 +5,13 @@ use bytes::Bytes;
 
 use super::lexer::{Cursor, PResult, ParseOptions};
 use super::message::{LiteralData, Message, single_line, split_message};
-use crate::chars::Upper;
+use crate::chars::{Upper, is_atom_char, is_tag_char};
 use crate::error::{Fault, ParseError, ParseErrorKind};
 use crate::types::{
     AppendData, AppendMessage, Command, CommandBody, Depth, FetchItems, FetchModifiers,
     GetMetadataOptions, ListCommand, ListReturn, ListSelect, Literal, Mailbox, MailboxAttr,
-    MessageSet, MetadataEntry, QresyncParams, QuotaLimit, SearchReturn, SelectParams,
-    SortCriterion, SortKey, StatusItem, StoreMode,
+    MessageSet, MetadataEntry, Mode, QresyncParams, QuotaLimit, SearchReturn, SelectParams,
+    SortCriterion, SortKey, StatusItem, StoreMode, Tag,
 };
 use proto_core::Parsed;
 
@@ -53,6 +53,9 @@ const WITH_ARGUMENTS: &[&str] = &[
 pub fn parse_command(input: &Bytes, opts: ParseOptions) -> Result<Parsed<Command>, ParseError> {
     // One line without a literal (most commands): read in place, no message is built.
     if let Some((end, consumed)) = single_line(input, opts.lenient)? {
+        if let Some(value) = common_command(input, end, opts.mode) {
+            return Ok(Parsed::Complete { value, consumed });
+        }
         let c = Cursor::over_line(input, &[], end, opts);
         return Ok(Parsed::Complete {
             value: command(c, input)?,
@@ -68,8 +71,70 @@ pub fn parse_command(input: &Bytes, opts: ParseOptions) -> Result<Parsed<Command
     }
 }
 
+/// The commonest commands in their canonical form, read straight from octets `..end` of
+/// `input` (a whole line without its line end) without a cursor: `tag SP` a command without
+/// arguments that exists in every mode (NOOP, IDLE, CAPABILITY, LOGOUT, CLOSE, UNSELECT,
+/// EXPUNGE, NAMESPACE, STARTTLS), or SELECT or EXAMINE of a mailbox written as an atom,
+/// without parameters. Anything else (lower case, extra spaces, quoted names, parameters)
+/// is `None` and goes to the general parser, which reads these lines to the same values in
+/// every mode, strict or lenient
+/// (`codec::command::tests::the_fast_path_reads_what_the_parser_reads`).
+fn common_command(input: &Bytes, end: usize, mode: Mode) -> Option<Command> {
+    use CommandBody as B;
+    let line = input.get(..end)?;
+    let tag_len = line.iter().take_while(|&&b| is_tag_char(b)).count();
+    if tag_len == 0 {
+        return None;
+    }
+    let rest = line.get(tag_len..)?.strip_prefix(b" ")?;
+    let body = match rest {
+        b"NOOP" => B::Noop,
+        b"IDLE" => B::Idle,
+        b"CAPABILITY" => B::Capability,
+        b"LOGOUT" => B::Logout,
+        b"CLOSE" => B::Close,
+        b"UNSELECT" => B::Unselect,
+        b"EXPUNGE" => B::Expunge,
+        b"NAMESPACE" => B::Namespace,
+        b"STARTTLS" => B::StartTls,
+        _ => {
+            let (select, name) = match (
+                rest.strip_prefix(b"SELECT "),
+                rest.strip_prefix(b"EXAMINE "),
+            ) {
+                (Some(name), _) => (true, name),
+                (None, Some(name)) => (false, name),
+                (None, None) => return None,
+            };
+            if name.is_empty() || !name.iter().all(|&b| is_atom_char(b)) {
+                return None;
+            }
+            let mailbox = if name.eq_ignore_ascii_case(b"INBOX") {
+                Mailbox::inbox()
+            } else {
+                Mailbox::from_wire(input.slice(end - name.len()..end), mode)
+            };
+            let params = SelectParams::default();
+            if select {
+                B::Select { mailbox, params }
+            } else {
+                B::Examine { mailbox, params }
+            }
+        }
+    };
+    Some(Command {
+        tag: Tag::from_checked(input.slice(..tag_len)),
+        body,
+    })
+}
+
 /// Parses a framed command.
 pub fn parse_command_message(msg: &Message, opts: ParseOptions) -> Result<Command, ParseError> {
+    if msg.rest.is_empty()
+        && let Some(value) = common_command(&msg.first, msg.first.len(), opts.mode)
+    {
+        return Ok(value);
+    }
     command(Cursor::new(msg, opts), &msg.first)
 }
 
@@ -96,12 +161,14 @@ impl Cursor<'_> {
     fn command_body(&mut self) -> PResult<CommandBody> {
         use CommandBody as B;
         let at = self.pos();
-        let name = self.keyword()?;
-        if name.as_str() == "UID" {
+        let upper = self.keyword()?;
+        // Read as text once: each `as_str` checks UTF-8 again.
+        let name = upper.as_str();
+        if name == "UID" {
             self.sp()?;
             return self.uid_command();
         }
-        let no_args = match name.as_str() {
+        let no_args = match name {
             "CAPABILITY" => Some(B::Capability),
             "NOOP" => Some(B::Noop),
             "LOGOUT" => Some(B::Logout),
@@ -120,7 +187,7 @@ impl Cursor<'_> {
         // Every other command takes arguments after SP; an unknown name is reported as such
         // whatever follows it.
         if !self.eat(b' ') {
-            let fault = if WITH_ARGUMENTS.contains(&name.as_str()) {
+            let fault = if WITH_ARGUMENTS.contains(&name) {
                 Fault::Expected("SP")
             } else {
                 Fault::UnknownCommand
@@ -137,7 +204,7 @@ impl Cursor<'_> {
         if self.lenient() {
             while self.eat(b' ') {}
         }
-        Ok(match name.as_str() {
+        Ok(match name {
             "AUTHENTICATE" => {
                 let mechanism = self.atom()?;
                 let initial = if self.at_end() {
@@ -170,7 +237,7 @@ impl Cursor<'_> {
             "SELECT" | "EXAMINE" => {
                 let mailbox = self.mailbox()?;
                 let params = self.select_params()?;
-                if name.as_str() == "SELECT" {
+                if name == "SELECT" {
                     B::Select { mailbox, params }
                 } else {
                     B::Examine { mailbox, params }
@@ -295,7 +362,7 @@ impl Cursor<'_> {
             }
             "COPY" | "MOVE" => {
                 let set = MessageSet::Seq(self.sequence_set()?);
-                self.copy_or_move(name.as_str() == "COPY", set)?
+                self.copy_or_move(name == "COPY", set)?
             }
             "SORT" => self.sort_command(false)?,
             "THREAD" => self.thread_command(false)?,
@@ -306,9 +373,11 @@ impl Cursor<'_> {
     fn uid_command(&mut self) -> PResult<CommandBody> {
         use CommandBody as B;
         let at = self.pos();
-        let name = self.keyword()?;
+        let upper = self.keyword()?;
+        // Read as text once: each `as_str` checks UTF-8 again.
+        let name = upper.as_str();
         self.sp()?;
-        Ok(match name.as_str() {
+        Ok(match name {
             "FETCH" => {
                 let set = MessageSet::Uid(self.uid_set()?);
                 self.fetch_command(set)?
@@ -319,7 +388,7 @@ impl Cursor<'_> {
             }
             "COPY" | "MOVE" => {
                 let set = MessageSet::Uid(self.uid_set()?);
-                self.copy_or_move(name.as_str() == "COPY", set)?
+                self.copy_or_move(name == "COPY", set)?
             }
             "EXPUNGE" => B::UidExpunge(self.uid_set()?),
             "SEARCH" => self.search_command(true)?,

@@ -334,3 +334,87 @@ fn sets_are_typed_by_command() {
 
 #[path = "command_props.rs"]
 pub(crate) mod props;
+
+/// What the general parser reads from `line` (no line end), in `opts`.
+fn general(line: &[u8], opts: ParseOptions) -> Result<Command, ParseError> {
+    let input = Bytes::copy_from_slice(line);
+    command(Cursor::over_line(&input, &[], input.len(), opts), &input)
+}
+
+/// Each line the command fast path takes, each it leaves to the general parser.
+#[test]
+fn the_fast_path_takes_the_common_commands_only() {
+    let taken: &[(&[u8], CommandBody)] = &[
+        (b"a NOOP", CommandBody::Noop),
+        (b"A1 IDLE", CommandBody::Idle),
+        (b"x.1 CAPABILITY", CommandBody::Capability),
+        (
+            b"A142 SELECT INBOX",
+            CommandBody::Select {
+                mailbox: Mailbox::inbox(),
+                params: SelectParams::default(),
+            },
+        ),
+        (
+            b"A1 EXAMINE inbox",
+            CommandBody::Examine {
+                mailbox: Mailbox::inbox(),
+                params: SelectParams::default(),
+            },
+        ),
+        (
+            b"A1 SELECT Entw&APw-rfe",
+            CommandBody::Select {
+                mailbox: Mailbox::new("Entw\u{fc}rfe").unwrap(),
+                params: SelectParams::default(),
+            },
+        ),
+    ];
+    for (line, body) in taken {
+        let input = Bytes::copy_from_slice(line);
+        let fast = common_command(&input, line.len(), Mode::REV1).unwrap();
+        assert_eq!(&fast.body, body, "{}", String::from_utf8_lossy(line));
+        assert_eq!(
+            fast,
+            general(line, ParseOptions::strict(Mode::REV1)).unwrap()
+        );
+    }
+    for line in [
+        &b"a noop"[..],
+        b"a NOOP ",
+        b"a  NOOP",
+        b" NOOP",
+        b"a CHECK",
+        b"a SELECT",
+        b"a SELECT ",
+        b"a SELECT  INBOX",
+        b"a SELECT \"INBOX\"",
+        b"a SELECT INBOX (CONDSTORE)",
+        b"a SELECT a]b",
+        b"a select INBOX",
+        b"a LOGIN a b",
+        b"+ NOOP",
+    ] {
+        crate::codec::message::tests::assert_declined(line, |input, len| {
+            common_command(input, len, Mode::REV1)
+        });
+    }
+}
+
+proptest::proptest! {
+    /// Every line the command fast path reads, the general parser reads to the same command
+    /// in every mode, strict and lenient.
+    #[test]
+    fn the_fast_path_reads_what_the_parser_reads(
+        line in "[A-Za-z0-9.+*]{0,5} (NOOP|IDLE|CHECK|LOGOUT|noop|SELECT|EXAMINE|SELECT |STARTTLS)( ?)([A-Za-z0-9&,+.\\-\\]]{0,10}| [ -~]{0,4}|)",
+    ) {
+        let input = Bytes::copy_from_slice(line.as_bytes());
+        for mode in [Mode::REV1, Mode::REV2, Mode::REV1.with_utf8_accept(true)] {
+            if let Some(fast) = common_command(&input, input.len(), mode) {
+                for opts in [ParseOptions::strict(mode), ParseOptions::lenient(mode)] {
+                    proptest::prop_assert_eq!(general(line.as_bytes(), opts), Ok(fast.clone()), "{:?}", opts);
+                }
+            }
+        }
+    }
+}

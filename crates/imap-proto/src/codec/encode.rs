@@ -87,6 +87,9 @@ pub struct Encoder {
     policy: LiteralPolicy,
     buf: BytesMut,
     fragments: Vec<Fragment>,
+    /// The first value refused while writing (a NUL outside a `literal8`), reported by
+    /// [`Encoder::finish_checked`].
+    refused: Option<EncodeError>,
 }
 
 impl Encoder {
@@ -97,6 +100,7 @@ impl Encoder {
             policy,
             buf: BytesMut::with_capacity(64),
             fragments: Vec::new(),
+            refused: None,
         }
     }
 
@@ -118,21 +122,19 @@ impl Encoder {
 
     /// A number.
     pub fn number(&mut self, n: impl Into<u64>) -> &mut Self {
-        let mut digits = [0u8; 20];
+        // Least significant digit first, then written in reverse: u64::MAX has 20 digits.
         let mut n = n.into();
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            if let Some(d) = digits.get_mut(i) {
-                *d = b'0' + (n % 10) as u8;
-            }
+        let mut digits = [0u8; 20];
+        let mut len = 0;
+        for slot in &mut digits {
+            *slot = b'0' + (n % 10) as u8;
             n /= 10;
-            if n == 0 || i == 0 {
+            len += 1;
+            if n == 0 {
                 break;
             }
         }
-        let digits = digits.get(i..).unwrap_or_default();
-        self.buf.extend_from_slice(digits);
+        self.buf.extend(digits.iter().take(len).rev());
         self
     }
 
@@ -175,8 +177,14 @@ impl Encoder {
         }
     }
 
-    /// Octets known to hold no NUL, as a quoted string or a literal.
+    /// Octets of a string, as a quoted string or a literal. The string types hold no NUL,
+    /// but a mailbox name kept raw ([`Mailbox::from_wire`]) may: no `string` can carry one
+    /// (RFC 3501 section 4.3; only a `literal8` may), so it is refused, not written.
     pub(crate) fn string_bytes(&mut self, value: Bytes) -> &mut Self {
+        if memchr::memchr(0, &value).is_some() {
+            self.refused.get_or_insert(EncodeError::Nul("string"));
+            return self;
+        }
         if self.quotable(&value) {
             self.buf.reserve(value.len() + 2);
             self.buf.put_u8(b'"');
@@ -307,9 +315,13 @@ impl Encoder {
         proto_core::line::literal_at_end(&self.buf).is_some()
     }
 
-    /// Ends the message with CRLF, refusing a last line that would read as announcing a
-    /// literal (raw text kept from a peer that ends in `{5}`).
-    pub fn finish_checked(self) -> Result<Encoded, EncodeError> {
+    /// Ends the message with CRLF, refusing a value refused while writing (a NUL outside a
+    /// `literal8`) and a last line that would read as announcing a literal (raw text kept
+    /// from a peer that ends in `{5}`).
+    pub fn finish_checked(mut self) -> Result<Encoded, EncodeError> {
+        if let Some(refused) = self.refused.take() {
+            return Err(refused);
+        }
         if self.ends_like_literal() {
             return Err(EncodeError::Invalid {
                 field: "line end (it would announce a literal)",
@@ -319,7 +331,8 @@ impl Encoder {
         Ok(self.finish())
     }
 
-    /// Ends the message with CRLF.
+    /// Ends the message with CRLF. A value refused while writing is left out: use
+    /// [`Encoder::finish_checked`] to learn of it.
     pub fn finish(mut self) -> Encoded {
         self.raw(b"\r\n");
         let line = self.buf.split().freeze();

@@ -10,6 +10,14 @@ use crate::types::{
 
 /// Writes `command` in `mode`, its literals announced by `policy`.
 ///
+/// The output is an [`Encoded`], not one run of octets as [`encode_response`] writes: a
+/// synchronising literal (`{n}`, and under LITERAL- one over 4096 octets) cuts the command
+/// into pieces, and the client sends the piece after it only once the server has answered
+/// `+` ([`Fragment::Literal`] with `sync`). Nothing of a refused command is returned.
+///
+/// [`encode_response`]: super::encode_response
+/// [`Fragment::Literal`]: super::Fragment::Literal
+///
 /// Refused: a command that `mode` does not have (LSUB and CHECK under IMAP4rev2), a list the
 /// grammar wants non-empty given empty. The data of a streamed APPEND message is not here:
 /// its place is a [`Fragment::Streamed`](super::encode::Fragment::Streamed), where the caller

@@ -1,6 +1,8 @@
 //! Writing responses (the server's side).
 
-use super::encode::{Encoded, Encoder, LiteralPolicy};
+use bytes::BufMut;
+
+use super::encode::{Encoder, Fragment, LiteralPolicy};
 use crate::error::EncodeError;
 use crate::types::fetch::PartPath;
 use crate::types::{
@@ -8,11 +10,34 @@ use crate::types::{
     Response, SectionData, StatusAttr, TaggedExtValue, Thread,
 };
 
-/// Writes `response` in `mode`. Literals are announced `{n}` and follow at once.
+/// Writes `response` in `mode` into `out`, line end included. Literals are announced `{n}`
+/// and follow at once (a server never waits for a continuation), so a response is one run
+/// of octets: the encoders' one output shape is a [`BufMut`] (a `Vec<u8>`, a `BytesMut`).
+/// Nothing is written when the response is refused.
 ///
 /// Refused: text with CR, LF or NUL; data that `mode` does not have (RECENT and LSUB under
-/// IMAP4rev2); section data that was streamed (the caller writes such data itself).
-pub fn encode_response(response: &Response, mode: Mode) -> Result<Encoded, EncodeError> {
+/// IMAP4rev2); section data that was streamed (the caller writes such data itself); a NUL
+/// outside a `literal8`.
+pub fn encode_response(
+    response: &Response,
+    mode: Mode,
+    out: &mut impl BufMut,
+) -> Result<(), EncodeError> {
+    // Built whole first, so that a refusal leaves `out` as it was.
+    for fragment in response_fragments(response, mode)? {
+        match fragment {
+            Fragment::Line(octets) | Fragment::Literal { data: octets, .. } => {
+                out.put_slice(&octets);
+            }
+            // Only a command's streamed APPEND data leaves a place for the caller's octets;
+            // a response with streamed section data is refused above.
+            Fragment::Streamed { .. } => {}
+        }
+    }
+    Ok(())
+}
+
+fn response_fragments(response: &Response, mode: Mode) -> Result<Vec<Fragment>, EncodeError> {
     let mut e = Encoder::new(mode, LiteralPolicy::Response);
     match response {
         Response::Continue(c) => {
@@ -35,7 +60,7 @@ pub fn encode_response(response: &Response, mode: Mode) -> Result<Encoded, Encod
             e.data(d, mode)?;
         }
     }
-    e.finish_checked()
+    e.finish_checked().map(|encoded| encoded.fragments)
 }
 
 /// A raw value kept from a peer may hold literals (`{n}` CRLF and n octets); any other CR,
@@ -46,15 +71,15 @@ fn raw_value_check(value: &[u8], field: &'static str) -> Result<(), EncodeError>
         let Some(i) = rest.iter().position(|&b| matches!(b, b'\r' | b'\n' | 0)) else {
             return Ok(());
         };
-        let before = rest.get(..i).unwrap_or_default();
-        let byte = rest.get(i).copied().unwrap_or(0);
+        let (before, tail) = rest
+            .split_at_checked(i)
+            .ok_or(EncodeError::Internal("raw value"))?;
+        let byte = tail.first().copied().unwrap_or(0);
         let invalid = EncodeError::Invalid { field, byte };
         let head = proto_core::line::literal_at_end(before).ok_or(invalid.clone())?;
-        if rest.get(i..i + 2) != Some(b"\r\n") {
-            return Err(invalid);
-        }
+        let after_crlf = tail.strip_prefix(b"\r\n").ok_or(invalid.clone())?;
         let size = usize::try_from(head.size).map_err(|_| invalid.clone())?;
-        rest = rest.get(i + 2 + size..).ok_or(invalid)?;
+        rest = after_crlf.get(size..).ok_or(invalid)?;
     }
 }
 

@@ -56,6 +56,9 @@ pub(crate) struct Cursor<'m> {
     /// input's `Bytes`, so that no reference is taken to read it).
     line: &'m Bytes,
     end: usize,
+    /// The current line's octets, `line[..end]`: every read is a slice of it, and `pos`
+    /// never passes its end.
+    text: &'m [u8],
     pos: usize,
     /// Offset of `line` in the message.
     base: usize,
@@ -82,11 +85,13 @@ impl<'m> Cursor<'m> {
         end: usize,
         opts: ParseOptions,
     ) -> Self {
+        let (text, _) = first.split_at_checked(end).unwrap_or((first.as_ref(), &[]));
         Self {
             first,
             rest,
             line: first,
-            end: end.min(first.len()),
+            end: text.len(),
+            text,
             pos: 0,
             base: 0,
             next: 0,
@@ -121,17 +126,32 @@ impl<'m> Cursor<'m> {
             fault,
             tag: self.tag_value(),
         };
-        ParseError::new(kind, self.line.get(..self.end).unwrap_or_default(), pos).shifted(self.base)
+        ParseError::new(kind, self.text, pos).shifted(self.base)
     }
 
     pub(crate) fn expected(&self, what: &'static str) -> ParseError {
         self.err(Fault::Expected(what))
     }
 
+    #[inline]
     pub(crate) fn rest(&self) -> &'m [u8] {
-        self.line.get(self.pos..self.end).unwrap_or_default()
+        // Every move of `pos` is bounded by the octets it reads (or clamped by `restore`);
+        // a wrong one fails every test in debug builds, and reads as the end of the line
+        // (an error at that position, never octets past the line) in release builds.
+        debug_assert!(self.pos <= self.text.len(), "cursor past its line");
+        self.text
+            .split_at_checked(self.pos)
+            .map_or(&[], |(_, rest)| rest)
     }
 
+    /// The octets read since `start` on the current line.
+    pub(crate) fn since(&self, start: usize) -> PResult<&'m [u8]> {
+        self.text
+            .get(start..self.pos)
+            .ok_or_else(|| self.err_at(Fault::Internal("cursor span"), start))
+    }
+
+    #[inline]
     pub(crate) fn pos(&self) -> usize {
         self.pos
     }
@@ -164,14 +184,17 @@ impl<'m> Cursor<'m> {
         self.take_n(n)
     }
 
+    #[inline]
     pub(crate) fn peek(&self) -> Option<u8> {
         self.rest().first().copied()
     }
 
+    #[inline]
     pub(crate) fn peek_at(&self, i: usize) -> Option<u8> {
         self.rest().get(i).copied()
     }
 
+    #[inline]
     pub(crate) fn eat(&mut self, b: u8) -> bool {
         let hit = self.peek() == Some(b);
         if hit {
@@ -180,6 +203,7 @@ impl<'m> Cursor<'m> {
         hit
     }
 
+    #[inline]
     pub(crate) fn expect(&mut self, b: u8, what: &'static str) -> PResult<()> {
         if self.eat(b) {
             Ok(())
@@ -214,13 +238,15 @@ impl<'m> Cursor<'m> {
     }
 
     /// One SP (lenient: one or more).
+    #[inline]
     pub(crate) fn sp(&mut self) -> PResult<()> {
-        if !self.eat(b' ') {
-            return Err(self.expected("SP"));
-        }
-        if self.opts.lenient {
-            while self.eat(b' ') {}
-        }
+        let rest = self.rest();
+        let n = match rest.first() {
+            Some(b' ') if self.opts.lenient => rest.iter().take_while(|&&b| b == b' ').count(),
+            Some(b' ') => 1,
+            _ => return Err(self.expected("SP")),
+        };
+        self.pos += n;
         Ok(())
     }
 
@@ -247,7 +273,8 @@ impl<'m> Cursor<'m> {
     }
 
     /// The octets of a run of `class` (possibly empty), as a slice of the message.
-    pub(crate) fn take(&mut self, class: fn(u8) -> bool) -> Bytes {
+    // Generic over `class`, so that each class test is inlined, not a call per octet.
+    pub(crate) fn take(&mut self, class: impl Fn(u8) -> bool) -> Bytes {
         let n = run(self.rest(), class);
         let start = self.pos;
         self.pos += n;
@@ -263,15 +290,22 @@ impl<'m> Cursor<'m> {
 
     /// A non-empty run of `class`, borrowed (no reference count taken): for keywords that
     /// are matched, not kept.
-    pub(crate) fn word(&mut self, class: fn(u8) -> bool, what: &'static str) -> PResult<&'m [u8]> {
-        let line: &'m Bytes = self.line;
-        let start = self.pos.min(self.end);
-        let n = run(line.get(start..self.end).unwrap_or_default(), class);
+    // Generic over `class`, so that each class test is inlined, not a call per octet.
+    pub(crate) fn word(
+        &mut self,
+        class: impl Fn(u8) -> bool,
+        what: &'static str,
+    ) -> PResult<&'m [u8]> {
+        let rest = self.rest();
+        let n = run(rest, class);
         if n == 0 {
             return Err(self.expected(what));
         }
-        self.pos = start + n;
-        Ok(line.get(start..start + n).unwrap_or_default())
+        let (word, _) = rest
+            .split_at_checked(n)
+            .ok_or_else(|| self.err(Fault::Internal("word")))?;
+        self.pos += n;
+        Ok(word)
     }
 
     /// A keyword (an atom) in upper case.
@@ -280,7 +314,12 @@ impl<'m> Cursor<'m> {
     }
 
     /// A non-empty run of `class`.
-    pub(crate) fn take1(&mut self, class: fn(u8) -> bool, what: &'static str) -> PResult<Bytes> {
+    // Generic over `class`, so that each class test is inlined, not a call per octet.
+    pub(crate) fn take1(
+        &mut self,
+        class: impl Fn(u8) -> bool,
+        what: &'static str,
+    ) -> PResult<Bytes> {
         let word = self.take(class);
         if word.is_empty() {
             Err(self.expected(what))
@@ -303,17 +342,18 @@ impl<'m> Cursor<'m> {
     /// `number64`: digits, at most 2^63 - 1.
     pub(crate) fn number64(&mut self) -> PResult<u64> {
         let start = self.pos;
-        let digits = run(self.rest(), |b| b.is_ascii_digit());
-        if digits == 0 {
-            return Err(self.expected("number"));
-        }
         let mut n: u64 = 0;
-        for &b in self.rest().get(..digits).unwrap_or_default() {
+        let mut digits = 0;
+        for &b in self.rest().iter().take_while(|b| b.is_ascii_digit()) {
             n = n
                 .checked_mul(10)
                 .and_then(|n| n.checked_add(u64::from(b - b'0')))
                 .filter(|&n| n <= i64::MAX as u64)
                 .ok_or_else(|| self.err_at(Fault::NumberRange, start))?;
+            digits += 1;
+        }
+        if digits == 0 {
+            return Err(self.expected("number"));
         }
         self.pos += digits;
         Ok(n)
@@ -351,6 +391,17 @@ impl<'m> Cursor<'m> {
     pub(crate) fn quoted(&mut self) -> PResult<Bytes> {
         self.expect(b'"', "quoted string")?;
         let start = self.pos;
+        // The common case, 7-bit octets without escapes up to the closing quote, is a slice
+        // of the line; anything else is read octet by octet below.
+        let rest = self.rest();
+        let plain = rest
+            .iter()
+            .take_while(|&&b| b != b'"' && b != b'\\' && is_quoted_char(b))
+            .count();
+        if rest.get(plain) == Some(&b'"') {
+            self.pos = start + plain + 1;
+            return Ok(self.line.slice(start..start + plain));
+        }
         let mut owned: Option<Vec<u8>> = None;
         let mut eight_bit = false;
         loop {
@@ -366,10 +417,12 @@ impl<'m> Cursor<'m> {
                     if !(next == b'"' || next == b'\\' || self.opts.lenient && next >= 0x20) {
                         return Err(self.err_at(Fault::Expected("quoted-specials"), self.pos + 1));
                     }
-                    let buf = owned.get_or_insert_with(|| {
-                        self.line.get(start..self.pos).unwrap_or_default().to_vec()
-                    });
-                    buf.push(next);
+                    if owned.is_none() {
+                        owned = Some(self.since(start)?.to_vec());
+                    }
+                    if let Some(buf) = owned.as_mut() {
+                        buf.push(next);
+                    }
                     self.pos += 2;
                     continue;
                 }
@@ -421,6 +474,7 @@ impl<'m> Cursor<'m> {
             return Err(self.err_at(Fault::Expected("literal of the announced size"), start));
         }
         self.line = &cont.line;
+        self.text = &cont.line;
         self.end = cont.line.len();
         self.base = cont.offset;
         self.pos = 0;
@@ -454,6 +508,10 @@ impl<'m> Cursor<'m> {
     }
 
     pub(crate) fn string(&mut self) -> PResult<IString> {
+        if self.peek() == Some(b'"') {
+            // A quoted string cannot hold NUL: `quoted` refuses it.
+            return self.quoted().map(IString::from_checked);
+        }
         let at = (self.base, self.pos);
         let data = self.string_bytes()?;
         no_nul(&data, self, at)?;
@@ -483,6 +541,16 @@ impl<'m> Cursor<'m> {
     }
 
     pub(crate) fn mailbox(&mut self) -> PResult<Mailbox> {
+        // INBOX as an atom, the commonest name, is read without a slice of the input.
+        let rest = self.rest();
+        if rest
+            .get(..5)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"INBOX"))
+            && !rest.get(5).is_some_and(|&b| is_astring_char(b))
+        {
+            self.pos += 5;
+            return Ok(Mailbox::inbox());
+        }
         let name = self.astring()?;
         Ok(Mailbox::from_wire(name.into_bytes(), self.opts.mode))
     }

@@ -230,3 +230,99 @@ fn nesting_is_limited_to_64() {
         }
     }
 }
+
+/// The bounds the cursor and the encoder compute (audited from `unwrap_or_default`): each
+/// value read or written exactly, at the edges where an off-by-one would show.
+#[test]
+fn token_bounds_are_exact() {
+    let strict = ParseOptions::strict(Mode::REV1);
+    // Quoted strings: plain (one slice), an escape after a plain prefix, an escape first and
+    // last, empty; each followed by more octets that must not be taken.
+    let msg = message(b"A1 \"abc\" \"ab\\\"c\" \"\\\\x\\\"\" \"\" 9223372036854775807 7\r\n");
+    let mut c = Cursor::new(&msg, strict);
+    assert_eq!(c.tag().unwrap().as_str(), "A1");
+    for want in [&b"abc"[..], b"ab\"c", b"\\x\"", b""] {
+        c.sp().unwrap();
+        assert_eq!(c.quoted().unwrap(), want);
+    }
+    c.sp().unwrap();
+    assert_eq!(c.number64().unwrap(), i64::MAX as u64);
+    c.sp().unwrap();
+    assert_eq!(c.word(|b| b.is_ascii_digit(), "digit").unwrap(), b"7");
+    c.finish().unwrap();
+    assert_eq!(c.rest(), b"");
+    let e = cursor_err(b"A1 9223372036854775808\r\n", strict, |c| {
+        c.number64().map(drop)
+    });
+    assert_eq!((e.kind.fault, e.offset), (Fault::NumberRange, 3));
+    // Numbers written: one digit, ten, the largest of 32 and 64 bits.
+    for n in [0u64, 7, 10, 4_294_967_295, u64::MAX] {
+        let mut e = Encoder::new(Mode::REV1, LiteralPolicy::Sync);
+        e.number(n);
+        assert_eq!(e.finish().to_vec(), format!("{n}\r\n").into_bytes());
+    }
+}
+
+/// No NUL ever reaches the wire inside a literal (only a `literal8` may carry one): a
+/// mailbox name kept raw with a NUL is refused by the encoder, in a command and in a
+/// response, and nothing is written for it.
+#[test]
+fn a_nul_never_reaches_a_literal() {
+    use crate::codec::{encode_command, encode_response};
+    use crate::error::EncodeError;
+    use crate::types::{Command, CommandBody, Data, ListItem, Response};
+    let name = Mailbox::from_wire(Bytes::from_static(b"a\0b"), Mode::REV1);
+    for policy in [LiteralPolicy::Sync, LiteralPolicy::Plus] {
+        let mut e = Encoder::new(Mode::REV1, policy);
+        e.raw(b"A1 SELECT ").mailbox(&name);
+        assert_eq!(e.finish_checked(), Err(EncodeError::Nul("string")));
+        let mut e = Encoder::new(Mode::REV2, policy);
+        e.raw(b"A1 SELECT ").mailbox(&name);
+        let written = e.finish().to_vec();
+        assert_eq!(written, b"A1 SELECT \r\n");
+    }
+    let Command { tag, body } = match crate::codec::parse_command(
+        &Bytes::from_static(b"A1 SELECT x\r\n"),
+        ParseOptions::strict(Mode::REV1),
+    ) {
+        Ok(Parsed::Complete { value, .. }) => value,
+        other => panic!("{other:?}"),
+    };
+    let CommandBody::Select { params, .. } = body else {
+        panic!()
+    };
+    let select = Command {
+        tag,
+        body: CommandBody::Select {
+            mailbox: name.clone(),
+            params,
+        },
+    };
+    for policy in [
+        LiteralPolicy::Sync,
+        LiteralPolicy::Plus,
+        LiteralPolicy::Minus,
+    ] {
+        assert_eq!(
+            encode_command(&select, Mode::REV1, policy),
+            Err(EncodeError::Nul("string"))
+        );
+    }
+    let list = Response::Data(Data::List(ListItem {
+        attributes: Vec::new(),
+        delimiter: Some(b'/'),
+        mailbox: name,
+        extended: Vec::new(),
+    }));
+    let mut out = b"kept".to_vec();
+    assert_eq!(
+        encode_response(&list, Mode::REV1, &mut out),
+        Err(EncodeError::Nul("string"))
+    );
+    // Nothing was written.
+    assert_eq!(out, b"kept");
+    // A literal8 carries it.
+    let mut e = Encoder::new(Mode::REV1, LiteralPolicy::Response);
+    e.literal(&crate::types::Literal::binary(&b"a\0b"[..]));
+    assert_eq!(e.finish_checked().unwrap().to_vec(), b"~{3}\r\na\0b\r\n");
+}

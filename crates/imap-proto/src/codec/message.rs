@@ -109,7 +109,9 @@ pub(crate) fn single_line(
         let kind = ParseErrorKind::new(Fault::BareLineEnding);
         return Err(ParseError::new(kind, input, lf));
     };
-    let line = input.get(..content).unwrap_or_default();
+    let (line, _) = input.split_at_checked(content).ok_or_else(|| {
+        ParseError::new(ParseErrorKind::new(Fault::Internal("line end")), input, lf)
+    })?;
     if line.last() == Some(&b'}') && literal_at_end(line).is_some() {
         return Ok(None);
     }
@@ -128,7 +130,9 @@ pub fn split_message(
     let mut message: Option<Message> = None;
     let mut pending: Option<(LiteralData, usize)> = None;
     loop {
-        let rest = input.get(pos..).unwrap_or_default();
+        let (_, rest) = input.split_at_checked(pos).ok_or_else(|| {
+            ParseError::new(ParseErrorKind::new(Fault::Internal("message")), input, pos)
+        })?;
         let Some(lf) = memchr::memchr(b'\n', rest) else {
             return Ok(Parsed::Incomplete);
         };
@@ -179,8 +183,18 @@ pub fn split_message(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Asserts that a fast path declines `line` (leaves it to the general parser).
+    pub(crate) fn assert_declined<T: std::fmt::Debug>(
+        line: &[u8],
+        fast: impl Fn(&Bytes, usize) -> Option<T>,
+    ) {
+        let input = Bytes::copy_from_slice(line);
+        let got = fast(&input, line.len());
+        assert!(got.is_none(), "{}: {got:?}", String::from_utf8_lossy(line));
+    }
 
     #[test]
     fn lines_and_literals_are_slices_of_the_input() {

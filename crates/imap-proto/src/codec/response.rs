@@ -11,7 +11,7 @@ use bytes::Bytes;
 
 use super::lexer::{Cursor, PResult, ParseOptions};
 use super::message::{LiteralData, Message, single_line, split_message};
-use crate::chars::{Upper, is_atom_char};
+use crate::chars::{Upper, is_atom_char, is_tag_char};
 use crate::error::{Fault, ParseError};
 use crate::types::{
     Atom, Capabilities, Capability, Code, Condition, Continue, Data, ESearch, ESearchItem,
@@ -25,6 +25,9 @@ use proto_core::Parsed;
 pub fn parse_response(input: &Bytes, opts: ParseOptions) -> Result<Parsed<Response>, ParseError> {
     // One line without a literal (most responses): read in place, no message is built.
     if let Some((end, consumed)) = single_line(input, opts.lenient)? {
+        if let Some(value) = common_response(input, end) {
+            return Ok(Parsed::Complete { value, consumed });
+        }
         let mut c = Cursor::over_line(input, &[], end, opts);
         let value = c.response()?;
         return Ok(Parsed::Complete { value, consumed });
@@ -38,8 +41,110 @@ pub fn parse_response(input: &Bytes, opts: ParseOptions) -> Result<Parsed<Respon
     }
 }
 
+/// The commonest responses in their canonical form, read straight from octets `..end` of
+/// `input` (a whole line without its line end) without a cursor: `* n EXISTS`,
+/// `* n EXPUNGE`, `* n RECENT`, and a tagged `OK`, `NO` or `BAD` whose code, if any, takes
+/// no argument, with printable 7-bit text. Anything else (lower case, extra spaces, 8-bit
+/// text, a code with arguments, a number out of range) is `None` and goes to the general
+/// parser, which reads these lines to the same values in every mode, strict or lenient
+/// (`codec::response::tests::the_fast_path_reads_what_the_parser_reads`).
+fn common_response(input: &Bytes, end: usize) -> Option<Response> {
+    let line = input.get(..end)?;
+    if let Some(rest) = line.strip_prefix(b"* ") {
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        let (number, keyword) = rest.split_at_checked(digits)?;
+        let n = small_number(number)?;
+        return match keyword {
+            b" EXISTS" => Some(Response::Data(Data::Exists(n))),
+            b" RECENT" => Some(Response::Data(Data::Recent(n))),
+            b" EXPUNGE" => NonZeroU32::new(n).map(|n| Response::Data(Data::Expunge(n))),
+            _ => None,
+        };
+    }
+    let tag_len = line.iter().take_while(|&&b| is_tag_char(b)).count();
+    let (_, rest) = line.split_at_checked(tag_len)?;
+    let (condition, rest) = if let Some(rest) = rest.strip_prefix(b" OK") {
+        (Condition::Ok, rest)
+    } else if let Some(rest) = rest.strip_prefix(b" NO") {
+        (Condition::No, rest)
+    } else if let Some(rest) = rest.strip_prefix(b" BAD") {
+        (Condition::Bad, rest)
+    } else {
+        return None;
+    };
+    if tag_len == 0 || rest.first() != Some(&b' ') {
+        return None;
+    }
+    // Where the text starts, after `SP` or `SP "[" code "]" [SP]`.
+    let (code, text_at) = match rest.get(1) {
+        Some(b'[') => {
+            let name_len = rest
+                .get(2..)?
+                .iter()
+                .take_while(|&&b| b.is_ascii_uppercase() || b == b'-')
+                .count();
+            let name = rest.get(2..2 + name_len)?;
+            let code = no_argument_code(name)?;
+            let after = rest.get(2 + name_len..)?;
+            match after {
+                [b']'] => (Some(code), end),
+                [b']', b' ', ..] => (Some(code), end - after.len() + 2),
+                _ => return None,
+            }
+        }
+        _ => (None, end - rest.len() + 1),
+    };
+    let text = input.get(text_at..end)?;
+    if !text.iter().all(|&b| (0x20..0x7f).contains(&b)) {
+        return None;
+    }
+    Some(Response::Status(StatusResponse {
+        tag: Some(Tag::from_checked(input.slice(..tag_len))),
+        condition,
+        code,
+        text: input.slice(text_at..end),
+    }))
+}
+
+/// A `number` of at most 9 digits (no overflow to check), read as the general parser does.
+fn small_number(digits: &[u8]) -> Option<u32> {
+    if digits.is_empty() || digits.len() > 9 {
+        return None;
+    }
+    Some(
+        digits
+            .iter()
+            .fold(0, |n, &d| n * 10 + u32::from(d.wrapping_sub(b'0'))),
+    )
+}
+
+/// A response code that takes no argument, by its upper-case name.
+fn no_argument_code(upper: &[u8]) -> Option<Code> {
+    Some(match upper {
+        b"ALERT" => Code::Alert,
+        b"PARSE" => Code::Parse,
+        b"READ-ONLY" => Code::ReadOnly,
+        b"READ-WRITE" => Code::ReadWrite,
+        b"TRYCREATE" => Code::TryCreate,
+        b"CLOSED" => Code::Closed,
+        b"HASCHILDREN" => Code::HasChildren,
+        b"NOTSAVED" => Code::NotSaved,
+        b"UNKNOWN-CTE" => Code::UnknownCte,
+        b"UIDNOTSTICKY" => Code::UidNotSticky,
+        b"NOMODSEQ" => Code::NoModSeq,
+        b"COMPRESSIONACTIVE" => Code::CompressionActive,
+        b"USEATTR" => Code::UseAttr,
+        _ => return Rfc5530::from_wire(upper).map(Code::Rfc5530),
+    })
+}
+
 /// Parses a framed response.
 pub fn parse_response_message(msg: &Message, opts: ParseOptions) -> Result<Response, ParseError> {
+    if msg.rest.is_empty()
+        && let Some(value) = common_response(&msg.first, msg.first.len())
+    {
+        return Ok(value);
+    }
     Cursor::new(msg, opts).response()
 }
 
@@ -172,63 +277,48 @@ impl Cursor<'_> {
     fn typed_code(&mut self) -> PResult<Code> {
         let start = self.pos();
         let name = self.keyword()?;
-        let no_arg = match name.as_str() {
-            "ALERT" => Some(Code::Alert),
-            "PARSE" => Some(Code::Parse),
-            "READ-ONLY" => Some(Code::ReadOnly),
-            "READ-WRITE" => Some(Code::ReadWrite),
-            "TRYCREATE" => Some(Code::TryCreate),
-            "CLOSED" => Some(Code::Closed),
-            "HASCHILDREN" => Some(Code::HasChildren),
-            "NOTSAVED" => Some(Code::NotSaved),
-            "UNKNOWN-CTE" => Some(Code::UnknownCte),
-            "UIDNOTSTICKY" => Some(Code::UidNotSticky),
-            "NOMODSEQ" => Some(Code::NoModSeq),
-            "COMPRESSIONACTIVE" => Some(Code::CompressionActive),
-            "USEATTR" => Some(Code::UseAttr),
-            _ => Rfc5530::from_wire(name.as_bytes()).map(Code::Rfc5530),
-        };
+        let no_arg = no_argument_code(name.as_bytes());
         if let Some(code) = no_arg {
             return Ok(code);
         }
-        if name.as_str() == "BADCHARSET" {
+        if name.as_bytes() == b"BADCHARSET" {
             let mut charsets = Vec::new();
             if self.eat(b' ') {
                 charsets = self.list(false, |c| c.astring())?;
             }
             return Ok(Code::BadCharset(charsets));
         }
-        if name.as_str() == "CAPABILITY" {
+        if name.as_bytes() == b"CAPABILITY" {
             self.sp()?;
             return self.capabilities().map(Code::Capability);
         }
-        const WITH_ARGUMENT: &[&str] = &[
-            "PERMANENTFLAGS",
-            "UIDNEXT",
-            "UIDVALIDITY",
-            "UNSEEN",
-            "APPENDUID",
-            "COPYUID",
-            "HIGHESTMODSEQ",
-            "MODIFIED",
-            "MAILBOXID",
-            "METADATA",
+        const WITH_ARGUMENT: &[&[u8]] = &[
+            b"PERMANENTFLAGS",
+            b"UIDNEXT",
+            b"UIDVALIDITY",
+            b"UNSEEN",
+            b"APPENDUID",
+            b"COPYUID",
+            b"HIGHESTMODSEQ",
+            b"MODIFIED",
+            b"MAILBOXID",
+            b"METADATA",
         ];
-        if !WITH_ARGUMENT.contains(&name.as_str()) {
+        if !WITH_ARGUMENT.contains(&name.as_bytes()) {
             self.restore(start);
             return self.raw_code();
         }
         self.sp()?;
-        Ok(match name.as_str() {
-            "PERMANENTFLAGS" => Code::PermanentFlags(self.list(true, |c| {
+        Ok(match name.as_bytes() {
+            b"PERMANENTFLAGS" => Code::PermanentFlags(self.list(true, |c| {
                 let at = c.pos();
                 let word = c.flag_word(true)?;
                 FlagPerm::from_wire(word).map_err(|_| c.err_at(Fault::Expected("flag"), at))
             })?),
-            "UIDNEXT" => Code::UidNext(self.nz_number()?),
-            "UIDVALIDITY" => Code::UidValidity(self.nz_number()?),
-            "UNSEEN" => Code::Unseen(self.nz_number()?),
-            "APPENDUID" => {
+            b"UIDNEXT" => Code::UidNext(self.nz_number()?),
+            b"UIDVALIDITY" => Code::UidValidity(self.nz_number()?),
+            b"UNSEEN" => Code::Unseen(self.nz_number()?),
+            b"APPENDUID" => {
                 let uidvalidity = self.nz_number()?;
                 self.sp()?;
                 Code::AppendUid {
@@ -236,7 +326,7 @@ impl Cursor<'_> {
                     uids: self.uid_set()?,
                 }
             }
-            "COPYUID" => {
+            b"COPYUID" => {
                 let uidvalidity = self.nz_number()?;
                 self.sp()?;
                 let source = self.uid_set()?;
@@ -247,15 +337,15 @@ impl Cursor<'_> {
                     destination: self.uid_set()?,
                 }
             }
-            "HIGHESTMODSEQ" => Code::HighestModSeq(self.number64()?),
-            "MODIFIED" => Code::Modified(self.sequence_set()?),
-            "MAILBOXID" => {
+            b"HIGHESTMODSEQ" => Code::HighestModSeq(self.number64()?),
+            b"MODIFIED" => Code::Modified(self.sequence_set()?),
+            b"MAILBOXID" => {
                 self.expect(b'(', "(")?;
                 let id = self.atom()?;
                 self.expect(b')', ")")?;
                 Code::MailboxId(id)
             }
-            "METADATA" => {
+            b"METADATA" => {
                 if self.eat_word(b"LONGENTRIES") {
                     self.sp()?;
                     Code::MetadataLongEntries(self.number()?)
@@ -590,17 +680,17 @@ impl Cursor<'_> {
             }
             let at = self.pos();
             let name = self.keyword()?;
-            if name.as_str() == "UID" && items.is_empty() && !uid {
+            if name.as_bytes() == b"UID" && items.is_empty() && !uid {
                 uid = true;
                 continue;
             }
             self.sp()?;
-            items.push(match name.as_str() {
-                "MIN" => ESearchItem::Min(self.number()?),
-                "MAX" => ESearchItem::Max(self.number()?),
-                "COUNT" => ESearchItem::Count(self.number()?),
-                "ALL" => ESearchItem::All(self.sequence_set()?),
-                "MODSEQ" => ESearchItem::ModSeq(self.number64()?),
+            items.push(match name.as_bytes() {
+                b"MIN" => ESearchItem::Min(self.number()?),
+                b"MAX" => ESearchItem::Max(self.number()?),
+                b"COUNT" => ESearchItem::Count(self.number()?),
+                b"ALL" => ESearchItem::All(self.sequence_set()?),
+                b"MODSEQ" => ESearchItem::ModSeq(self.number64()?),
                 _ if self.lenient() => {
                     self.restore(at);
                     let name = self.atom()?;
@@ -789,7 +879,7 @@ impl Cursor<'_> {
 
     fn fetch_item(&mut self) -> PResult<FetchItem> {
         let at = self.pos();
-        let name_bytes = self.fetch_name();
+        let name_bytes = self.fetch_name()?;
         let name = Upper::new(name_bytes);
         // Lenient: `RFC822[]` (sent by a server net-imap met) is RFC822.
         if self.lenient() && name.as_bytes().starts_with(b"RFC822") && self.eat_prefix(b"[]") {
@@ -925,7 +1015,7 @@ impl Cursor<'_> {
             }
             Some(b'"') => {
                 self.quoted()?;
-                out.extend_from_slice(self.line_bytes().get(start..self.pos()).unwrap_or_default());
+                out.extend_from_slice(self.since(start)?);
                 Ok(false)
             }
             Some(b'{') | Some(b'~') if matches!(self.peek_at(1), Some(b'{' | b'0'..=b'9')) => {

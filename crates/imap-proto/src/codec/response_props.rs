@@ -531,9 +531,10 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
     #[test]
     fn every_response_round_trips(response in response(), mode in modes()) {
-        match encode_response(&response, mode) {
-            Ok(encoded) => {
-                let wire = Bytes::from(encoded.to_vec());
+        let mut out = Vec::new();
+        match encode_response(&response, mode, &mut out) {
+            Ok(()) => {
+                let wire = Bytes::from(out);
                 for opts in [ParseOptions::lenient(mode), ParseOptions::strict(mode)] {
                     match parse_response(&wire, opts) {
                         Ok(Parsed::Complete { value, consumed }) => {

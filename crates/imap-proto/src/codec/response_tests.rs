@@ -25,17 +25,23 @@ fn round_in(wire: &str, mode: Mode) -> Response {
     let wire = wire.replace('\n', "\r\n");
     let opts = ParseOptions::lenient(mode);
     let response = parse_in(wire.as_bytes(), opts).unwrap_or_else(|e| panic!("{e}: {wire}"));
-    let encoded = encode_response(&response, mode).unwrap_or_else(|e| panic!("{e}: {wire}"));
-    let again = parse_in(&encoded.to_vec(), opts).unwrap();
+    let encoded = written(&response, mode).unwrap_or_else(|e| panic!("{e}: {wire}"));
+    let again = parse_in(&encoded, opts).unwrap();
     assert_eq!(again, response, "{wire}");
     // The strict parser reads what the encoder wrote.
     assert_eq!(
-        parse_in(&encoded.to_vec(), ParseOptions::strict(mode)),
+        parse_in(&encoded, ParseOptions::strict(mode)),
         Ok(response.clone()),
         "{}",
-        String::from_utf8_lossy(&encoded.to_vec())
+        String::from_utf8_lossy(&encoded)
     );
     response
+}
+
+/// `response` as `encode_response` writes it into a `Vec`.
+fn written(response: &Response, mode: Mode) -> Result<Vec<u8>, crate::EncodeError> {
+    let mut out = Vec::new();
+    encode_response(response, mode, &mut out).map(|()| out)
 }
 
 fn round(wire: &str) -> Response {
@@ -45,9 +51,9 @@ fn round(wire: &str) -> Response {
 /// Like `round`, and the encoder writes exactly the example.
 fn exact(wire: &str) -> Response {
     let response = round(wire);
-    let encoded = encode_response(&response, Mode::REV1).unwrap();
+    let encoded = written(&response, Mode::REV1).unwrap();
     assert_eq!(
-        String::from_utf8_lossy(&encoded.to_vec()),
+        String::from_utf8_lossy(&encoded),
         wire.replace('\n', "\r\n")
     );
     response
@@ -433,7 +439,7 @@ fn a_line_never_ends_like_a_literal_announcement() {
     for response in [esearch, other, text] {
         assert!(
             matches!(
-                encode_response(&response, Mode::REV1),
+                written(&response, Mode::REV1),
                 Err(crate::EncodeError::Invalid { byte: b'}', .. })
             ),
             "{response:?}"
@@ -466,10 +472,138 @@ fn rev2_and_utf8_modes() {
     assert_eq!(rev1.mailbox, item.mailbox);
     // RECENT and LSUB do not exist in IMAP4rev2: the encoder refuses them.
     let recent = parse_in(b"* 3 RECENT\r\n", ParseOptions::lenient(Mode::REV1)).unwrap();
-    assert!(encode_response(&recent, Mode::REV2).is_err());
-    assert!(encode_response(&recent, Mode::REV1).is_ok());
+    assert!(written(&recent, Mode::REV2).is_err());
+    assert_eq!(written(&recent, Mode::REV1).unwrap(), b"* 3 RECENT\r\n");
     let flags = data(exact("* FLAGS (\\Seen $Forwarded)\n"));
     assert!(matches!(flags, Data::Flags(ref f) if f[0] == Flag::Seen));
+}
+
+/// What the general parser reads from `line` (no line end), in `opts`.
+fn general(line: &[u8], opts: ParseOptions) -> Result<Response, ParseError> {
+    let input = Bytes::copy_from_slice(line);
+    Cursor::over_line(&input, &[], input.len(), opts).response()
+}
+
+fn all_options() -> Vec<ParseOptions> {
+    let utf8 = Mode::REV1.with_utf8_accept(true);
+    [Mode::REV1, Mode::REV2, utf8]
+        .into_iter()
+        .flat_map(|m| [ParseOptions::strict(m), ParseOptions::lenient(m)])
+        .collect()
+}
+
+/// Each line the fast path takes, each it leaves to the general parser, and the value.
+#[test]
+fn the_fast_path_takes_the_common_lines_only() {
+    let taken: &[(&[u8], Response)] = &[
+        (b"* 23 EXISTS", Response::Data(Data::Exists(23))),
+        (b"* 0 EXISTS", Response::Data(Data::Exists(0))),
+        (
+            b"* 999999999 EXISTS",
+            Response::Data(Data::Exists(999_999_999)),
+        ),
+        (b"* 7 RECENT", Response::Data(Data::Recent(7))),
+        (
+            b"* 1 EXPUNGE",
+            Response::Data(Data::Expunge(NonZeroU32::MIN)),
+        ),
+    ];
+    for (line, value) in taken {
+        let input = Bytes::copy_from_slice(line);
+        assert_eq!(common_response(&input, line.len()).as_ref(), Some(value));
+    }
+    let status = |tag: &'static str, condition, code, text: &'static str| {
+        Response::Status(StatusResponse {
+            tag: Some(Tag::new(tag).unwrap()),
+            condition,
+            code,
+            text: Bytes::from_static(text.as_bytes()),
+        })
+    };
+    let tagged: &[(&[u8], Response)] = &[
+        (
+            b"A142 OK [READ-WRITE] SELECT completed",
+            status(
+                "A142",
+                Condition::Ok,
+                Some(Code::ReadWrite),
+                "SELECT completed",
+            ),
+        ),
+        (b"a NO x", status("a", Condition::No, None, "x")),
+        (b"a BAD ", status("a", Condition::Bad, None, "")),
+        (b"a OK  two", status("a", Condition::Ok, None, " two")),
+        (
+            b"a OK [ALERT]",
+            status("a", Condition::Ok, Some(Code::Alert), ""),
+        ),
+        (
+            b"a OK [ALERT] ",
+            status("a", Condition::Ok, Some(Code::Alert), ""),
+        ),
+        (
+            b"a NO [OVERQUOTA] full",
+            status(
+                "a",
+                Condition::No,
+                Some(Code::Rfc5530(Rfc5530::OverQuota)),
+                "full",
+            ),
+        ),
+    ];
+    for (line, value) in tagged {
+        let input = Bytes::copy_from_slice(line);
+        assert_eq!(common_response(&input, line.len()).as_ref(), Some(value));
+    }
+    // Left to the general parser: lower case, extra or missing spaces, ten digits, zero for
+    // EXPUNGE, a code with an argument or in lower case or unclosed, 8-bit or control text,
+    // untagged status, no tag.
+    for line in [
+        &b"* 23 exists"[..],
+        b"*  23 EXISTS",
+        b"* 23  EXISTS",
+        b"* 23 EXISTS ",
+        b"* 0000000023 EXISTS",
+        b"* 4294967296 EXISTS",
+        b"* 0 EXPUNGE",
+        b"* 23 FETCH (UID 1)",
+        b"* OK hi",
+        b"a ok hi",
+        b"a OK",
+        b"a  OK hi",
+        b"a OKAY hi",
+        b"a PREAUTH hi",
+        b" OK hi",
+        b"a OK [UIDNEXT 4] x",
+        b"a OK [read-write] x",
+        b"a OK [READ-WRITE",
+        b"a OK [READ-WRITE]x",
+        b"a OK [READ-WRITE2] x",
+        b"a OK [] x",
+        b"a OK caf\xc3\xa9",
+        b"a OK a\tb",
+        b"a OK a\x7f",
+        b"a OK a\rb",
+        b"a OK a\0b",
+    ] {
+        crate::codec::message::tests::assert_declined(line, common_response);
+    }
+}
+
+proptest::proptest! {
+    /// Every line the fast path reads, the general parser reads to the same value in every
+    /// mode, strict and lenient; lines near the common forms are generated.
+    #[test]
+    fn the_fast_path_reads_what_the_parser_reads(
+        line in "(\\* [0-9]{1,11} (EXISTS|EXPUNGE|RECENT|exists|FETCH)|[A-Za-z0-9.*+]{0,6} (OK|NO|BAD|BYE|ok)( |)(\\[[A-Z-]{0,12}( [0-9]{1,3})?\\]( |)|)[ -~\\t\\x80-\\xff]{0,8})",
+    ) {
+        let input = Bytes::copy_from_slice(line.as_bytes());
+        if let Some(fast) = common_response(&input, input.len()) {
+            for opts in all_options() {
+                proptest::prop_assert_eq!(general(line.as_bytes(), opts), Ok(fast.clone()), "{:?}", opts);
+            }
+        }
+    }
 }
 
 #[path = "response_props.rs"]

@@ -35,8 +35,10 @@ impl Cursor<'_> {
             _ => {}
         }
         let at = self.pos();
-        let name = self.keyword()?;
-        let key = match name.as_str() {
+        let upper = self.keyword()?;
+        // Read as text once: each `as_str` checks UTF-8 again.
+        let name = upper.as_str();
+        let key = match name {
             "ALL" => K::All,
             "ANSWERED" => K::Answered,
             "DELETED" => K::Deleted,
@@ -53,7 +55,7 @@ impl Cursor<'_> {
             "UNSEEN" => K::Unseen,
             _ => {
                 self.sp()?;
-                match name.as_str() {
+                match name {
                     "BCC" => K::Bcc(self.astring()?),
                     "BODY" => K::Body(self.astring()?),
                     "CC" => K::Cc(self.astring()?),

@@ -20,20 +20,23 @@ fn set_octets(b: u8) -> bool {
 impl<'m> Cursor<'m> {
     pub(crate) fn sequence_set(&mut self) -> PResult<SequenceSet> {
         let at = self.pos();
-        let wire = self.take1(set_octets, "sequence set")?;
-        SequenceSet::parse(&wire).map_err(|_| self.err_at(Fault::Expected("sequence set"), at))
+        // Borrowed: the set is read from the octets, not kept.
+        let wire = self.word(set_octets, "sequence set")?;
+        SequenceSet::parse(wire).map_err(|_| self.err_at(Fault::Expected("sequence set"), at))
     }
 
     pub(crate) fn uid_set(&mut self) -> PResult<UidSet> {
         let at = self.pos();
-        let wire = self.take1(set_octets, "UID set")?;
-        UidSet::parse(&wire).map_err(|_| self.err_at(Fault::Expected("UID set"), at))
+        let wire = self.word(set_octets, "UID set")?;
+        UidSet::parse(wire).map_err(|_| self.err_at(Fault::Expected("UID set"), at))
     }
 
     /// A flag: `\` atom or atom (`\*` only when `star`).
     pub(crate) fn flag_word(&mut self, star: bool) -> PResult<Bytes> {
-        let backslash = usize::from(self.peek() == Some(b'\\'));
-        let rest = self.rest().get(backslash..).unwrap_or_default();
+        let (backslash, rest) = match self.rest().strip_prefix(b"\\") {
+            Some(rest) => (1, rest),
+            None => (0, self.rest()),
+        };
         let mut n = run(rest, is_atom_char);
         if n == 0 && backslash == 1 && star && rest.first() == Some(&b'*') {
             n = 1;
@@ -140,15 +143,18 @@ impl<'m> Cursor<'m> {
     }
 
     /// The name of a FETCH attribute or item: atom octets up to `[` (possibly none).
-    pub(crate) fn fetch_name(&mut self) -> &'m [u8] {
-        self.word(|b| is_atom_char(b) && b != b'[', "FETCH item")
-            .unwrap_or_default()
+    pub(crate) fn fetch_name(&mut self) -> PResult<&'m [u8]> {
+        if self.peek().is_some_and(|b| is_atom_char(b) && b != b'[') {
+            self.word(|b| is_atom_char(b) && b != b'[', "FETCH item")
+        } else {
+            Ok(&[])
+        }
     }
 
     /// One FETCH attribute of a command.
     pub(crate) fn fetch_attribute(&mut self) -> PResult<FetchAttribute> {
         let at = self.pos();
-        let name = Upper::new(self.fetch_name());
+        let name = Upper::new(self.fetch_name()?);
         let bracket = self.peek() == Some(b'[');
         Ok(match (name.as_bytes(), bracket) {
             (b"ENVELOPE", false) => FetchAttribute::Envelope,

@@ -99,17 +99,22 @@ impl Set {
         if bytes == b"$" {
             return dollar.then_some(Self::Saved);
         }
+        // One pass: `number [":" number]`, then `,` and the next range, or the end.
         let mut ranges = Vec::with_capacity(bytes.len() / 4 + 1);
-        for part in bytes.split(|&b| b == b',') {
-            let mut ends = part.splitn(2, |&b| b == b':');
-            let start = parse_number(ends.next()?)?;
-            let end = match ends.next() {
-                Some(end) => parse_number(end)?,
-                None => start,
+        let mut rest = bytes;
+        loop {
+            let (start, after) = number_prefix(rest)?;
+            let (end, after) = match after.split_first() {
+                Some((b':', tail)) => number_prefix(tail)?,
+                _ => (start, after),
             };
             ranges.push(SeqRange { start, end });
+            match after.split_first() {
+                None => return Some(Self::Ranges(ranges)),
+                Some((b',', tail)) => rest = tail,
+                Some(_) => return None,
+            }
         }
-        Some(Self::Ranges(ranges))
     }
 
     fn ranges(&self) -> &[SeqRange] {
@@ -124,22 +129,27 @@ impl Set {
     }
 }
 
-/// `seq-number`: `*` or a non-zero number of at most 32 bits, no leading zero.
-fn parse_number(bytes: &[u8]) -> Option<SeqNumber> {
-    if bytes == b"*" {
-        return Some(SeqNumber::Last);
-    }
-    if bytes.first() == Some(&b'0') || bytes.is_empty() || bytes.len() > 10 {
-        return None;
-    }
-    let mut n: u64 = 0;
-    for &b in bytes {
-        if !b.is_ascii_digit() {
-            return None;
+/// The `seq-number` at the front of `bytes` (`*`, or a non-zero number of at most 32 bits
+/// without a leading zero), and the octets after it.
+fn number_prefix(bytes: &[u8]) -> Option<(SeqNumber, &[u8])> {
+    match bytes.first()? {
+        b'*' => Some((SeqNumber::Last, bytes.get(1..)?)),
+        b'1'..=b'9' => {
+            // At most 10 digits fit 32 bits; an 11th makes the number too large.
+            let mut n: u64 = 0;
+            let mut len = 0;
+            for &b in bytes.iter().take(11) {
+                if !b.is_ascii_digit() {
+                    break;
+                }
+                n = n * 10 + u64::from(b - b'0');
+                len += 1;
+            }
+            let n = NonZeroU32::new(u32::try_from(n).ok()?)?;
+            (len <= 10).then_some((SeqNumber::Value(n), bytes.get(len..)?))
         }
-        n = n * 10 + u64::from(b - b'0');
+        _ => None,
     }
-    NonZeroU32::new(u32::try_from(n).ok()?).map(SeqNumber::Value)
 }
 
 impl fmt::Display for Set {
@@ -259,6 +269,7 @@ mod tests {
         assert_eq!(set.ranges().len(), 4);
         assert!(set.contains(2, 10) && set.contains(9, 10) && !set.contains(6, 10));
         assert!(SequenceSet::parse(b"$").unwrap().is_saved());
+        assert_eq!(SequenceSet::parse(b"*:4,*").unwrap().to_string(), "*:4,*");
         for bad in [
             &b""[..],
             b"0",
@@ -269,6 +280,14 @@ mod tests {
             b"1::2",
             b"4294967296",
             b"a",
+            b"1:2:3",
+            b"1,,2",
+            b"*5",
+            b"5*",
+            b"1:*:",
+            b"$,1",
+            b"1,$",
+            b"1 ",
         ] {
             assert!(SequenceSet::parse(bad).is_err(), "{bad:?}");
         }

@@ -24,8 +24,8 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group};
 use imap_codec::decode::Decoder;
 use imap_codec::{CommandCodec, ResponseCodec};
 use imap_proto::codec::{
-    FrameEvent, FramerLimits, MessageFramer, ParseOptions, Parsed, Side, parse_command,
-    parse_response, parse_response_message,
+    FrameEvent, Limits, MessageFramer, ParseOptions, Parsed, Side, parse_command, parse_response,
+    parse_response_message,
 };
 use imap_proto::{Command, Mode, Response};
 
@@ -210,7 +210,7 @@ fn command_row(c: &mut Criterion, name: &str, input: &[u8], needle: &str) {
 /// alone (`--toggle-collect=imap::ours_literal`), without the buffer's fill.
 #[inline(never)]
 fn ours_literal(buf: &mut BytesMut) -> Response {
-    let limits = FramerLimits::CLIENT.with_inline_literal(2 << 20);
+    let limits = Limits::CLIENT.with_max_inline_literal(2 << 20);
     let mut framer = MessageFramer::new(Side::Client, limits);
     match framer.poll(buf) {
         Some(FrameEvent::Message(m)) => {

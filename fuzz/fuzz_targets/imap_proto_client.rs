@@ -21,7 +21,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use imap_proto::codec::{FramerLimits, ParseOptions, Parsed, parse_command};
+use imap_proto::codec::{Limits, ParseOptions, Parsed, parse_command};
 use imap_proto::{Client, ClientConfig, ClientEvent, CommandBody, Mailbox};
 use libfuzzer_sys::fuzz_target;
 use mail_fuzz::chunks;
@@ -141,7 +141,7 @@ fuzz_target!(|data: &[u8]| {
     let count = usize::from(count % 17).min(rest.len());
     let (script, server) = rest.split_at(count);
 
-    let limits = FramerLimits::CLIENT.with_inline_literal(u64::from(inline % 64));
+    let limits = Limits::CLIENT.with_max_inline_literal(u64::from(inline % 64));
     let config = ClientConfig::new()
         .with_tls(if flags & 16 != 0 {
             TlsPolicy::Opportunistic

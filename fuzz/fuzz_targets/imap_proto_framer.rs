@@ -6,17 +6,11 @@
 #![no_main]
 
 use bytes::{Bytes, BytesMut};
-use imap_proto::codec::{FrameEvent, FramerLimits, MessageFramer, Side};
+use imap_proto::codec::{FrameEvent, Limits, MessageFramer, Side};
 use libfuzzer_sys::fuzz_target;
 use mail_fuzz as _;
 
-fn events(
-    side: Side,
-    limits: FramerLimits,
-    accept: bool,
-    input: &[u8],
-    step: usize,
-) -> Vec<FrameEvent> {
+fn events(side: Side, limits: Limits, accept: bool, input: &[u8], step: usize) -> Vec<FrameEvent> {
     let mut framer = MessageFramer::new(side, limits);
     let mut buf = BytesMut::new();
     let mut out: Vec<FrameEvent> = Vec::new();
@@ -48,7 +42,7 @@ fn events(
             out.push(event);
         }
         // A line in progress is held up to its limit, an inline literal up to its size.
-        let bound = limits.line + limits.inline_literal as usize + piece.len();
+        let bound = limits.max_line + limits.max_inline_literal as usize + piece.len();
         assert!(buf.len() <= bound, "buffered {} octets", buf.len());
     }
     out
@@ -64,11 +58,11 @@ fuzz_target!(|data: &[u8]| {
         Side::Client
     };
     let accept = mode & 2 == 0;
-    let limits = FramerLimits::SERVER
-        .with_line(usize::from(mode >> 4) * 16 + 8)
-        .with_literal(u64::from(mode >> 2 & 3) * 40)
-        .with_inline_literal(16)
-        .with_message(200);
+    let limits = Limits::SERVER
+        .with_max_line(usize::from(mode >> 4) * 16 + 8)
+        .with_max_literal(u64::from(mode >> 2 & 3) * 40)
+        .with_max_inline_literal(16)
+        .with_max_message(200);
     let whole = events(side, limits, accept, input, input.len());
     let split = events(side, limits, accept, input, usize::from(*step % 17) + 1);
     assert_eq!(whole, split, "events depend on the split");

@@ -10,5 +10,6 @@ pub mod rfc5322;
 pub mod types;
 
 pub use client::*;
+pub use codec::Limits;
 pub use error::{EncodeError, Fault, InvalidValue, ParseError, ParseErrorKind};
 pub use types::*;

@@ -14,8 +14,7 @@ use std::path::PathBuf;
 
 use bytes::{Bytes, BytesMut};
 use imap_proto::codec::{
-    FrameEvent, FramerLimits, MessageFramer, ParseOptions, Side, encode_response,
-    parse_response_message,
+    FrameEvent, Limits, MessageFramer, ParseOptions, Side, encode_response, parse_response_message,
 };
 use imap_proto::{Data, Mode, Response};
 
@@ -62,7 +61,7 @@ fn wire(path: &PathBuf) -> Vec<u8> {
 
 fn frame(input: &[u8], step: usize) -> Vec<FrameEvent> {
     // Every literal inline, so that each message is parsed whole.
-    let limits = FramerLimits::CLIENT.with_inline_literal(64 << 20);
+    let limits = Limits::CLIENT.with_max_inline_literal(64 << 20);
     let mut framer = MessageFramer::new(Side::Client, limits);
     let mut buf = BytesMut::new();
     let mut events = Vec::new();
@@ -172,10 +171,8 @@ fn every_captured_session() {
 fn first_response(file: &str, inline: u64) -> (Vec<FrameEvent>, Response) {
     let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/mailkit")).join(file);
     let input = wire(&path);
-    let mut framer = MessageFramer::new(
-        Side::Client,
-        FramerLimits::CLIENT.with_inline_literal(inline),
-    );
+    let mut framer =
+        MessageFramer::new(Side::Client, Limits::CLIENT.with_max_inline_literal(inline));
     let mut buf = BytesMut::from(&input[..]);
     let mut events = Vec::new();
     while let Some(e) = framer.poll(&mut buf) {

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use proto_core::{IdleRules, TlsInfo, TlsPolicy};
 
-use crate::codec::FramerLimits;
+use crate::codec::Limits;
 
 /// How long a client waits for the server's next response by default.
 pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
@@ -28,7 +28,7 @@ pub struct ClientConfig {
     /// The letters in front of each tag's number (`A` gives `A1`, `A2`, ...).
     pub tag_prefix: String,
     /// The response framer's limits: line, literal, inline literal and message sizes.
-    pub limits: FramerLimits,
+    pub limits: Limits,
     /// Read responses with the quirks of real servers accepted (default on).
     pub lenient: bool,
     /// The wait for a response: the idle limit, and an optional session deadline.
@@ -76,7 +76,7 @@ impl Default for ClientConfig {
             tls_info: None,
             plaintext_auth: false,
             tag_prefix: "A".to_owned(),
-            limits: FramerLimits::CLIENT,
+            limits: Limits::CLIENT,
             lenient: true,
             idle: IdleRules::new(RESPONSE_TIMEOUT),
             idle_refresh: IDLE_REFRESH,
@@ -112,7 +112,7 @@ setters! {
     /// Sets [`tag_prefix`](ClientConfig::tag_prefix).
     with_tag_prefix: tag_prefix: String,
     /// Sets [`limits`](ClientConfig::limits).
-    with_limits: limits: FramerLimits,
+    with_limits: limits: Limits,
     /// Sets [`lenient`](ClientConfig::lenient).
     with_lenient: lenient: bool,
     /// Sets [`idle`](ClientConfig::idle).

@@ -113,7 +113,7 @@ impl Client {
     /// A client for a connection opened at `now`. With implicit TLS (or
     /// [`ClientConfig::with_tls_info`]) the connection counts as protected from the start.
     pub fn new(config: ClientConfig, now: Instant) -> Self {
-        let limit = config.limits.line.max(64 * 1024);
+        let limit = config.limits.max_line.max(64 * 1024);
         Self {
             input: InputBuffer::new(limit),
             output: OutputBuffer::new(),

@@ -1,7 +1,7 @@
 //! The message framer: cuts whole IMAP messages (lines and their literals) off a `BytesMut`
 //! as they arrive, on proto-core's `LineFramer` in counted mode.
 //!
-//! Literals up to [`FramerLimits::inline_literal`] octets are parsed with their message. Larger
+//! Literals up to [`Limits::inline_literal`] octets are parsed with their message. Larger
 //! ones (FETCH bodies, APPEND data) are handed over as `Bytes` chunks split off the input as
 //! they arrive, never copied and never scanned, and appear in the message as
 //! [`LiteralData::Streamed`]. On the server side a synchronising literal is announced with
@@ -31,59 +31,59 @@ pub enum Side {
 /// The framer's limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct FramerLimits {
+pub struct Limits {
     /// The longest line, CRLF included. Servers: 8,192 (RFC 7162 section 4 asks for at
     /// least that); clients: 16 MiB (a SEARCH or FETCH reply of a large mailbox).
-    pub line: usize,
+    pub max_line: usize,
     /// The largest literal announced. Larger ones are refused before anything is reserved.
-    pub literal: u64,
+    pub max_literal: u64,
     /// Literals up to this size are parsed with their message; larger ones stream.
-    pub inline_literal: u64,
+    pub max_inline_literal: u64,
     /// The most octets of lines and inline literals one message may hold.
-    pub message: usize,
+    pub max_message: usize,
 }
 
-impl FramerLimits {
+impl Limits {
     /// The defaults of a server reading commands.
     pub const SERVER: Self = Self {
-        line: 8192,
-        literal: 64 * 1024 * 1024,
-        inline_literal: 64 * 1024,
-        message: 1024 * 1024,
+        max_line: 8192,
+        max_literal: 64 * 1024 * 1024,
+        max_inline_literal: 64 * 1024,
+        max_message: 1024 * 1024,
     };
     /// The defaults of a client reading responses.
     pub const CLIENT: Self = Self {
-        line: 16 * 1024 * 1024,
-        literal: 4 * 1024 * 1024 * 1024,
-        inline_literal: 64 * 1024,
-        message: 32 * 1024 * 1024,
+        max_line: 16 * 1024 * 1024,
+        max_literal: 4 * 1024 * 1024 * 1024,
+        max_inline_literal: 64 * 1024,
+        max_message: 32 * 1024 * 1024,
     };
 
     /// The same limits with another line limit.
     #[must_use]
-    pub fn with_line(mut self, line: usize) -> Self {
-        self.line = line;
+    pub fn with_max_line(mut self, line: usize) -> Self {
+        self.max_line = line;
         self
     }
 
     /// The same limits with another literal limit.
     #[must_use]
-    pub fn with_literal(mut self, literal: u64) -> Self {
-        self.literal = literal;
+    pub fn with_max_literal(mut self, literal: u64) -> Self {
+        self.max_literal = literal;
         self
     }
 
     /// The same limits with another inline size.
     #[must_use]
-    pub fn with_inline_literal(mut self, inline: u64) -> Self {
-        self.inline_literal = inline;
+    pub fn with_max_inline_literal(mut self, inline: u64) -> Self {
+        self.max_inline_literal = inline;
         self
     }
 
     /// The same limits with another message size.
     #[must_use]
-    pub fn with_message(mut self, message: usize) -> Self {
-        self.message = message;
+    pub fn with_max_message(mut self, message: usize) -> Self {
+        self.max_message = message;
         self
     }
 }
@@ -139,7 +139,7 @@ struct Pending {
 pub struct MessageFramer {
     lines: LineFramer,
     side: Side,
-    limits: FramerLimits,
+    limits: Limits,
     /// The message being assembled.
     partial: Option<Message>,
     /// Octets of lines and inline literals in `partial`.
@@ -161,13 +161,13 @@ pub struct MessageFramer {
 impl MessageFramer {
     /// A framer for `side` with `limits`. A server refuses bare line ends; a client takes a
     /// bare LF as a line end.
-    pub fn new(side: Side, limits: FramerLimits) -> Self {
+    pub fn new(side: Side, limits: Limits) -> Self {
         let endings = match side {
             Side::Server => BareLineEnding::Reject,
             Side::Client => BareLineEnding::Accept,
         };
         Self {
-            lines: LineFramer::new(limits.line, endings).with_literals(limits.literal),
+            lines: LineFramer::new(limits.max_line, endings).with_literals(limits.max_literal),
             side,
             limits,
             partial: None,
@@ -182,7 +182,7 @@ impl MessageFramer {
     }
 
     /// The limits in force.
-    pub fn limits(&self) -> FramerLimits {
+    pub fn limits(&self) -> Limits {
         self.limits
     }
 
@@ -269,10 +269,10 @@ impl MessageFramer {
                         }
                         self.held = self.held.saturating_add(data.len());
                         self.after = Some(LiteralData::Inline(data));
-                        if self.held > self.limits.message {
+                        if self.held > self.limits.max_message {
                             // The rest of the message is dropped as it comes.
                             self.discarding = true;
-                            let fault = Fault::MessageTooLarge(self.limits.message);
+                            let fault = Fault::MessageTooLarge(self.limits.max_message);
                             return Some(self.error(fault, b"", 0));
                         }
                         continue;
@@ -338,7 +338,7 @@ impl MessageFramer {
             return None;
         }
         self.held = self.held.saturating_add(line.len());
-        if self.held > self.limits.message {
+        if self.held > self.limits.max_message {
             if let Some(h) = head {
                 if self.side == Side::Server && h.sync {
                     self.lines.cancel_literal();
@@ -348,7 +348,7 @@ impl MessageFramer {
                 }
             }
             self.note_first(&line);
-            let fault = Fault::MessageTooLarge(self.limits.message);
+            let fault = Fault::MessageTooLarge(self.limits.max_message);
             return Some(self.error(fault, &line, 0));
         }
         self.push_line(line);
@@ -362,10 +362,10 @@ impl MessageFramer {
         } else {
             self.literal = Some(Pending {
                 head,
-                streamed: head.size > self.limits.inline_literal,
+                streamed: head.size > self.limits.max_inline_literal,
             });
         }
-        let streamed = head.size > self.limits.inline_literal;
+        let streamed = head.size > self.limits.max_inline_literal;
         if self.side == Side::Server && head.sync {
             self.paused = true;
             return Some(FrameEvent::LiteralRequest {

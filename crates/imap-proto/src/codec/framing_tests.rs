@@ -64,7 +64,7 @@ fn inline(data: &'static [u8]) -> LiteralData {
 
 #[test]
 fn responses_with_inline_and_streamed_literals() {
-    let limits = FramerLimits::CLIENT.with_inline_literal(4);
+    let limits = Limits::CLIENT.with_max_inline_literal(4);
     let mut framer = MessageFramer::new(Side::Client, limits);
     let input = b"* 1 FETCH (BODY[] {3}\r\nabc)\r\n* 2 FETCH (BODY[] {6}\r\nabcdef)\r\n* OK x\n";
     let got = events(&mut framer, input, &[]);
@@ -96,7 +96,7 @@ fn responses_with_inline_and_streamed_literals() {
 
 #[test]
 fn streamed_chunks_are_split_off_the_input_not_copied() {
-    let limits = FramerLimits::CLIENT.with_inline_literal(16);
+    let limits = Limits::CLIENT.with_max_inline_literal(16);
     let mut framer = MessageFramer::new(Side::Client, limits);
     let mut buf = BytesMut::with_capacity(4096);
     buf.extend_from_slice(b"* 1 FETCH (BODY[] {1000}\r\n");
@@ -117,7 +117,7 @@ fn streamed_chunks_are_split_off_the_input_not_copied() {
 
 #[test]
 fn the_server_hears_of_a_synchronising_literal_before_its_data() {
-    let mut framer = MessageFramer::new(Side::Server, FramerLimits::SERVER);
+    let mut framer = MessageFramer::new(Side::Server, Limits::SERVER);
     let mut buf = BytesMut::from(&b"A1 LOGIN {4}\r\n"[..]);
     assert_eq!(
         framer.poll(&mut buf),
@@ -153,7 +153,7 @@ fn the_server_hears_of_a_synchronising_literal_before_its_data() {
 
 #[test]
 fn a_refused_literal_is_not_read_as_commands() {
-    let mut framer = MessageFramer::new(Side::Server, FramerLimits::SERVER);
+    let mut framer = MessageFramer::new(Side::Server, Limits::SERVER);
     let mut buf = BytesMut::from(&b"A1 APPEND INBOX {99}\r\nA2 NOOP\r\n"[..]);
     assert!(matches!(
         framer.poll(&mut buf),
@@ -168,7 +168,7 @@ fn a_refused_literal_is_not_read_as_commands() {
 
 #[test]
 fn non_synchronising_literals_do_not_wait() {
-    let mut framer = MessageFramer::new(Side::Server, FramerLimits::SERVER);
+    let mut framer = MessageFramer::new(Side::Server, Limits::SERVER);
     let input = b"A1 LOGIN {4+}\r\nfred {6+}\r\nsecret\r\n";
     assert_eq!(
         events(&mut framer, input, &[]),
@@ -184,7 +184,7 @@ fn non_synchronising_literals_do_not_wait() {
 
 #[test]
 fn literal_limit_at_n_and_n_plus_1() {
-    let limits = FramerLimits::SERVER.with_literal(100);
+    let limits = Limits::SERVER.with_max_literal(100);
     // A synchronising literal over the limit: refused with its tag; the client sends nothing.
     let mut framer = MessageFramer::new(Side::Server, limits);
     let got = events(&mut framer, b"A1 APPEND x {101}\r\nA2 NOOP\r\n", &[]);
@@ -226,7 +226,7 @@ fn literal_limit_at_n_and_n_plus_1() {
 #[test]
 fn command_lines_of_8192_octets_and_not_8193() {
     for (len, ok) in [(8192, true), (8193, false)] {
-        let mut framer = MessageFramer::new(Side::Server, FramerLimits::SERVER);
+        let mut framer = MessageFramer::new(Side::Server, Limits::SERVER);
         let mut input = b"A1 UID FETCH 1".to_vec();
         while input.len() < len - 2 {
             input.extend_from_slice(b",1");
@@ -252,7 +252,7 @@ fn command_lines_of_8192_octets_and_not_8193() {
 fn response_lines_of_16_mib_and_not_one_more() {
     const N: usize = 16 * 1024 * 1024;
     for (len, ok) in [(N, true), (N + 1, false)] {
-        let mut framer = MessageFramer::new(Side::Client, FramerLimits::CLIENT);
+        let mut framer = MessageFramer::new(Side::Client, Limits::CLIENT);
         let mut input = Vec::with_capacity(len + 16);
         input.extend_from_slice(b"* SEARCH");
         let mut n = 0u32;
@@ -275,7 +275,7 @@ fn response_lines_of_16_mib_and_not_one_more() {
 /// unread, and its error carries no tag at any split of the input.
 #[test]
 fn the_error_of_a_dropped_line_does_not_depend_on_the_split() {
-    let limits = FramerLimits::SERVER.with_line(8);
+    let limits = Limits::SERVER.with_max_line(8);
     for (input, tag_expected) in [
         (&b"secretCTSYNC x\r\n"[..], None),
         (&b"A1 LOGIN x y\r\n"[..], None),
@@ -294,7 +294,7 @@ fn the_error_of_a_dropped_line_does_not_depend_on_the_split() {
 
 #[test]
 fn message_limit_counts_lines_and_inline_literals() {
-    let limits = FramerLimits::SERVER.with_message(19);
+    let limits = Limits::SERVER.with_max_message(19);
     for (data, ok) in [(&b"123456"[..], true), (b"1234567", false)] {
         let mut framer = MessageFramer::new(Side::Server, limits);
         // 13 octets of line, then the literal: 19 in all is accepted, 20 is not.
@@ -310,11 +310,11 @@ fn message_limit_counts_lines_and_inline_literals() {
 
 #[test]
 fn bare_line_ends_by_side() {
-    let mut server = MessageFramer::new(Side::Server, FramerLimits::SERVER);
+    let mut server = MessageFramer::new(Side::Server, Limits::SERVER);
     let got = events(&mut server, b"A1 NOOP\nA2 NOOP\r\n", &[]);
     assert!(matches!(&got[0], FrameEvent::Error(e) if e.kind.fault == Fault::BareLineEnding));
     assert_eq!(got[1], FrameEvent::Message(msg(b"A2 NOOP", vec![])));
-    let mut client = MessageFramer::new(Side::Client, FramerLimits::CLIENT);
+    let mut client = MessageFramer::new(Side::Client, Limits::CLIENT);
     let got = events(&mut client, b"* OK a\n* OK b\r\n", &[]);
     assert_eq!(got.len(), 2);
 }
@@ -338,7 +338,7 @@ proptest! {
         }
         input.extend_from_slice(b"\r\nA3 NOOP\r\n");
         let side = if server { Side::Server } else { Side::Client };
-        let limits = FramerLimits::SERVER.with_inline_literal(16).with_literal(30);
+        let limits = Limits::SERVER.with_max_inline_literal(16).with_max_literal(30);
         let mut cuts = cuts;
         cuts.sort_unstable();
         let whole = events(&mut MessageFramer::new(side, limits), &input, &[]);

@@ -17,7 +17,7 @@ pub use command::{is_idle_done, parse_command, parse_command_message};
 pub use encode::{Encoded, Encoder, Fragment, LiteralPolicy};
 pub use encode_command::encode_command;
 pub use encode_response::encode_response;
-pub use framing::{FrameEvent, FramerLimits, MessageFramer, Side};
+pub use framing::{FrameEvent, Limits, MessageFramer, Side};
 pub use lexer::{MAX_DEPTH, ParseOptions};
 pub use message::{Continuation, LiteralData, Message, split_message};
 pub use proto_core::Parsed;

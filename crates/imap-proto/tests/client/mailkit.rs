@@ -93,8 +93,7 @@ fn feed(client: &mut Client, wire: &[u8], sizes: &[usize], now: Instant) -> Vec<
 fn run_answer(greeting: &[u8], capability: &[u8], file: &Path, sizes: &[usize]) -> Vec<String> {
     let now = Instant::now();
     let mut c = Client::new(
-        plain_config()
-            .with_limits(imap_proto::codec::FramerLimits::CLIENT.with_inline_literal(1024)),
+        plain_config().with_limits(imap_proto::codec::Limits::CLIENT.with_max_inline_literal(1024)),
         now,
     );
     let mut events = feed(&mut c, greeting, &[usize::MAX], now);

@@ -165,10 +165,7 @@ E: chunk hello world!
 E: body-end #1
 E: completed #1 UID FETCH Ok done [Fetch,Fetch]
 "#,
-        || {
-            plain_config()
-                .with_limits(imap_proto::codec::FramerLimits::CLIENT.with_inline_literal(4))
-        },
+        || plain_config().with_limits(imap_proto::codec::Limits::CLIENT.with_max_inline_literal(4)),
     );
 }
 

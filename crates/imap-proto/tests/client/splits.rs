@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use imap_proto::codec::FramerLimits;
+use imap_proto::codec::Limits;
 use imap_proto::{Client, ClientEvent};
 use proptest::prelude::*;
 use proto_core::Machine;
@@ -30,7 +30,7 @@ const COMMANDS: &[&str] = &[
 
 fn session(cuts: &[usize]) -> (Vec<String>, Vec<u8>) {
     let now = Instant::now();
-    let config = plain_config().with_limits(FramerLimits::CLIENT.with_inline_literal(16));
+    let config = plain_config().with_limits(Limits::CLIENT.with_max_inline_literal(16));
     let mut c = Client::new(config, now);
     let (mut events, mut sent) = (Vec::new(), Vec::new());
     let drain = |c: &mut Client, events: &mut Vec<String>, sent: &mut Vec<u8>| {

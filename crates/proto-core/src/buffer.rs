@@ -53,7 +53,10 @@ impl InputBuffer {
         let room = self.limit.saturating_sub(start).min(READ_SIZE);
         self.buf.resize(start + room, 0);
         self.committed = Some(start);
-        self.buf.get_mut(start..).unwrap_or_default()
+        // The buffer now holds `start + room` octets: the region is its last `room`. (An
+        // empty region read into would look like the peer closing.)
+        let (_, region) = self.buf.split_at_mut(start);
+        region
     }
 
     /// Keeps the first `n` bytes of the region [`spare`](Self::spare) returned.

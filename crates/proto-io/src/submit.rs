@@ -454,7 +454,7 @@ fn declare(mut info: MessageDeclaration, message: &[u8]) -> MessageDeclaration {
         .or_else(|| memchr::memmem::find(message, b"\n\n"))
         .unwrap_or(message.len());
     info.eight_bit = true;
-    info.utf8 |= !message.get(..header_end).unwrap_or_default().is_ascii();
+    info.utf8 |= !message.iter().take(header_end).all(u8::is_ascii);
     info
 }
 
@@ -725,7 +725,12 @@ impl BodySource {
             if self.start == self.end && !self.eof {
                 self.fill(message)?;
             }
-            let pending = self.buf.get(self.start..self.end).unwrap_or_default();
+            // A wrong bound here would send a cut message: an error, never an empty slice.
+            let pending = self.buf.get(self.start..self.end).ok_or_else(|| {
+                SubmitError::Body(std::io::Error::other(
+                    "the read-ahead buffer's bounds are wrong",
+                ))
+            })?;
             if self.eof {
                 client.finish_body_with(pending)?;
                 self.finished = true;

@@ -112,7 +112,9 @@ impl Upper {
     }
 
     pub(crate) fn as_bytes(&self) -> &[u8] {
-        self.buf.get(..self.len).unwrap_or_default()
+        // `len` is at most the buffer's 32 octets (set in `new`); the bound says so.
+        let (word, _) = self.buf.split_at(self.len.min(self.buf.len()));
+        word
     }
 
     pub(crate) fn as_str(&self) -> &str {

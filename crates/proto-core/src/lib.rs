@@ -12,6 +12,7 @@ pub mod parse_error;
 pub mod parsed;
 // The word-at-a-time byte tests the codecs share: public for the workspace's crates, not an
 // API of its own.
+mod setters;
 #[doc(hidden)]
 pub mod swar;
 pub mod timer;

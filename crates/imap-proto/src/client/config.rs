@@ -87,42 +87,29 @@ impl Default for ClientConfig {
     }
 }
 
-macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident : $field:ident : $ty:ty),* $(,)?) => {
-        impl ClientConfig {
-            $(
-                $(#[$doc])*
-                #[must_use]
-                pub fn $name(mut self, value: $ty) -> Self {
-                    self.$field = value;
-                    self
-                }
-            )*
-        }
-    };
-}
-
-setters! {
-    /// Sets [`tls`](ClientConfig::tls).
-    with_tls: tls: TlsPolicy,
-    /// Sets [`implicit_tls`](ClientConfig::implicit_tls).
-    with_implicit_tls: implicit_tls: bool,
-    /// Sets [`plaintext_auth`](ClientConfig::plaintext_auth).
-    with_plaintext_auth: plaintext_auth: bool,
-    /// Sets [`tag_prefix`](ClientConfig::tag_prefix).
-    with_tag_prefix: tag_prefix: String,
-    /// Sets [`limits`](ClientConfig::limits).
-    with_limits: limits: Limits,
-    /// Sets [`lenient`](ClientConfig::lenient).
-    with_lenient: lenient: bool,
-    /// Sets [`idle`](ClientConfig::idle).
-    with_idle: idle: IdleRules,
-    /// Sets [`idle_refresh`](ClientConfig::idle_refresh).
-    with_idle_refresh: idle_refresh: Duration,
-    /// Sets [`body_high_water`](ClientConfig::body_high_water).
-    with_body_high_water: body_high_water: usize,
-    /// Sets [`max_collected`](ClientConfig::max_collected).
-    with_max_collected: max_collected: usize,
-    /// Sets [`max_uid_map`](ClientConfig::max_uid_map).
-    with_max_uid_map: max_uid_map: usize,
+proto_core::with_setters! {
+    ClientConfig {
+        /// Sets [`tls`](ClientConfig::tls).
+        with_tls: tls: TlsPolicy,
+        /// Sets [`implicit_tls`](ClientConfig::implicit_tls).
+        with_implicit_tls: implicit_tls: bool,
+        /// Sets [`plaintext_auth`](ClientConfig::plaintext_auth).
+        with_plaintext_auth: plaintext_auth: bool,
+        /// Sets [`tag_prefix`](ClientConfig::tag_prefix).
+        with_tag_prefix: tag_prefix: String,
+        /// Sets [`limits`](ClientConfig::limits).
+        with_limits: limits: Limits,
+        /// Sets [`lenient`](ClientConfig::lenient).
+        with_lenient: lenient: bool,
+        /// Sets [`idle`](ClientConfig::idle).
+        with_idle: idle: IdleRules,
+        /// Sets [`idle_refresh`](ClientConfig::idle_refresh).
+        with_idle_refresh: idle_refresh: Duration,
+        /// Sets [`body_high_water`](ClientConfig::body_high_water).
+        with_body_high_water: body_high_water: usize,
+        /// Sets [`max_collected`](ClientConfig::max_collected).
+        with_max_collected: max_collected: usize,
+        /// Sets [`max_uid_map`](ClientConfig::max_uid_map).
+        with_max_uid_map: max_uid_map: usize,
+    }
 }

@@ -1,7 +1,7 @@
 //! The message framer: cuts whole IMAP messages (lines and their literals) off a `BytesMut`
 //! as they arrive, on proto-core's `LineFramer` in counted mode.
 //!
-//! Literals up to [`Limits::inline_literal`] octets are parsed with their message. Larger
+//! Literals up to [`Limits::max_inline_literal`] octets are parsed with their message. Larger
 //! ones (FETCH bodies, APPEND data) are handed over as `Bytes` chunks split off the input as
 //! they arrive, never copied and never scanned, and appear in the message as
 //! [`LiteralData::Streamed`]. On the server side a synchronising literal is announced with

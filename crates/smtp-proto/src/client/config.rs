@@ -111,42 +111,29 @@ impl Default for ClientConfig {
     }
 }
 
-macro_rules! client_setters {
-    ($($(#[$doc:meta])* $name:ident : $field:ident : $ty:ty),* $(,)?) => {
-        impl ClientConfig {
-            $(
-                $(#[$doc])*
-                #[must_use]
-                pub fn $name(mut self, value: $ty) -> Self {
-                    self.$field = value;
-                    self
-                }
-            )*
-        }
-    };
-}
-
-client_setters! {
-    /// Sets the EHLO name.
-    with_hostname: hostname: String,
-    /// Runs LMTP.
-    with_lmtp: lmtp: bool,
-    /// Sets the limits.
-    with_limits: limits: Limits,
-    /// Sets the STARTTLS policy.
-    with_tls: tls: TlsPolicy,
-    /// TLS is active from the start.
-    with_implicit_tls: implicit_tls: bool,
-    /// Allows plaintext-equivalent SASL over an unprotected link.
-    with_plaintext_auth: plaintext_auth: bool,
-    /// Uses PIPELINING when offered.
-    with_pipelining: pipelining: bool,
-    /// Uses BDAT when CHUNKING is offered.
-    with_chunking: chunking: bool,
-    /// Sets the body high-water mark.
-    with_body_high_water: body_high_water: usize,
-    /// Sets the timeouts.
-    with_timeouts: timeouts: Timeouts,
+proto_core::with_setters! {
+    ClientConfig {
+        /// Sets the EHLO name.
+        with_hostname: hostname: String,
+        /// Runs LMTP.
+        with_lmtp: lmtp: bool,
+        /// Sets the limits.
+        with_limits: limits: Limits,
+        /// Sets the STARTTLS policy.
+        with_tls: tls: TlsPolicy,
+        /// TLS is active from the start.
+        with_implicit_tls: implicit_tls: bool,
+        /// Allows plaintext-equivalent SASL over an unprotected link.
+        with_plaintext_auth: plaintext_auth: bool,
+        /// Uses PIPELINING when offered.
+        with_pipelining: pipelining: bool,
+        /// Uses BDAT when CHUNKING is offered.
+        with_chunking: chunking: bool,
+        /// Sets the body high-water mark.
+        with_body_high_water: body_high_water: usize,
+        /// Sets the timeouts.
+        with_timeouts: timeouts: Timeouts,
+    }
 }
 
 /// What a message needs, declared before MAIL FROM.

@@ -102,48 +102,35 @@ impl Default for ServerConfig {
     }
 }
 
-macro_rules! config_setters {
-    ($($(#[$doc:meta])* $name:ident : $field:ident : $ty:ty),* $(,)?) => {
-        impl ServerConfig {
-            $(
-                $(#[$doc])*
-                #[must_use]
-                pub fn $name(mut self, value: $ty) -> Self {
-                    self.$field = value;
-                    self
-                }
-            )*
-        }
-    };
-}
-
-config_setters! {
-    /// Sets the host name.
-    with_hostname: hostname: String,
-    /// Runs LMTP instead of SMTP.
-    with_lmtp: lmtp: bool,
-    /// Sets the limits.
-    with_limits: limits: Limits,
-    /// Sets the bare line end policy of DATA.
-    with_bare_line_endings: bare_line_endings: BareLineEnding,
-    /// Sets the extensions offered.
-    with_extensions: extensions: Capabilities,
-    /// Offers STARTTLS or not.
-    with_starttls: starttls: bool,
-    /// TLS is active from the start.
-    with_implicit_tls: implicit_tls: bool,
-    /// Sets the SASL mechanisms offered.
-    with_auth_mechanisms: auth_mechanisms: Vec<Mechanism>,
-    /// Offers AUTH before TLS.
-    with_plaintext_auth: plaintext_auth: bool,
-    /// Requires AUTH before MAIL.
-    with_require_auth: require_auth: bool,
-    /// Asks the application about each connection.
-    with_decide_connection: decide_connection: bool,
-    /// Asks the application about HELO/EHLO/LHLO.
-    with_decide_hello: decide_hello: bool,
-    /// Sets the idle rules.
-    with_idle: idle: IdleRules,
-    /// Sets the SASL configuration factory.
-    with_sasl: sasl: SaslConfigFactory,
+proto_core::with_setters! {
+    ServerConfig {
+        /// Sets the host name.
+        with_hostname: hostname: String,
+        /// Runs LMTP instead of SMTP.
+        with_lmtp: lmtp: bool,
+        /// Sets the limits.
+        with_limits: limits: Limits,
+        /// Sets the bare line end policy of DATA.
+        with_bare_line_endings: bare_line_endings: BareLineEnding,
+        /// Sets the extensions offered.
+        with_extensions: extensions: Capabilities,
+        /// Offers STARTTLS or not.
+        with_starttls: starttls: bool,
+        /// TLS is active from the start.
+        with_implicit_tls: implicit_tls: bool,
+        /// Sets the SASL mechanisms offered.
+        with_auth_mechanisms: auth_mechanisms: Vec<Mechanism>,
+        /// Offers AUTH before TLS.
+        with_plaintext_auth: plaintext_auth: bool,
+        /// Requires AUTH before MAIL.
+        with_require_auth: require_auth: bool,
+        /// Asks the application about each connection.
+        with_decide_connection: decide_connection: bool,
+        /// Asks the application about HELO/EHLO/LHLO.
+        with_decide_hello: decide_hello: bool,
+        /// Sets the idle rules.
+        with_idle: idle: IdleRules,
+        /// Sets the SASL configuration factory.
+        with_sasl: sasl: SaslConfigFactory,
+    }
 }

@@ -638,12 +638,6 @@ impl Client {
         self.phase == Phase::Greeting || !self.in_flight.is_empty()
     }
 
-    /// True when a response is awaited but the idle limit does not run yet (the command went
-    /// out while nothing was awaited, and sending takes no instant).
-    fn waits_untimed(&self) -> bool {
-        self.phase != Phase::Closed && !self.fatal && self.waiting() && !self.idle.is_running()
-    }
-
     /// A whole response line or the end of a body: the idle limit restarts from the input
     /// that made it, or pauses when nothing more is awaited.
     fn progress(&mut self) {
@@ -1139,21 +1133,14 @@ impl Machine for Client {
         if self.phase == Phase::Closed {
             return None;
         }
-        if self.waits_untimed() {
-            // A command went out while nothing was awaited: ask for the time at once.
-            return Some(self.idle.last_input());
-        }
-        self.idle.deadline()
+        self.idle.client_deadline(!self.fatal && self.waiting())
     }
 
     fn handle_timeout(&mut self, now: Instant) {
         if self.phase == Phase::Closed {
             return;
         }
-        if self.waits_untimed() {
-            self.idle.restart(now);
-        }
-        if let Some(expiry) = self.idle.expire(now) {
+        if let Some(expiry) = self.idle.client_timeout(!self.fatal && self.waiting(), now) {
             self.fail(ProtocolError::Timeout(expiry));
         }
     }

@@ -213,6 +213,25 @@ impl IdleTimer {
         crate::timer::earliest([self.timer.deadline(), self.session])
     }
 
+    /// A client's next deadline while it is `waiting` for an answer: an instant already past
+    /// when a command went out with the idle limit not running (a send carries no instant,
+    /// so the client asks for the time at once), the running limits otherwise.
+    pub fn client_deadline(&self, waiting: bool) -> Option<Instant> {
+        if waiting && !self.is_running() {
+            return Some(self.last_input);
+        }
+        self.deadline()
+    }
+
+    /// A client's timer step at `now`: a command waiting with the idle limit not running
+    /// starts it from `now`; then the limit that expired, if any.
+    pub fn client_timeout(&mut self, waiting: bool, now: Instant) -> Option<Expiry> {
+        if waiting && !self.is_running() {
+            self.restart(now);
+        }
+        self.expire(now)
+    }
+
     /// Which limit has expired at `now`, if any. An expired idle limit stops until
     /// [`restart`](Self::restart) (a client with nothing to wait for re-arms it); an expired
     /// session stops everything.

@@ -953,12 +953,6 @@ impl Client {
         self.phase == Phase::Greeting || !self.inflight.is_empty()
     }
 
-    /// True when a reply is awaited but the idle limit does not run yet (the command went
-    /// out while nothing was awaited, and sending takes no instant).
-    fn waits_untimed(&self) -> bool {
-        !self.closed && self.waiting() && !self.idle.is_running()
-    }
-
     /// The idle limit of the wait for the oldest command in flight (RFC 5321 4.5.3.2).
     fn phase_timeout(&self) -> Duration {
         match self.inflight.front() {
@@ -1085,22 +1079,19 @@ impl Machine for Client {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        if self.waits_untimed() {
-            // A command went out while nothing was awaited: ask for the time at once.
-            return Some(self.idle.last_input());
-        }
-        self.idle.deadline()
+        self.idle.client_deadline(!self.closed && self.waiting())
     }
 
     fn handle_timeout(&mut self, now: Instant) {
         if self.closed {
             return;
         }
-        if self.waits_untimed() {
+        let waiting = self.waiting();
+        if waiting && !self.idle.is_running() {
+            // The wait that starts now has its phase's limit (RFC 5321 4.5.3.2).
             self.idle.set_idle(self.phase_timeout());
-            self.idle.restart(now);
         }
-        if let Some(expiry) = self.idle.expire(now) {
+        if let Some(expiry) = self.idle.client_timeout(waiting, now) {
             self.fail(ProtocolError::Timeout(expiry));
         }
     }

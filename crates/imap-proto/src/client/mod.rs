@@ -220,12 +220,6 @@ impl Client {
                 || (!self.in_flight.is_empty() && !self.idling.as_ref().is_some_and(|i| i.running)))
     }
 
-    /// True when a response is awaited but the idle limit does not run yet: the command
-    /// went out while nothing was awaited, and sending takes no instant.
-    fn waits_untimed(&self) -> bool {
-        self.waiting() && !self.idle.is_running()
-    }
-
     /// Reads and handles framed input until an event is queued or more input is needed.
     fn process(&mut self) {
         while self.events.is_empty() && !self.closed && self.upgrading.is_none() {
@@ -325,26 +319,16 @@ impl Machine for Client {
         if self.closed {
             return None;
         }
-        if self.waits_untimed() {
-            // A command went out while nothing was awaited: ask for the time at once.
-            return Some(self.idle.last_input());
-        }
         let refresh = self.idling.as_ref().and_then(|i| i.refresh_at);
-        match (self.idle.deadline(), refresh) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        proto_core::timer::earliest([self.idle.client_deadline(self.waiting()), refresh])
     }
 
     fn handle_timeout(&mut self, now: Instant) {
         if self.closed {
             return;
         }
-        if self.waits_untimed() {
-            self.idle.restart(now);
-        }
         self.refresh_idle(now);
-        if let Some(expiry) = self.idle.expire(now) {
+        if let Some(expiry) = self.idle.client_timeout(self.waiting(), now) {
             self.fail(ProtocolError::Timeout(expiry));
         }
     }

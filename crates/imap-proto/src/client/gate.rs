@@ -165,15 +165,15 @@ impl Flow {
         }
     }
 
-    /// True when a command of this flow may be sent while `in_flight` run.
-    pub(crate) fn may_follow(self, in_flight: &[Flow]) -> bool {
-        if in_flight.is_empty() {
+    /// True when a command of this flow may be sent while the commands of `in_flight` run.
+    pub(crate) fn may_follow(self, mut in_flight: impl Iterator<Item = Flow> + Clone) -> bool {
+        if in_flight.clone().next().is_none() {
             return true;
         }
-        if self.barrier || in_flight.iter().any(|f| f.barrier) {
+        if self.barrier || in_flight.clone().any(|f| f.barrier) {
             return false;
         }
-        !self.uses_seq || in_flight.iter().all(|f| f.holds_expunge)
+        !self.uses_seq || in_flight.all(|f| f.holds_expunge)
     }
 }
 
@@ -216,7 +216,7 @@ mod tests {
         let mut flows = Vec::new();
         for body in seq {
             let flow = Flow::of(body);
-            if !flow.may_follow(&flows) {
+            if !flow.may_follow(flows.iter().copied()) {
                 return false;
             }
             flows.push(flow);

@@ -217,11 +217,10 @@ impl Client {
                 }
                 continue;
             }
-            let flows: Vec<_> = self.in_flight.iter().map(|f| f.flow).collect();
             let Some(next) = self.held.front() else {
                 return;
             };
-            if !next.flow.may_follow(&flows) {
+            if !next.flow.may_follow(self.in_flight.iter().map(|f| f.flow)) {
                 return;
             }
             let Some(q) = self.held.pop_front() else {

@@ -279,6 +279,26 @@ impl Encoder {
         }
     }
 
+    /// Metadata entries and their values (RFC 5464): `(name value ...)`, NIL for a value
+    /// to remove; the same list in SETMETADATA and in the METADATA response.
+    pub(crate) fn metadata_entries(
+        &mut self,
+        entries: &[crate::types::MetadataEntry],
+    ) -> &mut Self {
+        self.raw(b"(");
+        for (i, entry) in entries.iter().enumerate() {
+            if i > 0 {
+                self.sp();
+            }
+            self.astring(&entry.name).sp();
+            match &entry.value {
+                None => self.raw(b"NIL"),
+                Some(v) => self.metadata_value(v.clone()),
+            };
+        }
+        self.raw(b")")
+    }
+
     /// The ID parameter list (RFC 2971): `NIL` or `(field value ...)`.
     pub(crate) fn id_params(
         &mut self,

@@ -235,18 +235,7 @@ pub fn encode_command(
         }
         B::SetMetadata { mailbox, entries } => {
             non_empty(entries, "metadata entries")?;
-            e.sp().mailbox(mailbox).raw(b" (");
-            for (i, entry) in entries.iter().enumerate() {
-                if i > 0 {
-                    e.sp();
-                }
-                e.astring(&entry.name).sp();
-                match &entry.value {
-                    None => e.raw(b"NIL"),
-                    Some(v) => e.metadata_value(v.clone()),
-                };
-            }
-            e.raw(b")");
+            e.sp().mailbox(mailbox).sp().metadata_entries(entries);
         }
         B::Compress(mechanism) => {
             e.sp().atom(mechanism);

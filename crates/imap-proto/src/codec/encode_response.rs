@@ -583,18 +583,10 @@ impl Encoder {
                 if entries.is_empty() {
                     return Err(EncodeError::Empty("metadata entries"));
                 }
-                self.raw(b"METADATA ").mailbox(mailbox).raw(b" (");
-                for (i, entry) in entries.iter().enumerate() {
-                    if i > 0 {
-                        self.sp();
-                    }
-                    self.astring(&entry.name).sp();
-                    match &entry.value {
-                        None => self.raw(b"NIL"),
-                        Some(v) => self.metadata_value(v.clone()),
-                    };
-                }
-                self.raw(b")");
+                self.raw(b"METADATA ")
+                    .mailbox(mailbox)
+                    .sp()
+                    .metadata_entries(entries);
             }
             Data::MetadataChanged { mailbox, names } => {
                 if names.is_empty() {

@@ -446,16 +446,9 @@ impl Encoder {
         match lang.as_slice() {
             [] => self.raw(b"NIL"),
             [one] => self.string(one),
-            many => {
-                self.raw(b"(");
-                for (i, l) in many.iter().enumerate() {
-                    if i > 0 {
-                        self.sp();
-                    }
-                    self.string(l);
-                }
-                self.raw(b")")
-            }
+            many => self.list(many.iter(), |enc, l| {
+                enc.string(l);
+            }),
         };
         let Some(loc) = &tail.location else {
             return self;
@@ -471,16 +464,9 @@ impl Encoder {
         match ext {
             BodyExtension::String(s) => self.nstr(s),
             BodyExtension::Number(n) => self.number(*n),
-            BodyExtension::List(items) => {
-                self.raw(b"(");
-                for (i, e) in items.iter().enumerate() {
-                    if i > 0 {
-                        self.sp();
-                    }
-                    self.body_extension(e);
-                }
-                self.raw(b")")
-            }
+            BodyExtension::List(items) => self.list(items.iter(), |enc, e| {
+                enc.body_extension(e);
+            }),
         }
     }
 }

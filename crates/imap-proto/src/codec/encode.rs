@@ -279,24 +279,35 @@ impl Encoder {
         }
     }
 
+    /// A parenthesised list, `(a b c)`, each item written by `write`.
+    pub(crate) fn list<T>(
+        &mut self,
+        items: impl IntoIterator<Item = T>,
+        mut write: impl FnMut(&mut Self, T),
+    ) -> &mut Self {
+        self.raw(b"(");
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                self.sp();
+            }
+            write(self, item);
+        }
+        self.raw(b")")
+    }
+
     /// Metadata entries and their values (RFC 5464): `(name value ...)`, NIL for a value
     /// to remove; the same list in SETMETADATA and in the METADATA response.
     pub(crate) fn metadata_entries(
         &mut self,
         entries: &[crate::types::MetadataEntry],
     ) -> &mut Self {
-        self.raw(b"(");
-        for (i, entry) in entries.iter().enumerate() {
-            if i > 0 {
-                self.sp();
-            }
-            self.astring(&entry.name).sp();
+        self.list(entries, |enc, entry| {
+            enc.astring(&entry.name).sp();
             match &entry.value {
-                None => self.raw(b"NIL"),
-                Some(v) => self.metadata_value(v.clone()),
+                None => enc.raw(b"NIL"),
+                Some(v) => enc.metadata_value(v.clone()),
             };
-        }
-        self.raw(b")")
+        })
     }
 
     /// The ID parameter list (RFC 2971): `NIL` or `(field value ...)`.

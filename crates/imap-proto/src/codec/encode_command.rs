@@ -93,14 +93,11 @@ pub fn encode_command(
         } => {
             e.sp().mailbox(mailbox);
             if !special_use.is_empty() {
-                e.raw(b" (USE (");
-                for (i, attr) in special_use.iter().enumerate() {
-                    if i > 0 {
-                        e.sp();
-                    }
-                    e.display(attr);
-                }
-                e.raw(b"))");
+                e.raw(b" (USE ")
+                    .list(special_use.iter(), |enc, attr| {
+                        enc.display(attr);
+                    })
+                    .raw(b")");
             }
         }
         B::Delete(m) | B::Subscribe(m) | B::Unsubscribe(m) | B::GetQuotaRoot(m) => {
@@ -113,27 +110,18 @@ pub fn encode_command(
             non_empty(&list.patterns, "LIST pattern")?;
             e.sp();
             if !list.selection.is_empty() {
-                e.raw(b"(");
-                for (i, s) in list.selection.iter().enumerate() {
-                    if i > 0 {
-                        e.sp();
-                    }
-                    e.raw(s.as_str().as_bytes());
-                }
-                e.raw(b") ");
+                e.list(list.selection.iter(), |enc, s| {
+                    enc.raw(s.as_str().as_bytes());
+                })
+                .raw(b" ");
             }
             e.mailbox(&list.reference).sp();
             if let [one] = list.patterns.as_slice() {
                 e.list_mailbox(one);
             } else {
-                e.raw(b"(");
-                for (i, p) in list.patterns.iter().enumerate() {
-                    if i > 0 {
-                        e.sp();
-                    }
-                    e.list_mailbox(p);
-                }
-                e.raw(b")");
+                e.list(list.patterns.iter(), |enc, p| {
+                    enc.list_mailbox(p);
+                });
             }
             if !list.returns.is_empty() {
                 e.raw(b" RETURN (");
@@ -223,14 +211,9 @@ pub fn encode_command(
             if let [one] = entries.as_slice() {
                 e.astring(one);
             } else {
-                e.raw(b"(");
-                for (i, entry) in entries.iter().enumerate() {
-                    if i > 0 {
-                        e.sp();
-                    }
-                    e.astring(entry);
-                }
-                e.raw(b")");
+                e.list(entries.iter(), |enc, entry| {
+                    enc.astring(entry);
+                });
             }
         }
         B::SetMetadata { mailbox, entries } => {
@@ -251,14 +234,9 @@ pub fn encode_command(
         } => {
             non_empty(criteria, "search keys")?;
             if let Some(returns) = returns {
-                e.raw(b" RETURN (");
-                for (i, r) in returns.iter().enumerate() {
-                    if i > 0 {
-                        e.sp();
-                    }
-                    e.raw(r.as_str().as_bytes());
-                }
-                e.raw(b")");
+                e.raw(b" RETURN ").list(returns.iter(), |enc, r| {
+                    enc.raw(r.as_str().as_bytes());
+                });
             }
             if let Some(charset) = charset {
                 if mode.utf8_accept {
@@ -283,14 +261,9 @@ pub fn encode_command(
                     if let ([one], true) = (list.as_slice(), single) {
                         e.fetch_attribute(one)
                     } else {
-                        e.raw(b"(");
-                        for (i, a) in list.iter().enumerate() {
-                            if i > 0 {
-                                e.sp();
-                            }
-                            e.fetch_attribute(a);
-                        }
-                        e.raw(b")")
+                        e.list(list.iter(), |enc, a| {
+                            enc.fetch_attribute(a);
+                        })
                     }
                 }
             };
@@ -388,25 +361,15 @@ impl Encoder {
 
     /// `flag-list`.
     pub(crate) fn flag_list(&mut self, flags: &[Flag]) -> &mut Self {
-        self.raw(b"(");
-        for (i, f) in flags.iter().enumerate() {
-            if i > 0 {
-                self.sp();
-            }
-            self.display(f);
-        }
-        self.raw(b")")
+        self.list(flags.iter(), |enc, f| {
+            enc.display(f);
+        })
     }
 
     fn status_items(&mut self, items: &[crate::types::StatusItem]) -> &mut Self {
-        self.raw(b"(");
-        for (i, item) in items.iter().enumerate() {
-            if i > 0 {
-                self.sp();
-            }
-            self.raw(item.as_str().as_bytes());
-        }
-        self.raw(b")")
+        self.list(items.iter(), |enc, item| {
+            enc.raw(item.as_str().as_bytes());
+        })
     }
 
     /// `[section]`.
@@ -417,14 +380,9 @@ impl Encoder {
                 self.raw(b".");
             }
             let fields = |e: &mut Self, names: &[crate::types::AString]| {
-                e.raw(b" (");
-                for (i, n) in names.iter().enumerate() {
-                    if i > 0 {
-                        e.sp();
-                    }
-                    e.astring(n);
-                }
-                e.raw(b")");
+                e.raw(b" ").list(names.iter(), |enc, n| {
+                    enc.astring(n);
+                });
             };
             match text {
                 SectionText::Header => {

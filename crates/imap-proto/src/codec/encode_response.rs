@@ -139,14 +139,9 @@ impl Encoder {
             Code::BadCharset(list) => {
                 self.raw(b"BADCHARSET");
                 if !list.is_empty() {
-                    self.raw(b" (");
-                    for (i, c) in list.iter().enumerate() {
-                        if i > 0 {
-                            self.sp();
-                        }
-                        self.astring(c);
-                    }
-                    self.raw(b")");
+                    self.raw(b" ").list(list.iter(), |enc, c| {
+                        enc.astring(c);
+                    });
                 }
                 self
             }
@@ -157,14 +152,9 @@ impl Encoder {
             }
             Code::PermanentFlags(flags) => {
                 word(self, b"PERMANENTFLAGS");
-                self.raw(b"(");
-                for (i, f) in flags.iter().enumerate() {
-                    if i > 0 {
-                        self.sp();
-                    }
-                    self.display(f);
-                }
-                self.raw(b")")
+                self.list(flags.iter(), |enc, f| {
+                    enc.display(f);
+                })
             }
             Code::UidNext(n) => {
                 word(self, b"UIDNEXT");
@@ -232,14 +222,10 @@ impl Encoder {
     }
 
     fn list_item(&mut self, item: &ListItem) -> Result<&mut Self, EncodeError> {
-        self.raw(b"(");
-        for (i, a) in item.attributes.iter().enumerate() {
-            if i > 0 {
-                self.sp();
-            }
-            self.display(a);
-        }
-        self.raw(b") ");
+        self.list(item.attributes.iter(), |enc, a| {
+            enc.display(a);
+        })
+        .raw(b" ");
         match item.delimiter {
             None => self.raw(b"NIL"),
             Some(b'"') => self.raw(b"\"\\\"\""),
@@ -298,14 +284,9 @@ impl Encoder {
     fn fetch_item(&mut self, item: &FetchItem) -> Result<(), EncodeError> {
         match item {
             FetchItem::Flags(flags) => {
-                self.raw(b"FLAGS (");
-                for (i, f) in flags.iter().enumerate() {
-                    if i > 0 {
-                        self.sp();
-                    }
-                    self.display(f);
-                }
-                self.raw(b")");
+                self.raw(b"FLAGS ").list(flags.iter(), |enc, f| {
+                    enc.display(f);
+                });
             }
             FetchItem::Uid(n) => {
                 self.raw(b"UID ").number(n.get());

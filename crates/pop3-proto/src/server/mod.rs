@@ -863,19 +863,14 @@ impl Server {
                     &StatusLine::ok(format!("{count} messages ({size} octets)").into_bytes()),
                     &mut out,
                 );
-                for (i, m) in messages.iter().enumerate() {
-                    if let (false, Some(number)) = (
-                        m.deleted,
-                        u32::try_from(i + 1).ok().and_then(MessageNumber::new),
-                    ) {
-                        encode_list_entry(
-                            &ListEntry {
-                                number,
-                                size: m.size,
-                            },
-                            &mut out,
-                        );
-                    }
+                for (number, m) in numbered(messages) {
+                    encode_list_entry(
+                        &ListEntry {
+                            number,
+                            size: m.size,
+                        },
+                        &mut out,
+                    );
                 }
                 out.extend_from_slice(b".\r\n");
             }
@@ -890,19 +885,14 @@ impl Server {
             },
             Command::Uidl(None) => {
                 let _ = encode_status_line(&StatusLine::ok(&b""[..]), &mut out);
-                for (i, m) in messages.iter().enumerate() {
-                    if let (false, Some(number)) = (
-                        m.deleted,
-                        u32::try_from(i + 1).ok().and_then(MessageNumber::new),
-                    ) {
-                        let _ = encode_uidl_entry(
-                            &UidlEntry {
-                                number,
-                                uid: m.uid.as_str().into(),
-                            },
-                            &mut out,
-                        );
-                    }
+                for (number, m) in numbered(messages) {
+                    let _ = encode_uidl_entry(
+                        &UidlEntry {
+                            number,
+                            uid: m.uid.as_str().into(),
+                        },
+                        &mut out,
+                    );
                 }
                 out.extend_from_slice(b".\r\n");
             }
@@ -1081,4 +1071,12 @@ impl Machine for Server {
         self.events.push_back(Err(ProtocolError::Timeout(expiry)));
         self.close();
     }
+}
+
+/// The messages not marked deleted, with their numbers (LIST and UIDL without an argument).
+fn numbered(messages: &[Message]) -> impl Iterator<Item = (MessageNumber, &Message)> {
+    messages.iter().enumerate().filter_map(|(i, m)| {
+        let number = u32::try_from(i + 1).ok().and_then(MessageNumber::new)?;
+        (!m.deleted).then_some((number, m))
+    })
 }

@@ -269,14 +269,7 @@ impl Client {
         self.fail(ProtocolError::UnexpectedContinuation);
     }
 
-    /// Takes the collected data and answers the command the client made itself.
-    pub(super) fn completion_caps(completion: &Completion) -> Option<crate::types::Capabilities> {
-        completion.data.iter().rev().find_map(|d| match d {
-            Data::Capability(c) => Some(c.clone()),
-            _ => None,
-        })
-    }
-
+    /// The FETCH command in flight that streamed body sections belong to.
     pub(super) fn collects_fetch(&self) -> Option<proto_core::CommandId> {
         self.in_flight
             .iter()

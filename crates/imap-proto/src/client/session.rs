@@ -87,19 +87,14 @@ impl Client {
     }
 
     pub(super) fn on_capability_done(&mut self, completion: Completion, internal: bool) {
-        if let Some(caps) = Self::completion_caps(&completion) {
-            self.caps = Some(caps);
-        }
+        // The CAPABILITY data already set `self.caps` as it came (responses.rs).
         if !internal {
             self.push(ClientEvent::Completed(completion));
             return;
         }
         if self.phase == Phase::Setup {
-            if self.caps.is_none() {
-                // The server answered CAPABILITY without a list: nothing to set up with.
-                self.fail(ProtocolError::Closed("CAPABILITY gave no capabilities"));
-                return;
-            }
+            // A server that answered without a list offers nothing beyond the base protocol.
+            self.caps.get_or_insert_with(Default::default);
             self.setup();
             return;
         }

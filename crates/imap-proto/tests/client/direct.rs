@@ -407,3 +407,12 @@ fn a_command_keeps_at_most_max_collected_octets_and_hands_the_rest_on() {
         ["data #0 List", "completed #0 LIST Ok done [] +1 spilled"]
     );
 }
+
+#[test]
+fn a_capability_answer_without_a_list_means_the_base_protocol() {
+    let mut h = Harness::new(plain_config(), "* OK hi\r\n");
+    assert_eq!(h.out(), "A1 CAPABILITY\r\n");
+    h.feed("A1 OK done\r\n");
+    assert_eq!(h.events(), ["ready "]);
+    assert_eq!(h.send("NOOP").map(|_| h.out()).unwrap(), "A2 NOOP\r\n");
+}
